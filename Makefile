@@ -1,0 +1,37 @@
+# Two commands matter: `make run` (app on http://localhost:8501 with demo data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DB ?=
+SCALE ?= province
+PORT ?= 8501
+
+.PHONY: install run test test-fast bench lint demo clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m dashboard init
+	$(PY) -m dashboard demo --if-empty
+	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+
+test: install
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+test-fast: install
+	$(PY) -m pytest -q -m "not browser"
+
+bench: install
+	$(PY) -m bench --scale $(SCALE) $(if $(DB),--db $(DB),)
+
+lint: install
+	$(PY) -m ruff check dashboard data_loaders pages tests bench
+
+clean:
+	rm -rf $(VENV) data/*.db

@@ -1,0 +1,116 @@
+"""The one place that opens databases: engines, sessions, schema upgrades (Alembic) and the data version."""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from dashboard.models import Meta
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def normalise_url(url: str) -> str:
+    """Accept the common spellings: postgresql:// and postgres:// mean psycopg 3, mysql:// PyMySQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith("mysql://"):
+        return "mysql+pymysql://" + url[len("mysql://"):]
+    return url
+
+
+@functools.lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    """One pooled engine per URL for the life of the process."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA cache_size=-200000")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@functools.lru_cache(maxsize=8)
+def _sessionmaker(url: str) -> sessionmaker:
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str):
+    """A session in one transaction: committed on success, rolled back on any exception."""
+    session: Session = _sessionmaker(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def init_db(url: str) -> str:
+    """Create the schema, or upgrade it to the latest revision keeping every row. Returns the revision."""
+    from alembic import command
+
+    engine = get_engine(url)
+    cfg = _alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def is_initialised(url: str) -> bool:
+    return inspect(get_engine(url)).has_table("projects")
+
+
+def data_version(url: str) -> int:
+    """A number that changes whenever data changes (imports, undo, demo): the key for page caches."""
+    with get_engine(url).connect() as conn:
+        value = conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+    return int(value or 0)
+
+
+def bump_data_version(session: Session) -> None:
+    """Call inside the writing transaction, so readers see the new version with the new rows."""
+    row = session.get(Meta, "data_version")
+    if row is None:
+        session.add(Meta(key="data_version", value="1"))
+    else:
+        row.value = str(int(row.value) + 1)
+
+
+def has_projects(url: str) -> bool:
+    from dashboard.models import Project
+
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(Project.id).limit(1)).first() is not None

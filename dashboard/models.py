@@ -1,0 +1,239 @@
+"""The database schema (SQLAlchemy 2 typed ORM): departments, units, projects and their lifecycle records.
+
+Amounts are 万元 (float). Every data row records the import batch that created it
+(`created_batch_id`) and the one that last changed it (`batch_id`), which is what `undo` relies on.
+Constraints (uniqueness, enumerations, non-negative money, score range) live in the database too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Enumerations (values are what users see and type)
+DEPARTMENT_KINDS = ("部门", "乡镇街道", "园区")
+PROJECT_CATEGORIES = ("项目支出", "部门整体支出", "政策", "新增债券")
+FUND_SOURCES = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")
+GRADES = ("优", "良", "中", "差")
+EX_ANTE_RESULTS = ("支持", "调整后支持", "不予支持")
+LIKELIHOODS = ("确定能", "有可能", "完全不可能")
+EVALUATION_KINDS = ("单位自评", "部门评价", "财政重点评价", "抽查复核")
+EVALUATION_OBJECTS = ("项目支出", "部门整体支出", "政策")
+FINDING_STATUSES = ("未整改", "整改中", "已整改")
+FINDING_SOURCES = ("绩效监控", "单位自评", "部门评价", "财政重点评价", "抽查复核", "审计", "人大", "其他")
+BATCH_STATUSES = ("committed", "undone")
+
+
+def _enum(values: tuple[str, ...], name: str) -> Enum:
+    # VARCHAR + CHECK on every backend, so adding a value later is a plain migration
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=16)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tracked:
+    """Columns recording which import batch created / last changed a row."""
+
+    created_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    user: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20), default="import")  # import | sync | demo
+    files: Mapped[list] = mapped_column(JSON, default=list)  # [{"name", "sha256", "sheets"}]
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # {"projects": {"inserted": n, "updated": n}}
+    status: Mapped[str] = mapped_column(_enum(BATCH_STATUSES, "batch_status"), default="committed")
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ChangeLog(Base):
+    """Prior values of every row a batch updated (inserted rows are found by created_batch_id)."""
+
+    __tablename__ = "change_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[int] = mapped_column(Integer)
+    old_values: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (Index("ix_change_log_row", "table_name", "row_id"),)
+
+
+class Meta(Base):
+    """Key/value pairs; `data_version` increases on every write so caches can key on it."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Department(Tracked, Base):
+    """主管部门 (一级预算单位), a 乡镇/街道 or a 园区."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(_enum(DEPARTMENT_KINDS, "department_kind"), default="部门")
+    sector: Mapped[str | None] = mapped_column(String(40))
+
+
+class Unit(Tracked, Base):
+    """预算单位 under a 主管部门 (二级单位, or the department's own 本级)."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(_enum(DEPARTMENT_KINDS, "unit_kind"), default="部门")
+    sector: Mapped[str | None] = mapped_column(String(40))
+
+
+class Project(Tracked, Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str | None] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    category: Mapped[str] = mapped_column(_enum(PROJECT_CATEGORIES, "project_category"), default="项目支出")
+    fund_source: Mapped[str | None] = mapped_column(_enum(FUND_SOURCES, "fund_source"))
+    initial_budget: Mapped[float | None] = mapped_column(Double)
+    adjusted_budget: Mapped[float | None] = mapped_column(Double)
+    has_target: Mapped[bool | None] = mapped_column(Boolean)
+    target_grade: Mapped[str | None] = mapped_column(_enum(GRADES, "target_grade"))
+    ex_ante_result: Mapped[str | None] = mapped_column(_enum(EX_ANTE_RESULTS, "ex_ante_result"))
+    is_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        UniqueConstraint("year", "code", name="uq_projects_year_code"),
+        Index("ix_projects_year_dept", "year", "department_id"),
+        Index("ix_projects_year_dept_name", "year", "department_id", "name"),
+        Index("ix_projects_name", "name"),
+        CheckConstraint("initial_budget IS NULL OR initial_budget >= 0", name="ck_projects_initial_nonneg"),
+        CheckConstraint("adjusted_budget IS NULL OR adjusted_budget >= 0", name="ck_projects_adjusted_nonneg"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="ck_projects_year"),
+    )
+
+
+class MonitoringRecord(Tracked, Base):
+    """One project's 绩效监控 report as of a date ("双监控": money and targets)."""
+
+    __tablename__ = "monitoring"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    adjusted_budget: Mapped[float | None] = mapped_column(Double)
+    executed: Mapped[float | None] = mapped_column(Double)
+    # 目标完成进度 as a fraction (0.55 = 55%)
+    target_progress: Mapped[float | None] = mapped_column(Double)
+    deviation_reason: Mapped[str | None] = mapped_column(Text)
+    likelihood: Mapped[str | None] = mapped_column(_enum(LIKELIHOODS, "likelihood"))
+    needs_rectification: Mapped[bool | None] = mapped_column(Boolean)
+    rectification_requirement: Mapped[str | None] = mapped_column(Text)
+    # maintained on every write: this is the project's latest record of its year
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        UniqueConstraint("project_id", "as_of", name="uq_monitoring_project_asof"),
+        Index("ix_monitoring_latest", "is_latest", "project_id"),
+        CheckConstraint("adjusted_budget IS NULL OR adjusted_budget >= 0", name="ck_monitoring_budget_nonneg"),
+        CheckConstraint("executed IS NULL OR executed >= 0", name="ck_monitoring_executed_nonneg"),
+    )
+
+
+class Evaluation(Tracked, Base):
+    """A 绩效评价 record: a project, a department's whole spending (部门整体支出) or a policy."""
+
+    __tablename__ = "evaluations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(_enum(EVALUATION_KINDS, "evaluation_kind"))
+    object_type: Mapped[str] = mapped_column(_enum(EVALUATION_OBJECTS, "evaluation_object"), default="项目支出")
+    # "p:<project id>" or "d:<department id>:<object name>": with year/kind/object_type, the natural key
+    object_key: Mapped[str] = mapped_column(String(260))
+    object_name: Mapped[str | None] = mapped_column(String(200))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    fund_amount: Mapped[float | None] = mapped_column(Double)
+    score: Mapped[float | None] = mapped_column(Double)
+    grade: Mapped[str | None] = mapped_column(_enum(GRADES, "evaluation_grade"))
+    evaluator: Mapped[str | None] = mapped_column(String(200))
+    deputies_participated: Mapped[bool | None] = mapped_column(Boolean)
+    main_problems: Mapped[str | None] = mapped_column(Text)
+    result_application: Mapped[str | None] = mapped_column(Text)
+    # 下年预算调整 in 万元 (negative = cut)
+    next_year_budget_change: Mapped[float | None] = mapped_column(Double)
+    __table_args__ = (
+        UniqueConstraint("year", "kind", "object_type", "object_key", name="uq_evaluations_key"),
+        Index("ix_evaluations_year_dept", "year", "department_id"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="ck_evaluations_score"),
+        CheckConstraint("fund_amount IS NULL OR fund_amount >= 0", name="ck_evaluations_amount_nonneg"),
+    )
+
+
+class Finding(Tracked, Base):
+    """A problem (问题) found by monitoring, evaluation or audit, and its rectification (整改)."""
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(40))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    # natural key within the year: sha1 of department, project (or none) and the description
+    finding_key: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    requirement: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(_enum(FINDING_STATUSES, "finding_status"), default="未整改")
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    measures: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[float | None] = mapped_column(Double)
+    __table_args__ = (
+        UniqueConstraint("year", "finding_key", name="uq_findings_key"),
+        Index("ix_findings_year_dept_status", "year", "department_id", "status"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="ck_findings_amount_nonneg"),
+    )
+
+
+def evaluation_object_key(project_id: int | None, department_id: int, object_name: str | None) -> str:
+    """What an evaluation is of: a project, or a department's whole spending / a policy by name."""
+    if project_id is not None:
+        return f"p:{project_id}"
+    return f"d:{department_id}:{(object_name or '')[:240]}"
+
+
+def finding_key(department_id: int, project_id: int | None, description: str) -> str:
+    """Identity of a finding within a year, so re-importing a ledger updates rather than duplicates."""
+    text = f"{department_id}|{project_id or ''}|{' '.join(description.split())}"
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+# Tables holding data, in dependency order (parents first): what import writes and undo restores.
+DATA_TABLES = (Department, Unit, Project, MonitoringRecord, Evaluation, Finding)

@@ -1,0 +1,215 @@
+"""Domain rules from DOMAIN.md as small pure functions; thresholds come from `settings.Rules`.
+
+Metrics (SQL) and the importer use these same functions or mirror them in SQL with the same
+thresholds; tests check both against each other.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from dashboard.settings import Rules
+
+DEFAULT_RULES = Rules()
+
+GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
+LIGHT_LABELS = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", GREY: "未报送"}
+LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}
+
+
+def grade_for_score(score: float | None, rules: Rules = DEFAULT_RULES) -> str | None:
+    """Grade from a 100-point score.
+
+    DOMAIN.md: "Grade from a 100-point score: ≥90 优, ≥80 良, ≥60 中, else 差
+    (财预〔2020〕10号 bands "90（含）以上为优…")." Lower bound inclusive: 89.99 → 良, 90 → 优.
+    """
+    if score is None:
+        return None
+    if score >= rules.grade_excellent:
+        return "优"
+    if score >= rules.grade_good:
+        return "良"
+    if score >= rules.grade_pass:
+        return "中"
+    return "差"
+
+
+def time_progress(as_of: dt.date) -> float:
+    """序时进度 as a fraction.
+
+    DOMAIN.md: "Time progress 序时进度 T at the monitoring date = days elapsed ÷ days in the year
+    (2022-08-31 → 66.6%)." Days elapsed counts the as-of day itself (Jan 1 → 1/365).
+    """
+    days_in_year = 366 if calendar.isleap(as_of.year) else 365
+    return as_of.timetuple().tm_yday / days_in_year
+
+
+def budget_base(adjusted: float | None, initial: float | None) -> float | None:
+    """The execution-rate denominator.
+
+    DOMAIN.md: "执行数 ÷ 调整后预算数 (fall back to 年初预算 where no adjusted budget is given)".
+    """
+    return adjusted if adjusted is not None else initial
+
+
+def execution_rate(executed: float | None, adjusted: float | None, initial: float | None = None) -> float | None:
+    """预算执行率 as a fraction; None when there is no executed figure or no positive budget.
+
+    DOMAIN.md: "Execution rate 预算执行率 = 执行数 ÷ 调整后预算数 (fall back to 年初预算 where no
+    adjusted budget is given ...). Can exceed 100% in bad data: show it, flag it."
+    """
+    base = budget_base(adjusted, initial)
+    if executed is None or base is None or base <= 0:
+        return None
+    return executed / base
+
+
+def lag_light(lag_points: float, rules: Rules = DEFAULT_RULES) -> str:
+    """Light for a lag in percentage points.
+
+    DOMAIN.md: "lag = T − execution rate in percentage points: green < 10, yellow 10 ≤ lag < 20,
+    red ≥ 20 (a lag of exactly 10.0 is yellow, exactly 20.0 red)."
+    """
+    lag_points = round(lag_points, 9)  # 66.6 − 56.6 must be exactly 10, not 9.999999999
+    if lag_points >= rules.red_lag:
+        return RED
+    if lag_points >= rules.yellow_lag:
+        return YELLOW
+    return GREEN
+
+
+def checkpoint_threshold(as_of: dt.date, rules: Rules = DEFAULT_RULES) -> float | None:
+    """The fixed-checkpoint minimum (percent) in force on a date: the latest checkpoint month-end ≤ as_of."""
+    threshold = None
+    for month, minimum in rules.checkpoints:
+        month_end = dt.date(as_of.year, month, calendar.monthrange(as_of.year, month)[1])
+        if as_of >= month_end:
+            threshold = minimum
+    return threshold
+
+
+def warning_light(
+    as_of: dt.date | None,
+    rate: float | None,
+    target_progress: float | None = None,
+    rules: Rules = DEFAULT_RULES,
+) -> str:
+    """Warning light of one monitoring record (rates as fractions).
+
+    DOMAIN.md: "If a target-progress figure is given, the same bands apply to T − target progress and
+    the worse light wins. A project that should have reported and did not is grey (未报送). Offer a
+    second preset, fixed checkpoints (四川 2025 practice): red if cumulative execution is below 25% at
+    end of April, 40% at end of June, 60% at end of August, 80% at end of October."
+
+    With no record (as_of None) the light is grey. A record without an execution figure is judged on
+    target progress alone; with neither it is grey too. In the checkpoint preset a record before the
+    first checkpoint is green, and target progress is not used.
+    """
+    if as_of is None or (rate is None and target_progress is None):
+        return GREY
+    if rules.warning_preset == "checkpoints":
+        threshold = checkpoint_threshold(as_of, rules)
+        if rate is None or threshold is None:
+            return GREEN
+        return RED if round(rate * 100, 9) < threshold else GREEN
+    t = time_progress(as_of) * 100
+    lights = []
+    if rate is not None:
+        lights.append(lag_light(t - rate * 100, rules))
+    if target_progress is not None:
+        lights.append(lag_light(t - target_progress * 100, rules))
+    return max(lights, key=LIGHT_ORDER.__getitem__)
+
+
+@dataclass(frozen=True)
+class Inflation:
+    gap: float | None
+    flagged: bool
+
+
+def self_evaluation_inflation(
+    self_score: float | None,
+    independent_score: float | None,
+    self_grade: str | None = None,
+    independent_grade: str | None = None,
+    rules: Rules = DEFAULT_RULES,
+) -> Inflation:
+    """自评虚高 for one project and year.
+
+    DOMAIN.md: "where a project has both a 单位自评 score and an independent score (抽查复核 or
+    财政重点评价) for the same year, gap = self − independent; flag gap ≥ 10 points or a different
+    grade." Grades are taken from the scores when given, else from the records.
+    """
+    g_self = grade_for_score(self_score, rules) or self_grade
+    g_ind = grade_for_score(independent_score, rules) or independent_grade
+    gap = None
+    if self_score is not None and independent_score is not None:
+        gap = round(self_score - independent_score, 9)
+    flagged = (gap is not None and gap >= rules.inflation_gap) or (
+        g_self is not None and g_ind is not None and g_self != g_ind
+    )
+    return Inflation(gap=gap, flagged=flagged)
+
+
+def is_overdue(status: str, deadline: dt.date | None, today: dt.date) -> bool:
+    """DOMAIN.md: "Overdue = not 已整改 and today past the deadline" (not overdue on the deadline day)."""
+    return status != "已整改" and deadline is not None and today > deadline
+
+
+def days_overdue(status: str, deadline: dt.date | None, today: dt.date) -> int:
+    return (today - deadline).days if is_overdue(status, deadline, today) else 0
+
+
+def age_bucket(days: int, rules: Rules = DEFAULT_RULES) -> str:
+    """DOMAIN.md: "Age buckets ≤30, 31–90, 91–180, >180 days" (here: days overdue of an open finding)."""
+    lower = 0
+    for upper in rules.age_buckets:
+        if days <= upper:
+            return f"≤{upper}天" if lower == 0 else f"{lower + 1}–{upper}天"
+        lower = upper
+    return f">{lower}天"
+
+
+def age_bucket_labels(rules: Rules = DEFAULT_RULES) -> list[str]:
+    bounds = list(rules.age_buckets)
+    return [age_bucket(b, rules) for b in bounds] + [age_bucket(bounds[-1] + 1, rules)]
+
+
+def rectification_rate(rectified: int, total: int) -> float | None:
+    """DOMAIN.md: "Rate = 已整改 ÷ all findings"."""
+    return rectified / total if total else None
+
+
+def coverage(part: float, whole: float) -> float | None:
+    """DOMAIN.md: "target coverage by money = Σ budget of projects with targets ÷ Σ budget (also by count)"."""
+    return part / whole if whole else None
+
+
+def execution_subscore(rate: float | None, as_of: dt.date | None, rules: Rules = DEFAULT_RULES) -> float | None:
+    """Execution sub-score (0–100) of the composite: max(0, 100 − penalty × lag points), lag = T − rate.
+
+    DOMAIN.md names the sub-score "execution (lag-based)"; with the default penalty 2 a department at the
+    red line (lag 20) scores 60, the pass mark, and one ahead of time progress scores 100.
+    """
+    if rate is None or as_of is None:
+        return None
+    lag = max(0.0, time_progress(as_of) * 100 - rate * 100)
+    return max(0.0, 100.0 - rules.execution_penalty * lag)
+
+
+def composite_score(subscores: dict[str, float | None], rules: Rules = DEFAULT_RULES) -> float | None:
+    """Department composite score for rankings.
+
+    DOMAIN.md: "a weighted sum of sub-scores on 0–100 — target coverage, execution (lag-based), average
+    evaluation score, rectification rate, share not red — with default weights 20/20/30/20/10."
+    A missing sub-score (no evaluations, no findings, ...) is left out and the remaining weights are
+    rescaled to 100, so departments are not punished for what was not examined.
+    """
+    weights = rules.weights()
+    present = {k: v for k, v in subscores.items() if v is not None and weights.get(k)}
+    total_weight = sum(weights[k] for k in present)
+    if not total_weight:
+        return None
+    return sum(weights[k] * v for k, v in present.items()) / total_weight

@@ -1,0 +1,124 @@
+"""The canonical tables an import produces: each field's internal name, Chinese header and type.
+
+The reader maps whatever headers a file has onto these fields (synonyms live in headers.py);
+the importer writes them to the database. docs/data-formats.md documents the same list and a
+test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard import models as m
+
+# field types: text, code, money (万元, ≥0), signed_money (万元, may be negative), number,
+# percent (stored as a fraction), score (0–100), date, bool, int (year), and enum:<values>
+TEXT, CODE, MONEY, SIGNED_MONEY, PERCENT, SCORE, DATE, BOOL, YEAR = (
+    "text", "code", "money", "signed_money", "percent", "score", "date", "bool", "year",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str  # canonical Chinese header (the template's)
+    type: str
+    enum: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    kind: str
+    label: str  # the template's sheet name
+    fields: tuple[Field, ...]
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+UNITS = TableSpec("units", "部门单位", (
+    Field("department_code", "主管部门编码", CODE),
+    Field("department", "主管部门", TEXT, required=True),
+    Field("unit_code", "单位编码", CODE),
+    Field("unit", "单位名称", TEXT, required=True),
+    Field("unit_kind", "单位类型", "enum", m.DEPARTMENT_KINDS),
+    Field("sector", "所属领域", TEXT),
+))
+
+PROJECTS = TableSpec("projects", "项目", (
+    Field("year", "年度", YEAR, required=True),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("project_code", "项目编码", CODE),
+    Field("project_name", "项目名称", TEXT),
+    Field("category", "项目类别", "enum", m.PROJECT_CATEGORIES),
+    Field("fund_source", "资金来源", "enum", m.FUND_SOURCES),
+    Field("initial_budget", "年初预算", MONEY),
+    Field("adjusted_budget", "调整后预算", MONEY),
+    Field("has_target", "是否设定绩效目标", BOOL),
+    Field("target_grade", "目标审核等级", "enum", m.GRADES),
+    Field("ex_ante_result", "事前评估结论", "enum", m.EX_ANTE_RESULTS),
+    Field("is_key", "是否重点项目", BOOL),
+))
+
+MONITORING = TableSpec("monitoring", "绩效监控", (
+    Field("year", "年度", YEAR, required=True),
+    Field("as_of", "监控截止日期", DATE, required=True),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("project_code", "项目编码", CODE),
+    Field("project_name", "项目名称", TEXT),
+    Field("adjusted_budget", "调整后预算", MONEY),
+    Field("executed", "执行数", MONEY),
+    Field("execution_rate", "执行率", PERCENT),
+    Field("target_progress", "目标完成进度", PERCENT),
+    Field("deviation_reason", "偏差原因", TEXT),
+    Field("likelihood", "完成目标可能性", "enum", m.LIKELIHOODS),
+    Field("needs_rectification", "是否需要整改", BOOL),
+    Field("rectification_requirement", "整改要求", TEXT),
+))
+
+EVALUATIONS = TableSpec("evaluations", "绩效评价", (
+    Field("year", "年度", YEAR, required=True),
+    Field("kind", "评价类型", "enum", m.EVALUATION_KINDS, required=True),
+    Field("object_type", "评价对象类型", "enum", m.EVALUATION_OBJECTS),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("project_code", "项目编码", CODE),
+    Field("project_name", "项目名称", TEXT),
+    Field("fund_amount", "资金规模", MONEY),
+    Field("score", "得分", SCORE),
+    Field("grade", "等级", "enum", m.GRADES),
+    Field("evaluator", "评价机构", TEXT),
+    Field("deputies_participated", "人大代表参与", BOOL),
+    Field("main_problems", "主要问题", TEXT),
+    Field("result_application", "结果应用", TEXT),
+    Field("next_year_budget_change", "下年预算调整", SIGNED_MONEY),
+))
+
+FINDINGS = TableSpec("findings", "问题整改", (
+    Field("year", "年度", YEAR, required=True),
+    Field("source", "问题来源", TEXT),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("project_code", "项目编码", CODE),
+    Field("project_name", "项目名称", TEXT),
+    Field("description", "问题描述", TEXT, required=True),
+    Field("requirement", "整改要求", TEXT),
+    Field("deadline", "整改时限", DATE),
+    Field("status", "整改状态", "enum", m.FINDING_STATUSES, required=True),
+    Field("completed_on", "完成日期", DATE),
+    Field("measures", "整改措施", TEXT),
+    Field("amount", "涉及金额", MONEY),
+))
+
+# Rows must name 主管部门 or 预算单位 (a known unit gives its department), and projects need 项目编码 or 项目名称.
+ONE_OF = {
+    "projects": (("department", "unit"), ("project_code", "project_name")),
+    "monitoring": (("department", "unit"), ("project_code", "project_name")),
+    "evaluations": (("department", "unit"),),
+    "findings": (("department", "unit"),),
+}
+
+TABLES: dict[str, TableSpec] = {t.kind: t for t in (UNITS, PROJECTS, MONITORING, EVALUATIONS, FINDINGS)}
