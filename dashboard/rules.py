@@ -17,6 +17,8 @@ DEFAULT_RULES = Rules()
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
 LIGHT_LABELS = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", GREY: "未报送"}
 LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}
+# Tolerance for comparing figures with thresholds: 66.6 − 56.6 must count as a lag of exactly 10.
+EPS = 1e-9
 
 
 def grade_for_score(score: float | None, rules: Rules = DEFAULT_RULES) -> str | None:
@@ -72,10 +74,9 @@ def lag_light(lag_points: float, rules: Rules = DEFAULT_RULES) -> str:
     DOMAIN.md: "lag = T − execution rate in percentage points: green < 10, yellow 10 ≤ lag < 20,
     red ≥ 20 (a lag of exactly 10.0 is yellow, exactly 20.0 red)."
     """
-    lag_points = round(lag_points, 9)  # 66.6 − 56.6 must be exactly 10, not 9.999999999
-    if lag_points >= rules.red_lag:
+    if lag_points >= rules.red_lag - EPS:
         return RED
-    if lag_points >= rules.yellow_lag:
+    if lag_points >= rules.yellow_lag - EPS:
         return YELLOW
     return GREEN
 
@@ -104,7 +105,7 @@ def warning_light(
     end of April, 40% at end of June, 60% at end of August, 80% at end of October."
 
     With no record (as_of None) the light is grey. A record without an execution figure is judged on
-    target progress alone; with neither it is grey too. In the checkpoint preset a record before the
+    target progress alone; with neither it counts as not reported (grey) too. In the checkpoint preset a record before the
     first checkpoint is green, and target progress is not used.
     """
     if as_of is None or (rate is None and target_progress is None):
@@ -113,7 +114,7 @@ def warning_light(
         threshold = checkpoint_threshold(as_of, rules)
         if rate is None or threshold is None:
             return GREEN
-        return RED if round(rate * 100, 9) < threshold else GREEN
+        return RED if rate * 100 < threshold - EPS else GREEN
     t = time_progress(as_of) * 100
     lights = []
     if rate is not None:
@@ -147,7 +148,7 @@ def self_evaluation_inflation(
     gap = None
     if self_score is not None and independent_score is not None:
         gap = round(self_score - independent_score, 9)
-    flagged = (gap is not None and gap >= rules.inflation_gap) or (
+    flagged = (gap is not None and gap >= rules.inflation_gap - EPS) or (
         g_self is not None and g_ind is not None and g_self != g_ind
     )
     return Inflation(gap=gap, flagged=flagged)

@@ -1,0 +1,894 @@
+"""Every figure the pages, the CLI summary and the exports show, aggregated in SQL (SQLite and PostgreSQL alike).
+
+Functions take the database URL first and return small DataFrames or dicts; none loads a whole table
+into pandas. Rules (grades, lights, inflation, overdue, composite) come from dashboard.rules with the
+thresholds in a `Rules`; where a rule has to run inside SQL it is built from the same thresholds
+(`_grade_sql`, `_light_sql`) and tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from dashboard import rules as R
+from dashboard.db import get_engine
+from dashboard.models import (
+    EVALUATION_KINDS,
+    FINDING_STATUSES,
+    GRADES,
+    Department,
+    Evaluation,
+    Finding,
+    ImportBatch,
+    MonitoringRecord,
+    Project,
+    Unit,
+)
+from dashboard.settings import Rules
+
+P, M, E, F, D, U = Project, MonitoringRecord, Evaluation, Finding, Department, Unit
+INDEPENDENT_KINDS = ("抽查复核", "财政重点评价")  # in order of preference for the inflation check
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the global filters select: a year, optionally some 主管部门 (ids) and a fund source."""
+
+    year: int
+    departments: tuple[int, ...] = ()
+    fund_source: str | None = None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _rows(url: str, stmt) -> list:
+    with get_engine(url).connect() as conn:
+        return conn.execute(stmt).all()
+
+
+def _frame(url: str, stmt, columns: list[str] | None = None) -> pd.DataFrame:
+    with get_engine(url).connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.all(), columns=columns or list(result.keys()))
+
+
+def _ratio(part, whole) -> float | None:
+    return float(part) / float(whole) if whole else None
+
+
+BUDGET = func.coalesce(P.adjusted_budget, P.initial_budget)
+
+
+def _project_where(scope: Scope) -> list:
+    conds = [P.year == scope.year]
+    if scope.departments:
+        conds.append(P.department_id.in_(scope.departments))
+    if scope.fund_source:
+        conds.append(P.fund_source == scope.fund_source)
+    return conds
+
+
+def _record_where(table, scope: Scope) -> list:
+    """Scope for evaluations/findings: their own year and department; a fund source filter keeps
+    only rows linked to a project of that fund source."""
+    conds = [table.year == scope.year]
+    if scope.departments:
+        conds.append(table.department_id.in_(scope.departments))
+    if scope.fund_source:
+        conds.append(
+            exists().where(and_(P.id == table.project_id, P.fund_source == scope.fund_source))
+        )
+    return conds
+
+
+def _grade_sql(rules: Rules):
+    """Grade of an evaluation: from its score by the current bands (R.grade_for_score), else as stored."""
+    return case(
+        (E.score.is_(None), E.grade),
+        (E.score >= rules.grade_excellent, literal("优")),
+        (E.score >= rules.grade_good, literal("良")),
+        (E.score >= rules.grade_pass, literal("中")),
+        else_=literal("差"),
+    )
+
+
+def _monitoring_base():
+    """Denominator of a record's execution rate (R.budget_base): the record's budget, else the project's."""
+    return func.coalesce(M.adjusted_budget, P.adjusted_budget, P.initial_budget)
+
+
+def _rate_pct():
+    base = _monitoring_base()
+    return case((base > 0, M.executed * 100.0 / base), else_=None)
+
+
+def _latest_dates(url: str, scope: Scope) -> list[dt.date]:
+    stmt = (
+        select(distinct(M.as_of))
+        .join(P, P.id == M.project_id)
+        .where(M.is_latest.is_(True), *_project_where(scope))
+    )
+    return sorted(r[0] for r in _rows(url, stmt))
+
+
+def _per_date(dates: list[dt.date], value) -> object:
+    """A SQL CASE giving each record's value of a per-date rule (computed in Python, bound as parameters)."""
+    pairs = [(d, value(d)) for d in dates]
+    pairs = [(d, v) for d, v in pairs if v is not None]
+    if not pairs:
+        return literal(None)
+    return case(*[(M.as_of == d, literal(v)) for d, v in pairs], else_=None)
+
+
+def _time_progress_sql(dates: list[dt.date]):
+    return _per_date(dates, lambda d: R.time_progress(d) * 100)
+
+
+def _light_sql(dates: list[dt.date], rules: Rules):
+    """R.warning_light in SQL for the latest record joined as M (outer join: no record → grey)."""
+    rate = _rate_pct()
+    tp = M.target_progress * 100
+    no_data = or_(M.id.is_(None), and_(rate.is_(None), M.target_progress.is_(None)))
+    if rules.warning_preset == "checkpoints":
+        threshold = _per_date(dates, lambda d: R.checkpoint_threshold(d, rules))
+        return case(
+            (no_data, literal(R.GREY)),
+            (and_(rate.is_not(None), threshold.is_not(None), rate < threshold - R.EPS), literal(R.RED)),
+            else_=literal(R.GREEN),
+        )
+    t = _time_progress_sql(dates)
+    lag_e, lag_t = t - rate, t - tp
+    return case(
+        (no_data, literal(R.GREY)),
+        (or_(lag_e >= rules.red_lag - R.EPS, lag_t >= rules.red_lag - R.EPS), literal(R.RED)),
+        (or_(lag_e >= rules.yellow_lag - R.EPS, lag_t >= rules.yellow_lag - R.EPS), literal(R.YELLOW)),
+        else_=literal(R.GREEN),
+    )
+
+
+def _latest_join(stmt):
+    return stmt.outerjoin(M, and_(M.project_id == P.id, M.is_latest.is_(True)))
+
+
+# ---------------------------------------------------------------- options
+
+
+def available_years(url: str) -> list[int]:
+    return [r[0] for r in _rows(url, select(distinct(P.year)).order_by(P.year.desc()))]
+
+
+def department_options(url: str) -> pd.DataFrame:
+    stmt = select(D.id, D.code, D.name, D.kind).order_by(D.code.is_(None), D.code, D.name)
+    return _frame(url, stmt)
+
+
+def fund_source_options(url: str) -> list[str]:
+    stmt = select(distinct(P.fund_source)).where(P.fund_source.is_not(None)).order_by(P.fund_source)
+    return [r[0] for r in _rows(url, stmt)]
+
+
+def resolve_department(url: str, code_or_name: str) -> int | None:
+    """A 主管部门 by code or by name (exact, after trimming)."""
+    key = code_or_name.strip()
+    row = _rows(url, select(D.id).where(or_(D.code == key, D.name == key)).limit(1))
+    return row[0][0] if row else None
+
+
+# ---------------------------------------------------------------- headline figures
+
+
+def project_totals(url: str, scope: Scope) -> dict:
+    """Counts and money of the projects in scope, and target coverage (R.coverage) by count and by funds."""
+    has_target = P.has_target.is_(True)
+    stmt = select(
+        func.count(distinct(P.department_id)),
+        func.count(distinct(P.unit_id)),
+        func.count(P.id),
+        func.coalesce(func.sum(BUDGET), 0.0),
+        func.coalesce(func.sum(case((has_target, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((has_target, BUDGET), else_=0.0)), 0.0),
+    ).where(*_project_where(scope))
+    depts, units, projects, budget, target_n, target_budget = _rows(url, stmt)[0]
+    return {
+        "departments": int(depts),
+        "units": int(units),
+        "projects": int(projects),
+        "budget_total": float(budget),
+        "target_projects": int(target_n),
+        "target_budget": float(target_budget),
+        "coverage_count": R.coverage(target_n, projects),
+        "coverage_funds": R.coverage(target_budget, budget),
+    }
+
+
+def monitoring_totals(url: str, scope: Scope, rules: Rules) -> dict:
+    """Lights of each project's latest record of the year; grey = projects with targets and no usable record.
+
+    `reported`, the light counts and the money-weighted execution rate cover every project with a record.
+    """
+    dates = _latest_dates(url, scope)
+    light = _light_sql(dates, rules)
+    rate_ok = and_(M.executed.is_not(None), _monitoring_base() > 0)
+    stmt = _latest_join(
+        select(
+            light.label("light"),
+            func.count(P.id),
+            func.sum(case((P.has_target.is_(True), 1), else_=0)),
+            func.sum(case((rate_ok, M.executed), else_=0.0)),
+            func.sum(case((rate_ok, _monitoring_base()), else_=0.0)),
+        ).select_from(P)
+    ).where(*_project_where(scope)).group_by(light)
+    counts = {R.GREEN: 0, R.YELLOW: 0, R.RED: 0, R.GREY: 0}
+    executed = base = 0.0
+    for light_value, n, with_target, ex, b in _rows(url, stmt):
+        if light_value == R.GREY:
+            counts[R.GREY] += int(with_target or 0)
+        else:
+            counts[light_value] += int(n)
+        executed += float(ex or 0)
+        base += float(b or 0)
+    as_of = dates[-1] if dates else None
+    return {
+        "as_of": as_of,
+        "reported": counts[R.GREEN] + counts[R.YELLOW] + counts[R.RED],
+        **counts,
+        "execution_rate": _ratio(executed, base),
+        "time_progress": R.time_progress(as_of) if as_of else None,
+    }
+
+
+def _inflation_pairs(scope: Scope, rules: Rules):
+    """Projects with a 单位自评 and an independent score the same year: (self, independent) per project.
+
+    The independent evaluation is 抽查复核 where there is one, else 财政重点评价 (R.self_evaluation_inflation).
+    """
+    S, I, I2 = aliased(E), aliased(E), aliased(E)
+    preferred = or_(
+        I.kind == INDEPENDENT_KINDS[0],
+        ~exists().where(and_(I2.project_id == I.project_id, I2.year == I.year, I2.kind == INDEPENDENT_KINDS[0])),
+    )
+    conds = [S.kind == "单位自评", S.year == scope.year, S.project_id.is_not(None)]
+    if scope.departments:
+        conds.append(S.department_id.in_(scope.departments))
+    if scope.fund_source:
+        conds.append(exists().where(and_(P.id == S.project_id, P.fund_source == scope.fund_source)))
+
+    def grade(t):
+        return case(
+            (t.score.is_(None), t.grade),
+            (t.score >= rules.grade_excellent, literal("优")),
+            (t.score >= rules.grade_good, literal("良")),
+            (t.score >= rules.grade_pass, literal("中")),
+            else_=literal("差"),
+        )
+
+    gap = S.score - I.score
+    flagged = or_(
+        and_(gap.is_not(None), gap >= rules.inflation_gap - R.EPS),
+        and_(grade(S).is_not(None), grade(I).is_not(None), grade(S) != grade(I)),
+    )
+    return S, I, gap, grade, flagged, conds, preferred
+
+
+def evaluation_totals(url: str, scope: Scope, rules: Rules) -> dict:
+    """Every evaluation record of the year (department-wide ones included): count, mean score, grades, kinds."""
+    grade = _grade_sql(rules)
+    where = _record_where(E, scope)
+    rows = _rows(url, select(grade, E.kind, func.count(), func.sum(E.score), func.count(E.score))
+                 .where(*where).group_by(grade, E.kind))
+    grades = {g: 0 for g in GRADES}
+    by_kind = {k: 0 for k in EVALUATION_KINDS}
+    total = scored = 0
+    score_sum = 0.0
+    for g, kind, n, s, ns in rows:
+        total += n
+        if g in grades:
+            grades[g] += n
+        by_kind[kind] += n
+        score_sum += float(s or 0)
+        scored += ns
+    S, I, gap, g_fn, flagged, conds, preferred = _inflation_pairs(scope, rules)
+    flags = _rows(url, select(func.count()).select_from(S).join(
+        I, and_(I.project_id == S.project_id, I.year == S.year, I.kind.in_(INDEPENDENT_KINDS))
+    ).where(*conds, preferred, flagged))[0][0]
+    return {
+        "count": total,
+        "avg_score": score_sum / scored if scored else None,
+        "grades": grades,
+        "by_kind": by_kind,
+        "inflation_flags": int(flags),
+    }
+
+
+def finding_totals(url: str, scope: Scope, today: dt.date) -> dict:
+    """Findings by status; overdue = not 已整改 and today past the deadline (R.is_overdue); rate = 已整改 ÷ all."""
+    overdue = and_(F.status != "已整改", F.deadline < today)
+    rows = _rows(url, select(F.status, func.count(), func.sum(case((overdue, 1), else_=0)))
+                 .where(*_record_where(F, scope)).group_by(F.status))
+    by_status = {s: 0 for s in FINDING_STATUSES}
+    n_overdue = 0
+    for status, n, o in rows:
+        by_status[status] = n
+        n_overdue += int(o or 0)
+    total = sum(by_status.values())
+    return {
+        "total": total,
+        "rectified": by_status["已整改"],
+        "in_progress": by_status["整改中"],
+        "not_started": by_status["未整改"],
+        "overdue": n_overdue,
+        "rate": R.rectification_rate(by_status["已整改"], total),
+    }
+
+
+def kpis(url: str, scope: Scope, rules: Rules, today: dt.date) -> dict:
+    """All headline figures of a scope: what the overview cards and `summary --json` show."""
+    return {
+        "projects": project_totals(url, scope),
+        "monitoring": monitoring_totals(url, scope, rules),
+        "evaluations": evaluation_totals(url, scope, rules),
+        "findings": finding_totals(url, scope, today),
+    }
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def coverage_by_department(url: str, scope: Scope) -> pd.DataFrame:
+    """Target, monitoring and evaluation coverage per 主管部门 (by count and by money)."""
+    has_target = P.has_target.is_(True)
+    monitored = exists().where(M.project_id == P.id)
+    evaluated = exists().where(and_(E.project_id == P.id, E.year == P.year))
+    stmt = (
+        select(
+            D.id.label("department_id"),
+            D.name.label("department"),
+            func.count(P.id).label("projects"),
+            func.coalesce(func.sum(BUDGET), 0.0).label("budget"),
+            func.sum(case((has_target, 1), else_=0)).label("target_projects"),
+            func.coalesce(func.sum(case((has_target, BUDGET), else_=0.0)), 0.0).label("target_budget"),
+            func.sum(case((monitored, 1), else_=0)).label("monitored_projects"),
+            func.coalesce(func.sum(case((evaluated, BUDGET), else_=0.0)), 0.0).label("evaluated_budget"),
+        )
+        .join(D, D.id == P.department_id)
+        .where(*_project_where(scope))
+        .group_by(D.id, D.name)
+        .order_by(D.name)
+    )
+    df = _frame(url, stmt)
+    df["coverage_count"] = (df["target_projects"] / df["projects"]).where(df["projects"] > 0)
+    df["coverage_funds"] = (df["target_budget"] / df["budget"]).where(df["budget"] > 0)
+    df["monitoring_coverage"] = (df["monitored_projects"] / df["target_projects"]).where(df["target_projects"] > 0)
+    df["evaluation_coverage"] = (df["evaluated_budget"] / df["budget"]).where(df["budget"] > 0)
+    return df
+
+
+def coverage_by_fund_source(url: str, scope: Scope) -> pd.DataFrame:
+    has_target = P.has_target.is_(True)
+    source = func.coalesce(P.fund_source, literal("未填资金来源"))
+    stmt = (
+        select(
+            source.label("fund_source"),
+            func.count(P.id).label("projects"),
+            func.coalesce(func.sum(BUDGET), 0.0).label("budget"),
+            func.sum(case((has_target, 1), else_=0)).label("target_projects"),
+            func.coalesce(func.sum(case((has_target, BUDGET), else_=0.0)), 0.0).label("target_budget"),
+        )
+        .where(*_project_where(scope))
+        .group_by(source)
+        .order_by(func.sum(BUDGET).desc())
+    )
+    df = _frame(url, stmt)
+    df["coverage_count"] = (df["target_projects"] / df["projects"]).where(df["projects"] > 0)
+    df["coverage_funds"] = (df["target_budget"] / df["budget"]).where(df["budget"] > 0)
+    return df
+
+
+def evaluation_coverage_by_kind(url: str, scope: Scope) -> pd.DataFrame:
+    """Money evaluated ÷ total budget, by evaluation kind (project evaluations only)."""
+    total = project_totals(url, scope)["budget_total"]
+    stmt = (
+        select(E.kind, func.count(distinct(P.id)), func.coalesce(func.sum(BUDGET), 0.0))
+        .join(P, P.id == E.project_id)
+        .where(*_project_where(scope), E.year == scope.year)
+        .group_by(E.kind)
+    )
+    got = {k: (n, b) for k, n, b in _rows(url, stmt)}
+    rows = [
+        {
+            "kind": k,
+            "evaluated_projects": int(got.get(k, (0, 0.0))[0]),
+            "evaluated_budget": float(got.get(k, (0, 0.0))[1]),
+            "coverage_funds": _ratio(got.get(k, (0, 0.0))[1], total),
+        }
+        for k in EVALUATION_KINDS
+    ]
+    return pd.DataFrame(rows)
+
+
+def projects_without_targets(url: str, scope: Scope, limit: int = 500) -> pd.DataFrame:
+    """Money without performance targets: projects whose 是否设定绩效目标 is 否 or blank, largest first."""
+    stmt = (
+        select(
+            P.id.label("project_id"), P.code, P.name, D.name.label("department"), U.name.label("unit"),
+            P.fund_source, BUDGET.label("budget"),
+        )
+        .join(D, D.id == P.department_id)
+        .outerjoin(U, U.id == P.unit_id)
+        .where(*_project_where(scope), or_(P.has_target.is_(False), P.has_target.is_(None)))
+        .order_by(BUDGET.desc().nulls_last(), P.id)
+        .limit(limit)
+    )
+    return _frame(url, stmt)
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+def lights_by_department(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    """Per 主管部门: light counts (grey = with targets, not reported), money-weighted execution rate."""
+    dates = _latest_dates(url, scope)
+    light = _light_sql(dates, rules)
+    rate_ok = and_(M.executed.is_not(None), _monitoring_base() > 0)
+    stmt = _latest_join(
+        select(
+            D.id.label("department_id"),
+            D.name.label("department"),
+            light.label("light"),
+            func.count(P.id).label("n"),
+            func.sum(case((P.has_target.is_(True), 1), else_=0)).label("with_target"),
+            func.sum(case((rate_ok, M.executed), else_=0.0)).label("executed"),
+            func.sum(case((rate_ok, _monitoring_base()), else_=0.0)).label("base"),
+            func.max(M.as_of).label("as_of"),
+        ).select_from(P).join(D, D.id == P.department_id)
+    ).where(*_project_where(scope)).group_by(D.id, D.name, light)
+    raw = _frame(url, stmt)
+    cols = ["department_id", "department", "green", "yellow", "red", "grey", "reported", "budget", "executed",
+            "execution_rate", "as_of", "time_progress"]
+    if raw.empty:
+        return pd.DataFrame(columns=cols)
+    raw["count"] = raw["n"].where(raw["light"] != R.GREY, raw["with_target"]).fillna(0).astype(int)
+    wide = raw.pivot_table(index=["department_id", "department"], columns="light", values="count",
+                           aggfunc="sum", fill_value=0)
+    for light_name in (R.GREEN, R.YELLOW, R.RED, R.GREY):
+        if light_name not in wide.columns:
+            wide[light_name] = 0
+    money = raw.groupby(["department_id", "department"]).agg(
+        executed=("executed", "sum"), budget=("base", "sum"), as_of=("as_of", "max"))
+    df = wide[[R.GREEN, R.YELLOW, R.RED, R.GREY]].join(money).reset_index()
+    df.columns.name = None
+    df["reported"] = df[R.GREEN] + df[R.YELLOW] + df[R.RED]
+    df["execution_rate"] = (df["executed"] / df["budget"]).where(df["budget"] > 0)
+    df["time_progress"] = df["as_of"].map(lambda d: R.time_progress(d) if pd.notna(d) and d else None)
+    return df[cols].sort_values(["red", "grey", "department"], ascending=[False, False, True]).reset_index(drop=True)
+
+
+def warning_list(url: str, scope: Scope, rules: Rules, lights: tuple[str, ...] = (R.RED,),
+                 limit: int = 500) -> pd.DataFrame:
+    """Projects with the given lights, worst lag first; grey rows are projects with targets and no record."""
+    dates = _latest_dates(url, scope)
+    light = _light_sql(dates, rules)
+    t = _time_progress_sql(dates)
+    rate = _rate_pct()
+    cond = [light.in_(lights)]
+    if R.GREY in lights:
+        cond = [or_(light.in_([x for x in lights if x != R.GREY]), and_(light == R.GREY, P.has_target.is_(True)))]
+    stmt = _latest_join(
+        select(
+            P.id.label("project_id"), P.code, P.name, D.name.label("department"), U.name.label("unit"),
+            M.as_of, _monitoring_base().label("budget"), M.executed,
+            (rate / 100).label("execution_rate"), (t / 100).label("time_progress"),
+            (t - rate).label("lag"), M.target_progress, light.label("light"),
+            M.deviation_reason, M.likelihood,
+        ).select_from(P).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id)
+    ).where(*_project_where(scope), *cond).order_by((t - rate).desc().nulls_last(), BUDGET.desc(), P.id).limit(limit)
+    df = _frame(url, stmt)
+    grey = df["light"] == R.GREY
+    df.loc[grey, "budget"] = None
+    return df
+
+
+def execution_scatter(url: str, scope: Scope, rules: Rules, limit: int = 2000) -> pd.DataFrame:
+    """Execution rate against time progress for the largest reported projects (for the scatter chart)."""
+    dates = _latest_dates(url, scope)
+    light = _light_sql(dates, rules)
+    stmt = (
+        select(
+            P.id.label("project_id"), P.name, D.name.label("department"),
+            _monitoring_base().label("budget"), (_rate_pct() / 100).label("execution_rate"),
+            (_time_progress_sql(dates) / 100).label("time_progress"), light.label("light"),
+        )
+        .select_from(P)
+        .join(M, and_(M.project_id == P.id, M.is_latest.is_(True)))
+        .join(D, D.id == P.department_id)
+        .where(*_project_where(scope), _rate_pct().is_not(None))
+        .order_by(_monitoring_base().desc(), P.id)
+        .limit(limit)
+    )
+    return _frame(url, stmt)
+
+
+# ---------------------------------------------------------------- evaluations
+
+
+def _grade_pivot(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:
+    cols = index + list(GRADES) + ["count", "avg_score"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    wide = df.pivot_table(index=index, columns="grade", values="n", aggfunc="sum", fill_value=0)
+    for g in GRADES:
+        if g not in wide.columns:
+            wide[g] = 0
+    agg = df.groupby(index).agg(count=("n", "sum"), score_sum=("score_sum", "sum"), scored=("scored", "sum"))
+    out = wide[list(GRADES)].join(agg).reset_index()
+    out.columns.name = None
+    out["avg_score"] = (out["score_sum"] / out["scored"]).where(out["scored"] > 0)
+    return out[cols]
+
+
+def grade_mix_by_department(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    grade = _grade_sql(rules)
+    stmt = (
+        select(D.id.label("department_id"), D.name.label("department"),
+               func.coalesce(grade, literal("未评级")).label("grade"), func.count().label("n"),
+               func.coalesce(func.sum(E.score), 0.0).label("score_sum"), func.count(E.score).label("scored"))
+        .join(D, D.id == E.department_id)
+        .where(*_record_where(E, scope))
+        .group_by(D.id, D.name, grade)
+    )
+    return _grade_pivot(_frame(url, stmt), ["department_id", "department"]).sort_values(
+        "department").reset_index(drop=True)
+
+
+def grade_mix_by_kind(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    grade = _grade_sql(rules)
+    stmt = (
+        select(E.kind, func.coalesce(grade, literal("未评级")).label("grade"), func.count().label("n"),
+               func.coalesce(func.sum(E.score), 0.0).label("score_sum"), func.count(E.score).label("scored"))
+        .where(*_record_where(E, scope))
+        .group_by(E.kind, grade)
+    )
+    out = _grade_pivot(_frame(url, stmt), ["kind"])
+    order = {k: i for i, k in enumerate(EVALUATION_KINDS)}
+    return out.sort_values("kind", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def evaluation_list(url: str, scope: Scope, rules: Rules, kind: str | None = None,
+                    limit: int = 1000) -> pd.DataFrame:
+    """Evaluation records, lowest score first (what deputies look at)."""
+    conds = _record_where(E, scope)
+    if kind:
+        conds.append(E.kind == kind)
+    stmt = (
+        select(
+            E.id.label("evaluation_id"), E.project_id, E.kind, E.object_type,
+            func.coalesce(P.name, E.object_name).label("object_name"), D.name.label("department"),
+            U.name.label("unit"), P.code, E.fund_amount, E.score, _grade_sql(rules).label("grade"),
+            E.evaluator, E.deputies_participated, E.main_problems, E.result_application,
+            E.next_year_budget_change,
+        )
+        .join(D, D.id == E.department_id)
+        .outerjoin(P, P.id == E.project_id)
+        .outerjoin(U, U.id == E.unit_id)
+        .where(*conds)
+        .order_by(E.score.asc().nulls_last(), E.id)
+        .limit(limit)
+    )
+    return _frame(url, stmt)
+
+
+def inflation_list(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    """Self-evaluation vs independent score for every project that has both (R.self_evaluation_inflation)."""
+    S, I, gap, grade, flagged, conds, preferred = _inflation_pairs(scope, rules)
+    stmt = (
+        select(
+            S.project_id, P.code, P.name, D.name.label("department"), S.score.label("self_score"),
+            I.score.label("independent_score"), I.kind.label("independent_kind"), gap.label("gap"),
+            grade(S).label("self_grade"), grade(I).label("independent_grade"), flagged.label("flagged"),
+        )
+        .select_from(S)
+        .join(I, and_(I.project_id == S.project_id, I.year == S.year, I.kind.in_(INDEPENDENT_KINDS)))
+        .join(P, P.id == S.project_id)
+        .join(D, D.id == S.department_id)
+        .where(*conds, preferred)
+        .order_by(gap.desc().nulls_last(), S.project_id)
+    )
+    df = _frame(url, stmt)
+    df["flagged"] = df["flagged"].astype(bool)
+    return df
+
+
+def result_application(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    """结果应用: per grade, how many evaluations and the next year's budget change (万元) they led to."""
+    grade = _grade_sql(rules)
+    change = E.next_year_budget_change
+    stmt = (
+        select(
+            grade.label("grade"), func.count().label("evaluations"),
+            func.coalesce(func.sum(change), 0.0).label("budget_change_total"),
+            func.sum(case((change < 0, 1), else_=0)).label("cut"),
+            func.sum(case((change > 0, 1), else_=0)).label("increased"),
+        )
+        .where(*_record_where(E, scope), grade.is_not(None))
+        .group_by(grade)
+    )
+    df = _frame(url, stmt)
+    order = {g: i for i, g in enumerate(GRADES)}
+    return df.sort_values("grade", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- rectification
+
+
+def findings_by_department(url: str, scope: Scope, today: dt.date) -> pd.DataFrame:
+    overdue = and_(F.status != "已整改", F.deadline < today)
+    stmt = (
+        select(
+            D.id.label("department_id"), D.name.label("department"),
+            *[func.sum(case((F.status == s, 1), else_=0)).label(s) for s in FINDING_STATUSES],
+            func.count().label("total"),
+            func.sum(case((overdue, 1), else_=0)).label("overdue"),
+        )
+        .join(D, D.id == F.department_id)
+        .where(*_record_where(F, scope))
+        .group_by(D.id, D.name)
+        .order_by(D.name)
+    )
+    df = _frame(url, stmt)
+    df["rate"] = (df["已整改"] / df["total"]).where(df["total"] > 0)
+    return df
+
+
+def overdue_findings(url: str, scope: Scope, today: dt.date, rules: Rules, limit: int = 1000) -> pd.DataFrame:
+    """Open findings past their deadline, longest overdue first, with days overdue and age bucket."""
+    stmt = (
+        select(
+            F.id.label("finding_id"), D.name.label("department"), U.name.label("unit"),
+            P.name.label("project"), P.code, F.description, F.requirement, F.deadline, F.status, F.source,
+        )
+        .join(D, D.id == F.department_id)
+        .outerjoin(U, U.id == F.unit_id)
+        .outerjoin(P, P.id == F.project_id)
+        .where(*_record_where(F, scope), F.status != "已整改", F.deadline < today)
+        .order_by(F.deadline, F.id)
+        .limit(limit)
+    )
+    df = _frame(url, stmt)
+    df["days_overdue"] = [R.days_overdue(s, d, today) for s, d in zip(df["status"], df["deadline"])]
+    df["age_bucket"] = [R.age_bucket(n, rules) for n in df["days_overdue"]]
+    return df[["finding_id", "department", "unit", "project", "code", "description", "requirement", "deadline",
+               "status", "days_overdue", "age_bucket", "source"]]
+
+
+def age_buckets(url: str, scope: Scope, today: dt.date, rules: Rules) -> pd.DataFrame:
+    """Open overdue findings by days overdue, in the buckets of R.age_bucket (counted in SQL)."""
+    labels = R.age_bucket_labels(rules)
+    cutoffs = [today - dt.timedelta(days=b) for b in rules.age_buckets]
+    # days overdue ≤ b  ⇔  deadline ≥ today − b
+    bucket = case(*[(F.deadline >= c, literal(lbl)) for c, lbl in zip(cutoffs, labels)], else_=literal(labels[-1]))
+    stmt = (
+        select(bucket, func.count())
+        .where(*_record_where(F, scope), F.status != "已整改", F.deadline < today)
+        .group_by(bucket)
+    )
+    got = dict(_rows(url, stmt))
+    return pd.DataFrame({"bucket": labels, "count": [int(got.get(lbl, 0)) for lbl in labels]})
+
+
+def closure_trend(url: str, scope: Scope) -> pd.DataFrame:
+    """Findings of the year closed (已整改) per month of their completion date, and the running total."""
+    stmt = (
+        select(F.completed_on)
+        .where(*_record_where(F, scope), F.status == "已整改", F.completed_on.is_not(None))
+    )
+    # group by month in pandas over the closed findings' dates only (a dialect-neutral month key)
+    with get_engine(url).connect() as conn:
+        months = pd.Series([d.strftime("%Y-%m") for (d,) in conn.execute(stmt)], dtype="object")
+    if months.empty:
+        return pd.DataFrame(columns=["month", "closed", "cumulative_closed"])
+    df = months.value_counts().sort_index().rename_axis("month").reset_index(name="closed")
+    df["cumulative_closed"] = df["closed"].cumsum()
+    return df
+
+
+# ---------------------------------------------------------------- rankings and profiles
+
+
+def _department_subscores(url: str, year: int, fund_source: str | None, rules: Rules,
+                          today: dt.date) -> pd.DataFrame:
+    scope = Scope(year=year, fund_source=fund_source)
+    cov = coverage_by_department(url, scope)[["department_id", "department", "projects", "coverage_funds"]]
+    lights = lights_by_department(url, scope, rules)[
+        ["department_id", "red", "reported", "execution_rate", "as_of"]]
+    grades = grade_mix_by_department(url, scope, rules)[["department_id", "avg_score", "count"]]
+    finds = findings_by_department(url, scope, today)[["department_id", "rate", "total"]]
+    df = cov.merge(lights, on="department_id", how="left").merge(grades, on="department_id", how="left") \
+        .merge(finds, on="department_id", how="left")
+    df["coverage"] = df["coverage_funds"] * 100
+    df["execution"] = [R.execution_subscore(r, d, rules) if pd.notna(r) else None
+                       for r, d in zip(df["execution_rate"], df["as_of"])]
+    df["evaluation"] = df["avg_score"]
+    df["rectification"] = df["rate"] * 100
+    df["not_red"] = ((df["reported"] - df["red"]) / df["reported"] * 100).where(df["reported"] > 0)
+    subs = ["coverage", "execution", "evaluation", "rectification", "not_red"]
+    df[subs] = df[subs].astype(float)
+    df["composite"] = [
+        R.composite_score({k: (None if pd.isna(row[k]) else float(row[k])) for k in subs}, rules)
+        for _, row in df[subs].iterrows()
+    ]
+    df = df.rename(columns={"count": "evaluations", "total": "findings"})
+    return df
+
+
+def department_ranking(url: str, year: int, fund_source: str | None, rules: Rules,
+                       today: dt.date) -> pd.DataFrame:
+    """Composite ranking of 主管部门 (R.composite_score), with rank change vs the previous year."""
+    cols = ["department_id", "department", "projects", "coverage", "execution", "evaluation", "rectification",
+            "not_red", "composite", "rank", "prev_rank", "rank_change", "small_sample", "evaluations", "findings"]
+    df = _department_subscores(url, year, fund_source, rules, today)
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["rank"] = df["composite"].rank(ascending=False, method="min")
+    prev = _department_subscores(url, year - 1, fund_source, rules, today)
+    if not prev.empty:
+        prev["prev_rank"] = prev["composite"].rank(ascending=False, method="min")
+        df = df.merge(prev[["department_id", "prev_rank"]], on="department_id", how="left")
+    else:
+        df["prev_rank"] = None
+    df["rank_change"] = df["prev_rank"] - df["rank"]
+    df["small_sample"] = df["projects"] < rules.min_projects
+    for c in ("rank", "prev_rank", "rank_change", "evaluations", "findings"):
+        df[c] = df[c].astype("Int64")
+    return df.sort_values(["rank", "department"], na_position="last")[cols].reset_index(drop=True)
+
+
+def department_trend(url: str, department_id: int, rules: Rules, today: dt.date) -> pd.DataFrame:
+    """One 主管部门's figures for every year with data (oldest first)."""
+    rows = []
+    for year in sorted(available_years(url)):
+        scope = Scope(year=year, departments=(department_id,))
+        k = kpis(url, scope, rules, today)
+        if not k["projects"]["projects"] and not k["evaluations"]["count"] and not k["findings"]["total"]:
+            continue
+        ranking = department_ranking(url, year, None, rules, today)
+        mine = ranking[ranking["department_id"] == department_id]
+        rows.append({
+            "year": year,
+            "projects": k["projects"]["projects"],
+            "budget": k["projects"]["budget_total"],
+            "coverage_funds": k["projects"]["coverage_funds"],
+            "execution_rate": k["monitoring"]["execution_rate"],
+            "red": k["monitoring"]["red"],
+            "grey": k["monitoring"]["grey"],
+            "avg_score": k["evaluations"]["avg_score"],
+            "rectification_rate": k["findings"]["rate"],
+            "composite": float(mine["composite"].iloc[0]) if len(mine) and pd.notna(mine["composite"].iloc[0])
+            else None,
+            "rank": int(mine["rank"].iloc[0]) if len(mine) and pd.notna(mine["rank"].iloc[0]) else None,
+        })
+    return pd.DataFrame(rows, columns=["year", "projects", "budget", "coverage_funds", "execution_rate", "red",
+                                       "grey", "avg_score", "rectification_rate", "composite", "rank"])
+
+
+# ---------------------------------------------------------------- projects
+
+
+_KIND_PRIORITY = case(
+    (E.kind == "抽查复核", 1), (E.kind == "财政重点评价", 2), (E.kind == "部门评价", 3), else_=4
+)
+
+
+def search_projects(url: str, scope: Scope, rules: Rules, text: str = "", grade: str | None = None,
+                    light: str | None = None, status: str | None = None, limit: int = 50,
+                    offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """Projects matching a name/code/department search and filters, largest budget first, one page at a time.
+
+    `grade` matches any evaluation of the project; `status` any of its findings; the grade and score shown
+    are the most independent evaluation's (抽查复核 > 财政重点评价 > 部门评价 > 单位自评).
+    """
+    dates = _latest_dates(url, scope)
+    light_expr = _light_sql(dates, rules)
+    conds = list(_project_where(scope))
+    text = " ".join((text or "").split())
+    if text:
+        pattern = f"%{text}%"
+        conds.append(or_(P.name.like(pattern), P.code.like(pattern), D.name.like(pattern)))
+    if grade:
+        conds.append(exists().where(and_(E.project_id == P.id, _grade_sql(rules) == grade)))
+    if light:
+        conds.append(light_expr == light)
+    if status:
+        conds.append(exists().where(and_(F.project_id == P.id, F.status == status)))
+    base = _latest_join(select(P.id).select_from(P).join(D, D.id == P.department_id)).where(*conds)
+    total = _rows(url, select(func.count()).select_from(base.subquery()))[0][0]
+
+    best = (select(E.id).where(E.project_id == P.id).order_by(_KIND_PRIORITY, E.id).limit(1)
+            .correlate(P).scalar_subquery())
+    E2 = aliased(E)
+    open_findings = (select(func.count()).where(F.project_id == P.id, F.status != "已整改")
+                     .correlate(P).scalar_subquery())
+    g2 = case(
+        (E2.score.is_(None), E2.grade), (E2.score >= rules.grade_excellent, literal("优")),
+        (E2.score >= rules.grade_good, literal("良")), (E2.score >= rules.grade_pass, literal("中")),
+        else_=literal("差"),
+    )
+    stmt = (
+        _latest_join(
+            select(
+                P.id.label("project_id"), P.year, P.code, P.name, D.name.label("department"),
+                U.name.label("unit"), BUDGET.label("budget"), P.has_target, light_expr.label("light"),
+                (_rate_pct() / 100).label("execution_rate"), g2.label("grade"), E2.score.label("score"),
+                open_findings.label("open_findings"),
+            ).select_from(P).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id)
+        )
+        .outerjoin(E2, E2.id == best)
+        .where(*conds)
+        .order_by(BUDGET.desc().nulls_last(), P.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    df = _frame(url, stmt)
+    df.loc[(df["light"] == R.GREY) & (df["has_target"] != True), "light"] = None  # noqa: E712
+    return df, int(total)
+
+
+def project_card(url: str, project_id: int, rules: Rules, today: dt.date) -> dict | None:
+    """One project's whole lifecycle: target → monitoring → evaluations → findings → next year's budget."""
+    head = _rows(url, select(
+        P.id, P.year, P.code, P.name, D.name, U.name, P.category, P.fund_source, P.initial_budget,
+        P.adjusted_budget, P.has_target, P.target_grade, P.ex_ante_result, P.is_key, P.department_id,
+    ).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id).where(P.id == project_id))
+    if not head:
+        return None
+    keys = ["id", "year", "code", "name", "department", "unit", "category", "fund_source", "initial_budget",
+            "adjusted_budget", "has_target", "target_grade", "ex_ante_result", "is_key", "department_id"]
+    project = dict(zip(keys, head[0]))
+    budget = R.budget_base(project["adjusted_budget"], project["initial_budget"])
+
+    mon = _frame(url, select(M.as_of, M.adjusted_budget, M.executed, M.target_progress, M.deviation_reason,
+                             M.likelihood, M.needs_rectification, M.rectification_requirement)
+                 .where(M.project_id == project_id).order_by(M.as_of))
+    mon["execution_rate"] = [R.execution_rate(ex, adj, budget) for ex, adj in zip(mon["executed"],
+                                                                                  mon["adjusted_budget"])]
+    mon["time_progress"] = [R.time_progress(d) for d in mon["as_of"]]
+    mon["light"] = [R.warning_light(d, r, None if pd.isna(tp) else tp, rules)
+                    for d, r, tp in zip(mon["as_of"], mon["execution_rate"], mon["target_progress"])]
+
+    evals = _frame(url, select(E.kind, E.score, _grade_sql(rules).label("grade"), E.evaluator,
+                               E.deputies_participated, E.main_problems, E.result_application,
+                               E.next_year_budget_change)
+                   .where(E.project_id == project_id).order_by(_KIND_PRIORITY.desc(), E.id))
+    finds = _frame(url, select(F.source, F.description, F.requirement, F.deadline, F.status, F.completed_on,
+                               F.measures, F.amount)
+                   .where(F.project_id == project_id).order_by(F.deadline.nulls_last(), F.id))
+    finds["days_overdue"] = [R.days_overdue(s, d, today) for s, d in zip(finds["status"], finds["deadline"])]
+
+    next_year = None
+    if project["code"]:
+        nxt = _rows(url, select(P.id, P.year, BUDGET).where(P.year == project["year"] + 1,
+                                                            P.code == project["code"]))
+        if nxt:
+            nid, nyear, nbudget = nxt[0]
+            next_year = {"project_id": nid, "year": nyear, "budget": nbudget,
+                         "change": (nbudget - budget) if nbudget is not None and budget is not None else None}
+    return {"project": project, "monitoring": mon, "evaluations": evals, "findings": finds,
+            "next_year": next_year}
+
+
+def provenance(url: str, year: int | None = None) -> dict:
+    """Where the figures come from: the latest committed batch, and the year's monitoring as-of date."""
+    batch = _rows(url, select(ImportBatch.id, ImportBatch.created_at, ImportBatch.files, ImportBatch.source)
+                  .where(ImportBatch.status == "committed").order_by(ImportBatch.id.desc()).limit(1))
+    out = {"batch_id": None, "created_at": None, "files": [], "source": None, "monitoring_as_of": None}
+    if batch:
+        out.update(zip(("batch_id", "created_at", "files", "source"), batch[0]))
+    if year is not None:
+        out["monitoring_as_of"] = _rows(url, select(func.max(M.as_of)).join(P, P.id == M.project_id)
+                                        .where(P.year == year))[0][0]
+    return out

@@ -1,0 +1,88 @@
+"""`summary --json`: the headline figures of a year (PRODUCT.md's contract), from the metric functions the pages use."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dashboard import metrics
+from dashboard.settings import Rules
+
+
+class UnknownDepartment(LookupError):
+    pass
+
+
+def _money(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 2)
+
+
+def _ratio(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 4)
+
+
+def summary(url: str, year: int, department: str | None, today: dt.date, rules: Rules) -> dict:
+    """Figures depend only on the data (and `today` for overdue): money to 0.01 万元, ratios to 4 decimals."""
+    departments: tuple[int, ...] = ()
+    department_name = None
+    if department:
+        dept_id = metrics.resolve_department(url, department)
+        if dept_id is None:
+            raise UnknownDepartment(f"找不到主管部门“{department}”（按编码或名称查找）。")
+        departments = (dept_id,)
+        options = metrics.department_options(url)
+        department_name = options.loc[options["id"] == dept_id, "name"].iloc[0]
+    k = metrics.kpis(url, metrics.Scope(year=year, departments=departments), rules, today)
+    p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
+    return {
+        "year": year,
+        "department": department_name,
+        "departments": p["departments"],
+        "units": p["units"],
+        "projects": p["projects"],
+        "budget_total": _money(p["budget_total"]),
+        "target_coverage": {"by_count": _ratio(p["coverage_count"]), "by_funds": _ratio(p["coverage_funds"])},
+        "monitoring": {
+            "as_of": m["as_of"].isoformat() if m["as_of"] else None,
+            "reported": m["reported"],
+            "green": m["green"],
+            "yellow": m["yellow"],
+            "red": m["red"],
+            "grey": m["grey"],
+            "execution_rate": _ratio(m["execution_rate"]),
+        },
+        "evaluations": {
+            "count": e["count"],
+            "avg_score": None if e["avg_score"] is None else round(e["avg_score"], 2),
+            "grades": e["grades"],
+            "by_kind": e["by_kind"],
+            "inflation_flags": e["inflation_flags"],
+        },
+        "findings": {
+            "total": f["total"],
+            "rectified": f["rectified"],
+            "in_progress": f["in_progress"],
+            "not_started": f["not_started"],
+            "overdue": f["overdue"],
+            "rate": _ratio(f["rate"]),
+        },
+    }
+
+
+def format_text(s: dict) -> str:
+    """The same figures for a person at a terminal."""
+    def pct(x):
+        return "—" if x is None else f"{x:.1%}"
+
+    m, e, f = s["monitoring"], s["evaluations"], s["findings"]
+    lines = [
+        f"{s['year']}年 {s['department'] or '全部主管部门'}",
+        f"主管部门 {s['departments']} 个，预算单位 {s['units']} 个，项目 {s['projects']} 个，预算 {s['budget_total']:,.2f} 万元",
+        f"绩效目标覆盖率：按个数 {pct(s['target_coverage']['by_count'])}，按金额 {pct(s['target_coverage']['by_funds'])}",
+        f"监控（截至 {m['as_of'] or '—'}）：已报送 {m['reported']}，绿 {m['green']} 黄 {m['yellow']} 红 {m['red']}，"
+        f"未报送 {m['grey']}，执行率 {pct(m['execution_rate'])}",
+        f"评价 {e['count']} 个，平均分 {e['avg_score'] if e['avg_score'] is not None else '—'}，"
+        + "，".join(f"{g} {n}" for g, n in e["grades"].items()) + f"，自评虚高 {e['inflation_flags']}",
+        f"问题 {f['total']} 个：已整改 {f['rectified']}，整改中 {f['in_progress']}，未整改 {f['not_started']}，"
+        f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}",
+    ]
+    return "\n".join(lines)
