@@ -110,7 +110,7 @@ def _rate_pct():
 
 def _latest_dates(url: str, scope: Scope) -> list[dt.date]:
     stmt = (
-        select(distinct(M.as_of))
+        select(M.as_of).distinct()
         .join(P, P.id == M.project_id)
         .where(M.is_latest.is_(True), *_project_where(scope))
     )
@@ -160,7 +160,7 @@ def _latest_join(stmt):
 
 
 def available_years(url: str) -> list[int]:
-    return [r[0] for r in _rows(url, select(distinct(P.year)).order_by(P.year.desc()))]
+    return [r[0] for r in _rows(url, select(P.year).distinct().order_by(P.year.desc()))]
 
 
 def department_options(url: str) -> pd.DataFrame:
@@ -169,7 +169,7 @@ def department_options(url: str) -> pd.DataFrame:
 
 
 def fund_source_options(url: str) -> list[str]:
-    stmt = select(distinct(P.fund_source)).where(P.fund_source.is_not(None)).order_by(P.fund_source)
+    stmt = select(P.fund_source).distinct().where(P.fund_source.is_not(None)).order_by(P.fund_source)
     return [r[0] for r in _rows(url, stmt)]
 
 
@@ -268,10 +268,13 @@ def _inflation_pairs(scope: Scope, rules: Rules):
             else_=literal("差"),
         )
 
+    def rank(t):  # R.GRADE_RANK in SQL: lower is better
+        return case(*[(grade(t) == g, literal(n)) for g, n in R.GRADE_RANK.items()], else_=None)
+
     gap = S.score - I.score
     flagged = or_(
         and_(gap.is_not(None), gap >= rules.inflation_gap - R.EPS),
-        and_(grade(S).is_not(None), grade(I).is_not(None), grade(S) != grade(I)),
+        and_(rank(S).is_not(None), rank(I).is_not(None), rank(S) < rank(I)),
     )
     return S, I, gap, grade, flagged, conds, preferred
 

@@ -17,6 +17,7 @@ DEFAULT_RULES = Rules()
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
 LIGHT_LABELS = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", GREY: "未报送"}
 LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}
+GRADE_RANK = {"优": 0, "良": 1, "中": 2, "差": 3}  # lower is better
 # Tolerance for comparing figures with thresholds: 66.6 − 56.6 must count as a lag of exactly 10.
 EPS = 1e-9
 
@@ -141,7 +142,8 @@ def self_evaluation_inflation(
 
     DOMAIN.md: "where a project has both a 单位自评 score and an independent score (抽查复核 or
     财政重点评价) for the same year, gap = self − independent; flag gap ≥ 10 points or a different
-    grade." Grades are taken from the scores when given, else from the records.
+    grade." Grades are taken from the scores when given, else from the records. Inflation is the self
+    rating being *higher*: a self grade below the independent one is a different grade but not flagged.
     """
     g_self = grade_for_score(self_score, rules) or self_grade
     g_ind = grade_for_score(independent_score, rules) or independent_grade
@@ -149,7 +151,7 @@ def self_evaluation_inflation(
     if self_score is not None and independent_score is not None:
         gap = round(self_score - independent_score, 9)
     flagged = (gap is not None and gap >= rules.inflation_gap - EPS) or (
-        g_self is not None and g_ind is not None and g_self != g_ind
+        g_self is not None and g_ind is not None and GRADE_RANK[g_self] < GRADE_RANK[g_ind]
     )
     return Inflation(gap=gap, flagged=flagged)
 

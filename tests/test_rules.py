@@ -1,0 +1,146 @@
+"""Each domain rule at and around its thresholds."""
+
+import datetime as dt
+
+import pytest
+
+from dashboard import rules as R
+from dashboard.settings import Rules, rules_from_mapping
+
+
+@pytest.mark.parametrize("score,grade", [
+    (100, "优"), (90, "优"), (89.99, "良"), (80, "良"), (79.99, "中"), (60, "中"), (59.99, "差"), (0, "差"),
+    (None, None),
+])
+def test_grade_for_score_bands(score, grade):
+    assert R.grade_for_score(score) == grade
+
+
+def test_grade_bands_follow_settings():
+    assert R.grade_for_score(85, Rules(grade_excellent=85)) == "优"
+
+
+@pytest.mark.parametrize("day,expected", [
+    (dt.date(2022, 8, 31), 243 / 365),   # DOMAIN.md: 66.6%
+    (dt.date(2022, 1, 1), 1 / 365),
+    (dt.date(2022, 12, 31), 1.0),
+    (dt.date(2024, 8, 31), 244 / 366),   # leap year: Feb 29 counts
+    (dt.date(2024, 2, 29), 60 / 366),
+    (dt.date(2024, 12, 31), 1.0),
+])
+def test_time_progress(day, expected):
+    assert R.time_progress(day) == pytest.approx(expected)
+    assert round(R.time_progress(dt.date(2022, 8, 31)) * 100, 1) == 66.6
+
+
+@pytest.mark.parametrize("lag,light", [
+    (-5, "green"), (0, "green"), (9.99, "green"), (10, "yellow"), (10.0, "yellow"), (19.99, "yellow"),
+    (20, "red"), (20.0, "red"), (35, "red"),
+])
+def test_lag_bands(lag, light):
+    assert R.lag_light(lag) == light
+
+
+def test_lag_exactly_ten_after_float_arithmetic():
+    # 66.6 − 56.6 is 9.999999999999993 in binary floating point; the rule says exactly 10 is yellow
+    assert R.lag_light(66.6 - 56.6) == "yellow"
+    assert R.lag_light(86.6 - 66.6) == "red"
+
+
+def test_warning_light_execution_and_target_progress_worse_wins():
+    aug = dt.date(2022, 8, 31)
+    t = R.time_progress(aug)
+    assert R.warning_light(aug, t - 0.0999) == "green"
+    assert R.warning_light(aug, t - 0.10) == "yellow"
+    assert R.warning_light(aug, t - 0.1999) == "yellow"
+    assert R.warning_light(aug, t - 0.20) == "red"
+    assert R.warning_light(aug, 0.60, target_progress=0.40) == "red"      # money fine, targets lag 26.6
+    assert R.warning_light(aug, 0.40, target_progress=0.66) == "red"      # money lags
+    assert R.warning_light(aug, None, target_progress=0.55) == "yellow"   # target progress alone
+    assert R.warning_light(None, None) == "grey"
+    assert R.warning_light(aug, None, None) == "grey"
+    assert R.warning_light(aug, 1.3) == "green"                           # over-executed still green
+
+
+def test_checkpoint_preset():
+    rules = Rules(warning_preset="checkpoints")
+    assert R.warning_light(dt.date(2025, 4, 29), 0.0, rules=rules) == "green"   # before the first checkpoint
+    assert R.warning_light(dt.date(2025, 4, 30), 0.2499, rules=rules) == "red"
+    assert R.warning_light(dt.date(2025, 4, 30), 0.25, rules=rules) == "green"
+    assert R.warning_light(dt.date(2025, 6, 30), 0.3999, rules=rules) == "red"
+    assert R.warning_light(dt.date(2025, 6, 30), 0.40, rules=rules) == "green"
+    assert R.warning_light(dt.date(2025, 7, 31), 0.41, rules=rules) == "green"  # June's 40% still applies
+    assert R.warning_light(dt.date(2025, 8, 31), 0.5999, rules=rules) == "red"
+    assert R.warning_light(dt.date(2025, 10, 31), 0.7999, rules=rules) == "red"
+    assert R.warning_light(dt.date(2025, 10, 31), 0.80, rules=rules) == "green"
+    assert R.checkpoint_threshold(dt.date(2025, 12, 31), rules) == 80.0
+    assert R.checkpoint_threshold(dt.date(2025, 3, 31), rules) is None
+
+
+def test_execution_rate_denominator_fallback():
+    assert R.execution_rate(60, 100, 80) == 0.6
+    assert R.execution_rate(40, None, 80) == 0.5
+    assert R.execution_rate(40, None, None) is None
+    assert R.execution_rate(None, 100) is None
+    assert R.execution_rate(10, 0) is None
+    assert R.execution_rate(120, 100) == 1.2
+
+
+def test_self_evaluation_inflation():
+    assert R.self_evaluation_inflation(95, 85).flagged            # gap exactly 10
+    assert not R.self_evaluation_inflation(89.99, 80.5).flagged   # gap 9.49, both 良
+    assert R.self_evaluation_inflation(89.99, 80.5).gap == pytest.approx(9.49)
+    assert not R.self_evaluation_inflation(89, 80).flagged        # gap 9, both 良
+    assert R.self_evaluation_inflation(90, 89.5).flagged          # 优 vs 良
+    assert not R.self_evaluation_inflation(89.99, 90).flagged     # self lower: not inflation
+    assert R.self_evaluation_inflation(None, None, "优", "中").flagged
+    assert R.self_evaluation_inflation(95, 85).gap == 10
+
+
+def test_inflation_when_grades_differ_counts_only_self_higher():
+    # 94.99 → 优, 85.5 → 良: a different grade with self higher is flagged even with a gap under 10
+    assert R.self_evaluation_inflation(94.99, 85.5).flagged is True
+
+
+def test_overdue_and_age_buckets():
+    today = dt.date(2023, 3, 31)
+    assert not R.is_overdue("整改中", dt.date(2023, 3, 31), today)     # deadline day
+    assert R.is_overdue("整改中", dt.date(2023, 3, 30), today)
+    assert not R.is_overdue("已整改", dt.date(2020, 1, 1), today)
+    assert not R.is_overdue("未整改", None, today)
+    assert R.days_overdue("未整改", dt.date(2022, 12, 1), today) == 120
+    assert [R.age_bucket(d) for d in (1, 30, 31, 90, 91, 180, 181)] == [
+        "≤30天", "≤30天", "31–90天", "31–90天", "91–180天", "91–180天", ">180天"]
+    assert R.age_bucket_labels() == ["≤30天", "31–90天", "91–180天", ">180天"]
+
+
+def test_composite_score_weights_and_missing_parts():
+    full = {"coverage": 100, "execution": 50, "evaluation": 80, "rectification": 40, "not_red": 90}
+    assert R.composite_score(full) == pytest.approx((20 * 100 + 20 * 50 + 30 * 80 + 20 * 40 + 10 * 90) / 100)
+    # no evaluations: the other weights are rescaled to 100
+    part = dict(full, evaluation=None)
+    assert R.composite_score(part) == pytest.approx((20 * 100 + 20 * 50 + 20 * 40 + 10 * 90) / 70)
+    assert R.composite_score({k: None for k in full}) is None
+
+
+def test_execution_subscore():
+    aug = dt.date(2022, 8, 31)
+    t = R.time_progress(aug)
+    assert R.execution_subscore(t, aug) == pytest.approx(100)
+    assert R.execution_subscore(t - 0.20, aug) == pytest.approx(60)    # at the red line: the pass mark
+    assert R.execution_subscore(0.0, aug) == 0
+    assert R.execution_subscore(1.2, aug) == 100
+
+
+def test_rules_from_settings_file(tmp_path, monkeypatch):
+    from dashboard.settings import load_settings
+
+    f = tmp_path / "dashboard.toml"
+    f.write_text('[rules]\nred_lag = 25\nwarning_preset = "checkpoints"\n[rules.checkpoints]\n6 = 45\n',
+                 encoding="utf-8")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    s = load_settings(f)
+    assert s.rules.red_lag == 25 and s.rules.checkpoints == ((6, 45.0),)
+    assert R.warning_light(dt.date(2025, 6, 30), 0.44, rules=s.rules) == "red"
+    with pytest.raises(ValueError):
+        rules_from_mapping({"no_such_rule": 1})

@@ -1,0 +1,88 @@
+"""`python -m dashboard summary --json` on the hand-built fixture equals the hand-computed figures."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dashboard.__main__ import main
+from tests import small_fixture as fx
+
+EXPECTED_2022 = {
+    "year": 2022, "department": None, "departments": 3, "units": 4, "projects": 7,
+    "budget_total": 1000.0,
+    "target_coverage": {"by_count": 0.7143, "by_funds": 0.7},
+    "monitoring": {"as_of": "2022-08-31", "reported": 5, "green": 2, "yellow": 1, "red": 2, "grey": 1,
+                   "execution_rate": 0.6257},
+    "evaluations": {"count": 10, "avg_score": 85.22, "grades": {"优": 4, "良": 4, "中": 1, "差": 1},
+                    "by_kind": {"单位自评": 4, "部门评价": 1, "财政重点评价": 4, "抽查复核": 1},
+                    "inflation_flags": 2},
+    "findings": {"total": 7, "rectified": 2, "in_progress": 2, "not_started": 3, "overdue": 3, "rate": 0.2857},
+}
+
+
+def _summary(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr().out
+    return code, out
+
+
+def test_summary_json_equals_hand_figures(db_url, capsys):
+    fx.build(db_url)
+    code, out = _summary(capsys, "--db", db_url, "summary", "--year", "2022", "--today", "2023-03-31", "--json")
+    assert code == 0
+    assert json.loads(out) == EXPECTED_2022
+    assert list(json.loads(out)) == list(EXPECTED_2022)          # keys in the contract's order
+
+
+def test_summary_for_one_department_by_code_or_name(db_url, capsys):
+    fx.build(db_url)
+    for key in ("101", "青山区教育局"):
+        code, out = _summary(capsys, "--db", db_url, "summary", "--year", "2022", "--department", key,
+                             "--today", "2023-03-31", "--json")
+        s = json.loads(out)
+        assert s["department"] == "青山区教育局"
+        assert (s["departments"], s["units"], s["projects"], s["budget_total"]) == (1, 2, 3, 350.0)
+        assert s["target_coverage"] == {"by_count": 0.6667, "by_funds": 0.4286}
+        assert s["monitoring"] == {"as_of": "2022-08-31", "reported": 3, "green": 1, "yellow": 1, "red": 1,
+                                   "grey": 0, "execution_rate": 0.48}
+        assert s["evaluations"]["count"] == 5 and s["evaluations"]["avg_score"] == 82.25
+        assert s["findings"] == {"total": 3, "rectified": 1, "in_progress": 1, "not_started": 1, "overdue": 1,
+                                 "rate": 0.3333}
+
+
+def test_overdue_depends_on_today(sqlite_url, capsys):
+    fx.build(sqlite_url)
+    _, out = _summary(capsys, "--db", sqlite_url, "summary", "--year", "2022", "--today", "2023-04-01", "--json")
+    assert json.loads(out)["findings"]["overdue"] == 4      # F2's deadline day has passed
+
+
+def test_unknown_department_is_a_clear_error(sqlite_url, capsys):
+    fx.build(sqlite_url)
+    code = main(["--db", sqlite_url, "summary", "--year", "2022", "--department", "不存在的局", "--json"])
+    assert code == 2
+    assert "找不到主管部门" in capsys.readouterr().err
+
+
+def test_empty_year_gives_zeros_not_errors(sqlite_url, capsys):
+    fx.build(sqlite_url)
+    _, out = _summary(capsys, "--db", sqlite_url, "summary", "--year", "2030", "--json")
+    s = json.loads(out)
+    assert s["projects"] == 0 and s["target_coverage"] == {"by_count": None, "by_funds": None}
+    assert s["monitoring"]["as_of"] is None and s["findings"]["rate"] is None
+
+
+def test_module_entry_point_runs(sqlite_url):
+    fx.build(sqlite_url)
+    done = subprocess.run([sys.executable, "-m", "dashboard", "--db", sqlite_url, "summary", "--year", "2022",
+                           "--today", "2023-03-31"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert "项目 7 个" in done.stdout and "逾期 3" in done.stdout
+
+
+@pytest.mark.parametrize("cmd", [["init"], ["init"]])
+def test_init_is_repeatable(sqlite_url, capsys, cmd):
+    assert main(["--db", sqlite_url, *cmd]) == 0
+    assert main(["--db", sqlite_url, *cmd]) == 0
+    assert "0001" in capsys.readouterr().out
