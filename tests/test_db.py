@@ -1,0 +1,72 @@
+"""Schema: migrations create exactly the models' schema, re-running init keeps data, constraints hold."""
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import db
+from dashboard.models import Base, Department, Evaluation, Project
+from tests import small_fixture as fx
+
+
+def test_migrations_match_models(db_url):
+    db.init_db(db_url)
+    with db.get_engine(db_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == [], "models changed without a migration: run alembic revision --autogenerate"
+
+
+def test_init_again_keeps_every_row(db_url):
+    fx.build(db_url)
+    with db.get_engine(db_url).connect() as conn:
+        before = conn.execute(text("SELECT COUNT(*) FROM projects")).scalar_one()
+    assert db.init_db(db_url) == "0001"
+    with db.get_engine(db_url).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM projects")).scalar_one() == before == 9
+
+
+@pytest.mark.parametrize("row,constraint", [
+    (dict(year=2022, code="A1", name="重复编码", adjusted_budget=1.0), "unique"),
+    (dict(year=2022, code="Z9", name="负数预算", adjusted_budget=-1.0), "check"),
+    (dict(year=2022, code="Z8", name="类别错误", category="其他"), "check"),
+])
+def test_database_constraints(db_url, row, constraint):
+    ids = fx.build(db_url)
+    with pytest.raises(IntegrityError):
+        with db.session_scope(db_url) as s:
+            s.add(Project(department_id=ids["D1"], **row))
+
+
+def test_score_range_and_version(db_url):
+    ids = fx.build(db_url)
+    v = db.data_version(db_url)
+    with pytest.raises(IntegrityError):
+        with db.session_scope(db_url) as s:
+            s.add(Evaluation(year=2022, kind="单位自评", object_type="项目支出", object_key="x",
+                             department_id=ids["D1"], score=100.5))
+    assert db.data_version(db_url) == v            # a failed write changes nothing
+    with db.session_scope(db_url) as s:
+        s.add(Department(name="新部门", kind="部门"))
+        db.bump_data_version(s)
+    assert db.data_version(db_url) == v + 1
+    assert db.has_projects(db_url)
+
+
+def test_normalise_url():
+    assert db.normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert db.normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert db.normalise_url("mysql://root@h/d") == "mysql+pymysql://root@h/d"
+    assert db.normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_fixture_dates_roundtrip(db_url):
+    ids = fx.build(db_url)
+    from dashboard.models import MonitoringRecord
+
+    with db.session_scope(db_url) as s:
+        rec = s.get(MonitoringRecord, ids["M1"])
+        assert rec.as_of == dt.date(2022, 8, 31)
