@@ -1,0 +1,79 @@
+"""Entry point of the Streamlit app: page config, database init, global filters, navigation.
+
+Run from the repository root: `python -m streamlit run dashboard/app.py`. The entry point lives here,
+not next to pages/, so a deep link always passes through this shell (see docs on Streamlit 1.67).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts dashboard/ on sys.path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import db  # noqa: E402
+from dashboard.settings import load_settings  # noqa: E402
+from dashboard.ui import common, filters  # noqa: E402
+
+log = logging.getLogger("dashboard.app")
+
+st.set_page_config(page_title="预算绩效监督驾驶舱", page_icon=":material/account_balance:", layout="wide",
+                   initial_sidebar_state="auto")
+
+PAGES = [
+    # key, file, title, url_path, icon
+    ("overview", "overview.py", "总览", "overview", ":material/dashboard:"),
+    ("ranking", "ranking.py", "部门排名", "ranking", ":material/leaderboard:"),
+    ("department", "department.py", "部门画像", "department", ":material/apartment:"),
+    ("coverage", "coverage.py", "资金覆盖", "coverage", ":material/pie_chart:"),
+    ("monitoring", "monitoring.py", "监控预警", "monitoring", ":material/traffic:"),
+    ("evaluation", "evaluation.py", "评价结果", "evaluation", ":material/grading:"),
+    ("rectification", "rectification.py", "整改进度", "rectification", ":material/task_alt:"),
+    ("projects", "projects.py", "项目查询", "projects", ":material/search:"),
+    ("upload", "upload.py", "数据上传", "upload", ":material/upload_file:"),
+]
+
+
+@st.cache_resource(show_spinner="正在准备数据库……")
+def _init_database(url: str) -> str:
+    """Create or upgrade the schema once per process and URL."""
+    return db.init_db(url)
+
+
+def main() -> None:
+    settings = load_settings()
+    url = settings.db_url
+    pages = {key: st.Page(ROOT / "pages" / file, title=title, url_path=path, icon=icon, default=key == "overview")
+             for key, file, title, path, icon in PAGES}
+    st.session_state[common.PAGES_KEY] = pages
+    nav = st.navigation({"": [pages[k] for k in ("overview", "ranking", "department")],
+                         "专题": [pages[k] for k in ("coverage", "monitoring", "evaluation", "rectification")],
+                         "查询与数据": [pages["projects"], pages["upload"]]})
+    try:
+        _init_database(url)
+        version = db.data_version(url)
+        has_data = db.has_projects(url)
+    except Exception as exc:  # noqa: BLE001 - an unreachable database must not show a traceback
+        log.exception("database unavailable")
+        st.error(f"无法连接数据库（{exc.__class__.__name__}）。请检查 DATABASE_URL 设置后刷新页面。",
+                 icon=":material/error:")
+        return
+    st.sidebar.markdown("### 预算绩效监督驾驶舱")
+    filters.sidebar(url, version, settings.rules, has_data)
+    if not has_data and nav.url_path != "upload":
+        common.empty_database(url)
+        return
+    try:
+        nav.run()
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback on a page
+        log.exception("page %s failed", nav.url_path)
+        st.error(f"页面出错了（{exc.__class__.__name__}）。请刷新重试；如果一直出现，请联系管理员。",
+                 icon=":material/error:")
+
+
+main()

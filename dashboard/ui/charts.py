@@ -1,0 +1,223 @@
+"""Plotly figure builders with the dashboard's single palette, Chinese labels and 万元/亿元 hovers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.ui import fmt
+
+GRADE_COLORS = {"优": "#2e7d32", "良": "#1565c0", "中": "#f9a825", "差": "#c62828"}
+LIGHT_COLORS = {"red": "#c62828", "yellow": "#f9a825", "green": "#2e7d32", "grey": "#9e9e9e"}
+STATUS_COLORS = {"已整改": "#2e7d32", "整改中": "#f9a825", "未整改": "#c62828"}
+PRIMARY = "#1f4e79"
+MUTED = "#9e9e9e"
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+          "locale": "zh-CN"}
+
+
+def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_title: str | None = None,
+            legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=8, r=8, t=36 if legend else 12, b=8),
+        font=dict(family=FONT, size=13),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title_text=""),
+        showlegend=legend,
+        hoverlabel=dict(font_family=FONT),
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=False)
+    fig.update_yaxes(title_text=y_title, automargin=True)
+    return fig
+
+
+def _bar_height(n: int) -> int:
+    return max(240, min(900, 26 * n + 90))
+
+
+def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str, str, str]],
+                        x_title: str = "项目数", percent: bool = False) -> go.Figure:
+    """Horizontal stacked bars, one row per category (department or kind); series = (column, label, color).
+
+    With percent=True each bar shows shares of its row total (the hover still gives counts).
+    """
+    df = df.copy()
+    total = df[[c for c, _, _ in series]].sum(axis=1).replace(0, pd.NA)
+    fig = go.Figure()
+    for col, label, color in series:
+        counts = df[col].fillna(0).astype(int)
+        values = (counts / total * 100).astype(float).fillna(0).round(1) if percent else counts
+        fig.add_bar(
+            y=df[category].astype(str), x=values, name=label, orientation="h", marker_color=color,
+            customdata=counts,
+            hovertemplate="%{y}<br>" + label + "：%{customdata:,} 个" + ("（%{x:.1f}%）" if percent else "")
+                          + "<extra></extra>",
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed", type="category")
+    return _layout(fig, _bar_height(len(df)), x_title="占比（%）" if percent else x_title)
+
+
+def lights_by_department(df: pd.DataFrame) -> go.Figure:
+    series = [("red", "红灯", LIGHT_COLORS["red"]), ("yellow", "黄灯", LIGHT_COLORS["yellow"]),
+              ("green", "绿灯", LIGHT_COLORS["green"]), ("grey", "未报送", LIGHT_COLORS["grey"])]
+    return stacked_by_category(df, "department", series)
+
+
+def grade_mix(df: pd.DataFrame, category: str = "department", percent: bool = False) -> go.Figure:
+    series = [(g, g, c) for g, c in GRADE_COLORS.items()]
+    return stacked_by_category(df, category, series, x_title="评价数", percent=percent)
+
+
+def findings_by_department(df: pd.DataFrame) -> go.Figure:
+    series = [("未整改", "未整改", STATUS_COLORS["未整改"]), ("整改中", "整改中", STATUS_COLORS["整改中"]),
+              ("已整改", "已整改", STATUS_COLORS["已整改"])]
+    return stacked_by_category(df, "department", series, x_title="问题数")
+
+
+def grade_counts(grades: dict) -> go.Figure:
+    """Overview: one bar per grade."""
+    labels = list(GRADE_COLORS)
+    values = [int(grades.get(g) or 0) for g in labels]
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[GRADE_COLORS[g] for g in labels],
+                           text=values, textposition="outside",
+                           hovertemplate="%{x}：%{y:,} 个<extra></extra>"))
+    fig.update_yaxes(visible=False)
+    return _layout(fig, 220, legend=False)
+
+
+def execution_scatter(df: pd.DataFrame, rules) -> go.Figure:
+    """Each project: budget (log x) against execution rate (y, %), coloured by light; dashed line = 序时进度."""
+    fig = go.Figure()
+    order = [("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯")]
+    for light, label in order:
+        part = df[df["light"] == light]
+        if part.empty:
+            continue
+        custom = list(zip(part["name"], part["department"], fmt_series_wan(part["budget"]),
+                          [fmt.pct(v) for v in part["time_progress"]]))
+        fig.add_scatter(
+            x=part["budget"].astype(float), y=(part["execution_rate"].astype(float) * 100).round(1),
+            mode="markers", name=label, marker=dict(color=LIGHT_COLORS[light], size=8, opacity=0.75),
+            customdata=custom,
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>预算：%{customdata[2]}"
+                          "<br>执行率：%{y:.1f}%<br>序时进度：%{customdata[3]}<extra></extra>",
+        )
+    tp = df["time_progress"].dropna()
+    if not tp.empty:
+        t = float(tp.max()) * 100
+        fig.add_hline(y=t, line_dash="dash", line_color=PRIMARY,
+                      annotation_text=f"序时进度 {t:.1f}%", annotation_position="top left")
+        if rules.warning_preset == "lag":
+            for lag, color in ((rules.yellow_lag, LIGHT_COLORS["yellow"]), (rules.red_lag, LIGHT_COLORS["red"])):
+                fig.add_hline(y=t - lag, line_dash="dot", line_color=color, line_width=1,
+                              annotation_text=f"滞后 {lag:g} 个百分点", annotation_position="bottom left",
+                              annotation_font_size=11)
+    fig.update_xaxes(type="log")
+    return _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）")
+
+
+def ranking_bars(df: pd.DataFrame) -> go.Figure:
+    """Composite score per department, best first; departments with too few projects in grey."""
+    df = df.sort_values("rank")
+    colors = [MUTED if bool(s) else PRIMARY for s in df["small_sample"].fillna(False)]
+    labels = [f"{r.department}{'（样本少）' if bool(r.small_sample) else ''}" for r in df.itertuples()]
+    fig = go.Figure(go.Bar(
+        y=labels, x=df["composite"].astype(float).round(1), orientation="h", marker_color=colors,
+        customdata=list(zip(df["department_id"], df["projects"], df["rank"])),
+        text=df["composite"].astype(float).round(1), textposition="outside",
+        hovertemplate="%{y}<br>综合得分：%{x:.1f}<br>第 %{customdata[2]} 名 · 项目 %{customdata[1]} 个"
+                      "<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[0, 105])
+    return _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
+
+
+def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str, str]]) -> go.Figure:
+    """Grouped horizontal bars of coverage ratios (fractions → %), one group per category."""
+    fig = go.Figure()
+    for col, label, color in columns:
+        fig.add_bar(y=df[category].astype(str), x=(df[col].astype(float) * 100).round(1), name=label,
+                    orientation="h", marker_color=color,
+                    hovertemplate="%{y}<br>" + label + "：%{x:.1f}%<extra></extra>")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[0, 105])
+    return _layout(fig, _bar_height(len(df) * len(columns)), x_title="覆盖率（%）")
+
+
+def budget_bars(df: pd.DataFrame, category: str, value: str, label: str) -> go.Figure:
+    fig = go.Figure(go.Bar(
+        x=df[category].astype(str), y=df[value].astype(float), marker_color=PRIMARY,
+        customdata=fmt_series_wan(df[value]), hovertemplate="%{x}<br>" + label + "：%{customdata}<extra></extra>",
+    ))
+    return _layout(fig, 300, y_title=f"{label}（万元）", legend=False)
+
+
+def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color: str = PRIMARY) -> go.Figure:
+    """A small year-on-year line for the department profile; kind = number | money | ratio | score."""
+    years = df["year"].astype(int).astype(str)
+    values = df[column].astype(float)
+    if kind == "ratio":
+        y = (values * 100).round(1)
+        text = [fmt.pct(v) for v in values]
+    elif kind == "money":
+        y = values.round(2)
+        text = fmt_series_wan(values)
+    elif kind == "score":
+        y = values.round(1)
+        text = [fmt.score(v) for v in values]
+    else:
+        y = values
+        text = [fmt.count(v) for v in values]
+    fig = go.Figure(go.Scatter(x=years, y=y, mode="lines+markers+text", line_color=color, text=text,
+                               textposition="top center", cliponaxis=False,
+                               hovertemplate="%{x}年：%{text}<extra></extra>"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(visible=False, rangemode="tozero")
+    fig.update_layout(title=dict(text=label, font_size=14, x=0, y=0.97))
+    return _layout(fig, 190, legend=False).update_layout(margin=dict(t=40, l=24, r=24, b=8))
+
+
+def closure_trend(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(x=df["month"], y=df["closed"], name="当月销号", marker_color=GRADE_COLORS["优"],
+                hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
+    fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
+                    line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
+    fig.update_layout(yaxis2=dict(overlaying="y", side="right", showgrid=False, title_text="累计"))
+    fig.update_xaxes(type="category")
+    return _layout(fig, 300, y_title="当月销号数")
+
+
+def age_buckets(df: pd.DataFrame) -> go.Figure:
+    shades = ["#f9a825", "#ef6c00", "#d84315", "#b71c1c", "#7f0000"]
+    fig = go.Figure(go.Bar(x=df["bucket"], y=df["count"], marker_color=shades[: len(df)],
+                           text=df["count"], textposition="outside",
+                           hovertemplate="逾期 %{x}：%{y:,} 个<extra></extra>"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(visible=False)
+    return _layout(fig, 260, x_title="逾期天数", legend=False)
+
+
+def result_application(df: pd.DataFrame) -> go.Figure:
+    grades = [g for g in GRADE_COLORS if g in set(df["grade"])]
+    df = df.set_index("grade").loc[grades].reset_index()
+    fig = go.Figure(go.Bar(
+        x=df["grade"], y=df["budget_change_total"].astype(float),
+        marker_color=[GRADE_COLORS[g] for g in df["grade"]],
+        customdata=list(zip(fmt_series_wan(df["budget_change_total"], signed=True), df["evaluations"])),
+        hovertemplate="%{x}：%{customdata[1]} 个评价<br>下年预算调整合计 %{customdata[0]}<extra></extra>",
+    ))
+    fig.add_hline(y=0, line_color=MUTED, line_width=1)
+    return _layout(fig, 280, y_title="下年预算调整（万元）", legend=False)
+
+
+def fmt_series_wan(values, signed: bool = False) -> list[str]:
+    if signed:
+        return [fmt.wan_delta(v) or fmt.DASH for v in values]
+    return [fmt.wan(v) for v in values]

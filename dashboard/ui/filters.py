@@ -1,0 +1,222 @@
+"""The global filters (年度, 部门, 资金来源) and the rules panel (规则设置), drawn once in the sidebar by app.py.
+
+Filters are widgets bound to the URL (bind="query-params"), so a link opens exactly the same view and the
+values survive page switches. The rules panel changes thresholds for this session only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard.settings import Rules
+from dashboard.ui import data
+
+ALL_FUNDS = "全部资金来源"
+PRESET_LABELS = {"lag": "序时进度差（滞后百分点）", "checkpoints": "固定节点（四川 2025）"}
+CTX_KEY = "_dashboard_ctx"
+PRESET_KEY = "_rules_preset"  # canonical value; the sidebar and the 监控预警 page both edit it
+
+
+def _scope_class():
+    try:
+        from dashboard.metrics import Scope
+    except Exception:  # noqa: BLE001 - metrics still being written: a stand-in with the same fields
+        @dataclass(frozen=True)
+        class Scope:  # type: ignore[no-redef]
+            year: int
+            departments: tuple[int, ...] = ()
+            fund_source: str | None = None
+    return Scope
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a page needs to ask for figures: the database, its data version and the filters."""
+
+    url: str
+    version: int
+    scope: object  # dashboard.metrics.Scope
+    rules: Rules
+    today: dt.date
+    years: tuple[int, ...]
+    departments: tuple[tuple[int, str], ...]  # (id, name) of every department, for labels
+    has_data: bool
+
+    @property
+    def year(self) -> int | None:
+        return self.scope.year if self.years else None
+
+    def department_name(self, department_id) -> str:
+        return dict(self.departments).get(int(department_id), str(department_id))
+
+    def scope_label(self) -> str:
+        """'2024年 · 区教育局、区卫健委 · 一般公共预算' — what the page is showing."""
+        parts = [f"{self.scope.year}年" if self.years else "无年度"]
+        if self.scope.departments:
+            names = [self.department_name(d) for d in self.scope.departments]
+            parts.append("、".join(names[:3]) + (f" 等{len(names)}个部门" if len(names) > 3 else ""))
+        else:
+            parts.append("全部主管部门")
+        parts.append(self.scope.fund_source or "全部资金来源")
+        return " · ".join(parts)
+
+
+def today() -> dt.date:
+    """Today, or DASHBOARD_TODAY (YYYY-MM-DD) so tests and screenshots judge overdue on a fixed day."""
+    value = os.environ.get("DASHBOARD_TODAY")
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return dt.date.today()
+
+
+def current() -> Context:
+    """The context app.py built for this run."""
+    return st.session_state[CTX_KEY]
+
+
+# ---- rules ---------------------------------------------------------------------------------------------
+
+def _sync_preset(widget_key: str) -> None:
+    st.session_state[PRESET_KEY] = st.session_state[widget_key]
+
+
+def preset_radio(base: Rules, widget_key: str, container=st) -> str:
+    """A radio for the warning preset that stays in step with every other preset radio of the session."""
+    st.session_state.setdefault(PRESET_KEY, base.warning_preset)
+    st.session_state[widget_key] = st.session_state[PRESET_KEY]
+    return container.radio(
+        "预警口径",
+        list(PRESET_LABELS),
+        format_func=PRESET_LABELS.get,
+        key=widget_key,
+        on_change=_sync_preset,
+        args=(widget_key,),
+        help="序时进度差：滞后 = 序时进度 − 执行率（百分点），按黄灯/红灯阈值判灯；"
+             "固定节点：4/6/8/10 月末累计执行率低于节点要求即红灯。",
+    )
+
+
+RULE_FIELDS = [
+    # key, label, Rules field, min, max, step
+    ("r_yellow", "黄灯：滞后 ≥（百分点）", "yellow_lag", 0.0, 100.0, 1.0),
+    ("r_red", "红灯：滞后 ≥（百分点）", "red_lag", 0.0, 100.0, 1.0),
+    ("r_cp4", "4月末执行率不低于（%）", "cp_4", 0.0, 100.0, 5.0),
+    ("r_cp6", "6月末执行率不低于（%）", "cp_6", 0.0, 100.0, 5.0),
+    ("r_cp8", "8月末执行率不低于（%）", "cp_8", 0.0, 100.0, 5.0),
+    ("r_cp10", "10月末执行率不低于（%）", "cp_10", 0.0, 100.0, 5.0),
+    ("r_excellent", "优：得分 ≥", "grade_excellent", 0.0, 100.0, 1.0),
+    ("r_good", "良：得分 ≥", "grade_good", 0.0, 100.0, 1.0),
+    ("r_pass", "中：得分 ≥（以下为差）", "grade_pass", 0.0, 100.0, 1.0),
+    ("r_gap", "自评虚高：自评高出 ≥（分）", "inflation_gap", 0.0, 100.0, 1.0),
+    ("r_w_cov", "权重：目标覆盖", "weight_coverage", 0.0, 100.0, 5.0),
+    ("r_w_exe", "权重：执行", "weight_execution", 0.0, 100.0, 5.0),
+    ("r_w_eva", "权重：评价", "weight_evaluation", 0.0, 100.0, 5.0),
+    ("r_w_rec", "权重：整改", "weight_rectification", 0.0, 100.0, 5.0),
+    ("r_w_red", "权重：非红灯", "weight_not_red", 0.0, 100.0, 5.0),
+]
+
+
+def _base_value(base: Rules, field: str) -> float:
+    if field.startswith("cp_"):
+        return float(dict(base.checkpoints).get(int(field[3:]), 0.0))
+    return float(getattr(base, field))
+
+
+def _reset_rules(base: Rules) -> None:
+    for key, _label, field, *_ in RULE_FIELDS:
+        st.session_state[key] = _base_value(base, field)
+    st.session_state["r_min"] = int(base.min_projects)
+    st.session_state[PRESET_KEY] = base.warning_preset
+
+
+def rules_panel(base: Rules) -> Rules:
+    """Sidebar expander 规则设置: returns the session's rules (base rules from dashboard.toml, edited here)."""
+    for key, _label, field, *_ in RULE_FIELDS:
+        st.session_state.setdefault(key, _base_value(base, field))
+    st.session_state.setdefault("r_min", int(base.min_projects))
+    values: dict[str, float] = {}
+    with st.sidebar.expander("规则设置", icon=":material/tune:"):
+        st.caption("仅对本次会话生效；默认值来自 dashboard.toml（未配置时为 DOMAIN 规则）。")
+        preset = preset_radio(base, "r_preset_sidebar")
+        groups = {"预警": RULE_FIELDS[:6], "评价等级": RULE_FIELDS[6:10], "综合得分权重": RULE_FIELDS[10:]}
+        for title, fields in groups.items():
+            st.markdown(f"**{title}**")
+            for key, label, field, lo, hi, step in fields:
+                values[field] = st.number_input(label, min_value=lo, max_value=hi, step=step, key=key)
+        min_projects = st.number_input("样本少：项目数少于", min_value=1, max_value=1000, step=1, key="r_min")
+        st.button("恢复默认", on_click=_reset_rules, args=(base,), key="r_reset")
+    problems = []
+    if values["yellow_lag"] >= values["red_lag"]:
+        problems.append("黄灯阈值应小于红灯阈值")
+    if not values["grade_excellent"] > values["grade_good"] > values["grade_pass"]:
+        problems.append("等级分数线应满足 优 > 良 > 中")
+    if sum(values[f] for f in ("weight_coverage", "weight_execution", "weight_evaluation",
+                                "weight_rectification", "weight_not_red")) <= 0:
+        problems.append("权重之和应大于 0")
+    if problems:
+        st.sidebar.warning("规则设置有误，暂用默认值：" + "；".join(problems))
+        return dataclasses.replace(base, warning_preset=preset)
+    checkpoints = tuple((m, values[f"cp_{m}"]) for m in (4, 6, 8, 10))
+    plain = {k: v for k, v in values.items() if not k.startswith("cp_")}
+    return dataclasses.replace(base, warning_preset=preset, checkpoints=checkpoints,
+                               min_projects=int(min_projects), **plain)
+
+
+def rules_summary(rules: Rules) -> str:
+    """One line describing the warning rule in force, shown beside the figures it drives."""
+    if rules.warning_preset == "checkpoints":
+        cps = "、".join(f"{m}月末 {v:g}%" for m, v in rules.checkpoints)
+        return f"预警口径：固定节点——累计执行率低于 {cps} 即红灯。"
+    return (f"预警口径：序时进度差——滞后 = 序时进度 − 执行率；滞后 < {rules.yellow_lag:g} 个百分点绿灯，"
+            f"{rules.yellow_lag:g}–{rules.red_lag:g} 黄灯，≥ {rules.red_lag:g} 红灯；应报未报为灰灯（未报送）。")
+
+
+def grade_summary(rules: Rules) -> str:
+    return (f"等级：≥{rules.grade_excellent:g} 分为优，≥{rules.grade_good:g} 良，≥{rules.grade_pass:g} 中，"
+            f"以下为差。")
+
+
+# ---- filters -------------------------------------------------------------------------------------------
+
+def sidebar(url: str, version: int, base_rules: Rules, has_data: bool) -> Context:
+    """Draw 年度 / 部门 / 资金来源 and the rules panel; store and return the run's Context."""
+    Scope = _scope_class()
+    years: list[int] = []
+    depts: list[tuple[int, str]] = []
+    funds: list[str] = []
+    if has_data:
+        try:
+            years = data.available_years(url, version)
+            options = data.department_options(url, version)
+            depts = [(int(r.id), str(r.name)) for r in options.itertuples()]
+            funds = data.fund_source_options(url, version)
+        except Exception:  # noqa: BLE001 - metrics not ready: the filters stay empty, pages say why
+            pass
+    with st.sidebar:
+        st.markdown("**筛选**")
+        if years:
+            year = st.selectbox("年度", years, key="year", bind="query-params",
+                                help="默认为有数据的最近一个年度。")
+        else:
+            year = dt.date.today().year
+            st.selectbox("年度", ["暂无数据"], disabled=True, key="year_empty")
+        names = dict(depts)
+        chosen = st.multiselect("部门（主管部门）", list(names), format_func=lambda i: names.get(i, str(i)),
+                                key="departments", bind="query-params", placeholder="全部主管部门",
+                                help="可输入名称搜索；不选即全部。")
+        fund = st.selectbox("资金来源", [ALL_FUNDS, *funds], key="fund", bind="query-params")
+    rules = rules_panel(base_rules)
+    scope = Scope(year=int(year), departments=tuple(sorted(int(d) for d in chosen)),
+                  fund_source=None if fund == ALL_FUNDS else fund)
+    ctx = Context(url=url, version=version, scope=scope, rules=rules, today=today(), years=tuple(years),
+                  departments=tuple(depts), has_data=has_data)
+    st.session_state[CTX_KEY] = ctx
+    return ctx

@@ -1,0 +1,70 @@
+"""资金覆盖: target, monitoring and evaluation coverage by department and fund source; money without targets."""
+
+import streamlit as st
+
+from dashboard.ui import charts, common, data, filters, fmt
+
+ctx = filters.current()
+common.header("资金覆盖", ctx)
+common.provenance(ctx)
+st.caption("目标覆盖率（按资金）= 设定绩效目标项目的预算 ÷ 全部预算；监控覆盖率 = 有监控记录的有目标项目 ÷ 有目标项目；"
+           "评价覆盖率 = 被评价项目的预算 ÷ 全部预算。预算取调整后预算，无调整数时取年初预算。")
+
+with common.guard("覆盖概况"):
+    p = data.kpis(ctx)["projects"]
+    if not p["projects"]:
+        common.no_data(ctx, "项目")
+        st.stop()
+    cols = st.columns(4)
+    cols[0].metric("预算总额", fmt.wan(p["budget_total"]), border=True, help=f"{p['projects']} 个项目。")
+    cols[1].metric("有目标的资金", fmt.wan(p["target_budget"]), border=True,
+                   help=f"{p['target_projects']} 个项目设定了绩效目标。")
+    cols[2].metric("目标覆盖率（按资金）", fmt.pct(p["coverage_funds"]), border=True)
+    cols[3].metric("目标覆盖率（按项目数）", fmt.pct(p["coverage_count"]), border=True,
+                   help=f"{p['target_projects']}/{p['projects']}")
+
+with common.guard("按部门"):
+    st.subheader("各部门覆盖率")
+    by_dept = data.coverage_by_department(ctx)
+    chart_df = by_dept.sort_values("coverage_funds", na_position="first")
+    st.plotly_chart(
+        charts.coverage_bars(chart_df, "department", [
+            ("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY),
+            ("monitoring_coverage", "监控覆盖（按项目）", charts.GRADE_COLORS["良"]),
+            ("evaluation_coverage", "评价覆盖（按资金）", charts.GRADE_COLORS["中"]),
+        ]), key="coverage_by_dept", config=charts.CONFIG)
+    common.table(by_dept, f"各部门覆盖率_{ctx.scope.year}", "coverage_dept",
+                 ["department", "projects", "budget", "target_projects", "target_budget", "coverage_count",
+                  "coverage_funds", "monitored_projects", "monitoring_coverage", "evaluated_budget",
+                  "evaluation_coverage"])
+
+left, right = st.columns(2)
+with left:
+    with common.guard("按资金来源"):
+        st.subheader("按资金来源")
+        by_fund = data.coverage_by_fund_source(ctx)
+        st.plotly_chart(charts.coverage_bars(by_fund, "fund_source",
+                                             [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),
+                        key="coverage_by_fund", config=charts.CONFIG)
+        common.table(by_fund, f"资金来源覆盖率_{ctx.scope.year}", "coverage_fund",
+                     ["fund_source", "projects", "budget", "target_budget", "coverage_funds", "coverage_count"])
+with right:
+    with common.guard("评价覆盖"):
+        st.subheader("按评价类型的评价覆盖",
+                     help="被该类评价覆盖的项目预算 ÷ 全部预算（只计项目支出评价，不含部门整体支出和政策）。")
+        by_kind = data.evaluation_coverage_by_kind(ctx)
+        st.plotly_chart(charts.coverage_bars(by_kind, "kind",
+                                             [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
+                        key="coverage_by_kind", config=charts.CONFIG)
+        common.table(by_kind, f"评价覆盖_{ctx.scope.year}", "coverage_kind",
+                     ["kind", "evaluated_projects", "evaluated_budget", "coverage_funds"])
+
+with common.guard("未设定目标的资金"):
+    st.subheader("未设定绩效目标的项目", help="是否设定绩效目标为「否」或空白的项目，按预算从大到小。")
+    missing = data.projects_without_targets(ctx)
+    if not missing.empty:
+        st.caption(f"{len(missing)} 个项目，合计 {fmt.wan(missing['budget'].sum())}" +
+                   ("（最多列出 500 个）" if len(missing) >= 500 else "") + "。")
+    common.table(missing, f"未设定目标项目_{ctx.scope.year}", "coverage_missing",
+                 ["code", "name", "department", "unit", "fund_source", "budget"],
+                 empty="所有项目都设定了绩效目标。")

@@ -1,0 +1,130 @@
+"""部门画像: one 主管部门 (?dept=id, code or name) — three-year trend, projects, warnings, evaluations, findings."""
+
+import dataclasses
+
+import streamlit as st
+
+from dashboard.ui import charts, common, data, filters, fmt
+
+ctx = filters.current()
+names = dict(ctx.departments)
+
+
+def _resolve(value):
+    if value is None or value == "":
+        return None
+    try:
+        if int(value) in names:
+            return int(value)
+    except ValueError:
+        pass
+    try:
+        return data.resolve_department(ctx, str(value))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _on_pick():
+    st.query_params["dept"] = str(st.session_state["dept_pick"])
+
+
+param = st.query_params.get("dept")
+from_url = _resolve(param)
+if param and from_url is None:
+    st.warning(f"链接中的部门「{param}」不存在，请在下方选择。")
+if from_url is not None:
+    st.session_state["dept_pick"] = from_url
+elif st.session_state.get("dept_pick") not in names:
+    default = ctx.scope.departments[0] if ctx.scope.departments else (next(iter(names), None))
+    st.session_state["dept_pick"] = default
+if not names:
+    common.no_data(ctx, "部门")
+    st.stop()
+
+st.title("部门画像")
+dept_id = st.selectbox("主管部门", list(names), format_func=names.get, key="dept_pick", on_change=_on_pick,
+                       help="可输入名称搜索。页面地址带 ?dept= 部门编号，可直接分享。")
+if st.query_params.get("dept") != str(dept_id):
+    st.query_params["dept"] = str(dept_id)
+name = names[dept_id]
+scope = dataclasses.replace(ctx.scope, departments=(dept_id,))
+dctx = dataclasses.replace(ctx, scope=scope)
+st.caption(f"当前范围：{dctx.scope_label()}　·　打印：浏览器菜单「打印」即可得到本部门简报。")
+common.provenance(ctx)
+
+with common.guard("本年概况"):
+    k = data.kpis(dctx)
+    p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
+    if not p["projects"] and not e["count"] and not f["total"]:
+        st.info(f"{name} 在 {ctx.scope.year} 年没有项目、评价或整改数据。可在侧栏换一个年度。",
+                icon=":material/filter_alt_off:")
+    else:
+        cols = st.columns(4)
+        cols[0].metric("预算总额", fmt.wan(p["budget_total"]), border=True,
+                       help=f"{p['projects']} 个项目、{p['units']} 个预算单位。")
+        cols[1].metric("目标覆盖率", fmt.pct(p["coverage_funds"]), border=True,
+                       help=f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。")
+        cols[2].metric("预算执行率", fmt.pct(m["execution_rate"]), border=True,
+                       help=f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。")
+        cols[3].metric("红灯 / 黄灯 / 未报送", f"{m['red']} / {m['yellow']} / {m['grey']}", border=True,
+                       help=filters.rules_summary(ctx.rules))
+        cols = st.columns(4)
+        cols[0].metric("评价平均分", fmt.score(e["avg_score"]), border=True, help=f"{e['count']} 条评价记录。")
+        cols[1].metric("整改率", fmt.pct(f["rate"]), border=True, help=f"已整改 {f['rectified']}/{f['total']}。")
+        cols[2].metric("逾期未整改", fmt.count(f["overdue"]), border=True,
+                       help=f"按 {fmt.date(ctx.today)} 判断。")
+        cols[3].metric("自评虚高", fmt.count(e["inflation_flags"]), border=True,
+                       help=f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。")
+
+with common.guard("历年趋势"):
+    st.subheader("历年趋势", help="每年按当年数据计算；综合得分口径同「部门排名」页（当前规则设置）。")
+    trend = data.department_trend(ctx, dept_id)
+    trend = trend[trend["year"] <= ctx.scope.year].tail(3)
+    if trend.empty:
+        st.caption("没有历年数据。")
+    else:
+        specs = [("budget", "预算总额", "money"), ("coverage_funds", "目标覆盖率（按资金）", "ratio"),
+                 ("execution_rate", "预算执行率", "ratio"), ("red", "红灯项目数", "number"),
+                 ("avg_score", "评价平均分", "score"), ("rectification_rate", "整改率", "ratio"),
+                 ("grey", "未报送项目数", "number"), ("composite", "综合得分", "score")]
+        for start in range(0, len(specs), 4):
+            cols = st.columns(4)
+            for col, (column, label, kind) in zip(cols, specs[start:start + 4]):
+                with col:
+                    if trend[column].notna().any():
+                        st.plotly_chart(charts.trend(trend, column, label, kind), key=f"trend_{column}",
+                                        config={**charts.CONFIG, "displayModeBar": False})
+                    else:
+                        st.caption(f"{label}：无数据")
+        common.table(trend, f"{name}_历年趋势", "dept_trend",
+                     ["year", "projects", "budget", "coverage_funds", "execution_rate", "red", "grey", "avg_score",
+                      "rectification_rate", "composite"])
+
+with common.guard("项目"):
+    st.subheader("项目")
+    projects, total = data.search_projects(dctx, limit=500)
+    st.caption(f"共 {total} 个项目，按预算从大到小" + ("（显示前 500 个）" if total > 500 else "") + "。")
+    common.table(projects, f"{name}_项目_{ctx.scope.year}", "dept_projects",
+                 ["code", "name", "unit", "budget", "has_target", "light", "execution_rate", "grade", "score",
+                  "open_findings"])
+
+with common.guard("预警"):
+    st.subheader("红灯与未报送", help=filters.rules_summary(ctx.rules))
+    warnings = data.warning_list(dctx, lights=("red", "grey"))
+    common.table(warnings, f"{name}_预警_{ctx.scope.year}", "dept_warnings",
+                 ["light", "code", "name", "unit", "budget", "executed", "execution_rate", "time_progress", "lag",
+                  "deviation_reason", "likelihood"], empty="没有红灯或未报送项目。")
+
+with common.guard("评价"):
+    st.subheader("评价结果", help=filters.grade_summary(ctx.rules))
+    evals = data.evaluation_list(dctx)
+    common.table(evals, f"{name}_评价_{ctx.scope.year}", "dept_evals",
+                 ["kind", "object_type", "object_name", "score", "grade", "evaluator", "main_problems",
+                  "result_application", "next_year_budget_change"], empty="本年没有评价记录。")
+
+with common.guard("未销号问题"):
+    st.subheader("逾期未整改问题", help=f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断）。")
+    overdue = data.overdue_findings(dctx)
+    common.table(overdue, f"{name}_逾期问题_{ctx.scope.year}", "dept_overdue",
+                 ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
+                 empty="没有逾期未整改的问题。")

@@ -1,0 +1,72 @@
+"""评价结果: grade distribution by department and kind, score list, self-evaluation inflation, result application."""
+
+import streamlit as st
+
+from dashboard.models import EVALUATION_KINDS
+from dashboard.ui import charts, common, data, filters, fmt
+
+ctx = filters.current()
+common.header("评价结果", ctx)
+common.provenance(ctx)
+st.caption(filters.grade_summary(ctx.rules) + " 等级按得分重算；只有等级没有得分的记录保留原等级。")
+
+with common.guard("评价概况"):
+    e = data.kpis(ctx)["evaluations"]
+    if not e["count"]:
+        common.no_data(ctx, "评价记录")
+        st.stop()
+    cols = st.columns(4)
+    cols[0].metric("评价记录", fmt.count(e["count"]), border=True,
+                   help="、".join(f"{k} {v}" for k, v in e["by_kind"].items()))
+    cols[1].metric("平均分", fmt.score(e["avg_score"]), border=True)
+    cols[2].metric("优良率", fmt.pct((e["grades"]["优"] + e["grades"]["良"]) / e["count"]), border=True,
+                   help="（优 + 良）÷ 评价记录数。")
+    cols[3].metric("自评虚高", fmt.count(e["inflation_flags"]), border=True,
+                   help=f"单位自评比抽查复核（无则财政重点评价）高 ≥{ctx.rules.inflation_gap:g} 分，或等级更好。")
+
+left, right = st.columns(2)
+with left:
+    with common.guard("各部门等级分布"):
+        st.subheader("各部门等级分布")
+        by_dept = data.grade_mix_by_department(ctx)
+        st.plotly_chart(charts.grade_mix(by_dept, "department"), key="eval_by_dept", config=charts.CONFIG)
+        common.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",
+                     ["department", "优", "良", "中", "差", "count", "avg_score"])
+with right:
+    with common.guard("各评价类型等级分布"):
+        st.subheader("按评价类型")
+        by_kind = data.grade_mix_by_kind(ctx)
+        st.plotly_chart(charts.grade_mix(by_kind, "kind"), key="eval_by_kind", config=charts.CONFIG)
+        common.table(by_kind, f"各类型评价等级_{ctx.scope.year}", "eval_kind",
+                     ["kind", "优", "良", "中", "差", "count", "avg_score"])
+
+with common.guard("评价清单"):
+    st.subheader("评价清单", help="按得分从低到高，便于先看问题项目。")
+    kind = st.segmented_control("评价类型", ["全部", *EVALUATION_KINDS], default="全部", key="eval_kind",
+                                bind="query-params")
+    evals = data.evaluation_list(ctx, kind=None if kind in (None, "全部") else kind)
+    common.table(evals, f"评价清单_{ctx.scope.year}", "eval_list",
+                 ["kind", "object_type", "object_name", "code", "department", "unit", "fund_amount", "score",
+                  "grade", "evaluator", "deputies_participated", "main_problems", "result_application",
+                  "next_year_budget_change"], empty="没有这一类型的评价。")
+
+with common.guard("自评虚高"):
+    st.subheader("自评与独立评价对比", help=f"差值 = 自评得分 − 独立评价得分；差值 ≥ {ctx.rules.inflation_gap:g} 分"
+                                           "或自评等级更好时标为自评虚高。")
+    infl = data.inflation_list(ctx)
+    if not infl.empty:
+        st.caption(f"{len(infl)} 个项目同时有自评和独立评价，其中 {int(infl['flagged'].sum())} 个自评虚高。")
+    common.table(infl, f"自评虚高_{ctx.scope.year}", "eval_inflation",
+                 ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
+                  "independent_score", "independent_grade", "gap"], empty="没有同时有自评和独立评价的项目。")
+
+with common.guard("结果应用"):
+    st.subheader("结果应用：下年预算调整", help="按评价等级汇总「下年预算调整」（万元，负数为压减）。"
+                                           "规则：优 优先保障，良 保障，中 压减，差 取消或暂停。")
+    app_df = data.result_application(ctx)
+    if app_df.empty:
+        st.caption("没有结果应用数据。")
+    else:
+        st.plotly_chart(charts.result_application(app_df), key="eval_application", config=charts.CONFIG)
+        common.table(app_df, f"结果应用_{ctx.scope.year}", "eval_application",
+                     ["grade", "evaluations", "budget_change_total", "cut", "increased"])

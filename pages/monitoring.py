@@ -1,0 +1,65 @@
+"""监控预警: execution rate against time progress, lights by department, the red and grey lists."""
+
+import streamlit as st
+
+from dashboard.ui import charts, common, data, filters, fmt
+
+ctx = filters.current()
+common.header("监控预警", ctx)
+common.provenance(ctx)
+
+c1, c2 = st.columns([2, 3])
+with c1:
+    filters.preset_radio(ctx.rules, "r_preset_page")
+with c2:
+    st.caption(filters.rules_summary(ctx.rules))
+    st.caption("执行率 = 执行数 ÷ 调整后预算（无调整数时取年初预算）；序时进度 = 截止日已过天数 ÷ 全年天数。"
+               "执行率超过 100% 的项目照常显示，请核对数据。")
+
+with common.guard("预警概况"):
+    m = data.kpis(ctx)["monitoring"]
+    if not m["reported"] and not m["grey"]:
+        common.no_data(ctx, "监控数据")
+        st.stop()
+    cols = st.columns(5)
+    cols[0].metric("已报送项目", fmt.count(m["reported"]), border=True,
+                   help=f"各项目本年最新一期监控，截止 {fmt.date(m['as_of'])}。")
+    cols[1].metric("红灯", fmt.count(m["red"]), border=True, help=filters.rules_summary(ctx.rules))
+    cols[2].metric("黄灯", fmt.count(m["yellow"]), border=True, help=filters.rules_summary(ctx.rules))
+    cols[3].metric("未报送（灰灯）", fmt.count(m["grey"]), border=True, help="设定了绩效目标但没有监控记录的项目。")
+    cols[4].metric("预算执行率", fmt.pct(m["execution_rate"]), border=True,
+                   help=f"资金加权；序时进度 {fmt.pct(m['time_progress'])}。")
+
+with common.guard("执行率与序时进度"):
+    st.subheader("执行率与序时进度", help="每个点是一个已报送项目（预算最大的 2,000 个）；虚线为序时进度。")
+    scatter = data.execution_scatter(ctx)
+    if scatter.empty:
+        st.caption("没有可画的执行数据。")
+    else:
+        st.plotly_chart(charts.execution_scatter(scatter, ctx.rules), key="monitoring_scatter",
+                        config=charts.CONFIG)
+        over = int((scatter["execution_rate"] > 1).sum())
+        if over:
+            st.warning(f"{over} 个项目执行率超过 100%，请核对执行数和预算。", icon=":material/warning:")
+
+with common.guard("各部门预警灯"):
+    st.subheader("各部门预警灯")
+    lights = data.lights_by_department(ctx)
+    if not lights.empty:
+        st.plotly_chart(charts.lights_by_department(lights), key="monitoring_lights", config=charts.CONFIG)
+    common.table(lights, f"各部门预警灯_{ctx.scope.year}", "monitoring_lights",
+                 ["department", "red", "yellow", "green", "grey", "reported", "budget", "executed",
+                  "execution_rate", "time_progress", "as_of"])
+
+with common.guard("红灯项目"):
+    st.subheader("红灯项目", help="按滞后从大到小。滞后 = 序时进度 − 执行率（百分点）。")
+    red = data.warning_list(ctx, lights=("red",))
+    common.table(red, f"红灯项目_{ctx.scope.year}", "monitoring_red",
+                 ["code", "name", "department", "unit", "budget", "executed", "execution_rate", "time_progress",
+                  "lag", "target_progress", "deviation_reason", "likelihood", "as_of"], empty="没有红灯项目。")
+
+with common.guard("未报送项目"):
+    st.subheader("未报送项目（灰灯）", help="设定了绩效目标、本年没有监控记录的项目。")
+    grey = data.warning_list(ctx, lights=("grey",))
+    common.table(grey, f"未报送项目_{ctx.scope.year}", "monitoring_grey",
+                 ["code", "name", "department", "unit"], empty="没有未报送的项目。")

@@ -1,0 +1,111 @@
+"""总览: headline figures with the change against last year, lights by department, who needs attention."""
+
+import streamlit as st
+
+from dashboard.ui import charts, common, data, filters, fmt, kpi
+
+ctx = filters.current()
+common.header("总览", ctx)
+common.provenance(ctx)
+
+with common.guard("关键指标"):
+    k = data.kpis(ctx)
+    prev_year = ctx.scope.year - 1
+    prev = data.kpis(ctx, data.scope_for(ctx, year=prev_year)) if prev_year in ctx.years else None
+    p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
+    pp = prev["projects"] if prev else {}
+    pm = prev["monitoring"] if prev else {}
+    pe = prev["evaluations"] if prev else {}
+    pf = prev["findings"] if prev else {}
+    if not p["projects"] and not e["count"] and not f["total"]:
+        common.no_data(ctx, "项目、评价或整改数据")
+        st.stop()
+    st.caption(f"箭头为与 {prev_year} 年同口径相比的变化。" if prev else f"没有 {prev_year} 年数据，不显示同比变化。")
+    budget_prev = pp.get("budget_total")
+    kpi.row([
+        dict(label="预算总额", value=fmt.wan(p["budget_total"]),
+             delta=fmt.wan_delta(p["budget_total"] - budget_prev) if budget_prev is not None else None,
+             help=f"Σ 调整后预算（无调整数时取年初预算）。{p['departments']} 个主管部门、{p['units']} 个预算单位、"
+                  f"{p['projects']} 个项目。"),
+        dict(label="绩效目标覆盖率", value=fmt.pct(p["coverage_funds"]),
+             delta=fmt.pp_delta(p["coverage_funds"], pp.get("coverage_funds")),
+             help=f"按资金：设定绩效目标项目的预算 ÷ 全部预算。按项目数为 {fmt.pct(p['coverage_count'])}"
+                  f"（{p['target_projects']}/{p['projects']}）。"),
+        dict(label="预算执行率", value=fmt.pct(m["execution_rate"]),
+             delta=fmt.pp_delta(m["execution_rate"], pm.get("execution_rate")),
+             help=f"Σ 执行数 ÷ Σ 调整后预算（已报送监控的项目，取各项目本年最新一期）。"
+                  f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"),
+        dict(label="评价平均分", value=fmt.score(e["avg_score"]),
+             delta=(f"{e['avg_score'] - pe['avg_score']:+.1f} 分"
+                    if e.get("avg_score") is not None and pe.get("avg_score") is not None else None),
+             help=f"本年全部评价记录（含部门整体支出、政策）的平均得分，共 {e['count']} 条。"
+                  + filters.grade_summary(ctx.rules)),
+        dict(label="整改率", value=fmt.pct(f["rate"]), delta=fmt.pp_delta(f["rate"], pf.get("rate")),
+             help=f"已整改（销号）÷ 全部问题：{f['rectified']}/{f['total']}。"),
+    ], per_row=5)
+    kpi.row([
+        dict(label="红灯项目", value=fmt.count(m["red"]), delta=fmt.count_delta(m["red"], pm.get("red")),
+             inverse=True, help=filters.rules_summary(ctx.rules)),
+        dict(label="黄灯项目", value=fmt.count(m["yellow"]), delta=fmt.count_delta(m["yellow"], pm.get("yellow")),
+             inverse=True, help=filters.rules_summary(ctx.rules)),
+        dict(label="未报送（灰灯）", value=fmt.count(m["grey"]), delta=fmt.count_delta(m["grey"], pm.get("grey")),
+             inverse=True, help="设定了绩效目标、但本年没有监控记录的项目数。"),
+        dict(label="逾期未整改", value=fmt.count(f["overdue"]),
+             delta=fmt.count_delta(f["overdue"], pf.get("overdue")), inverse=True,
+             help=f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断；时限当天不算逾期）。"),
+        dict(label="自评虚高", value=fmt.count(e["inflation_flags"]),
+             delta=fmt.count_delta(e["inflation_flags"], pe.get("inflation_flags")), inverse=True,
+             help=f"单位自评比抽查复核/财政重点评价高 ≥{ctx.rules.inflation_gap:g} 分或等级不同的项目数。"),
+    ], per_row=5)
+
+left, right = st.columns([2, 3])
+with left:
+    with common.guard("评价等级分布"):
+        st.subheader("评价等级分布", help=filters.grade_summary(ctx.rules))
+        grades = k["evaluations"]["grades"]
+        if sum(grades.values()):
+            st.plotly_chart(charts.grade_counts(grades), key="overview_grades", config=charts.CONFIG)
+            st.caption(filters.grade_summary(ctx.rules) + " 含部门整体支出和政策评价。")
+        else:
+            st.caption("本年还没有评价结果。")
+with right:
+    with common.guard("各部门预警灯"):
+        st.subheader("各部门预警灯", help=filters.rules_summary(ctx.rules))
+        lights = data.lights_by_department(ctx)
+        if lights.empty:
+            st.caption("本年还没有监控数据。")
+        else:
+            st.plotly_chart(charts.lights_by_department(lights.head(15)), key="overview_lights",
+                            config=charts.CONFIG)
+            more = f"（按红灯数排序，显示前 15 个部门，共 {len(lights)} 个）" if len(lights) > 15 else ""
+            st.caption(filters.rules_summary(ctx.rules) + more)
+            common.link("monitoring", "查看监控预警详情", icon=":material/arrow_forward:")
+
+with common.guard("需要关注的部门"):
+    st.subheader("需要关注的五个部门",
+                 help="部门排名中综合得分最低的五个主管部门（口径见「部门排名」页）；样本少的部门另行标注。")
+    ranking = data.department_ranking(ctx)
+    ranking = ranking[ranking["composite"].notna()]
+    if ctx.scope.departments:
+        ranking = ranking[ranking["department_id"].isin(ctx.scope.departments)]
+    if ranking.empty:
+        st.caption("没有可排名的部门。")
+    else:
+        worst = ranking.sort_values(["composite", "department"], ascending=[True, True]).head(5)
+        subs = {"coverage": "目标覆盖", "execution": "执行", "evaluation": "评价", "rectification": "整改",
+                "not_red": "非红灯"}
+        for r in worst.itertuples():
+            weakest = min(((label, getattr(r, col)) for col, label in subs.items()
+                           if getattr(r, col) is not None and getattr(r, col) == getattr(r, col)),
+                          key=lambda t: t[1], default=None)
+            with st.container(border=True):
+                c1, c2 = st.columns([3, 2])
+                with c1:
+                    common.link("department", f"{r.department}", query_params={"dept": str(r.department_id)},
+                                icon=":material/apartment:")
+                    note = f"最弱：{weakest[0]} {weakest[1]:.1f} 分" if weakest else ""
+                    small = " · 样本少，仅供参考" if bool(r.small_sample) else ""
+                    st.caption(f"第 {r.rank} 名 · 项目 {r.projects} 个 · {note}{small}")
+                with c2:
+                    st.metric("综合得分", f"{r.composite:.1f}", label_visibility="collapsed")
+        common.link("ranking", "查看完整排名", icon=":material/leaderboard:")

@@ -1,0 +1,115 @@
+"""项目查询: search every project with filters and paging; ?project=id opens the project's lifecycle card."""
+
+import dataclasses
+
+import streamlit as st
+
+from dashboard.ui import common, data, filters, fmt
+
+ctx = filters.current()
+PAGE_SIZE = 50
+LIGHTS = {"全部": None, "红灯": "red", "黄灯": "yellow", "绿灯": "green", "未报送": "grey"}
+GRADES = ["全部", "优", "良", "中", "差"]
+STATUSES = ["全部", "未整改", "整改中", "已整改"]
+
+
+def _project_param():
+    value = st.query_params.get("project")
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _close_card():
+    if "project" in st.query_params:
+        del st.query_params["project"]
+
+
+def _card(project_id: int) -> None:
+    card = data.project_card(ctx, project_id)
+    if not card:
+        st.warning(f"找不到编号为 {project_id} 的项目，可能已被撤销导入。")
+        return
+    p = card["project"]
+    st.button("← 返回查询结果", on_click=_close_card, key="close_card")
+    st.title(p["name"])
+    st.caption(f"{p['year']}年 · {p['department']} · {p.get('unit') or '—'} · 项目编码 {p.get('code') or '—'}"
+               f" · {p.get('category') or ''} · {p.get('fund_source') or '资金来源未填'}"
+               + (" · 重点项目" if p.get("is_key") else ""))
+    common.link("department", f"查看{p['department']}的部门画像", query_params={"dept": str(p["department_id"])},
+                icon=":material/apartment:")
+    budget = p["adjusted_budget"] if p["adjusted_budget"] is not None else p["initial_budget"]
+
+    st.subheader("① 预算与绩效目标")
+    cols = st.columns(4)
+    cols[0].metric("年初预算", fmt.wan(p["initial_budget"]), border=True)
+    cols[1].metric("调整后预算", fmt.wan(p["adjusted_budget"]), border=True,
+                   help="执行率的分母；没有调整数时用年初预算。")
+    target = {True: "已设定", False: "未设定"}.get(p["has_target"], "未填")
+    cols[2].metric("绩效目标", target, border=True,
+                   help=f"目标审核等级：{p.get('target_grade') or '—'}")
+    cols[3].metric("事前评估", p.get("ex_ante_result") or "—", border=True)
+
+    st.subheader("② 绩效监控", help=filters.rules_summary(ctx.rules))
+    common.table(card["monitoring"], f"{p['code'] or p['id']}_监控", "card_monitoring",
+                 ["as_of", "adjusted_budget", "executed", "execution_rate", "time_progress", "target_progress",
+                  "light", "deviation_reason", "likelihood"], empty="没有监控记录" +
+                 ("（设定了目标，应报未报：未报送）。" if p["has_target"] else "。"))
+
+    st.subheader("③ 绩效评价", help=filters.grade_summary(ctx.rules))
+    common.table(card["evaluations"], f"{p['code'] or p['id']}_评价", "card_evaluations",
+                 ["kind", "score", "grade", "evaluator", "main_problems", "result_application",
+                  "next_year_budget_change"], empty="没有评价记录。")
+
+    st.subheader("④ 发现的问题与整改")
+    common.table(card["findings"], f"{p['code'] or p['id']}_整改", "card_findings",
+                 ["source", "description", "requirement", "deadline", "status", "completed_on", "days_overdue"],
+                 empty="没有发现问题。")
+
+    st.subheader("⑤ 下年预算")
+    nxt = card.get("next_year")
+    if nxt:
+        change = nxt.get("change")
+        st.metric(f"{nxt['year']}年预算", fmt.wan(nxt["budget"]), delta=fmt.wan_delta(change), border=True,
+                  help=f"同一项目编码在下一年度的预算；本年 {fmt.wan(budget)}。")
+    else:
+        st.caption("下一年度没有同编码的项目（尚未导入，或项目已结束）。")
+
+
+selected = _project_param()
+if selected is not None:
+    with common.guard("项目卡片"):
+        _card(selected)
+    st.stop()
+
+common.header("项目查询", ctx)
+common.provenance(ctx)
+c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+text = c1.text_input("搜索项目名称、编码或部门", key="q", bind="query-params", placeholder="例如：农田、JY-01")
+grade = c2.selectbox("评价等级", GRADES, key="grade", bind="query-params")
+light = c3.selectbox("预警", list(LIGHTS), key="light", bind="query-params")
+status = c4.selectbox("整改状态", STATUSES, key="status", bind="query-params")
+st.caption(filters.rules_summary(ctx.rules) + " 等级取最独立的评价（抽查复核 > 财政重点评价 > 部门评价 > 单位自评）。")
+
+with common.guard("项目列表"):
+    args = dict(text=text, grade=None if grade == "全部" else grade, light=LIGHTS[light],
+                status=None if status == "全部" else status)
+    _, total = data.search_projects(ctx, limit=1, **args)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page_no = 1
+    if pages > 1:
+        page_no = st.pagination(pages, key="page", bind="query-params")
+        page_no = min(max(1, int(page_no or 1)), pages)
+    rows, total = data.search_projects(ctx, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **args)
+    if not total:
+        st.info("没有符合条件的项目。可以放宽搜索词或筛选条件。", icon=":material/search_off:")
+    else:
+        first = (page_no - 1) * PAGE_SIZE + 1
+        st.caption(f"共 {total:,} 个项目，第 {first}–{first + len(rows) - 1} 个（按预算从大到小）。点击一行查看项目全过程。")
+        event = common.table(rows, f"项目查询_{ctx.scope.year}", "projects",
+                             ["code", "name", "department", "unit", "budget", "has_target", "light",
+                              "execution_rate", "grade", "score", "open_findings"], on_select="rerun")
+        if event and event.selection.rows:
+            st.query_params["project"] = str(int(rows.iloc[event.selection.rows[0]]["project_id"]))
+            st.rerun()

@@ -1,0 +1,77 @@
+"""Page tests: AppTest against the hand-made fixture database (tests/pages/fixture_db.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.pages import fixture_db
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
+
+
+@pytest.fixture(scope="session")
+def fixture_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'fixture.db'}"
+    ids = fixture_db.build(url)
+    return url, ids
+
+
+@pytest.fixture
+def ids(fixture_url):
+    return fixture_url[1]
+
+
+@pytest.fixture
+def app_env(fixture_url, monkeypatch):
+    """Point the app at the fixture database, judge overdue on a fixed day, start with empty caches."""
+    url, _ = fixture_url
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DASHBOARD_TODAY", fixture_db.TODAY)
+    monkeypatch.setenv("DASHBOARD_SETTINGS", str(ROOT / "tests" / "pages" / "no-settings.toml"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+
+
+def make_app(page: str | None = None, query: dict | None = None, state: dict | None = None) -> AppTest:
+    """Run the app (optionally on a page, with query params / session state) and return the AppTest."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"../pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def app(app_env):
+    return make_app
+
+
+def plotly_figures(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
+    """label → (value, delta) of every st.metric."""
+    return {m.label: (m.value, m.proto.delta) for m in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    """Every caption, markdown, info, warning, error and subheader on the page, joined."""
+    parts = []
+    for kind in ("caption", "markdown", "info", "warning", "error", "success", "subheader", "title"):
+        parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
+    return "\n".join(parts)
