@@ -1,0 +1,175 @@
+"""The canonical import workbook: an instructions sheet, then one sheet per canonical table with drop-down lists and an example row that imports cleanly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import xlsxwriter
+
+from dashboard import models as m
+from data_loaders import schema
+
+INSTRUCTIONS = "填表说明"
+VALIDATED_ROWS = 2000  # drop-down lists cover this many data rows
+
+BOOL_WORDS = ("是", "否")
+
+# One example per sheet; together they describe one project through its whole lifecycle,
+# so the template imports as a consistent set (and re-importing it changes nothing).
+EXAMPLE_YEAR = 2025
+EXAMPLES: dict[str, dict[str, object]] = {
+    "units": {
+        "department_code": "101", "department": "区教育局", "unit_code": "101001", "unit": "区教育局本级",
+        "unit_kind": "部门", "sector": "教育",
+    },
+    "projects": {
+        "year": EXAMPLE_YEAR, "department": "区教育局", "unit": "区教育局本级", "project_code": "P2025101001",
+        "project_name": "校舍维修改造", "category": "项目支出", "fund_source": "一般公共预算", "initial_budget": 120.0,
+        "adjusted_budget": 150.0, "has_target": "是", "target_grade": "优", "ex_ante_result": "支持", "is_key": "是",
+    },
+    "monitoring": {
+        "year": EXAMPLE_YEAR, "as_of": dt.date(EXAMPLE_YEAR, 8, 31), "department": "区教育局", "unit": "区教育局本级",
+        "project_code": "P2025101001", "project_name": "校舍维修改造", "adjusted_budget": 150.0, "executed": 90.0,
+        "execution_rate": 0.6, "target_progress": 0.7, "deviation_reason": "部分工程款待验收后支付",
+        "likelihood": "确定能", "needs_rectification": "否", "rectification_requirement": None,
+    },
+    "evaluations": {
+        "year": EXAMPLE_YEAR, "kind": "财政重点评价", "object_type": "项目支出", "department": "区教育局",
+        "unit": "区教育局本级", "project_code": "P2025101001", "project_name": "校舍维修改造", "fund_amount": 150.0,
+        "score": 91.5, "grade": "优", "evaluator": "某会计师事务所", "deputies_participated": "是",
+        "main_problems": "绩效指标不够细化", "result_application": "优先保障", "next_year_budget_change": 10.0,
+    },
+    "findings": {
+        "year": EXAMPLE_YEAR, "source": "财政重点评价", "department": "区教育局", "unit": "区教育局本级",
+        "project_code": "P2025101001", "project_name": "校舍维修改造", "description": "绩效指标不够细化",
+        "requirement": "细化量化产出和效益指标", "deadline": dt.date(EXAMPLE_YEAR + 1, 3, 31), "status": "整改中",
+        "completed_on": None, "measures": "已修订绩效目标表", "amount": 0.0,
+    },
+}
+
+EXAMPLE_COUNTS = {"departments": 1, "units": 1, "projects": 1, "monitoring": 1, "evaluations": 1, "findings": 1}
+
+SHEET_NOTES = {
+    "units": "主管部门（一级预算单位）及其下属预算单位。一行一个单位；主管部门本级也是一个单位（如“区教育局本级”）。",
+    "projects": "当年的项目支出清单及预算、绩效目标情况。项目编码在同一年度内唯一；没有编码时按“主管部门/预算单位 + 项目名称”识别。",
+    "monitoring": "绩效运行监控（“双监控”）：截至监控截止日期的执行数与目标完成进度。同一项目每个截止日期一行。",
+    "evaluations": "绩效评价结果：单位自评、部门评价、财政重点评价、抽查复核。评价对象类型为“部门整体支出”或“政策”的行不关联项目。",
+    "findings": "评价、监控、审计等发现的问题及整改情况。整改状态：未整改 / 整改中 / 已整改。",
+}
+
+TYPE_NOTES = {
+    schema.TEXT: "文字", schema.CODE: "编码（文字）", schema.MONEY: "金额，万元，不能为负",
+    schema.SIGNED_MONEY: "金额，万元，减少填负数", schema.PERCENT: "百分比（如 66.5% 或 0.665）",
+    schema.SCORE: "0–100 分，可带小数", schema.DATE: "日期（如 2025-08-31）", schema.BOOL: "是 / 否",
+    schema.YEAR: "四位年份（如 2025）",
+}
+
+
+def _choices(f: schema.Field) -> tuple[str, ...] | None:
+    if f.enum:
+        return f.enum
+    if f.type == schema.BOOL:
+        return BOOL_WORDS
+    return None
+
+
+def _required_note(kind: str, f: schema.Field) -> str:
+    if f.required:
+        return "必填"
+    for group in schema.ONE_OF.get(kind, ()):
+        if f.name in group:
+            others = "、".join(schema.TABLES[kind].field(n).label for n in group if n != f.name)
+            return f"与{others}至少填一项"
+    return ""
+
+
+def build_template() -> bytes:
+    """The workbook as bytes (the upload page offers it for download)."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    money = wb.add_format({"num_format": "#,##0.00"})
+    pct = wb.add_format({"num_format": "0.0%"})
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    text_fmt = wb.add_format({"num_format": "@"})
+
+    ws = wb.add_worksheet(INSTRUCTIONS)
+    ws.set_column(0, 0, 110)
+    ws.write(0, 0, "预算绩效数据导入模板 填表说明", title)
+    lines = [
+        "1. 金额单位一律为万元（如表中写明“单位：元”，导入时自动换算为万元）。",
+        "2. 每张表第一行是表头，请勿修改列名；可以删去不用的列，必填列不能删。示例行可改写或删除。",
+        "3. 同一次导入的多个文件作为一个整体校验：任何一处错误都不会写入数据，错误信息会指出文件、工作表、行号和列。",
+        "4. 再次导入同一文件不会产生重复数据；修改后的文件会更新已有记录。每次导入都可以在“导入记录”中撤销。",
+        "5. 是/否 也可填 √/×、Y/N、有/无；整改状态也接受 已完成、已销号、正在整改、未启动 等常见说法。",
+    ]
+    for i, line in enumerate(lines, start=2):
+        ws.write(i, 0, line)
+    # one sentence per row in column A only: a row of short header-like cells would look like a data
+    # table to the reader, and the instructions sheet must never be imported
+    row = len(lines) + 3
+    section = wb.add_format({"bold": True})
+    for spec in schema.TABLES.values():
+        ws.write(row, 0, f"【{spec.label}】工作表：{SHEET_NOTES[spec.kind]}", section)
+        row += 1
+        for f in spec.fields:
+            choices = _choices(f)
+            note = "可选：" + "、".join(choices) if choices else TYPE_NOTES.get(f.type, "")
+            need = _required_note(spec.kind, f)
+            ws.write(row, 0, f"    · {f.label}{'（' + need + '）' if need else ''}：{note}")
+            row += 1
+        row += 1
+
+    for spec in schema.TABLES.values():
+        ws = wb.add_worksheet(spec.label)
+        ws.freeze_panes(1, 0)
+        example = EXAMPLES[spec.kind]
+        for col, f in enumerate(spec.fields):
+            ws.write(0, col, f.label, bold)
+            width = max(len(f.label) * 2 + 2, 10)
+            fmt = None
+            if f.type in (schema.MONEY, schema.SIGNED_MONEY):
+                fmt = money
+            elif f.type == schema.PERCENT:
+                fmt = pct
+            elif f.type == schema.DATE:
+                fmt, width = date, max(width, 12)
+            elif f.type == schema.CODE:
+                fmt, width = text_fmt, max(width, 16)
+            elif f.type == schema.TEXT and f.name in ("project_name", "department", "unit", "description",
+                                                       "deviation_reason", "main_problems", "requirement",
+                                                       "rectification_requirement", "measures", "result_application"):
+                width = max(width, 22)
+            ws.set_column(col, col, width, fmt)
+            value = example.get(f.name)
+            if value is None:
+                pass
+            elif isinstance(value, dt.date):
+                ws.write_datetime(1, col, dt.datetime.combine(value, dt.time()), date)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                ws.write_number(1, col, value, fmt)
+            else:
+                ws.write_string(1, col, str(value), fmt)
+            choices = _choices(f)
+            if choices:
+                ws.data_validation(1, col, VALIDATED_ROWS, col, {
+                    "validate": "list", "source": list(choices),
+                    "error_title": "请从列表中选择", "error_message": "可选值：" + "、".join(choices),
+                    "error_type": "warning",  # synonyms (√, 已销号 …) are accepted on import, so only warn
+                })
+        ws.set_row(0, 30)
+    wb.close()
+    return buffer.getvalue()
+
+
+def write_template(out: str | os.PathLike) -> Path:
+    path = Path(out)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(build_template())
+    return path
