@@ -1,0 +1,290 @@
+"""Demo data (county scale): deterministic, replaces what was there, and shaped like a real county's year."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+import pytest
+from sqlalchemy import select, text
+
+from dashboard import db, demo, rules
+from dashboard.models import (
+    DATA_TABLES,
+    EVALUATION_KINDS,
+    FINDING_STATUSES,
+    FUND_SOURCES,
+    ImportBatch,
+    Meta,
+    evaluation_object_key,
+    finding_key,
+)
+
+TODAY = dt.date(2025, 6, 30)
+
+
+def dump(url: str) -> dict[str, list[tuple]]:
+    """Every data table's rows in id order: what "identical table contents" means."""
+    out = {}
+    with db.get_engine(url).connect() as conn:
+        for model in DATA_TABLES:
+            table = model.__table__
+            out[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(table.c.id))]
+    return out
+
+
+def rows(url: str, sql: str) -> list:
+    with db.get_engine(url).connect() as conn:
+        return list(conn.execute(text(sql)))
+
+
+@pytest.fixture
+def county(db_url):
+    stats = demo.load_demo(db_url, scale="county", seed=1)
+    return db_url, stats
+
+
+def test_same_seed_gives_identical_tables_in_two_databases(tmp_path):
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    demo.load_demo(a, seed=7)
+    demo.load_demo(b, seed=7)
+    assert dump(a) == dump(b)
+
+
+def test_reload_replaces_data_and_other_seed_differs(county):
+    url, _ = county
+    first = dump(url)
+    version = db.data_version(url)
+    demo.load_demo(url, scale="county", seed=2)
+    assert dump(url) != first
+    assert db.data_version(url) > version
+    demo.load_demo(url, scale="county", seed=1)
+    assert dump(url) == first  # everything from seed 2 was removed, nothing left over
+    with db.get_engine(url).connect() as conn:
+        batches = list(conn.execute(select(ImportBatch.source, ImportBatch.files)))
+        assert batches == [("demo", [])]
+        assert conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar() == 0
+        assert conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+
+
+def test_stats_and_counts(county):
+    url, stats = county
+    assert list(stats) == ["scale", "seed", "departments", "units", "projects", "monitoring", "evaluations",
+                           "findings", "seconds"]
+    assert (stats["scale"], stats["seed"]) == ("county", 1)
+    for table, key in (("departments", "departments"), ("units", "units"), ("projects", "projects"),
+                       ("monitoring", "monitoring"), ("evaluations", "evaluations"), ("findings", "findings")):
+        assert rows(url, f"SELECT COUNT(*) FROM {table}")[0][0] == stats[key]
+    assert 50 <= stats["departments"] <= 75
+    assert 170 <= stats["units"] <= 240
+    kinds = Counter(k for (k,) in rows(url, "SELECT kind FROM departments"))
+    assert kinds["部门"] >= 40 and 5 <= kinds["乡镇街道"] <= 15 and 1 <= kinds["园区"] <= 2
+    # every department has its own 本级 unit
+    assert rows(url, "SELECT COUNT(*) FROM units WHERE name LIKE '%本级'")[0][0] == stats["departments"]
+    batch = rows(url, "SELECT id FROM import_batches")[0][0]
+    for model in DATA_TABLES:
+        t = model.__tablename__
+        assert rows(url, f"SELECT COUNT(*) FROM {t} WHERE created_batch_id <> {batch} OR batch_id <> {batch}"
+                    " OR created_batch_id IS NULL")[0][0] == 0
+
+
+def test_projects_per_year_look_like_a_county(county):
+    url, _ = county
+    by_year = rows(url, "SELECT year, COUNT(*), SUM(adjusted_budget), AVG(CASE WHEN has_target THEN 1.0 ELSE 0 END)"
+                        " FROM projects GROUP BY year ORDER BY year")
+    assert [r[0] for r in by_year] == [2022, 2023, 2024]
+    for _year, n, budget, target_share in by_year:
+        assert 1000 <= n <= 1400
+        assert 300_000 <= budget <= 400_000  # 30–40 亿元 in 万元
+        assert 0.94 <= target_share <= 0.99
+    projects = rows(url, "SELECT year, code, category, fund_source, initial_budget, target_grade, ex_ante_result,"
+                         " is_key, has_target FROM projects")
+    assert all(15 <= len(p.code) <= 21 for p in projects)
+    assert all(p.initial_budget == round(p.initial_budget, 4) for p in projects)
+    cats = Counter(p.category for p in projects)
+    assert cats.most_common(1)[0][0] == "项目支出" and {"新增债券", "政策", "部门整体支出"} <= set(cats)
+    funds = Counter(p.fund_source for p in projects)
+    assert set(funds) == set(FUND_SOURCES) and funds["一般公共预算"] > 0.75 * len(projects)
+    assert {p.target_grade for p in projects if p.has_target} >= {"优", "良", "中"}
+    assert {p.ex_ante_result for p in projects} >= {"支持", "调整后支持"}
+    assert 0.02 * len(projects) < sum(bool(p.is_key) for p in projects) < 0.2 * len(projects)
+    # recurring projects keep their code: the next year's budget of an evaluated project can be seen
+    codes = defaultdict(set)
+    for p in projects:
+        codes[p.code].add(p.year)
+    assert sum(1 for years in codes.values() if years == {2022, 2023, 2024}) > 400
+    names = rows(url, "SELECT year, department_id, name, COUNT(*) FROM projects GROUP BY year, department_id, name"
+                      " HAVING COUNT(*) > 1")
+    assert names == []  # (year, department, name) identifies a project too, as the importer links by it
+    assert any(p.startswith("2023年") for (p,) in rows(url, "SELECT name FROM projects WHERE year = 2023"))
+
+
+def test_foreign_keys_are_valid(county):
+    url, _ = county
+    checks = [
+        ("units", "department_id", "departments", False),
+        ("projects", "department_id", "departments", False),
+        ("projects", "unit_id", "units", False),
+        ("monitoring", "project_id", "projects", False),
+        ("evaluations", "project_id", "projects", True),
+        ("evaluations", "department_id", "departments", False),
+        ("evaluations", "unit_id", "units", True),
+        ("findings", "project_id", "projects", True),
+        ("findings", "department_id", "departments", False),
+        ("findings", "unit_id", "units", True),
+    ]
+    for child, col, parent, nullable in checks:
+        orphans = rows(url, f"SELECT COUNT(*) FROM {child} c LEFT JOIN {parent} p ON p.id = c.{col}"
+                            f" WHERE p.id IS NULL{' AND c.' + col + ' IS NOT NULL' if nullable else ''}")
+        assert orphans[0][0] == 0, (child, col)
+    # a project's unit belongs to the project's department; so do linked evaluations and findings
+    for sql in (
+        "SELECT COUNT(*) FROM projects p JOIN units u ON u.id = p.unit_id WHERE u.department_id <> p.department_id",
+        "SELECT COUNT(*) FROM evaluations e JOIN projects p ON p.id = e.project_id"
+        " WHERE p.department_id <> e.department_id OR p.year <> e.year",
+        "SELECT COUNT(*) FROM findings f JOIN projects p ON p.id = f.project_id"
+        " WHERE p.department_id <> f.department_id OR p.year <> f.year",
+        "SELECT COUNT(*) FROM monitoring m JOIN projects p ON p.id = m.project_id"
+        " WHERE m.adjusted_budget <> p.adjusted_budget",
+    ):
+        assert rows(url, sql)[0][0] == 0, sql
+
+
+def test_latest_monitoring_record_is_the_last_as_of(county):
+    url, _ = county
+    records = rows(url, "SELECT m.project_id, m.as_of, m.is_latest, p.year FROM monitoring m"
+                        " JOIN projects p ON p.id = m.project_id")
+    by_project = defaultdict(list)
+    for r in records:
+        by_project[r.project_id].append(r)
+        as_of = r.as_of if isinstance(r.as_of, dt.date) else dt.date.fromisoformat(r.as_of)
+        assert as_of.year == r.year and (as_of.month, as_of.day) in ((6, 30), (8, 31))
+    for recs in by_project.values():
+        latest = [r for r in recs if r.is_latest]
+        assert len(latest) == 1
+        assert latest[0].as_of == max(r.as_of for r in recs)
+    # a few projects reported in June and then stopped
+    assert any(len(recs) == 1 for recs in by_project.values())
+
+
+def test_light_shares_at_end_of_august(county):
+    url, _ = county
+    records = rows(url, "SELECT p.year, m.as_of, m.executed, m.adjusted_budget, m.target_progress FROM monitoring m"
+                        " JOIN projects p ON p.id = m.project_id")
+    for year in (2022, 2023, 2024):
+        lights = Counter()
+        for r in records:
+            as_of = r.as_of if isinstance(r.as_of, dt.date) else dt.date.fromisoformat(r.as_of)
+            if r.year == year and as_of == dt.date(year, 8, 31):
+                rate = rules.execution_rate(r.executed, r.adjusted_budget)
+                lights[rules.warning_light(as_of, rate, r.target_progress)] += 1
+        total = sum(lights.values())
+        assert 0.62 <= lights["green"] / total <= 0.78, (year, lights)
+        assert 0.10 <= lights["yellow"] / total <= 0.20, (year, lights)
+        assert 0.09 <= lights["red"] / total <= 0.18, (year, lights)
+    # money and targets: some target progress, reasons on lagging projects, and a little bad data
+    assert any(r.target_progress is not None for r in records)
+    assert any(r.executed > r.adjusted_budget for r in records)
+    reasons = {r for (r,) in rows(url, "SELECT deviation_reason FROM monitoring WHERE deviation_reason IS NOT NULL")}
+    assert {"资金未及时拨付", "项目前期手续未完成", "政府采购流程延迟", "工程进度滞后"} <= reasons
+    assert {r for (r,) in rows(url, "SELECT likelihood FROM monitoring")} == {"确定能", "有可能", "完全不可能"}
+    # grey: some projects with targets never reported
+    grey = rows(url, "SELECT COUNT(*) FROM projects p WHERE p.has_target AND NOT EXISTS"
+                     " (SELECT 1 FROM monitoring m WHERE m.project_id = p.id)")[0][0]
+    assert grey > 50
+
+
+def test_evaluations_every_kind_every_year_with_inflation(county):
+    url, _ = county
+    evals = rows(url, "SELECT year, kind, object_type, object_key, object_name, project_id, department_id, score,"
+                      " grade, evaluator, deputies_participated, result_application, next_year_budget_change"
+                      " FROM evaluations")
+    for year in (2022, 2023, 2024):
+        mine = [e for e in evals if e.year == year]
+        kinds = Counter(e.kind for e in mine)
+        assert set(kinds) == set(EVALUATION_KINDS)
+        projects = rows(url, f"SELECT COUNT(*) FROM projects WHERE year = {year}")[0][0]
+        assert kinds["单位自评"] > 0.8 * projects
+        key_projects = sum(1 for e in mine if e.kind == "财政重点评价" and e.object_type == "项目支出")
+        assert 50 <= key_projects <= 70
+        whole = [e for e in mine if e.object_type == "部门整体支出"]
+        assert 5 <= len(whole) <= 9
+        assert 1 <= sum(1 for e in mine if e.object_type == "政策") <= 2
+        self_evals = [e for e in mine if e.kind == "单位自评"]
+        assert 0.15 * len(self_evals) <= kinds["抽查复核"] <= 0.25 * len(self_evals)
+    for e in evals:
+        assert rules.grade_for_score(e.score) == e.grade
+        assert e.object_key == evaluation_object_key(e.project_id, e.department_id, e.object_name)
+        assert (e.project_id is None) == (e.object_type != "项目支出")
+    self_scores = [e.score for e in evals if e.kind == "单位自评"]
+    assert 85 <= sorted(self_scores)[len(self_scores) // 10]  # 90% of self-scores at 85 or above
+    assert Counter(rules.grade_for_score(s) for s in self_scores).most_common(1)[0][0] == "优"
+    assert set(e.grade for e in evals) == {"优", "良", "中", "差"}
+    key = [e for e in evals if e.kind == "财政重点评价"]
+    assert any("会计师事务所" in (e.evaluator or "") for e in key)
+    assert any(e.deputies_participated for e in key) and not all(e.deputies_participated for e in key)
+    # 自评虚高: some, not most, self-evaluations disagree with the independent score
+    self_by = {(e.year, e.project_id): e for e in evals if e.kind == "单位自评"}
+    pairs = [(self_by[(e.year, e.project_id)], e) for e in evals
+             if e.kind in ("抽查复核", "财政重点评价") and (e.year, e.project_id) in self_by]
+    flags = [rules.self_evaluation_inflation(s.score, i.score, s.grade, i.grade).flagged for s, i in pairs]
+    assert 0.03 * len(flags) <= sum(flags) <= 0.5 * len(flags)
+    # result application follows the grade, and cuts are negative
+    for e in evals:
+        word = {"优": "优先保障", "良": "保障", "中": "压减", "差": "预算"}[e.grade]
+        assert word in e.result_application
+        if e.next_year_budget_change is not None and e.grade in ("中", "差"):
+            assert e.next_year_budget_change < 0
+
+
+def test_next_year_budget_follows_the_evaluation(county):
+    url, _ = county
+    projects = {(p.year, p.code): p for p in rows(url, "SELECT id, year, code, initial_budget, adjusted_budget"
+                                                       " FROM projects")}
+    by_id = {p.id: p for p in projects.values()}
+    changes = rows(url, "SELECT project_id, grade, next_year_budget_change FROM evaluations"
+                        " WHERE next_year_budget_change IS NOT NULL AND project_id IS NOT NULL")
+    checked = Counter()
+    for project_id, grade, change in changes:
+        p = by_id[project_id]
+        following = projects.get((p.year + 1, p.code))
+        if following is not None:
+            assert following.initial_budget == pytest.approx(p.adjusted_budget + change, abs=1e-3)
+            checked[grade] += 1
+        elif grade == "差":
+            assert change == pytest.approx(-p.adjusted_budget)
+    assert checked["优"] > 100 and checked["中"] > 5
+    # at most one evaluation per project states the change, so the figure is not counted twice
+    per_project = Counter(project_id for project_id, _, _ in changes)
+    assert max(per_project.values()) == 1
+
+
+def test_findings_states_and_overdue(county):
+    url, _ = county
+    findings = rows(url, "SELECT year, source, department_id, project_id, unit_id, finding_key, description,"
+                         " requirement, deadline, status, completed_on, amount FROM findings")
+    by_year = Counter(f.year for f in findings)
+    assert 250 <= by_year[2024] < by_year[2023] < by_year[2022] <= 700
+    assert {f.status for f in findings} == set(FINDING_STATUSES)
+    assert {f.source for f in findings} >= {"绩效监控", "财政重点评价", "抽查复核", "审计", "人大"}
+
+    def day(v):
+        return v if isinstance(v, dt.date) or v is None else dt.date.fromisoformat(v)
+
+    overdue = Counter()
+    rectified = Counter()
+    for f in findings:
+        assert f.finding_key == finding_key(f.department_id, f.project_id, f.description)
+        assert f.requirement and f.deadline is not None
+        done = day(f.completed_on)
+        assert (done is not None) == (f.status == "已整改")
+        if done is not None:
+            assert done <= TODAY
+        overdue[f.year] += rules.is_overdue(f.status, day(f.deadline), TODAY)
+        rectified[f.year] += f.status == "已整改"
+    assert overdue[2024] > 0 and overdue[2022] > 0
+    # older years are mostly closed, the latest year is mixed
+    assert rectified[2022] / by_year[2022] > 0.85
+    assert 0.3 < rectified[2024] / by_year[2024] < 0.7
+    assert any(f.project_id is None for f in findings) and any(f.amount for f in findings)
+    assert "绩效目标设置不够细化量化" in {f.description for f in findings}
