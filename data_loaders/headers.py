@@ -1,0 +1,232 @@
+"""Which canonical field a header cell names, and which of the five tables a set of headers is.
+
+Synonyms come from DOMAIN.md ("Header wording varies") and the national monitoring export.
+Headers are compared after NFKC, with spaces, "*" marks and bracketed units removed, so
+"调整后预算数（万元）", "调整后预算数(万元)" and " 调整后预算数 " are the same header.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+from data_loaders import schema
+
+# canonical field -> header words that name it (besides its schema label). A word may name
+# fields of several tables (整改要求 is rectification_requirement in 绩效监控, requirement in
+# 问题整改); the table's kind decides, see `candidates`.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "year": ("年度", "预算年度", "年份", "评价年度", "项目年度", "财政年度"),
+    "as_of": ("监控截止日期", "截止日期", "监控日期", "截至日期", "数据截止日期", "监控时点"),
+    "department_code": ("主管部门编码", "部门编码", "主管部门代码", "部门代码", "部门编号"),
+    "department": ("主管部门", "部门", "部门名称", "预算部门", "主管部门名称", "一级预算单位", "主管单位"),
+    "unit_code": ("单位编码", "单位代码", "预算单位编码", "预算单位代码", "单位编号"),
+    "unit": ("预算单位", "单位", "单位名称", "实施单位", "预算单位名称", "项目实施单位", "项目单位", "二级预算单位"),
+    "unit_kind": ("单位类型", "单位类别", "单位性质"),
+    "sector": ("所属领域", "领域", "行业", "所属行业", "职能领域"),
+    "project_code": ("项目编码", "项目代码", "项目编号", "项目id"),
+    "project_name": ("项目名称", "项目", "评价项目", "项目(政策)名称", "评价对象名称", "项目名"),
+    "category": ("项目类别", "项目类型", "项目分类"),
+    "fund_source": ("资金来源", "资金性质", "预算类型", "经费来源"),
+    "initial_budget": ("年初预算", "年初预算数", "年初预算金额", "年初批复预算", "年初预算额"),
+    "adjusted_budget": (
+        "调整后预算", "全年预算数", "调整后预算数", "预算数", "全年预算", "调整后的预算", "调整预算数",
+        "预算金额", "年度预算数", "调整后预算金额", "年度预算",
+    ),
+    "executed": (
+        "执行数", "全年执行数", "预算执行数", "截至目前执行数", "支出数", "执行金额", "实际支出数", "已支出",
+        "项目预算执行情况", "累计执行数", "实际执行数", "已执行数", "累计支出",
+    ),
+    "execution_rate": ("执行率", "预算执行率", "资金执行率", "支出进度", "执行进度"),
+    "target_progress": ("目标完成进度", "绩效目标完成进度", "目标完成率", "指标完成进度", "目标进度"),
+    "deviation_reason": ("偏差原因", "偏差原因分析", "原因分析", "偏差原因说明", "未完成原因", "执行偏差原因"),
+    "likelihood": ("完成目标可能性", "完成可能性", "目标完成可能性", "全年完成可能性"),
+    "needs_rectification": ("是否需要整改", "是否整改", "是否需整改"),
+    "rectification_requirement": ("整改要求", "整改要求和建议", "整改建议", "整改意见"),
+    "has_target": ("是否设定绩效目标", "绩效目标", "是否有绩效目标", "有无绩效目标", "是否编制绩效目标", "设定绩效目标"),
+    "target_grade": ("目标审核等级", "目标审核结果", "绩效目标审核等级", "审核等级"),
+    "ex_ante_result": ("事前评估结论", "事前评估结果", "事前绩效评估结论", "评估结论"),
+    "is_key": ("是否重点项目", "重点项目"),
+    "kind": ("评价类型", "评价方式", "评价层级", "评价类别", "评价主体"),
+    "object_type": ("评价对象类型", "评价对象", "对象类型", "评价对象类别"),
+    "fund_amount": ("资金规模", "评价金额", "项目金额", "涉及资金", "评价资金", "资金量", "评价资金规模"),
+    "score": ("得分", "评价得分", "自评得分", "综合得分", "总分", "分数", "绩效得分", "评分"),
+    "grade": ("等级", "评价等级", "评价结果", "绩效等级", "自评等级"),
+    "evaluator": ("评价机构", "第三方机构", "评价单位", "实施机构", "第三方评价机构"),
+    "deputies_participated": ("人大代表参与", "是否人大代表参与", "人大参与", "人大代表是否参与"),
+    "main_problems": ("主要问题", "存在问题", "存在的主要问题", "发现问题"),
+    "result_application": ("结果应用", "评价结果应用", "结果应用情况", "应用情况"),
+    "next_year_budget_change": ("下年预算调整", "下年度预算调整", "下年预算调整金额", "下年度预算调整金额"),
+    "source": ("问题来源", "来源", "发现途径"),
+    "description": ("问题描述", "问题", "问题内容", "发现的问题", "存在问题", "问题摘要", "主要问题"),
+    "requirement": ("整改要求", "整改要求和建议", "整改建议", "整改意见"),
+    "deadline": ("整改时限", "完成时限", "整改期限", "整改截止日期", "要求完成时间", "整改完成时限"),
+    "status": ("整改状态", "整改情况", "状态", "整改进度", "是否整改到位"),
+    "completed_on": ("完成日期", "完成时间", "销号日期", "整改完成日期", "实际完成时间", "销号时间"),
+    "measures": ("整改措施", "整改举措", "采取措施", "整改落实情况"),
+    "amount": ("涉及金额", "问题金额", "涉及资金金额"),
+}
+
+# Headers read and deliberately ignored (never reported as unknown): 序号 and friends.
+IGNORED = frozenset({"序号", "编号", "行次", "栏次", "备注", "no", "no.", "序"})
+
+# e.g. 截至8月底执行数, 1-8月执行数, 截至2022年6月30日支出数; 全年预计执行数 is a forecast, not spending
+_EXECUTED_PATTERN = re.compile(r"^(?:截至|截止|累计)?.*(?:执行数|支出数|执行金额|支出金额)$")
+_RATE_PATTERN = re.compile(r"^.*月.*执行率$")
+_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>")
+_UNIT_IN_HEADER = re.compile(r"[(\[【<]\s*(万元|元|亿元)\s*[)\]】>]|单位[:：]?\s*(万元|元)")
+
+
+def norm_header(text: object) -> str:
+    """NFKC, lower case, no whitespace, no required-marks or trailing colons."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = re.sub(r"[\s*★※:：]", "", s)
+    return s.lower()
+
+
+def header_unit(text: object) -> str | None:
+    """The money unit a header carries itself: "项目资金（万元）" → "万元", "金额(元)" → "元"."""
+    match = _UNIT_IN_HEADER.search(unicodedata.normalize("NFKC", str(text or "")))
+    if not match:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def _variants(h: str) -> list[str]:
+    """The header, then without bracketed parts ("(万元)", "(%)"), then with brackets dropped."""
+    out = [h]
+    stripped = _BRACKETS.sub("", h)
+    stripped = re.sub(r"%$", "", stripped)
+    if stripped and stripped not in out:
+        out.append(stripped)
+    unbracketed = re.sub(r"[()\[\]【】<>%]", "", h)
+    if unbracketed and unbracketed not in out:
+        out.append(unbracketed)
+    return out
+
+
+_LOOKUP: dict[str, list[str]] = {}
+for _table in schema.TABLES.values():
+    for _f in _table.fields:
+        _LOOKUP.setdefault(norm_header(_f.label), [])
+for _field, _words in SYNONYMS.items():
+    for _w in _words:
+        _LOOKUP.setdefault(norm_header(_w), [])
+        if _field not in _LOOKUP[norm_header(_w)]:
+            _LOOKUP[norm_header(_w)].append(_field)
+for _table in schema.TABLES.values():
+    for _f in _table.fields:
+        _key = norm_header(_f.label)
+        if _f.name not in _LOOKUP[_key]:
+            _LOOKUP[_key].insert(0, _f.name)
+_LOOKUP = {k: v for k, v in _LOOKUP.items() if v}
+
+
+def candidates(header: object) -> list[str]:
+    """Canonical fields a header may name, most likely first ([] when it names none)."""
+    h = norm_header(header)
+    if not h or h in IGNORED:
+        return []
+    for v in _variants(h):
+        hit = _LOOKUP.get(v)
+        if hit:
+            return list(hit)
+    for v in _variants(h):
+        if "预计" in v:
+            return []  # 全年预计执行数: a forecast, never the executed amount
+        if _EXECUTED_PATTERN.match(v):
+            return ["executed"]
+        if _RATE_PATTERN.match(v):
+            return ["execution_rate"]
+    return []
+
+
+def is_ignored(header: object) -> bool:
+    return norm_header(header) in IGNORED
+
+
+def field_for(header: object, kind: str) -> str | None:
+    """The field of table `kind` that a header names, or None."""
+    names = {f.name for f in schema.TABLES[kind].fields} | EXTRA_FIELDS.get(kind, set())
+    for name in candidates(header):
+        if name in names:
+            return name
+    return None
+
+
+# Fields the reader derives beyond schema.py: codes split off "219-某某镇人民政府" cells.
+EXTRA_FIELDS: dict[str, set[str]] = {
+    "projects": {"department_code", "unit_code"},
+    "monitoring": {"department_code", "unit_code"},
+    "evaluations": {"department_code", "unit_code"},
+    "findings": {"department_code", "unit_code"},
+    "units": set(),
+}
+
+# Fields whose presence says which table it is, strongest table first (DOMAIN.md order of
+# specificity: an evaluation list may carry 执行数, a monitoring export carries 整改要求).
+SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("evaluations", frozenset({"score", "grade", "kind", "object_type", "evaluator", "deputies_participated",
+                                "result_application", "next_year_budget_change"})),
+    ("findings", frozenset({"description", "status", "deadline", "completed_on", "measures", "amount"})),
+    ("monitoring", frozenset({"executed", "execution_rate", "as_of", "target_progress", "deviation_reason",
+                               "likelihood", "needs_rectification"})),
+    ("projects", frozenset({"initial_budget", "adjusted_budget", "has_target", "target_grade", "ex_ante_result",
+                             "is_key", "category", "fund_source", "project_code", "project_name"})),
+    ("units", frozenset({"unit_kind", "sector", "unit_code", "department_code"})),
+)
+
+
+def detect_kind(headers: list[object]) -> str | None:
+    """The table a header row belongs to, or None when it is none of the five.
+
+    One "signal" header is enough for evaluations/findings/monitoring/projects; a units list needs
+    a unit name plus 单位类型/所属领域/a code, and no project or money columns (checked first by
+    the order above: a table with amounts and no project column is an incomplete 项目 table).
+    """
+    found: set[str] = set()
+    for h in headers:
+        found.update(candidates(h))
+    for kind, signals in SIGNALS:
+        hits = found & signals
+        if kind == "findings":
+            # 存在问题/主要问题 also name evaluations.main_problems: only a findings signal together
+            # with a status, deadline or 问题描述-type column makes a findings table
+            hits = hits & {"status", "deadline", "completed_on", "measures", "description"}
+            if hits == {"description"} and not (found & {"requirement", "source"}):
+                continue
+        if kind == "units":
+            if hits and "unit" in found:
+                return kind
+            continue
+        if hits:
+            return kind
+    return None
+
+
+def score_row(headers: list[object]) -> int:
+    """How many distinct canonical fields a row of cells names (header-row detection)."""
+    found: set[str] = set()
+    for h in headers:
+        c = candidates(h)
+        if c:
+            found.add(c[0])
+    return len(found)
+
+
+def known_headers() -> list[str]:
+    """Every header word the reader accepts (for "nearest known column" hints)."""
+    words = {f.label for t in schema.TABLES.values() for f in t.fields}
+    for ws in SYNONYMS.values():
+        words.update(ws)
+    return sorted(words)
+
+
+def nearest_known(header: object, n: int = 2) -> list[str]:
+    h = unicodedata.normalize("NFKC", str(header or "")).strip()
+    if not h:
+        return []
+    return difflib.get_close_matches(h, known_headers(), n=n, cutoff=0.4)

@@ -1,0 +1,267 @@
+"""Where the table sits on a sheet: title rows, the (one- or two-row) header, the unit, year and
+monitoring date the title gives, and which data rows are totals, sub-rows, notes or blank.
+
+Works on the raw grid calamine or the csv module gives (list of rows, 0-based), plus the
+sheet's merged ranges; it knows nothing about cell types beyond "text or not".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from data_loaders import headers as H
+from data_loaders.cells import BLANK_TOKENS, month_end
+
+HEADER_SEARCH_ROWS = 30  # real files have 1–4 title rows; forms pasted above a list have more
+MIN_HEADER_FIELDS = 2
+
+Merged = list[tuple[tuple[int, int], tuple[int, int]]]  # ((first_row, first_col), (last_row, last_col))
+
+
+@dataclass
+class Layout:
+    header_rows: list[int]  # 0-based grid rows of the header (one or two)
+    labels: list[str]  # per column: header text as the file shows it ("" for none)
+    parents: list[str]  # per column: the upper header row's text in a two-row header, else ""
+    data_start: int  # 0-based grid row of the first data row
+    title: str | None
+    notes: list[str]  # every text line above the header (for year / as_of / unit / kind)
+    unit: str = "万元"  # the file's money unit: 万元, 元 or 亿元
+    year: int | None = None
+    as_of: dt.date | None = None
+    score: int = 0
+    fields: list[list[str]] = field(default_factory=list)  # per column: candidate canonical fields
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFKC", value).strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def fill_merged(grid: list[list[Any]], merged: Merged | None, first_row: int = 0) -> None:
+    """Copy each merged range's top-left value into all its cells (rows ≥ first_row), in place.
+
+    Excel keeps the value only in the top-left cell; a department merged down over five projects
+    belongs to all five, and a header merged across belongs to every column under it.
+    """
+    if not merged:
+        return
+    for (r0, c0), (r1, c1) in merged:
+        if r1 < first_row or r0 >= len(grid):
+            continue
+        top = grid[r0]
+        value = top[c0] if c0 < len(top) else ""
+        if value is None or value == "":
+            continue
+        for r in range(max(r0, first_row), min(r1, len(grid) - 1) + 1):
+            row = grid[r]
+            for c in range(c0, min(c1, len(row) - 1) + 1):
+                if r == r0 and c == c0:
+                    continue
+                if row[c] is None or row[c] == "":
+                    row[c] = value
+
+
+def _row_fields(texts: list[str]) -> list[list[str]]:
+    return [H.candidates(t) if t else [] for t in texts]
+
+
+def _distinct(fields: list[list[str]]) -> int:
+    return len({c[0] for c in fields if c})
+
+
+def _combine(parent: str, child: str) -> tuple[str, list[str]]:
+    """Header of one column in a two-row header: the child, else parent+child, else the parent."""
+    if child and parent and parent != child:
+        c = H.candidates(child)
+        if c:
+            return child, c
+        c = H.candidates(parent + child)
+        if c:
+            return f"{parent}/{child}", c
+        return f"{parent}/{child}", []
+    text = child or parent
+    return text, H.candidates(text) if text else []
+
+
+def find_layout(grid: list[list[Any]], merged: Merged | None = None) -> Layout | None:
+    """The header and everything above it, or None when no row names ≥2 known columns."""
+    limit = min(len(grid), HEADER_SEARCH_ROWS)
+    texts = [[_text(v) for v in grid[r]] for r in range(limit)]
+    fields = [_row_fields(t) for t in texts]
+    best: tuple[int, int, list[int]] | None = None  # (score, pair-bonus, rows)
+    for r in range(limit):
+        single = _distinct(fields[r])
+        if single and (best is None or (single, 0) > best[:2]):
+            best = (single, 0, [r])
+        if r + 1 < limit and single:
+            # a two-row header: the lower row names columns the upper one does not
+            below = fields[r + 1]
+            adds = any(below[c] and not (c < len(fields[r]) and fields[r][c]) for c in range(len(below)))
+            if adds:
+                width = max(len(texts[r]), len(texts[r + 1]))
+                combined = [
+                    _combine(_at(texts[r], c), _at(texts[r + 1], c))[1] for c in range(width)
+                ]
+                score = _distinct(combined)
+                if best is None or (score, 1) > best[:2]:
+                    best = (score, 1, [r, r + 1])
+    if best is None or best[0] < MIN_HEADER_FIELDS:
+        return None
+    rows = best[2]
+    width = max(len(texts[r]) for r in rows)
+    if len(rows) == 2:
+        pairs = [_combine(_at(texts[rows[0]], c), _at(texts[rows[1]], c)) for c in range(width)]
+        labels = [p[0] for p in pairs]
+        col_fields = [p[1] for p in pairs]
+        parents = [_at(texts[rows[0]], c) if _at(texts[rows[0]], c) != _at(texts[rows[1]], c) else ""
+                   for c in range(width)]
+    else:
+        labels = [_at(texts[rows[0]], c) for c in range(width)]
+        col_fields = [H.candidates(t) if t else [] for t in labels]
+        parents = [""] * width
+    # dict.fromkeys: a title merged across six columns was copied into all six by fill_merged
+    notes = [" ".join(dict.fromkeys(t for t in texts[r] if t)) for r in range(rows[0])]
+    notes = [n for n in notes if n]
+    layout = Layout(header_rows=rows, labels=labels, parents=parents, data_start=rows[-1] + 1,
+                    title=pick_title(notes), notes=notes, score=best[0], fields=col_fields)
+    above = [t for r in range(rows[0]) for t in texts[r] if t]
+    # a unit note may also sit in an unmapped cell of the header row itself, often the rightmost
+    above += [t for t in labels if t and not H.candidates(t)]
+    layout.unit = unit_from_notes(above) or "万元"
+    layout.year = year_from_notes(notes)
+    layout.as_of = as_of_from_notes(notes)
+    return layout
+
+
+def _at(row: list[str], c: int) -> str:
+    return row[c] if c < len(row) else ""
+
+
+_NOT_TITLE = re.compile(r"^(附件|附表|报表编号|表号|编制单位|填报单位|单位[:：]|金额单位|制表|填表|单位名称[:：])")
+
+
+def pick_title(notes: list[str]) -> str | None:
+    """The title line: the first line above the header that is not 附件/报表编号/填报单位/unit."""
+    for note in notes:
+        line = note.strip()
+        if _NOT_TITLE.match(line) or re.fullmatch(r"[(（]?\d{4}年度?[)）]?", line):
+            continue
+        return line
+    return notes[0] if notes else None
+
+
+_UNIT_NOTE = re.compile(r"(?:金额)?单位[:：]\s*(亿元|万元|元)(?![\u4e00-\u9fff])")
+
+
+def unit_from_notes(lines: list[str]) -> str | None:
+    for line in lines:
+        match = _UNIT_NOTE.search(line.replace(" ", ""))
+        if match:
+            return match.group(1)
+    return None
+
+
+def year_from_notes(notes: list[str]) -> int | None:
+    """"（2022年度）", "2022年1-8月…" → 2022: the first four-digit year followed by 年."""
+    for note in notes:
+        match = re.search(r"(20\d{2})\s*年", note)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+_AS_OF_PATTERNS = (
+    # 截至2022年6月30日 / 截止到2022-06-30
+    re.compile(r"截[至止](?:到|至)?\s*(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?"),
+    # 截至2022年8月底 / 截至2022年8月末 / 截至2022年8月
+    re.compile(r"截[至止](?:到|至)?\s*(\d{4})\s*年\s*(\d{1,2})\s*月(?:底|末)?()"),
+    # 2022年1-8月 / 2022年1至8月 / 2022年度1—8月
+    re.compile(r"(\d{4})\s*年度?\s*1\s*[-—–~～至到]\s*(\d{1,2})\s*月()"),
+)
+
+
+def as_of_from_notes(notes: list[str]) -> dt.date | None:
+    """The monitoring date a title gives, or None. A month alone means its last day."""
+    for note in notes:
+        text = unicodedata.normalize("NFKC", note)
+        for pattern in _AS_OF_PATTERNS:
+            match = pattern.search(text)
+            if not match:
+                continue
+            y, mo = int(match.group(1)), int(match.group(2))
+            try:
+                if match.group(3):
+                    return dt.date(y, mo, int(match.group(3)))
+                return month_end(y, mo)
+            except ValueError:
+                return None
+    return None
+
+
+_KIND_IN_TITLE = (
+    ("抽查复核", ("抽查", "复核")),
+    ("财政重点评价", ("重点评价", "财政评价", "第三方评价")),
+    ("部门评价", ("部门评价",)),
+    ("单位自评", ("自评",)),
+)
+
+
+def evaluation_kind_from_notes(notes: list[str]) -> str | None:
+    """The evaluation kind a title names ("财政重点评价结果汇总表" → 财政重点评价), or None."""
+    for note in notes:
+        for kind, words in _KIND_IN_TITLE:
+            if any(w in note for w in words):
+                return kind
+    return None
+
+
+# --- rows to skip --------------------------------------------------------------------------
+
+_TOTAL_WORDS = ("合计", "总计", "小计")
+_FOOTNOTE = re.compile(
+    r"^(?:注|说明|备注|填表说明)\s*[:：\d]|^(?:填表人|填报人|审核人|制表人|负责人|单位负责人|财务负责人|"
+    r"联系人|联系电话|填表日期|填报日期|制表日期|分管领导)\s*(?:[:：]|$)"
+)
+
+
+def skip_reason(text: str) -> str | None:
+    """Why a row holding this text cell is not a data row: total, sub-row or footnote."""
+    if not text or len(text) > 40:
+        return None
+    t = text.replace(" ", "")
+    if t.startswith(_TOTAL_WORDS) or t.endswith(_TOTAL_WORDS):
+        return "total"
+    if t.startswith("其中"):
+        return "subrow"
+    if _FOOTNOTE.match(t):
+        return "footnote"
+    return None
+
+
+def is_column_number_row(row: list[Any]) -> bool:
+    """A row of column numbers under the header (1 | 2 | 3 … or 栏次/甲/乙) in official forms."""
+    values = [_text(v) for v in row if _text(v)]
+    if len(values) < 3:
+        return False
+    if values[0] in ("栏次", "甲", "行次"):
+        return True
+    try:
+        numbers = [int(float(v)) for v in values]
+    except ValueError:
+        return False
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def is_blank_text(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and unicodedata.normalize("NFKC", value).strip() in BLANK_TOKENS)
