@@ -53,7 +53,7 @@ def main() -> None:
     st.session_state[common.PAGES_KEY] = pages
     nav = st.navigation({"": [pages[k] for k in ("overview", "ranking", "department")],
                          "专题": [pages[k] for k in ("coverage", "monitoring", "evaluation", "rectification")],
-                         "查询与数据": [pages["projects"], pages["upload"]]})
+                         "查询与数据": [pages["projects"], pages["upload"]]}, position="top")
     try:
         _init_database(url)
         version = db.data_version(url)
@@ -63,7 +63,6 @@ def main() -> None:
         st.error(f"无法连接数据库（{exc.__class__.__name__}）。请检查 DATABASE_URL 设置后刷新页面。",
                  icon=":material/error:")
         return
-    st.sidebar.markdown("### 预算绩效监督驾驶舱")
     filters.sidebar(url, version, settings.rules, has_data)
     if not has_data and nav.url_path != "upload":
         common.empty_database(url)

@@ -22,8 +22,9 @@ with common.guard("关键指标"):
         st.stop()
     st.caption(f"箭头为与 {prev_year} 年同口径相比的变化。" if prev else f"没有 {prev_year} 年数据，不显示同比变化。")
     budget_prev = pp.get("budget_total")
+    budget_value, budget_unit = fmt.wan_unit(p["budget_total"])
     kpi.row([
-        dict(label="预算总额", value=fmt.wan(p["budget_total"]),
+        dict(label=f"预算总额（{budget_unit}）", value=budget_value,
              delta=fmt.wan_delta(p["budget_total"] - budget_prev) if budget_prev is not None else None,
              help=f"Σ 调整后预算（无调整数时取年初预算）。{p['departments']} 个主管部门、{p['units']} 个预算单位、"
                   f"{p['projects']} 个项目。"),

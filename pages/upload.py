@@ -25,27 +25,11 @@ def _loader(module: str):
 
 
 with common.guard("模板下载"):
-    def _template_bytes() -> bytes:
-        import io
-        import tempfile
-        from pathlib import Path
-
-        template = _loader("template")
-        writer = getattr(template, "write_template", None) or getattr(template, "template_bytes")
-        try:
-            out = writer()
-            if isinstance(out, (bytes, bytearray)):
-                return bytes(out)
-        except TypeError:
-            pass
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "template.xlsx"
-            writer(path)
-            return path.read_bytes()
-
-    _loader("template")
-    st.download_button("下载标准模板（Excel）", data=_template_bytes, file_name="预算绩效数据模板.xlsx",
-                       mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:", key="template")
+    template = _loader("template")
+    st.download_button("下载标准模板（Excel）", data=template.build_template, file_name="预算绩效数据模板.xlsx",
+                       mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:", key="template",
+                       help="一个工作表一张表（部门单位、项目、绩效监控、绩效评价、问题整改），附填表说明。"
+                            "不必完全照模板：常见的表头写法、标题行、合并单元格、元/万元都能识别。")
 
 st.subheader("① 选择文件")
 c1, c2 = st.columns(2)
@@ -95,10 +79,13 @@ if payload:
         with common.guard("导入"):
             importer = _loader("importer")
             with st.status("正在导入……" if go else "正在检查……", expanded=True) as status:
-                def progress(*args):
-                    msg = " ".join(str(a) for a in args if a is not None)
-                    if msg:
-                        st.write(msg)
+                bar = st.progress(0.0)
+
+                def progress(fraction, message=""):
+                    try:
+                        bar.progress(min(1.0, max(0.0, float(fraction))), text=str(message or ""))
+                    except (TypeError, ValueError):
+                        pass
 
                 result = importer.import_files(ctx.url, payload, year=int(year) if year else None, as_of=as_of,
                                                dry_run=not go, user="web", progress=progress)
@@ -133,10 +120,14 @@ def _confirm_undo(batch_id: int) -> None:
     st.write(f"撤销批次 #{batch_id} 会把数据恢复到该批次导入之前的状态。确定吗？")
     c1, c2 = st.columns(2)
     if c1.button("确定撤销", type="primary", key="undo_yes"):
+        importer = _loader("importer")
         try:
-            _loader("importer").undo_batch(ctx.url, batch_id)
+            importer.undo_batch(ctx.url, batch_id)
+        except importer.UndoRefused as exc:
+            st.error(f"不能撤销：{exc}")
+            return
         except Exception as exc:  # noqa: BLE001
-            st.error(f"撤销失败：{exc}")
+            st.error(f"撤销失败（{exc.__class__.__name__}），数据没有改动。")
             return
         st.cache_data.clear()
         st.session_state["undone_msg"] = f"已撤销批次 #{batch_id}。"
@@ -156,7 +147,7 @@ with common.guard("导入历史"):
         created = get("created_at")
         rows.append({
             "批次": get("id"),
-            "时间": created.strftime("%Y-%m-%d %H:%M") if hasattr(created, "strftime") else str(created or ""),
+            "时间": created.strftime("%Y-%m-%d %H:%M") if hasattr(created, "strftime") else str(created or "").replace("T", " ")[:16],
             "来源": {"demo": "演示数据", "import": "上传", "sync": "同步"}.get(get("source"), get("source")),
             "文件": "、".join(f.get("name", "") if isinstance(f, dict) else str(f) for f in files_),
             "用户": get("user") or "",

@@ -23,7 +23,7 @@ def guard(what: str):
     """
     try:
         yield
-    except (NotImplementedError, AttributeError, ImportError) as exc:
+    except NotImplementedError as exc:
         log.warning("section %s not ready: %r", what, exc)
         st.info(f"「{what}」的数据功能尚在建设中，暂不可用。", icon=":material/construction:")
     except Exception as exc:  # noqa: BLE001 - the user sees a message, the log has the details

@@ -29,6 +29,16 @@ def wan(x, digits: int = 2) -> str:
     return f"{x:,.{digits}f} 万元"
 
 
+def wan_unit(x, digits: int = 2) -> tuple[str, str]:
+    """Money split into (number, unit) for KPI cards: ('37.59', '亿元') or ('1,234.50', '万元')."""
+    if _missing(x):
+        return DASH, "万元"
+    x = float(x)
+    if abs(x) >= 10000:
+        return f"{x / 10000:,.{digits}f}", "亿元"
+    return f"{x:,.{digits}f}", "万元"
+
+
 def wan_delta(x, digits: int = 2) -> str | None:
     """A signed money change for st.metric's delta ('+1,200.00 万元'), None when unknown."""
     if _missing(x):
