@@ -384,9 +384,12 @@ def enum_parser(field: str, values: Sequence[str]) -> Callable[[Any], Parsed]:
 
 # --- codes and names -------------------------------------------------------------------------
 
-# A leading code (letters and digits, ≥3 characters, at least one digit) then -, －, — or –.
-# The name must not start with a digit, so "2022-2023年项目" and "5G-基站" stay whole names.
-_CODE_NAME = re.compile(r"([A-Za-z0-9]*\d[A-Za-z0-9]*)\s*[-－—–]+\s*(\D.*)", re.S)
+# A leading code of letters and digits (≥3 characters, at least one digit), then -, －, — or –.
+# Guards against splitting names that merely start with digits: after a short all-digit code
+# (219, 101001 is fine) the name must not start with a digit, and a bare year (2022-…) is never
+# a code — so "2022-2023年项目" and "5G-基站" stay whole, while
+# "51092324T000010263357-2023年全县安可替代补助资金项目" splits.
+_CODE_NAME = re.compile(r"([A-Za-z0-9]*\d[A-Za-z0-9]*)\s*[-－—–]+\s*(.+)", re.S)
 
 
 def split_code_name(text: str | None) -> tuple[str | None, str | None]:
@@ -398,10 +401,17 @@ def split_code_name(text: str | None) -> tuple[str | None, str | None]:
     if not text:
         return None, text
     match = _CODE_NAME.fullmatch(text)
-    if not match or len(match.group(1)) < 3:
+    if not match:
         return None, text
-    name = match.group(2).strip()
-    return (match.group(1), name) if name else (None, text)
+    code, name = match.group(1), match.group(2).strip()
+    if len(code) < 3 or not name:
+        return None, text
+    if code.isdigit():
+        if len(code) == 4 and 1900 <= int(code) <= 2100:
+            return None, text
+        if len(code) < 6 and name[0].isdigit():
+            return None, text
+    return code, name
 
 
 def parse_code(value: Any) -> Parsed:
