@@ -25,25 +25,28 @@ def norm_name(value) -> str | None:
 
 
 def norm_series(series: pd.Series) -> pd.Series:
-    """norm_name over a column, computed once per distinct value (names repeat a lot)."""
-    values = series.astype(object).where(series.notna(), None)
-    uniques = pd.unique(values.dropna())
-    table = {u: norm_name(u) for u in uniques}
-    return values.map(table).astype(object).where(values.notna(), None)
+    """norm_name over a column (a plain loop: faster than pandas string methods for this)."""
+    vals = series.to_numpy(dtype=object, na_value=None)
+    nfkc = unicodedata.normalize
+    out = [None if x is None or x != x else ("".join(nfkc("NFKC", str(x)).split()) or None) for x in vals]
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _code(x) -> str | None:
+    if x is None or x != x:
+        return None
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    x = str(x)
+    if not x.isascii():  # NFKC of ASCII is ASCII itself: only the rest needs normalising
+        x = unicodedata.normalize("NFKC", x)
+    return x.strip() or None
 
 
 def code_series(series: pd.Series) -> pd.Series:
     """Codes as trimmed NFKC text (a code typed as a number still matches its text form)."""
-    values = series.astype(object).where(series.notna(), None)
-    uniques = pd.unique(values.dropna())
-    table = {}
-    for u in uniques:
-        if isinstance(u, float) and u.is_integer():
-            u2 = str(int(u))
-        else:
-            u2 = str(u)
-        table[u] = unicodedata.normalize("NFKC", u2).strip() or None
-    return values.map(table).astype(object).where(values.notna(), None)
+    vals = series.to_numpy(dtype=object, na_value=None)
+    return pd.Series([_code(x) for x in vals], index=series.index, dtype=object)
 
 
 def as_object(series: pd.Series) -> pd.Series:
