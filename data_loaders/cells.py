@@ -471,19 +471,23 @@ def parse_column(
     spec_field: schema.Field,
     money_scale: float = 1.0,
     distinct: set | None = None,
+    kinds: set[type] | None = None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Parse a whole column: (array, {position: message}); blank and bad cells are empty.
 
     Numeric fields give a float64 array (NaN = empty), the others an object array (None = empty).
     Numbers calamine already gives as floats skip the parser (the common case for amounts);
     text already clean is taken as it is; everything else is parsed once per distinct value.
-    `distinct` (the set of the column's values) may be passed in when the caller has it.
+    `distinct` (the set of the column's values) and `kinds` (the set of their types) may be
+    passed in when the caller has them.
     """
     t = spec_field.type
     column = values.tolist() if isinstance(values, np.ndarray) else list(values)
     numeric = t in NUMERIC_TYPES
     if numeric and t != schema.PERCENT:
-        fast = _numeric_fast_path(column, t, money_scale, distinct)
+        if kinds is None:
+            kinds = set(map(type, column))
+        fast = _numeric_fast_path(column, t, money_scale, distinct, kinds)
         if fast is not None:
             return fast, {}
     if distinct is None:
@@ -494,7 +498,10 @@ def parse_column(
         if changes is not None:
             get = changes.get
             return _objects([get(v, v) for v in column] if changes else column), {}
-    mixed_bools = any(v.__class__ is bool for v in distinct)
+    # True == 1.0 and False == 0.0 as set members, so a bool may hide behind a number
+    mixed_bools = any(v.__class__ is bool for v in distinct) or (
+        (1 in distinct or 0 in distinct) and (bool in kinds if kinds is not None else
+                                             any(v.__class__ is bool for v in column)))
     if mixed_bools:
         # True == 1.0 as a dict key, so key on (type, value) when booleans are mixed in
         column_keys = [(v.__class__, v) for v in column]
@@ -572,12 +579,8 @@ def _safe(parse: Callable[[Any], Parsed], value: Any) -> Parsed:
         return None, f"“{_show(value)}” 无法识别"
 
 
-def _numeric_fast_path(column: list, t: str, scale: float, distinct: set | None) -> np.ndarray | None:
+def _numeric_fast_path(column: list, t: str, scale: float, distinct: set | None, kinds: set) -> np.ndarray | None:
     """Every cell is a float already, or empty: scale and range-check without per-cell parsing."""
-    if distinct is not None:
-        kinds = set(map(type, distinct))
-    else:
-        kinds = set(map(type, column))
     if not kinds <= _FLOATISH:
         if kinds <= _FLOATISH | {str}:
             # empty cells come back from calamine as '': allowed, any other text is not

@@ -48,6 +48,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _raw(value: Any) -> str:
+    """A header as the file shows it (for messages): trimmed, line breaks as one space."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
 def fill_merged(grid: list[list[Any]], merged: Merged | None, first_row: int = 0) -> None:
     """Copy each merged range's top-left value into all its cells (rows ≥ first_row), in place.
 
@@ -120,15 +129,21 @@ def find_layout(grid: list[list[Any]], merged: Merged | None = None) -> Layout |
         return None
     rows = best[2]
     width = max(len(texts[r]) for r in rows)
+    raw = {r: [_raw(v) for v in grid[r]] for r in rows}
     if len(rows) == 2:
         pairs = [_combine(_at(texts[rows[0]], c), _at(texts[rows[1]], c)) for c in range(width)]
-        labels = [p[0] for p in pairs]
         col_fields = [p[1] for p in pairs]
-        parents = [_at(texts[rows[0]], c) if _at(texts[rows[0]], c) != _at(texts[rows[1]], c) else ""
+        parents = [_at(raw[rows[0]], c) if _at(texts[rows[0]], c) != _at(texts[rows[1]], c) else ""
                    for c in range(width)]
+        # the label shows the child as typed, with its parent when only the pair names the field
+        labels = [
+            _at(raw[rows[1]], c) or _at(raw[rows[0]], c) if "/" not in p[0] or not _at(texts[rows[0]], c)
+            else f"{_at(raw[rows[0]], c)}/{_at(raw[rows[1]], c)}"
+            for c, p in enumerate(pairs)
+        ]
     else:
-        labels = [_at(texts[rows[0]], c) for c in range(width)]
-        col_fields = [H.candidates(t) if t else [] for t in labels]
+        labels = [_at(raw[rows[0]], c) for c in range(width)]
+        col_fields = [H.candidates(t) if t else [] for t in texts[rows[0]]] + [[]] * (width - len(texts[rows[0]]))
         parents = [""] * width
     # dict.fromkeys: a title merged across six columns was copied into all six by fill_merged
     notes = [" ".join(dict.fromkeys(t for t in texts[r] if t)) for r in range(rows[0])]
@@ -137,7 +152,7 @@ def find_layout(grid: list[list[Any]], merged: Merged | None = None) -> Layout |
                     title=pick_title(notes), notes=notes, score=best[0], fields=col_fields)
     above = [t for r in range(rows[0]) for t in texts[r] if t]
     # a unit note may also sit in an unmapped cell of the header row itself, often the rightmost
-    above += [t for t in labels if t and not H.candidates(t)]
+    above += [unicodedata.normalize("NFKC", t) for t, f in zip(labels, col_fields) if t and not f]
     layout.unit = unit_from_notes(above) or "万元"
     layout.year = year_from_notes(notes)
     layout.as_of = as_of_from_notes(notes)

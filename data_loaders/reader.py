@@ -309,6 +309,7 @@ class _SheetReader:
             rows = rows[1:]
         width = len(self.layout.labels)
         if not rows:
+            self.kinds = [set() for _ in range(width)]
             return np.zeros(0, dtype=np.int64), np.empty((0, width), dtype=object), [None] * width
         if any(len(r) != width for r in (rows[0], rows[-1])) or len({len(r) for r in rows}) != 1:
             rows = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
@@ -316,12 +317,14 @@ class _SheetReader:
         block[:, :] = rows
         index = np.arange(start, start + len(rows))
         distinct: list[set | None] = []
+        self.kinds: list[set[type]] = []
         skip = np.zeros(len(rows), dtype=bool)
         for c in range(width):
             col = block[:, c]
             as_list = col.tolist()
-            if as_list[0].__class__ is float and as_list[-1].__class__ is float and \
-                    str not in set(map(type, as_list)):
+            kinds = set(map(type, as_list))
+            self.kinds.append(kinds)
+            if str not in kinds:
                 distinct.append(None)  # numbers only: never a total or a note, parsed by the fast path
                 continue
             values = set(as_list)
@@ -331,6 +334,7 @@ class _SheetReader:
             keep = ~skip
             index, block = index[keep], block[keep]
             distinct = [None if d is None else set(block[:, c].tolist()) for c, d in enumerate(distinct)]
+            self.kinds = [set(map(type, block[:, c].tolist())) for c in range(width)]
         return index, block, distinct
 
     def _mark_skipped(self, c: int, col: np.ndarray, values: set, block: np.ndarray, skip: np.ndarray) -> None:
@@ -368,7 +372,7 @@ class _SheetReader:
             scale = 1.0
             if spec_field.type in (schema.MONEY, schema.SIGNED_MONEY):
                 scale, units_used[name] = self.money_scale(c)
-            parsed, errors = C.parse_column(block[:, c], spec_field, scale, distinct[c])
+            parsed, errors = C.parse_column(block[:, c], spec_field, scale, distinct[c], self.kinds[c])
             values[name] = parsed
             if errors:
                 bad[name] = errors

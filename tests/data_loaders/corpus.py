@@ -67,7 +67,7 @@ def monitoring_title_yuan(d: Path) -> tuple[Path, dict]:
         [5, None, "青山区疾控中心", "P2022005", "疫苗冷链", 500000, 0, "0%", "完全不可能"],
         [None, None, None, None, None, None, None, None, None],
         [6, "青山区农业农村局", "青山区农技站", "P2022006", "高标准农田建设-二期", 1000000, 700000, "70%", "有可能"],
-        ["合计", None, None, None, None, 5800000, 3950000, None, None],
+        ["合计", None, None, None, None, 5800000, 3750000, None, None],
         ["注：执行率=执行数/调整后预算数。"],
         ["填表人：张三", None, None, "审核人：李四"],
     ]
@@ -75,7 +75,7 @@ def monitoring_title_yuan(d: Path) -> tuple[Path, dict]:
     path = _xlsx(d / "monitoring_title_yuan.xlsx", {"监控情况": (rows, merges)})
     return path, {
         "kind": "monitoring", "sheet": "监控情况", "rows": 6, "year": 2022, "as_of": dt.date(2022, 8, 31),
-        "unit": "元", "sum_budget": 580.0, "sum_executed": 395.0, "header_rows": [5],
+        "unit": "元", "sum_budget": 580.0, "sum_executed": 375.0, "header_rows": [5],
         "excel_rows": [6, 7, 8, 10, 11, 13],
         "departments": {"青山区教育局": 3, "青山区卫健委": 2, "青山区农业农村局": 1},
         "warnings": 1,  # row 8: 210 万元 executed of 200 万元
