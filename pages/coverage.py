@@ -16,15 +16,17 @@ with common.guard("覆盖概况"):
         common.no_data(ctx, "项目")
         st.stop()
     cols = st.columns(4)
-    cols[0].metric("预算总额", fmt.wan(p["budget_total"]), border=True, help=f"{p['projects']} 个项目。")
-    cols[1].metric("有目标的资金", fmt.wan(p["target_budget"]), border=True,
+    value, unit = fmt.wan_unit(p["budget_total"])
+    cols[0].metric(f"预算总额（{unit}）", value, border=True, help=f"{p['projects']} 个项目。")
+    value, unit = fmt.wan_unit(p["target_budget"])
+    cols[1].metric(f"有目标的资金（{unit}）", value, border=True,
                    help=f"{p['target_projects']} 个项目设定了绩效目标。")
     cols[2].metric("目标覆盖率（按资金）", fmt.pct(p["coverage_funds"]), border=True)
     cols[3].metric("目标覆盖率（按项目数）", fmt.pct(p["coverage_count"]), border=True,
                    help=f"{p['target_projects']}/{p['projects']}")
 
 with common.guard("按部门"):
-    st.subheader("各部门覆盖率")
+    st.subheader("各部门覆盖率", help="按目标覆盖率（按资金）从低到高排列；监控覆盖率按项目数。")
     by_dept = data.coverage_by_department(ctx)
     chart_df = by_dept.sort_values("coverage_funds", na_position="first")
     st.plotly_chart(
@@ -56,8 +58,8 @@ with right:
         st.plotly_chart(charts.coverage_bars(by_kind, "kind",
                                              [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
                         key="coverage_by_kind", config=charts.CONFIG)
-        common.table(by_kind, f"评价覆盖_{ctx.scope.year}", "coverage_kind",
-                     ["kind", "evaluated_projects", "evaluated_budget", "coverage_funds"])
+        common.table(by_kind.rename(columns={"coverage_funds": "evaluation_coverage"}), f"评价覆盖_{ctx.scope.year}",
+                     "coverage_kind", ["kind", "evaluated_projects", "evaluated_budget", "evaluation_coverage"])
 
 with common.guard("未设定目标的资金"):
     st.subheader("未设定绩效目标的项目", help="是否设定绩效目标为「否」或空白的项目，按预算从大到小。")

@@ -60,7 +60,8 @@ with common.guard("本年概况"):
                 icon=":material/filter_alt_off:")
     else:
         cols = st.columns(4)
-        cols[0].metric("预算总额", fmt.wan(p["budget_total"]), border=True,
+        value, unit = fmt.wan_unit(p["budget_total"])
+        cols[0].metric(f"预算总额（{unit}）", value, border=True,
                        help=f"{p['projects']} 个项目、{p['units']} 个预算单位。")
         cols[1].metric("目标覆盖率", fmt.pct(p["coverage_funds"]), border=True,
                        help=f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。")
@@ -69,7 +70,8 @@ with common.guard("本年概况"):
         cols[3].metric("红灯 / 黄灯 / 未报送", f"{m['red']} / {m['yellow']} / {m['grey']}", border=True,
                        help=filters.rules_summary(ctx.rules))
         cols = st.columns(4)
-        cols[0].metric("评价平均分", fmt.score(e["avg_score"]), border=True, help=f"{e['count']} 条评价记录。")
+        cols[0].metric("评价平均分（分）", fmt.score(e["avg_score"]).replace(" 分", ""), border=True,
+                       help=f"{e['count']} 条评价记录。")
         cols[1].metric("整改率", fmt.pct(f["rate"]), border=True, help=f"已整改 {f['rectified']}/{f['total']}。")
         cols[2].metric("逾期未整改", fmt.count(f["overdue"]), border=True,
                        help=f"按 {fmt.date(ctx.today)} 判断。")

@@ -18,25 +18,30 @@ with common.guard("评价概况"):
     cols = st.columns(4)
     cols[0].metric("评价记录", fmt.count(e["count"]), border=True,
                    help="、".join(f"{k} {v}" for k, v in e["by_kind"].items()))
-    cols[1].metric("平均分", fmt.score(e["avg_score"]), border=True)
+    cols[1].metric("平均分（分）", fmt.score(e["avg_score"]).replace(" 分", ""), border=True)
     cols[2].metric("优良率", fmt.pct((e["grades"]["优"] + e["grades"]["良"]) / e["count"]), border=True,
                    help="（优 + 良）÷ 评价记录数。")
     cols[3].metric("自评虚高", fmt.count(e["inflation_flags"]), border=True,
                    help=f"单位自评比抽查复核（无则财政重点评价）高 ≥{ctx.rules.inflation_gap:g} 分，或等级更好。")
 
-left, right = st.columns(2)
-with left:
-    with common.guard("各部门等级分布"):
-        st.subheader("各部门等级分布")
-        by_dept = data.grade_mix_by_department(ctx)
-        st.plotly_chart(charts.grade_mix(by_dept, "department"), key="eval_by_dept", config=charts.CONFIG)
-        common.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",
-                     ["department", "优", "良", "中", "差", "count", "avg_score"])
-with right:
-    with common.guard("各评价类型等级分布"):
-        st.subheader("按评价类型")
-        by_kind = data.grade_mix_by_kind(ctx)
+with common.guard("各部门等级分布"):
+    st.subheader("各部门等级分布", help="每个部门各等级评价的占比；按中、差占比从高到低排列，悬停可见个数。")
+    by_dept = data.grade_mix_by_department(ctx)
+    if not by_dept.empty:
+        order = by_dept.assign(weak=(by_dept["中"] + by_dept["差"]) / by_dept["count"].where(by_dept["count"] > 0))
+        order = order.sort_values(["weak", "department"], ascending=[False, True])
+        st.plotly_chart(charts.grade_mix(order, "department", percent=True), key="eval_by_dept",
+                        config=charts.CONFIG)
+    common.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",
+                 ["department", "优", "良", "中", "差", "count", "avg_score"])
+
+with common.guard("各评价类型等级分布"):
+    st.subheader("按评价类型")
+    left, right = st.columns([3, 2])
+    by_kind = data.grade_mix_by_kind(ctx)
+    with left:
         st.plotly_chart(charts.grade_mix(by_kind, "kind"), key="eval_by_kind", config=charts.CONFIG)
+    with right:
         common.table(by_kind, f"各类型评价等级_{ctx.scope.year}", "eval_kind",
                      ["kind", "优", "良", "中", "差", "count", "avg_score"])
 

@@ -54,7 +54,7 @@ with common.guard("部门排名"):
     from dashboard.ui import export
 
     sel = st.dataframe(shown, hide_index=True, width="stretch", key="ranking_table", on_select="rerun",
-                       selection_mode="single-row",
+                       selection_mode="single-row", placeholder=fmt.DASH,
                        column_config=common.column_config(["composite", "coverage", "execution", "evaluation",
                                                            "rectification", "not_red"]))
     export.download_button(shown, f"部门排名_{ctx.scope.year}", key="ranking_xlsx")

@@ -24,7 +24,10 @@ with common.guard("整改概况"):
 with common.guard("各部门整改情况"):
     st.subheader("各部门整改情况")
     by_dept = data.findings_by_department(ctx)
-    st.plotly_chart(charts.findings_by_department(by_dept), key="rect_by_dept", config=charts.CONFIG)
+    worst_first = by_dept.assign(open_=by_dept["未整改"] + by_dept["整改中"]).sort_values(
+        ["overdue", "open_", "department"], ascending=[False, False, True])
+    st.plotly_chart(charts.findings_by_department(worst_first), key="rect_by_dept", config=charts.CONFIG)
+    st.caption("按逾期数、未销号数从多到少排列。")
     common.table(by_dept, f"各部门整改_{ctx.scope.year}", "rect_dept",
                  ["department", "未整改", "整改中", "已整改", "total", "overdue", "rate"])
 

@@ -35,8 +35,9 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
     return fig
 
 
-def _bar_height(n: int) -> int:
-    return max(240, min(900, 26 * n + 90))
+def _bar_height(n: int, per_row: int = 22, cap: int = 2400) -> int:
+    """Tall enough that every category label shows (plotly skips labels that would overlap)."""
+    return max(240, min(cap, per_row * n + 100))
 
 
 def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str, str, str]],
@@ -59,6 +60,8 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", type="category")
+    if percent:
+        fig.update_xaxes(range=[0, 100])
     return _layout(fig, _bar_height(len(df)), x_title="占比（%）" if percent else x_title)
 
 
@@ -117,7 +120,8 @@ def execution_scatter(df: pd.DataFrame, rules) -> go.Figure:
                 fig.add_hline(y=t - lag, line_dash="dot", line_color=color, line_width=1,
                               annotation_text=f"滞后 {lag:g} 个百分点", annotation_position="bottom left",
                               annotation_font_size=11)
-    fig.update_xaxes(type="log")
+    ticks = [1, 10, 100, 1000, 10000, 100000, 1000000]
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=["1", "10", "100", "1,000", "1 亿", "10 亿", "100 亿"])
     return _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）")
 
 
@@ -139,16 +143,23 @@ def ranking_bars(df: pd.DataFrame) -> go.Figure:
 
 
 def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str, str]]) -> go.Figure:
-    """Grouped horizontal bars of coverage ratios (fractions → %), one group per category."""
+    """Coverage ratios (fractions → %) per category: bars for one measure, a dot plot for several."""
     fig = go.Figure()
-    for col, label, color in columns:
-        fig.add_bar(y=df[category].astype(str), x=(df[col].astype(float) * 100).round(1), name=label,
-                    orientation="h", marker_color=color,
-                    hovertemplate="%{y}<br>" + label + "：%{x:.1f}%<extra></extra>")
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(range=[0, 105])
-    return _layout(fig, _bar_height(len(df) * len(columns)), x_title="覆盖率（%）")
+    symbols = ["circle", "diamond", "square"]
+    for i, (col, label, color) in enumerate(columns):
+        x = (df[col].astype(float) * 100).round(1)
+        y = df[category].astype(str)
+        hover = "%{y}<br>" + label + "：%{x:.1f}%<extra></extra>"
+        if len(columns) == 1:
+            fig.add_bar(y=y, x=x, name=label, orientation="h", marker_color=color, hovertemplate=hover)
+        else:
+            fig.add_scatter(y=y, x=x, name=label, mode="markers", hovertemplate=hover,
+                            marker=dict(color=color, size=9, symbol=symbols[i % 3], opacity=0.85))
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=len(columns) > 1, gridcolor="#eeeeee")
+    fig.update_xaxes(range=[0, 105] if df[[c for c, _, _ in columns]].max().max() <= 1.05 else None,
+                     showgrid=True, gridcolor="#eeeeee")
+    return _layout(fig, _bar_height(len(df), per_row=20 if len(columns) > 1 else 30), x_title="覆盖率（%）",
+                   legend=len(columns) > 1)
 
 
 def budget_bars(df: pd.DataFrame, category: str, value: str, label: str) -> go.Figure:
@@ -190,7 +201,9 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
-    fig.update_layout(yaxis2=dict(overlaying="y", side="right", showgrid=False, title_text="累计"))
+    fig.update_layout(yaxis2=dict(overlaying="y", side="right", showgrid=False, title_text="累计销号",
+                                  rangemode="tozero"))
+    fig.update_yaxes(rangemode="tozero", selector=dict(anchor="x"))
     fig.update_xaxes(type="category")
     return _layout(fig, 300, y_title="当月销号数")
 
@@ -200,8 +213,9 @@ def age_buckets(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=df["bucket"], y=df["count"], marker_color=shades[: len(df)],
                            text=df["count"], textposition="outside",
                            hovertemplate="逾期 %{x}：%{y:,} 个<extra></extra>"))
+    fig.update_traces(cliponaxis=False)
     fig.update_xaxes(type="category")
-    fig.update_yaxes(visible=False)
+    fig.update_yaxes(visible=False, range=[0, max(1, float(df["count"].max())) * 1.2])
     return _layout(fig, 260, x_title="逾期天数", legend=False)
 
 

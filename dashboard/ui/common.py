@@ -102,11 +102,11 @@ def column_config(columns) -> dict:
     """Money with thousands separators, ratios as percentages, keyed by the Chinese labels."""
     config = {}
     for col in columns:
-        label = fmt.LABELS.get(col, col)
+        label = fmt.label(col)
         if col in fmt.MONEY_COLUMNS:
             config[label] = st.column_config.NumberColumn(label, format="accounting")
         elif col in fmt.FRACTION_COLUMNS:
-            config[label] = st.column_config.NumberColumn(label, format="percent")
+            config[label] = st.column_config.NumberColumn(label, format="%.1f")
         elif col in ("score", "avg_score", "self_score", "independent_score", "gap", "composite", "coverage",
                      "execution", "evaluation", "rectification", "not_red", "lag"):
             config[label] = st.column_config.NumberColumn(label, format="%.1f")
@@ -121,7 +121,8 @@ def table(df: pd.DataFrame, file_stem: str, key: str, columns: list[str] | None 
         return None
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     shown = fmt.zh_frame(df, cols)
-    kwargs = dict(hide_index=True, width="stretch", column_config=column_config(cols), key=f"{key}_table")
+    kwargs = dict(hide_index=True, width="stretch", column_config=column_config(cols), key=f"{key}_table",
+                  placeholder=fmt.DASH)
     if height:
         kwargs["height"] = height
     if on_select:

@@ -218,4 +218,12 @@ def zh_frame(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame
     for c in ("as_of", "deadline", "completed_on"):
         if c in out:
             out[c] = out[c].map(lambda v: None if _missing(v) else date(v))
-    return out.rename(columns={c: LABELS.get(c, c) for c in cols})
+    for c in FRACTION_COLUMNS & set(cols):  # shown and exported as percent numbers (62.3), header says （%）
+        out[c] = (pd.to_numeric(out[c], errors="coerce") * 100).round(2)
+    return out.rename(columns={c: label(c) for c in cols})
+
+
+def label(column: str) -> str:
+    """The Chinese header of a metric column; ratio columns carry （%）."""
+    text = LABELS.get(column, column)
+    return f"{text}（%）" if column in FRACTION_COLUMNS else text
