@@ -155,3 +155,15 @@ def test_column_number_row():
     assert L.is_column_number_row([1.0, 2.0, 3.0])
     assert L.is_column_number_row(["栏次", "1", "2"])
     assert not L.is_column_number_row([1.0, "校舍维修", 3.0])
+
+
+def test_docs_list_every_accepted_header_and_word():
+    from pathlib import Path
+
+    from data_loaders.cells import ENUM_SYNONYMS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "data-formats.md").read_text(encoding="utf-8")
+    missing = [w for name, words in H.SYNONYMS.items() for w in words
+               if any(H.field_for(w, k) == name for k in schema.TABLES) and w not in text]
+    missing += [w for words in ENUM_SYNONYMS.values() for ws in words.values() for w in ws if w not in text]
+    assert not missing
