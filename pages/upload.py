@@ -12,7 +12,7 @@ st.title("数据上传")
 st.caption("支持 .xlsx / .xls / .csv，可一次选择多个文件；同一次上传的文件作为一个批次导入，"
            "有任何错误则整批不写入。导入后各页面立即显示新数据，可在下方历史记录中撤销。")
 
-KIND_ZH = {"units": "部门单位", "projects": "项目", "monitoring": "绩效监控", "evaluations": "绩效评价",
+KIND_ZH = {"departments": "主管部门", "units": "预算单位", "projects": "项目", "monitoring": "绩效监控", "evaluations": "绩效评价",
            "findings": "问题整改"}
 FIELD_ZH = {"department": "主管部门", "unit": "预算单位", "year": "年度", "code": "项目编码", "name": "项目名称",
             "project_code": "项目编码", "project_name": "项目名称", "as_of": "监控截止日期"}

@@ -75,3 +75,33 @@ def texts(at: AppTest) -> str:
     for kind in ("caption", "markdown", "info", "warning", "error", "success", "subheader", "title"):
         parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+def values(arr) -> list:
+    """A plotly JSON array as a list (plotly 7 encodes numeric arrays as {'dtype', 'bdata'})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(arr, dict) and "bdata" in arr:
+        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
+        if "shape" in arr:
+            out = out.reshape([int(x) for x in str(arr["shape"]).split(",")])
+        return out.tolist()
+    return list(arr)
+
+
+def figure(at: AppTest, key: str) -> dict:
+    """The plotly figure of the chart drawn with `key` (st.plotly_chart(..., key=...))."""
+    for el in at.get("plotly_chart"):
+        if key in el.proto.id:
+            return json.loads(el.proto.spec)
+    raise AssertionError(f"no chart with key {key}: {[el.proto.id for el in at.get('plotly_chart')]}")
+
+
+def table(at: AppTest, *headers: str, nth: int = 0):
+    """The nth st.dataframe whose columns include every header given (Chinese, as shown)."""
+    found = [df.value for df in at.dataframe if set(headers) <= set(df.value.columns)]
+    if len(found) <= nth:
+        raise AssertionError(f"no table with {headers}: {[list(df.value.columns) for df in at.dataframe]}")
+    return found[nth]

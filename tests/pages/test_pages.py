@@ -1,0 +1,215 @@
+"""What users see on each page, against the hand-made fixture (figures worked out in fixture_db.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.conftest import figure, make_app, metrics, table, texts, values
+
+PAGES = ["overview", "ranking", "department", "coverage", "monitoring", "evaluation", "rectification", "projects",
+         "upload"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_errors(app, page):
+    at = app(page)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    # a section guard turns any failure into a warning: none may fire on good data
+    assert not [w.value for w in at.warning if "暂时无法显示" in w.value or "建设中" in w.value]
+    assert not [i.value for i in at.info if "建设中" in i.value]
+
+
+def test_overview_default_view(app):
+    at = app()
+    m = metrics(at)
+    assert m["预算总额（亿元）"] == ("1.98", "+6,400.00 万元")
+    assert m["绩效目标覆盖率"] == ("97.5%", "-2.5 个百分点")
+    assert m["预算执行率"] == ("47.3%", "-13.1 个百分点")
+    assert m["评价平均分（分）"] == ("83.1", "+4.1 分")
+    assert m["整改率"] == ("33.3%", "-66.7 个百分点")
+    assert m["红灯项目"] == ("3", "+2")
+    assert m["黄灯项目"] == ("1", "+1")
+    assert m["未报送（灰灯）"] == ("1", "+1")
+    assert m["逾期未整改"] == ("3", "+3")
+    assert m["自评虚高"] == ("2", "+2")
+    grades = figure(at, "overview_grades")["data"][0]
+    assert grades["x"] == ["优", "良", "中", "差"] and values(grades["y"]) == [3, 3, 1, 1]
+    lights = {t["name"]: (t["y"], values(t["x"])) for t in figure(at, "overview_lights")["data"]}
+    assert lights["红灯"] == (["区农业农村局", "区教育局", "区卫健委"], [2, 1, 0])
+    assert lights["未报送"][1] == [0, 0, 1]
+    assert "监控数据截至 2024-08-31" in texts(at) and "来源批次 #1" in texts(at)
+    # the departments needing attention, worst first, each linking to its profile
+    links = [(p.proto.label, p.proto.query_string) for p in at.get("page_link") if p.proto.page == "department"]
+    assert [label for label, _ in links] == ["区农业农村局", "区卫健委", "区教育局"]
+    assert all(q.startswith("dept=") for _, q in links)
+
+
+def test_overview_one_department_from_the_url(app):
+    at = app(query={"departments": "区教育局"})
+    m = metrics(at)
+    assert m["预算总额（万元）"][0] == "1,700.00"
+    assert m["红灯项目"][0] == "1"
+    assert m["整改率"][0] == "50.0%"
+    assert m["逾期未整改"][0] == "1"
+    assert "当前范围：2024年 · 区教育局 · 全部资金来源" in texts(at)
+
+
+def test_fund_source_and_year_filters(app):
+    at = app(query={"fund": "政府性基金预算"})
+    assert metrics(at)["预算总额（亿元）"][0] == "1.50"  # WJ-01 3,000 + NY-01 12,000
+    at = app(query={"year": "2023"})
+    m = metrics(at)
+    assert m["预算总额（亿元）"] == ("1.34", None) or m["预算总额（亿元）"][0] == "1.34"
+    assert "没有 2022 年数据" in texts(at)
+
+
+def test_filters_survive_a_page_switch(app):
+    at = app(query={"departments": "区卫健委"})
+    at.switch_page("../pages/monitoring.py")
+    at.run()
+    assert "当前范围：2024年 · 区卫健委" in texts(at)
+    assert metrics(at)["黄灯"][0] == "1" and metrics(at)["未报送（灰灯）"][0] == "1"
+
+
+def test_ranking_table_chart_and_click_opens_profile(app, ids):
+    at = app("ranking")
+    df = table(at, "排名", "综合得分")
+    assert df["主管部门"].tolist() == ["区教育局", "区卫健委", "区农业农村局"]
+    assert [round(v, 2) for v in df["综合得分"]] == [76.55, 70.89, 62.09]
+    assert df["名次变化"].tolist() == ["↑1", "↑1", "↓2"]
+    assert df["项目数"].tolist() == [3, 3, 4]
+    assert df["样本少"].tolist() == ["是", "是", "是"]  # fewer than 5 projects
+    bars = figure(at, "ranking_chart")["data"][0]
+    assert values(bars["x"]) == [76.6, 70.9, 62.1]
+    assert "综合得分** = 目标覆盖 × 20% + 执行 × 20% + 评价 × 30% + 整改 × 20% + 非红灯 × 10%" in texts(at)
+    at.session_state["ranking_table"] = {"selection": {"rows": [2], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value == "部门画像"
+    assert at.query_params["dept"] == [str(ids["103"])] or at.query_params["dept"] == str(ids["103"])
+
+
+def test_ranking_weights_follow_the_rules_panel(app):
+    at = app("ranking", state={"r_min": 4})
+    df = table(at, "排名", "综合得分")
+    assert df["样本少"].tolist() == ["是", "是", "否"]  # 农业农村局 has 4 projects
+
+
+def test_department_deep_link(app, ids):
+    at = app("department", query={"dept": str(ids["103"])})
+    assert at.selectbox(key="dept_pick").value == ids["103"]
+    m = metrics(at)
+    assert m["预算总额（亿元）"][0] == "1.39"
+    assert m["红灯 / 黄灯 / 未报送"][0] == "2 / 0 / 0"
+    assert m["逾期未整改"][0] == "2"
+    budget = figure(at, "trend_budget")["data"][0]
+    assert budget["x"] == ["2023", "2024"] and values(budget["y"]) == [10000.0, 13900.0]
+    evals = table(at, "评价类型", "得分")
+    assert sorted(evals["得分"].tolist()) == [58.0, 85.0]
+    warnings = table(at, "预警", "滞后（百分点）")
+    assert warnings["项目编码"].tolist() == ["NY-04", "NY-01"]
+
+
+def test_department_deep_link_by_name_and_unknown(app, ids):
+    at = app("department", query={"dept": "区卫健委"})
+    assert at.selectbox(key="dept_pick").value == ids["102"]
+    at = app("department", query={"dept": "9999"})
+    assert any("不存在" in w.value for w in at.warning)
+
+
+def test_coverage_page(app):
+    at = app("coverage")
+    m = metrics(at)
+    assert m["预算总额（亿元）"][0] == "1.98"
+    assert m["有目标的资金（亿元）"][0] == "1.93"
+    assert m["目标覆盖率（按资金）"][0] == "97.5%"
+    assert m["目标覆盖率（按项目数）"][0] == "80.0%"
+    missing = table(at, "项目编码", "资金来源", "预算（万元）")
+    assert missing["项目编码"].tolist() == ["NY-02", "JY-03"] and missing["预算（万元）"].sum() == 500
+    by_dept = table(at, "主管部门", "目标覆盖率（按资金）（%）")
+    assert dict(zip(by_dept["主管部门"], by_dept["目标覆盖率（按资金）（%）"].round(1))) == {
+        "区教育局": 88.2, "区卫健委": 100.0, "区农业农村局": 97.8}
+
+
+def test_monitoring_lists_and_chart(app):
+    at = app("monitoring")
+    m = metrics(at)
+    assert (m["已报送项目"][0], m["红灯"][0], m["黄灯"][0], m["未报送（灰灯）"][0], m["预算执行率"][0]) == (
+        "8", "3", "1", "1", "47.3%")
+    red = table(at, "滞后（百分点）", "偏差原因")
+    assert red["项目编码"].tolist() == ["NY-04", "NY-01", "JY-02"]
+    assert [round(v, 2) for v in red["滞后（百分点）"]] == [36.67, 26.67, 26.67]
+    assert red["偏差原因"].tolist()[0] == "疫苗采购计划调整"
+    grey = table(at, "项目编码", "项目名称", nth=1)
+    assert grey["项目编码"].tolist() == ["WJ-03"]
+    scatter = {t["name"]: values(t["y"]) for t in figure(at, "monitoring_scatter")["data"]}
+    assert sorted(scatter["红灯"]) == [30.0, 40.0, 40.0]
+    assert scatter["黄灯"] == [50.0]
+
+
+def test_monitoring_checkpoint_preset_chosen_on_the_page(app):
+    at = app("monitoring")
+    at.radio(key="r_preset_page").set_value("checkpoints").run()
+    m = metrics(at)
+    assert (m["红灯"][0], m["黄灯"][0]) == ("4", "0")  # below 60% at end of August
+    assert "固定节点" in texts(at)
+    # the sidebar radio follows the page's choice
+    assert at.radio(key="r_preset_sidebar").value == "checkpoints"
+
+
+def test_evaluation_page(app):
+    at = app("evaluation")
+    m = metrics(at)
+    assert (m["评价记录"][0], m["平均分（分）"][0], m["优良率"][0], m["自评虚高"][0]) == ("8", "83.1", "75.0%", "2")
+    infl = table(at, "自评虚高", "差值（分）")
+    assert infl["项目编码"].tolist() == ["JY-01", "WJ-01"] and infl["差值（分）"].tolist() == [13.0, 4.0]
+    assert infl["自评虚高"].tolist() == ["是", "是"]
+    app_fig = figure(at, "eval_application")["data"][0]
+    assert app_fig["x"] == ["优", "良", "中", "差"] and values(app_fig["y"]) == [0.0, 50.0, -100.0, -2000.0]
+    kinds = {t["name"]: values(t["x"]) for t in figure(at, "eval_by_kind")["data"]}
+    assert kinds["优"] == [3, 0, 0, 0] and kinds["差"] == [0, 0, 1, 0]
+    at.segmented_control(key="eval_kind").set_value("财政重点评价").run()
+    listed = table(at, "评价类型", "评价对象")
+    assert sorted(listed["得分"].tolist()) == [58.0, 75.0, 82.0]
+
+
+def test_rectification_page(app):
+    at = app("rectification")
+    m = metrics(at)
+    assert (m["问题总数"][0], m["已整改"][0], m["整改中 / 未整改"][0], m["整改率"][0], m["逾期未整改"][0]) == (
+        "6", "2", "2 / 2", "33.3%", "3")
+    overdue = table(at, "逾期天数", "逾期账龄")
+    assert overdue["问题描述"].tolist() == ["项目资金闲置", "校舍维修进度滞后", "部门绩效目标编制不规范"]
+    assert overdue["逾期天数"].tolist() == [274, 90, 30]
+    assert overdue["逾期账龄"].tolist() == [">180天", "31–90天", "≤30天"]
+    age = figure(at, "rect_age")["data"][0]
+    assert age["x"] == ["≤30天", "31–90天", "91–180天", ">180天"] and values(age["y"]) == [1, 1, 0, 1]
+    trend = figure(at, "rect_trend")["data"]
+    assert trend[0]["x"] == ["2024-10", "2024-11"] and values(trend[1]["y"]) == [1, 2]
+
+
+def test_projects_search_filters_and_paging(app):
+    at = app("projects")
+    rows = table(at, "项目编码", "未销号问题")
+    assert len(rows) == 10 and rows["项目编码"].tolist()[:2] == ["NY-01", "WJ-01"]
+    assert "共 10 个项目" in texts(at)
+    at = app("projects", query={"q": "农", "light": "红灯"})
+    rows = table(at, "项目编码", "未销号问题")
+    assert rows["项目编码"].tolist() == ["NY-01", "NY-04"]
+
+
+def test_project_card_deep_link(app, ids):
+    at = app("projects", query={"project": str(ids["JY-01@2023"])})
+    assert at.title[0].value == "义务教育营养改善计划"
+    m = metrics(at)
+    assert m["2024年预算"] == ("1,000.00 万元", "+100.00 万元")
+    assert m["绩效目标"][0] == "已设定"
+    mon = table(at, "监控截止日期", "执行率（%）")
+    assert mon["监控截止日期"].tolist() == ["2023-08-31"] and mon["预警"].tolist() == ["绿灯"]
+    evals = table(at, "评价类型", "得分")
+    assert evals["评价类型"].tolist() == ["财政重点评价"]
+
+
+def test_project_card_unknown_id(app):
+    at = app("projects", query={"project": "99999"})
+    assert any("找不到" in w.value for w in at.warning)
