@@ -123,13 +123,13 @@ def monitoring_header_unit_override(d: Path) -> tuple[Path, dict]:
     Title "截至2022年6月30日" gives as_of; full-width digits and blank tokens (/, —, 无)."""
     rows: Rows = [
         ["青山区项目绩效运行监控表（截至2022年6月30日）"],
-        [None, None, None, None, None, "金额单位：元"],
-        ["预算单位", "项目名称", "调整后预算数（万元）", "1-6月执行数(万元)", "目标完成进度", "偏差原因"],
-        ["青山区第一中学", "校舍维修", "１２３．４５", "61.725", "50%", "—"],
-        ["青山区第一中学", "图书购置", 20, "/", "——", "无"],
-        ["青山区第二中学", "教师培训", "1,000", 400, 0.4, "资金未到位"],
+        [None, None, None, None, None, None, "金额单位：元"],
+        ["主管部门", "预算单位", "项目名称", "调整后预算数（万元）", "1-6月执行数(万元)", "目标完成进度", "偏差原因"],
+        ["青山区教育局", "青山区第一中学", "校舍维修", "１２３．４５", "61.725", "50%", "—"],
+        ["青山区教育局", "青山区第一中学", "图书购置", 20, "/", "——", "无"],
+        ["青山区教育局", "青山区第二中学", "教师培训", "1,000", 400, 0.4, "资金未到位"],
     ]
-    path = _xlsx(d / "monitoring_header_unit.xlsx", {"Sheet1": (rows, ["A1:F1"])})
+    path = _xlsx(d / "monitoring_header_unit.xlsx", {"Sheet1": (rows, ["A1:G1"])})
     return path, {
         "kind": "monitoring", "rows": 3, "year": 2022, "as_of": dt.date(2022, 6, 30),
         "sum_budget": 1143.45, "sum_executed": 461.725, "errors": 0, "warnings": 0,
