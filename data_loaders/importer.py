@@ -845,6 +845,8 @@ class _Writer:
         self.error_rows(df, neither, "project_name", "缺少项目编码和项目名称：至少填写其一")
         df = df.loc[~neither]
         df, pid = self.link_or_create(df, {"adjusted_budget": df["adjusted_budget"]})
+        if not len(df):
+            return
         df = df.assign(project_id=pid.astype("int64"))
         # 执行数 from a given 执行率 only where the amount is missing (a given rate is rounded)
         P = self.projects.set_index("id")
@@ -906,7 +908,8 @@ class _Writer:
             proj, pid = self.link_or_create(proj)
             proj = proj.assign(project_id=pid.astype(object).to_numpy())
             names = self.projects.set_index("id")["name"]
-            proj["object_name"] = proj["project_name"].where(proj["project_name"].notna(), proj["project_id"].map(names))
+            proj["object_name"] = v.as_object(proj["project_name"]).where(
+                proj["project_name"].notna(), proj["project_id"].map(names).astype(object))
             proj["object_key"] = "p:" + proj["project_id"].astype(str)
             # the project's department, not the row's, so the figure follows the project
             proj["_dept_id"] = proj["project_id"].map(self.projects.set_index("id")["department_id"]).astype("Int64")
@@ -914,8 +917,10 @@ class _Writer:
         if len(other):
             dnames = dict(zip(self.depts["id"], self.depts["name"]))
             unames = dict(zip(self.units["id"], self.units["name"]))
-            fallback = other["_unit_id"].map(unames).where(other["_unit_id"].notna(), other["_dept_id"].map(dnames))
-            other["object_name"] = other["project_name"].where(other["project_name"].notna(), fallback)
+            # unnamed department-wide rows are named after their unit, else their department
+            fallback = pd.Series([unames.get(int(u)) if pd.notna(u) else dnames.get(int(d))
+                                  for u, d in zip(other["_unit_id"], other["_dept_id"])], index=other.index, dtype=object)
+            other["object_name"] = v.as_object(other["project_name"]).where(other["project_name"].notna(), fallback)
             other["project_id"] = None
             other["object_key"] = [m.evaluation_object_key(None, int(d), n)
                                    for d, n in zip(other["_dept_id"], other["object_name"])]
