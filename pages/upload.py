@@ -115,7 +115,11 @@ if payload:
 st.subheader("导入历史")
 
 
-@st.dialog("确认撤销导入")
+def _clear_undo() -> None:
+    st.session_state.pop("undo_target", None)
+
+
+@st.dialog("确认撤销导入", on_dismiss=_clear_undo)
 def _confirm_undo(batch_id: int) -> None:
     st.write(f"撤销批次 #{batch_id} 会把数据恢复到该批次导入之前的状态。确定吗？")
     c1, c2 = st.columns(2)
@@ -130,9 +134,11 @@ def _confirm_undo(batch_id: int) -> None:
             st.error(f"撤销失败（{exc.__class__.__name__}），数据没有改动。")
             return
         st.cache_data.clear()
-        st.session_state["undone_msg"] = f"已撤销批次 #{batch_id}。"
+        _clear_undo()
+        st.session_state["undone_msg"] = f"已撤销批次 #{batch_id}，数据已恢复到该批次导入之前。"
         st.rerun()
     if c2.button("取消", key="undo_no"):
+        _clear_undo()
         st.rerun()
 
 
@@ -164,4 +170,7 @@ with common.guard("导入历史"):
             c1, c2 = st.columns([2, 1])
             target = c1.selectbox("撤销批次", active, key="undo_pick", format_func=lambda i: f"#{i}")
             if c2.button("撤销该批次…", key="undo_open", icon=":material/undo:"):
-                _confirm_undo(int(target))
+                st.session_state["undo_target"] = int(target)
+            # kept in session state so the dialog's own buttons still find it on the next run
+            if st.session_state.get("undo_target") in active:
+                _confirm_undo(st.session_state["undo_target"])
