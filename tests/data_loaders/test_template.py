@@ -1,0 +1,51 @@
+"""The template workbook: instructions first, one sheet per canonical table in schema order, drop-downs, and examples that import cleanly."""
+
+from __future__ import annotations
+
+import openpyxl
+from test_importer import dump
+
+from data_loaders import schema
+from data_loaders.importer import import_files
+from data_loaders.template import EXAMPLE_COUNTS, INSTRUCTIONS, build_template, write_template
+
+
+def test_sheets_headers_and_layout(tmp_path):
+    path = write_template(tmp_path / "out" / "模板.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [INSTRUCTIONS, "部门单位", "项目", "绩效监控", "绩效评价", "问题整改"]
+    text = "\n".join(str(c.value) for row in wb[INSTRUCTIONS].iter_rows() for c in row if c.value)
+    assert "万元" in text and "必填" in text and "已销号" in text
+    for spec in schema.TABLES.values():
+        ws = wb[spec.label]
+        header = [c.value for c in ws[1]]
+        assert header == [f.label for f in spec.fields]
+        assert all(c.font.bold for c in ws[1])
+        assert ws.freeze_panes == "A2"
+        assert all(ws.column_dimensions[c.column_letter].width >= 10 for c in ws[1])
+        # every enumeration and yes/no column has a drop-down list
+        lists = {}
+        for dv in ws.data_validations.dataValidation:
+            for rng in str(dv.sqref).split():
+                lists[rng.rstrip("0123456789").split(":")[0].rstrip("0123456789")] = dv.formula1
+        for i, f in enumerate(spec.fields):
+            letter = openpyxl.utils.get_column_letter(i + 1)
+            if f.enum or f.type == schema.BOOL:
+                assert letter in lists, (spec.label, f.label)
+                expected = f.enum or ("是", "否")
+                assert lists[letter].strip('"') == ",".join(expected)
+            else:
+                assert letter not in lists
+        assert ws.max_row == 2  # one example row
+
+
+def test_template_examples_import_cleanly_and_twice_change_nothing(db_url):
+    data = build_template()
+    result = import_files(db_url, [("模板.xlsx", data)])
+    assert result.ok and result.problems == [], [str(p) for p in result.problems]
+    assert {t: c["inserted"] for t, c in result.counts.items()} == EXAMPLE_COUNTS
+    assert [t["kind"] for t in result.files[0]["tables"]] == list(schema.TABLES)
+    before = dump(db_url)
+    again = import_files(db_url, [("模板.xlsx", data)])
+    assert again.ok and all(c["inserted"] == 0 and c["updated"] == 0 for c in again.counts.values())
+    assert dump(db_url) == before
