@@ -114,11 +114,15 @@ def fetch(source_url: str, kind: str, section: dict) -> bytes:
     else:
         keep = list(range(len(columns)))
         headers = [_header(kind, c) for c in columns]
+    # MariaDB/MySQL booleans arrive as 0/1: written as 是/否 so the reader sees yes/no words
+    bools = {f.label for f in schema.TABLES[kind].fields if f.type == schema.BOOL}
+    as_bool = [h in bools for h in headers]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([_cell(row[i]) for i in keep])
+        writer.writerow([_cell(bool(row[i]) if b and isinstance(row[i], int) and row[i] in (0, 1) else row[i])
+                         for i, b in zip(keep, as_bool)])
     return out.getvalue().encode("utf-8")
 
 
