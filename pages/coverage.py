@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt
+from dashboard.ui import charts, common, data, filters, fmt, kpi
 
 ctx = filters.current()
 common.header("资金覆盖", ctx)
@@ -15,15 +15,16 @@ with common.guard("覆盖概况"):
     if not p["projects"]:
         common.no_data(ctx, "项目")
         st.stop()
-    cols = st.columns(4)
     value, unit = fmt.wan_unit(p["budget_total"])
-    cols[0].metric(f"预算总额（{unit}）", value, border=True, help=f"{p['projects']} 个项目。")
-    value, unit = fmt.wan_unit(p["target_budget"])
-    cols[1].metric(f"有目标的资金（{unit}）", value, border=True,
-                   help=f"{p['target_projects']} 个项目设定了绩效目标。")
-    cols[2].metric("目标覆盖率（按资金）", fmt.pct(p["coverage_funds"]), border=True)
-    cols[3].metric("目标覆盖率（按项目数）", fmt.pct(p["coverage_count"]), border=True,
-                   help=f"{p['target_projects']}/{p['projects']}")
+    target_value, target_unit = fmt.wan_unit(p["target_budget"])
+    kpi.row([
+        dict(label=f"预算（{unit}）", value=value, help=f"{p['projects']} 个项目。"),
+        dict(label=f"有目标资金（{target_unit}）", value=target_value,
+             help=f"{p['target_projects']} 个项目设定了绩效目标。"),
+        dict(label="覆盖率（按资金）", value=fmt.pct(p["coverage_funds"]), help="有目标项目的预算 ÷ 全部预算。"),
+        dict(label="覆盖率（按项目）", value=fmt.pct(p["coverage_count"]),
+             help=f"有目标项目数 ÷ 项目数：{p['target_projects']}/{p['projects']}。"),
+    ])
 
 with common.guard("按部门"):
     st.subheader("各部门覆盖率", help="按目标覆盖率（按资金）从低到高排列；监控覆盖率按项目数。")

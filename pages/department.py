@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt
+from dashboard.ui import charts, common, data, filters, fmt, kpi
 
 ctx = filters.current()
 names = dict(ctx.departments)
@@ -59,24 +59,22 @@ with common.guard("本年概况"):
         st.info(f"{name} 在 {ctx.scope.year} 年没有项目、评价或整改数据。可在侧栏换一个年度。",
                 icon=":material/filter_alt_off:")
     else:
-        cols = st.columns(4)
         value, unit = fmt.wan_unit(p["budget_total"])
-        cols[0].metric(f"预算总额（{unit}）", value, border=True,
-                       help=f"{p['projects']} 个项目、{p['units']} 个预算单位。")
-        cols[1].metric("目标覆盖率", fmt.pct(p["coverage_funds"]), border=True,
-                       help=f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。")
-        cols[2].metric("预算执行率", fmt.pct(m["execution_rate"]), border=True,
-                       help=f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。")
-        cols[3].metric("红灯 / 黄灯 / 未报送", f"{m['red']} / {m['yellow']} / {m['grey']}", border=True,
-                       help=filters.rules_summary(ctx.rules))
-        cols = st.columns(4)
-        cols[0].metric("评价平均分（分）", fmt.score(e["avg_score"]).replace(" 分", ""), border=True,
-                       help=f"{e['count']} 条评价记录。")
-        cols[1].metric("整改率", fmt.pct(f["rate"]), border=True, help=f"已整改 {f['rectified']}/{f['total']}。")
-        cols[2].metric("逾期未整改", fmt.count(f["overdue"]), border=True,
-                       help=f"按 {fmt.date(ctx.today)} 判断。")
-        cols[3].metric("自评虚高", fmt.count(e["inflation_flags"]), border=True,
-                       help=f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。")
+        kpi.row([
+            dict(label=f"预算（{unit}）", value=value, help=f"{p['projects']} 个项目、{p['units']} 个预算单位。"),
+            dict(label="目标覆盖率", value=fmt.pct(p["coverage_funds"]),
+                 help=f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。"),
+            dict(label="预算执行率", value=fmt.pct(m["execution_rate"]),
+                 help=f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"),
+            dict(label="红/黄/未报送", value=f"{m['red']}/{m['yellow']}/{m['grey']}",
+                 help=filters.rules_summary(ctx.rules)),
+            dict(label="评价平均分", value=fmt.score(e["avg_score"]).replace(" 分", ""),
+                 help=f"{e['count']} 条评价记录。"),
+            dict(label="整改率", value=fmt.pct(f["rate"]), help=f"已整改 {f['rectified']}/{f['total']}。"),
+            dict(label="逾期未整改", value=fmt.count(f["overdue"]), help=f"按 {fmt.date(ctx.today)} 判断。"),
+            dict(label="自评虚高", value=fmt.count(e["inflation_flags"]),
+                 help=f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。"),
+        ])
 
 with common.guard("历年趋势"):
     st.subheader("历年趋势", help="每年按当年数据计算；综合得分口径同「部门排名」页（当前规则设置）。")

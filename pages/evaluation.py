@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.models import EVALUATION_KINDS
-from dashboard.ui import charts, common, data, filters, fmt
+from dashboard.ui import charts, common, data, filters, fmt, kpi
 
 ctx = filters.current()
 common.header("评价结果", ctx)
@@ -15,14 +15,15 @@ with common.guard("评价概况"):
     if not e["count"]:
         common.no_data(ctx, "评价记录")
         st.stop()
-    cols = st.columns(4)
-    cols[0].metric("评价记录", fmt.count(e["count"]), border=True,
-                   help="、".join(f"{k} {v}" for k, v in e["by_kind"].items()))
-    cols[1].metric("平均分（分）", fmt.score(e["avg_score"]).replace(" 分", ""), border=True)
-    cols[2].metric("优良率", fmt.pct((e["grades"]["优"] + e["grades"]["良"]) / e["count"]), border=True,
-                   help="（优 + 良）÷ 评价记录数。")
-    cols[3].metric("自评虚高", fmt.count(e["inflation_flags"]), border=True,
-                   help=f"单位自评比抽查复核（无则财政重点评价）高 ≥{ctx.rules.inflation_gap:g} 分，或等级更好。")
+    kpi.row([
+        dict(label="评价记录", value=fmt.count(e["count"]),
+             help="、".join(f"{k} {v}" for k, v in e["by_kind"].items())),
+        dict(label="平均分", value=fmt.score(e["avg_score"]).replace(" 分", "")),
+        dict(label="优良率", value=fmt.pct((e["grades"]["优"] + e["grades"]["良"]) / e["count"]),
+             help="（优 + 良）÷ 评价记录数。"),
+        dict(label="自评虚高", value=fmt.count(e["inflation_flags"]),
+             help=f"单位自评比抽查复核（无则财政重点评价）高 ≥{ctx.rules.inflation_gap:g} 分，或等级更好。"),
+    ])
 
 with common.guard("各部门等级分布"):
     st.subheader("各部门等级分布", help="每个部门各等级评价的占比；按中、差占比从高到低排列，悬停可见个数。")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt
+from dashboard.ui import charts, common, data, filters, fmt, kpi
 
 ctx = filters.current()
 common.header("监控预警", ctx)
@@ -21,14 +21,15 @@ with common.guard("预警概况"):
     if not m["reported"] and not m["grey"]:
         common.no_data(ctx, "监控数据")
         st.stop()
-    cols = st.columns(5)
-    cols[0].metric("已报送项目", fmt.count(m["reported"]), border=True,
-                   help=f"各项目本年最新一期监控，截止 {fmt.date(m['as_of'])}。")
-    cols[1].metric("红灯", fmt.count(m["red"]), border=True, help=filters.rules_summary(ctx.rules))
-    cols[2].metric("黄灯", fmt.count(m["yellow"]), border=True, help=filters.rules_summary(ctx.rules))
-    cols[3].metric("未报送（灰灯）", fmt.count(m["grey"]), border=True, help="设定了绩效目标但没有监控记录的项目。")
-    cols[4].metric("预算执行率", fmt.pct(m["execution_rate"]), border=True,
-                   help=f"资金加权；序时进度 {fmt.pct(m['time_progress'])}。")
+    kpi.row([
+        dict(label="已报送项目", value=fmt.count(m["reported"]),
+             help=f"各项目本年最新一期监控，截止 {fmt.date(m['as_of'])}。"),
+        dict(label="红灯", value=fmt.count(m["red"]), help=filters.rules_summary(ctx.rules)),
+        dict(label="黄灯", value=fmt.count(m["yellow"]), help=filters.rules_summary(ctx.rules)),
+        dict(label="未报送（灰灯）", value=fmt.count(m["grey"]), help="设定了绩效目标但没有监控记录的项目。"),
+        dict(label="预算执行率", value=fmt.pct(m["execution_rate"]),
+             help=f"资金加权；序时进度 {fmt.pct(m['time_progress'])}。"),
+    ])
 
 with common.guard("执行率与序时进度"):
     st.subheader("执行率与序时进度", help="每个点是一个已报送项目（预算最大的 2,000 个）；虚线为序时进度。")

@@ -24,7 +24,7 @@ with common.guard("关键指标"):
     budget_prev = pp.get("budget_total")
     budget_value, budget_unit = fmt.wan_unit(p["budget_total"])
     kpi.row([
-        dict(label=f"预算总额（{budget_unit}）", value=budget_value,
+        dict(label=f"预算（{budget_unit}）", value=budget_value,
              delta=fmt.wan_delta(p["budget_total"] - budget_prev) if budget_prev is not None else None,
              help=f"Σ 调整后预算（无调整数时取年初预算）。{p['departments']} 个主管部门、{p['units']} 个预算单位、"
                   f"{p['projects']} 个项目。"),
@@ -36,7 +36,7 @@ with common.guard("关键指标"):
              delta=fmt.pp_delta(m["execution_rate"], pm.get("execution_rate")),
              help=f"Σ 执行数 ÷ Σ 调整后预算（已报送监控的项目，取各项目本年最新一期）。"
                   f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"),
-        dict(label="评价平均分（分）", value=fmt.score(e["avg_score"]).replace(" 分", ""),
+        dict(label="评价平均分", value=fmt.score(e["avg_score"]).replace(" 分", ""),
              delta=(f"{e['avg_score'] - pe['avg_score']:+.1f} 分"
                     if e.get("avg_score") is not None and pe.get("avg_score") is not None else None),
              help=f"本年全部评价记录（含部门整体支出、政策）的平均得分，共 {e['count']} 条。"

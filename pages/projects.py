@@ -4,7 +4,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard.ui import common, data, filters, fmt
+from dashboard.ui import common, data, filters, fmt, kpi
 
 ctx = filters.current()
 PAGE_SIZE = 50
@@ -42,14 +42,13 @@ def _card(project_id: int) -> None:
     budget = p["adjusted_budget"] if p["adjusted_budget"] is not None else p["initial_budget"]
 
     st.subheader("① 预算与绩效目标")
-    cols = st.columns(4)
-    cols[0].metric("年初预算", fmt.wan(p["initial_budget"]), border=True)
-    cols[1].metric("调整后预算", fmt.wan(p["adjusted_budget"]), border=True,
-                   help="执行率的分母；没有调整数时用年初预算。")
     target = {True: "已设定", False: "未设定"}.get(p["has_target"], "未填")
-    cols[2].metric("绩效目标", target, border=True,
-                   help=f"目标审核等级：{p.get('target_grade') or '—'}")
-    cols[3].metric("事前评估", p.get("ex_ante_result") or "—", border=True)
+    kpi.row([
+        dict(label="年初预算", value=fmt.wan(p["initial_budget"])),
+        dict(label="调整后预算", value=fmt.wan(p["adjusted_budget"]), help="执行率的分母；没有调整数时用年初预算。"),
+        dict(label="绩效目标", value=target, help=f"目标审核等级：{p.get('target_grade') or '—'}"),
+        dict(label="事前评估", value=p.get("ex_ante_result") or "—"),
+    ])
 
     st.subheader("② 绩效监控", help=filters.rules_summary(ctx.rules))
     common.table(card["monitoring"], f"{p['code'] or p['id']}_监控", "card_monitoring",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt
+from dashboard.ui import charts, common, data, filters, fmt, kpi
 
 ctx = filters.current()
 common.header("整改进度", ctx)
@@ -14,12 +14,13 @@ with common.guard("整改概况"):
     if not f["total"]:
         common.no_data(ctx, "问题整改记录")
         st.stop()
-    cols = st.columns(5)
-    cols[0].metric("问题总数", fmt.count(f["total"]), border=True)
-    cols[1].metric("已整改", fmt.count(f["rectified"]), border=True)
-    cols[2].metric("整改中 / 未整改", f"{f['in_progress']} / {f['not_started']}", border=True)
-    cols[3].metric("整改率", fmt.pct(f["rate"]), border=True)
-    cols[4].metric("逾期未整改", fmt.count(f["overdue"]), border=True)
+    kpi.row([
+        dict(label="问题总数", value=fmt.count(f["total"])),
+        dict(label="已整改", value=fmt.count(f["rectified"])),
+        dict(label="整改中/未整改", value=f"{f['in_progress']}/{f['not_started']}"),
+        dict(label="整改率", value=fmt.pct(f["rate"]), help="已整改（销号）÷ 全部问题。"),
+        dict(label="逾期未整改", value=fmt.count(f["overdue"])),
+    ])
 
 with common.guard("各部门整改情况"):
     st.subheader("各部门整改情况")

@@ -23,10 +23,10 @@ def test_every_page_renders_without_errors(app, page):
 def test_overview_default_view(app):
     at = app()
     m = metrics(at)
-    assert m["预算总额（亿元）"] == ("1.98", "+6,400.00 万元")
+    assert m["预算（亿元）"] == ("1.98", "+6,400.00 万元")
     assert m["绩效目标覆盖率"] == ("97.5%", "-2.5 个百分点")
     assert m["预算执行率"] == ("47.3%", "-13.1 个百分点")
-    assert m["评价平均分（分）"] == ("83.1", "+4.1 分")
+    assert m["评价平均分"] == ("83.1", "+4.1 分")
     assert m["整改率"] == ("33.3%", "-66.7 个百分点")
     assert m["红灯项目"] == ("3", "+2")
     assert m["黄灯项目"] == ("1", "+1")
@@ -48,7 +48,7 @@ def test_overview_default_view(app):
 def test_overview_one_department_from_the_url(app):
     at = app(query={"departments": "区教育局"})
     m = metrics(at)
-    assert m["预算总额（万元）"][0] == "1,700.00"
+    assert m["预算（万元）"][0] == "1,700.00"
     assert m["红灯项目"][0] == "1"
     assert m["整改率"][0] == "50.0%"
     assert m["逾期未整改"][0] == "1"
@@ -57,10 +57,10 @@ def test_overview_one_department_from_the_url(app):
 
 def test_fund_source_and_year_filters(app):
     at = app(query={"fund": "政府性基金预算"})
-    assert metrics(at)["预算总额（亿元）"][0] == "1.50"  # WJ-01 3,000 + NY-01 12,000
+    assert metrics(at)["预算（亿元）"][0] == "1.50"  # WJ-01 3,000 + NY-01 12,000
     at = app(query={"year": "2023"})
     m = metrics(at)
-    assert m["预算总额（亿元）"] == ("1.34", None) or m["预算总额（亿元）"][0] == "1.34"
+    assert m["预算（亿元）"] == ("1.34", None) or m["预算（亿元）"][0] == "1.34"
     assert "没有 2022 年数据" in texts(at)
 
 
@@ -99,8 +99,8 @@ def test_department_deep_link(app, ids):
     at = app("department", query={"dept": str(ids["103"])})
     assert at.selectbox(key="dept_pick").value == ids["103"]
     m = metrics(at)
-    assert m["预算总额（亿元）"][0] == "1.39"
-    assert m["红灯 / 黄灯 / 未报送"][0] == "2 / 0 / 0"
+    assert m["预算（亿元）"][0] == "1.39"
+    assert m["红/黄/未报送"][0] == "2/0/0"
     assert m["逾期未整改"][0] == "2"
     budget = figure(at, "trend_budget")["data"][0]
     assert budget["x"] == ["2023", "2024"] and values(budget["y"]) == [10000.0, 13900.0]
@@ -120,10 +120,10 @@ def test_department_deep_link_by_name_and_unknown(app, ids):
 def test_coverage_page(app):
     at = app("coverage")
     m = metrics(at)
-    assert m["预算总额（亿元）"][0] == "1.98"
-    assert m["有目标的资金（亿元）"][0] == "1.93"
-    assert m["目标覆盖率（按资金）"][0] == "97.5%"
-    assert m["目标覆盖率（按项目数）"][0] == "80.0%"
+    assert m["预算（亿元）"][0] == "1.98"
+    assert m["有目标资金（亿元）"][0] == "1.93"
+    assert m["覆盖率（按资金）"][0] == "97.5%"
+    assert m["覆盖率（按项目）"][0] == "80.0%"
     missing = table(at, "项目编码", "资金来源", "预算（万元）")
     assert missing["项目编码"].tolist() == ["NY-02", "JY-03"] and missing["预算（万元）"].sum() == 500
     by_dept = table(at, "主管部门", "目标覆盖率（按资金）（%）")
@@ -160,7 +160,7 @@ def test_monitoring_checkpoint_preset_chosen_on_the_page(app):
 def test_evaluation_page(app):
     at = app("evaluation")
     m = metrics(at)
-    assert (m["评价记录"][0], m["平均分（分）"][0], m["优良率"][0], m["自评虚高"][0]) == ("8", "83.1", "75.0%", "2")
+    assert (m["评价记录"][0], m["平均分"][0], m["优良率"][0], m["自评虚高"][0]) == ("8", "83.1", "75.0%", "2")
     infl = table(at, "自评虚高", "差值（分）")
     assert infl["项目编码"].tolist() == ["JY-01", "WJ-01"] and infl["差值（分）"].tolist() == [13.0, 4.0]
     assert infl["自评虚高"].tolist() == ["是", "是"]
@@ -176,8 +176,8 @@ def test_evaluation_page(app):
 def test_rectification_page(app):
     at = app("rectification")
     m = metrics(at)
-    assert (m["问题总数"][0], m["已整改"][0], m["整改中 / 未整改"][0], m["整改率"][0], m["逾期未整改"][0]) == (
-        "6", "2", "2 / 2", "33.3%", "3")
+    assert (m["问题总数"][0], m["已整改"][0], m["整改中/未整改"][0], m["整改率"][0], m["逾期未整改"][0]) == (
+        "6", "2", "2/2", "33.3%", "3")
     overdue = table(at, "逾期天数", "逾期账龄")
     assert overdue["问题描述"].tolist() == ["项目资金闲置", "校舍维修进度滞后", "部门绩效目标编制不规范"]
     assert overdue["逾期天数"].tolist() == [274, 90, 30]

@@ -69,7 +69,7 @@ def test_good_file_preview_import_and_figures_change(fresh_db):
     assert db.data_version(fresh_db) > version
     at.switch_page("../pages/overview.py")
     at.run()
-    assert metrics(at)["预算总额（亿元）"][0] == "2.01"  # 19,800 + 300 万元
+    assert metrics(at)["预算（亿元）"][0] == "2.01"  # 19,800 + 300 万元
     history_at = make_app("upload")
     history = table(history_at, "批次", "状态")
     assert history["批次"].tolist()[:2] == [2, 1] and history["文件"].tolist()[0] == "好.xlsx"
@@ -88,7 +88,7 @@ def test_bad_file_lists_every_error_and_writes_nothing(fresh_db):
     assert db.data_version(fresh_db) == version
     at.switch_page("../pages/overview.py")
     at.run()
-    assert metrics(at)["预算总额（亿元）"][0] == "1.98"
+    assert metrics(at)["预算（亿元）"][0] == "1.98"
 
 
 def test_undo_behind_a_confirmation(fresh_db):
@@ -106,7 +106,7 @@ def test_undo_behind_a_confirmation(fresh_db):
     assert history.set_index("批次").loc[2, "状态"] == "已撤销"
     at.switch_page("../pages/overview.py")
     at.run()
-    assert metrics(at)["预算总额（亿元）"][0] == "1.98"
+    assert metrics(at)["预算（亿元）"][0] == "1.98"
 
 
 def test_empty_database_offers_demo_and_upload(tmp_path, monkeypatch):
