@@ -43,8 +43,7 @@ with common.guard("关键指标"):
                   + filters.grade_summary(ctx.rules)),
         dict(label="整改率", value=fmt.pct(f["rate"]), delta=fmt.pp_delta(f["rate"], pf.get("rate")),
              help=f"已整改（销号）÷ 全部问题：{f['rectified']}/{f['total']}。"),
-    ], per_row=5)
-    kpi.row([
+
         dict(label="红灯项目", value=fmt.count(m["red"]), delta=fmt.count_delta(m["red"], pm.get("red")),
              inverse=True, help=filters.rules_summary(ctx.rules)),
         dict(label="黄灯项目", value=fmt.count(m["yellow"]), delta=fmt.count_delta(m["yellow"], pm.get("yellow")),

@@ -43,9 +43,11 @@ def _card(project_id: int) -> None:
 
     st.subheader("① 预算与绩效目标")
     target = {True: "已设定", False: "未设定"}.get(p["has_target"], "未填")
+    initial, initial_unit = fmt.wan_unit(p["initial_budget"])
+    adjusted, adjusted_unit = fmt.wan_unit(p["adjusted_budget"])
     kpi.row([
-        dict(label="年初预算", value=fmt.wan(p["initial_budget"])),
-        dict(label="调整后预算", value=fmt.wan(p["adjusted_budget"]), help="执行率的分母；没有调整数时用年初预算。"),
+        dict(label=f"年初预算（{initial_unit}）", value=initial),
+        dict(label=f"调整后预算（{adjusted_unit}）", value=adjusted, help="执行率的分母；没有调整数时用年初预算。"),
         dict(label="绩效目标", value=target, help=f"目标审核等级：{p.get('target_grade') or '—'}"),
         dict(label="事前评估", value=p.get("ex_ante_result") or "—"),
     ])
@@ -69,9 +71,9 @@ def _card(project_id: int) -> None:
     st.subheader("⑤ 下年预算")
     nxt = card.get("next_year")
     if nxt:
-        change = nxt.get("change")
-        st.metric(f"{nxt['year']}年预算", fmt.wan(nxt["budget"]), delta=fmt.wan_delta(change), border=True,
-                  help=f"同一项目编码在下一年度的预算；本年 {fmt.wan(budget)}。")
+        value, unit = fmt.wan_unit(nxt["budget"])
+        kpi.row([dict(label=f"{nxt['year']}年预算（{unit}）", value=value, delta=fmt.wan_delta(nxt.get("change")),
+                      help=f"同一项目编码在下一年度的预算；本年 {fmt.wan(budget)}。")])
     else:
         st.caption("下一年度没有同编码的项目（尚未导入，或项目已结束）。")
 

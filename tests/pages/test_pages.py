@@ -202,7 +202,8 @@ def test_project_card_deep_link(app, ids):
     at = app("projects", query={"project": str(ids["JY-01@2023"])})
     assert at.title[0].value == "义务教育营养改善计划"
     m = metrics(at)
-    assert m["2024年预算"] == ("1,000.00 万元", "+100.00 万元")
+    assert m["2024年预算（万元）"] == ("1,000.00", "+100.00 万元")
+    assert m["年初预算（万元）"][0] == "900.00"
     assert m["绩效目标"][0] == "已设定"
     mon = table(at, "监控截止日期", "执行率（%）")
     assert mon["监控截止日期"].tolist() == ["2023-08-31"] and mon["预警"].tolist() == ["绿灯"]
