@@ -270,3 +270,15 @@ def project_card(ctx, project_id: int):
 
 def today() -> dt.date:
     return dt.date.today()
+
+
+@st.cache_data(**LARGE)
+def _open_findings(url, version, scope, today, rules, limit):
+    return _m().open_findings(url, scope, today, rules, limit=limit)
+
+
+def open_findings(ctx, limit: int = 1000, scope=None):
+    """Every finding not yet closed (未整改 / 整改中), overdue or not; None while metrics lacks open_findings."""
+    if not hasattr(_m(), "open_findings"):
+        return None
+    return _open_findings(ctx.url, ctx.version, scope or ctx.scope, ctx.today, ctx.rules, limit)
