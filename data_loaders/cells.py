@@ -472,17 +472,20 @@ def parse_column(
     money_scale: float = 1.0,
     distinct: set | None = None,
     kinds: set[type] | None = None,
+    *,
+    texts: list[str] | None = None,
+    joined: str | None = None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Parse a whole column: (array, {position: message}); blank and bad cells are empty.
 
     Numeric fields give a float64 array (NaN = empty), the others an object array (None = empty).
     Numbers calamine already gives as floats skip the parser (the common case for amounts);
     text already clean is taken as it is; everything else is parsed once per distinct value.
-    `distinct` (the set of the column's values) and `kinds` (the set of their types) may be
-    passed in when the caller has them.
+    `distinct` (the set of the column's values), `kinds` (the set of their types), `texts` (the
+    distinct strings) and `joined` (those joined by NUL) may be passed in when the caller has them.
     """
     t = spec_field.type
-    column = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    column = values.tolist() if isinstance(values, np.ndarray) else values if isinstance(values, list) else list(values)
     numeric = t in NUMERIC_TYPES
     if numeric and t != schema.PERCENT:
         if kinds is None:
@@ -494,7 +497,7 @@ def parse_column(
         distinct = set(column)
     parse = parser_for(spec_field, money_scale)
     if t in TEXT_TYPES and spec_field.name not in LONG_TEXT_FIELDS:
-        changes = _text_changes(distinct, parse, t == schema.CODE)
+        changes = _text_changes(distinct, parse, t == schema.CODE, texts, joined, kinds)
         if changes is not None:
             get = changes.get
             return _objects([get(v, v) for v in column] if changes else column), {}
@@ -505,16 +508,15 @@ def parse_column(
     if mixed_bools:
         # True == 1.0 as a dict key, so key on (type, value) when booleans are mixed in
         column_keys = [(v.__class__, v) for v in column]
-        distinct = set(column_keys)
-        results = {k: _safe(parse, k[1]) for k in distinct}
+        results = {k: _safe(parse, k[1]) for k in set(column_keys)}
     else:
         column_keys = column
-        results = _bulk_percent(distinct) if t == schema.PERCENT else None
+        results = _bulk_percent(distinct, texts) if t == schema.PERCENT else None
         if results is None:
             results = {v: _safe(parse, v) for v in distinct}
     parsed_of = {k: r[0] for k, r in results.items()}
     bad = {k: r[1] for k, r in results.items() if r[1] is not None}
-    out = [parsed_of[v] for v in column_keys]
+    out = list(map(parsed_of.__getitem__, column_keys))
     if numeric:
         parsed = np.array([np.nan if v is None else v for v in out], dtype=float)
     else:
@@ -530,22 +532,24 @@ def _objects(items: list) -> np.ndarray:
     return arr
 
 
-def _bulk_percent(distinct: set) -> dict | None:
+def _bulk_percent(distinct: set, strings: list[str] | None = None) -> dict | None:
     """Many distinct "56.23%" texts (a rate column typed as text): convert them in one go."""
-    strings = [v for v in distinct if v.__class__ is str]
-    if len(strings) < 1000 or not all(v.endswith("%") for v in strings):
+    if strings is None:
+        strings = [v for v in distinct if v.__class__ is str]
+    if len(strings) < 1000:
         return None
-    bodies = [v[:-1] for v in strings]
+    simple = [v for v in strings if v.endswith("%")]
+    bodies = [v[:-1] for v in simple]
     joined = "".join(bodies)
-    if not joined.isascii() or any(ch in joined for ch in "naiNAI ,+-_"):
+    if not joined.isascii() or any(ch in joined for ch in "naiNAI ,+-_()"):
         return None  # nan/inf/signs/separators: leave them to the careful parser
     try:
         numbers = np.array(bodies, dtype=float) / 100.0
     except ValueError:
         return None
-    results: dict = {v: (float(x), None) for v, x in zip(strings, numbers.tolist())}
+    results: dict = {v: (x, None) for v, x in zip(simple, numbers.tolist())}
     for v in distinct:
-        if v.__class__ is not str:
+        if v not in results or v.__class__ is not str:
             results[v] = _safe(parse_percent, v)
     return results
 
@@ -553,12 +557,17 @@ def _bulk_percent(distinct: set) -> dict | None:
 _ODD_SPACE = (" ", "\t", "\r", "\n", "\u3000", "\xa0", "\u200b", "\ufeff")
 
 
-def _text_changes(distinct: set, parse: Callable[[Any], Parsed], code: bool) -> dict | None:
+def _text_changes(
+    distinct: set, parse: Callable[[Any], Parsed], code: bool, strings: list[str] | None = None,
+    joined: str | None = None, kinds: set | None = None,
+) -> dict | None:
     """{value: cleaned} for the values that change, when every string is already clean; else None."""
-    strings = [v for v in distinct if v.__class__ is str]
+    if strings is None:
+        strings = [v for v in distinct if v.__class__ is str]
     if len(strings) < 1000:
         return None  # small columns: the generic path is just as fast
-    joined = "\x00".join(strings)
+    if joined is None:
+        joined = "\x00".join(strings)
     if not unicodedata.is_normalized("NFKC", joined):
         return None
     if any(ch in joined for ch in _ODD_SPACE[1:]):
@@ -566,9 +575,10 @@ def _text_changes(distinct: set, parse: Callable[[Any], Parsed], code: bool) -> 
     if " " in joined and (code or _UNCLEAN_WS.search(joined)):
         return None
     changes = {v: None for v in BLANK_TOKENS if v in distinct}
-    for v in distinct:
-        if v.__class__ is not str:
-            changes[v] = _safe(parse, v)[0]
+    if kinds is None or kinds != {str}:
+        for v in distinct:
+            if v.__class__ is not str:
+                changes[v] = _safe(parse, v)[0]
     return changes
 
 
