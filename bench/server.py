@@ -1,0 +1,189 @@
+"""Start the real Streamlit server and drive it with Debian's Chromium (shared by the benchmark and tests/browser).
+
+Waits are on Streamlit's own data-testid attributes, never on fixed sleeps:
+`[data-testid=stApp][data-test-script-state=notRunning]` once the page's title is on screen, and the Plotly
+charts' `.main-svg` for "charts drawn".
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboard" / "app.py"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+READY = "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
+
+
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def chromium_problem() -> str | None:
+    """Why a browser cannot be driven here, or None."""
+    if not Path(chromium_path()).exists():
+        return f"Chromium not found at {chromium_path()} (install Debian's chromium or set CHROMIUM=/path/to/it)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Page:
+    """One page registered in dashboard/app.py."""
+
+    key: str
+    file: str
+    title: str
+    url_path: str
+    default: bool = False
+
+    @property
+    def route(self) -> str:
+        """The path the app serves this page at: the default page lives at "/"."""
+        return "" if self.default else self.url_path
+
+    @property
+    def source(self) -> str:
+        path = ROOT / "pages" / self.file
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @property
+    def has_charts(self) -> bool:
+        return "st.plotly_chart(" in self.source
+
+
+def app_pages() -> list[Page]:
+    """The PAGES table of dashboard/app.py, read without running the app."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+            rows = ast.literal_eval(node.value)
+            found = re.search(r"default\s*=\s*key\s*==\s*[\"'](\w+)[\"']", APP.read_text(encoding="utf-8"))
+            default = found.group(1) if found else rows[0][0]
+            return [Page(key=r[0], file=r[1], title=r[2], url_path=r[3], default=r[0] == default) for r in rows]
+    raise RuntimeError("dashboard/app.py has no PAGES table")
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    base_url: str
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident set size of the server process (VmHWM), in MB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("VmHWM not found")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("VmRSS not found")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def start_server(db_url: str, log: Path, extra_env: dict | None = None, timeout: float = 90.0) -> Server:
+    """`python -m streamlit run dashboard/app.py` on a free port from the repo root; returns once healthy."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, **(extra_env or {})}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP.relative_to(ROOT)),
+           "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = Path(log)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(log, "wb")  # noqa: SIM115 - owned by the process for its life
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return Server(proc, base, log)
+        except OSError:
+            pass
+        time.sleep(0.2)  # polling interval of the health check, not a wait for the app
+    proc.kill()
+    raise RuntimeError(f"streamlit not healthy after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def page_url(base_url: str, page: Page, query: str = "") -> str:
+    return f"{base_url}/{page.route}" + (f"?{query}" if query else "")
+
+
+def wait_ready(pg, title: str | None = None, timeout: float = 60_000) -> None:
+    """The page's h1 is on screen and the script run has finished."""
+    if title:
+        pg.locator("h1", has_text=title).first.wait_for(state="visible", timeout=timeout)
+    pg.wait_for_selector(READY, timeout=timeout)
+
+
+def wait_charts(pg, n: int, timeout: float = 60_000) -> None:
+    """At least n Plotly charts have drawn their SVG."""
+    pg.wait_for_function(
+        "n => document.querySelectorAll(\"[data-testid='stPlotlyChart'] .main-svg\").length >= n",
+        arg=n, timeout=timeout)
+
+
+def chart_count(pg) -> int:
+    return pg.locator("[data-testid='stPlotlyChart']").count()
+
+
+def screenshot_full(pg, path: Path) -> None:
+    """A full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport to fit it."""
+    vp = pg.viewport_size
+    height = pg.evaluate(
+        "() => Math.max(document.documentElement.scrollHeight,"
+        " ...Array.from(document.querySelectorAll(\"[data-testid='stMain'], [data-testid='stAppViewContainer'],"
+        " [data-testid='stMainBlockContainer']\")).map(e => e.scrollHeight))")
+    height = int(min(max(vp["height"], height), 12_000))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if height > vp["height"]:
+            pg.set_viewport_size({"width": vp["width"], "height": height})
+            pg.wait_for_selector(READY)
+            # two animation frames: the charts re-lay out to the new size before the shot
+            pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        pg.screenshot(path=str(path), full_page=True, animations="disabled")
+    finally:
+        pg.set_viewport_size(vp)

@@ -1,0 +1,103 @@
+"""Browser fixtures: one real `streamlit run dashboard/app.py` on the county demo, driven by Debian's Chromium.
+
+Playwright cannot download browsers on these machines, so Chromium is launched from /usr/bin/chromium (or the
+CHROMIUM environment variable). Without it the browser tests skip with the reason printed in the report header;
+under CI=true they fail instead. The server and browser helpers live in bench/server.py so the benchmark drives
+the app exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import server as srv  # noqa: E402
+
+DEMO_TODAY = "2025-06-30"  # the demo's "today": overdue figures and screenshots do not move with the clock
+
+
+def pytest_report_header(config):
+    problem = srv.chromium_problem()
+    if problem:
+        verdict = "FAIL (CI=true)" if os.environ.get("CI") == "true" else "skipped"
+        return f"browser tests: {verdict} — {problem}"
+    return f"browser tests: Chromium at {srv.chromium_path()}"
+
+
+def _demo_db(directory: Path) -> str:
+    url = f"sqlite:///{directory / 'browser.db'}"
+    env = {**os.environ, "DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-m", "dashboard", "--db", url, "demo", "--scale", "county"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.fail(f"loading the county demo failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+    return url
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> str:
+    """A fresh SQLite database with the county demo (the server and the assertions both read it)."""
+    return _demo_db(tmp_path_factory.mktemp("browser"))
+
+
+def _server_env() -> dict:
+    return {"DASHBOARD_TODAY": DEMO_TODAY,
+            "DASHBOARD_SETTINGS": str(ROOT / "tests" / "browser" / "no-such-settings.toml")}
+
+
+@pytest.fixture(scope="session")
+def app_server(db_url, tmp_path_factory):
+    """The shared server of the browser group: yields its base URL (http://127.0.0.1:PORT)."""
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    server = srv.start_server(db_url, log, extra_env=_server_env())
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_server(db_url, tmp_path):
+    """A server nobody has visited yet (for the first-hit deep-link test)."""
+    server = srv.start_server(db_url, tmp_path / "fresh.log", extra_env=_server_env())
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    problem = srv.chromium_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem + " (CI=true: browser tests must run)", pytrace=False)
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = srv.launch_chromium(p)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", accept_downloads=True)
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
