@@ -195,7 +195,15 @@ def _open_workbook(data: bytes, name: str) -> list[tuple[str | None, Grid, L.Mer
 
 
 def _decode(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM), then GB18030 (a superset of GBK/GB2312); None if neither."""
+    """UTF-8 (with or without BOM), then GB18030 (a superset of GBK/GB2312); None if neither.
+
+    Excel's "Unicode 文本" export is UTF-16 with a BOM, recognised by the BOM.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -362,13 +370,24 @@ class _SheetReader:
         return index, columns
 
     def _mark_skipped(self, c: int, col: _Column, columns: list[_Column], skip: np.ndarray) -> None:
-        """Totals (合计/总计/小计), 其中 sub-rows, footnotes, repeated header rows in column c."""
+        """Totals (合计/总计/小计), 其中 sub-rows, footnotes, repeated header rows in column c.
+
+        A total may sit in any short text cell (DOMAIN.md), except in long-text columns where a
+        sentence may end in 合计; 其中 and footnotes count only as the row's first filled cell, so
+        a 偏差原因 that starts with "其中" does not drop its row.
+        """
         joined = col.joined
         # plain substring tests first: in a clean 100k-row column none hits and nothing else runs
         if any(w in joined for w in _SKIP_WORDS) and _SKIP_HINT.search(joined):
-            bad = {v for v in col.texts if L.skip_reason(unicodedata.normalize("NFKC", v).strip())}
-            if bad:
-                skip |= pd.Series(col.values, dtype=object).isin(bad).to_numpy()
+            reasons = {v: L.skip_reason(unicodedata.normalize("NFKC", v).strip()) for v in col.texts}
+            reasons = {v: r for v, r in reasons.items() if r}
+            fields = self.layout.fields[c] if c < len(self.layout.fields) else []
+            long_text = bool(fields) and fields[0] in C.LONG_TEXT_FIELDS
+            for i in np.flatnonzero(pd.Series(col.values, dtype=object).isin(list(reasons)).to_numpy()).tolist():
+                reason = reasons[col.values[i]]
+                first = all(L.is_blank_text(columns[cc].values[i]) for cc in range(c))
+                if (reason == "total" and not long_text) or first:
+                    skip[i] = True
         labels = self.layout.labels
         header = labels[c] if c < len(labels) else ""
         if header and self.layout.fields[c] and header in col.distinct:

@@ -277,12 +277,56 @@ def monitoring_xls(d: Path) -> tuple[Path, dict] | None:
     }
 
 
+def evaluations_self_variants(d: Path) -> tuple[Path, dict]:
+    """A self-evaluation list with other header words: 评价层级, 预算部门, 实施单位, 项目代码, 项目,
+    项目金额, 自评得分, 评价结果; kinds as 自评/复核; a score with a grade that agrees; a 部门整体 row."""
+    rows: Rows = [
+        ["2021年度绩效自评结果", None, None, None, None, None, None, None, None, None],
+        ["序号", "评价层级", "评价对象类型", "预算部门", "实施单位", "项目代码", "项目", "项目金额", "自评得分", "评价结果"],
+        [1, "自评", "项目", "青山区教育局", "青山区第一中学", "P1", "校舍维修", "120.00", "95.5", "优秀"],
+        [2, "复核", "项目", "青山区教育局", "青山区第一中学", "P1", "校舍维修", 120, 84, "良"],
+        [3, "自评", "部门整体", "青山区卫健委", None, None, None, 900, 88, None],
+        [4, "部门评价", "政策", "青山区农业农村局", None, None, "种粮补贴政策", 300, "61", "合格"],
+    ]
+    path = _xlsx(d / "evaluations_self_variants.xlsx", {"自评": (rows, ["A1:J1"])})
+    return path, {
+        "kind": "evaluations", "rows": 4, "year": 2021,
+        "kinds": ["单位自评", "抽查复核", "单位自评", "部门评价"],
+        "object_types": ["项目支出", "项目支出", "部门整体支出", "政策"],
+        "grades": ["优", "良", "良", "中"], "scores": [95.5, 84.0, 88.0, 61.0], "sum_fund_amount": 1440.0,
+        "errors": 0,
+    }
+
+
+def findings_excel_dates(d: Path) -> tuple[Path, dict]:
+    """整改台账 in xlsx: deadlines as real Excel dates and as serial numbers, 状态 words, 完成时间,
+    整改措施 with line breaks, a 其中 row and a total row to skip, a deviation text starting with 其中."""
+    rows: Rows = [
+        ["问题整改清单（2022年度）"],
+        ["序号", "主管部门", "预算单位", "问题", "完成时限", "状态", "完成时间", "整改措施", "问题金额"],
+        [1, "青山区教育局", "青山区第一中学", "其中部分资金未及时拨付", dt.datetime(2022, 9, 30), "完成",
+         dt.date(2022, 9, 1), "加快拨付\n建立台账", 5],
+        [2, "青山区教育局", "青山区第二中学", "目标值偏低", 44895, "推进中", None, None, 0],
+        ["其中：青山区第二中学", None, None, None, None, None, None, None, 0],
+        [3, "青山区卫健委", None, "资金闲置", "2022/12/31", "未开始", "", "", "2.5"],
+        ["小计", None, None, None, None, None, None, None, 7.5],
+    ]
+    path = _xlsx(d / "findings_excel_dates.xlsx", {"整改": (rows, [])})
+    return path, {
+        "kind": "findings", "rows": 3, "year": 2022,
+        "deadlines": [dt.date(2022, 9, 30), dt.date(2022, 11, 30), dt.date(2022, 12, 31)],
+        "completed": [dt.date(2022, 9, 1), None, None], "statuses": ["已整改", "整改中", "未整改"],
+        "descriptions": ["其中部分资金未及时拨付", "目标值偏低", "资金闲置"], "sum_amount": 7.5, "errors": 0,
+    }
+
+
 def build_corpus(directory: str | Path) -> dict[str, tuple[Path, dict]]:
     """Write every good file into `directory`; {name: (path, expected figures)}."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     builders = (monitoring_title_yuan, projects_two_row_header, monitoring_header_unit_override, evaluations_key,
-                findings_gbk_csv, units_bom_csv, national_monitoring_export, template_like_workbook, monitoring_xls)
+                findings_gbk_csv, units_bom_csv, national_monitoring_export, template_like_workbook, monitoring_xls,
+                evaluations_self_variants, findings_excel_dates)
     out = {}
     for build in builders:
         result = build(d)

@@ -289,3 +289,75 @@ def test_large_file_is_read_quickly_and_exactly(tmp_path):
     assert t.frame["executed"].sum() == pytest.approx(executed)
     assert t.frame["likelihood"].value_counts().to_dict() == {"确定能": 6667, "有可能": 6667, "完全不可能": 6666}
     assert min(full) <= 2.0 * min(raw), (raw, full)
+
+
+def test_evaluation_header_variants_and_kinds(corpus):
+    path, exp = corpus["evaluations_self_variants"]
+    result = read_file(path)
+    assert result.problems == []
+    t = _one(result)
+    assert t.meta["year"] == 2021 and t.meta["evaluation_kind"] == "单位自评"  # the column still wins
+    assert t.frame["kind"].tolist() == exp["kinds"]
+    assert t.frame["object_type"].tolist() == exp["object_types"]
+    assert t.frame["grade"].tolist() == exp["grades"]
+    assert t.frame["score"].tolist() == exp["scores"]
+    assert t.frame["fund_amount"].sum() == pytest.approx(1440.0)
+    assert t.mapping == {"评价层级": "kind", "评价对象类型": "object_type", "预算部门": "department", "实施单位": "unit",
+                         "项目代码": "project_code", "项目": "project_name", "项目金额": "fund_amount",
+                         "自评得分": "score", "评价结果": "grade"}
+
+
+def test_excel_dates_and_sub_rows_versus_text_starting_with_qizhong(corpus):
+    path, exp = corpus["findings_excel_dates"]
+    result = read_file(path)
+    assert result.problems == []
+    t = _one(result)
+    assert t.frame["_row"].tolist() == [3, 4, 6]  # the 其中 row (5) and the 小计 row (7) are skipped
+    assert t.frame["description"].tolist() == exp["descriptions"]  # ...but not a text starting with 其中
+    assert t.frame["deadline"].tolist() == exp["deadlines"]
+    assert t.frame["completed_on"].tolist() == exp["completed"]
+    assert t.frame["status"].tolist() == exp["statuses"]
+    assert t.frame["measures"].tolist()[0] == "加快拨付\n建立台账"
+    assert t.frame["amount"].sum() == pytest.approx(7.5)
+
+
+def test_total_words_inside_long_text_do_not_drop_the_row(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("年度,监控截止日期,主管部门,项目名称,调整后预算,执行数,偏差原因\n"
+                    "2022,2022-08-31,教育局,校舍维修,10,5,各校资金合计\n"
+                    "2022,2022-08-31,教育局小计,,10,5,\n", encoding="utf-8")
+    t = _one(read_file(path))
+    assert t.frame["_row"].tolist() == [2] and t.frame["deviation_reason"].tolist() == ["各校资金合计"]
+
+
+def test_rate_only_above_100_percent_is_a_warning(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("年度,监控截止日期,主管部门,项目名称,执行率\n2022,2022-08-31,教育局,校舍维修,120%\n"
+                    "2022,2022-08-31,教育局,教师培训,99.5%\n", encoding="utf-8")
+    result = read_file(path)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert (warning.row, warning.column, warning.message) == (2, "执行率（E列）", "执行率 120.0% 超过 100%")
+    assert _one(result).frame["execution_rate"].tolist() == pytest.approx([1.2, 0.995])
+
+
+def test_two_columns_for_one_field_warn_and_read_the_first(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("年度,主管部门,项目名称,项目,年初预算\n2022,教育局,校舍维修,别的名字,10\n", encoding="utf-8")
+    result = read_file(path)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert warning.column == "项目（D列）" and "项目名称（C列）" in warning.message
+    assert _one(result).frame["project_name"].tolist() == ["校舍维修"]
+
+
+def test_utf16_tab_separated_export(tmp_path):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("年度\t主管部门\t项目名称\t年初预算\n2022\t教育局\t校舍维修\t1,000.5\n".encode("utf-16"))
+    t = _one(read_file(path))
+    assert t.frame["initial_budget"].tolist() == [1000.5]
+
+
+def test_missing_path_is_a_problem_not_an_exception(tmp_path):
+    result = read_file(tmp_path / "nope.xlsx")
+    assert result.tables == [] and "无法读取文件" in result.errors[0].message
