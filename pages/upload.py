@@ -59,15 +59,21 @@ if payload:
             icon = ":material/error:" if errors else ":material/check_circle:"
             with st.expander(f"{name}：识别出 {len(result.tables)} 张表，{len(errors)} 个错误", icon=icon,
                              expanded=bool(errors) or len(payload) == 1):
+                schema = _loader("schema")
                 for t in result.tables:
                     meta = t.meta or {}
+                    spec = schema.TABLES.get(t.kind) if hasattr(schema, "TABLES") else None
+                    labels = {f.name: f.label for f in spec.fields} if spec else {}
                     st.markdown(f"**{t.sheet or '（CSV）'} → {KIND_ZH.get(t.kind, t.kind)}**")
                     st.caption(f"年度：{meta.get('year') or '按列/未识别'} · 截止日期：{fmt.date(meta.get('as_of'))} · "
                                f"金额单位：{meta.get('unit') or '万元'} · 共 {len(t.frame)} 行")
-                    mapping = pd.DataFrame({"表格中的列": list(t.mapping), "对应字段": list(t.mapping.values())})
+                    mapping = pd.DataFrame({"表格中的列": list(t.mapping),
+                                            "对应字段": [labels.get(v, v) for v in t.mapping.values()]})
                     st.dataframe(mapping, hide_index=True, width="stretch", key=f"map_{name}_{t.sheet}")
-                    st.dataframe(t.frame.drop(columns=["_row"], errors="ignore").head(5), hide_index=True,
-                                 width="stretch", key=f"head_{name}_{t.sheet}")
+                    head = t.frame.drop(columns=["_row"], errors="ignore").head(5)
+                    st.caption("前 5 行（已换算为万元、已识别的值）：")
+                    st.dataframe(head.rename(columns=lambda c: labels.get(c, c)), hide_index=True,
+                                 width="stretch", key=f"head_{name}_{t.sheet}", placeholder="—")
                 if result.problems:
                     st.dataframe(_problems_frame(result.problems), hide_index=True, width="stretch",
                                  key=f"problems_{name}")
