@@ -389,7 +389,7 @@ def enum_parser(field: str, values: Sequence[str]) -> Callable[[Any], Parsed]:
 # (219, 101001 is fine) the name must not start with a digit, and a bare year (2022-…) is never
 # a code — so "2022-2023年项目" and "5G-基站" stay whole, while
 # "51092324T000010263357-2023年全县安可替代补助资金项目" splits.
-_CODE_NAME = re.compile(r"([A-Za-z0-9]*\d[A-Za-z0-9]*)\s*[-－—–]+\s*(.+)", re.S)
+_CODE_NAME = re.compile(r"([A-Za-z0-9]*\d[A-Za-z0-9]*)\s*[-－—–]+\s*(.+)", re.DOTALL)
 
 
 def split_code_name(text: str | None) -> tuple[str | None, str | None]:

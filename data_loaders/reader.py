@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import gc
 import io
+import math
 import os
 import re
 import unicodedata
@@ -160,7 +161,7 @@ def _open(data: bytes, name: str, problems: list[Problem]) -> list[tuple[str | N
     suffix = Path(name).suffix.lower()
     if not data.strip():
         raise _Unreadable("未识别出任何数据表：文件是空的。")
-    if data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC):
+    if data.startswith((XLSX_MAGIC, XLS_MAGIC)):
         return _open_workbook(data, name)
     if suffix in (".xlsx", ".xlsm", ".xls", ".et"):
         text = _decode(data)
@@ -178,7 +179,7 @@ def _open(data: bytes, name: str, problems: list[Problem]) -> list[tuple[str | N
 def _open_workbook(data: bytes, name: str) -> list[tuple[str | None, Grid, L.Merged | None]]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types for corrupt files
+    except Exception as exc:
         raise _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏或加密：{exc}）") from exc
     out = []
     for meta in book.sheets_metadata:
@@ -188,7 +189,7 @@ def _open_workbook(data: bytes, name: str) -> list[tuple[str | None, Grid, L.Mer
             sheet = book.get_sheet_by_name(meta.name)
             grid = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _Unreadable(f"无法读取工作表“{meta.name}”：{exc}") from exc
         out.append((meta.name, grid, merged))
     return out
@@ -565,7 +566,7 @@ class _SheetReader:
         scores, grades = values.get("score"), values.get("grade")
         if scores is None:
             return
-        score_list = [None if s != s else s for s in scores.tolist()]
+        score_list = [None if math.isnan(s) else s for s in scores.tolist()]
         by_score = {s: grade_for_score(s) for s in set(score_list) if s is not None}
         if grades is None:
             values["grade"] = _objects([by_score.get(s) for s in score_list])
@@ -671,4 +672,4 @@ _SKIP_HINT = re.compile(r"(?:^|\x00)\s*(?:合\s*计|总\s*计|小\s*计|其\s*�
 
 
 def _num(x: float) -> str:
-    return f"{x:,.2f}".rstrip("0").rstrip(".") if x == x else "-"
+    return "-" if math.isnan(x) else f"{x:,.2f}".rstrip("0").rstrip(".")

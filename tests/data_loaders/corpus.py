@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils import get_column_letter
 
 Rows = list[list[Any]]
 
@@ -31,7 +30,7 @@ def _xlsx(path: Path, sheets: dict[str, tuple[Rows, list[str]]]) -> Path:
             for c, value in enumerate(row, start=1):
                 if value is not None:
                     cell = ws.cell(r, c, value)
-                    if isinstance(value, float) and 0 < value < 1.5 and False:
+                    if isinstance(value, float) and False:
                         cell.number_format = "0%"
         for rng in merges:
             ws.merge_cells(rng)
@@ -370,7 +369,7 @@ def write_bad_files(directory: str | Path) -> dict[str, tuple[Path, BadCase]]:
     unrelated = _xlsx(d / "unrelated.xlsx", {"通讯录": ([["姓名", "年龄", "电话"], ["张三", 30, "123"]], [])})
     cases["unrelated"] = (unrelated, ("unrelated.xlsx", None, None, None, "姓名"))
 
-    mon = lambda *row: [2022, "2022-08-31", "青山区教育局", *row]  # noqa: E731
+    mon = lambda *row: [2022, "2022-08-31", "青山区教育局", *row]
     sheet("bad_number.xlsx", [_MON_HDR, mon("校舍维修", 100, 50, None, "确定能"), mon("教师培训", 100, "8５.x", None, "有可能")],
           (3, "执行数（F列）", "“8５.x” 不是数字"))
     sheet("negative_money.xlsx", [_MON_HDR, mon("校舍维修", -5, 1, None, None)], (2, "调整后预算（E列）", "不能为负数"))
@@ -391,7 +390,7 @@ def write_bad_files(directory: str | Path) -> dict[str, tuple[Path, BadCase]]:
                                          [2022, "青山区教育局", None, "校舍维修", 10], [2022, None, "/", "教师培训", 5]],
           (3, "主管部门（B列）", "至少要填一项"))
 
-    ev = lambda *row: [2022, "单位自评", "青山区教育局", *row]  # noqa: E731
+    ev = lambda *row: [2022, "单位自评", "青山区教育局", *row]
     sheet("score_out_of_range.xlsx", [_EVAL_HDR, ev("校舍维修", 105, None)], (2, "得分（E列）", "不在 0–100 之间"))
     sheet("score_grade_mismatch.xlsx", [_EVAL_HDR, ev("校舍维修", 95, "优"), ev("教师培训", 85, "优秀")],
           (3, "等级（F列）", "与得分 85 不符"))
@@ -401,7 +400,7 @@ def write_bad_files(directory: str | Path) -> dict[str, tuple[Path, BadCase]]:
     sheet("unknown_kind.xlsx", [_EVAL_HDR, [2022, "内部评价", "青山区教育局", "校舍维修", 90, "优"]],
           (2, "评价类型（B列）", "不是可接受的评价类型"))
 
-    fi = lambda *row: [2022, "青山区教育局", *row]  # noqa: E731
+    fi = lambda *row: [2022, "青山区教育局", *row]
     sheet("unknown_status.xlsx", [_FIND_HDR, fi("目标不细化", "2022-09-30", "已整改"), fi("进度滞后", "2022-09-30", "搁置")],
           (3, "整改状态（E列）", "未整改、整改中、已整改"))
     sheet("impossible_month.xlsx", [_FIND_HDR, fi("目标不细化", "2022年13月5日", "已整改")], (2, "整改时限（D列）", "没有13月"))

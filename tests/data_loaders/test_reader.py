@@ -70,7 +70,7 @@ def test_two_row_header_codes_and_yes_no(corpus):
 
 
 def test_header_unit_wins_over_file_unit_and_blank_tokens(corpus):
-    path, exp = corpus["monitoring_header_unit_override"]
+    path, _exp = corpus["monitoring_header_unit_override"]
     result = read_file(path)
     assert result.problems == []
     t = _one(result)
@@ -139,7 +139,7 @@ def test_national_export_needs_as_of_then_reads(corpus):
 
 
 def test_instructions_sheet_skipped_when_another_is_recognised(corpus):
-    path, exp = corpus["template_like_workbook"]
+    path, _exp = corpus["template_like_workbook"]
     result = read_file(path)
     assert result.problems == []
     assert [t.kind for t in result.tables] == ["projects", "evaluations"]
