@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Date, delete, insert, text
 from sqlalchemy.orm import Session
 
 from dashboard import db
@@ -239,6 +239,8 @@ def _cn_number(n: int) -> str:
     """1..99 in Chinese numerals, for 第二中学 and （三期）."""
     if n < 10:
         return _CN_DIGITS[n]
+    if n >= 100:
+        return str(n)
     tens, ones = divmod(n, 10)
     return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
 
@@ -394,6 +396,12 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
     unit_w = np.where(np.array([n.endswith("本级") for n in org.unit_name]), 2.5, 1.0)
     dept_units = [np.flatnonzero(org.unit_dept == d) for d in range(n_dept)]
     dept_p = org.dept_weight / org.dept_weight.sum()
+    dept_cum = [np.cumsum(unit_w[u]) / unit_w[u].sum() for u in dept_units]
+    regions = [scale.regions[org.dept_region[d]][0] for d in range(n_dept)]
+    unit_short = [
+        "" if name.endswith("本级") else name.removeprefix(org.dept_name[d]).removeprefix(regions[d])
+        for name, d in zip(org.unit_name, org.unit_dept.tolist())
+    ]
 
     # Project lines live across years; arrays indexed by line number.
     line_unit: list[int] = []
@@ -417,11 +425,14 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
         fund = rng.choice(4, size=n, p=[0.86, 0.11, 0.015, 0.015])
         key_draw = rng.random(n)
         ids = np.arange(len(line_unit), len(line_unit) + n)
+        unit_of = np.empty(n, dtype=int)
+        for d in np.unique(depts):
+            sel = depts == d
+            units = dept_units[d]
+            unit_of[sel] = units[np.minimum(len(units) - 1, np.searchsorted(dept_cum[d], u_pick[sel]))]
         for i in range(n):
             d = int(depts[i])
-            units = dept_units[d]
-            w = unit_w[units]
-            u = int(units[min(len(units) - 1, np.searchsorted(np.cumsum(w) / w.sum(), u_pick[i]))])
+            u = int(unit_of[i])
             tpls = org.dept_templates[d]
             # sector templates first; the generic ones (last five) are drawn less often
             n_sector = len(tpls) - 5
@@ -429,8 +440,15 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
             tpl, recurring = tpls[min(t, len(tpls) - 1)]
             k = name_count.get((d, tpl), 0) + 1
             name_count[(d, tpl)] = k
-            # a second project from the same template in a department is its next phase
-            name = tpl if k == 1 else f"{tpl}（{_cn_number(k)}期）"
+            name = tpl
+            if k > 1:
+                # a repeated template in a department belongs to a 二级单位 (人民医院医疗设备购置项目)
+                # or, within one unit, is the next phase; (year, department, name) stays unique
+                name = unit_short[u] + tpl
+                k2 = name_count.get((d, name), 0) + 1
+                name_count[(d, name)] = k2
+                if k2 > 1 or not unit_short[u]:
+                    name = f"{name}（{_cn_number(k2 if unit_short[u] else k)}期）"
             c = ("项目支出", "部门整体支出", "政策", "新增债券")[cat[i]]
             f = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")[fund[i]]
             if c == "新增债券":
@@ -804,14 +822,52 @@ def _application(grade: str, change: float | None, budget: float | None) -> str:
 
 
 def _insert(conn, table, cols: dict, extra: dict) -> None:
-    names = list(cols)
-    n = len(cols[names[0]]) if names else 0
-    all_names = names + list(extra)
+    """Insert column arrays into `table` in chunks, by the fastest route the backend offers.
+
+    Values are plain Python values already (str, int, float, bool, date, None), so SQLAlchemy's
+    per-row parameter processing is skipped: on SQLite the compiled `insert(table)` goes straight to
+    the driver's executemany (dates as the ISO text SQLAlchemy itself stores); on PostgreSQL rows
+    are streamed with COPY. Other backends take the plain Core executemany.
+    """
+    names = list(cols) + list(extra)
+    n = len(next(iter(cols.values())))
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        driver = conn.connection.driver_connection  # same connection, same transaction
+        columns = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in names)
+        with driver.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for start in range(0, n, CHUNK):
+                for row in _chunk_rows(cols, extra, start):
+                    copy.write_row(row)
+        return
+    if dialect == "sqlite":
+        # the statement Core would compile for these columns, with positional parameters
+        quote = conn.dialect.identifier_preparer.quote
+        stmt = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) "
+                f"VALUES ({', '.join('?' * len(names))})")
+        dates = tuple(c.name for c in table.columns if isinstance(c.type, Date) and c.name in cols)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            for start in range(0, n, CHUNK):
+                cursor.executemany(stmt, _chunk_rows(cols, extra, start, dates))
+        finally:
+            cursor.close()
+        return
     for start in range(0, n, CHUNK):
-        lists = [_py(cols[k][start:start + CHUNK]) for k in names]
-        m = len(lists[0])
-        lists += [[v] * m for v in extra.values()]
-        conn.execute(insert(table), [dict(zip(all_names, row)) for row in zip(*lists)])
+        conn.execute(insert(table), [dict(zip(names, row)) for row in _chunk_rows(cols, extra, start)])
+
+
+def _chunk_rows(cols: dict, extra: dict, start: int, iso_dates: tuple[str, ...] = ()) -> list[tuple]:
+    """Rows [start, start + CHUNK) as tuples; columns named in `iso_dates` as 'YYYY-MM-DD' text."""
+    lists = []
+    for name, values in cols.items():
+        col = _py(values[start:start + CHUNK])
+        if name in iso_dates:
+            col = [None if d is None else d.isoformat() for d in col]
+        lists.append(col)
+    m = len(lists[0])
+    lists += [[v] * m for v in extra.values()]
+    return list(zip(*lists))
 
 
 def _clear(conn, is_pg: bool) -> None:
