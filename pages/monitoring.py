@@ -37,7 +37,7 @@ with common.guard("执行率与序时进度"):
     if scatter.empty:
         st.caption("没有可画的执行数据。")
     else:
-        st.plotly_chart(charts.execution_scatter(scatter, ctx.rules), key="monitoring_scatter",
+        st.plotly_chart(charts.execution_scatter(scatter, ctx.rules, m["as_of"]), key="monitoring_scatter",
                         config=charts.CONFIG)
         over = int((scatter["execution_rate"] > 1).sum())
         if over:

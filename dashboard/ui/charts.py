@@ -93,7 +93,7 @@ def grade_counts(grades: dict) -> go.Figure:
     return _layout(fig, 220, legend=False)
 
 
-def execution_scatter(df: pd.DataFrame, rules) -> go.Figure:
+def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
     """Each project: budget (log x) against execution rate (y, %), coloured by light; dashed line = 序时进度."""
     fig = go.Figure()
     order = [("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯")]
@@ -115,6 +115,14 @@ def execution_scatter(df: pd.DataFrame, rules) -> go.Figure:
         t = float(tp.max()) * 100
         fig.add_hline(y=t, line_dash="dash", line_color=PRIMARY,
                       annotation_text=f"序时进度 {t:.1f}%", annotation_position="top left")
+        if rules.warning_preset == "checkpoints" and as_of is not None:
+            from dashboard.rules import checkpoint_threshold
+
+            line = checkpoint_threshold(as_of, rules)
+            if line is not None:
+                fig.add_hline(y=line, line_dash="dot", line_color=LIGHT_COLORS["red"], line_width=1,
+                              annotation_text=f"节点要求 {line:g}%", annotation_position="bottom left",
+                              annotation_font_size=11)
         if rules.warning_preset == "lag":
             for lag, color in ((rules.yellow_lag, LIGHT_COLORS["yellow"]), (rules.red_lag, LIGHT_COLORS["red"])):
                 fig.add_hline(y=t - lag, line_dash="dot", line_color=color, line_width=1,
