@@ -280,3 +280,118 @@ def is_column_number_row(row: list[Any]) -> bool:
 
 def is_blank_text(value: Any) -> bool:
     return value is None or (isinstance(value, str) and unicodedata.normalize("NFKC", value).strip() in BLANK_TOKENS)
+
+
+# --- one-project-per-form sheets (《项目支出绩效自评表》, 《部门整体支出绩效自评表》) ---------------
+
+_FORM_TITLE = re.compile(r"自评表|自评报告表")
+_FORM_NAME_KEYS = {"项目名称": "项目支出", "部门(单位)名称": "部门整体支出", "部门名称": "部门整体支出",
+                   "单位名称": "部门整体支出"}
+_FORM_KEYS = {
+    "department": ("主管部门", "主管部门及代码", "主管部门(盖章)"),
+    "unit": ("实施单位", "实施单位(盖章)", "项目实施单位", "预算单位"),
+    "grade": ("自评等级", "评价等级", "等级", "自评结果"),
+    "main_problems": ("存在问题", "存在的问题", "主要问题"),
+}
+_FORM_TOTAL_ROW = ("年度资金总额", "总额", "资金总额", "年度资金总额:")
+_FORM_SCORE_ROW = ("总分", "合计", "总计", "自评总分")
+
+
+@dataclass
+class FormField:
+    value: Any
+    row: int  # 0-based grid row
+    col: int
+
+
+@dataclass
+class Form:
+    """One filled-in form found on a sheet: the values it gives and where each one stands."""
+
+    start: int  # 0-based grid row of its 项目名称 / 部门名称 line
+    object_type: str
+    title: str | None
+    year: int | None
+    fields: dict[str, FormField] = field(default_factory=dict)
+
+
+def _key(value: Any) -> str:
+    return re.sub(r"[\s:：*]", "", _text(value))
+
+
+def _value_right(row: list[Any], c: int) -> tuple[Any, int] | None:
+    for cc in range(c + 1, len(row)):
+        if not is_blank_text(row[cc]) and _text(row[cc]):
+            return row[cc], cc
+    return None
+
+
+def find_forms(grid: list[list[Any]]) -> list[Form]:
+    """The self-evaluation forms on a sheet (several may be stacked), or [] when it is not one.
+
+    A form is recognised by a title with 自评表 and a "项目名称 | <name>" (or 部门（单位）名称)
+    line; it ends where the next one starts. Indicator rows are not read: the list of
+    evaluations needs the name, department, unit, money (年度资金总额) and the total score.
+    """
+    head = " ".join(_text(v) for r in grid[:12] for v in r if isinstance(v, str))
+    if not _FORM_TITLE.search(head):
+        return []
+    starts: list[tuple[int, int, str]] = []
+    for r, row in enumerate(grid):
+        for c, v in enumerate(row[:4]):
+            k = _key(v)
+            if k in _FORM_NAME_KEYS and _value_right(row, c) is not None:
+                if not H.candidates(_value_right(row, c)[0]):  # a value, not another header
+                    starts.append((r, c, _FORM_NAME_KEYS[k]))
+                break
+    forms = []
+    for i, (r0, c0, object_type) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(grid)
+        above = [" ".join(dict.fromkeys(_text(v) for v in grid[r] if _text(v))) for r in range(max(0, r0 - 5), r0)]
+        above = [a for a in above if a]
+        form = Form(r0, object_type, pick_title(above), year_from_notes(above))
+        value, c = _value_right(grid[r0], c0)
+        form.fields["name"] = FormField(value, r0, c)
+        _read_form_block(grid, r0, end, form)
+        forms.append(form)
+    return forms
+
+
+def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> None:
+    money_cols: dict[str, int] = {}
+    for r in range(r0, end):
+        row = grid[r]
+        keys = [_key(v) for v in row]
+        for c, k in enumerate(keys):
+            for name, words in _FORM_KEYS.items():
+                if k in words and name not in form.fields:
+                    hit = _value_right(row, c)
+                    if hit is not None and not H.candidates(hit[0]):
+                        form.fields[name] = FormField(hit[0], r, hit[1])
+        if not money_cols:
+            found: dict[str, int] = {}
+            for c, v in enumerate(row):
+                cands = H.candidates(v) if isinstance(v, str) else []
+                if cands and cands[0] in ("initial_budget", "adjusted_budget", "executed"):
+                    found.setdefault(cands[0], c)
+            if len(found) >= 2:
+                money_cols = found
+                continue
+        elif "fund_total" not in form.fields and any(k in _FORM_TOTAL_ROW for k in keys):
+            c = money_cols.get("adjusted_budget", money_cols.get("initial_budget"))
+            if c is not None and c < len(row):
+                form.fields["fund_total"] = FormField(row[c], r, c)
+                parts = []
+                for rr in range(r + 1, min(end, r + 6)):
+                    cell = grid[rr][c] if c < len(grid[rr]) else ""
+                    label = " ".join(_text(v) for v in grid[rr][:c] if _text(v))
+                    if not label or H.candidates(label):
+                        break
+                    parts.append(FormField(cell, rr, c))
+                form.fields["fund_parts"] = FormField(parts, r, c)
+        if any(k in _FORM_SCORE_ROW for k in keys) and "score" not in form.fields:
+            numbers = [(c, v) for c, v in enumerate(row) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                       or (isinstance(v, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*分?\s*", v))]
+            if len(numbers) >= 2 or (len(numbers) == 1 and _text(numbers[0][1]) not in ("100", "100.0")):
+                c, v = numbers[-1]
+                form.fields["score"] = FormField(v, r, c)

@@ -235,6 +235,10 @@ def read_grid(
 ) -> tuple[ParsedTable | None, list[Problem], list[str]]:
     """One sheet (or CSV) → (table or None when unrecognised, problems, header texts seen)."""
     L.fill_merged(grid, merged)
+    forms = L.find_forms(grid)
+    if forms:
+        table, problems = _read_forms(forms, file, sheet, year)
+        return table, problems, []
     layout = L.find_layout(grid, merged)
     if layout is None:
         return None, [], _headers_seen(grid)
@@ -244,6 +248,91 @@ def read_grid(
         return None, [], [t for t in layout.labels if t]
     table, problems = _SheetReader(grid, layout, kind, file, sheet, year, as_of).read()
     return table, problems, []
+
+
+def _read_forms(forms: list[L.Form], file: str, sheet: str | None, year: int | None) -> tuple[ParsedTable, list[Problem]]:
+    """Self-evaluation forms (one project, or one department, per form) → one evaluation row each.
+
+    Only what the evaluation list needs is read: name, 主管部门, 实施单位, 年度资金总额 (全年预算数;
+    the sum of the rows under it when the total is left 0, as some units do), 总分 and 等级.
+    """
+    problems: list[Problem] = []
+    records = []
+    columns: dict[str, str] = {}
+    grade_parse = C.enum_parser("grade", schema.EVALUATIONS.field("grade").enum)
+
+    def where(f: L.FormField, label: str, name: str) -> str:
+        text = column_label(label, f.col)
+        columns.setdefault(name, text)
+        return text
+
+    for form in forms:
+        row = form.start + 1
+        rec: dict[str, Any] = {"year": form.year or year, "kind": "单位自评", "object_type": form.object_type,
+                               "_row": row}
+        if rec["year"] is None:
+            problems.append(Problem(file, sheet, row, None, "自评表的标题里没有年度（如“（2022年度）”）。"
+                                    "请在上传页填写年度（命令行用 --year）"))
+        fields = form.fields
+        name = C.clean_text(fields["name"].value)
+        code, name = C.split_code_name(name)
+        if form.object_type == "项目支出":
+            rec["project_name"], rec["project_code"] = name, code
+        else:
+            rec["department"], rec["department_code"] = name, code
+        for key, code_key in (("department", "department_code"), ("unit", "unit_code")):
+            if key in fields:
+                c, n = C.split_code_name(C.clean_text(fields[key].value))
+                rec[key], rec[code_key] = n, c
+        if not rec.get("department") and not rec.get("unit"):
+            problems.append(Problem(file, sheet, row, None, "自评表没有填写“主管部门”或“实施单位”"))
+        if "fund_total" in fields:
+            f = fields["fund_total"]
+            amount, error = C.parse_money(f.value)
+            if error:
+                problems.append(Problem(file, sheet, f.row + 1, where(f, "年度资金总额", "fund_amount"), error))
+            if not amount:
+                parts = [C.parse_money(p.value)[0] for p in fields["fund_parts"].value]
+                amount = sum(p for p in parts if p) or amount
+            rec["fund_amount"] = amount
+        if "score" in fields:
+            f = fields["score"]
+            score, error = C.parse_score(f.value)
+            if error:
+                problems.append(Problem(file, sheet, f.row + 1, where(f, "总分", "score"), error))
+            rec["score"] = score
+        if "grade" in fields:
+            f = fields["grade"]
+            grade, error = grade_parse(f.value)
+            if error:
+                problems.append(Problem(file, sheet, f.row + 1, where(f, "等级", "grade"), error))
+            rec["grade"] = grade
+        expected = grade_for_score(rec.get("score"))
+        if rec.get("grade") and expected and rec["grade"] != expected:
+            f = fields["grade"]
+            problems.append(Problem(file, sheet, f.row + 1, where(f, "等级", "grade"),
+                                    f"等级“{rec['grade']}”与得分 {_num(rec['score'])} 不符（按得分应为“{expected}”）"))
+        elif not rec.get("grade"):
+            rec["grade"] = expected
+        if "main_problems" in fields:
+            rec["main_problems"] = C.clean_long_text(fields["main_problems"].value)
+        records.append(rec)
+    order = [f.name for f in schema.EVALUATIONS.fields] + ["department_code", "unit_code", "_row"]
+    present = [k for k in order if any(k in r for r in records)]
+    data = {}
+    for k in present:
+        items = [r.get(k) for r in records]
+        if k in ("fund_amount", "score"):
+            data[k] = pd.Series([np.nan if v is None else v for v in items], dtype=float)
+        elif k == "_row":
+            data[k] = pd.Series(items, dtype=np.int64)
+        else:
+            data[k] = pd.Series(items, dtype=object)
+    first = forms[0]
+    meta = {"year": first.year or year, "as_of": None, "unit": "万元", "title": first.title,
+            "header_rows": [], "layout": "form", "forms": len(forms), "evaluation_kind": "单位自评"}
+    table = ParsedTable(file, sheet, "evaluations", pd.DataFrame(data), {}, columns, meta)
+    return table, problems
 
 
 def _kind_from_fields(found: set[str]) -> str | None:

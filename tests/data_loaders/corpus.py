@@ -319,13 +319,58 @@ def findings_excel_dates(d: Path) -> tuple[Path, dict]:
     }
 
 
+def self_evaluation_forms(d: Path) -> tuple[Path, dict]:
+    """Two 《项目支出绩效自评表》 forms stacked on one sheet (the central/Hebei layout, §2.1 of
+    templates-and-rules.zh.md): code and name run together, 主管部门 with a region code, the money
+    block with 项目资金（万元） merged down, the second form's 年度资金总额 left 0 with the money in
+    the rows under it (池州), 总分 | 100 | score at the end, a 自评等级 line on the second."""
+    w = 10
+    pad = lambda *cells: list(cells) + [None] * (w - len(cells))  # noqa: E731
+    rows: Rows = [
+        pad("附件1"),
+        pad("项目支出绩效自评表"),
+        pad("（2022年度）"),
+        pad("项目名称", "51000021R000000019951-工资性支出"),
+        pad("主管部门", "219-池州市贵池区棠溪镇人民政府", None, None, None, "实施单位", "池州市贵池区棠溪镇财政所"),
+        pad("项目资金（万元）", None, None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"),
+        pad(None, "年度资金总额", None, 100, 120, 108, 10, "90%", 9),
+        pad(None, "其中：当年财政拨款", None, 100, 120, 108),
+        pad(None, "上年结转资金", None, 0, 0, 0),
+        pad(None, "其他资金", None, 0, 0, 0),
+        pad("年度总体目标", "预期目标", None, None, None, "实际完成情况"),
+        pad("绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"),
+        pad(None, "产出指标(50分)", "数量指标", "指标1：发放人数", "≥100人", "100人", 50, 50),
+        pad("总分", None, None, None, None, None, 100, 92.5),
+        pad(),
+        pad("项目支出绩效自评表"),
+        pad("(2022年度)"),
+        pad("项目名称", "村道养护"),
+        pad("主管部门", "青山区交通局", None, None, None, "实施单位", "青山区公路站"),
+        pad("项目资金（万元）", None, None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"),
+        pad(None, "年度资金总额", None, 0, 0, 0, 10),
+        pad(None, "其中：当年财政拨款", None, 30, 35, 20),
+        pad(None, "上年结转资金", None, 5, 5, 5),
+        pad("总分", None, None, None, None, None, 100, 78),
+        pad("自评等级", "中"),
+    ]
+    merges = ["A2:J2", "A3:J3", "B4:J4", "A6:A10", "A16:J16", "A17:J17", "B18:J18", "A20:A23"]
+    path = _xlsx(d / "self_evaluation_forms.xlsx", {"自评表": (rows, merges)})
+    return path, {
+        "kind": "evaluations", "rows": 2, "year": 2022, "evaluation_kind": "单位自评",
+        "project_names": ["工资性支出", "村道养护"], "project_codes": ["51000021R000000019951", None],
+        "departments": ["池州市贵池区棠溪镇人民政府", "青山区交通局"], "department_codes": ["219", None],
+        "units": ["池州市贵池区棠溪镇财政所", "青山区公路站"], "fund_amounts": [120.0, 40.0],
+        "scores": [92.5, 78.0], "grades": ["优", "中"], "excel_rows": [4, 18], "errors": 0,
+    }
+
+
 def build_corpus(directory: str | Path) -> dict[str, tuple[Path, dict]]:
     """Write every good file into `directory`; {name: (path, expected figures)}."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     builders = (monitoring_title_yuan, projects_two_row_header, monitoring_header_unit_override, evaluations_key,
                 findings_gbk_csv, units_bom_csv, national_monitoring_export, template_like_workbook, monitoring_xls,
-                evaluations_self_variants, findings_excel_dates)
+                evaluations_self_variants, findings_excel_dates, self_evaluation_forms)
     out = {}
     for build in builders:
         result = build(d)

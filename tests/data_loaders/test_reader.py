@@ -361,3 +361,39 @@ def test_utf16_tab_separated_export(tmp_path):
 def test_missing_path_is_a_problem_not_an_exception(tmp_path):
     result = read_file(tmp_path / "nope.xlsx")
     assert result.tables == [] and "无法读取文件" in result.errors[0].message
+
+
+def test_stacked_self_evaluation_forms(corpus):
+    path, exp = corpus["self_evaluation_forms"]
+    result = read_file(path)
+    assert result.problems == []
+    t = _one(result)
+    assert t.kind == "evaluations" and t.meta["layout"] == "form" and t.meta["forms"] == 2
+    assert t.meta["title"] == "项目支出绩效自评表"
+    f = t.frame
+    assert f["_row"].tolist() == exp["excel_rows"]
+    assert f["project_name"].tolist() == exp["project_names"]
+    assert f["project_code"].tolist() == exp["project_codes"]
+    assert f["department"].tolist() == exp["departments"]
+    assert f["department_code"].tolist() == exp["department_codes"]
+    assert f["unit"].tolist() == exp["units"]
+    assert f["fund_amount"].tolist() == exp["fund_amounts"]  # the second: 35 + 5 under a total left 0
+    assert f["score"].tolist() == exp["scores"] and f["grade"].tolist() == exp["grades"]
+    assert set(f["kind"]) == {"单位自评"} and set(f["year"]) == {2022}
+
+
+def test_form_with_bad_score_names_the_cell(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["项目支出绩效自评表"], ["（2022年度）"], ["项目名称", "校舍维修"], ["主管部门", "青山区教育局"],
+                ["总分", None, 100, "九十"], ["自评等级", "优"]):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = read_file(buf.getvalue(), "自评.xlsx")
+    assert [str(p) for p in result.errors] == []  # "九十" is not a score-like cell: no score read
+    ws["D5"] = 105
+    buf = io.BytesIO()
+    wb.save(buf)
+    [error] = read_file(buf.getvalue(), "自评.xlsx").errors
+    assert (error.row, error.column) == (5, "总分（D列）") and "不在 0–100 之间" in error.message
