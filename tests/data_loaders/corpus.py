@@ -325,7 +325,7 @@ def self_evaluation_forms(d: Path) -> tuple[Path, dict]:
     block with 项目资金（万元） merged down, the second form's 年度资金总额 left 0 with the money in
     the rows under it (池州), 总分 | 100 | score at the end, a 自评等级 line on the second."""
     w = 10
-    pad = lambda *cells: list(cells) + [None] * (w - len(cells))  # noqa: E731
+    pad = lambda *cells: list(cells) + [None] * (w - len(cells))
     rows: Rows = [
         pad("附件1"),
         pad("项目支出绩效自评表"),
