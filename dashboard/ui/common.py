@@ -86,10 +86,8 @@ def empty_database(url: str) -> None:
     st.title("预算绩效监督驾驶舱")
     st.info("数据库中还没有任何项目数据。可以先加载演示数据看看效果，或到「数据上传」页导入本地的表格。",
             icon=":material/inbox:")
-    c1, c2 = st.columns(2)
-    with c1:
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         load_demo_button(url)
-    with c2:
         link("upload", "去上传数据", icon=":material/upload:")
 
 

@@ -214,3 +214,16 @@ def test_project_card_deep_link(app, ids):
 def test_project_card_unknown_id(app):
     at = app("projects", query={"project": "99999"})
     assert any("找不到" in w.value for w in at.warning)
+
+
+def test_a_scope_without_data_says_so(app):
+    at = app(query={"departments": "区教育局", "fund": "政府性基金预算"})
+    assert any("所选范围（2024年 · 区教育局 · 政府性基金预算）没有" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_every_table_has_an_xlsx_download(app):
+    at = app("monitoring")
+    downloads = at.get("download_button")
+    assert len(downloads) == len(at.dataframe) == 3
+    assert all(d.proto.label == "下载 Excel" for d in downloads)
