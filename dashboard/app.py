@@ -14,11 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts dashboard/ on sys.path
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from dashboard import db  # noqa: E402
-from dashboard.settings import load_settings  # noqa: E402
-from dashboard.ui import common, filters  # noqa: E402
+from dashboard import db
+from dashboard.settings import load_settings
+from dashboard.ui import common, filters
 
 log = logging.getLogger("dashboard.app")
 
@@ -58,7 +58,7 @@ def main() -> None:
         _init_database(url)
         version = db.data_version(url)
         has_data = db.has_projects(url)
-    except Exception as exc:  # noqa: BLE001 - an unreachable database must not show a traceback
+    except Exception as exc:
         log.exception("database unavailable")
         st.error(f"无法连接数据库（{exc.__class__.__name__}）。请检查 DATABASE_URL 设置后刷新页面。",
                  icon=":material/error:")
@@ -69,7 +69,7 @@ def main() -> None:
         return
     try:
         nav.run()
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback on a page
+    except Exception as exc:
         log.exception("page %s failed", nav.url_path)
         st.error(f"页面出错了（{exc.__class__.__name__}）。请刷新重试；如果一直出现，请联系管理员。",
                  icon=":material/error:")

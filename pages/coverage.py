@@ -18,12 +18,12 @@ with common.guard("覆盖概况"):
     value, unit = fmt.wan_unit(p["budget_total"])
     target_value, target_unit = fmt.wan_unit(p["target_budget"])
     kpi.row([
-        dict(label=f"预算（{unit}）", value=value, help=f"{p['projects']} 个项目。"),
-        dict(label=f"有目标资金（{target_unit}）", value=target_value,
-             help=f"{p['target_projects']} 个项目设定了绩效目标。"),
-        dict(label="覆盖率（按资金）", value=fmt.pct(p["coverage_funds"]), help="有目标项目的预算 ÷ 全部预算。"),
-        dict(label="覆盖率（按项目）", value=fmt.pct(p["coverage_count"]),
-             help=f"有目标项目数 ÷ 项目数：{p['target_projects']}/{p['projects']}。"),
+        {"label": f"预算（{unit}）", "value": value, "help": f"{p['projects']} 个项目。"},
+        {"label": f"有目标资金（{target_unit}）", "value": target_value,
+             "help": f"{p['target_projects']} 个项目设定了绩效目标。"},
+        {"label": "覆盖率（按资金）", "value": fmt.pct(p["coverage_funds"]), "help": "有目标项目的预算 ÷ 全部预算。"},
+        {"label": "覆盖率（按项目）", "value": fmt.pct(p["coverage_count"]),
+             "help": f"有目标项目数 ÷ 项目数：{p['target_projects']}/{p['projects']}。"},
     ])
 
 with common.guard("按部门"):
@@ -42,25 +42,23 @@ with common.guard("按部门"):
                   "evaluation_coverage"])
 
 left, right = st.columns(2)
-with left:
-    with common.guard("按资金来源"):
-        st.subheader("按资金来源")
-        by_fund = data.coverage_by_fund_source(ctx)
-        st.plotly_chart(charts.coverage_bars(by_fund, "fund_source",
-                                             [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),
-                        key="coverage_by_fund", config=charts.CONFIG)
-        common.table(by_fund, f"资金来源覆盖率_{ctx.scope.year}", "coverage_fund",
-                     ["fund_source", "projects", "budget", "target_budget", "coverage_funds", "coverage_count"])
-with right:
-    with common.guard("评价覆盖"):
-        st.subheader("按评价类型的评价覆盖",
-                     help="被该类评价覆盖的项目预算 ÷ 全部预算（只计项目支出评价，不含部门整体支出和政策）。")
-        by_kind = data.evaluation_coverage_by_kind(ctx)
-        st.plotly_chart(charts.coverage_bars(by_kind, "kind",
-                                             [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
-                        key="coverage_by_kind", config=charts.CONFIG)
-        common.table(by_kind.rename(columns={"coverage_funds": "evaluation_coverage"}), f"评价覆盖_{ctx.scope.year}",
-                     "coverage_kind", ["kind", "evaluated_projects", "evaluated_budget", "evaluation_coverage"])
+with left, common.guard("按资金来源"):
+    st.subheader("按资金来源")
+    by_fund = data.coverage_by_fund_source(ctx)
+    st.plotly_chart(charts.coverage_bars(by_fund, "fund_source",
+                                         [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),
+                    key="coverage_by_fund", config=charts.CONFIG)
+    common.table(by_fund, f"资金来源覆盖率_{ctx.scope.year}", "coverage_fund",
+                 ["fund_source", "projects", "budget", "target_budget", "coverage_funds", "coverage_count"])
+with right, common.guard("评价覆盖"):
+    st.subheader("按评价类型的评价覆盖",
+                 help="被该类评价覆盖的项目预算 ÷ 全部预算（只计项目支出评价，不含部门整体支出和政策）。")
+    by_kind = data.evaluation_coverage_by_kind(ctx)
+    st.plotly_chart(charts.coverage_bars(by_kind, "kind",
+                                         [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
+                    key="coverage_by_kind", config=charts.CONFIG)
+    common.table(by_kind.rename(columns={"coverage_funds": "evaluation_coverage"}), f"评价覆盖_{ctx.scope.year}",
+                 "coverage_kind", ["kind", "evaluated_projects", "evaluated_budget", "evaluation_coverage"])
 
 with common.guard("未设定目标的资金"):
     st.subheader("未设定绩效目标的项目", help="是否设定绩效目标为「否」或空白的项目，按预算从大到小。")

@@ -61,19 +61,19 @@ with common.guard("本年概况"):
     else:
         value, unit = fmt.wan_unit(p["budget_total"])
         kpi.row([
-            dict(label=f"预算（{unit}）", value=value, help=f"{p['projects']} 个项目、{p['units']} 个预算单位。"),
-            dict(label="目标覆盖率", value=fmt.pct(p["coverage_funds"]),
-                 help=f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。"),
-            dict(label="预算执行率", value=fmt.pct(m["execution_rate"]),
-                 help=f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"),
-            dict(label="红/黄/未报送", value=f"{m['red']}/{m['yellow']}/{m['grey']}",
-                 help=filters.rules_summary(ctx.rules)),
-            dict(label="评价平均分", value=fmt.score(e["avg_score"]).replace(" 分", ""),
-                 help=f"{e['count']} 条评价记录。"),
-            dict(label="整改率", value=fmt.pct(f["rate"]), help=f"已整改 {f['rectified']}/{f['total']}。"),
-            dict(label="逾期未整改", value=fmt.count(f["overdue"]), help=f"按 {fmt.date(ctx.today)} 判断。"),
-            dict(label="自评虚高", value=fmt.count(e["inflation_flags"]),
-                 help=f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。"),
+            {"label": f"预算（{unit}）", "value": value, "help": f"{p['projects']} 个项目、{p['units']} 个预算单位。"},
+            {"label": "目标覆盖率", "value": fmt.pct(p["coverage_funds"]),
+                 "help": f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。"},
+            {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]),
+                 "help": f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"},
+            {"label": "红/黄/未报送", "value": f"{m['red']}/{m['yellow']}/{m['grey']}",
+                 "help": filters.rules_summary(ctx.rules)},
+            {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""),
+                 "help": f"{e['count']} 条评价记录。"},
+            {"label": "整改率", "value": fmt.pct(f["rate"]), "help": f"已整改 {f['rectified']}/{f['total']}。"},
+            {"label": "逾期未整改", "value": fmt.count(f["overdue"]), "help": f"按 {fmt.date(ctx.today)} 判断。"},
+            {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
+                 "help": f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。"},
         ])
 
 with common.guard("历年趋势"):

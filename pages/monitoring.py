@@ -22,13 +22,13 @@ with common.guard("预警概况"):
         common.no_data(ctx, "监控数据")
         st.stop()
     kpi.row([
-        dict(label="已报送项目", value=fmt.count(m["reported"]),
-             help=f"各项目本年最新一期监控，截止 {fmt.date(m['as_of'])}。"),
-        dict(label="红灯", value=fmt.count(m["red"]), help=filters.rules_summary(ctx.rules)),
-        dict(label="黄灯", value=fmt.count(m["yellow"]), help=filters.rules_summary(ctx.rules)),
-        dict(label="未报送（灰灯）", value=fmt.count(m["grey"]), help="设定了绩效目标但没有监控记录的项目。"),
-        dict(label="预算执行率", value=fmt.pct(m["execution_rate"]),
-             help=f"资金加权；序时进度 {fmt.pct(m['time_progress'])}。"),
+        {"label": "已报送项目", "value": fmt.count(m["reported"]),
+             "help": f"各项目本年最新一期监控，截止 {fmt.date(m['as_of'])}。"},
+        {"label": "红灯", "value": fmt.count(m["red"]), "help": filters.rules_summary(ctx.rules)},
+        {"label": "黄灯", "value": fmt.count(m["yellow"]), "help": filters.rules_summary(ctx.rules)},
+        {"label": "未报送（灰灯）", "value": fmt.count(m["grey"]), "help": "设定了绩效目标但没有监控记录的项目。"},
+        {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]),
+             "help": f"资金加权；序时进度 {fmt.pct(m['time_progress'])}。"},
     ])
 
 with common.guard("执行率与序时进度"):

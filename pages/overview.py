@@ -24,62 +24,60 @@ with common.guard("关键指标"):
     budget_prev = pp.get("budget_total")
     budget_value, budget_unit = fmt.wan_unit(p["budget_total"])
     kpi.row([
-        dict(label=f"预算（{budget_unit}）", value=budget_value,
-             delta=fmt.wan_delta(p["budget_total"] - budget_prev) if budget_prev is not None else None,
-             help=f"Σ 调整后预算（无调整数时取年初预算）。{p['departments']} 个主管部门、{p['units']} 个预算单位、"
-                  f"{p['projects']} 个项目。"),
-        dict(label="绩效目标覆盖率", value=fmt.pct(p["coverage_funds"]),
-             delta=fmt.pp_delta(p["coverage_funds"], pp.get("coverage_funds")),
-             help=f"按资金：设定绩效目标项目的预算 ÷ 全部预算。按项目数为 {fmt.pct(p['coverage_count'])}"
-                  f"（{p['target_projects']}/{p['projects']}）。"),
-        dict(label="预算执行率", value=fmt.pct(m["execution_rate"]),
-             delta=fmt.pp_delta(m["execution_rate"], pm.get("execution_rate")),
-             help=f"Σ 执行数 ÷ Σ 调整后预算（已报送监控的项目，取各项目本年最新一期）。"
-                  f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"),
-        dict(label="评价平均分", value=fmt.score(e["avg_score"]).replace(" 分", ""),
-             delta=(f"{e['avg_score'] - pe['avg_score']:+.1f} 分"
+        {"label": f"预算（{budget_unit}）", "value": budget_value,
+             "delta": fmt.wan_delta(p["budget_total"] - budget_prev) if budget_prev is not None else None,
+             "help": f"Σ 调整后预算（无调整数时取年初预算）。{p['departments']} 个主管部门、{p['units']} 个预算单位、"
+                  f"{p['projects']} 个项目。"},
+        {"label": "绩效目标覆盖率", "value": fmt.pct(p["coverage_funds"]),
+             "delta": fmt.pp_delta(p["coverage_funds"], pp.get("coverage_funds")),
+             "help": f"按资金：设定绩效目标项目的预算 ÷ 全部预算。按项目数为 {fmt.pct(p['coverage_count'])}"
+                  f"（{p['target_projects']}/{p['projects']}）。"},
+        {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]),
+             "delta": fmt.pp_delta(m["execution_rate"], pm.get("execution_rate")),
+             "help": f"Σ 执行数 ÷ Σ 调整后预算（已报送监控的项目，取各项目本年最新一期）。"
+                  f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"},
+        {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""),
+             "delta": (f"{e['avg_score'] - pe['avg_score']:+.1f} 分"
                     if e.get("avg_score") is not None and pe.get("avg_score") is not None else None),
-             help=f"本年全部评价记录（含部门整体支出、政策）的平均得分，共 {e['count']} 条。"
-                  + filters.grade_summary(ctx.rules)),
-        dict(label="整改率", value=fmt.pct(f["rate"]), delta=fmt.pp_delta(f["rate"], pf.get("rate")),
-             help=f"已整改（销号）÷ 全部问题：{f['rectified']}/{f['total']}。"),
+             "help": f"本年全部评价记录（含部门整体支出、政策）的平均得分，共 {e['count']} 条。"
+                  + filters.grade_summary(ctx.rules)},
+        {"label": "整改率", "value": fmt.pct(f["rate"]), "delta": fmt.pp_delta(f["rate"], pf.get("rate")),
+             "help": f"已整改（销号）÷ 全部问题：{f['rectified']}/{f['total']}。"},
 
-        dict(label="红灯项目", value=fmt.count(m["red"]), delta=fmt.count_delta(m["red"], pm.get("red")),
-             inverse=True, help=filters.rules_summary(ctx.rules)),
-        dict(label="黄灯项目", value=fmt.count(m["yellow"]), delta=fmt.count_delta(m["yellow"], pm.get("yellow")),
-             inverse=True, help=filters.rules_summary(ctx.rules)),
-        dict(label="未报送（灰灯）", value=fmt.count(m["grey"]), delta=fmt.count_delta(m["grey"], pm.get("grey")),
-             inverse=True, help="设定了绩效目标、但本年没有监控记录的项目数。"),
-        dict(label="逾期未整改", value=fmt.count(f["overdue"]),
-             delta=fmt.count_delta(f["overdue"], pf.get("overdue")), inverse=True,
-             help=f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断；时限当天不算逾期）。"),
-        dict(label="自评虚高", value=fmt.count(e["inflation_flags"]),
-             delta=fmt.count_delta(e["inflation_flags"], pe.get("inflation_flags")), inverse=True,
-             help=f"单位自评比抽查复核/财政重点评价高 ≥{ctx.rules.inflation_gap:g} 分或等级不同的项目数。"),
+        {"label": "红灯项目", "value": fmt.count(m["red"]), "delta": fmt.count_delta(m["red"], pm.get("red")),
+             "inverse": True, "help": filters.rules_summary(ctx.rules)},
+        {"label": "黄灯项目", "value": fmt.count(m["yellow"]), "delta": fmt.count_delta(m["yellow"], pm.get("yellow")),
+             "inverse": True, "help": filters.rules_summary(ctx.rules)},
+        {"label": "未报送（灰灯）", "value": fmt.count(m["grey"]), "delta": fmt.count_delta(m["grey"], pm.get("grey")),
+             "inverse": True, "help": "设定了绩效目标、但本年没有监控记录的项目数。"},
+        {"label": "逾期未整改", "value": fmt.count(f["overdue"]),
+             "delta": fmt.count_delta(f["overdue"], pf.get("overdue")), "inverse": True,
+             "help": f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断；时限当天不算逾期）。"},
+        {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
+             "delta": fmt.count_delta(e["inflation_flags"], pe.get("inflation_flags")), "inverse": True,
+             "help": f"单位自评比抽查复核/财政重点评价高 ≥{ctx.rules.inflation_gap:g} 分或等级不同的项目数。"},
     ], per_row=5)
 
 left, right = st.columns([2, 3])
-with left:
-    with common.guard("评价等级分布"):
-        st.subheader("评价等级分布", help=filters.grade_summary(ctx.rules))
-        grades = k["evaluations"]["grades"]
-        if sum(grades.values()):
-            st.plotly_chart(charts.grade_counts(grades), key="overview_grades", config=charts.CONFIG)
-            st.caption(filters.grade_summary(ctx.rules) + " 含部门整体支出和政策评价。")
-        else:
-            st.caption("本年还没有评价结果。")
-with right:
-    with common.guard("各部门预警灯"):
-        st.subheader("各部门预警灯", help=filters.rules_summary(ctx.rules))
-        lights = data.lights_by_department(ctx)
-        if lights.empty:
-            st.caption("本年还没有监控数据。")
-        else:
-            st.plotly_chart(charts.lights_by_department(lights.head(15)), key="overview_lights",
-                            config=charts.CONFIG)
-            more = f"（按红灯数排序，显示前 15 个部门，共 {len(lights)} 个）" if len(lights) > 15 else ""
-            st.caption(filters.rules_summary(ctx.rules) + more)
-            common.link("monitoring", "查看监控预警详情", icon=":material/arrow_forward:")
+with left, common.guard("评价等级分布"):
+    st.subheader("评价等级分布", help=filters.grade_summary(ctx.rules))
+    grades = k["evaluations"]["grades"]
+    if sum(grades.values()):
+        st.plotly_chart(charts.grade_counts(grades), key="overview_grades", config=charts.CONFIG)
+        st.caption(filters.grade_summary(ctx.rules) + " 含部门整体支出和政策评价。")
+    else:
+        st.caption("本年还没有评价结果。")
+with right, common.guard("各部门预警灯"):
+    st.subheader("各部门预警灯", help=filters.rules_summary(ctx.rules))
+    lights = data.lights_by_department(ctx)
+    if lights.empty:
+        st.caption("本年还没有监控数据。")
+    else:
+        st.plotly_chart(charts.lights_by_department(lights.head(15)), key="overview_lights",
+                        config=charts.CONFIG)
+        more = f"（按红灯数排序，显示前 15 个部门，共 {len(lights)} 个）" if len(lights) > 15 else ""
+        st.caption(filters.rules_summary(ctx.rules) + more)
+        common.link("monitoring", "查看监控预警详情", icon=":material/arrow_forward:")
 
 with common.guard("需要关注的部门"):
     st.subheader("需要关注的五个部门",

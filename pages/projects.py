@@ -1,6 +1,5 @@
 """项目查询: search every project with filters and paging; ?project=id opens the project's lifecycle card."""
 
-import dataclasses
 
 import streamlit as st
 
@@ -46,10 +45,10 @@ def _card(project_id: int) -> None:
     initial, initial_unit = fmt.wan_unit(p["initial_budget"])
     adjusted, adjusted_unit = fmt.wan_unit(p["adjusted_budget"])
     kpi.row([
-        dict(label=f"年初预算（{initial_unit}）", value=initial),
-        dict(label=f"调整后预算（{adjusted_unit}）", value=adjusted, help="执行率的分母；没有调整数时用年初预算。"),
-        dict(label="绩效目标", value=target, help=f"目标审核等级：{p.get('target_grade') or '—'}"),
-        dict(label="事前评估", value=p.get("ex_ante_result") or "—"),
+        {"label": f"年初预算（{initial_unit}）", "value": initial},
+        {"label": f"调整后预算（{adjusted_unit}）", "value": adjusted, "help": "执行率的分母；没有调整数时用年初预算。"},
+        {"label": "绩效目标", "value": target, "help": f"目标审核等级：{p.get('target_grade') or '—'}"},
+        {"label": "事前评估", "value": p.get("ex_ante_result") or "—"},
     ])
 
     st.subheader("② 绩效监控", help=filters.rules_summary(ctx.rules))
@@ -72,8 +71,8 @@ def _card(project_id: int) -> None:
     nxt = card.get("next_year")
     if nxt:
         value, unit = fmt.wan_unit(nxt["budget"])
-        kpi.row([dict(label=f"{nxt['year']}年预算（{unit}）", value=value, delta=fmt.wan_delta(nxt.get("change")),
-                      help=f"同一项目编码在下一年度的预算；本年 {fmt.wan(budget)}。")])
+        kpi.row([{"label": f"{nxt['year']}年预算（{unit}）", "value": value, "delta": fmt.wan_delta(nxt.get("change")),
+                      "help": f"同一项目编码在下一年度的预算；本年 {fmt.wan(budget)}。"}])
     else:
         st.caption("下一年度没有同编码的项目（尚未导入，或项目已结束）。")
 
@@ -94,8 +93,8 @@ status = c4.selectbox("整改状态", STATUSES, key="status", bind="query-params
 st.caption(filters.rules_summary(ctx.rules) + " 等级取最独立的评价（抽查复核 > 财政重点评价 > 部门评价 > 单位自评）。")
 
 with common.guard("项目列表"):
-    args = dict(text=text, grade=None if grade == "全部" else grade, light=LIGHTS[light],
-                status=None if status == "全部" else status)
+    args = {"text": text, "grade": None if grade == "全部" else grade, "light": LIGHTS[light],
+                "status": None if status == "全部" else status}
     _, total = data.search_projects(ctx, limit=1, **args)
     pages = max(1, -(-total // PAGE_SIZE))
     page_no = 1

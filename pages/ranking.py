@@ -1,5 +1,6 @@
 """部门排名: composite ranking of 主管部门 with the formula, sub-scores, rank change and small-sample marks."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.ui import charts, common, data, filters, fmt
@@ -45,7 +46,7 @@ with common.guard("部门排名"):
 
     table = ranking.copy()
     table["rank_change_text"] = [
-        "—" if v is None or v != v else ("↑" + str(int(v)) if v > 0 else ("↓" + str(int(-v)) if v < 0 else "持平"))
+        "—" if pd.isna(v) else ("↑" + str(int(v)) if v > 0 else ("↓" + str(int(-v)) if v < 0 else "持平"))
         for v in table["rank_change"].astype(object)
     ]
     shown = fmt.zh_frame(table, ["rank", "department", "composite", "coverage", "execution", "evaluation",

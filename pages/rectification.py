@@ -15,11 +15,11 @@ with common.guard("整改概况"):
         common.no_data(ctx, "问题整改记录")
         st.stop()
     kpi.row([
-        dict(label="问题总数", value=fmt.count(f["total"])),
-        dict(label="已整改", value=fmt.count(f["rectified"])),
-        dict(label="整改中/未整改", value=f"{f['in_progress']}/{f['not_started']}"),
-        dict(label="整改率", value=fmt.pct(f["rate"]), help="已整改（销号）÷ 全部问题。"),
-        dict(label="逾期未整改", value=fmt.count(f["overdue"])),
+        {"label": "问题总数", "value": fmt.count(f["total"])},
+        {"label": "已整改", "value": fmt.count(f["rectified"])},
+        {"label": "整改中/未整改", "value": f"{f['in_progress']}/{f['not_started']}"},
+        {"label": "整改率", "value": fmt.pct(f["rate"]), "help": "已整改（销号）÷ 全部问题。"},
+        {"label": "逾期未整改", "value": fmt.count(f["overdue"])},
     ])
 
 with common.guard("各部门整改情况"):
@@ -33,19 +33,17 @@ with common.guard("各部门整改情况"):
                  ["department", "未整改", "整改中", "已整改", "total", "overdue", "rate"])
 
 left, right = st.columns(2)
-with left:
-    with common.guard("逾期账龄"):
-        st.subheader("逾期账龄", help="未销号问题按逾期天数分段。分段上限可在 dashboard.toml 的 age_buckets 设置。")
-        buckets = data.age_buckets(ctx)
-        st.plotly_chart(charts.age_buckets(buckets), key="rect_age", config=charts.CONFIG)
-with right:
-    with common.guard("销号趋势"):
-        st.subheader("销号趋势", help="本年问题按完成日期所在月份统计的销号数与累计数。")
-        trend = data.closure_trend(ctx)
-        if trend.empty:
-            st.caption("还没有销号的问题。")
-        else:
-            st.plotly_chart(charts.closure_trend(trend), key="rect_trend", config=charts.CONFIG)
+with left, common.guard("逾期账龄"):
+    st.subheader("逾期账龄", help="未销号问题按逾期天数分段。分段上限可在 dashboard.toml 的 age_buckets 设置。")
+    buckets = data.age_buckets(ctx)
+    st.plotly_chart(charts.age_buckets(buckets), key="rect_age", config=charts.CONFIG)
+with right, common.guard("销号趋势"):
+    st.subheader("销号趋势", help="本年问题按完成日期所在月份统计的销号数与累计数。")
+    trend = data.closure_trend(ctx)
+    if trend.empty:
+        st.caption("还没有销号的问题。")
+    else:
+        st.plotly_chart(charts.closure_trend(trend), key="rect_trend", config=charts.CONFIG)
 
 with common.guard("逾期问题清单"):
     st.subheader("逾期问题清单", help="按整改时限从早到晚。")

@@ -1,6 +1,5 @@
 """数据上传: template, several files at once, per-file preview and errors, dry run, import, history with undo."""
 
-import datetime as dt
 
 import pandas as pd
 import streamlit as st
@@ -72,7 +71,7 @@ if payload:
                     st.dataframe(mapping, hide_index=True, width="stretch", key=f"map_{name}_{t.sheet}")
                     head = t.frame.drop(columns=["_row"], errors="ignore").head(5)
                     st.caption("前 5 行（已换算为万元、已识别的值）：")
-                    st.dataframe(head.rename(columns=lambda c: labels.get(c, c)), hide_index=True,
+                    st.dataframe(head.rename(columns=labels), hide_index=True,
                                  width="stretch", key=f"head_{name}_{t.sheet}", placeholder="—")
                 if result.problems:
                     st.dataframe(_problems_frame(result.problems), hide_index=True, width="stretch",

@@ -21,12 +21,12 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
             legend: bool = True) -> go.Figure:
     fig.update_layout(
         height=height,
-        margin=dict(l=8, r=8, t=36 if legend else 12, b=8),
-        font=dict(family=FONT, size=13),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title_text="",
-                    traceorder="normal"),
+        margin={"l": 8, "r": 8, "t": 36 if legend else 12, "b": 8},
+        font={"family": FONT, "size": 13},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0, "title_text": "",
+                    "traceorder": "normal"},
         showlegend=legend,
-        hoverlabel=dict(font_family=FONT),
+        hoverlabel={"font_family": FONT},
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
     )
@@ -105,7 +105,7 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
                           [fmt.pct(v) for v in part["time_progress"]]))
         fig.add_scatter(
             x=part["budget"].astype(float), y=(part["execution_rate"].astype(float) * 100).round(1),
-            mode="markers", name=label, marker=dict(color=LIGHT_COLORS[light], size=8, opacity=0.75),
+            mode="markers", name=label, marker={"color": LIGHT_COLORS[light], "size": 8, "opacity": 0.75},
             customdata=custom,
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>预算：%{customdata[2]}"
                           "<br>执行率：%{y:.1f}%<br>序时进度：%{customdata[3]}<extra></extra>",
@@ -162,7 +162,7 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
             fig.add_bar(y=y, x=x, name=label, orientation="h", marker_color=color, hovertemplate=hover)
         else:
             fig.add_scatter(y=y, x=x, name=label, mode="markers", hovertemplate=hover,
-                            marker=dict(color=color, size=9, symbol=symbols[i % 3], opacity=0.85))
+                            marker={"color": color, "size": 9, "symbol": symbols[i % 3], "opacity": 0.85})
     fig.update_yaxes(autorange="reversed", type="category", showgrid=len(columns) > 1, gridcolor="#eeeeee")
     fig.update_xaxes(range=[0, 105] if df[[c for c, _, _ in columns]].max().max() <= 1.05 else None,
                      showgrid=True, gridcolor="#eeeeee")
@@ -199,8 +199,8 @@ def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color
                                hovertemplate="%{x}年：%{text}<extra></extra>"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(visible=False, rangemode="tozero")
-    fig.update_layout(title=dict(text=label, font_size=14, x=0, y=0.97))
-    return _layout(fig, 190, legend=False).update_layout(margin=dict(t=40, l=24, r=24, b=8))
+    fig.update_layout(title={"text": label, "font_size": 14, "x": 0, "y": 0.97})
+    return _layout(fig, 190, legend=False).update_layout(margin={"t": 40, "l": 24, "r": 24, "b": 8})
 
 
 def closure_trend(df: pd.DataFrame) -> go.Figure:
@@ -209,9 +209,9 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
-    fig.update_layout(yaxis2=dict(overlaying="y", side="right", showgrid=False, title_text="累计销号",
-                                  rangemode="tozero"))
-    fig.update_yaxes(rangemode="tozero", selector=dict(anchor="x"))
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号",
+                                  "rangemode": "tozero"})
+    fig.update_yaxes(rangemode="tozero", selector={"anchor": "x"})
     fig.update_xaxes(type="category")
     return _layout(fig, 300, y_title="当月销号数")
 

@@ -26,7 +26,7 @@ def guard(what: str):
     except NotImplementedError as exc:
         log.warning("section %s not ready: %r", what, exc)
         st.info(f"「{what}」的数据功能尚在建设中，暂不可用。", icon=":material/construction:")
-    except Exception as exc:  # noqa: BLE001 - the user sees a message, the log has the details
+    except Exception as exc:
         log.exception("section %s failed", what)
         st.warning(f"「{what}」暂时无法显示（{exc.__class__.__name__}）。请稍后重试或联系管理员。",
                    icon=":material/error:")
@@ -73,7 +73,7 @@ def load_demo_button(url: str, key: str = "load_demo") -> None:
 
             with st.spinner("正在生成演示数据……"):
                 demo.load_demo(url)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("demo load failed")
             st.error(f"演示数据加载失败：{exc.__class__.__name__}")
             return
@@ -103,9 +103,7 @@ def column_config(columns) -> dict:
         label = fmt.label(col)
         if col in fmt.MONEY_COLUMNS:
             config[label] = st.column_config.NumberColumn(label, format="accounting")
-        elif col in fmt.FRACTION_COLUMNS:
-            config[label] = st.column_config.NumberColumn(label, format="%.1f")
-        elif col in ("score", "avg_score", "self_score", "independent_score", "gap", "composite", "coverage",
+        elif col in fmt.FRACTION_COLUMNS or col in ("score", "avg_score", "self_score", "independent_score", "gap", "composite", "coverage",
                      "execution", "evaluation", "rectification", "not_red", "lag"):
             config[label] = st.column_config.NumberColumn(label, format="%.1f")
     return config
@@ -119,8 +117,8 @@ def table(df: pd.DataFrame, file_stem: str, key: str, columns: list[str] | None 
         return None
     cols = [c for c in (columns or list(df.columns)) if c in df.columns]
     shown = fmt.zh_frame(df, cols)
-    kwargs = dict(hide_index=True, width="stretch", column_config=column_config(cols), key=f"{key}_table",
-                  placeholder=fmt.DASH)
+    kwargs = {"hide_index": True, "width": "stretch", "column_config": column_config(cols), "key": f"{key}_table",
+                  "placeholder": fmt.DASH}
     if height:
         kwargs["height"] = height
     if on_select:

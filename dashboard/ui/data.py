@@ -12,8 +12,8 @@ import datetime as dt
 import streamlit as st
 
 TTL = 3600  # seconds; the data version already invalidates on writes, this only bounds memory
-SMALL = dict(max_entries=32, ttl=TTL, show_spinner=False)
-LARGE = dict(max_entries=128, ttl=TTL, show_spinner=False)
+SMALL = {"max_entries": 32, "ttl": TTL, "show_spinner": False}
+LARGE = {"max_entries": 128, "ttl": TTL, "show_spinner": False}
 
 
 def _m():

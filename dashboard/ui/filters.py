@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import os
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import streamlit as st
 from dashboard.settings import Rules
 from dashboard.ui import data
 
+log = logging.getLogger("dashboard.ui")
 ALL_FUNDS = "全部资金来源"
 PRESET_LABELS = {"lag": "序时进度差（滞后百分点）", "checkpoints": "固定节点（四川 2025）"}
 CTX_KEY = "_dashboard_ctx"
@@ -198,8 +200,8 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool) -> Contex
             options = data.department_options(url, version)
             depts = [(int(r.id), str(r.name)) for r in options.itertuples()]
             funds = data.fund_source_options(url, version)
-        except Exception:  # noqa: BLE001 - metrics not ready: the filters stay empty, pages say why
-            pass
+        except Exception:
+            log.exception("filter options unavailable")
     with st.sidebar:
         st.markdown("**筛选**")
         if years:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages.conftest import figure, make_app, metrics, table, texts, values
+from tests.pages.conftest import figure, metrics, table, texts, values
 
 PAGES = ["overview", "ranking", "department", "coverage", "monitoring", "evaluation", "rectification", "projects",
          "upload"]
