@@ -21,11 +21,12 @@ import openpyxl
 import pytest
 
 from bench import server as srv
+
 _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
     pytest.skip(f"browser tests skipped: {_problem}", allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -1,0 +1,190 @@
+"""Page times (AppTest), the naive pandas baseline, and the real server in Chromium (RSS, overview drawn)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench import server as srv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------------------------------------ AppTest
+
+
+def page_times(url: str, timeout: float = 300) -> list[dict]:
+    """Each page at default filters: cold (after st.cache_data.clear()) and warm (the same run again)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DATABASE_URL"] = url
+    # one untimed run first: importing streamlit, pandas, plotly and the app is a per-process cost, not a page's
+    AppTest.from_file(str(srv.APP), default_timeout=timeout).run()
+    out = []
+    for page in srv.app_pages():
+        at = AppTest.from_file(str(srv.APP), default_timeout=timeout)
+        if not page.default:
+            at.run()  # land on the default page first: switch_page needs a first run
+            at.switch_page(f"../pages/{page.file}")
+        st.cache_data.clear()
+        t = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - t
+        t = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - t
+        errors = [str(e.value)[:200] for e in at.exception]
+        warnings = [str(w.value)[:120] for w in at.warning if "暂时无法显示" in str(w.value)]
+        out.append({"page": page.key, "cold_s": cold, "warm_s": warm, "exceptions": errors,
+                    "section_errors": warnings})
+    st.cache_data.clear()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ naive
+
+
+def naive_overview(url: str, year: int, rules, today: dt.date) -> dict:
+    """The overview's figures the naive way: whole tables into pandas, then filter and group there."""
+    from dashboard import rules as R
+    from dashboard.db import get_engine
+
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        projects = pd.read_sql("SELECT * FROM projects", conn)
+        monitoring = pd.read_sql("SELECT * FROM monitoring", conn)
+        evaluations = pd.read_sql("SELECT * FROM evaluations", conn)
+        findings = pd.read_sql("SELECT * FROM findings", conn)
+
+    p = projects[projects["year"] == year].copy()
+    p["budget"] = p["adjusted_budget"].fillna(p["initial_budget"])
+    target = p["has_target"].fillna(False).astype(bool)
+    totals = {"departments": p["department_id"].nunique(), "units": p["unit_id"].nunique(),
+              "projects": len(p), "budget_total": p["budget"].sum(),
+              "coverage_count": target.mean() if len(p) else None,
+              "coverage_funds": p.loc[target, "budget"].sum() / p["budget"].sum() if len(p) else None}
+
+    m = monitoring[monitoring["is_latest"].astype(bool)]
+    m = p.merge(m, left_on="id", right_on="project_id", how="left", suffixes=("", "_m"))
+    base = m["adjusted_budget_m"].fillna(m["adjusted_budget"]).fillna(m["initial_budget"])
+    rate = (m["executed"] * 100 / base).where(base > 0)
+    as_of = pd.to_datetime(m["as_of"])
+    tp = as_of.map(lambda d: R.time_progress(d.date()) * 100 if pd.notna(d) else np.nan)
+    lag = np.fmax(tp - rate, tp - m["target_progress"] * 100)
+    no_data = m["id_m"].isna() | (rate.isna() & m["target_progress"].isna())
+    light = np.select([no_data, lag >= rules.red_lag - R.EPS, lag >= rules.yellow_lag - R.EPS],
+                      ["grey", "red", "yellow"], "green")
+    m["light"] = light
+    counts = m[m["light"] != "grey"].groupby("light").size().to_dict()
+    grey = int(((m["light"] == "grey") & m["has_target"].fillna(False).astype(bool)).sum())
+    ok = m["executed"].notna() & (base > 0)
+    lights = {**counts, "grey": grey,
+              "execution_rate": m.loc[ok, "executed"].sum() / base[ok].sum() if ok.any() else None}
+
+    e = evaluations[evaluations["year"] == year]
+    grade = np.select([e["score"].isna(), e["score"] >= rules.grade_excellent, e["score"] >= rules.grade_good,
+                       e["score"] >= rules.grade_pass], [e["grade"], "优", "良", "中"], "差")
+    evals = {"count": len(e), "avg_score": e["score"].mean(),
+             "grades": pd.Series(grade).value_counts().to_dict(), "by_kind": e.groupby("kind").size().to_dict()}
+
+    f = findings[findings["year"] == year]
+    deadline = pd.to_datetime(f["deadline"])
+    overdue = (f["status"] != "已整改") & (deadline < pd.Timestamp(today))
+    finds = {"by_status": f.groupby("status").size().to_dict(), "overdue": int(overdue.sum()),
+             "rate": (f["status"] == "已整改").mean() if len(f) else None}
+
+    # the overview also ranks departments (lights per department): one more groupby over the merged frame
+    by_dept = m.groupby(["department_id", "light"]).size().unstack(fill_value=0)
+    return {"projects": totals, "monitoring": lights, "evaluations": evals, "findings": finds,
+            "lights_by_department": len(by_dept)}
+
+
+def naive_ratio(url: str, repeat: int = 3) -> dict:
+    from dashboard import metrics
+    from dashboard.settings import load_settings
+
+    rules = load_settings().rules
+    year = metrics.available_years(url)[0]
+    today = dt.date.today()
+    scope = metrics.Scope(year=year)
+
+    def best(fn):
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - t)
+        return min(times), result
+
+    sql_s, k = best(lambda: (metrics.kpis(url, scope, rules, today), metrics.lights_by_department(url, scope, rules)))
+    naive_s, n = best(lambda: naive_overview(url, year, rules, today))
+    # the two must agree, or the comparison means nothing
+    assert abs(n["projects"]["budget_total"] - k[0]["projects"]["budget_total"]) < 0.01, (n["projects"], k[0])
+    assert n["projects"]["projects"] == k[0]["projects"]["projects"]
+    assert n["evaluations"]["count"] == k[0]["evaluations"]["count"]
+    return {"year": year, "sql_s": sql_s, "naive_s": naive_s, "ratio": naive_s / sql_s,
+            "red_sql": k[0]["monitoring"]["red"], "red_naive": int(n["monitoring"].get("red", 0))}
+
+
+# ------------------------------------------------------------------------------------------------ browser
+
+
+_ALL_DRAWN = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const charts = document.querySelectorAll("[data-testid='stPlotlyChart']");
+  if (charts.length === 0) return false;
+  return Array.from(charts).every(c => c.querySelector('.main-svg'));
+}"""
+
+
+def _visit(pg, base: str, page, charts: bool) -> float:
+    t = time.perf_counter()
+    pg.goto(srv.page_url(base, page))
+    srv.wait_ready(pg, page.title, timeout=180_000)
+    if charts:
+        pg.wait_for_function(_ALL_DRAWN, timeout=180_000)
+    return time.perf_counter() - t
+
+
+def browser_run(url: str, log: Path) -> dict:
+    """Start the real server on the database; overview cold (first visit), every page once, overview warm;
+    the server's peak RSS."""
+    from playwright.sync_api import sync_playwright
+
+    problem = srv.chromium_problem()
+    if problem:
+        return {"error": problem}
+    pages = srv.app_pages()
+    overview = next(p for p in pages if p.default)
+    server = srv.start_server(url, log)
+    out: dict = {"pages": {}}
+    try:
+        out["rss_idle_mb"] = server.rss_mb()
+        with sync_playwright() as p:
+            browser = srv.launch_chromium(p)
+            try:
+                ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+                pg = ctx.new_page()
+                out["overview_cold_s"] = _visit(pg, server.base_url, overview, charts=True)
+                for page in pages:
+                    out["pages"][page.key] = _visit(pg, server.base_url, page, charts=page.has_charts)
+                ctx.close()
+                ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+                pg = ctx.new_page()
+                # a second visit of the overview: a new session on the warm server
+                out["overview_warm_s"] = _visit(pg, server.base_url, overview, charts=True)
+                ctx.close()
+            finally:
+                browser.close()
+        out["rss_max_mb"] = server.peak_rss_mb()
+        out["rss_end_mb"] = server.rss_mb()
+    finally:
+        server.stop()
+    return out
