@@ -46,7 +46,12 @@ def _init_database(url: str) -> str:
 
 
 def main() -> None:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except Exception as exc:  # a bad dashboard.toml must say so, not show a traceback
+        log.exception("settings unreadable")
+        st.error(f"规则设置文件 dashboard.toml 有误：{exc}。请改正后刷新页面。", icon=":material/error:")
+        return
     url = settings.db_url
     pages = {key: st.Page(ROOT / "pages" / file, title=title, url_path=path, icon=icon, default=key == "overview")
              for key, file, title, path, icon in PAGES}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages.conftest import figure, metrics, table, texts, values
+from tests.pages.conftest import figure, make_app, metrics, table, texts, values
 
 PAGES = ["overview", "ranking", "department", "coverage", "monitoring", "evaluation", "rectification", "projects",
          "upload"]
@@ -227,3 +227,17 @@ def test_every_table_has_an_xlsx_download(app):
     downloads = at.get("download_button")
     assert len(downloads) == len(at.dataframe) == 3
     assert all(d.proto.label == "下载 Excel" for d in downloads)
+
+
+def test_unreachable_database_and_bad_settings_show_a_message(app_env, monkeypatch, tmp_path):
+    import streamlit as st
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    st.cache_resource.clear()
+    at = make_app()
+    assert any("无法连接数据库" in e.value for e in at.error)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[rules]\nno_such_rule = 1\n", encoding="utf-8")
+    monkeypatch.setenv("DASHBOARD_SETTINGS", str(bad))
+    at = make_app()
+    assert any("dashboard.toml 有误" in e.value and "no_such_rule" in e.value for e in at.error)
