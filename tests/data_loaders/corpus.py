@@ -315,7 +315,8 @@ def findings_excel_dates(d: Path) -> tuple[Path, dict]:
         "kind": "findings", "rows": 3, "year": 2022,
         "deadlines": [dt.date(2022, 9, 30), dt.date(2022, 11, 30), dt.date(2022, 12, 31)],
         "completed": [dt.date(2022, 9, 1), None, None], "statuses": ["已整改", "整改中", "未整改"],
-        "descriptions": ["其中部分资金未及时拨付", "目标值偏低", "资金闲置"], "sum_amount": 7.5, "errors": 0,
+        "descriptions": ["其中部分资金未及时拨付", "目标值偏低", "资金闲置"], "sum_amount": 7.5,
+        "rectified": 1, "in_progress": 1, "not_started": 1, "errors": 0,
     }
 
 
@@ -359,7 +360,7 @@ def self_evaluation_forms(d: Path) -> tuple[Path, dict]:
         "kind": "evaluations", "rows": 2, "year": 2022, "evaluation_kind": "单位自评",
         "project_names": ["工资性支出", "村道养护"], "project_codes": ["51000021R000000019951", None],
         "departments": ["池州市贵池区棠溪镇人民政府", "青山区交通局"], "department_codes": ["219", None],
-        "units": ["池州市贵池区棠溪镇财政所", "青山区公路站"], "fund_amounts": [120.0, 40.0],
+        "units": ["池州市贵池区棠溪镇财政所", "青山区公路站"], "fund_amounts": [120.0, 40.0], "sum_fund_amount": 160.0,
         "scores": [92.5, 78.0], "grades": ["优", "中"], "excel_rows": [4, 18], "errors": 0,
     }
 
