@@ -104,7 +104,6 @@ if payload:
                                        for k, v in (result.counts or {}).items()])
                 if go:
                     st.success(f"已导入，批次 #{result.batch_id}。各页面已显示新数据。", icon=":material/check:")
-                    st.cache_data.clear()
                     st.session_state["up_gen"] = st.session_state.get("up_gen", 0) + 1
                 else:
                     st.success("检查通过：没有错误，数据未写入。", icon=":material/check:")
@@ -138,7 +137,6 @@ def _confirm_undo(batch_id: int) -> None:
         except Exception as exc:  # noqa: BLE001
             st.error(f"撤销失败（{exc.__class__.__name__}），数据没有改动。")
             return
-        st.cache_data.clear()
         _clear_undo()
         st.session_state["undone_msg"] = f"已撤销批次 #{batch_id}，数据已恢复到该批次导入之前。"
         st.rerun()
