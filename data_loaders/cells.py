@@ -511,7 +511,7 @@ def parse_column(
         results = {k: _safe(parse, k[1]) for k in set(column_keys)}
     else:
         column_keys = column
-        results = _bulk_percent(distinct, texts) if t == schema.PERCENT else None
+        results = _bulk_numbers(distinct, texts, t, money_scale, parse) if numeric else None
         if results is None:
             results = {v: _safe(parse, v) for v in distinct}
     parsed_of = {k: r[0] for k, r in results.items()}
@@ -532,25 +532,41 @@ def _objects(items: list) -> np.ndarray:
     return arr
 
 
-def _bulk_percent(distinct: set, strings: list[str] | None = None) -> dict | None:
-    """Many distinct "56.23%" texts (a rate column typed as text): convert them in one go."""
+_PLAIN_NUMBERS = re.compile(r"[0-9.\-\x00]*")
+
+
+def _bulk_numbers(distinct: set, strings: list[str] | None, t: str, scale: float,
+                  parse: Callable[[Any], Parsed]) -> dict | None:
+    """Many distinct numbers typed as text ("1234.5", "56.23%": CSV exports, text-formatted cells):
+    convert the plain ones in one numpy call, leave anything unusual to the careful parser."""
     if strings is None:
         strings = [v for v in distinct if v.__class__ is str]
     if len(strings) < 1000:
         return None
-    simple = [v for v in strings if v.endswith("%")]
-    bodies = [v[:-1] for v in simple]
-    joined = "".join(bodies)
-    if not joined.isascii() or any(ch in joined for ch in "naiNAI ,+-_()"):
-        return None  # nan/inf/signs/separators: leave them to the careful parser
+    percent = t == schema.PERCENT
+    simple = [v for v in strings if v not in BLANK_TOKENS]
+    bodies = [v[:-1] if percent and v.endswith("%") else v for v in simple]
+    if not _PLAIN_NUMBERS.fullmatch("\x00".join(bodies)):
+        return None
     try:
-        numbers = np.array(bodies, dtype=float) / 100.0
+        numbers = np.array(bodies, dtype=float)
     except ValueError:
         return None
+    if percent:
+        typed = np.array([v.endswith("%") for v in simple], dtype=bool)
+        numbers = np.where(typed | (numbers > PERCENT_POINTS_ABOVE), numbers / 100.0, numbers)
+    elif scale != 1.0 and t in (schema.MONEY, schema.SIGNED_MONEY):
+        numbers = numbers * scale
+    # values the rules refuse (negative, score out of range) go through the parser for the message
+    odd = (numbers < 0) if t != schema.SIGNED_MONEY else np.zeros(len(numbers), dtype=bool)
+    if t == schema.SCORE:
+        odd |= numbers > 100
     results: dict = {v: (x, None) for v, x in zip(simple, numbers.tolist())}
+    for i in np.flatnonzero(odd).tolist():
+        results[simple[i]] = _safe(parse, simple[i])
     for v in distinct:
         if v not in results or v.__class__ is not str:
-            results[v] = _safe(parse_percent, v)
+            results[v] = _safe(parse, v)
     return results
 
 
@@ -610,6 +626,6 @@ def _numeric_fast_path(column: list, t: str, scale: float, distinct: set | None,
             return None
         if t == schema.SCORE and (low < 0 or high > 100):
             return None
-    if scale != 1.0:
+    if scale != 1.0 and t in (schema.MONEY, schema.SIGNED_MONEY):
         out = out * scale
     return out

@@ -258,3 +258,24 @@ def test_parse_column_never_raises_and_keeps_length(values):
         parsed, errors = C.parse_column(values, spec_field, 0.0001)
         assert len(parsed) == len(values)
         assert all(0 <= i < len(values) for i in errors)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e7, allow_nan=False).map(lambda x: f"{x:.3f}"),
+                          st.integers(-100, 300).map(str), st.integers(0, 300).map(lambda i: f"{i}%"),
+                          st.sampled_from(["", "/", "-", "—", "x", "1e5", "1.2.3", "0.5", "1.5", "1.51"])),
+                max_size=40))
+def test_bulk_text_numbers_agree_with_the_cell_parser(extra):
+    """The one-call numpy path for many numbers typed as text gives exactly the per-cell results."""
+    texts = [f"{i}.25" for i in range(1000)] + extra  # ≥1000 distinct texts: the bulk path is taken
+    for field in (schema.MONITORING.field("executed"), schema.MONITORING.field("execution_rate"),
+                  schema.EVALUATIONS.field("score"), schema.EVALUATIONS.field("next_year_budget_change")):
+        values, errors = C.parse_column(texts, field, 0.0001)
+        parse = C.parser_for(field, 0.0001)
+        for i, text in enumerate(texts):
+            expected, message = parse(text)
+            assert errors.get(i) == message, (field.name, text)
+            if expected is None:
+                assert math.isnan(values[i]), (field.name, text)
+            else:
+                assert values[i] == pytest.approx(expected, rel=1e-12), (field.name, text)
