@@ -241,3 +241,37 @@ def test_unreachable_database_and_bad_settings_show_a_message(app_env, monkeypat
     monkeypatch.setenv("DASHBOARD_SETTINGS", str(bad))
     at = make_app()
     assert any("dashboard.toml 有误" in e.value and "no_such_rule" in e.value for e in at.error)
+
+
+def test_filtered_views_of_the_topic_pages(app):
+    at = app("coverage", query={"departments": "区卫健委"})
+    m = metrics(at)
+    assert m["预算（万元）"][0] == "4,200.00" and m["覆盖率（按资金）"][0] == "100.0%"
+    assert "所有项目都设定了绩效目标。" in texts(at)
+
+    at = app("evaluation", query={"departments": "区卫健委"})
+    m = metrics(at)
+    assert (m["评价记录"][0], m["平均分"][0], m["优良率"][0], m["自评虚高"][0]) == ("4", "86.2", "75.0%", "1")
+    assert table(at, "自评虚高", "差值（分）")["项目编码"].tolist() == ["WJ-01"]
+
+    at = app("rectification", query={"departments": "区农业农村局"})
+    m = metrics(at)
+    assert (m["问题总数"][0], m["整改中/未整改"][0], m["整改率"][0], m["逾期未整改"][0]) == ("3", "1/1", "33.3%", "2")
+    assert table(at, "逾期天数", "逾期账龄")["逾期天数"].tolist() == [274, 30]
+
+    at = app("projects", query={"departments": "区教育局"})
+    assert table(at, "项目编码", "未销号问题")["项目编码"].tolist() == ["JY-01", "JY-02", "JY-03"]
+
+    at = app("ranking", query={"fund": "政府性基金预算"})
+    assert sorted(table(at, "排名", "综合得分")["主管部门"]) == ["区农业农村局", "区卫健委"]
+
+
+def test_thresholds_from_the_rules_panel_drive_the_lights(app):
+    at = app("monitoring")
+    at.number_input(key="r_red").set_value(30.0).run()
+    m = metrics(at)
+    assert (m["红灯"][0], m["黄灯"][0]) == ("1", "3")  # only NY-04 (lag 36.67) stays red
+    assert "≥ 30 红灯" in texts(at)
+    at.number_input(key="r_yellow").set_value(40.0).run()  # yellow above red: refused, defaults kept
+    assert any("规则设置有误" in w.value for w in at.sidebar.warning)
+    assert metrics(at)["红灯"][0] == "3"
