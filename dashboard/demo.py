@@ -10,6 +10,7 @@ inserted with explicit ids (children reference parents without round trips).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass
 
@@ -164,8 +165,8 @@ _DEPARTMENTS = [
     ("供销合作社联合社", "商业服务业等", "商务", "", 0.4),
     ("住房公积金管理中心", "住房保障", "住建", "", 0.4),
 ]
-_TOWNS = "城关,柳林,石桥,双河,白沙,桃园,梅山,龙潭,新集,马店,三河,孙岗,椿树,东桥,张店,木厂".split(",")
-_STREETS = "东城,西城,南湖,北关,中市,清水".split(",")
+_TOWNS = ["城关", "柳林", "石桥", "双河", "白沙", "桃园", "梅山", "龙潭", "新集", "马店", "三河", "孙岗", "椿树", "东桥", "张店", "木厂"]
+_STREETS = ["东城", "西城", "南湖", "北关", "中市", "清水"]
 _TOWN_UNITS = "农业综合服务中心,便民服务中心,社会事务服务中心"
 _STREET_UNITS = "社区服务中心,综合行政执法队"
 _PARKS = ("经济开发区管委会", "高新技术产业园区管委会")
@@ -499,7 +500,7 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
 
     for y_i, year in enumerate(YEARS):
         # ---- projects of the year: carried-over lines plus new ones, to about the scale's count
-        n_target = int(round(scale.projects * (1 + 0.02 * y_i) * rng.uniform(0.97, 1.03)))
+        n_target = round(scale.projects * (1 + 0.02 * y_i) * rng.uniform(0.97, 1.03))
         n_new = max(0, n_target - len(carry_lines))
         fresh = new_lines(n_new, year, first=(y_i == 0))
         fresh_budget = new_budgets(n_new, [line_category[i] for i in fresh])
@@ -614,7 +615,7 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
         inflate = np.where(rng.random(n) < 0.15, rng.uniform(6, 16, n), rng.uniform(0, 2.5, n))
         self_score = np.round(np.clip(quality + inflate, 60, 99.5), 1)
         has_self = has_target & (rng.random(n) < 0.92)
-        n_key = max(1, int(round(60 * factor * rng.uniform(0.95, 1.05))))
+        n_key = max(1, round(60 * factor * rng.uniform(0.95, 1.05)))
         key_w = np.sqrt(adjusted) * np.where(is_key, 4.0, 1.0) * np.where(has_target, 1.0, 0.3)
         key_sel = np.zeros(n, bool)
         key_sel[rng.choice(n, size=min(n_key, n), replace=False, p=key_w / key_w.sum())] = True
@@ -694,11 +695,11 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
         # 部门整体支出 and 政策 key evaluations (department-level objects, no project)
         budget_by_dept = np.bincount(depts, weights=adjusted, minlength=n_dept)
         eligible = np.flatnonzero((np.array(org.dept_kind) == "部门") & (budget_by_dept > 0))
-        n_whole = min(len(eligible), max(1, int(round(7 * factor))))
+        n_whole = min(len(eligible), max(1, round(7 * factor)))
         whole = rng.choice(eligible, size=n_whole, replace=False, p=budget_by_dept[eligible] / budget_by_dept[eligible].sum())
         objects = [(int(d), f"{org.dept_name[d]}{year}年度部门整体支出", "部门整体支出", float(budget_by_dept[d]) * 1.6)
                    for d in sorted(whole.tolist())]
-        n_policy = int(rng.integers(1, 3)) * max(1, int(round(factor ** 0.5)))
+        n_policy = int(rng.integers(1, 3)) * max(1, round(factor ** 0.5))
         for p_i in range(n_policy):
             pol = (y_i * 3 + p_i) % len(_POLICIES)
             region_i = p_i % len(scale.regions)
@@ -722,7 +723,7 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
                 result_application=_application(g, None, None), next_year_budget_change=None)
 
         # ---- findings (问题) and their rectification, aged against DEMO_TODAY
-        n_find = int(round((520 - 70 * y_i) * factor * rng.uniform(0.95, 1.05)))
+        n_find = round((520 - 70 * y_i) * factor * rng.uniform(0.95, 1.05))
         src_p = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
         src = rng.choice(5, size=n_find, p=src_p)
         counts_src = np.bincount(src, minlength=5)
@@ -804,6 +805,10 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
     return _Data(tables, counts)
 
 
+def _known(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
+
+
 def _application(grade: str, change: float | None, budget: float | None) -> str:
     """结果应用 wording per grade (DOMAIN.md: 优 优先保障, 良 保障, 中 压减, 差 取消/暂停)."""
     if grade == "优":
@@ -811,10 +816,12 @@ def _application(grade: str, change: float | None, budget: float | None) -> str:
     if grade == "良":
         return "评价结果为良，下年度预算予以保障"
     if grade == "中":
-        if change is not None and change == change and budget:
+        if _known(change) and budget:
             return f"评价结果为中，下年度预算压减{abs(change) / budget:.0%}"
         return "评价结果为中，下年度预算予以压减"
-    return "评价结果为差，取消该项目下年度预算" if change is not None and change == change else "评价结果为差，暂停安排预算，整改到位后再行申请"
+    if _known(change):
+        return "评价结果为差，取消该项目下年度预算"
+    return "评价结果为差，暂停安排预算，整改到位后再行申请"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -888,6 +895,40 @@ def _clear(conn, is_pg: bool) -> None:
         conn.execute(delete(t))
 
 
+def _pg_suspend_constraints(conn) -> list[str]:
+    """Drop the data tables' secondary indexes, unique and foreign-key constraints; return the SQL that restores them.
+
+    PostgreSQL maintains each index and checks each foreign key row by row during COPY, which made
+    the province load take minutes; building indexes afterwards and validating each foreign key
+    with one join is the bulk-load recipe of the PostgreSQL manual ("Populating a Database").
+    The definitions are read from the catalogue, so whatever the migrations created is restored
+    exactly, and it all happens inside the load's transaction: nobody sees the tables without them.
+    """
+    names = [m.__tablename__ for m in (Department, Unit, Project, MonitoringRecord, Evaluation, Finding)]
+    conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    constraints = conn.execute(text(
+        "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        " JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = ANY(:names)"
+        " AND t.relnamespace = current_schema()::regnamespace AND c.contype IN ('f', 'u')"
+        " ORDER BY c.contype, c.conname"), {"names": names}).all()
+    indexes = conn.execute(text(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname = ANY(:names)"
+        " AND t.relnamespace = current_schema()::regnamespace AND NOT x.indisprimary"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+        " ORDER BY i.relname"), {"names": names}).all()
+    quote = conn.dialect.identifier_preparer.quote
+    # foreign keys ('f') sort before unique constraints ('u'): drop them first, restore them last
+    for table, name, _kind, _definition in constraints:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    for name, _definition in indexes:
+        conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    restore = [definition for _name, definition in indexes]
+    restore += [f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}"
+                for table, name, _kind, definition in reversed(constraints)]
+    return restore
+
+
 def load_demo(url: str, scale: str = "county", seed: int = 1) -> dict:
     """Replace all data with the demo for `scale`, in one transaction. Returns counts and seconds."""
     if scale not in SCALES:
@@ -909,12 +950,15 @@ def load_demo(url: str, scale: str = "county", seed: int = 1) -> dict:
             with conn.begin():
                 _clear(conn, is_pg)
                 conn.execute(insert(ImportBatch.__table__), [{
-                    "id": batch_id, "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                    "id": batch_id, "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
                     "user": None, "source": "demo", "files": [], "counts": counts, "status": "committed",
                     "note": f"演示数据 scale={scale} seed={seed}"}])
                 extra = {"created_batch_id": batch_id, "batch_id": batch_id}
+                restore = _pg_suspend_constraints(conn) if is_pg else []
                 for model, cols in data.tables:
                     _insert(conn, model.__table__, cols, extra)
+                for statement in restore:
+                    conn.exec_driver_sql(statement)
                 if is_pg:
                     # ids were given explicitly: move the sequences past them for later imports
                     for t in ("import_batches", "change_log", "departments", "units", "projects", "monitoring",

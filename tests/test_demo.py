@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter, defaultdict
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
 from dashboard import db, demo, rules
 from dashboard.models import (
@@ -14,6 +16,7 @@ from dashboard.models import (
     EVALUATION_KINDS,
     FINDING_STATUSES,
     FUND_SOURCES,
+    Department,
     ImportBatch,
     Meta,
     evaluation_object_key,
@@ -38,10 +41,27 @@ def rows(url: str, sql: str) -> list:
         return list(conn.execute(text(sql)))
 
 
-@pytest.fixture
-def county(db_url):
-    stats = demo.load_demo(db_url, scale="county", seed=1)
-    return db_url, stats
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def county(request, tmp_path_factory):
+    """The county demo loaded once per engine for the read-only checks (db_url's engines, module-wide)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'county.db'}"
+        yield url, demo.load_demo(url, scale="county", seed=1)
+        db.get_engine(url).dispose()
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"t_demo_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url, demo.load_demo(url, scale="county", seed=1)
+    finally:
+        db.get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_same_seed_gives_identical_tables_in_two_databases(tmp_path):
@@ -51,8 +71,9 @@ def test_same_seed_gives_identical_tables_in_two_databases(tmp_path):
     assert dump(a) == dump(b)
 
 
-def test_reload_replaces_data_and_other_seed_differs(county):
-    url, _ = county
+def test_reload_replaces_data_and_other_seed_differs(db_url):
+    url = db_url
+    demo.load_demo(url, scale="county", seed=1)
     first = dump(url)
     version = db.data_version(url)
     demo.load_demo(url, scale="county", seed=2)
@@ -65,6 +86,15 @@ def test_reload_replaces_data_and_other_seed_differs(county):
         assert batches == [("demo", [])]
         assert conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar() == 0
         assert conn.execute(select(Meta.value).where(Meta.key == "data_version")).scalar()
+    # ids were explicit: rows added later without one must not collide (PostgreSQL sequences moved on)
+    with Session(db.get_engine(url)) as session, session.begin():
+        batch = ImportBatch(created_at=dt.datetime(2025, 7, 1), source="import", files=[], counts={})
+        session.add(batch)
+        session.flush()
+        department = Department(name="青山区新设部门", created_batch_id=batch.id, batch_id=batch.id)
+        session.add(department)
+        session.flush()
+        assert batch.id > 1 and department.id > len(first["departments"])
 
 
 def test_stats_and_counts(county):
@@ -140,12 +170,12 @@ def test_foreign_keys_are_valid(county):
     # a project's unit belongs to the project's department; so do linked evaluations and findings
     for sql in (
         "SELECT COUNT(*) FROM projects p JOIN units u ON u.id = p.unit_id WHERE u.department_id <> p.department_id",
-        "SELECT COUNT(*) FROM evaluations e JOIN projects p ON p.id = e.project_id"
-        " WHERE p.department_id <> e.department_id OR p.year <> e.year",
-        "SELECT COUNT(*) FROM findings f JOIN projects p ON p.id = f.project_id"
-        " WHERE p.department_id <> f.department_id OR p.year <> f.year",
-        "SELECT COUNT(*) FROM monitoring m JOIN projects p ON p.id = m.project_id"
-        " WHERE m.adjusted_budget <> p.adjusted_budget",
+        ("SELECT COUNT(*) FROM evaluations e JOIN projects p ON p.id = e.project_id"
+        " WHERE p.department_id <> e.department_id OR p.year <> e.year"),
+        ("SELECT COUNT(*) FROM findings f JOIN projects p ON p.id = f.project_id"
+        " WHERE p.department_id <> f.department_id OR p.year <> f.year"),
+        ("SELECT COUNT(*) FROM monitoring m JOIN projects p ON p.id = m.project_id"
+        " WHERE m.adjusted_budget <> p.adjusted_budget"),
     ):
         assert rows(url, sql)[0][0] == 0, sql
 
@@ -219,7 +249,7 @@ def test_evaluations_every_kind_every_year_with_inflation(county):
     self_scores = [e.score for e in evals if e.kind == "单位自评"]
     assert 85 <= sorted(self_scores)[len(self_scores) // 10]  # 90% of self-scores at 85 or above
     assert Counter(rules.grade_for_score(s) for s in self_scores).most_common(1)[0][0] == "优"
-    assert set(e.grade for e in evals) == {"优", "良", "中", "差"}
+    assert {e.grade for e in evals} == {"优", "良", "中", "差"}
     key = [e for e in evals if e.kind == "财政重点评价"]
     assert any("会计师事务所" in (e.evaluator or "") for e in key)
     assert any(e.deputies_participated for e in key) and not all(e.deputies_participated for e in key)
