@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.ui import charts, common, data, filters, fmt, kpi
@@ -98,7 +99,11 @@ with common.guard("历年趋势"):
                         st.caption(f"{label}：无数据")
         common.table(trend, f"{name}_历年趋势", "dept_trend",
                      ["year", "projects", "budget", "coverage_funds", "execution_rate", "red", "grey", "avg_score",
-                      "rectification_rate", "composite"])
+                      "rectification_rate", "composite", "rank"])
+        latest = trend.iloc[-1]
+        if int(latest["year"]) == ctx.scope.year and pd.notna(latest.get("rank")):
+            st.caption(f"{ctx.scope.year} 年综合得分 {latest['composite']:.1f}，在全部主管部门中排第 {int(latest['rank'])} 名"
+                       "（口径见「部门排名」页）。")
 
 with common.guard("项目"):
     st.subheader("项目")

@@ -41,7 +41,8 @@ def _bar_height(n: int, per_row: int = 22, cap: int = 2400) -> int:
 
 
 def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str, str, str]],
-                        x_title: str = "项目数", percent: bool = False) -> go.Figure:
+                        x_title: str = "项目数", percent: bool = False,
+                        extra: list[str] | None = None) -> go.Figure:
     """Horizontal stacked bars, one row per category (department or kind); series = (column, label, color).
 
     With percent=True each bar shows shares of its row total (the hover still gives counts).
@@ -49,14 +50,15 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
     df = df.copy()
     total = df[[c for c, _, _ in series]].sum(axis=1).replace(0, pd.NA)
     fig = go.Figure()
+    notes = list(extra) if extra is not None else [""] * len(df)
     for col, label, color in series:
         counts = df[col].fillna(0).astype(int)
         values = (counts / total * 100).astype(float).fillna(0).round(1) if percent else counts
         fig.add_bar(
             y=df[category].astype(str), x=values, name=label, orientation="h", marker_color=color,
-            customdata=counts,
-            hovertemplate="%{y}<br>" + label + "：%{customdata:,} 个" + ("（%{x:.1f}%）" if percent else "")
-                          + "<extra></extra>",
+            customdata=list(zip(counts, notes)),
+            hovertemplate="%{y}<br>" + label + "：%{customdata[0]:,} 个" + ("（%{x:.1f}%）" if percent else "")
+                          + "%{customdata[1]}<extra></extra>",
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", type="category")
@@ -68,7 +70,11 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
 def lights_by_department(df: pd.DataFrame) -> go.Figure:
     series = [("red", "红灯", LIGHT_COLORS["red"]), ("yellow", "黄灯", LIGHT_COLORS["yellow"]),
               ("green", "绿灯", LIGHT_COLORS["green"]), ("grey", "未报送", LIGHT_COLORS["grey"])]
-    return stacked_by_category(df, "department", series)
+    extra = None
+    if {"execution_rate", "budget"} <= set(df.columns):
+        extra = [f"<br>执行率 {fmt.pct(r)}（执行 {fmt.wan(e)} / 预算 {fmt.wan(b)}）"
+                 for r, e, b in zip(df["execution_rate"], df.get("executed", [None] * len(df)), df["budget"])]
+    return stacked_by_category(df, "department", series, extra=extra)
 
 
 def grade_mix(df: pd.DataFrame, category: str = "department", percent: bool = False) -> go.Figure:

@@ -108,6 +108,7 @@ def test_department_deep_link(app, ids):
     assert sorted(evals["得分"].tolist()) == [58.0, 85.0]
     warnings = table(at, "预警", "滞后（百分点）")
     assert warnings["项目编码"].tolist() == ["NY-04", "NY-01"]
+    assert "2024 年综合得分 62.1，在全部主管部门中排第 3 名" in texts(at)
 
 
 def test_department_deep_link_by_name_and_unknown(app, ids):
