@@ -176,7 +176,7 @@ def pick_title(notes: list[str]) -> str | None:
     return notes[0] if notes else None
 
 
-_UNIT_NOTE = re.compile(r"(?:金额)?单位[:：]\s*(亿元|万元|元)(?![\u4e00-\u9fff])")
+_UNIT_NOTE = re.compile(r"(?:金额)?单位[:：]?\s*(亿元|万元|元)(?![\u4e00-\u9fff])")
 
 
 def unit_from_notes(lines: list[str]) -> str | None:
@@ -373,7 +373,9 @@ def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> No
             for c, v in enumerate(row):
                 cands = H.candidates(v) if isinstance(v, str) else []
                 if cands and cands[0] in ("initial_budget", "adjusted_budget", "executed"):
-                    found.setdefault(cands[0], c)
+                    # the last one wins: in the 四川 layout the row-label column is headed
+                    # 年度预算数(万元) and the real 调整后预算数 column comes after it
+                    found[cands[0]] = c
             if len(found) >= 2:
                 money_cols = found
                 continue

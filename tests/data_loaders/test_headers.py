@@ -167,3 +167,25 @@ def test_docs_list_every_accepted_header_and_word():
                if any(H.field_for(w, k) == name for k in schema.TABLES) and w not in text]
     missing += [w for words in ENUM_SYNONYMS.values() for ws in words.values() for w in ws if w not in text]
     assert not missing
+
+
+def test_unit_split_over_two_cells():
+    assert L.unit_from_notes(["单位 万元".replace(" ", "")]) == "万元"
+    assert L.unit_from_notes(["本单位万元以上项目"]) is None
+
+
+def test_sichuan_form_layout():
+    grid = [
+        ["报表编号：510000_0013zp", "", "", "", "", "", "", ""],
+        ["部门预算项目支出绩效自评表（2023年度）", "", "", "", "", "", "", ""],
+        ["项目名称", "51092324T000010263357-2023年全县安可替代补助资金项目", "", "", "", "", "", ""],
+        ["主管部门", "青神县发展和改革局本级", "", "", "实施单位（盖章）", "青神县发展和改革局", "", ""],
+        ["预算执行情况(10分)", "年度预算数(万元)", "年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重", "得分"],
+        ["", "总额", 100.0, 110.0, 99.0, "90%", 10.0, 9.0],
+        ["", "其中：财政资金", 100.0, 110.0, 99.0, "/", "/", "/"],
+        ["合计", "", "", "", "", "", 100.0, 88.5],
+    ]
+    [form] = L.find_forms(grid)
+    assert form.year == 2023 and form.object_type == "项目支出"
+    assert form.fields["fund_total"].value == 110.0 and form.fields["score"].value == 88.5
+    assert form.fields["unit"].value == "青神县发展和改革局"
