@@ -105,13 +105,17 @@ _SECTOR_TEMPLATES = {
     "体育": """全民健身工程|o;体育赛事活动经费|r;体育场馆免费低收费开放补助|r""",
     "商务": """外贸稳增长专项资金|r;电子商务进农村综合示范|o;{y}年促消费活动经费|r""",
     "数据": """政务云服务经费|r;政务数据共享平台建设|o;12345政务服务便民热线运行经费|r""",
-    "党政": """党员教育培训经费|r;基层党组织建设经费|r;新时代文明实践中心建设|o;档案数字化加工项目|o;
-        人大代表履职经费|r;政协委员履职经费|r;纪检监察专项工作经费|r;平安建设经费|r;统一战线工作经费|r""",
     "乡镇": """村级组织运转经费|r;村（社区）干部报酬补助|r;美丽乡村建设|o;集镇环境综合整治|o;{y}年乡村振兴衔接资金项目|r;
-        社区综合服务设施建设|o;防汛抗旱经费|r;网格化管理经费|r;农村人居环境整治|r""",
+        社区综合服务设施建设|o;防汛抗旱经费|r;网格化管理经费|r;农村人居环境整治|r;农村道路硬化工程|o;
+        小型农田水利设施维修|o;村级公益事业一事一议财政奖补|r;农村垃圾清运|r;集镇污水处理设施运维|r;
+        综合文化站免费开放补助|r;退役军人服务站运行经费|r;民兵训练经费|r""",
     "园区": """园区基础设施建设|o;标准化厂房建设项目|o;招商引资专项经费|r;企业发展扶持资金|r;园区污水处理厂建设|o""",
 }
-_GENERIC_TEMPLATES = "信息化建设运维经费|r;办公用房维修改造|o;业务培训经费|r;专项业务工作经费|r;政府购买服务经费|r"
+_GENERIC_TEMPLATES = """信息化建设运维经费|r;办公用房维修改造|o;业务培训经费|r;专项业务工作经费|r;政府购买服务经费|r;
+    宣传工作经费|r;档案管理经费|r;安全生产工作经费|r;业务用车运行维护|r;课题研究经费|r;第三方评估经费|r;
+    法律顾问服务经费|r;网络安全等级保护测评|r;办公设备更新购置|o;督查考核工作经费|r;志愿服务活动经费|r;
+    标准化建设经费|o;数据统计分析经费|r"""
+_N_GENERIC = _GENERIC_TEMPLATES.count("|")
 
 # 主管部门 of one county-level region: (name after the region name, 所属领域 sector, template set,
 # 二级单位 names, relative size). "{r}" is the region name where it is not a plain prefix.
@@ -143,25 +147,25 @@ _DEPARTMENTS = [
     ("商务局", "商业服务业等", "商务", "商务服务中心", 0.8),
     ("数据资源管理局", "一般公共服务", "数据", "大数据中心", 0.8),
     ("政务服务管理局", "一般公共服务", "数据", "政务服务中心", 0.8),
-    ("统计局", "一般公共服务", "党政", "统计调查队", 0.5),
-    ("审计局", "一般公共服务", "党政", "审计服务中心", 0.5),
-    ("信访局", "一般公共服务", "党政", "", 0.4),
-    ("机关事务管理局", "一般公共服务", "党政", "公务用车服务中心", 0.6),
-    ("档案馆", "一般公共服务", "党政", "", 0.4),
-    ("人民法院", "公共安全", "党政", "", 0.8),
-    ("人民检察院", "公共安全", "党政", "", 0.6),
-    ("{r}人民政府办公室", "一般公共服务", "党政", "金融服务中心", 0.8),
-    ("{r}人大常委会办公室", "一般公共服务", "党政", "", 0.5),
-    ("政协{r}委员会办公室", "一般公共服务", "党政", "", 0.4),
-    ("中共{r}委组织部", "一般公共服务", "党政", "党员教育中心", 0.6),
-    ("中共{r}委宣传部", "一般公共服务", "党政", "融媒体中心,新时代文明实践中心", 0.8),
-    ("中共{r}委统一战线工作部", "一般公共服务", "党政", "", 0.4),
-    ("中共{r}委政法委员会", "公共安全", "党政", "社会治安综合治理中心", 0.5),
-    ("中共{r}纪律检查委员会", "一般公共服务", "党政", "", 0.5),
-    ("总工会", "一般公共服务", "党政", "职工服务中心", 0.4),
-    ("妇女联合会", "一般公共服务", "党政", "", 0.3),
+    ("统计局", "一般公共服务", "经济普查经费|o;统计调查经费|r;统计信息化建设|o", "统计调查队", 0.5),
+    ("审计局", "一般公共服务", "政府投资审计经费|r;审计信息化建设|o;聘请中介机构审计经费|r", "审计服务中心", 0.5),
+    ("信访局", "一般公共服务", "信访积案化解经费|r;信访信息系统运维|r", "", 0.4),
+    ("机关事务管理局", "一般公共服务", "公务用车平台运行维护|r;机关办公区物业管理|r;公共机构节能改造|o", "公务用车服务中心", 0.6),
+    ("档案馆", "一般公共服务", "档案数字化加工项目|o;档案库房改造|o;档案征集经费|r", "", 0.4),
+    ("人民法院", "公共安全", "审判业务经费|r;执行专项经费|r;人民法庭标准化建设|o;智慧法院建设|o", "", 0.8),
+    ("人民检察院", "公共安全", "检察业务经费|r;办案专项经费|r;智慧检务建设|o", "", 0.6),
+    ("{r}人民政府办公室", "一般公共服务", "政务公开工作经费|r;应急值守经费|r;地方志编纂经费|r", "金融服务中心", 0.8),
+    ("{r}人大常委会办公室", "一般公共服务", "人大代表履职经费|r;人大代表之家建设|o;预算联网监督系统运维|r", "", 0.5),
+    ("政协{r}委员会办公室", "一般公共服务", "政协委员履职经费|r;文史资料编纂|o", "", 0.4),
+    ("中共{r}委组织部", "一般公共服务", "党员教育培训经费|r;基层党组织建设经费|r;人才引进专项资金|r", "党员教育中心", 0.6),
+    ("中共{r}委宣传部", "一般公共服务", "新时代文明实践中心建设|o;精神文明创建经费|r;融媒体中心设备更新|o", "融媒体中心,新时代文明实践中心", 0.8),
+    ("中共{r}委统一战线工作部", "一般公共服务", "统一战线工作经费|r;民族宗教工作经费|r", "", 0.4),
+    ("中共{r}委政法委员会", "公共安全", "平安建设经费|r;社会治安综合治理中心建设|o;见义勇为奖励资金|r", "社会治安综合治理中心", 0.5),
+    ("中共{r}纪律检查委员会", "一般公共服务", "纪检监察专项工作经费|r;廉政教育基地建设|o", "", 0.5),
+    ("总工会", "一般公共服务", "困难职工帮扶资金|r;职工技能竞赛经费|r", "职工服务中心", 0.4),
+    ("妇女联合会", "一般公共服务", "妇女儿童维权经费|r;农村妇女两癌筛查救助|r", "", 0.3),
     ("残疾人联合会", "社会保障和就业", "民政", "残疾人康复中心", 0.6),
-    ("红十字会", "卫生健康", "党政", "", 0.3),
+    ("红十字会", "卫生健康", "应急救护培训经费|r;人道救助资金|r", "", 0.3),
     ("供销合作社联合社", "商业服务业等", "商务", "", 0.4),
     ("住房公积金管理中心", "住房保障", "住建", "", 0.4),
 ]
@@ -267,6 +271,7 @@ class _Org:
     dept_kind: list[str]
     dept_sector: list[str]
     dept_templates: list[list[tuple[str, bool]]]
+    dept_tkey: list[str]  # template set: a sector key of _SECTOR_TEMPLATES, or the department's own list
     dept_weight: np.ndarray
     dept_region: list[int]
     unit_dept: np.ndarray  # department index (0-based) of each unit
@@ -276,9 +281,10 @@ class _Org:
     unit_sector: list[str]
 
 
-def _build_org(rng: np.random.Generator, scale: Scale) -> _Org:
+def _build_org(scale: Scale) -> _Org:
     generic = _templates(_GENERIC_TEMPLATES)
     d_code, d_name, d_kind, d_sector, d_tpl, d_weight, d_region, d_subs = [], [], [], [], [], [], [], []
+    d_tkey: list[str] = []
     for r_i, (region, rcode) in enumerate(scale.regions):
         short = region[:-1]  # 青山区 → 青山, for 青山经济开发区管委会
         entries = []
@@ -305,7 +311,8 @@ def _build_org(rng: np.random.Generator, scale: Scale) -> _Org:
             d_name.append(full)
             d_kind.append(kind)
             d_sector.append(sector)
-            d_tpl.append(_templates(_SECTOR_TEMPLATES[tkey]) + generic)
+            d_tpl.append(_templates(_SECTOR_TEMPLATES.get(tkey, tkey)) + generic)
+            d_tkey.append(tkey)
             d_weight.append(weight)
             d_region.append(r_i)
             d_subs.append(subs)
@@ -321,7 +328,7 @@ def _build_org(rng: np.random.Generator, scale: Scale) -> _Org:
     seen: dict[str, int] = {}
     for d in range(n_dept):
         names = [d_name[d] + "本级"]
-        subs = d_subs[d] or [d_name[d] + "事务服务中心"]
+        subs = d_subs[d] + _more_units(d_tkey[d], d_name[d], scale.regions[d_region[d]][0], n_sub[d] - len(d_subs[d]))
         for k in range(n_sub[d]):
             base = subs[k % len(subs)]
             names.append(base if k < len(subs) else f"{base}第{_cn_number(k // len(subs) + 1)}分中心")
@@ -335,12 +342,49 @@ def _build_org(rng: np.random.Generator, scale: Scale) -> _Org:
             u_name.append(name)
             u_kind.append(d_kind[d])
             u_sector.append(d_sector[d])
-    return _Org(d_code, d_name, d_kind, d_sector, d_tpl, weights, d_region,
+    return _Org(d_code, d_name, d_kind, d_sector, d_tpl, d_tkey, weights, d_region,
                 np.asarray(u_dept), u_code, u_name, u_kind, u_sector)
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+_FUND_LEVELS = ("中央补助资金", "省级补助资金", "市级补助资金", "区级配套资金")
+_FUND_SECTORS = ("自然资源", "住建", "城管", "交通", "园区", "乡镇", "民政", "体育", "水利", "农业农村")
+_SUBSIDY_WORDS = ("补贴", "补助", "救助", "津贴", "奖补", "资金", "保障")
+
+
+def _unique_name(in_use: set, dept: int, unit_short: str, tpl: str, recurring: bool, suffix: str) -> str:
+    """A project name not used by another running project of the department (the importer links by it).
+
+    A repeated kind of work is named after the 二级单位 doing it (第二小学智慧校园建设项目); within
+    one unit, recurring subsidies are split by the level that funds them (中央补助资金, 省级补助资金 …)
+    and other work gets its next phase (（二期）).
+    """
+    candidates = [tpl + suffix] + ([unit_short + tpl + suffix] if unit_short else [])
+    base = unit_short + tpl
+    levels = recurring and any(w in tpl for w in _SUBSIDY_WORDS)
+    k = 2
+    while True:
+        for name in candidates:
+            if (dept, name) not in in_use:
+                in_use.add((dept, name))
+                return name
+        qualifier = _FUND_LEVELS[k - 2] if levels and k - 2 < len(_FUND_LEVELS) else f"{_cn_number(k)}期"
+        candidates = [f"{base}（{qualifier}）{suffix}"]
+        k += 1
+
+
+def _more_units(tkey: str, dept: str, region: str, n: int) -> list[str]:
+    """二级单位 beyond a department's named ones: more schools, township health centres, service centres."""
+    if n <= 0:
+        return []
+    if tkey == "教育":
+        return [f"{region}第{_cn_number(4 + k // 2)}{'中学' if k % 2 == 0 else '小学'}" for k in range(n)]
+    if tkey == "卫生健康":
+        return [f"{region}{town}镇卫生院" for town in _TOWNS][:n]
+    return [dept + s for s in ("综合服务中心", "信息中心", "机关服务中心", "培训中心", "后勤服务中心")][:n]
 
 
 def _grades(scores: np.ndarray) -> np.ndarray:
@@ -388,7 +432,7 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
     """All rows of the demo, as column arrays; nothing touches a database here."""
     scale = SCALES[scale_name]
     rng = np.random.default_rng(seed)
-    org = _build_org(rng, scale)
+    org = _build_org(scale)
     n_dept, n_unit = len(org.dept_name), len(org.unit_name)
     factor = scale.projects / 1200  # everything per year scales with the project count
     region_code = [scale.regions[r][1] for r in org.dept_region]
@@ -406,14 +450,15 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
 
     # Project lines live across years; arrays indexed by line number.
     line_unit: list[int] = []
-    line_tpl: list[str] = []
     line_name: list[str] = []
     line_recurring: list[bool] = []
     line_code: list[str] = []
     line_category: list[str] = []
     line_fund: list[str] = []
     line_key: list[bool] = []
-    name_count: dict[tuple[int, str], int] = {}
+    names_in_use: set[tuple[int, str]] = set()  # (department, name) of the lines running now
+    tpl_count: dict[tuple[int, str], int] = {}
+    whole_units: set[int] = set()
     seq = 0
 
     def new_lines(n: int, year: int, first: bool) -> np.ndarray:
@@ -422,8 +467,8 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
         u_pick = rng.random(n)
         t_pick = rng.random(n)
         start = np.where(rng.random(n) < 0.55, year - rng.integers(1, 6, n), year) if first else np.full(n, year)
-        cat = rng.choice(4, size=n, p=[0.885, 0.025, 0.04, 0.05])  # 项目支出, 部门整体支出, 政策, 新增债券
-        fund = rng.choice(4, size=n, p=[0.86, 0.11, 0.015, 0.015])
+        cat = rng.choice(4, size=n, p=[0.80, 0.03, 0.07, 0.10])  # 项目支出, 部门整体支出, 政策, 新增债券
+        fund = rng.choice(4, size=n, p=[0.75, 0.22, 0.015, 0.015])
         key_draw = rng.random(n)
         ids = np.arange(len(line_unit), len(line_unit) + n)
         unit_of = np.empty(n, dtype=int)
@@ -435,32 +480,44 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
             d = int(depts[i])
             u = int(unit_of[i])
             tpls = org.dept_templates[d]
-            # sector templates first; the generic ones (last five) are drawn less often
-            n_sector = len(tpls) - 5
-            t = int(t_pick[i] * n_sector) if t_pick[i] < 0.85 else n_sector + int((t_pick[i] - 0.85) / 0.15 * 5)
-            tpl, recurring = tpls[min(t, len(tpls) - 1)]
-            k = name_count.get((d, tpl), 0) + 1
-            name_count[(d, tpl)] = k
-            name = tpl
-            if k > 1:
-                # a repeated template in a department belongs to a 二级单位 (人民医院医疗设备购置项目)
-                # or, within one unit, is the next phase; (year, department, name) stays unique
-                name = unit_short[u] + tpl
-                k2 = name_count.get((d, name), 0) + 1
-                name_count[(d, name)] = k2
-                if k2 > 1 or not unit_short[u]:
-                    name = f"{name}（{_cn_number(k2 if unit_short[u] else k)}期）"
+            # the least-used template of the department (sector ones before the generic ones), so
+            # that names repeat only when a department has more projects than kinds of work
+            used = [tpl_count.get((d, t), 0) + (0.5 if j >= len(tpls) - _N_GENERIC else 0.0) for j, (t, _r) in enumerate(tpls)]
+            low = min(used)
+            choices = [j for j, c in enumerate(used) if c == low]
+            tpl, recurring = tpls[choices[int(t_pick[i] * len(choices))]]
+            tpl_count[(d, tpl)] = tpl_count.get((d, tpl), 0) + 1
             c = ("项目支出", "部门整体支出", "政策", "新增债券")[cat[i]]
             f = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")[fund[i]]
-            if c == "新增债券":
-                recurring = False
-                f = "政府性基金预算" if fund[i] % 2 else "一般公共预算"  # 专项债 / 一般债
-                name = name.replace("{y}年", "") + "（新增债券）" if "债券" not in name else name
+            building = any(w in tpl for w in ("工程", "建设", "改造", "治理", "加固", "厂房"))
+            if c == "新增债券" and not building:
+                c = "项目支出"
+            if c == "政策" and not any(w in tpl for w in _SUBSIDY_WORDS):
+                c = "项目支出"
+            if c == "部门整体支出" and u in whole_units:
+                c = "项目支出"
+            # 社保基金 pays insurance subsidies only; 国有资本经营预算 goes to enterprises and parks;
+            # 政府性基金 (land income, lottery funds) pays for building and a few sectors
+            if f == "社会保险基金预算" and "保险" not in tpl:
+                f = "一般公共预算"
+            if "保险" in tpl and t_pick[i] < 0.5:
+                f = "社会保险基金预算"
+            if f == "政府性基金预算" and not building and org.dept_tkey[d] not in _FUND_SECTORS:
+                f = "一般公共预算"
+            if f == "国有资本经营预算" and org.dept_tkey[d] not in ("园区", "工信", "财政", "发改"):
+                f = "一般公共预算"
             if c == "部门整体支出":
-                recurring = True
+                whole_units.add(u)
+                name, recurring = org.unit_name[u].removesuffix("本级") + "部门整体支出", True
+            elif c == "新增债券":
+                recurring = False
+                f = "政府性基金预算" if t_pick[i] < 0.75 else "一般公共预算"  # 专项债券 / 一般债券
+                name = _unique_name(names_in_use, d, unit_short[u], tpl.replace("{y}年", ""), recurring,
+                                    "（专项债券）" if f == "政府性基金预算" else "（一般债券）")
+            else:
+                name = _unique_name(names_in_use, d, unit_short[u], tpl, recurring, "")
             seq += 1
             line_unit.append(u)
-            line_tpl.append(tpl)
             line_name.append(name)
             line_recurring.append(recurring)
             line_code.append(f"{region_code[d]}{int(start[i])}{seq:08d}")
@@ -642,6 +699,8 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
                           np.where(evaluated & (dec_grade == "差"), -adjusted, np.nan))
         decisive_kind = np.where(key_sel, 2, np.where(recheck_sel, 3, np.where(dept_sel, 1, 0)))
         carry_lines = lines[continues]
+        for line in lines[~continues].tolist():  # an ended project's name is free again
+            names_in_use.discard((int(unit_dept[line_unit[line]]), line_name[line]))
         carry_budget = next_initial[continues]
 
         firms = np.array(_FIRMS, dtype=object)
