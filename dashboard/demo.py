@@ -352,6 +352,7 @@ def _build_org(scale: Scale) -> _Org:
 
 _FUND_LEVELS = ("中央补助资金", "省级补助资金", "市级补助资金", "区级配套资金")
 _FUND_SECTORS = ("自然资源", "住建", "城管", "交通", "园区", "乡镇", "民政", "体育", "水利", "农业农村")
+_SOE_SECTORS = ("园区", "工信", "财政", "发改")  # where 国有资本经营预算 money goes
 _SUBSIDY_WORDS = ("补贴", "补助", "救助", "津贴", "奖补", "资金", "保障")
 
 
@@ -504,7 +505,9 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
                 f = "社会保险基金预算"
             if f == "政府性基金预算" and not building and org.dept_tkey[d] not in _FUND_SECTORS:
                 f = "一般公共预算"
-            if f == "国有资本经营预算" and org.dept_tkey[d] not in ("园区", "工信", "财政", "发改"):
+            if org.dept_tkey[d] in _SOE_SECTORS and key_draw[i] > 0.88:
+                f = "国有资本经营预算"
+            if f == "国有资本经营预算" and org.dept_tkey[d] not in _SOE_SECTORS:
                 f = "一般公共预算"
             if c == "部门整体支出":
                 whole_units.add(u)
