@@ -25,28 +25,28 @@ def _resolve(value):
         return None
 
 
-def _on_pick():
-    st.query_params["dept"] = str(st.session_state["dept_pick"])
-
-
+SEEN = "_dept_param_seen"
 param = st.query_params.get("dept")
-from_url = _resolve(param)
-if param and from_url is None:
-    st.warning(f"链接中的部门「{param}」不存在，请在下方选择。")
-if from_url is not None:
-    st.session_state["dept_pick"] = from_url
-elif st.session_state.get("dept_pick") not in names:
-    default = ctx.scope.departments[0] if ctx.scope.departments else (next(iter(names), None))
-    st.session_state["dept_pick"] = default
+# a new deep link (not our own write-back), or a return to this page, picks the department from the URL
+if param != st.session_state.get(SEEN) or "dept_pick" not in st.session_state:
+    st.session_state[SEEN] = param
+    from_url = _resolve(param)
+    if param and from_url is None:
+        st.warning(f"链接中的部门「{param}」不存在，请在下方选择。")
+    if from_url is not None:
+        st.session_state["dept_pick"] = from_url
+if st.session_state.get("dept_pick") not in names:
+    st.session_state["dept_pick"] = ctx.scope.departments[0] if ctx.scope.departments else next(iter(names), None)
 if not names:
     common.no_data(ctx, "部门")
     st.stop()
 
 st.title("部门画像")
-dept_id = st.selectbox("主管部门", list(names), format_func=names.get, key="dept_pick", on_change=_on_pick,
+dept_id = st.selectbox("主管部门", list(names), format_func=names.get, key="dept_pick",
                        help="可输入名称搜索。页面地址带 ?dept= 部门编号，可直接分享。")
-if st.query_params.get("dept") != str(dept_id):
+if st.query_params.get("dept") != str(dept_id):  # keep the URL shareable: it always names the department shown
     st.query_params["dept"] = str(dept_id)
+    st.session_state[SEEN] = str(dept_id)
 name = names[dept_id]
 scope = dataclasses.replace(ctx.scope, departments=(dept_id,))
 dctx = dataclasses.replace(ctx, scope=scope)

@@ -20,18 +20,16 @@ def _project_param():
         return None
 
 
-def _close_card():
-    if "project" in st.query_params:
-        del st.query_params["project"]
-
-
 def _card(project_id: int) -> None:
     card = data.project_card(ctx, project_id)
     if not card:
         st.warning(f"找不到编号为 {project_id} 的项目，可能已被撤销导入。")
         return
     p = card["project"]
-    st.button("← 返回查询结果", on_click=_close_card, key="close_card")
+    # changed in the script body, not in a callback: a callback's change is overwritten by the browser's URL
+    if st.button("← 返回查询结果", key="close_card"):
+        del st.query_params["project"]
+        st.rerun()
     st.title(p["name"])
     st.caption(f"{p['year']}年 · {p['department']} · {p.get('unit') or '—'} · 项目编码 {p.get('code') or '—'}"
                f" · {p.get('category') or ''} · {p.get('fund_source') or '资金来源未填'}"

@@ -276,3 +276,18 @@ def test_thresholds_from_the_rules_panel_drive_the_lights(app):
     at.number_input(key="r_yellow").set_value(40.0).run()  # yellow above red: refused, defaults kept
     assert any("规则设置有误" in w.value for w in at.sidebar.warning)
     assert metrics(at)["红灯"][0] == "3"
+
+
+def test_department_choice_updates_the_link(app, ids):
+    at = app("department", query={"dept": str(ids["103"])})
+    at.selectbox(key="dept_pick").set_value(ids["102"]).run()
+    assert at.selectbox(key="dept_pick").value == ids["102"]
+    assert at.query_params["dept"] in (str(ids["102"]), [str(ids["102"])])
+    assert metrics(at)["预算（万元）"][0] == "4,200.00"
+
+
+def test_project_card_back_to_the_list(app, ids):
+    at = app("projects", query={"project": str(ids["NY-01@2024"])})
+    assert at.title[0].value == "高标准农田建设"
+    at.button(key="close_card").click().run()
+    assert at.title[0].value == "项目查询" and "project" not in at.query_params
