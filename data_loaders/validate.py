@@ -25,11 +25,11 @@ def norm_name(value) -> str | None:
 
 
 def norm_series(series: pd.Series) -> pd.Series:
-    """norm_name over a column (a plain loop: faster than pandas string methods for this)."""
-    vals = series.to_numpy(dtype=object, na_value=None)
+    """norm_name over a column, computed once per distinct value (department names repeat a lot)."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     nfkc = unicodedata.normalize
-    out = [None if x is None or x != x else ("".join(nfkc("NFKC", str(x)).split()) or None) for x in vals]
-    return pd.Series(out, index=series.index, dtype=object)
+    normed = [("".join(nfkc("NFKC", str(x)).split()) or None) for x in uniques] + [None]
+    return pd.Series(np.array(normed, dtype=object)[codes], index=series.index, dtype=object)
 
 
 def _code(x) -> str | None:
@@ -44,9 +44,23 @@ def _code(x) -> str | None:
 
 
 def code_series(series: pd.Series) -> pd.Series:
-    """Codes as trimmed NFKC text (a code typed as a number still matches its text form)."""
-    vals = series.to_numpy(dtype=object, na_value=None)
-    return pd.Series([_code(x) for x in vals], index=series.index, dtype=object)
+    """Codes as trimmed NFKC text (a code typed as a number still matches its text form).
+
+    Vectorised for the usual case (ASCII codes: NFKC leaves them as they are); the rest one by one.
+    """
+    if series.dtype.kind in "if" or not len(series):
+        vals = series.to_numpy(dtype=object, na_value=None)
+        return pd.Series([_code(x) for x in vals], index=series.index, dtype=object)
+    obj = series.astype(object)
+    is_str = obj.map(type).eq(str).to_numpy() if obj.dtype == object else np.ones(len(obj), bool)
+    text = pd.Series(obj.where(is_str, None), index=series.index, dtype="str")
+    ascii_ = text.str.isascii().fillna(False).to_numpy(dtype=bool)
+    stripped = text.str.strip()
+    out = stripped.astype(object).where(stripped.notna() & (stripped != ""), None).to_numpy().copy()
+    rest = ~ascii_ & series.notna().to_numpy()
+    if rest.any():
+        out[rest] = [_code(x) for x in obj.to_numpy()[rest]]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def as_object(series: pd.Series) -> pd.Series:
