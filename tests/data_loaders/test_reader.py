@@ -143,6 +143,7 @@ def test_instructions_sheet_skipped_when_another_is_recognised(corpus):
     result = read_file(path)
     assert result.problems == []
     assert [t.kind for t in result.tables] == ["projects", "evaluations"]
+    assert result.skipped_sheets == ["说明"]
     projects, evaluations = result.tables
     assert projects.frame["is_key"].tolist() == [True, False]
     assert evaluations.frame["next_year_budget_change"].tolist() == [10.0, -20.0]
@@ -397,3 +398,16 @@ def test_form_with_bad_score_names_the_cell(tmp_path):
     wb.save(buf)
     [error] = read_file(buf.getvalue(), "自评.xlsx").errors
     assert (error.row, error.column) == (5, "总分（D列）") and "不在 0–100 之间" in error.message
+
+
+def test_a_reader_bug_becomes_a_problem_not_a_crash(tmp_path, monkeypatch):
+    from data_loaders import reader
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(reader, "read_grid", broken)
+    path = tmp_path / "x.csv"
+    path.write_text("年度,主管部门,项目名称,年初预算\n2022,教育局,校舍维修,10\n", encoding="utf-8")
+    [error] = read_file(path).errors
+    assert "程序出错" in error.message and "ZeroDivisionError" in error.message
