@@ -181,15 +181,20 @@ SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
 
 
 def detect_kind(headers: list[object]) -> str | None:
-    """The table a header row belongs to, or None when it is none of the five.
-
-    One "signal" header is enough for evaluations/findings/monitoring/projects; a units list needs
-    a unit name plus 单位类型/所属领域/a code, and no project or money columns (checked first by
-    the order above: a table with amounts and no project column is an incomplete 项目 table).
-    """
+    """The table a header row belongs to, or None when it is none of the five."""
     found: set[str] = set()
     for h in headers:
         found.update(candidates(h))
+    return kind_from_fields(found)
+
+
+def kind_from_fields(found: set[str]) -> str | None:
+    """The table that header fields (every candidate of every header) make.
+
+    One "signal" field is enough for evaluations/findings/monitoring/projects; a units list needs
+    a unit name plus 单位类型/所属领域/a code, and no project or money columns (checked first by
+    the order of SIGNALS: a table with amounts and no project column is an incomplete 项目 table).
+    """
     for kind, signals in SIGNALS:
         hits = found & signals
         if kind == "findings":

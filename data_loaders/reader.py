@@ -250,7 +250,7 @@ def read_grid(
     if layout is None:
         return None, [], _headers_seen(grid)
     found = {f for fs in layout.fields for f in fs}
-    kind = _kind_from_fields(found)
+    kind = H.kind_from_fields(found)
     if kind is None:
         return None, [], [t for t in layout.labels if t]
     table, problems = _SheetReader(grid, layout, kind, file, sheet, year, as_of).read()
@@ -340,23 +340,6 @@ def _read_forms(forms: list[L.Form], file: str, sheet: str | None, year: int | N
             "header_rows": [], "layout": "form", "forms": len(forms), "evaluation_kind": "单位自评"}
     table = ParsedTable(file, sheet, "evaluations", pd.DataFrame(data), {}, columns, meta)
     return table, problems
-
-
-def _kind_from_fields(found: set[str]) -> str | None:
-    # headers.detect_kind works on header texts; here the candidates are already known
-    for kind, signals in H.SIGNALS:
-        hits = found & signals
-        if kind == "findings":
-            hits &= {"status", "deadline", "completed_on", "measures", "description"}
-            if hits == {"description"} and not (found & {"requirement", "source"}):
-                continue
-        if kind == "units":
-            if hits and "unit" in found:
-                return kind
-            continue
-        if hits:
-            return kind
-    return None
 
 
 def _headers_seen(grid: Grid) -> list[str]:
