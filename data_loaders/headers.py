@@ -198,10 +198,10 @@ def kind_from_fields(found: set[str]) -> str | None:
     for kind, signals in SIGNALS:
         hits = found & signals
         if kind == "findings":
-            # 存在问题/主要问题 also name evaluations.main_problems: only a findings signal together
-            # with a status, deadline or 问题描述-type column makes a findings table
+            # 存在问题/主要问题 also name evaluations.main_problems: such a header alone (without a
+            # status, deadline, 整改要求 or 问题来源) does not make a findings table; 问题描述 does
             hits = hits & {"status", "deadline", "completed_on", "measures", "description"}
-            if hits == {"description"} and not (found & {"requirement", "source"}):
+            if hits == {"description"} and "main_problems" in found and not (found & {"requirement", "source"}):
                 continue
         if kind == "units":
             if hits and "unit" in found:

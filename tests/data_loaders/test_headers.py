@@ -189,3 +189,12 @@ def test_sichuan_form_layout():
     assert form.year == 2023 and form.object_type == "项目支出"
     assert form.fields["fund_total"].value == 110.0 and form.fields["score"].value == 88.5
     assert form.fields["unit"].value == "青神县发展和改革局"
+
+
+@pytest.mark.parametrize("headers, kind", [
+    (["主管部门", "问题描述"], "findings"),
+    (["主管部门", "存在问题"], None),
+    (["主管部门", "存在问题", "整改要求"], "findings"),
+])
+def test_findings_signals(headers, kind):
+    assert H.detect_kind(headers) == kind
