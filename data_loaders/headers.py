@@ -68,6 +68,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "amount": ("涉及金额", "问题金额", "涉及资金金额"),
 }
 
+# Column names of the 预算管理一体化 standard table PAY_PERF_MONITOR_INFO, for raw database exports
+# (templates-and-rules.zh.md §2.4); complete_rate is the 完成目标可能性 code 1/2/3, not a rate.
+NATIONAL_EXPORT_NAMES = {
+    "fiscal_year": "year", "dept_code": "department_code", "dept_name": "department", "agency_code": "unit_code",
+    "agency_name": "unit", "pro_code": "project_code", "pro_name": "project_name", "pro_bgt_comp": "executed",
+    "ana_dev_reasons": "deviation_reason", "complete_rate": "likelihood", "is_perf_rectify": "needs_rectification",
+    "rectify_advise": "rectification_requirement",
+}
+for _name, _field in NATIONAL_EXPORT_NAMES.items():
+    SYNONYMS[_field] = (*SYNONYMS[_field], _name)
+SYNONYMS["requirement"] = (*SYNONYMS["requirement"], "rectify_advise")
+
 # Headers read and deliberately ignored (never reported as unknown): 序号 and friends.
 IGNORED = frozenset({"序号", "编号", "行次", "栏次", "备注", "no", "no.", "序"})
 
