@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -83,13 +83,13 @@ class _Unreadable(Exception):
 
 
 def read_file(
-    source: bytes | str | os.PathLike,
+    source: bytes | str | os.PathLike | BinaryIO,
     filename: str | None = None,
     *,
     year: int | None = None,
     as_of: dt.date | None = None,
 ) -> FileResult:
-    """Read a .xlsx/.xls/.csv file (bytes or a path) into canonical tables and problems.
+    """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
     `year` / `as_of` are fallbacks (command line, upload page) used only where neither a column
     nor the title says it. Never raises for bad input: everything wrong is a Problem.
@@ -112,6 +112,10 @@ def read_file(
 def _read_file(source, filename, *, year, as_of) -> FileResult:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), filename or "上传文件"
+    elif hasattr(source, "getvalue") or hasattr(source, "read"):
+        # an uploaded file object (Streamlit's UploadedFile, BytesIO): its bytes and its name
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        name = filename or Path(str(getattr(source, "name", "") or "上传文件")).name
     else:
         path = Path(source)
         name = filename or path.name

@@ -411,3 +411,11 @@ def test_a_reader_bug_becomes_a_problem_not_a_crash(tmp_path, monkeypatch):
     path.write_text("年度,主管部门,项目名称,年初预算\n2022,教育局,校舍维修,10\n", encoding="utf-8")
     [error] = read_file(path).errors
     assert "程序出错" in error.message and "ZeroDivisionError" in error.message
+
+
+def test_file_objects_are_read_with_their_name(corpus):
+    path, _ = corpus["findings_gbk_csv"]
+    buf = io.BytesIO(path.read_bytes())
+    buf.name = "uploads/台账.csv"
+    result = read_file(buf)
+    assert result.file == "台账.csv" and len(result.tables[0].frame) == 5
