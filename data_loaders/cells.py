@@ -31,9 +31,12 @@ BLANK_TOKENS = frozenset({
 _WS = re.compile(r"\s+")
 
 
+_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")  # zero-width marks pasted from web pages
+
+
 def nfkc(value: str) -> str:
-    """NFKC (full-width digits, letters, brackets → ASCII) and outer whitespace trimmed."""
-    return unicodedata.normalize("NFKC", value).strip()
+    """NFKC (full-width digits, letters, brackets → ASCII), zero-width marks dropped, trimmed."""
+    return unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip()
 
 
 def clean_text(value: Any) -> str | None:
@@ -59,7 +62,7 @@ def clean_text(value: Any) -> str | None:
 def clean_long_text(value: Any) -> str | None:
     """Long text (问题描述, 偏差原因): NFKC and trimmed per line, line breaks kept."""
     if isinstance(value, str):
-        lines = [_WS.sub(" ", line).strip() for line in unicodedata.normalize("NFKC", value).splitlines()]
+        lines = [_WS.sub(" ", line).strip() for line in nfkc(value).splitlines()]
         text = "\n".join(line for line in lines if line)
         return None if text in BLANK_TOKENS else text
     return clean_text(value)
@@ -570,7 +573,7 @@ def _bulk_numbers(distinct: set, strings: list[str] | None, t: str, scale: float
     return results
 
 
-_ODD_SPACE = (" ", "\t", "\r", "\n", "\u3000", "\xa0", "\u200b", "\ufeff")
+_ODD_SPACE = (" ", "\t", "\r", "\n", "\u3000", "\xa0", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 
 
 def _text_changes(

@@ -279,3 +279,8 @@ def test_bulk_text_numbers_agree_with_the_cell_parser(extra):
                 assert math.isnan(values[i]), (field.name, text)
             else:
                 assert values[i] == pytest.approx(expected, rel=1e-12), (field.name, text)
+
+
+def test_zero_width_marks_dropped():
+    assert C.clean_text("校舍\u200b维修\ufeff") == "校舍维修"
+    assert C.parse_number("\ufeff12.5") == (12.5, None)
