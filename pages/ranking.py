@@ -34,8 +34,9 @@ with common.guard("部门排名"):
         st.stop()
     ranked = ranking[ranking["composite"].notna()]
     small = int(ranking["small_sample"].fillna(False).astype(bool).sum())
-    st.caption(f"共 {len(ranking)} 个主管部门，其中 {small} 个样本少（灰色）。点击柱条或表格行打开部门画像。")
-    event = st.plotly_chart(charts.ranking_bars(ranked), key="ranking_chart", on_select="rerun",
+    marked = "；侧栏选中的部门标为橙色" if ctx.scope.departments else ""
+    st.caption(f"共 {len(ranking)} 个主管部门，其中 {small} 个样本少（灰色）{marked}。点击柱条或表格行打开部门画像。")
+    event = st.plotly_chart(charts.ranking_bars(ranked, ctx.scope.departments), key="ranking_chart", on_select="rerun",
                             selection_mode="points", config=charts.CONFIG)
     picked = None
     points = (event or {}).get("selection", {}).get("points", []) if event else []

@@ -139,10 +139,11 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
     return _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）")
 
 
-def ranking_bars(df: pd.DataFrame) -> go.Figure:
-    """Composite score per department, best first; departments with too few projects in grey."""
+def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure:
+    """Composite score per department, best first; too few projects in grey, filtered departments in amber."""
     df = df.sort_values("rank")
-    colors = [MUTED if bool(s) else PRIMARY for s in df["small_sample"].fillna(False)]
+    colors = [GRADE_COLORS["中"] if int(d) in highlight else (MUTED if bool(s) else PRIMARY)
+              for d, s in zip(df["department_id"], df["small_sample"].fillna(False))]
     labels = [f"{r.department}{'（样本少）' if bool(r.small_sample) else ''}" for r in df.itertuples()]
     fig = go.Figure(go.Bar(
         y=labels, x=df["composite"].astype(float).round(1), orientation="h", marker_color=colors,
