@@ -1,7 +1,10 @@
 """Reading one spreadsheet or CSV file into typed canonical tables plus every problem found.
 
-CONTRACT (the importer codes against this; fields may be added, not renamed):
-read_file(source, filename=None, *, year=None, as_of=None) -> FileResult
+Contract (the importer codes against it; fields may be added, never renamed):
+    read_file(source, filename=None, *, year=None, as_of=None) -> FileResult
+    FileResult(file, tables: list[ParsedTable], problems: list[Problem], skipped_sheets) .errors .warnings .ok
+    ParsedTable(file, sheet, kind, frame, mapping, columns, meta) .records() .label(field)
+Layout detection lives in layout.py, header words in headers.py, cell parsing in cells.py.
 """
 
 from __future__ import annotations
