@@ -130,13 +130,27 @@ def parse_number(value: Any) -> Parsed:
     return number, None
 
 
+_UNIT_SUFFIX = re.compile(r"(.*?\d)\s*(亿元|万元|元)")
+_UNIT_SCALE = {"万元": 1.0, "元": 0.0001, "亿元": 10000.0}
+
+
 def parse_money(value: Any, scale: float = 1.0, signed: bool = False) -> Parsed:
-    """An amount, multiplied by `scale` (1 for 万元, 0.0001 for 元); negative refused unless `signed`."""
+    """An amount, multiplied by `scale` (1 for 万元, 0.0001 for 元); negative refused unless `signed`.
+
+    A unit typed in the cell ("12.5万元", "3,000元") is that cell's own unit and wins over the column's.
+    """
+    typed = value
+    if isinstance(value, str):
+        match = _UNIT_SUFFIX.fullmatch(nfkc(value))
+        if match:
+            number, error = parse_number(match.group(1))
+            if error is None and number is not None:
+                value, scale = number, _UNIT_SCALE[match.group(2)]
     number, error = parse_number(value)
     if error or number is None:
         return number, error
     if number < 0 and not signed:
-        return None, f"金额不能为负数（“{_show(value)}”）"
+        return None, f"金额不能为负数（“{_show(typed)}”）"
     return number * scale if scale != 1.0 else number, None
 
 

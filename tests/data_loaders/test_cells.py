@@ -284,3 +284,11 @@ def test_bulk_text_numbers_agree_with_the_cell_parser(extra):
 def test_zero_width_marks_dropped():
     assert C.clean_text("校舍\u200b维修\ufeff") == "校舍维修"
     assert C.parse_number("\ufeff12.5") == (12.5, None)
+
+
+def test_money_with_its_own_unit():
+    assert C.parse_money("12.5万元", 0.0001) == (12.5, None)
+    assert C.parse_money("3,000元") == (0.3, None)
+    assert C.parse_money("1.2亿元") == (12000.0, None)
+    assert C.parse_money("-5万元")[1] == "金额不能为负数（“-5万元”）"
+    assert "不是数字" in C.parse_money("万元")[1]
