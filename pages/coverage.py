@@ -43,7 +43,7 @@ with common.guard("按部门"):
 
 left, right = st.columns(2)
 with left, common.guard("按资金来源"):
-    st.subheader("按资金来源")
+    st.subheader("按资金来源", help="各资金来源中设定绩效目标项目的预算 ÷ 该来源全部预算。")
     by_fund = data.coverage_by_fund_source(ctx)
     st.plotly_chart(charts.coverage_bars(by_fund, "fund_source",
                                          [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),

@@ -106,7 +106,7 @@ with common.guard("历年趋势"):
                        "（口径见「部门排名」页）。")
 
 with common.guard("项目"):
-    st.subheader("项目")
+    st.subheader("项目", help="本部门本年全部项目；等级取最独立的评价，预警为最新一期监控的灯。")
     projects, total = data.search_projects(dctx, limit=500)
     st.caption(f"共 {total} 个项目，按预算从大到小" + ("（显示前 500 个）" if total > 500 else "") + "。")
     common.table(projects, f"{name}_项目_{ctx.scope.year}", "dept_projects",

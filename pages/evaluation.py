@@ -37,7 +37,7 @@ with common.guard("各部门等级分布"):
                  ["department", "优", "良", "中", "差", "count", "avg_score"])
 
 with common.guard("各评价类型等级分布"):
-    st.subheader("按评价类型")
+    st.subheader("按评价类型", help="单位自评、部门评价、财政重点评价、抽查复核各自的等级分布（个数）。")
     left, right = st.columns([3, 2])
     by_kind = data.grade_mix_by_kind(ctx)
     with left:

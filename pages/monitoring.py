@@ -44,7 +44,7 @@ with common.guard("执行率与序时进度"):
             st.warning(f"{over} 个项目执行率超过 100%，请核对执行数和预算。", icon=":material/warning:")
 
 with common.guard("各部门预警灯"):
-    st.subheader("各部门预警灯")
+    st.subheader("各部门预警灯", help=filters.rules_summary(ctx.rules) + " 按红灯数排序。")
     lights = data.lights_by_department(ctx)
     if not lights.empty:
         st.plotly_chart(charts.lights_by_department(lights), key="monitoring_lights", config=charts.CONFIG)

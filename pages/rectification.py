@@ -23,7 +23,7 @@ with common.guard("整改概况"):
     ])
 
 with common.guard("各部门整改情况"):
-    st.subheader("各部门整改情况")
+    st.subheader("各部门整改情况", help="本年问题按整改状态的个数；逾期 = 未销号且已过整改时限。")
     by_dept = data.findings_by_department(ctx)
     worst_first = by_dept.assign(open_=by_dept["未整改"] + by_dept["整改中"]).sort_values(
         ["overdue", "open_", "department"], ascending=[False, False, True])
