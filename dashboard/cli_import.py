@@ -83,8 +83,10 @@ def _batches(args, url, settings) -> int:
 
 
 def _undo(args, url, settings) -> int:
+    from dashboard import db
     from data_loaders.importer import UndoRefused, undo_batch
 
+    db.init_db(url)
     try:
         info = undo_batch(url, args.batch)
     except UndoRefused as exc:

@@ -662,8 +662,8 @@ class _Writer:
         inc["sector"] = sectors
         inc["_p_kind"] = pd.notna(kinds)
         inc["_p_sector"] = pd.notna(sectors) | depts["_dn"].isin(own.index).to_numpy() & depts["_p_sector"].to_numpy(dtype=bool)
-        ids = self.upsert("departments", inc, ["code", "name", "kind", "sector"], self.depts,
-                          defaults={"kind": "部门"}, returning=True)
+        self.upsert("departments", inc, ["code", "name", "kind", "sector"], self.depts, defaults={"kind": "部门"},
+                    returning=True)
         self._refresh_orgs()
         # units
         units = df.drop_duplicates("_un").copy()
@@ -678,7 +678,6 @@ class _Writer:
         inc["_p_code"] = inc["code"].notna().to_numpy()
         inc["_p_kind"] = inc["kind"].notna().to_numpy()
         inc["_p_sector"] = units["_p_sector"].to_numpy(dtype=bool)
-        del ids
         self.upsert("units", inc, ["department_id", "code", "name", "kind", "sector"], self.units,
                     defaults={"kind": "部门"})
         self._refresh_orgs()

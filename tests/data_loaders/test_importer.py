@@ -404,3 +404,14 @@ def test_paths_and_progress(sqlite_url, tmp_path):
     assert result.counts == EXPECTED_COUNTS
     assert seen[-1][0] == 1.0 and all(0 <= f <= 1 for f, _ in seen)
     assert "导入完成" in result.summary()
+
+
+def test_amounts_win_over_a_rounded_rate_and_unnamed_department_evaluation(db_url):
+    mon = MON.replace("执行数", "执行数,执行率") + "2022,2022-08-31,区教育局,P001,校舍维修,300,100,33%\n"
+    ev = "年度,评价类型,评价对象类型,主管部门,得分\n2022,部门评价,部门整体支出,区教育局,88\n"
+    result = import_files(db_url, [("m.csv", mon.encode()), ("e.csv", ev.encode())])
+    assert_no_errors(result)
+    assert one(db_url, m.MonitoringRecord).executed == 100.0  # not 0.33 × 300 = 99
+    e = one(db_url, m.Evaluation)
+    assert e.project_id is None and e.object_name == "区教育局" and e.grade == "良"
+    assert len(rows(db_url, m.Project)) == 1
