@@ -9,6 +9,8 @@ import time
 import numpy as np
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from data_loaders.problems import Problem
 from data_loaders.reader import FileResult, ParsedTable, read_file
@@ -419,3 +421,24 @@ def test_file_objects_are_read_with_their_name(corpus):
     buf.name = "uploads/台账.csv"
     result = read_file(buf)
     assert result.file == "台账.csv" and len(result.tables[0].frame) == 5
+
+
+_WORDS = ["年度", "主管部门", "预算单位", "项目名称", "项目编码", "调整后预算", "执行数", "执行率", "得分", "等级",
+          "评价类型", "问题描述", "整改状态", "整改时限", "单位类型", "单位名称", "合计", "其中：", "注：", "单位：元",
+          "2022年1-8月", "（2022年度）", "自评表", "总分", "", "/", "项目资金（万元）", "是否设定绩效目标"]
+_CELL = st.one_of(st.sampled_from(_WORDS), st.text(max_size=6), st.floats(allow_nan=True), st.integers(-5, 10**6),
+                  st.booleans(), st.dates(), st.none())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), max_size=12)),
+       st.lists(st.tuples(st.integers(0, 11), st.integers(0, 5), st.integers(0, 3), st.integers(0, 2)), max_size=3))
+def test_any_grid_reads_without_raising(grid, merges):
+    from data_loaders.reader import read_grid
+
+    grid = [[("" if v is None else v) for v in row] for row in grid]
+    merged = [((r, c), (r + dr, c + dc)) for r, c, dr, dc in merges]
+    table, problems, seen = read_grid(grid, merged, "f.xlsx", "s")
+    assert table is None or "_row" in table.frame
+    for p in problems:
+        assert p.file == "f.xlsx" and isinstance(p.message, str) and p.level in ("error", "warning")
