@@ -556,7 +556,6 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
     carry_lines = np.array([], dtype=int)
     carry_budget = np.array([], dtype=float)
     unit_dept = org.unit_dept
-    mon_years = 0
 
     for y_i, year in enumerate(YEARS):
         # ---- projects of the year: carried-over lines plus new ones, to about the scale's count
@@ -573,7 +572,8 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
         initial = np.round(np.concatenate([carry_budget, fresh_budget]), 4)
         initial = np.maximum(initial, 0.5)
         n = len(lines)
-        is_new = np.concatenate([np.zeros(len(carry_lines), bool), np.ones(n_new, bool)])
+        # 事前绩效评估 is for projects starting this year (lines of the first year may be older)
+        is_new = np.array([line_code[i][6:10] == str(year) for i in lines])
         adj_draw = rng.random(n)
         adjusted = np.where(adj_draw < 0.7, initial,
                             np.where(adj_draw < 0.9, initial * rng.uniform(1.0, 1.3, n), initial * rng.uniform(0.7, 1.0, n)))
@@ -591,21 +591,21 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
         depts = unit_dept[units]
         names = [line_name[i].replace("{y}", str(year)) for i in lines]
         cats = [line_category[i] for i in lines]
-        add_many = proj_cols
-        add_many["id"] += pids.tolist()
-        add_many["year"] += [year] * n
-        add_many["code"] += [line_code[i] for i in lines]
-        add_many["name"] += names
-        add_many["department_id"] += (depts + 1).tolist()
-        add_many["unit_id"] += (units + 1).tolist()
-        add_many["category"] += cats
-        add_many["fund_source"] += [line_fund[i] for i in lines]
-        add_many["initial_budget"] += initial.tolist()
-        add_many["adjusted_budget"] += adjusted.tolist()
-        add_many["has_target"] += has_target.tolist()
-        add_many["target_grade"] += tg.tolist()
-        add_many["ex_ante_result"] += ex_ante.tolist()
-        add_many["is_key"] += is_key.tolist()
+
+        proj_cols["id"] += pids.tolist()
+        proj_cols["year"] += [year] * n
+        proj_cols["code"] += [line_code[i] for i in lines]
+        proj_cols["name"] += names
+        proj_cols["department_id"] += (depts + 1).tolist()
+        proj_cols["unit_id"] += (units + 1).tolist()
+        proj_cols["category"] += cats
+        proj_cols["fund_source"] += [line_fund[i] for i in lines]
+        proj_cols["initial_budget"] += initial.tolist()
+        proj_cols["adjusted_budget"] += adjusted.tolist()
+        proj_cols["has_target"] += has_target.tolist()
+        proj_cols["target_grade"] += tg.tolist()
+        proj_cols["ex_ante_result"] += ex_ante.tolist()
+        proj_cols["is_key"] += is_key.tolist()
 
         # ---- monitoring: most projects with targets report at every checkpoint; a few stop early
         reported = (has_target & (rng.random(n) < 0.95)) | (~has_target & (rng.random(n) < 0.2))
@@ -664,7 +664,6 @@ def generate(scale_name: str = "county", seed: int = 1) -> _Data:
             mon["needs_rectification"] += needs[idx].tolist()
             mon["rectification_requirement"] += np.where(needs, reqs[req_i[c]], None)[idx].tolist()
             mon["is_latest"] += (last_cp[idx] == c).tolist()
-        mon_years += 1
         light_aug = np.full(n, -1)  # -1 = no record at 08-31
         has_aug = last_cp >= aug_i
         lag_aug = (t_aug - rates[aug_i]) * 100
