@@ -438,7 +438,7 @@ def test_any_grid_reads_without_raising(grid, merges):
 
     grid = [[("" if v is None else v) for v in row] for row in grid]
     merged = [((r, c), (r + dr, c + dc)) for r, c, dr, dc in merges]
-    table, problems, seen = read_grid(grid, merged, "f.xlsx", "s")
+    table, problems, _seen = read_grid(grid, merged, "f.xlsx", "s")
     assert table is None or "_row" in table.frame
     for p in problems:
         assert p.file == "f.xlsx" and isinstance(p.message, str) and p.level in ("error", "warning")
