@@ -130,6 +130,16 @@ def parse_number(value: Any) -> Parsed:
     return number, None
 
 
+def scaled(amount, scale: float):
+    """Amount × scale; 元 → 万元 divides by 10000 rather than multiplying by 0.0001, so that
+    1,200,000 元 is exactly 120 万元 (works on floats and numpy arrays)."""
+    if scale == 1.0:
+        return amount
+    if scale < 1.0:
+        return amount / round(1.0 / scale)
+    return amount * scale
+
+
 _UNIT_SUFFIX = re.compile(r"(.*?\d)\s*(亿元|万元|元)")
 _UNIT_SCALE = {"万元": 1.0, "元": 0.0001, "亿元": 10000.0}
 
@@ -151,7 +161,7 @@ def parse_money(value: Any, scale: float = 1.0, signed: bool = False) -> Parsed:
         return number, error
     if number < 0 and not signed:
         return None, f"金额不能为负数（“{_show(typed)}”）"
-    return number * scale if scale != 1.0 else number, None
+    return scaled(number, scale), None
 
 
 # Percent rule (documented in docs/data-formats.md): "86%" is 0.86; a bare number above 1.5 is
@@ -573,7 +583,7 @@ def _bulk_numbers(distinct: set, strings: list[str] | None, t: str, scale: float
         typed = np.array([v.endswith("%") for v in simple], dtype=bool)
         numbers = np.where(typed | (numbers > PERCENT_POINTS_ABOVE), numbers / 100.0, numbers)
     elif scale != 1.0 and t in (schema.MONEY, schema.SIGNED_MONEY):
-        numbers = numbers * scale
+        numbers = scaled(numbers, scale)
     # values the rules refuse (negative, score out of range) go through the parser for the message
     odd = (numbers < 0) if t != schema.SIGNED_MONEY else np.zeros(len(numbers), dtype=bool)
     if t == schema.SCORE:
@@ -644,5 +654,5 @@ def _numeric_fast_path(column: list, t: str, scale: float, distinct: set | None,
         if t == schema.SCORE and (low < 0 or high > 100):
             return None
     if scale != 1.0 and t in (schema.MONEY, schema.SIGNED_MONEY):
-        out = out * scale
+        out = scaled(out, scale)
     return out

@@ -292,3 +292,9 @@ def test_money_with_its_own_unit():
     assert C.parse_money("1.2亿元") == (12000.0, None)
     assert C.parse_money("-5万元")[1] == "金额不能为负数（“-5万元”）"
     assert "不是数字" in C.parse_money("万元")[1]
+
+
+def test_yuan_to_wanyuan_is_exact_division():
+    assert C.parse_money("1,200,000.00", 0.0001) == (120.0, None)
+    values, _ = C.parse_column([1200000.0, 300000.0, ""], schema.MONITORING.field("executed"), 0.0001)
+    assert values[:2].tolist() == [120.0, 30.0]
