@@ -573,7 +573,11 @@ def _bulk_numbers(distinct: set, strings: list[str] | None, t: str, scale: float
     percent = t == schema.PERCENT
     simple = [v for v in strings if v not in BLANK_TOKENS]
     bodies = [v[:-1] if percent and v.endswith("%") else v for v in simple]
-    if not _PLAIN_NUMBERS.fullmatch("\x00".join(bodies)):
+    joined = "\x00".join(bodies)
+    if "," in joined:  # thousands separators, as the careful parser drops them
+        bodies = [v.replace(",", "") for v in bodies]
+        joined = joined.replace(",", "")
+    if not _PLAIN_NUMBERS.fullmatch(joined):
         return None
     try:
         numbers = np.array(bodies, dtype=float)
