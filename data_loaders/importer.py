@@ -33,7 +33,7 @@ KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings")
 TABLE_NAMES = tuple(t.__tablename__ for t in m.DATA_TABLES)
 T = {t.__tablename__: t.__table__ for t in m.DATA_TABLES}
 CHUNK = 5000
-PROJECT_LINK_COLUMNS = ("id", "year", "code", "name", "department_id", "unit_id", "adjusted_budget", "initial_budget")
+PROJECT_LINK_COLUMNS = ("id", "year", "code")  # enough to link by code; the rest is loaded when needed
 NON_PROJECT_OBJECTS = ("部门整体支出", "政策")
 
 Progress = Callable[[float, str], None]
@@ -544,7 +544,7 @@ class _Writer:
         p["_code_n"] = v.code_series(p["code"]) if len(p) else pd.Series(dtype=object)
 
     def _project_names(self) -> pd.DataFrame:
-        p = self.projects
+        p = self.need_project_columns("name", "department_id", "unit_id")
         todo = ~p["_named"].astype(bool)
         if todo.any():
             p.loc[todo, "_name_n"] = v.norm_series(p.loc[todo, "name"])
@@ -925,7 +925,25 @@ class _Writer:
         p = T["projects"]
         cols = list(p.columns) if self.full_projects else [p.c[c] for c in PROJECT_LINK_COLUMNS]
         self.projects = _frame(self.conn, select(*cols).where(p.c.year.in_(self.years or [-1])))
+        self.project_cols = {c.name for c in cols}
         self._index_projects()
+
+    def need_project_columns(self, *names: str) -> pd.DataFrame:
+        """Load more columns of the stored projects only when a step needs them (one query)."""
+        missing = [n for n in names if n not in self.project_cols]
+        if missing:
+            p = T["projects"]
+            extra = _frame(self.conn, select(p.c.id, *[p.c[n] for n in missing]).where(p.c.year.in_(self.years or [-1])))
+            extra = extra.set_index("id")
+            ids = self.projects["id"]
+            for n in missing:
+                loaded = ids.map(extra[n]).astype(object)
+                if n in self.projects.columns:  # projects created by this set already carry the value
+                    self.projects[n] = v.as_object(self.projects[n]).where(self.projects[n].notna(), loaded)
+                else:
+                    self.projects[n] = loaded
+                self.project_cols.add(n)
+        return self.projects
 
     # -- records --------------------------------------------------------------------------------
 
@@ -948,9 +966,12 @@ class _Writer:
             return
         df = df.assign(project_id=pid.astype("int64"))
         # 执行数 from a given 执行率 only where the amount is missing (a given rate is rounded)
-        P = self.projects.set_index("id")
-        proj_budget = df["project_id"].map(P["adjusted_budget"].where(P["adjusted_budget"].notna(), P["initial_budget"]))
-        budget = df["adjusted_budget"].where(df["adjusted_budget"].notna(), pd.to_numeric(proj_budget, errors="coerce"))
+        budget = df["adjusted_budget"]
+        if budget.isna().any() and (df["execution_rate"].notna() | df["executed"].notna()).any():
+            P = self.need_project_columns("adjusted_budget", "initial_budget").set_index("id")
+            base = pd.to_numeric(P["adjusted_budget"], errors="coerce")
+            base = base.where(base.notna(), pd.to_numeric(P["initial_budget"], errors="coerce"))
+            budget = budget.where(budget.notna(), df["project_id"].map(base))
         fill = df["executed"].isna() & df["execution_rate"].notna() & budget.notna()
         df.loc[fill, "executed"] = (df.loc[fill, "execution_rate"] * budget[fill]).round(6)
         warn = v.execution_warnings(df, budget, self.label)
@@ -1006,7 +1027,7 @@ class _Writer:
         if len(proj):
             proj, pid = self.link_or_create(proj)
             proj = proj.assign(project_id=pid.astype(object).to_numpy())
-            names = self.projects.set_index("id")["name"]
+            names = self.need_project_columns("name", "department_id").set_index("id")["name"]
             proj["object_name"] = v.as_object(proj["project_name"]).where(
                 proj["project_name"].notna(), proj["project_id"].map(names).astype(object))
             proj["object_key"] = "p:" + proj["project_id"].astype(str)
