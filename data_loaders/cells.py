@@ -31,7 +31,8 @@ BLANK_TOKENS = frozenset({
 _WS = re.compile(r"\s+")
 
 
-_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff")  # zero-width marks pasted from web pages
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width marks pasted from web pages
+_INVISIBLE = str.maketrans("", "", _INVISIBLE_CHARS)
 
 
 def nfkc(value: str) -> str:
@@ -412,26 +413,38 @@ def enum_parser(field: str, values: Sequence[str]) -> Callable[[Any], Parsed]:
 # --- codes and names -------------------------------------------------------------------------
 
 # A leading code of letters and digits (≥3 characters, at least one digit), then -, －, — or –.
+# (split_code_name below implements this with str methods.)
 # Guards against splitting names that merely start with digits: after a short all-digit code
 # (219, 101001 is fine) the name must not start with a digit, and a bare year (2022-…) is never
 # a code — so "2022-2023年项目" and "5G-基站" stay whole, while
 # "51092324T000010263357-2023年全县安可替代补助资金项目" splits.
-_CODE_NAME = re.compile(r"([A-Za-z0-9]*\d[A-Za-z0-9]*)\s*[-－—–]+\s*(.+)", re.DOTALL)
+
+
+_SEPARATORS = "-－—–"
 
 
 def split_code_name(text: str | None) -> tuple[str | None, str | None]:
     """'51000021R000000019951-工资性支出' → ('51000021R000000019951', '工资性支出').
 
     Split at the first separator after the leading code; everything after it, hyphens included,
-    is the name. Text without such a code comes back as (None, text).
+    is the name. Text without such a code comes back as (None, text). (str methods rather than
+    a regular expression: national exports put a code on every one of 100k names.)
     """
     if not text:
         return None, text
-    match = _CODE_NAME.fullmatch(text)
-    if not match:
+    cut = -1
+    for sep in _SEPARATORS:
+        i = text.find(sep)
+        if i > 0 and (cut < 0 or i < cut):
+            cut = i
+    if cut < 0:
         return None, text
-    code, name = match.group(1), match.group(2).strip()
-    if len(code) < 3 or not name:
+    code = text[:cut].rstrip()
+    # letters and digits only, at least 3, at least one digit (isalnum alone would accept CJK)
+    if len(code) < 3 or not (code.isascii() and code.isalnum()) or code.isalpha():
+        return None, text
+    name = text[cut:].lstrip(_SEPARATORS).strip()
+    if not name:
         return None, text
     if code.isdigit():
         if len(code) == 4 and 1900 <= int(code) <= 2100:
@@ -529,9 +542,11 @@ def parse_column(
             get = changes.get
             return _objects([get(v, v) for v in column] if changes else column), {}
     # True == 1.0 and False == 0.0 as set members, so a bool may hide behind a number
-    mixed_bools = any(v.__class__ is bool for v in distinct) or (
-        (1 in distinct or 0 in distinct) and (bool in kinds if kinds is not None else
-                                             any(v.__class__ is bool for v in column)))
+    if kinds is not None:
+        mixed_bools = bool in kinds
+    else:
+        mixed_bools = any(v.__class__ is bool for v in distinct) or (
+            (1 in distinct or 0 in distinct) and any(v.__class__ is bool for v in column))
     if mixed_bools:
         # True == 1.0 as a dict key, so key on (type, value) when booleans are mixed in
         column_keys = [(v.__class__, v) for v in column]
@@ -608,20 +623,36 @@ def _text_changes(
     distinct: set, parse: Callable[[Any], Parsed], code: bool, strings: list[str] | None = None,
     joined: str | None = None, kinds: set | None = None,
 ) -> dict | None:
-    """{value: cleaned} for the values that change, when every string is already clean; else None."""
+    """{value: cleaned} for the values that change; None when some need the per-value cleaner.
+
+    The column's distinct strings are normalised (NFKC, zero-width marks) as one joined string and
+    split back; only a column with odd whitespace (line breaks, double or outer spaces) falls back.
+    """
     if strings is None:
         strings = [v for v in distinct if v.__class__ is str]
     if len(strings) < 1000:
         return None  # small columns: the generic path is just as fast
     if joined is None:
         joined = "\x00".join(strings)
-    if not unicodedata.is_normalized("NFKC", joined):
+    norm = joined
+    if not unicodedata.is_normalized("NFKC", joined) or any(ch in joined for ch in _INVISIBLE_CHARS):
+        norm = unicodedata.normalize("NFKC", joined).translate(_INVISIBLE)
+    if any(ch in norm for ch in _ODD_SPACE[1:]):
         return None
-    if any(ch in joined for ch in _ODD_SPACE[1:]):
+    if " " in norm and (code or _UNCLEAN_WS.search(norm)):
         return None
-    if " " in joined and (code or _UNCLEAN_WS.search(joined)):
-        return None
-    changes = {v: None for v in BLANK_TOKENS if v in distinct}
+    changes: dict = {}
+    if norm is not joined:
+        parts = norm.split("\x00")
+        if len(parts) != len(strings):
+            return None
+        changes = {raw: part for raw, part in zip(strings, parts) if raw != part}
+        for raw, part in list(changes.items()):
+            if part in BLANK_TOKENS:
+                changes[raw] = None
+    for v in BLANK_TOKENS:
+        if v in distinct:
+            changes[v] = None
     if kinds is None or kinds != {str}:
         for v in distinct:
             if v.__class__ is not str:

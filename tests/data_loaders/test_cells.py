@@ -299,3 +299,23 @@ def test_yuan_to_wanyuan_is_exact_division():
     assert C.parse_money("1,200,000.00", 0.0001) == (120.0, None)
     values, _ = C.parse_column([1200000.0, 300000.0, ""], schema.MONITORING.field("executed"), 0.0001)
     assert values[:2].tolist() == [120.0, 30.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab （）()１２ \u3000\t\n-—/无\u200b项目编码", max_size=8), max_size=40),
+       st.booleans())
+def test_bulk_text_cleaning_agrees_with_the_cell_cleaner(extra, full_width):
+    """Columns of ≥1000 distinct texts are cleaned as one joined string: same result as per cell."""
+    base = [f"项目{i}（一期）" if full_width else f"项目{i}" for i in range(1000)]
+    texts = base + extra
+    for field in (schema.MONITORING.field("project_name"), schema.MONITORING.field("project_code")):
+        values, errors = C.parse_column(texts, field)
+        parse = C.parser_for(field)
+        assert not errors
+        assert values.tolist() == [parse(t)[0] for t in texts]
+
+
+@pytest.mark.parametrize("text", ["P 2022-名称", "219 - 池州市", "A1-B2-名称", "ＡＢＣ１２３-名称", "12345678901234567890123-x"])
+def test_split_code_name_edge_cases(text):
+    code, name = C.split_code_name(text)
+    assert (code, name) in {(None, text), ("219", "池州市"), ("12345678901234567890123", "x")}
