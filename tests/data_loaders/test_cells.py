@@ -265,10 +265,13 @@ def test_parse_column_never_raises_and_keeps_length(values):
                           st.integers(-100, 300).map(str), st.integers(0, 300).map(lambda i: f"{i}%"),
                           st.sampled_from(["", "/", "-", "—", "x", "1e5", "1.2.3", "0.5", "1.5", "1.51", "1,2,3",
                                            ",", "1,000.5%", "-1,000"])),
-                max_size=40))
-def test_bulk_text_numbers_agree_with_the_cell_parser(extra):
-    """The one-call numpy path for many numbers typed as text gives exactly the per-cell results."""
-    texts = [f"{i * 1000:,}.25" for i in range(1000)] + extra  # ≥1000 distinct texts: the bulk path is taken
+                max_size=40), st.booleans())
+def test_bulk_text_numbers_agree_with_the_cell_parser(extra, repeated):
+    """The numpy paths for many numbers typed as text (by distinct value when they repeat, by
+    whole column when they do not) give exactly the per-cell results."""
+    texts = [f"{i * 1000:,}.25" for i in range(1001)] + extra  # >1000 distinct texts: a bulk path is taken
+    if repeated:
+        texts = texts * 5
     for field in (schema.MONITORING.field("executed"), schema.MONITORING.field("execution_rate"),
                   schema.EVALUATIONS.field("score"), schema.EVALUATIONS.field("next_year_budget_change")):
         values, errors = C.parse_column(texts, field, 0.0001)
