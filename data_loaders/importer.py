@@ -251,19 +251,19 @@ def _frame(conn: Connection, stmt) -> pd.DataFrame:
 def _column_values(series: pd.Series, column=None, sqlite: bool = False) -> list:
     """One column as plain Python values the database driver accepts (None for missing)."""
     typ = column.type if column is not None else None
-    if series.dtype.kind == "f":
-        vals = series.tolist()
-        vals = [None if x != x else x for x in vals]
+    kind = series.dtype.kind
+    if kind == "f":
+        arr = series.to_numpy()
+        obj = arr.astype(object)
+        obj[np.isnan(arr)] = None
+        vals = obj.tolist()
         if isinstance(typ, Integer) and not isinstance(typ, Boolean):
-            vals = [None if x is None else int(x) for x in vals]
+            return [None if x is None else int(x) for x in vals]
         return vals
-    if series.dtype.kind in "iu":
+    if kind in "iub":
         return series.tolist()
-    if series.dtype.kind == "b":
-        return series.tolist()
-    vals = series.astype(object).tolist()
-    na = pd.NA
-    vals = [None if (x is None or x is na or (isinstance(x, float) and x != x)) else x for x in vals]
+    obj = series.astype(object)
+    vals = obj.where(obj.notna(), None).tolist()
     if isinstance(typ, Boolean):
         return [None if x is None else bool(x) for x in vals]
     if isinstance(typ, Integer):
@@ -271,11 +271,12 @@ def _column_values(series: pd.Series, column=None, sqlite: bool = False) -> list
     if isinstance(typ, Double):
         return [None if x is None else float(x) for x in vals]
     if isinstance(typ, Date):
-        vals = [x.date() if isinstance(x, dt.datetime) else x for x in vals]
         if sqlite:  # the text form SQLAlchemy's SQLite Date type stores and reads back
-            return [x.isoformat() if isinstance(x, dt.date) else x for x in vals]
-        return vals
-    return [x.item() if isinstance(x, np.generic) else x for x in vals]
+            return [x.strftime("%Y-%m-%d") if isinstance(x, dt.date) else x for x in vals]
+        return [x.date() if isinstance(x, dt.datetime) else x for x in vals]
+    if typ is None:  # ChangeLog JSON: numpy scalars are not serialisable
+        return [x.item() if isinstance(x, np.generic) else x for x in vals]
+    return vals
 
 
 def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
@@ -717,7 +718,9 @@ class _Writer:
             self.upsert("units", inc, ["name", "department_id"], self.units, defaults={"kind": "部门"})
             self._refresh_orgs()
         df["_unit_id"] = df["_un"].map(self.unit_by_name).astype("Int64")
-        unit_dept = df["_unit_id"].map(self.unit_dept).astype("Int64")
+        # through the unit names (few distinct values): mapping a nullable-integer column is slow in pandas
+        dept_of_unit = {n: self.unit_dept.get(i) for n, i in self.unit_by_name.items()}
+        unit_dept = df["_un"].map(dept_of_unit).astype("Int64")
         clash = (df["_dept_id"].notna() & unit_dept.notna() & (df["_dept_id"] != unit_dept)).fillna(False).to_numpy(dtype=bool)
         if clash.any():
             names = dict(zip(self.depts["id"], self.depts["name"]))
