@@ -634,7 +634,7 @@ def _bulk_column_numbers(
     if not kinds <= {str, float, type(None)}:
         return None
     strings = column if kinds == {str} else [
-        v if v.__class__ is str else ("" if v is None or v != v else repr(v)) for v in column]
+        v if v.__class__ is str else ("" if v is None or math.isnan(v) else repr(v)) for v in column]
     blanks = (distinct & BLANK_TOKENS) - {""}
     if blanks:
         strings = ["" if v in blanks else v for v in strings]
@@ -645,9 +645,7 @@ def _bulk_column_numbers(
     typed_percent = None
     if percent and "%" in joined:
         typed_percent = np.array([v.endswith("%") for v in strings], dtype=bool)
-        joined = joined.replace("%\x00", "\x00")
-        if joined.endswith("%"):
-            joined = joined[:-1]
+        joined = joined.replace("%\x00", "\x00").removesuffix("%")
     if "," in joined:
         joined = joined.replace(",", "")
     if not _PLAIN_NUMBERS.fullmatch(joined):
