@@ -87,13 +87,13 @@ def _record_where(table, scope: Scope) -> list:
     return conds
 
 
-def _grade_sql(rules: Rules):
+def _grade_sql(rules: Rules, t=E):
     """Grade of an evaluation: from its score by the current bands (R.grade_for_score), else as stored."""
     return case(
-        (E.score.is_(None), E.grade),
-        (E.score >= rules.grade_excellent, literal("优")),
-        (E.score >= rules.grade_good, literal("良")),
-        (E.score >= rules.grade_pass, literal("中")),
+        (t.score.is_(None), t.grade),
+        (t.score >= rules.grade_excellent, literal("优")),
+        (t.score >= rules.grade_good, literal("良")),
+        (t.score >= rules.grade_pass, literal("中")),
         else_=literal("差"),
     )
 
@@ -260,16 +260,17 @@ def _inflation_pairs(scope: Scope, rules: Rules):
         conds.append(exists().where(and_(P.id == S.project_id, P.fund_source == scope.fund_source)))
 
     def grade(t):
-        return case(
-            (t.score.is_(None), t.grade),
-            (t.score >= rules.grade_excellent, literal("优")),
-            (t.score >= rules.grade_good, literal("良")),
-            (t.score >= rules.grade_pass, literal("中")),
-            else_=literal("差"),
-        )
+        return _grade_sql(rules, t)
 
-    def rank(t):  # R.GRADE_RANK in SQL: lower is better
-        return case(*[(grade(t) == g, literal(n)) for g, n in R.GRADE_RANK.items()], else_=None)
+    def rank(t):  # R.GRADE_RANK of the grade above, computed straight from the score (lower is better)
+        stored = case(*[(t.grade == g, literal(n)) for g, n in R.GRADE_RANK.items()], else_=None)
+        return case(
+            (t.score.is_(None), stored),
+            (t.score >= rules.grade_excellent, literal(R.GRADE_RANK["优"])),
+            (t.score >= rules.grade_good, literal(R.GRADE_RANK["良"])),
+            (t.score >= rules.grade_pass, literal(R.GRADE_RANK["中"])),
+            else_=literal(R.GRADE_RANK["差"]),
+        )
 
     gap = S.score - I.score
     flagged = or_(
@@ -729,38 +730,45 @@ def _department_subscores(url: str, year: int, fund_source: str | None, rules: R
     return df
 
 
+RANKING_COLUMNS = ["department_id", "department", "projects", "coverage", "execution", "evaluation",
+                   "rectification", "not_red", "composite", "rank", "prev_rank", "rank_change", "small_sample",
+                   "evaluations", "findings"]
+
+
+def _ranked(url: str, year: int, fund_source: str | None, rules: Rules, today: dt.date) -> pd.DataFrame:
+    df = _department_subscores(url, year, fund_source, rules, today)
+    df["rank"] = df["composite"].rank(ascending=False, method="min")
+    return df
+
+
 def department_ranking(url: str, year: int, fund_source: str | None, rules: Rules,
                        today: dt.date) -> pd.DataFrame:
     """Composite ranking of 主管部门 (R.composite_score), with rank change vs the previous year."""
-    cols = ["department_id", "department", "projects", "coverage", "execution", "evaluation", "rectification",
-            "not_red", "composite", "rank", "prev_rank", "rank_change", "small_sample", "evaluations", "findings"]
-    df = _department_subscores(url, year, fund_source, rules, today)
+    df = _ranked(url, year, fund_source, rules, today)
     if df.empty:
-        return pd.DataFrame(columns=cols)
-    df["rank"] = df["composite"].rank(ascending=False, method="min")
-    prev = _department_subscores(url, year - 1, fund_source, rules, today)
-    if not prev.empty:
-        prev["prev_rank"] = prev["composite"].rank(ascending=False, method="min")
-        df = df.merge(prev[["department_id", "prev_rank"]], on="department_id", how="left")
-    else:
-        df["prev_rank"] = None
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    prev = _ranked(url, year - 1, fund_source, rules, today)
+    df = df.merge(prev[["department_id", "rank"]].rename(columns={"rank": "prev_rank"}), on="department_id",
+                  how="left")
     df["rank_change"] = df["prev_rank"] - df["rank"]
     df["small_sample"] = df["projects"] < rules.min_projects
     for c in ("rank", "prev_rank", "rank_change", "evaluations", "findings"):
         df[c] = df[c].astype("Int64")
-    return df.sort_values(["rank", "department"], na_position="last")[cols].reset_index(drop=True)
+    return df.sort_values(["rank", "department"], na_position="last")[RANKING_COLUMNS].reset_index(drop=True)
 
 
 def department_trend(url: str, department_id: int, rules: Rules, today: dt.date) -> pd.DataFrame:
-    """One 主管部门's figures for every year with data (oldest first)."""
+    """One 主管部门's figures for every year with data (oldest first), with its composite and rank."""
     rows = []
     for year in sorted(available_years(url)):
         scope = Scope(year=year, departments=(department_id,))
         k = kpis(url, scope, rules, today)
         if not k["projects"]["projects"] and not k["evaluations"]["count"] and not k["findings"]["total"]:
             continue
-        ranking = department_ranking(url, year, None, rules, today)
-        mine = ranking[ranking["department_id"] == department_id]
+        ranked = _ranked(url, year, None, rules, today)
+        mine = ranked[ranked["department_id"] == department_id]
+        composite = mine["composite"].iloc[0] if len(mine) else None
+        rank = mine["rank"].iloc[0] if len(mine) else None
         rows.append({
             "year": year,
             "projects": k["projects"]["projects"],
@@ -771,9 +779,8 @@ def department_trend(url: str, department_id: int, rules: Rules, today: dt.date)
             "grey": k["monitoring"]["grey"],
             "avg_score": k["evaluations"]["avg_score"],
             "rectification_rate": k["findings"]["rate"],
-            "composite": float(mine["composite"].iloc[0]) if len(mine) and pd.notna(mine["composite"].iloc[0])
-            else None,
-            "rank": int(mine["rank"].iloc[0]) if len(mine) and pd.notna(mine["rank"].iloc[0]) else None,
+            "composite": None if composite is None or pd.isna(composite) else float(composite),
+            "rank": None if rank is None or pd.isna(rank) else int(rank),
         })
     return pd.DataFrame(rows, columns=["year", "projects", "budget", "coverage_funds", "execution_rate", "red",
                                        "grey", "avg_score", "rectification_rate", "composite", "rank"])
@@ -816,11 +823,7 @@ def search_projects(url: str, scope: Scope, rules: Rules, text: str = "", grade:
     E2 = aliased(E)
     open_findings = (select(func.count()).where(F.project_id == P.id, F.status != "已整改")
                      .correlate(P).scalar_subquery())
-    g2 = case(
-        (E2.score.is_(None), E2.grade), (E2.score >= rules.grade_excellent, literal("优")),
-        (E2.score >= rules.grade_good, literal("良")), (E2.score >= rules.grade_pass, literal("中")),
-        else_=literal("差"),
-    )
+    g2 = _grade_sql(rules, E2)
     stmt = (
         _latest_join(
             select(
