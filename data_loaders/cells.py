@@ -37,7 +37,10 @@ _INVISIBLE = str.maketrans("", "", _INVISIBLE_CHARS)
 
 def nfkc(value: str) -> str:
     """NFKC (full-width digits, letters, brackets → ASCII), zero-width marks dropped, trimmed."""
-    return unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip()
+    value = unicodedata.normalize("NFKC", value)
+    if any(ch in value for ch in _INVISIBLE_CHARS):
+        value = value.translate(_INVISIBLE)
+    return value.strip()
 
 
 def clean_text(value: Any) -> str | None:
@@ -697,8 +700,10 @@ def _text_changes(
     if joined is None:
         joined = "\x00".join(strings)
     norm = joined
-    if not unicodedata.is_normalized("NFKC", joined) or any(ch in joined for ch in _INVISIBLE_CHARS):
-        norm = unicodedata.normalize("NFKC", joined).translate(_INVISIBLE)
+    if not unicodedata.is_normalized("NFKC", joined):
+        norm = unicodedata.normalize("NFKC", joined)
+    if any(ch in norm for ch in _INVISIBLE_CHARS):
+        norm = norm.translate(_INVISIBLE)  # slow on long strings: only when there is something to drop
     if any(ch in norm for ch in _ODD_SPACE[1:]):
         return None
     if " " in norm and (code or _UNCLEAN_WS.search(norm)):
