@@ -297,7 +297,7 @@ def evaluation_totals(url: str, scope: Scope, rules: Rules) -> dict:
         by_kind[kind] += n
         score_sum += float(s or 0)
         scored += ns
-    S, I, gap, g_fn, flagged, conds, preferred = _inflation_pairs(scope, rules)
+    S, I, _, _, flagged, conds, preferred = _inflation_pairs(scope, rules)
     flags = _rows(url, select(func.count()).select_from(S).join(
         I, and_(I.project_id == S.project_id, I.year == S.year, I.kind.in_(INDEPENDENT_KINDS))
     ).where(*conds, preferred, flagged))[0][0]
@@ -840,7 +840,9 @@ def search_projects(url: str, scope: Scope, rules: Rules, text: str = "", grade:
         .offset(offset)
     )
     df = _frame(url, stmt)
-    df.loc[(df["light"] == R.GREY) & (df["has_target"] != True), "light"] = None  # noqa: E712
+    # grey means "should have reported": a project without targets and without a record has no light
+    without_target = ~df["has_target"].astype("boolean").fillna(False)
+    df.loc[(df["light"] == R.GREY) & without_target, "light"] = None
     return df, int(total)
 
 
