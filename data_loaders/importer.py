@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Connection, Date, DateTime, Double, Integer, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Double,
+    Integer,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -150,7 +162,7 @@ def import_results(
                 "sheet": t.sheet, "kind": t.kind,
                 "year": t.meta.get("year") if t.meta.get("year") is not None else year,
                 "as_of": _iso(t.meta.get("as_of") or (as_of if t.kind == "monitoring" else None)),
-                "unit": t.meta.get("unit"), "mapping": dict(t.mapping), "rows": int(len(t.frame)),
+                "unit": t.meta.get("unit"), "mapping": dict(t.mapping), "rows": len(t.frame),
             })
         files.append(info)
     counts = {name: {"inserted": 0, "updated": 0, "unchanged": 0} for name in TABLE_NAMES}
@@ -355,14 +367,6 @@ def _insert(conn: Connection, table, records: list[dict], returning: bool = Fals
         else:
             conn.execute(insert(table), chunk)
     return ids
-
-
-def _update_by_id(conn: Connection, table, records: list[dict], cols: list[str]) -> None:
-    if not records:
-        return
-    stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
-    for i in range(0, len(records), CHUNK):
-        conn.execute(stmt, records[i:i + CHUNK])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,11 +609,12 @@ class _Writer:
                 upd["batch_id"] = self.batch_id
                 _bulk_update(self.conn, table, upd, cols + ["batch_id"])
                 before = ex.reset_index().loc[changed, [c.name for c in table.columns]]
-                log = []
-                for rec in _records(before, list(before.columns)):
-                    log.append({"batch_id": self.batch_id, "table_name": tname, "row_id": int(rec["id"]),
-                                "old_values": {k: _jsonable(x) for k, x in rec.items()}})
-                _insert(self.conn, m.ChangeLog.__table__, log)
+                old_values = [json.dumps({k: _jsonable(x) for k, x in rec.items()}, ensure_ascii=False)
+                               for rec in _records(before, list(before.columns))]
+                log = pd.DataFrame({"batch_id": self.batch_id, "table_name": tname,
+                                    "row_id": before["id"].astype("int64").to_numpy(), "old_values": old_values})
+                # JSON serialised here once, so the log goes through the same bulk path as the data
+                _bulk_insert(self.conn, m.ChangeLog.__table__, log, ["batch_id", "table_name", "row_id", "old_values"])
         return ids
 
     # -- departments and units ------------------------------------------------------------------
@@ -1216,7 +1221,7 @@ def undo_batch(url: str, batch_id: int) -> dict:
                 recs = by_table.get(name)
                 if recs:
                     cols = [c.name for c in T[name].columns if c.name != "id"]
-                    _update_by_id(conn, T[name], recs, cols)
+                    _bulk_update(conn, T[name], pd.DataFrame(recs, columns=["_id"] + cols), cols)
             deleted = {}
             for name in reversed(TABLE_NAMES):
                 t = T[name]
@@ -1247,5 +1252,4 @@ def _recompute_latest(conn: Connection, project_ids: list[int]) -> None:
         want = (d == d.groupby(df["project_id"]).transform("max")).to_numpy()
         flip = want != df["is_latest"].astype(bool).to_numpy()
         if flip.any():
-            _update_by_id(conn, mt, [{"_id": int(i_), "is_latest": bool(w)}
-                                     for i_, w in zip(df["id"].to_numpy()[flip], want[flip])], ["is_latest"])
+            _bulk_update(conn, mt, pd.DataFrame({"_id": df["id"].to_numpy()[flip], "is_latest": want[flip]}), ["is_latest"])

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import xlsxwriter
 
-from dashboard import models as m
 from data_loaders import schema
 
 INSTRUCTIONS = "填表说明"
@@ -92,7 +91,6 @@ def build_template() -> bytes:
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
     title = wb.add_format({"bold": True, "font_size": 14})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     money = wb.add_format({"num_format": "#,##0.00"})
     pct = wb.add_format({"num_format": "0.0%"})
     date = wb.add_format({"num_format": "yyyy-mm-dd"})

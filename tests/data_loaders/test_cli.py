@@ -55,7 +55,7 @@ def test_invalid_import_exits_2_and_prints_every_error(sqlite_url, files, tmp_pa
     bad = tmp_path / "bad.csv"
     bad.write_text("年度,主管部门,项目名称,年初预算,调整后预算\n2022,区教育局,甲,-5,abc\n2022,区教育局,乙,1,\n"
                    "2022,区教育局,乙,2,\n", encoding="utf-8")
-    code, out, err = run(capsys, "--db", sqlite_url, "import", *files.values(), str(bad))
+    code, _, err = run(capsys, "--db", sqlite_url, "import", *files.values(), str(bad))
     assert code == 2
     lines = [LINE.match(x) for x in err.splitlines() if x.startswith("bad.csv")]
     assert all(lines) and len(lines) == 3
