@@ -18,31 +18,41 @@ ROOT = Path(__file__).resolve().parents[1]
 # ------------------------------------------------------------------------------------------------ AppTest
 
 
-def page_times(url: str, timeout: float = 300) -> list[dict]:
-    """Each page at default filters: cold (after st.cache_data.clear()) and warm (the same run again)."""
+def _timed_run(at, timeout: float) -> tuple[float, str | None]:
+    t = time.perf_counter()
+    try:
+        at.run(timeout=timeout)
+    except RuntimeError as exc:  # AppTest's "script run timed out"
+        return time.perf_counter() - t, f"timeout: {exc}"[:200]
+    return time.perf_counter() - t, None
+
+
+def page_times(url: str, timeout: float = 120) -> list[dict]:
+    """Each page at default filters: cold (after st.cache_data.clear()) and warm (the same run again).
+
+    A run longer than `timeout` is recorded with the time it had taken when abandoned (and the page's error)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["DATABASE_URL"] = url
     # one untimed run first: importing streamlit, pandas, plotly and the app is a per-process cost, not a page's
-    AppTest.from_file(str(srv.APP), default_timeout=timeout).run()
+    _timed_run(AppTest.from_file(str(srv.APP), default_timeout=timeout), timeout)
     out = []
     for page in srv.app_pages():
         at = AppTest.from_file(str(srv.APP), default_timeout=timeout)
         if not page.default:
-            at.run()  # land on the default page first: switch_page needs a first run
+            _timed_run(at, timeout)  # land on the default page first: switch_page needs a first run
             at.switch_page(f"../pages/{page.file}")
         st.cache_data.clear()
-        t = time.perf_counter()
-        at.run()
-        cold = time.perf_counter() - t
-        t = time.perf_counter()
-        at.run()
-        warm = time.perf_counter() - t
-        errors = [str(e.value)[:200] for e in at.exception]
+        cold, err_cold = _timed_run(at, timeout)
+        warm, err_warm = _timed_run(at, timeout)
+        errors = [e for e in (err_cold, err_warm) if e]
+        errors += [str(e.value)[:200] for e in at.exception]
         warnings = [str(w.value)[:120] for w in at.warning if "暂时无法显示" in str(w.value)]
         out.append({"page": page.key, "cold_s": cold, "warm_s": warm, "exceptions": errors,
                     "section_errors": warnings})
+        print(f"    page {page.key:<14} cold {cold:7.2f} s   warm {warm:6.2f} s"
+              + (f"   ! {errors or warnings}" if errors or warnings else ""), flush=True)
     st.cache_data.clear()
     return out
 
