@@ -371,10 +371,19 @@ class _Column:
 
     @classmethod
     def of(cls, values: list) -> _Column:
-        kinds = set(map(type, values))
+        if values and values[0].__class__ is str:
+            # a text column: its distinct values are needed anyway, and their types are the
+            # column's types, except a bool hiding behind an equal 1.0 / 0.0 in the set
+            distinct = set(values)
+            kinds = set(map(type, distinct))
+            if (1 in distinct or 0 in distinct) and bool not in kinds:
+                kinds = set(map(type, values))
+        else:
+            kinds = set(map(type, values))
+            distinct = set(values) if str in kinds else None
         col = cls(values, kinds)
-        if str in kinds:
-            col.distinct = set(values)
+        if distinct is not None:
+            col.distinct = distinct
             col.texts = list(col.distinct) if kinds == {str} else [v for v in col.distinct if v.__class__ is str]
             col.joined = "\x00".join(col.texts)
         return col
