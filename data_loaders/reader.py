@@ -260,7 +260,9 @@ def read_grid(
     kind = H.kind_from_fields(found)
     if kind is None:
         return None, [], [t for t in layout.labels if t]
-    table, problems = _SheetReader(grid, layout, kind, file, sheet, year, as_of).read()
+    reader = _SheetReader(grid, layout, kind, file, sheet, year, as_of)
+    reader.merged = merged
+    table, problems = reader.read()
     return table, problems, []
 
 
@@ -397,6 +399,7 @@ class _SheetReader:
         self.arg_year, self.arg_as_of = year, as_of
         self.problems: list[Problem] = []
         self.header_row = layout.header_rows[-1] + 1  # Excel row of the (lower) header row
+        self.merged: L.Merged | None = None
 
     def problem(self, row, column, message, level=ERROR):
         self.problems.append(Problem(self.file, self.sheet, row, column, message, level))
@@ -456,6 +459,7 @@ class _SheetReader:
         index = np.arange(start, start + len(rows))
         columns = [_Column.of(block[:, c].tolist()) for c in range(width)]
         skip = np.zeros(len(rows), dtype=bool)
+        self._mark_section_titles(start, block, skip)
         for c, col in enumerate(columns):
             if col.texts:
                 self._mark_skipped(c, col, columns, skip)
@@ -467,6 +471,18 @@ class _SheetReader:
             columns = [_Column(block[keep, c].tolist(), col.kinds, col.distinct, col.texts, col.joined)
                        for c, col in enumerate(columns)]
         return index, columns
+
+    def _mark_section_titles(self, start: int, block: np.ndarray, skip: np.ndarray) -> None:
+        """Group titles inside a list ("一、一般公共预算项目") merged across the row from its first
+        column: the whole row is that one title, so it is not a data row."""
+        width = block.shape[1]
+        for (r0, c0), (r1, c1) in self.merged or ():
+            i = r0 - start
+            if r0 != r1 or not 0 <= i < len(block) or c0 != 0 or min(c1, width - 1) + 1 < max(3, (width + 1) // 2):
+                continue
+            rest = block[i, min(c1, width - 1) + 1:]
+            if all(L.is_blank_text(v) for v in rest.tolist()):
+                skip[i] = True
 
     def _mark_skipped(self, c: int, col: _Column, columns: list[_Column], skip: np.ndarray) -> None:
         """Totals (合计/总计/小计), 其中 sub-rows, footnotes, repeated header rows in column c.
@@ -487,6 +503,13 @@ class _SheetReader:
                 first = all(L.is_blank_text(columns[cc].values[i]) for cc in range(c))
                 if (reason == "total" and not long_text) or first:
                     skip[i] = True
+        if any(w in joined for w in ("、", "(", "（")) and _SECTION_IN_JOINED.search(joined):
+            # "一、教育局" / "（二）政府性基金" alone on its row: a group title, not a data row
+            titles = {v for v in col.texts if _SECTION.match(v.strip())}
+            if titles:
+                for i in np.flatnonzero(pd.Series(col.values, dtype=object).isin(list(titles)).to_numpy()).tolist():
+                    if sum(not L.is_blank_text(other.values[i]) for other in columns) == 1:
+                        skip[i] = True
         labels = self.layout.labels
         header = labels[c] if c < len(labels) else ""
         if header and self.layout.fields[c] and header in col.distinct:
@@ -764,6 +787,9 @@ def _objects(items: list) -> np.ndarray:
     return arr
 
 
+_SECTION = re.compile(r"(?:[一二三四五六七八九十]+\s*[、.．]|[(（]\s*[一二三四五六七八九十]+\s*[)）])")
+_SECTION_IN_JOINED = re.compile(
+    r"(?:^|\x00)\s*(?:[一二三四五六七八九十]+\s*[、.．]|[(（]\s*[一二三四五六七八九十]+\s*[)）])")
 _SKIP_WORDS = ("计", "其", "注", "说明", "备注", "填", "审核", "制表", "负责人", "联系", "分管")
 _SKIP_HINT = re.compile(r"(?:^|\x00)\s*(?:合\s*计|总\s*计|小\s*计|其\s*中|注|说明|备注|填表|填报|审核|制表|负责人|单位负责人|"
                         r"财务负责人|联系|分管)|(?:合\s*计|总\s*计|小\s*计)\s*(?:\x00|$)")

@@ -442,3 +442,38 @@ def test_any_grid_reads_without_raising(grid, merges):
     assert table is None or "_row" in table.frame
     for p in problems:
         assert p.file == "f.xlsx" and isinstance(p.message, str) and p.level in ("error", "warning")
+
+
+def test_group_title_rows_inside_a_list_are_skipped(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["年度", "主管部门", "项目名称", "年初预算", "资金来源"],
+                ["一、一般公共预算项目"],
+                [2022, "教育局", "校舍维修", 10, "一般公共"],
+                [None, None, "（二）政府性基金项目"],
+                [2022, "教育局", "一、校园绿化", 5, "政府性基金"],
+                [2022, "教育局", "（一期）操场", 7, "政府性基金"]):
+        ws.append(row)
+    ws.merge_cells("A2:E2")
+    path = tmp_path / "grouped.xlsx"
+    wb.save(path)
+    result = read_file(path)
+    assert result.problems == []
+    t = _one(result)
+    assert t.frame["_row"].tolist() == [3, 5, 6]
+    assert t.frame["project_name"].tolist() == ["校舍维修", "一、校园绿化", "(一期)操场"]
+    assert t.frame["initial_budget"].sum() == 22
+
+
+def test_a_wide_merge_inside_a_data_row_keeps_the_row(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["年度", "主管部门", "问题描述", "", "", "整改状态"])
+    ws.append([2022, "教育局", "目标不细化，指标不可衡量", None, None, "已整改"])
+    ws.merge_cells("C1:E1")
+    ws.merge_cells("C2:E2")
+    path = tmp_path / "wide.xlsx"
+    wb.save(path)
+    t = _one(read_file(path))
+    # NFKC everywhere: the full-width comma becomes ","
+    assert t.frame["description"].tolist() == ["目标不细化,指标不可衡量"] and t.frame["_row"].tolist() == [2]
