@@ -13,6 +13,7 @@ import getpass
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,26 +312,34 @@ def _sql_names(conn: Connection, table, cols: list[str]) -> tuple[str, list[str]
     return q.format_table(table), [q.quote(c) for c in cols], ph
 
 
-def _bulk_insert(conn: Connection, table, df: pd.DataFrame, cols: list[str]) -> None:
-    """INSERT of many rows as one DB-API executemany per chunk, values bound.
+def _copy_rows(conn: Connection, target: str, quoted: list[str], rows: list[tuple]) -> None:
+    """PostgreSQL COPY … FROM STDIN on the transaction's own connection."""
+    cursor = conn.connection.driver_connection.cursor()
+    statement = f"COPY {target} ({', '.join(quoted)}) FROM STDIN"
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except conn.dialect.dbapi.Error as exc:  # reported like any other refused write
+        raise DBAPIError(statement, None, exc) from exc
+    finally:
+        cursor.close()
 
-    The statement holds only our own table and column names; going below SQLAlchemy's Core insert()
+
+def _use_copy(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def _bulk_insert(conn: Connection, table, df: pd.DataFrame, cols: list[str]) -> None:
+    """INSERT of many rows: COPY on PostgreSQL, else one DB-API executemany per chunk; values always bound.
+
+    The statements hold only our own table and column names; going below SQLAlchemy's Core insert()
     here saves its per-row parameter processing (~3 s per 100,000 rows), the bulk of an import.
     """
     rows = _driver_rows(conn, table, df, cols)
     name, quoted, ph = _sql_names(conn, table, cols)
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        # COPY is PostgreSQL's bulk path: ~10× faster than executemany for 100,000 rows, same transaction
-        cursor = conn.connection.driver_connection.cursor()
-        statement = f"COPY {name} ({', '.join(quoted)}) FROM STDIN"
-        try:
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except conn.dialect.dbapi.Error as exc:  # reported like any other refused write
-            raise DBAPIError(statement, None, exc) from exc
-        finally:
-            cursor.close()
+    if _use_copy(conn):
+        _copy_rows(conn, name, quoted, rows)
         return
     sql = f"INSERT INTO {name} ({', '.join(quoted)}) VALUES ({', '.join([ph] * len(cols))})"
     for i in range(0, len(rows), CHUNK):
@@ -338,11 +347,19 @@ def _bulk_insert(conn: Connection, table, df: pd.DataFrame, cols: list[str]) -> 
 
 
 def _bulk_update(conn: Connection, table, df: pd.DataFrame, cols: list[str], id_col: str = "_id") -> None:
-    """UPDATE … WHERE id = ? for many rows as DB-API executemany, values bound."""
+    """UPDATE … WHERE id = ? for many rows; on PostgreSQL COPY into a scratch table and one UPDATE … FROM."""
     if df.empty:
         return
     rows = _driver_rows(conn, table, df.rename(columns={id_col: "id"}), cols + ["id"])
     name, quoted, ph = _sql_names(conn, table, cols + ["id"])
+    if _use_copy(conn) and len(rows) > 100:
+        scratch = f"_upd_{uuid.uuid4().hex[:12]}"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {', '.join(quoted)} FROM {name} WITH NO DATA")
+        _copy_rows(conn, scratch, quoted, rows)
+        sets = ", ".join(f"{c} = s.{c}" for c in quoted[:-1])
+        conn.exec_driver_sql(f"UPDATE {name} AS t SET {sets} FROM {scratch} AS s WHERE t.{quoted[-1]} = s.{quoted[-1]}")
+        conn.exec_driver_sql(f"DROP TABLE {scratch}")
+        return
     sets = ", ".join(f"{c} = {ph}" for c in quoted[:-1])
     sql = f"UPDATE {name} SET {sets} WHERE {quoted[-1]} = {ph}"
     for i in range(0, len(rows), CHUNK):

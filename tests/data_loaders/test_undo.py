@@ -98,3 +98,21 @@ def test_reimport_after_undo(db_url):
     assert_no_errors(again)
     assert again.counts["projects"]["inserted"] == 5
     assert len(rows(db_url, m.Project)) == 5
+
+
+def test_bulk_paths_update_and_undo_many_rows(db_url):
+    """Above 100 changed rows PostgreSQL updates through COPY into a scratch table: same results."""
+    head = "年度,监控截止日期,主管部门,项目编码,项目名称,调整后预算,执行数,偏差原因,是否需要整改\n"
+    first = head + "".join(f"2022,2022-08-31,区教育局,B{i:04d},项目{i},100,{i % 90},原因{i},是\n" for i in range(300))
+    assert_no_errors(import_files(db_url, [("m.csv", first.encode())]))
+    before = dump(db_url)
+    second = head + "".join(f"2022,2022-08-31,区教育局,B{i:04d},项目{i},100,{(i % 90) + 1},,否\n" for i in range(300))
+    result = import_files(db_url, [("m.csv", second.encode())])
+    assert_no_errors(result)
+    assert result.counts["monitoring"] == {"inserted": 0, "updated": 300, "unchanged": 0}
+    recs = rows(db_url, m.MonitoringRecord)
+    assert sum(r.executed for r in recs) == sum((i % 90) + 1 for i in range(300))
+    assert all(r.deviation_reason is None and r.needs_rectification is False for r in recs)
+    assert len(rows(db_url, m.ChangeLog)) == 300
+    undo_batch(db_url, result.batch_id)
+    assert dump(db_url) == before
