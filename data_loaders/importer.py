@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable
@@ -50,6 +51,7 @@ PROJECT_LINK_COLUMNS = ("id", "year", "code")  # enough to link by code; the res
 NON_PROJECT_OBJECTS = ("部门整体支出", "政策")
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -198,6 +200,12 @@ def import_results(
         batch_id = None
         problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
                                 f"数据库拒绝写入，未写入任何数据：{str(exc.orig).splitlines()[0]}", ERROR))
+    except Exception as exc:  # noqa: BLE001 - rolled back above; the user gets a message, not a traceback
+        log.exception("import failed")
+        batch_id = None
+        problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
+                                f"导入时发生内部错误（{exc.__class__.__name__}），未写入任何数据；请把文件交给技术人员排查",
+                                ERROR))
     progress(1.0, "完成")
     problems = _sorted_unique(problems)
     ok = not any(p.level == ERROR for p in problems)
