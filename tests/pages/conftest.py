@@ -33,6 +33,7 @@ def app_env(fixture_url, monkeypatch):
     url, _ = fixture_url
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("DASHBOARD_TODAY", fixture_db.TODAY)
+    # a path with no file: the default rules, whatever dashboard.toml the working directory holds
     monkeypatch.setenv("DASHBOARD_SETTINGS", str(ROOT / "tests" / "pages" / "no-settings.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
