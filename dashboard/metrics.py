@@ -9,6 +9,7 @@ thresholds in a `Rules`; where a rule has to run inside SQL it is built from the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,7 +17,8 @@ from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from dashboard import rules as R
-from dashboard.db import get_engine
+from dashboard.db import data_version, get_engine
+from dashboard.facts import ensure_facts
 from dashboard.models import (
     EVALUATION_KINDS,
     FINDING_STATUSES,
@@ -27,11 +29,12 @@ from dashboard.models import (
     ImportBatch,
     MonitoringRecord,
     Project,
+    ProjectFacts,
     Unit,
 )
 from dashboard.settings import Rules
 
-P, M, E, F, D, U = Project, MonitoringRecord, Evaluation, Finding, Department, Unit
+P, M, E, F, D, U, PF = Project, MonitoringRecord, Evaluation, Finding, Department, Unit, ProjectFacts
 INDEPENDENT_KINDS = ("抽查复核", "财政重点评价")  # in order of preference for the inflation check
 
 
@@ -87,43 +90,49 @@ def _record_where(table, scope: Scope) -> list:
     return conds
 
 
-def _grade_sql(rules: Rules, t=E):
-    """Grade of an evaluation: from its score by the current bands (R.grade_for_score), else as stored."""
+def _grade_from(score, grade, rules: Rules):
+    """Grade from a score by the current bands (R.grade_for_score), else the stored grade."""
     return case(
-        (t.score.is_(None), t.grade),
-        (t.score >= rules.grade_excellent, literal("优")),
-        (t.score >= rules.grade_good, literal("良")),
-        (t.score >= rules.grade_pass, literal("中")),
+        (score.is_(None), grade),
+        (score >= rules.grade_excellent, literal("优")),
+        (score >= rules.grade_good, literal("良")),
+        (score >= rules.grade_pass, literal("中")),
         else_=literal("差"),
     )
 
 
-def _monitoring_base():
-    """Denominator of a record's execution rate (R.budget_base): the record's budget, else the project's."""
-    return func.coalesce(M.adjusted_budget, P.adjusted_budget, P.initial_budget)
-
-
-def _rate_pct():
-    base = _monitoring_base()
-    return case((base > 0, M.executed * 100.0 / base), else_=None)
-
-
-def _latest_dates(url: str, scope: Scope) -> list[dt.date]:
-    stmt = (
-        select(M.as_of).distinct()
-        .join(P, P.id == M.project_id)
-        .where(M.is_latest.is_(True), *_project_where(scope))
+def _grade_rank_from(score, grade, rules: Rules):
+    """R.GRADE_RANK of `_grade_from` (lower is better), computed straight from the score."""
+    stored = case(*[(grade == g, literal(n)) for g, n in R.GRADE_RANK.items()], else_=None)
+    return case(
+        (score.is_(None), stored),
+        (score >= rules.grade_excellent, literal(R.GRADE_RANK["优"])),
+        (score >= rules.grade_good, literal(R.GRADE_RANK["良"])),
+        (score >= rules.grade_pass, literal(R.GRADE_RANK["中"])),
+        else_=literal(R.GRADE_RANK["差"]),
     )
-    return sorted(r[0] for r in _rows(url, stmt))
 
 
-def _per_date(dates: list[dt.date], value) -> object:
+def _grade_sql(rules: Rules, t=E):
+    """Grade of an evaluation record (table or alias `t`)."""
+    return _grade_from(t.score, t.grade, rules)
+
+
+def _rate_pct(base=None, executed=None):
+    """Execution rate in percent from facts (default) or from a joined record."""
+    base = PF.base if base is None else base
+    executed = PF.executed if executed is None else executed
+    return case((base > 0, executed * 100.0 / base), else_=None)
+
+
+def _per_date(dates: list[dt.date], value, as_of=None) -> object:
     """A SQL CASE giving each record's value of a per-date rule (computed in Python, bound as parameters)."""
+    as_of = PF.as_of if as_of is None else as_of
     pairs = [(d, value(d)) for d in dates]
     pairs = [(d, v) for d, v in pairs if v is not None]
     if not pairs:
         return literal(None)
-    return case(*[(M.as_of == d, literal(v)) for d, v in pairs], else_=None)
+    return case(*[(as_of == d, literal(v)) for d, v in pairs], else_=None)
 
 
 def _time_progress_sql(dates: list[dt.date]):
@@ -131,10 +140,10 @@ def _time_progress_sql(dates: list[dt.date]):
 
 
 def _light_sql(dates: list[dt.date], rules: Rules):
-    """R.warning_light in SQL for the latest record joined as M (outer join: no record → grey)."""
+    """R.warning_light in SQL over project_facts (no latest record → grey)."""
     rate = _rate_pct()
-    tp = M.target_progress * 100
-    no_data = or_(M.id.is_(None), and_(rate.is_(None), M.target_progress.is_(None)))
+    tp = PF.target_progress * 100
+    no_data = or_(PF.as_of.is_(None), and_(rate.is_(None), PF.target_progress.is_(None)))
     if rules.warning_preset == "checkpoints":
         threshold = _per_date(dates, lambda d: R.checkpoint_threshold(d, rules))
         return case(
@@ -152,8 +161,159 @@ def _light_sql(dates: list[dt.date], rules: Rules):
     )
 
 
-def _latest_join(stmt):
-    return stmt.outerjoin(M, and_(M.project_id == P.id, M.is_latest.is_(True)))
+def _facts_where(scope: Scope) -> list:
+    conds = [PF.year == scope.year]
+    if scope.departments:
+        conds.append(PF.department_id.in_(scope.departments))
+    if scope.fund_source:
+        conds.append(PF.fund_source == scope.fund_source)
+    return conds
+
+
+def _version(url: str) -> int:
+    """The data version, with project_facts brought up to it."""
+    version = data_version(url)
+    ensure_facts(url, version)
+    return version
+
+
+@functools.lru_cache(maxsize=64)
+def _latest_dates_v(url: str, version: int, year: int, fund_source: str | None) -> tuple[dt.date, ...]:
+    stmt = select(PF.as_of).distinct().where(*_facts_where(Scope(year, (), fund_source)), PF.as_of.is_not(None))
+    return tuple(sorted(r[0] for r in _rows(url, stmt)))
+
+
+def _latest_dates(url: str, scope: Scope) -> list[dt.date]:
+    return list(_latest_dates_v(url, _version(url), scope.year, scope.fund_source))
+
+
+# ---------------------------------------------------------------- per-department base aggregates
+# Every scope-level figure is a sum over these small per-department frames, computed once per
+# (data version, year, fund source, rules) and kept in a bounded in-process cache; a department
+# filter only selects rows. Callers get copies.
+
+_DEPT_COLUMNS = ["projects", "units", "budget", "target_projects", "target_budget", "monitored_projects",
+                 "evaluated_budget", R.GREEN, R.YELLOW, R.RED, R.GREY, "executed", "base", "as_of"]
+
+
+@functools.lru_cache(maxsize=64)
+def _dept_projects_v(url: str, version: int, year: int, fund_source: str | None, departments: tuple[int, ...],
+                     rules: Rules) -> pd.DataFrame:
+    dates = list(_latest_dates_v(url, version, year, fund_source))
+    light = _light_sql(dates, rules)
+    rate_ok = and_(PF.executed.is_not(None), PF.base > 0)
+    stmt = (
+        select(
+            PF.department_id, PF.unit_id, light.label("light"),
+            func.count().label("n"),
+            func.sum(case((PF.has_target.is_(True), 1), else_=0)).label("target_projects"),
+            func.coalesce(func.sum(PF.budget), 0.0).label("budget"),
+            func.coalesce(func.sum(case((PF.has_target.is_(True), PF.budget), else_=0.0)), 0.0).label("target_budget"),
+            func.sum(case((PF.as_of.is_not(None), 1), else_=0)).label("monitored_projects"),
+            func.coalesce(func.sum(case((PF.evaluated.is_(True), PF.budget), else_=0.0)), 0.0)
+            .label("evaluated_budget"),
+            func.coalesce(func.sum(case((rate_ok, PF.executed), else_=0.0)), 0.0).label("executed"),
+            func.coalesce(func.sum(case((rate_ok, PF.base), else_=0.0)), 0.0).label("base"),
+            func.max(PF.as_of).label("as_of"),
+        )
+        .where(*_facts_where(Scope(year, departments, fund_source)))
+        .group_by(PF.department_id, PF.unit_id, light)
+    )
+    raw = _frame(url, stmt)
+    if raw.empty:
+        return pd.DataFrame(columns=_DEPT_COLUMNS, index=pd.Index([], name="department_id"))
+    # lights: grey counts only projects that should have reported (with targets)
+    raw["lit"] = raw["n"].where(raw["light"] != R.GREY, raw["target_projects"])
+    lights = raw.pivot_table(index="department_id", columns="light", values="lit", aggfunc="sum", fill_value=0)
+    for name in (R.GREEN, R.YELLOW, R.RED, R.GREY):
+        if name not in lights.columns:
+            lights[name] = 0
+    sums = raw.groupby("department_id").agg(
+        projects=("n", "sum"), units=("unit_id", "nunique"), budget=("budget", "sum"),
+        target_projects=("target_projects", "sum"), target_budget=("target_budget", "sum"),
+        monitored_projects=("monitored_projects", "sum"), evaluated_budget=("evaluated_budget", "sum"),
+        executed=("executed", "sum"), base=("base", "sum"), as_of=("as_of", "max"))
+    out = sums.join(lights[[R.GREEN, R.YELLOW, R.RED, R.GREY]].astype(int))
+    return out[_DEPT_COLUMNS]
+
+
+def _dept_projects(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    # filtered in SQL: one department is a short range of the clustered facts table
+    return _dept_projects_v(url, _version(url), scope.year, scope.fund_source, scope.departments, rules).copy()
+
+
+def clear_caches() -> None:
+    """Forget every in-process aggregate (the benchmark's cold runs; tests)."""
+    for fn in (_latest_dates_v, _dept_projects_v, _dept_evaluations_v, _dept_inflation_v, _dept_findings_v,
+               _department_names_v):
+        fn.cache_clear()
+
+
+def _eval_where(year: int, fund_source: str | None, table=E) -> list:
+    conds = [table.year == year]
+    if fund_source:
+        conds.append(exists().where(and_(P.id == table.project_id, P.fund_source == fund_source)))
+    return conds
+
+
+@functools.lru_cache(maxsize=64)
+def _dept_evaluations_v(url: str, version: int, year: int, fund_source: str | None, rules: Rules) -> pd.DataFrame:
+    """Per department, kind and grade: number of evaluations, score sum and number scored."""
+    grade = func.coalesce(_grade_sql(rules), literal("未评级"))
+    stmt = (
+        select(E.department_id, E.kind, grade.label("grade"), func.count().label("n"),
+               func.coalesce(func.sum(E.score), 0.0).label("score_sum"), func.count(E.score).label("scored"))
+        .where(*_eval_where(year, fund_source))
+        .group_by(E.department_id, E.kind, grade)
+    )
+    return _frame(url, stmt)
+
+
+@functools.lru_cache(maxsize=64)
+def _dept_inflation_v(url: str, version: int, year: int, fund_source: str | None, rules: Rules) -> pd.Series:
+    _, _, _, flagged, has_pair = _inflation_sql(rules)
+    stmt = (select(PF.department_id, func.count())
+            .where(*_facts_where(Scope(year, (), fund_source)), has_pair, flagged)
+            .group_by(PF.department_id))
+    return pd.Series(dict(_rows(url, stmt)), dtype="int64")
+
+
+def _dept_evaluations(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
+    df = _dept_evaluations_v(url, _version(url), scope.year, scope.fund_source, rules)
+    if scope.departments:
+        df = df[df["department_id"].isin(scope.departments)]
+    return df.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _dept_findings_v(url: str, version: int, year: int, fund_source: str | None, today: dt.date) -> pd.DataFrame:
+    """Per department and status: number of findings and how many are overdue on `today` (R.is_overdue)."""
+    overdue = and_(F.status != "已整改", F.deadline < today)
+    stmt = (
+        select(F.department_id, F.status, func.count().label("n"),
+               func.sum(case((overdue, 1), else_=0)).label("overdue"))
+        .where(*_eval_where(year, fund_source, F))
+        .group_by(F.department_id, F.status)
+    )
+    return _frame(url, stmt)
+
+
+def _dept_findings(url: str, scope: Scope, today: dt.date) -> pd.DataFrame:
+    df = _dept_findings_v(url, _version(url), scope.year, scope.fund_source, today)
+    if scope.departments:
+        df = df[df["department_id"].isin(scope.departments)]
+    return df.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _department_names_v(url: str, version: int) -> dict[int, str]:
+    return dict(_rows(url, select(D.id, D.name)))
+
+
+def _with_names(url: str, df: pd.DataFrame) -> pd.DataFrame:
+    names = _department_names_v(url, _version(url))
+    df.insert(1, "department", df["department_id"].map(names))
+    return df
 
 
 # ---------------------------------------------------------------- options
@@ -185,23 +345,16 @@ def resolve_department(url: str, code_or_name: str) -> int | None:
 
 def project_totals(url: str, scope: Scope) -> dict:
     """Counts and money of the projects in scope, and target coverage (R.coverage) by count and by funds."""
-    has_target = P.has_target.is_(True)
-    stmt = select(
-        func.count(distinct(P.department_id)),
-        func.count(distinct(P.unit_id)),
-        func.count(P.id),
-        func.coalesce(func.sum(BUDGET), 0.0),
-        func.coalesce(func.sum(case((has_target, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((has_target, BUDGET), else_=0.0)), 0.0),
-    ).where(*_project_where(scope))
-    depts, units, projects, budget, target_n, target_budget = _rows(url, stmt)[0]
+    d = _dept_projects(url, scope, Rules())
+    projects, budget = int(d["projects"].sum()), float(d["budget"].sum())
+    target_n, target_budget = int(d["target_projects"].sum()), float(d["target_budget"].sum())
     return {
-        "departments": int(depts),
-        "units": int(units),
-        "projects": int(projects),
-        "budget_total": float(budget),
-        "target_projects": int(target_n),
-        "target_budget": float(target_budget),
+        "departments": int((d["projects"] > 0).sum()),
+        "units": int(d["units"].sum()),
+        "projects": projects,
+        "budget_total": budget,
+        "target_projects": target_n,
+        "target_budget": target_budget,
         "coverage_count": R.coverage(target_n, projects),
         "coverage_funds": R.coverage(target_budget, budget),
     }
@@ -212,121 +365,65 @@ def monitoring_totals(url: str, scope: Scope, rules: Rules) -> dict:
 
     `reported`, the light counts and the money-weighted execution rate cover every project with a record.
     """
-    dates = _latest_dates(url, scope)
-    light = _light_sql(dates, rules)
-    rate_ok = and_(M.executed.is_not(None), _monitoring_base() > 0)
-    stmt = _latest_join(
-        select(
-            light.label("light"),
-            func.count(P.id),
-            func.sum(case((P.has_target.is_(True), 1), else_=0)),
-            func.sum(case((rate_ok, M.executed), else_=0.0)),
-            func.sum(case((rate_ok, _monitoring_base()), else_=0.0)),
-        ).select_from(P)
-    ).where(*_project_where(scope)).group_by(light)
-    counts = {R.GREEN: 0, R.YELLOW: 0, R.RED: 0, R.GREY: 0}
-    executed = base = 0.0
-    for light_value, n, with_target, ex, b in _rows(url, stmt):
-        if light_value == R.GREY:
-            counts[R.GREY] += int(with_target or 0)
-        else:
-            counts[light_value] += int(n)
-        executed += float(ex or 0)
-        base += float(b or 0)
-    as_of = dates[-1] if dates else None
+    d = _dept_projects(url, scope, rules)
+    counts = {k: int(d[k].sum()) for k in (R.GREEN, R.YELLOW, R.RED, R.GREY)}
+    as_of = d["as_of"].dropna().max() if d["as_of"].notna().any() else None
     return {
         "as_of": as_of,
         "reported": counts[R.GREEN] + counts[R.YELLOW] + counts[R.RED],
         **counts,
-        "execution_rate": _ratio(executed, base),
+        "execution_rate": _ratio(d["executed"].sum(), d["base"].sum()),
         "time_progress": R.time_progress(as_of) if as_of else None,
     }
 
 
-def _inflation_pairs(scope: Scope, rules: Rules):
-    """Projects with a 单位自评 and an independent score the same year: (self, independent) per project.
+def _inflation_sql(rules: Rules):
+    """R.self_evaluation_inflation over project_facts: (gap, self grade, independent grade, flagged, has pair).
 
-    The independent evaluation is 抽查复核 where there is one, else 财政重点评价 (R.self_evaluation_inflation).
+    The independent evaluation is 抽查复核 where there is one, else 财政重点评价.
     """
-    S, I, I2 = aliased(E), aliased(E), aliased(E)
-    preferred = or_(
-        I.kind == INDEPENDENT_KINDS[0],
-        ~exists().where(and_(I2.project_id == I.project_id, I2.year == I.year, I2.kind == INDEPENDENT_KINDS[0])),
-    )
-    conds = [S.kind == "单位自评", S.year == scope.year, S.project_id.is_not(None)]
-    if scope.departments:
-        conds.append(S.department_id.in_(scope.departments))
-    if scope.fund_source:
-        conds.append(exists().where(and_(P.id == S.project_id, P.fund_source == scope.fund_source)))
-
-    def grade(t):
-        return _grade_sql(rules, t)
-
-    def rank(t):  # R.GRADE_RANK of the grade above, computed straight from the score (lower is better)
-        stored = case(*[(t.grade == g, literal(n)) for g, n in R.GRADE_RANK.items()], else_=None)
-        return case(
-            (t.score.is_(None), stored),
-            (t.score >= rules.grade_excellent, literal(R.GRADE_RANK["优"])),
-            (t.score >= rules.grade_good, literal(R.GRADE_RANK["良"])),
-            (t.score >= rules.grade_pass, literal(R.GRADE_RANK["中"])),
-            else_=literal(R.GRADE_RANK["差"]),
-        )
-
-    gap = S.score - I.score
+    gap = PF.self_score - PF.independent_score
+    self_rank = _grade_rank_from(PF.self_score, PF.self_grade, rules)
+    ind_rank = _grade_rank_from(PF.independent_score, PF.independent_grade, rules)
     flagged = or_(
         and_(gap.is_not(None), gap >= rules.inflation_gap - R.EPS),
-        and_(rank(S).is_not(None), rank(I).is_not(None), rank(S) < rank(I)),
+        and_(self_rank.is_not(None), ind_rank.is_not(None), self_rank < ind_rank),
     )
-    return S, I, gap, grade, flagged, conds, preferred
+    has_pair = and_(PF.independent_kind.is_not(None),
+                    or_(PF.self_score.is_not(None), PF.self_grade.is_not(None)))
+    return (gap, _grade_from(PF.self_score, PF.self_grade, rules),
+            _grade_from(PF.independent_score, PF.independent_grade, rules), flagged, has_pair)
 
 
 def evaluation_totals(url: str, scope: Scope, rules: Rules) -> dict:
     """Every evaluation record of the year (department-wide ones included): count, mean score, grades, kinds."""
-    grade = _grade_sql(rules)
-    where = _record_where(E, scope)
-    rows = _rows(url, select(grade, E.kind, func.count(), func.sum(E.score), func.count(E.score))
-                 .where(*where).group_by(grade, E.kind))
-    grades = {g: 0 for g in GRADES}
-    by_kind = {k: 0 for k in EVALUATION_KINDS}
-    total = scored = 0
-    score_sum = 0.0
-    for g, kind, n, s, ns in rows:
-        total += n
-        if g in grades:
-            grades[g] += n
-        by_kind[kind] += n
-        score_sum += float(s or 0)
-        scored += ns
-    S, I, _, _, flagged, conds, preferred = _inflation_pairs(scope, rules)
-    flags = _rows(url, select(func.count()).select_from(S).join(
-        I, and_(I.project_id == S.project_id, I.year == S.year, I.kind.in_(INDEPENDENT_KINDS))
-    ).where(*conds, preferred, flagged))[0][0]
+    df = _dept_evaluations(url, scope, rules)
+    grades = {g: int(df.loc[df["grade"] == g, "n"].sum()) for g in GRADES}
+    by_kind = {k: int(df.loc[df["kind"] == k, "n"].sum()) for k in EVALUATION_KINDS}
+    scored = int(df["scored"].sum())
+    flags = _dept_inflation_v(url, _version(url), scope.year, scope.fund_source, rules)
+    if scope.departments:
+        flags = flags[flags.index.isin(scope.departments)]
     return {
-        "count": total,
-        "avg_score": score_sum / scored if scored else None,
+        "count": int(df["n"].sum()),
+        "avg_score": float(df["score_sum"].sum()) / scored if scored else None,
         "grades": grades,
         "by_kind": by_kind,
-        "inflation_flags": int(flags),
+        "inflation_flags": int(flags.sum()),
     }
 
 
 def finding_totals(url: str, scope: Scope, today: dt.date) -> dict:
     """Findings by status; overdue = not 已整改 and today past the deadline (R.is_overdue); rate = 已整改 ÷ all."""
-    overdue = and_(F.status != "已整改", F.deadline < today)
-    rows = _rows(url, select(F.status, func.count(), func.sum(case((overdue, 1), else_=0)))
-                 .where(*_record_where(F, scope)).group_by(F.status))
-    by_status = {s: 0 for s in FINDING_STATUSES}
-    n_overdue = 0
-    for status, n, o in rows:
-        by_status[status] = n
-        n_overdue += int(o or 0)
+    df = _dept_findings(url, scope, today)
+    by_status = {s: int(df.loc[df["status"] == s, "n"].sum()) for s in FINDING_STATUSES}
     total = sum(by_status.values())
     return {
         "total": total,
         "rectified": by_status["已整改"],
         "in_progress": by_status["整改中"],
         "not_started": by_status["未整改"],
-        "overdue": n_overdue,
+        "overdue": int(df["overdue"].sum()),
         "rate": R.rectification_rate(by_status["已整改"], total),
     }
 
@@ -346,31 +443,14 @@ def kpis(url: str, scope: Scope, rules: Rules, today: dt.date) -> dict:
 
 def coverage_by_department(url: str, scope: Scope) -> pd.DataFrame:
     """Target, monitoring and evaluation coverage per 主管部门 (by count and by money)."""
-    has_target = P.has_target.is_(True)
-    monitored = exists().where(M.project_id == P.id)
-    evaluated = exists().where(and_(E.project_id == P.id, E.year == P.year))
-    stmt = (
-        select(
-            D.id.label("department_id"),
-            D.name.label("department"),
-            func.count(P.id).label("projects"),
-            func.coalesce(func.sum(BUDGET), 0.0).label("budget"),
-            func.sum(case((has_target, 1), else_=0)).label("target_projects"),
-            func.coalesce(func.sum(case((has_target, BUDGET), else_=0.0)), 0.0).label("target_budget"),
-            func.sum(case((monitored, 1), else_=0)).label("monitored_projects"),
-            func.coalesce(func.sum(case((evaluated, BUDGET), else_=0.0)), 0.0).label("evaluated_budget"),
-        )
-        .join(D, D.id == P.department_id)
-        .where(*_project_where(scope))
-        .group_by(D.id, D.name)
-        .order_by(D.name)
-    )
-    df = _frame(url, stmt)
+    d = _dept_projects(url, scope, Rules()).reset_index()
+    df = _with_names(url, d[["department_id", "projects", "budget", "target_projects", "target_budget",
+                             "monitored_projects", "evaluated_budget"]])
     df["coverage_count"] = (df["target_projects"] / df["projects"]).where(df["projects"] > 0)
     df["coverage_funds"] = (df["target_budget"] / df["budget"]).where(df["budget"] > 0)
     df["monitoring_coverage"] = (df["monitored_projects"] / df["target_projects"]).where(df["target_projects"] > 0)
     df["evaluation_coverage"] = (df["evaluated_budget"] / df["budget"]).where(df["budget"] > 0)
-    return df
+    return df.sort_values("department").reset_index(drop=True)
 
 
 def coverage_by_fund_source(url: str, scope: Scope) -> pd.DataFrame:
@@ -437,36 +517,13 @@ def projects_without_targets(url: str, scope: Scope, limit: int = 500) -> pd.Dat
 
 def lights_by_department(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
     """Per 主管部门: light counts (grey = with targets, not reported), money-weighted execution rate."""
-    dates = _latest_dates(url, scope)
-    light = _light_sql(dates, rules)
-    rate_ok = and_(M.executed.is_not(None), _monitoring_base() > 0)
-    stmt = _latest_join(
-        select(
-            D.id.label("department_id"),
-            D.name.label("department"),
-            light.label("light"),
-            func.count(P.id).label("n"),
-            func.sum(case((P.has_target.is_(True), 1), else_=0)).label("with_target"),
-            func.sum(case((rate_ok, M.executed), else_=0.0)).label("executed"),
-            func.sum(case((rate_ok, _monitoring_base()), else_=0.0)).label("base"),
-            func.max(M.as_of).label("as_of"),
-        ).select_from(P).join(D, D.id == P.department_id)
-    ).where(*_project_where(scope)).group_by(D.id, D.name, light)
-    raw = _frame(url, stmt)
     cols = ["department_id", "department", "green", "yellow", "red", "grey", "reported", "budget", "executed",
             "execution_rate", "as_of", "time_progress"]
-    if raw.empty:
+    d = _dept_projects(url, scope, rules).reset_index()
+    if d.empty:
         return pd.DataFrame(columns=cols)
-    raw["count"] = raw["n"].where(raw["light"] != R.GREY, raw["with_target"]).fillna(0).astype(int)
-    wide = raw.pivot_table(index=["department_id", "department"], columns="light", values="count",
-                           aggfunc="sum", fill_value=0)
-    for light_name in (R.GREEN, R.YELLOW, R.RED, R.GREY):
-        if light_name not in wide.columns:
-            wide[light_name] = 0
-    money = raw.groupby(["department_id", "department"]).agg(
-        executed=("executed", "sum"), budget=("base", "sum"), as_of=("as_of", "max"))
-    df = wide[[R.GREEN, R.YELLOW, R.RED, R.GREY]].join(money).reset_index()
-    df.columns.name = None
+    df = _with_names(url, d[["department_id", R.GREEN, R.YELLOW, R.RED, R.GREY, "executed", "base", "as_of"]])
+    df = df.rename(columns={"base": "budget"})
     df["reported"] = df[R.GREEN] + df[R.YELLOW] + df[R.RED]
     df["execution_rate"] = (df["executed"] / df["budget"]).where(df["budget"] > 0)
     df["time_progress"] = df["as_of"].map(lambda d: R.time_progress(d) if pd.notna(d) and d else None)
@@ -482,20 +539,24 @@ def warning_list(url: str, scope: Scope, rules: Rules, lights: tuple[str, ...] =
     rate = _rate_pct()
     cond = [light.in_(lights)]
     if R.GREY in lights:
-        cond = [or_(light.in_([x for x in lights if x != R.GREY]), and_(light == R.GREY, P.has_target.is_(True)))]
-    stmt = _latest_join(
+        cond = [or_(light.in_([x for x in lights if x != R.GREY]), and_(light == R.GREY, PF.has_target.is_(True)))]
+    stmt = (
         select(
-            P.id.label("project_id"), P.code, P.name, D.name.label("department"), U.name.label("unit"),
-            M.as_of, _monitoring_base().label("budget"), M.executed,
+            PF.project_id, P.code, P.name, D.name.label("department"), U.name.label("unit"),
+            PF.as_of, case((PF.as_of.is_(None), PF.budget), else_=PF.base).label("budget"), PF.executed,
             (rate / 100).label("execution_rate"), (t / 100).label("time_progress"),
-            (t - rate).label("lag"), M.target_progress, light.label("light"),
+            (t - rate).label("lag"), PF.target_progress, light.label("light"),
             M.deviation_reason, M.likelihood,
-        ).select_from(P).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id)
-    ).where(*_project_where(scope), *cond).order_by((t - rate).desc().nulls_last(), BUDGET.desc(), P.id).limit(limit)
-    df = _frame(url, stmt)
-    grey = df["light"] == R.GREY
-    df.loc[grey, "budget"] = None
-    return df
+        )
+        .join(P, P.id == PF.project_id)
+        .join(D, D.id == PF.department_id)
+        .outerjoin(U, U.id == PF.unit_id)
+        .outerjoin(M, and_(M.project_id == PF.project_id, M.is_latest.is_(True)))
+        .where(*_facts_where(scope), *cond)
+        .order_by((t - rate).desc().nulls_last(), PF.budget.desc(), PF.project_id)
+        .limit(limit)
+    )
+    return _frame(url, stmt)
 
 
 def execution_scatter(url: str, scope: Scope, rules: Rules, limit: int = 2000) -> pd.DataFrame:
@@ -504,15 +565,14 @@ def execution_scatter(url: str, scope: Scope, rules: Rules, limit: int = 2000) -
     light = _light_sql(dates, rules)
     stmt = (
         select(
-            P.id.label("project_id"), P.name, D.name.label("department"),
-            _monitoring_base().label("budget"), (_rate_pct() / 100).label("execution_rate"),
+            PF.project_id, P.name, D.name.label("department"),
+            PF.base.label("budget"), (_rate_pct() / 100).label("execution_rate"),
             (_time_progress_sql(dates) / 100).label("time_progress"), light.label("light"),
         )
-        .select_from(P)
-        .join(M, and_(M.project_id == P.id, M.is_latest.is_(True)))
-        .join(D, D.id == P.department_id)
-        .where(*_project_where(scope), _rate_pct().is_not(None))
-        .order_by(_monitoring_base().desc(), P.id)
+        .join(P, P.id == PF.project_id)
+        .join(D, D.id == PF.department_id)
+        .where(*_facts_where(scope), _rate_pct().is_not(None))
+        .order_by(PF.base.desc(), PF.project_id)
         .limit(limit)
     )
     return _frame(url, stmt)
@@ -537,28 +597,13 @@ def _grade_pivot(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:
 
 
 def grade_mix_by_department(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
-    grade = _grade_sql(rules)
-    stmt = (
-        select(D.id.label("department_id"), D.name.label("department"),
-               func.coalesce(grade, literal("未评级")).label("grade"), func.count().label("n"),
-               func.coalesce(func.sum(E.score), 0.0).label("score_sum"), func.count(E.score).label("scored"))
-        .join(D, D.id == E.department_id)
-        .where(*_record_where(E, scope))
-        .group_by(D.id, D.name, grade)
-    )
-    return _grade_pivot(_frame(url, stmt), ["department_id", "department"]).sort_values(
-        "department").reset_index(drop=True)
+    df = _dept_evaluations(url, scope, rules)
+    out = _grade_pivot(df, ["department_id"])
+    return _with_names(url, out).sort_values("department").reset_index(drop=True)
 
 
 def grade_mix_by_kind(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
-    grade = _grade_sql(rules)
-    stmt = (
-        select(E.kind, func.coalesce(grade, literal("未评级")).label("grade"), func.count().label("n"),
-               func.coalesce(func.sum(E.score), 0.0).label("score_sum"), func.count(E.score).label("scored"))
-        .where(*_record_where(E, scope))
-        .group_by(E.kind, grade)
-    )
-    out = _grade_pivot(_frame(url, stmt), ["kind"])
+    out = _grade_pivot(_dept_evaluations(url, scope, rules), ["kind"])
     order = {k: i for i, k in enumerate(EVALUATION_KINDS)}
     return out.sort_values("kind", key=lambda s: s.map(order)).reset_index(drop=True)
 
@@ -587,21 +632,22 @@ def evaluation_list(url: str, scope: Scope, rules: Rules, kind: str | None = Non
     return _frame(url, stmt)
 
 
-def inflation_list(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
-    """Self-evaluation vs independent score for every project that has both (R.self_evaluation_inflation)."""
-    S, I, gap, grade, flagged, conds, preferred = _inflation_pairs(scope, rules)
+def inflation_list(url: str, scope: Scope, rules: Rules, limit: int = 2000) -> pd.DataFrame:
+    """Self-evaluation vs independent score for projects that have both (R.self_evaluation_inflation),
+    flagged ones first, then by gap."""
+    _version(url)  # brings project_facts up to date
+    gap, self_grade, ind_grade, flagged, has_pair = _inflation_sql(rules)
     stmt = (
         select(
-            S.project_id, P.code, P.name, D.name.label("department"), S.score.label("self_score"),
-            I.score.label("independent_score"), I.kind.label("independent_kind"), gap.label("gap"),
-            grade(S).label("self_grade"), grade(I).label("independent_grade"), flagged.label("flagged"),
+            PF.project_id, P.code, P.name, D.name.label("department"), PF.self_score.label("self_score"),
+            PF.independent_score, PF.independent_kind, gap.label("gap"),
+            self_grade.label("self_grade"), ind_grade.label("independent_grade"), flagged.label("flagged"),
         )
-        .select_from(S)
-        .join(I, and_(I.project_id == S.project_id, I.year == S.year, I.kind.in_(INDEPENDENT_KINDS)))
-        .join(P, P.id == S.project_id)
-        .join(D, D.id == S.department_id)
-        .where(*conds, preferred)
-        .order_by(gap.desc().nulls_last(), S.project_id)
+        .join(P, P.id == PF.project_id)
+        .join(D, D.id == PF.department_id)
+        .where(*_facts_where(scope), has_pair)
+        .order_by(case((flagged, 0), else_=1), gap.desc().nulls_last(), PF.project_id)
+        .limit(limit)
     )
     df = _frame(url, stmt)
     df["flagged"] = df["flagged"].astype(bool)
@@ -631,26 +677,28 @@ def result_application(url: str, scope: Scope, rules: Rules) -> pd.DataFrame:
 
 
 def findings_by_department(url: str, scope: Scope, today: dt.date) -> pd.DataFrame:
-    overdue = and_(F.status != "已整改", F.deadline < today)
-    stmt = (
-        select(
-            D.id.label("department_id"), D.name.label("department"),
-            *[func.sum(case((F.status == s, 1), else_=0)).label(s) for s in FINDING_STATUSES],
-            func.count().label("total"),
-            func.sum(case((overdue, 1), else_=0)).label("overdue"),
-        )
-        .join(D, D.id == F.department_id)
-        .where(*_record_where(F, scope))
-        .group_by(D.id, D.name)
-        .order_by(D.name)
-    )
-    df = _frame(url, stmt)
-    df["rate"] = (df["已整改"] / df["total"]).where(df["total"] > 0)
-    return df
+    cols = ["department_id", "department", *FINDING_STATUSES, "total", "overdue", "rate"]
+    df = _dept_findings(url, scope, today)
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    wide = df.pivot_table(index="department_id", columns="status", values="n", aggfunc="sum", fill_value=0)
+    for s in FINDING_STATUSES:
+        if s not in wide.columns:
+            wide[s] = 0
+    out = wide[list(FINDING_STATUSES)].astype(int)
+    out["total"] = out.sum(axis=1)
+    out["overdue"] = df.groupby("department_id")["overdue"].sum().astype(int)
+    out = _with_names(url, out.reset_index())
+    out.columns.name = None
+    out["rate"] = (out["已整改"] / out["total"]).where(out["total"] > 0)
+    return out[cols].sort_values("department").reset_index(drop=True)
 
 
-def overdue_findings(url: str, scope: Scope, today: dt.date, rules: Rules, limit: int = 1000) -> pd.DataFrame:
-    """Open findings past their deadline, longest overdue first, with days overdue and age bucket."""
+def _finding_list(url: str, scope: Scope, today: dt.date, rules: Rules, overdue_only: bool,
+                  limit: int) -> pd.DataFrame:
+    conds = [*_record_where(F, scope), F.status != "已整改"]
+    if overdue_only:
+        conds.append(F.deadline < today)
     stmt = (
         select(
             F.id.label("finding_id"), D.name.label("department"), U.name.label("unit"),
@@ -659,15 +707,25 @@ def overdue_findings(url: str, scope: Scope, today: dt.date, rules: Rules, limit
         .join(D, D.id == F.department_id)
         .outerjoin(U, U.id == F.unit_id)
         .outerjoin(P, P.id == F.project_id)
-        .where(*_record_where(F, scope), F.status != "已整改", F.deadline < today)
-        .order_by(F.deadline, F.id)
+        .where(*conds)
+        .order_by(F.deadline.nulls_last(), F.id)
         .limit(limit)
     )
     df = _frame(url, stmt)
     df["days_overdue"] = [R.days_overdue(s, d, today) for s, d in zip(df["status"], df["deadline"])]
-    df["age_bucket"] = [R.age_bucket(n, rules) for n in df["days_overdue"]]
+    df["age_bucket"] = [R.age_bucket(n, rules) if n else None for n in df["days_overdue"]]
     return df[["finding_id", "department", "unit", "project", "code", "description", "requirement", "deadline",
                "status", "days_overdue", "age_bucket", "source"]]
+
+
+def overdue_findings(url: str, scope: Scope, today: dt.date, rules: Rules, limit: int = 1000) -> pd.DataFrame:
+    """Open findings past their deadline, longest overdue first, with days overdue and age bucket."""
+    return _finding_list(url, scope, today, rules, True, limit)
+
+
+def open_findings(url: str, scope: Scope, today: dt.date, rules: Rules, limit: int = 1000) -> pd.DataFrame:
+    """Every finding not yet 已整改 (overdue or not), earliest deadline first."""
+    return _finding_list(url, scope, today, rules, False, limit)
 
 
 def age_buckets(url: str, scope: Scope, today: dt.date, rules: Rules) -> pd.DataFrame:
@@ -705,8 +763,8 @@ def closure_trend(url: str, scope: Scope) -> pd.DataFrame:
 
 
 def _department_subscores(url: str, year: int, fund_source: str | None, rules: Rules,
-                          today: dt.date) -> pd.DataFrame:
-    scope = Scope(year=year, fund_source=fund_source)
+                          today: dt.date, departments: tuple[int, ...] = ()) -> pd.DataFrame:
+    scope = Scope(year=year, departments=departments, fund_source=fund_source)
     cov = coverage_by_department(url, scope)[["department_id", "department", "projects", "coverage_funds"]]
     lights = lights_by_department(url, scope, rules)[
         ["department_id", "red", "reported", "execution_rate", "as_of"]]
@@ -726,8 +784,7 @@ def _department_subscores(url: str, year: int, fund_source: str | None, rules: R
         R.composite_score({k: (None if pd.isna(row[k]) else float(row[k])) for k in subs}, rules)
         for _, row in df[subs].iterrows()
     ]
-    df = df.rename(columns={"count": "evaluations", "total": "findings"})
-    return df
+    return df.rename(columns={"count": "evaluations", "total": "findings"})
 
 
 RANKING_COLUMNS = ["department_id", "department", "projects", "coverage", "execution", "evaluation",
@@ -758,17 +815,22 @@ def department_ranking(url: str, year: int, fund_source: str | None, rules: Rule
 
 
 def department_trend(url: str, department_id: int, rules: Rules, today: dt.date) -> pd.DataFrame:
-    """One 主管部门's figures for every year with data (oldest first), with its composite and rank."""
+    """One 主管部门's figures for every year with data (oldest first): composite every year, rank in the latest."""
     rows = []
-    for year in sorted(available_years(url)):
+    years = sorted(available_years(url))
+    latest = years[-1] if years else None
+    for year in years:
         scope = Scope(year=year, departments=(department_id,))
         k = kpis(url, scope, rules, today)
         if not k["projects"]["projects"] and not k["evaluations"]["count"] and not k["findings"]["total"]:
             continue
-        ranked = _ranked(url, year, None, rules, today)
-        mine = ranked[ranked["department_id"] == department_id]
+        mine = _department_subscores(url, year, None, rules, today, (department_id,))
         composite = mine["composite"].iloc[0] if len(mine) else None
-        rank = mine["rank"].iloc[0] if len(mine) else None
+        rank = None
+        if year == latest:  # the rank needs every department: only for the latest year
+            ranked = _ranked(url, year, None, rules, today)
+            rank = ranked.loc[ranked["department_id"] == department_id, "rank"]
+            rank = rank.iloc[0] if len(rank) else None
         rows.append({
             "year": year,
             "projects": k["projects"]["projects"],
@@ -804,38 +866,38 @@ def search_projects(url: str, scope: Scope, rules: Rules, text: str = "", grade:
     """
     dates = _latest_dates(url, scope)
     light_expr = _light_sql(dates, rules)
-    conds = list(_project_where(scope))
+    conds = list(_facts_where(scope))
     text = " ".join((text or "").split())
     if text:
         pattern = f"%{text}%"
         conds.append(or_(P.name.like(pattern), P.code.like(pattern), D.name.like(pattern)))
     if grade:
-        conds.append(exists().where(and_(E.project_id == P.id, _grade_sql(rules) == grade)))
+        conds.append(exists().where(and_(E.project_id == PF.project_id, _grade_sql(rules) == grade)))
     if light:
         conds.append(light_expr == light)
     if status:
-        conds.append(exists().where(and_(F.project_id == P.id, F.status == status)))
-    base = _latest_join(select(P.id).select_from(P).join(D, D.id == P.department_id)).where(*conds)
-    total = _rows(url, select(func.count()).select_from(base.subquery()))[0][0]
+        conds.append(exists().where(and_(F.project_id == PF.project_id, F.status == status)))
 
-    best = (select(E.id).where(E.project_id == P.id).order_by(_KIND_PRIORITY, E.id).limit(1)
-            .correlate(P).scalar_subquery())
+    def joined(stmt):
+        return stmt.join(P, P.id == PF.project_id).join(D, D.id == PF.department_id)
+
+    counting = select(func.count()).select_from(PF)
+    total = _rows(url, (joined(counting) if text else counting).where(*conds))[0][0]
+    best = (select(E.id).where(E.project_id == PF.project_id).order_by(_KIND_PRIORITY, E.id).limit(1)
+            .correlate(PF).scalar_subquery())
     E2 = aliased(E)
-    open_findings = (select(func.count()).where(F.project_id == P.id, F.status != "已整改")
-                     .correlate(P).scalar_subquery())
-    g2 = _grade_sql(rules, E2)
+    open_findings = (select(func.count()).where(F.project_id == PF.project_id, F.status != "已整改")
+                     .correlate(PF).scalar_subquery())
     stmt = (
-        _latest_join(
-            select(
-                P.id.label("project_id"), P.year, P.code, P.name, D.name.label("department"),
-                U.name.label("unit"), BUDGET.label("budget"), P.has_target, light_expr.label("light"),
-                (_rate_pct() / 100).label("execution_rate"), g2.label("grade"), E2.score.label("score"),
-                open_findings.label("open_findings"),
-            ).select_from(P).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id)
-        )
+        joined(select(
+            PF.project_id, P.year, P.code, P.name, D.name.label("department"), U.name.label("unit"),
+            PF.budget, PF.has_target, light_expr.label("light"), (_rate_pct() / 100).label("execution_rate"),
+            _grade_sql(rules, E2).label("grade"), E2.score.label("score"), open_findings.label("open_findings"),
+        ))
+        .outerjoin(U, U.id == PF.unit_id)
         .outerjoin(E2, E2.id == best)
         .where(*conds)
-        .order_by(BUDGET.desc().nulls_last(), P.id)
+        .order_by(PF.budget.desc().nulls_last(), PF.project_id)
         .limit(limit)
         .offset(offset)
     )

@@ -190,7 +190,8 @@ class Evaluation(Tracked, Base):
     next_year_budget_change: Mapped[float | None] = mapped_column(Double)
     __table_args__ = (
         UniqueConstraint("year", "kind", "object_type", "object_key", name="uq_evaluations_key"),
-        Index("ix_evaluations_year_dept", "year", "department_id"),
+        # covering the per-department grade aggregate, so it reads the index only
+        Index("ix_evaluations_year_dept", "year", "department_id", "kind", "score", "grade"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="ck_evaluations_score"),
         CheckConstraint("fund_amount IS NULL OR fund_amount >= 0", name="ck_evaluations_amount_nonneg"),
     )
@@ -233,6 +234,35 @@ def finding_key(department_id: int, project_id: int | None, description: str) ->
     """Identity of a finding within a year, so re-importing a ledger updates rather than duplicates."""
     text = f"{department_id}|{project_id or ''}|{' '.join(description.split())}"
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class ProjectFacts(Base):
+    """Derived, never edited: one row per project with its latest monitoring figures, so page aggregates
+    scan one narrow table instead of joining. Rebuilt from the data tables whenever the data version
+    changes (dashboard.facts); not part of imports, undo or exports."""
+
+    __tablename__ = "project_facts"
+    # clustered by year and department (SQLite WITHOUT ROWID): a year's rows are read in one range
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    fund_source: Mapped[str | None] = mapped_column(String(16))
+    budget: Mapped[float | None] = mapped_column(Double)
+    has_target: Mapped[bool] = mapped_column(Boolean)
+    evaluated: Mapped[bool] = mapped_column(Boolean)
+    # the latest monitoring record of the year (all NULL when none)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    executed: Mapped[float | None] = mapped_column(Double)
+    base: Mapped[float | None] = mapped_column(Double)
+    target_progress: Mapped[float | None] = mapped_column(Double)
+    # the 单位自评 and the independent evaluation (抽查复核, else 财政重点评价) of the same year
+    self_score: Mapped[float | None] = mapped_column(Double)
+    self_grade: Mapped[str | None] = mapped_column(String(4))
+    independent_kind: Mapped[str | None] = mapped_column(String(16))
+    independent_score: Mapped[float | None] = mapped_column(Double)
+    independent_grade: Mapped[str | None] = mapped_column(String(4))
+    __table_args__ = (Index("ix_project_facts_project", "project_id", unique=True), {"sqlite_with_rowid": False})
 
 
 # Tables holding data, in dependency order (parents first): what import writes and undo restores.

@@ -198,3 +198,25 @@ def test_options_and_provenance(fixture_db):
     assert mx.fund_source_options(url) == sorted(["一般公共预算", "政府性基金预算"])
     prov = mx.provenance(url, 2022)
     assert prov["monitoring_as_of"] == dt.date(2022, 8, 31) and prov["files"][0]["name"] == "fixture.xlsx"
+
+
+def test_figures_follow_the_data_version(fixture_db):
+    """project_facts and the in-process caches are keyed on the data version: a write shows at once."""
+    url, ids = fixture_db
+    from dashboard import db
+    from dashboard.models import MonitoringRecord
+
+    assert mx.monitoring_totals(url, mx.Scope(2022), RULES)["grey"] == 1
+    with db.session_scope(url) as s:
+        s.add(MonitoringRecord(project_id=ids["P5"], as_of=fx.AUG, executed=100.0, is_latest=True))
+        db.bump_data_version(s)
+    m = mx.monitoring_totals(url, mx.Scope(2022), RULES)
+    assert (m["grey"], m["reported"], m["green"]) == (0, 6, 3)    # P5: 100 / 150 = 66.7% → green
+
+
+def test_open_findings_lists_every_unclosed_finding(fixture_db):
+    url, _ = fixture_db
+    df = mx.open_findings(url, mx.Scope(2022), fx.TODAY, RULES)
+    # F7 (2022-09-01), F4 (2022-12-01), F3 (2023-03-30), F2 (due today), F6 (no deadline) — not F1/F5 (closed)
+    assert list(df["days_overdue"]) == [211, 120, 1, 0, 0]
+    assert list(df["status"]) == ["未整改", "整改中", "未整改", "整改中", "未整改"]
