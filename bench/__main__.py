@@ -155,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             _step(f"browser FAILED: {b['error'][:500]}")
         else:
             metrics["rss_max_mb"] = b["rss_max_mb"]
-            metrics["browser_overview_s"] = b["overview_warm_s"]
+            metrics["browser_overview_s"] = b.get("overview_warm_s")
+            for e in b.get("page_errors", []):
+                _step(f"browser page error: {e}")
 
     # ---------------------------------------------------------------- report
     print()
@@ -175,9 +177,12 @@ def main(argv: list[str] | None = None) -> int:
                        if results.get("browser", {}).get("rss_max_mb") else results.get("browser", {}).get("error", "")),
         "naive_ratio": (f"pandas {results['naive']['naive_s']:.3f}s / SQL {results['naive']['sql_s']:.3f}s"
                         if results.get("naive", {}).get("ratio") else results.get("naive", {}).get("error", "")),
-        "browser_overview_s": (f"cold (first visit) {results['browser']['overview_cold_s']:.2f}s, warm "
-                               f"{results['browser']['overview_warm_s']:.2f}s"
-                               if results.get("browser", {}).get("overview_warm_s") else ""),
+        "browser_overview_s": (f"cold (first visit, cold server) {_fmt(results['browser'].get('overview_cold_s'))}s; "
+                               f"warm: new tab {_fmt(results['browser'].get('overview_warm_s'))}s, new browser "
+                               f"{_fmt(results['browser'].get('overview_new_browser_s'))}s"
+                               + (f"; page errors: {'; '.join(results['browser']['page_errors'])}"
+                                  if results['browser'].get('page_errors') else "")
+                               if results.get("browser", {}).get("rss_max_mb") else ""),
     }
     for name in ORDER:
         op, target = TARGETS[name]

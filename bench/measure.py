@@ -154,12 +154,20 @@ _ALL_DRAWN = """() => {
 }"""
 
 
-def _visit(pg, base: str, page, charts: bool) -> float:
+def _visit(pg, base: str, page, charts: bool, errors: list | None = None) -> float | None:
+    """Seconds from goto to the page's run finished (and every chart drawn); None, with the error noted in
+    `errors`, when the page did not get there (the other pages are still visited)."""
     t = time.perf_counter()
-    pg.goto(srv.page_url(base, page))
-    srv.wait_ready(pg, page.title, timeout=180_000)
-    if charts:
-        pg.wait_for_function(_ALL_DRAWN, timeout=180_000)
+    try:
+        pg.goto(srv.page_url(base, page))
+        srv.wait_ready(pg, page.title, timeout=180_000)
+        if charts:
+            pg.wait_for_function(_ALL_DRAWN, timeout=180_000)
+    except Exception as exc:
+        if errors is None:
+            raise
+        errors.append(f"{page.key}: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}")
+        return None
     return time.perf_counter() - t
 
 
@@ -174,7 +182,8 @@ def browser_run(url: str, log: Path) -> dict:
     pages = srv.app_pages()
     overview = next(p for p in pages if p.default)
     server = srv.start_server(url, log)
-    out: dict = {"pages": {}}
+    out: dict = {"pages": {}, "page_errors": []}
+    errs = out["page_errors"]
     try:
         out["rss_idle_mb"] = server.rss_mb()
         with sync_playwright() as p:
@@ -182,14 +191,17 @@ def browser_run(url: str, log: Path) -> dict:
             try:
                 ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
                 pg = ctx.new_page()
-                out["overview_cold_s"] = _visit(pg, server.base_url, overview, charts=True)
+                out["overview_cold_s"] = _visit(pg, server.base_url, overview, charts=True, errors=errs)
                 for page in pages:
-                    out["pages"][page.key] = _visit(pg, server.base_url, page, charts=page.has_charts)
+                    out["pages"][page.key] = _visit(pg, server.base_url, page, charts=page.has_charts, errors=errs)
+                # the second visit: a new tab (a new Streamlit session) of the same browser on the warm server
+                tab = ctx.new_page()
+                out["overview_warm_s"] = _visit(tab, server.base_url, overview, charts=True, errors=errs)
                 ctx.close()
+                # for reference: a browser with an empty HTTP cache (downloads the frontend again)
                 ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-                pg = ctx.new_page()
-                # a second visit of the overview: a new session on the warm server
-                out["overview_warm_s"] = _visit(pg, server.base_url, overview, charts=True)
+                out["overview_new_browser_s"] = _visit(ctx.new_page(), server.base_url, overview, charts=True,
+                                                        errors=errs)
                 ctx.close()
             finally:
                 browser.close()
