@@ -718,6 +718,25 @@ class _Writer:
         self.units = _frame(self.conn, select(T["units"]))
         self._index_orgs()
 
+    @staticmethod
+    def _new_codes(df: pd.DataFrame, new: pd.DataFrame, key: str, code_col: str, taken: dict) -> np.ndarray:
+        """Codes for departments / units created from rows like "219-某某镇人民政府" (the reader splits the code off).
+
+        A code is used only when the rows agree on it and nobody has it yet; otherwise the new row has none.
+        """
+        out = np.full(len(new), None, dtype=object)
+        if code_col not in df.columns:
+            return out
+        pairs = pd.DataFrame({"k": df[key], "c": v.code_series(df[code_col])}).dropna().drop_duplicates()
+        single = pairs.groupby("k")["c"].agg(lambda c: c.iloc[0] if len(c) == 1 else None)
+        codes = new[key].map(single).to_numpy(dtype=object)
+        seen: set = set()
+        for i, c in enumerate(codes):
+            if isinstance(c, str) and c not in taken and c not in seen and (pairs["c"] == c).sum() == 1:
+                out[i] = c
+                seen.add(c)
+        return out
+
     def resolve_orgs(self, df: pd.DataFrame) -> pd.DataFrame:
         """Add _dept_id / _unit_id to rows of any kind, creating unknown departments and units."""
         df = df.copy()
@@ -731,7 +750,8 @@ class _Writer:
         new_d = new_d.drop_duplicates("_dn")
         if len(new_d):
             inc = pd.DataFrame({"id": pd.array([pd.NA] * len(new_d), dtype="Int64"), "name": new_d["department"].to_numpy()})
-            self.upsert("departments", inc, ["name"], self.depts, defaults={"kind": "部门"})
+            inc["code"] = self._new_codes(df, new_d, "_dn", "department_code", self.dept_by_code)
+            self.upsert("departments", inc, ["name", "code"], self.depts, defaults={"kind": "部门"})
             self._refresh_orgs()
         df["_dept_id"] = df["_dn"].map(self.dept_by_name).astype("Int64")
         # unknown units: created under the department their rows name
@@ -745,7 +765,8 @@ class _Writer:
         if len(new_u):
             inc = pd.DataFrame({"id": pd.array([pd.NA] * len(new_u), dtype="Int64"), "name": new_u["unit"].to_numpy(),
                                 "department_id": new_u["_dept_id"].to_numpy()})
-            self.upsert("units", inc, ["name", "department_id"], self.units, defaults={"kind": "部门"})
+            inc["code"] = self._new_codes(df, new_u, "_un", "unit_code", self.unit_by_code)
+            self.upsert("units", inc, ["name", "department_id", "code"], self.units, defaults={"kind": "部门"})
             self._refresh_orgs()
         df["_unit_id"] = df["_un"].map(self.unit_by_name).astype("Int64")
         # through the unit names (few distinct values): mapping a nullable-integer column is slow in pandas

@@ -415,3 +415,14 @@ def test_amounts_win_over_a_rounded_rate_and_unnamed_department_evaluation(db_ur
     e = one(db_url, m.Evaluation)
     assert e.project_id is None and e.object_name == "区教育局" and e.grade == "良"
     assert len(rows(db_url, m.Project)) == 1
+
+
+def test_codes_run_together_with_names_give_new_departments_and_units_their_codes(db_url):
+    text = ("年度,监控截止日期,主管部门,预算单位,项目名称,调整后预算,执行数\n"
+            "2022,2022-08-31,219-池州市贵池区棠溪镇人民政府,219001-棠溪镇本级,村道养护,10,5\n"
+            "2022,2022-08-31,219-池州市贵池区棠溪镇人民政府,219001-棠溪镇本级,垃圾清运,20,5\n")
+    assert_no_errors(import_files(db_url, [("m.csv", text.encode())]))
+    dept = one(db_url, m.Department, name="池州市贵池区棠溪镇人民政府")
+    assert dept.code == "219"
+    unit = one(db_url, m.Unit, name="棠溪镇本级")
+    assert unit.code == "219001" and unit.department_id == dept.id
