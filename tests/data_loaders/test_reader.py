@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 
 import numpy as np
 import openpyxl
@@ -270,28 +269,17 @@ def _big_monitoring(path, n):
     return float(budgets.sum()), float(np.minimum(executed, budgets).sum())
 
 
-def test_large_file_is_read_quickly_and_exactly(tmp_path):
-    """20k rows here (the 100k-row benchmark is in docs/data-formats.md): reading + parsing stays
-    within 2× of what python-calamine alone takes (the import budget), with the exact sums."""
-    import python_calamine
-
+def test_large_file_is_read_exactly(tmp_path):
+    """20k rows read with the exact sums (speed is measured in `make bench`, never in a unit test)."""
     path = tmp_path / "big.xlsx"
     budget, executed = _big_monitoring(path, 20_000)
-    raw, full = [], []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-        raw.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        result = read_file(path)
-        full.append(time.perf_counter() - t0)
+    result = read_file(path)
     t = _one(result)
     assert result.problems == []
     assert len(t.frame) == 20_000
     assert t.frame["adjusted_budget"].sum() == pytest.approx(budget)
     assert t.frame["executed"].sum() == pytest.approx(executed)
     assert t.frame["likelihood"].value_counts().to_dict() == {"确定能": 6667, "有可能": 6667, "完全不可能": 6666}
-    assert min(full) <= 2.0 * min(raw), (raw, full)
 
 
 def test_evaluation_header_variants_and_kinds(corpus):
