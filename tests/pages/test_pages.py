@@ -291,3 +291,11 @@ def test_project_card_back_to_the_list(app, ids):
     assert at.title[0].value == "高标准农田建设"
     at.button(key="close_card").click().run()
     assert at.title[0].value == "项目查询" and "project" not in at.query_params
+
+
+def test_department_lists_open_findings_overdue_or_not(app, ids):
+    at = app("department", query={"dept": str(ids["102"])})
+    assert "未销号问题" in texts(at)
+    open_list = table(at, "问题描述", "逾期天数")
+    assert open_list["问题描述"].tolist() == ["设备采购未按计划实施"]  # due 2025-06-30: open, not overdue
+    assert open_list["逾期天数"].tolist() == [0] and open_list["整改状态"].tolist() == ["整改中"]
