@@ -19,10 +19,10 @@ with common.guard("覆盖概况"):
     target_value, target_unit = fmt.wan_unit(p["target_budget"])
     kpi.row([
         {"label": f"预算（{unit}）", "value": value, "help": f"{p['projects']} 个项目。"},
-        {"label": f"有目标资金（{target_unit}）", "value": target_value,
+        {"label": f"有目标（{target_unit}）", "value": target_value,
              "help": f"{p['target_projects']} 个项目设定了绩效目标。"},
-        {"label": "覆盖率（按资金）", "value": fmt.pct(p["coverage_funds"]), "help": "有目标项目的预算 ÷ 全部预算。"},
-        {"label": "覆盖率（按项目）", "value": fmt.pct(p["coverage_count"]),
+        {"label": "覆盖率·资金", "value": fmt.pct(p["coverage_funds"]), "help": "有目标项目的预算 ÷ 全部预算。"},
+        {"label": "覆盖率·项目", "value": fmt.pct(p["coverage_count"]),
              "help": f"有目标项目数 ÷ 项目数：{p['target_projects']}/{p['projects']}。"},
     ])
 

@@ -122,9 +122,9 @@ def test_coverage_page(app):
     at = app("coverage")
     m = metrics(at)
     assert m["预算（亿元）"][0] == "1.98"
-    assert m["有目标资金（亿元）"][0] == "1.93"
-    assert m["覆盖率（按资金）"][0] == "97.5%"
-    assert m["覆盖率（按项目）"][0] == "80.0%"
+    assert m["有目标（亿元）"][0] == "1.93"
+    assert m["覆盖率·资金"][0] == "97.5%"
+    assert m["覆盖率·项目"][0] == "80.0%"
     missing = table(at, "项目编码", "资金来源", "预算（万元）")
     assert missing["项目编码"].tolist() == ["NY-02", "JY-03"] and missing["预算（万元）"].sum() == 500
     by_dept = table(at, "主管部门", "目标覆盖率（按资金）（%）")
@@ -247,7 +247,7 @@ def test_unreachable_database_and_bad_settings_show_a_message(app_env, monkeypat
 def test_filtered_views_of_the_topic_pages(app):
     at = app("coverage", query={"departments": "区卫健委"})
     m = metrics(at)
-    assert m["预算（万元）"][0] == "4,200.00" and m["覆盖率（按资金）"][0] == "100.0%"
+    assert m["预算（万元）"][0] == "4,200.00" and m["覆盖率·资金"][0] == "100.0%"
     assert "所有项目都设定了绩效目标。" in texts(at)
 
     at = app("evaluation", query={"departments": "区卫健委"})
