@@ -36,7 +36,13 @@ with common.guard("部门排名"):
     small = int(ranking["small_sample"].fillna(False).astype(bool).sum())
     marked = "；侧栏选中的部门标为橙色" if ctx.scope.departments else ""
     st.caption(f"共 {len(ranking)} 个主管部门，其中 {small} 个样本少（灰色）{marked}。点击柱条或表格行打开部门画像。")
-    event = st.plotly_chart(charts.ranking_bars(ranked, ctx.scope.departments), key="ranking_chart", on_select="rerun",
+    chart_rows = ranked.sort_values("rank")
+    if len(chart_rows) > 40:  # a province has 150 departments: by default the chart shows both ends
+        view = st.segmented_control("图中显示", ["前后各 15 名", "全部"], default="前后各 15 名", key="ranking_view")
+        if view != "全部":
+            st.caption(f"图中为前 15 名和后 15 名，中间 {len(chart_rows) - 30} 个部门见下表。")
+            chart_rows = pd.concat([chart_rows.head(15), chart_rows.tail(15)])
+    event = st.plotly_chart(charts.ranking_bars(chart_rows, ctx.scope.departments), key="ranking_chart", on_select="rerun",
                             selection_mode="points", config=charts.CONFIG)
     picked = None
     points = (event or {}).get("selection", {}).get("points", []) if event else []
