@@ -29,7 +29,8 @@ with common.guard("覆盖概况"):
 with common.guard("按部门"):
     st.subheader("各部门覆盖率", help="按目标覆盖率（按资金）从低到高排列；监控覆盖率按项目数。")
     by_dept = data.coverage_by_department(ctx)
-    chart_df = by_dept.sort_values("coverage_funds", na_position="first")
+    chart_df = common.chart_rows(by_dept.sort_values("coverage_funds", na_position="first"), "coverage_dept_view",
+                                 "目标覆盖率最低的")
     st.plotly_chart(
         charts.coverage_bars(chart_df, "department", [
             ("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY),

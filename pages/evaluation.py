@@ -31,6 +31,7 @@ with common.guard("各部门等级分布"):
     if not by_dept.empty:
         order = by_dept.assign(weak=(by_dept["中"] + by_dept["差"]) / by_dept["count"].where(by_dept["count"] > 0))
         order = order.sort_values(["weak", "department"], ascending=[False, True])
+        order = common.chart_rows(order, "eval_dept_view", "中差占比最高的")
         st.plotly_chart(charts.grade_mix(order, "department", percent=True), key="eval_by_dept",
                         config=charts.CONFIG)
     common.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",

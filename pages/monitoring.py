@@ -47,7 +47,8 @@ with common.guard("各部门预警灯"):
     st.subheader("各部门预警灯", help=filters.rules_summary(ctx.rules) + " 按红灯数排序。")
     lights = data.lights_by_department(ctx)
     if not lights.empty:
-        st.plotly_chart(charts.lights_by_department(lights), key="monitoring_lights", config=charts.CONFIG)
+        shown = common.chart_rows(lights, "monitoring_lights_view", "红灯最多的")
+        st.plotly_chart(charts.lights_by_department(shown), key="monitoring_lights", config=charts.CONFIG)
     common.table(lights, f"各部门预警灯_{ctx.scope.year}", "monitoring_lights",
                  ["department", "red", "yellow", "green", "grey", "reported", "budget", "executed",
                   "execution_rate", "time_progress", "as_of"])

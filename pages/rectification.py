@@ -27,6 +27,7 @@ with common.guard("各部门整改情况"):
     by_dept = data.findings_by_department(ctx)
     worst_first = by_dept.assign(open_=by_dept["未整改"] + by_dept["整改中"]).sort_values(
         ["overdue", "open_", "department"], ascending=[False, False, True])
+    worst_first = common.chart_rows(worst_first, "rect_dept_view", "逾期最多的")
     st.plotly_chart(charts.findings_by_department(worst_first), key="rect_by_dept", config=charts.CONFIG)
     st.caption("按逾期数、未销号数从多到少排列。")
     common.table(by_dept, f"各部门整改_{ctx.scope.year}", "rect_dept",

@@ -126,3 +126,14 @@ def table(df: pd.DataFrame, file_stem: str, key: str, columns: list[str] | None 
     event = st.dataframe(shown, **kwargs)
     export.download_button(shown, file_stem, key=f"{key}_xlsx")
     return event
+
+
+def chart_rows(df: pd.DataFrame, key: str, what: str, n: int = 30) -> pd.DataFrame:
+    """With many departments a chart shows the first `n` rows (already sorted worst first) unless asked for all."""
+    if df is None or len(df) <= n + 10:
+        return df
+    view = st.segmented_control("图中显示", [f"{what}前 {n} 个", "全部"], default=f"{what}前 {n} 个", key=key)
+    if view == "全部":
+        return df
+    st.caption(f"图中为{what}前 {n} 个部门，共 {len(df)} 个，全部见下表。")
+    return df.head(n)
