@@ -216,8 +216,8 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号", "tickformat": ",.0f",
-                                  "rangemode": "tozero"})
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号",
+                              "tickformat": ",.0f", "rangemode": "tozero"})
     fig.update_yaxes(rangemode="tozero", selector={"anchor": "x"})
     fig.update_xaxes(type="category")
     return _layout(fig, 300, y_title="当月销号数")
