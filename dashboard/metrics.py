@@ -193,7 +193,7 @@ def _latest_dates(url: str, scope: Scope) -> list[dt.date]:
 # filter only selects rows. Callers get copies.
 
 _DEPT_COLUMNS = ["projects", "units", "budget", "target_projects", "target_budget", "monitored_projects",
-                 "evaluated_budget", R.GREEN, R.YELLOW, R.RED, R.GREY, "executed", "base", "as_of"]
+                 "monitored_target_projects", "evaluated_budget", R.GREEN, R.YELLOW, R.RED, R.GREY, "executed", "base", "as_of"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -210,6 +210,8 @@ def _dept_projects_v(url: str, version: int, year: int, fund_source: str | None,
             func.coalesce(func.sum(PF.budget), 0.0).label("budget"),
             func.coalesce(func.sum(case((PF.has_target.is_(True), PF.budget), else_=0.0)), 0.0).label("target_budget"),
             func.sum(case((PF.as_of.is_not(None), 1), else_=0)).label("monitored_projects"),
+            func.sum(case((and_(PF.as_of.is_not(None), PF.has_target.is_(True)), 1), else_=0))
+            .label("monitored_target_projects"),
             func.coalesce(func.sum(case((PF.evaluated.is_(True), PF.budget), else_=0.0)), 0.0)
             .label("evaluated_budget"),
             func.coalesce(func.sum(case((rate_ok, PF.executed), else_=0.0)), 0.0).label("executed"),
@@ -231,7 +233,8 @@ def _dept_projects_v(url: str, version: int, year: int, fund_source: str | None,
     sums = raw.groupby("department_id").agg(
         projects=("n", "sum"), units=("unit_id", "nunique"), budget=("budget", "sum"),
         target_projects=("target_projects", "sum"), target_budget=("target_budget", "sum"),
-        monitored_projects=("monitored_projects", "sum"), evaluated_budget=("evaluated_budget", "sum"),
+        monitored_projects=("monitored_projects", "sum"),
+        monitored_target_projects=("monitored_target_projects", "sum"), evaluated_budget=("evaluated_budget", "sum"),
         executed=("executed", "sum"), base=("base", "sum"), as_of=("as_of", "max"))
     out = sums.join(lights[[R.GREEN, R.YELLOW, R.RED, R.GREY]].astype(int))
     return out[_DEPT_COLUMNS]
@@ -445,10 +448,12 @@ def coverage_by_department(url: str, scope: Scope) -> pd.DataFrame:
     """Target, monitoring and evaluation coverage per 主管部门 (by count and by money)."""
     d = _dept_projects(url, scope, Rules()).reset_index()
     df = _with_names(url, d[["department_id", "projects", "budget", "target_projects", "target_budget",
-                             "monitored_projects", "evaluated_budget"]])
+                             "monitored_projects", "monitored_target_projects", "evaluated_budget"]])
     df["coverage_count"] = (df["target_projects"] / df["projects"]).where(df["projects"] > 0)
     df["coverage_funds"] = (df["target_budget"] / df["budget"]).where(df["budget"] > 0)
-    df["monitoring_coverage"] = (df["monitored_projects"] / df["target_projects"]).where(df["target_projects"] > 0)
+    # of the projects that must report (those with targets), the share that did
+    df["monitoring_coverage"] = (df["monitored_target_projects"] / df["target_projects"]).where(
+        df["target_projects"] > 0)
     df["evaluation_coverage"] = (df["evaluated_budget"] / df["budget"]).where(df["budget"] > 0)
     return df.sort_values("department").reset_index(drop=True)
 

@@ -220,3 +220,11 @@ def test_open_findings_lists_every_unclosed_finding(fixture_db):
     # F7 (2022-09-01), F4 (2022-12-01), F3 (2023-03-30), F2 (due today), F6 (no deadline) — not F1/F5 (closed)
     assert list(df["days_overdue"]) == [211, 120, 1, 0, 0]
     assert list(df["status"]) == ["未整改", "整改中", "未整改", "整改中", "未整改"]
+
+
+def test_monitoring_coverage_counts_only_projects_that_must_report(fixture_db):
+    url, _ = fixture_db
+    df = mx.coverage_by_department(url, mx.Scope(2022)).set_index("department")
+    # 教育局: P1, P2 have targets and reported; P3 reported without a target (not counted) → 2 / 2
+    assert df.loc["青山区教育局", "monitoring_coverage"] == 1.0
+    assert df.loc["青山区教育局", "monitored_projects"] == 3
