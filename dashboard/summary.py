@@ -78,11 +78,11 @@ def format_text(s: dict) -> str:
         f"{s['year']}年 {s['department'] or '全部主管部门'}",
         f"主管部门 {s['departments']} 个，预算单位 {s['units']} 个，项目 {s['projects']} 个，预算 {s['budget_total']:,.2f} 万元",
         f"绩效目标覆盖率：按个数 {pct(s['target_coverage']['by_count'])}，按金额 {pct(s['target_coverage']['by_funds'])}",
-        f"监控（截至 {m['as_of'] or '—'}）：已报送 {m['reported']}，绿 {m['green']} 黄 {m['yellow']} 红 {m['red']}，"
-        f"未报送 {m['grey']}，执行率 {pct(m['execution_rate'])}",
-        f"评价 {e['count']} 个，平均分 {e['avg_score'] if e['avg_score'] is not None else '—'}，"
-        + "，".join(f"{g} {n}" for g, n in e["grades"].items()) + f"，自评虚高 {e['inflation_flags']}",
-        f"问题 {f['total']} 个：已整改 {f['rectified']}，整改中 {f['in_progress']}，未整改 {f['not_started']}，"
-        f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}",
+        (f"监控（截至 {m['as_of'] or '—'}）：已报送 {m['reported']}，绿 {m['green']} 黄 {m['yellow']} 红 {m['red']}，"
+         f"未报送 {m['grey']}，执行率 {pct(m['execution_rate'])}"),
+        (f"评价 {e['count']} 个，平均分 {e['avg_score'] if e['avg_score'] is not None else '—'}，"
+         + "，".join(f"{g} {n}" for g, n in e["grades"].items()) + f"，自评虚高 {e['inflation_flags']}"),
+        (f"问题 {f['total']} 个：已整改 {f['rectified']}，整改中 {f['in_progress']}，未整改 {f['not_started']}，"
+         f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}"),
     ]
     return "\n".join(lines)

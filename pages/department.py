@@ -128,15 +128,7 @@ with common.guard("评价"):
                   "result_application", "next_year_budget_change"], empty="本年没有评价记录。")
 
 with common.guard("未销号问题"):
-    open_list = data.open_findings(dctx)  # metrics.open_findings: requested from the metrics owner
-    if open_list is not None:
-        st.subheader("未销号问题", help=f"未整改和整改中的问题；逾期天数按 {fmt.date(ctx.today)} 计算。")
-        common.table(open_list, f"{name}_未销号问题_{ctx.scope.year}", "dept_open",
-                     ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
-                     empty="没有未销号的问题。")
-    else:
-        st.subheader("逾期未整改问题", help=f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断）。")
-        overdue = data.overdue_findings(dctx)
-        common.table(overdue, f"{name}_逾期问题_{ctx.scope.year}", "dept_overdue",
-                     ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
-                     empty="没有逾期未整改的问题。")
+    st.subheader("未销号问题", help=f"未整改和整改中的问题；逾期天数按 {fmt.date(ctx.today)} 计算。")
+    common.table(data.open_findings(dctx), f"{name}_未销号问题_{ctx.scope.year}", "dept_open",
+                 ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
+                 empty="没有未销号的问题。")

@@ -11,15 +11,11 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard import metrics
+
 TTL = 3600  # seconds; the data version already invalidates on writes, this only bounds memory
 SMALL = {"max_entries": 32, "ttl": TTL, "show_spinner": False}
 LARGE = {"max_entries": 128, "ttl": TTL, "show_spinner": False}
-
-
-def _m():
-    from dashboard import metrics  # imported lazily: the page shell works while metrics is being written
-
-    return metrics
 
 
 def scope_for(ctx, **changes):
@@ -30,7 +26,7 @@ def scope_for(ctx, **changes):
 
 @st.cache_data(**SMALL)
 def _available_years(url: str, version: int) -> list[int]:
-    return list(_m().available_years(url))
+    return list(metrics.available_years(url))
 
 
 def available_years(url: str, version: int) -> list[int]:
@@ -39,7 +35,7 @@ def available_years(url: str, version: int) -> list[int]:
 
 @st.cache_data(**SMALL)
 def _department_options(url: str, version: int):
-    return _m().department_options(url)
+    return metrics.department_options(url)
 
 
 def department_options(url: str, version: int):
@@ -48,7 +44,7 @@ def department_options(url: str, version: int):
 
 @st.cache_data(**SMALL)
 def _fund_source_options(url: str, version: int) -> list[str]:
-    return list(_m().fund_source_options(url))
+    return list(metrics.fund_source_options(url))
 
 
 def fund_source_options(url: str, version: int) -> list[str]:
@@ -57,7 +53,7 @@ def fund_source_options(url: str, version: int) -> list[str]:
 
 @st.cache_data(**SMALL)
 def _resolve_department(url: str, version: int, text: str):
-    return _m().resolve_department(url, text)
+    return metrics.resolve_department(url, text)
 
 
 def resolve_department(ctx, text: str):
@@ -66,7 +62,7 @@ def resolve_department(ctx, text: str):
 
 @st.cache_data(**SMALL)
 def _provenance(url: str, version: int, year: int | None) -> dict:
-    return _m().provenance(url, year)
+    return metrics.provenance(url, year)
 
 
 def provenance(ctx) -> dict:
@@ -77,7 +73,7 @@ def provenance(ctx) -> dict:
 
 @st.cache_data(**LARGE)
 def _kpis(url, version, scope, rules, today):
-    return _m().kpis(url, scope, rules, today)
+    return metrics.kpis(url, scope, rules, today)
 
 
 def kpis(ctx, scope=None) -> dict:
@@ -86,7 +82,7 @@ def kpis(ctx, scope=None) -> dict:
 
 @st.cache_data(**LARGE)
 def _coverage_by_department(url, version, scope):
-    return _m().coverage_by_department(url, scope)
+    return metrics.coverage_by_department(url, scope)
 
 
 def coverage_by_department(ctx):
@@ -95,7 +91,7 @@ def coverage_by_department(ctx):
 
 @st.cache_data(**LARGE)
 def _coverage_by_fund_source(url, version, scope):
-    return _m().coverage_by_fund_source(url, scope)
+    return metrics.coverage_by_fund_source(url, scope)
 
 
 def coverage_by_fund_source(ctx):
@@ -104,7 +100,7 @@ def coverage_by_fund_source(ctx):
 
 @st.cache_data(**LARGE)
 def _evaluation_coverage_by_kind(url, version, scope):
-    return _m().evaluation_coverage_by_kind(url, scope)
+    return metrics.evaluation_coverage_by_kind(url, scope)
 
 
 def evaluation_coverage_by_kind(ctx):
@@ -113,7 +109,7 @@ def evaluation_coverage_by_kind(ctx):
 
 @st.cache_data(**LARGE)
 def _projects_without_targets(url, version, scope, limit):
-    return _m().projects_without_targets(url, scope, limit=limit)
+    return metrics.projects_without_targets(url, scope, limit=limit)
 
 
 def projects_without_targets(ctx, limit: int = 500):
@@ -122,7 +118,7 @@ def projects_without_targets(ctx, limit: int = 500):
 
 @st.cache_data(**LARGE)
 def _lights_by_department(url, version, scope, rules):
-    return _m().lights_by_department(url, scope, rules)
+    return metrics.lights_by_department(url, scope, rules)
 
 
 def lights_by_department(ctx):
@@ -131,7 +127,7 @@ def lights_by_department(ctx):
 
 @st.cache_data(**LARGE)
 def _warning_list(url, version, scope, rules, lights, limit):
-    return _m().warning_list(url, scope, rules, lights=lights, limit=limit)
+    return metrics.warning_list(url, scope, rules, lights=lights, limit=limit)
 
 
 def warning_list(ctx, lights: tuple[str, ...] = ("red",), limit: int = 500, scope=None):
@@ -140,7 +136,7 @@ def warning_list(ctx, lights: tuple[str, ...] = ("red",), limit: int = 500, scop
 
 @st.cache_data(**LARGE)
 def _execution_scatter(url, version, scope, rules, limit):
-    return _m().execution_scatter(url, scope, rules, limit=limit)
+    return metrics.execution_scatter(url, scope, rules, limit=limit)
 
 
 def execution_scatter(ctx, limit: int = 2000):
@@ -149,7 +145,7 @@ def execution_scatter(ctx, limit: int = 2000):
 
 @st.cache_data(**LARGE)
 def _grade_mix_by_department(url, version, scope, rules):
-    return _m().grade_mix_by_department(url, scope, rules)
+    return metrics.grade_mix_by_department(url, scope, rules)
 
 
 def grade_mix_by_department(ctx):
@@ -158,7 +154,7 @@ def grade_mix_by_department(ctx):
 
 @st.cache_data(**LARGE)
 def _grade_mix_by_kind(url, version, scope, rules):
-    return _m().grade_mix_by_kind(url, scope, rules)
+    return metrics.grade_mix_by_kind(url, scope, rules)
 
 
 def grade_mix_by_kind(ctx):
@@ -167,7 +163,7 @@ def grade_mix_by_kind(ctx):
 
 @st.cache_data(**LARGE)
 def _evaluation_list(url, version, scope, rules, kind, limit):
-    return _m().evaluation_list(url, scope, rules, kind=kind, limit=limit)
+    return metrics.evaluation_list(url, scope, rules, kind=kind, limit=limit)
 
 
 def evaluation_list(ctx, kind: str | None = None, limit: int = 1000, scope=None):
@@ -176,7 +172,7 @@ def evaluation_list(ctx, kind: str | None = None, limit: int = 1000, scope=None)
 
 @st.cache_data(**LARGE)
 def _inflation_list(url, version, scope, rules):
-    return _m().inflation_list(url, scope, rules)
+    return metrics.inflation_list(url, scope, rules)
 
 
 def inflation_list(ctx):
@@ -185,7 +181,7 @@ def inflation_list(ctx):
 
 @st.cache_data(**LARGE)
 def _result_application(url, version, scope, rules):
-    return _m().result_application(url, scope, rules)
+    return metrics.result_application(url, scope, rules)
 
 
 def result_application(ctx):
@@ -194,7 +190,7 @@ def result_application(ctx):
 
 @st.cache_data(**LARGE)
 def _findings_by_department(url, version, scope, today):
-    return _m().findings_by_department(url, scope, today)
+    return metrics.findings_by_department(url, scope, today)
 
 
 def findings_by_department(ctx):
@@ -203,7 +199,7 @@ def findings_by_department(ctx):
 
 @st.cache_data(**LARGE)
 def _overdue_findings(url, version, scope, today, rules, limit):
-    return _m().overdue_findings(url, scope, today, rules, limit=limit)
+    return metrics.overdue_findings(url, scope, today, rules, limit=limit)
 
 
 def overdue_findings(ctx, limit: int = 1000, scope=None):
@@ -212,7 +208,7 @@ def overdue_findings(ctx, limit: int = 1000, scope=None):
 
 @st.cache_data(**LARGE)
 def _age_buckets(url, version, scope, today, rules):
-    return _m().age_buckets(url, scope, today, rules)
+    return metrics.age_buckets(url, scope, today, rules)
 
 
 def age_buckets(ctx):
@@ -221,7 +217,7 @@ def age_buckets(ctx):
 
 @st.cache_data(**LARGE)
 def _closure_trend(url, version, scope):
-    return _m().closure_trend(url, scope)
+    return metrics.closure_trend(url, scope)
 
 
 def closure_trend(ctx):
@@ -230,7 +226,7 @@ def closure_trend(ctx):
 
 @st.cache_data(**LARGE)
 def _department_ranking(url, version, year, fund_source, rules, today):
-    return _m().department_ranking(url, year, fund_source, rules, today)
+    return metrics.department_ranking(url, year, fund_source, rules, today)
 
 
 def department_ranking(ctx, year: int | None = None):
@@ -240,7 +236,7 @@ def department_ranking(ctx, year: int | None = None):
 
 @st.cache_data(**LARGE)
 def _department_trend(url, version, department_id, rules, today):
-    return _m().department_trend(url, department_id, rules, today)
+    return metrics.department_trend(url, department_id, rules, today)
 
 
 def department_trend(ctx, department_id: int):
@@ -249,7 +245,7 @@ def department_trend(ctx, department_id: int):
 
 @st.cache_data(**LARGE)
 def _search_projects(url, version, scope, rules, text, grade, light, status, limit, offset):
-    return _m().search_projects(url, scope, rules, text=text, grade=grade, light=light, status=status,
+    return metrics.search_projects(url, scope, rules, text=text, grade=grade, light=light, status=status,
                                 limit=limit, offset=offset)
 
 
@@ -261,7 +257,7 @@ def search_projects(ctx, text: str = "", grade=None, light=None, status=None, li
 
 @st.cache_data(**LARGE)
 def _project_card(url, version, project_id, rules, today):
-    return _m().project_card(url, project_id, rules, today)
+    return metrics.project_card(url, project_id, rules, today)
 
 
 def project_card(ctx, project_id: int):
@@ -274,11 +270,9 @@ def today() -> dt.date:
 
 @st.cache_data(**LARGE)
 def _open_findings(url, version, scope, today, rules, limit):
-    return _m().open_findings(url, scope, today, rules, limit=limit)
+    return metrics.open_findings(url, scope, today, rules, limit=limit)
 
 
 def open_findings(ctx, limit: int = 1000, scope=None):
-    """Every finding not yet closed (未整改 / 整改中), overdue or not; None while metrics lacks open_findings."""
-    if not hasattr(_m(), "open_findings"):
-        return None
+    """Every finding not yet closed (未整改 / 整改中), overdue or not."""
     return _open_findings(ctx.url, ctx.version, scope or ctx.scope, ctx.today, ctx.rules, limit)
