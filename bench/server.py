@@ -169,8 +169,30 @@ def chart_count(pg) -> int:
     return pg.locator("[data-testid='stPlotlyChart']").count()
 
 
+_SETTLED = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector("[data-testid='stSkeleton']")) return false;
+  const frames = Array.from(document.querySelectorAll("[data-testid='stDataFrame']"));
+  if (!frames.every(f => f.querySelector('canvas'))) return false;
+  const charts = Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"));
+  if (!charts.every(c => c.querySelector('.main-svg'))) return false;
+  const block = document.querySelector("[data-testid='stMainBlockContainer']");
+  const h = block ? block.scrollHeight : 0;
+  window.__stable = (window.__lastHeight === h) ? (window.__stable || 0) + 1 : 0;
+  window.__lastHeight = h;
+  return window.__stable >= 3;   // the same height on three polls in a row: lazy elements have rendered
+}"""
+
+
+def wait_settled(pg, timeout: float = 60_000) -> None:
+    """The run has finished, tables and charts have rendered and the layout has stopped growing."""
+    pg.wait_for_function(_SETTLED, timeout=timeout, polling=100)
+
+
 def screenshot_full(pg, path: Path) -> None:
     """A full-page screenshot: Streamlit scrolls inside its main container, so grow the viewport to fit it."""
+    wait_settled(pg)
     vp = pg.viewport_size
     height = pg.evaluate(
         "() => Math.max(document.documentElement.scrollHeight,"
