@@ -2,11 +2,15 @@
 
 The marker is the demo's own import batch (source 'demo', note '演示数据 scale=S seed=N'), written in the
 same transaction as the demo rows, so it exists only for a complete load. The database is reused only when
-that batch is the one committed batch (a leftover benchmark import would change the figures).
+that batch is the one committed batch (a leftover benchmark import would change the figures), and when
+bench/out/demo-markers.json records that it was loaded by the current dashboard/demo.py (the generator
+changes while the project grows; an old province database would measure different data).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -44,7 +48,39 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
+MARKERS = OUT / "demo-markers.json"
+
+
+def _demo_sha() -> str:
+    return hashlib.sha256((ROOT / "dashboard" / "demo.py").read_bytes()).hexdigest()[:16]
+
+
+def _markers() -> dict:
+    try:
+        return json.loads(MARKERS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_marker(url: str, scale: str, seed: int) -> None:
+    from dashboard.db import normalise_url
+
+    markers = _markers()
+    markers[normalise_url(url)] = {"scale": scale, "seed": seed, "demo_sha": _demo_sha()}
+    MARKERS.parent.mkdir(parents=True, exist_ok=True)
+    MARKERS.write_text(json.dumps(markers, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def marker_ok(url: str, scale: str, seed: int) -> bool:
+    from dashboard.db import normalise_url
+
+    mine = _markers().get(normalise_url(url))
+    if mine != {"scale": scale, "seed": seed, "demo_sha": _demo_sha()}:
+        return False
+    return _batch_marker_ok(url, scale, seed)
+
+
+def _batch_marker_ok(url: str, scale: str, seed: int) -> bool:
     from dashboard import db
     from dashboard.models import ImportBatch, Project
 
@@ -69,6 +105,7 @@ def ensure_demo(url: str, scale: str, seed: int, analyze: bool = True) -> dict:
         started = time.perf_counter()
         out = {"loaded": True, "stats": demo.load_demo(url, scale=scale, seed=seed)}
         out["seconds"] = round(time.perf_counter() - started, 2)
+        _write_marker(url, scale, seed)
     if kind(url) == "sqlite":
         out["analyzed_by_bench"] = analyze and ensure_statistics(url)
         checkpoint(url)
