@@ -293,7 +293,9 @@ def _column_values(series: pd.Series, column=None, sqlite: bool = False) -> list
         return [None if x is None else float(x) for x in vals]
     if isinstance(typ, Date):
         if sqlite:  # the text form SQLAlchemy's SQLite Date type stores and reads back
-            return [x.strftime("%Y-%m-%d") if isinstance(x, dt.date) else x for x in vals]
+            # a column holds few distinct dates: format each once
+            text = {x: x.strftime("%Y-%m-%d") for x in set(vals) if isinstance(x, dt.date)}
+            return [text.get(x, x) for x in vals]
         return [x.date() if isinstance(x, dt.datetime) else x for x in vals]
     if typ is None:  # ChangeLog JSON: numpy scalars are not serialisable
         return [x.item() if isinstance(x, np.generic) else x for x in vals]
