@@ -1030,9 +1030,9 @@ def load_demo(url: str, scale: str = "county", seed: int = 1) -> dict:
                 db.bump_data_version(session)
                 session.flush()
                 session.close()
-            if is_pg:
-                conn.execute(text("ANALYZE"))  # fresh statistics for the pages' aggregates
-                conn.commit()
+            # fresh statistics for the pages' aggregates (without them SQLite picks poor indexes)
+            conn.execute(text("ANALYZE"))
+            conn.commit()
         finally:
             if is_sqlite:
                 conn.rollback()

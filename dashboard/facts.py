@@ -67,3 +67,8 @@ def ensure_facts(url: str, version: int) -> None:
             s.add(Meta(key=FACTS_KEY, value=str(version)))
         else:
             row.value = str(version)
+    engine = get_engine(url)
+    if engine.dialect.name == "sqlite":
+        # data changed: let SQLite refresh the statistics its planner needs (cheap when nothing is stale)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA optimize")

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import common, export, filters, fmt
+from data_loaders import importer, reader, schema, template
 
 ctx = filters.current()
 st.title("数据上传")
@@ -17,14 +18,13 @@ FIELD_ZH = {"department": "主管部门", "unit": "预算单位", "year": "年�
             "project_code": "项目编码", "project_name": "项目名称", "as_of": "监控截止日期"}
 
 
-def _loader(module: str):
-    import importlib
-
-    return importlib.import_module(f"data_loaders.{module}")
+@st.cache_data(max_entries=16, ttl=900, show_spinner="正在读取文件……")
+def _preview(name: str, raw: bytes, year: int | None, as_of):
+    """The reader's view of one uploaded file, parsed once per content (keyed on the bytes, hashed in full)."""
+    return reader.read_file(raw, name, year=year, as_of=as_of)
 
 
 with common.guard("模板下载"):
-    template = _loader("template")
     st.download_button("下载标准模板（Excel）", data=template.build_template, file_name="预算绩效数据模板.xlsx",
                        mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:", key="template",
                        help="一个工作表一张表（部门单位、项目、绩效监控、绩效评价、问题整改），附填表说明。"
@@ -49,19 +49,17 @@ def _problems_frame(problems) -> pd.DataFrame:
 if payload:
     st.subheader("② 预览与检查")
     with common.guard("文件预览"):
-        reader = _loader("reader")
         any_error = False
         for name, raw in payload:
-            result = reader.read_file(raw, name, year=int(year) if year else None, as_of=as_of)
+            result = _preview(name, raw, int(year) if year else None, as_of)
             errors = [p for p in result.problems if getattr(p, "level", "error") != "warning"]
             any_error |= bool(errors)
             icon = ":material/error:" if errors else ":material/check_circle:"
             with st.expander(f"{name}：识别出 {len(result.tables)} 张表，{len(errors)} 个错误", icon=icon,
                              expanded=bool(errors) or len(payload) == 1):
-                schema = _loader("schema")
                 for t in result.tables:
                     meta = t.meta or {}
-                    spec = schema.TABLES.get(t.kind) if hasattr(schema, "TABLES") else None
+                    spec = schema.TABLES.get(t.kind)
                     labels = {f.name: f.label for f in spec.fields} if spec else {}
                     st.markdown(f"**{t.sheet or '（CSV）'} → {KIND_ZH.get(t.kind, t.kind)}**")
                     st.caption(f"年度：{meta.get('year') or '按列/未识别'} · 截止日期：{fmt.date(meta.get('as_of'))} · "
@@ -82,7 +80,6 @@ if payload:
     go = b2.button("导入", type="primary", key="do_import", icon=":material/upload:")
     if dry or go:
         with common.guard("导入"):
-            importer = _loader("importer")
             with st.status("正在导入……" if go else "正在检查……", expanded=True) as status:
                 bar = st.progress(0.0)
 
@@ -103,10 +100,11 @@ if payload:
                                         "更新": v.get("updated", 0), "未变": v.get("unchanged", 0)}
                                        for k, v in (result.counts or {}).items()])
                 if go:
-                    st.success(f"已导入，批次 #{result.batch_id}。各页面已显示新数据。", icon=":material/check:")
+                    # a fresh uploader (new key) so the next file can be dropped in; the outcome survives the rerun
+                    st.session_state["imported"] = (result.batch_id, counts)
                     st.session_state["up_gen"] = st.session_state.get("up_gen", 0) + 1
-                else:
-                    st.success("检查通过：没有错误，数据未写入。", icon=":material/check:")
+                    st.rerun()
+                st.success("检查通过：没有错误，数据未写入。", icon=":material/check:")
                 if not counts.empty:
                     st.dataframe(counts, hide_index=True, width="stretch", key="import_counts")
             else:
@@ -115,6 +113,12 @@ if payload:
                          "请按下表逐条修改后重新上传。", icon=":material/error:")
                 st.dataframe(problems, hide_index=True, width="stretch", key="import_problems")
                 export.download_button(problems, "导入错误清单", key="import_problems_xlsx", label="下载错误清单")
+
+if st.session_state.get("imported"):
+    batch_id, counts = st.session_state.pop("imported")
+    st.success(f"已导入，批次 #{batch_id}。各页面已显示新数据。", icon=":material/check:")
+    if not counts.empty:
+        st.dataframe(counts, hide_index=True, width="stretch", key="import_counts")
 
 st.subheader("导入历史")
 
@@ -128,7 +132,6 @@ def _confirm_undo(batch_id: int) -> None:
     st.write(f"撤销批次 #{batch_id} 会把数据恢复到该批次导入之前的状态。确定吗？")
     c1, c2 = st.columns(2)
     if c1.button("确定撤销", type="primary", key="undo_yes"):
-        importer = _loader("importer")
         try:
             importer.undo_batch(ctx.url, batch_id)
         except importer.UndoRefused as exc:
@@ -148,19 +151,17 @@ def _confirm_undo(batch_id: int) -> None:
 with common.guard("导入历史"):
     if st.session_state.get("undone_msg"):
         st.success(st.session_state.pop("undone_msg"))
-    batches = _loader("importer").list_batches(ctx.url)
     rows = []
-    for b in batches or []:
-        get = b.get if isinstance(b, dict) else (lambda k, default=None, _b=b: getattr(_b, k, default))
-        files_ = get("files") or []
-        created = get("created_at")
+    for b in importer.list_batches(ctx.url):
+        created = b.get("created_at")
         rows.append({
-            "批次": get("id"),
-            "时间": created.strftime("%Y-%m-%d %H:%M") if hasattr(created, "strftime") else str(created or "").replace("T", " ")[:16],
-            "来源": {"demo": "演示数据", "import": "上传", "sync": "同步"}.get(get("source"), get("source")),
-            "文件": "、".join(f.get("name", "") if isinstance(f, dict) else str(f) for f in files_),
-            "用户": get("user") or "",
-            "状态": "已撤销" if get("status") == "undone" else "有效",
+            "批次": b.get("id"),
+            "时间": created.strftime("%Y-%m-%d %H:%M") if hasattr(created, "strftime")
+            else str(created or "").replace("T", " ")[:16],
+            "来源": {"demo": "演示数据", "import": "上传", "sync": "同步"}.get(b.get("source"), b.get("source")),
+            "文件": "、".join(f.get("name", "") for f in b.get("files") or []),
+            "用户": b.get("user") or "",
+            "状态": "已撤销" if b.get("status") == "undone" else "有效",
         })
     history = pd.DataFrame(rows)
     if history.empty:
