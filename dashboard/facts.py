@@ -12,11 +12,19 @@ from sqlalchemy.orm import aliased
 
 from dashboard.db import get_engine, session_scope
 from dashboard.models import Evaluation, Meta, MonitoringRecord, Project, ProjectFacts
+from dashboard.rules import time_progress
 
 FACTS_KEY = "facts_version"
 
 
-def _rebuild_statement():
+def _time_progress_case(dates, as_of):
+    """序时进度 (percent) of each record, from rules.time_progress per distinct date, as a SQL CASE."""
+    if not dates:
+        return literal(None)
+    return case(*[(as_of == d, literal(time_progress(d) * 100)) for d in dates], else_=None)
+
+
+def _rebuild_statement(dates):
     p, m, e = Project, MonitoringRecord, Evaluation
     evaluated = exists().where(and_(e.project_id == p.id, e.year == p.year))
 
@@ -28,9 +36,12 @@ def _rebuild_statement():
     r_, r_on = of_kind("抽查复核")
     k_, k_on = of_kind("财政重点评价")
     has_recheck = r_.id.is_not(None)
+    base = func.coalesce(m.adjusted_budget, p.adjusted_budget, p.initial_budget)
+    t = _time_progress_case(dates, m.as_of)
+    rate = case((base > 0, m.executed * 100.0 / base), else_=None)
     return insert(ProjectFacts).from_select(
         ["project_id", "year", "department_id", "unit_id", "fund_source", "budget", "has_target", "evaluated",
-         "as_of", "executed", "base", "target_progress", "self_score", "self_grade", "independent_kind",
+         "as_of", "executed", "base", "target_progress", "lag", "target_lag", "self_score", "self_grade", "independent_kind",
          "independent_score", "independent_grade"],
         select(
             p.id, p.year, p.department_id, p.unit_id, p.fund_source,
@@ -39,8 +50,10 @@ def _rebuild_statement():
             evaluated,
             m.as_of, m.executed,
             # the execution-rate denominator of the record (rules.budget_base): its own budget, else the project's
-            func.coalesce(m.adjusted_budget, p.adjusted_budget, p.initial_budget).label("base"),
+            base.label("base"),
             m.target_progress,
+            t - rate,
+            t - m.target_progress * 100,
             s_.score, s_.grade,
             case((has_recheck, literal("抽查复核")), (k_.id.is_not(None), literal("财政重点评价")), else_=None),
             case((has_recheck, r_.score), else_=k_.score),
@@ -62,7 +75,8 @@ def ensure_facts(url: str, version: int) -> None:
         if row is not None and row.value == str(version):
             return  # another session rebuilt it meanwhile
         s.execute(delete(ProjectFacts))
-        s.execute(_rebuild_statement())
+        dates = s.execute(select(MonitoringRecord.as_of).distinct().where(MonitoringRecord.is_latest.is_(True)))
+        s.execute(_rebuild_statement([d for (d,) in dates]))
         if row is None:
             s.add(Meta(key=FACTS_KEY, value=str(version)))
         else:

@@ -140,10 +140,10 @@ def _time_progress_sql(dates: list[dt.date]):
 
 
 def _light_sql(dates: list[dt.date], rules: Rules):
-    """R.warning_light in SQL over project_facts (no latest record → grey)."""
+    """R.warning_light in SQL over project_facts (no latest record → grey); lags are stored per project."""
     rate = _rate_pct()
-    tp = PF.target_progress * 100
-    no_data = or_(PF.as_of.is_(None), and_(rate.is_(None), PF.target_progress.is_(None)))
+    # lag is NULL without a record or an execution rate, target_lag without a record or target progress
+    no_data = and_(PF.lag.is_(None), PF.target_lag.is_(None))
     if rules.warning_preset == "checkpoints":
         threshold = _per_date(dates, lambda d: R.checkpoint_threshold(d, rules))
         return case(
@@ -151,12 +151,10 @@ def _light_sql(dates: list[dt.date], rules: Rules):
             (and_(rate.is_not(None), threshold.is_not(None), rate < threshold - R.EPS), literal(R.RED)),
             else_=literal(R.GREEN),
         )
-    t = _time_progress_sql(dates)
-    lag_e, lag_t = t - rate, t - tp
     return case(
         (no_data, literal(R.GREY)),
-        (or_(lag_e >= rules.red_lag - R.EPS, lag_t >= rules.red_lag - R.EPS), literal(R.RED)),
-        (or_(lag_e >= rules.yellow_lag - R.EPS, lag_t >= rules.yellow_lag - R.EPS), literal(R.YELLOW)),
+        (or_(PF.lag >= rules.red_lag - R.EPS, PF.target_lag >= rules.red_lag - R.EPS), literal(R.RED)),
+        (or_(PF.lag >= rules.yellow_lag - R.EPS, PF.target_lag >= rules.yellow_lag - R.EPS), literal(R.YELLOW)),
         else_=literal(R.GREEN),
     )
 
@@ -204,7 +202,7 @@ def _dept_projects_v(url: str, version: int, year: int, fund_source: str | None,
     rate_ok = and_(PF.executed.is_not(None), PF.base > 0)
     stmt = (
         select(
-            PF.department_id, PF.unit_id, light.label("light"),
+            PF.department_id, light.label("light"),
             func.count().label("n"),
             func.sum(case((PF.has_target.is_(True), 1), else_=0)).label("target_projects"),
             func.coalesce(func.sum(PF.budget), 0.0).label("budget"),
@@ -219,9 +217,11 @@ def _dept_projects_v(url: str, version: int, year: int, fund_source: str | None,
             func.max(PF.as_of).label("as_of"),
         )
         .where(*_facts_where(Scope(year, departments, fund_source)))
-        .group_by(PF.department_id, PF.unit_id, light)
+        .group_by(PF.department_id, light)
     )
     raw = _frame(url, stmt)
+    units = dict(_rows(url, select(PF.department_id, func.count(distinct(PF.unit_id)))
+                       .where(*_facts_where(Scope(year, departments, fund_source))).group_by(PF.department_id)))
     if raw.empty:
         return pd.DataFrame(columns=_DEPT_COLUMNS, index=pd.Index([], name="department_id"))
     # lights: grey counts only projects that should have reported (with targets)
@@ -231,12 +231,13 @@ def _dept_projects_v(url: str, version: int, year: int, fund_source: str | None,
         if name not in lights.columns:
             lights[name] = 0
     sums = raw.groupby("department_id").agg(
-        projects=("n", "sum"), units=("unit_id", "nunique"), budget=("budget", "sum"),
+        projects=("n", "sum"), budget=("budget", "sum"),
         target_projects=("target_projects", "sum"), target_budget=("target_budget", "sum"),
         monitored_projects=("monitored_projects", "sum"),
         monitored_target_projects=("monitored_target_projects", "sum"), evaluated_budget=("evaluated_budget", "sum"),
         executed=("executed", "sum"), base=("base", "sum"), as_of=("as_of", "max"))
     out = sums.join(lights[[R.GREEN, R.YELLOW, R.RED, R.GREY]].astype(int))
+    out["units"] = out.index.map(units).fillna(0).astype(int)
     return out[_DEPT_COLUMNS]
 
 
@@ -332,7 +333,8 @@ def department_options(url: str) -> pd.DataFrame:
 
 
 def fund_source_options(url: str) -> list[str]:
-    stmt = select(P.fund_source).distinct().where(P.fund_source.is_not(None)).order_by(P.fund_source)
+    _version(url)  # read from the narrow facts table
+    stmt = select(PF.fund_source).distinct().where(PF.fund_source.is_not(None)).order_by(PF.fund_source)
     return [r[0] for r in _rows(url, stmt)]
 
 
@@ -550,7 +552,7 @@ def warning_list(url: str, scope: Scope, rules: Rules, lights: tuple[str, ...] =
             PF.project_id, P.code, P.name, D.name.label("department"), U.name.label("unit"),
             PF.as_of, case((PF.as_of.is_(None), PF.budget), else_=PF.base).label("budget"), PF.executed,
             (rate / 100).label("execution_rate"), (t / 100).label("time_progress"),
-            (t - rate).label("lag"), PF.target_progress, light.label("light"),
+            PF.lag, PF.target_progress, light.label("light"),
             M.deviation_reason, M.likelihood,
         )
         .join(P, P.id == PF.project_id)
@@ -558,7 +560,7 @@ def warning_list(url: str, scope: Scope, rules: Rules, lights: tuple[str, ...] =
         .outerjoin(U, U.id == PF.unit_id)
         .outerjoin(M, and_(M.project_id == PF.project_id, M.is_latest.is_(True)))
         .where(*_facts_where(scope), *cond)
-        .order_by((t - rate).desc().nulls_last(), PF.budget.desc(), PF.project_id)
+        .order_by(PF.lag.desc().nulls_last(), PF.budget.desc(), PF.project_id)
         .limit(limit)
     )
     return _frame(url, stmt)
@@ -964,6 +966,6 @@ def provenance(url: str, year: int | None = None) -> dict:
     if batch:
         out.update(zip(("batch_id", "created_at", "files", "source"), batch[0]))
     if year is not None:
-        out["monitoring_as_of"] = _rows(url, select(func.max(M.as_of)).join(P, P.id == M.project_id)
-                                        .where(P.year == year))[0][0]
+        dates = _latest_dates_v(url, _version(url), year, None)
+        out["monitoring_as_of"] = dates[-1] if dates else None
     return out

@@ -256,6 +256,9 @@ class ProjectFacts(Base):
     executed: Mapped[float | None] = mapped_column(Double)
     base: Mapped[float | None] = mapped_column(Double)
     target_progress: Mapped[float | None] = mapped_column(Double)
+    # percentage points behind 序时进度 at as_of: of the execution rate, and of 目标完成进度 (rule-independent)
+    lag: Mapped[float | None] = mapped_column(Double)
+    target_lag: Mapped[float | None] = mapped_column(Double)
     # the 单位自评 and the independent evaluation (抽查复核, else 财政重点评价) of the same year
     self_score: Mapped[float | None] = mapped_column(Double)
     self_grade: Mapped[str | None] = mapped_column(String(4))

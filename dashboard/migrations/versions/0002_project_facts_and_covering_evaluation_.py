@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 06:45:47.409110
+Create Date: 2026-11-21 07:15:42.852929
 """
 import sqlalchemy as sa
 from alembic import op
@@ -28,6 +28,8 @@ def upgrade() -> None:
     sa.Column('executed', sa.Double(), nullable=True),
     sa.Column('base', sa.Double(), nullable=True),
     sa.Column('target_progress', sa.Double(), nullable=True),
+    sa.Column('lag', sa.Double(), nullable=True),
+    sa.Column('target_lag', sa.Double(), nullable=True),
     sa.Column('self_score', sa.Double(), nullable=True),
     sa.Column('self_grade', sa.String(length=4), nullable=True),
     sa.Column('independent_kind', sa.String(length=16), nullable=True),
