@@ -1037,9 +1037,16 @@ class _Writer:
         df = self._conflicts(df, ["project_id", "as_of"], value_cols, "project_code", "项目同一截止日期的监控记录")
         mt = T["monitoring"]
         pt = T["projects"]
-        existing = _frame(self.conn, select(mt).join(pt, pt.c.id == mt.c.project_id).where(pt.c.year.in_(self.years)))
+        # stored rows that this import may update: same years and as-of dates (not the whole year's reports)
+        dates = sorted(set(df["as_of"].dropna()))
+        existing = _frame(self.conn, select(mt).join(pt, pt.c.id == mt.c.project_id)
+                          .where(pt.c.year.in_(self.years), mt.c.as_of.in_(dates)))
         if len(existing):
             existing["as_of"] = existing["as_of"].astype(object)
+        # each project's current latest report (the is_latest invariant: it holds the project's max as_of)
+        current = _frame(self.conn, select(mt.c.id, mt.c.project_id, mt.c.as_of, mt.c.is_latest)
+                         .join(pt, pt.c.id == mt.c.project_id)
+                         .where(pt.c.year.in_(self.years), mt.c.is_latest.is_(True)))
         left = df[["project_id", "as_of"]].reset_index()
         got = left.merge(existing[["project_id", "as_of", "id"]], how="left", on=["project_id", "as_of"]).set_index("index")["id"]
         inc = pd.DataFrame({"id": got.astype("Int64").to_numpy(), "project_id": df["project_id"].to_numpy(),
@@ -1049,7 +1056,7 @@ class _Writer:
             inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
         # is_latest: true only on each touched project's latest record
         touched = pd.unique(df["project_id"])
-        ex_t = existing.loc[existing["project_id"].isin(touched), ["id", "project_id", "as_of", "is_latest"]] if len(existing) \
+        ex_t = current.loc[current["project_id"].isin(touched), ["id", "project_id", "as_of", "is_latest"]] if len(current) \
             else pd.DataFrame(columns=["id", "project_id", "as_of", "is_latest"])
         new_rows = inc.loc[inc["id"].isna(), ["project_id", "as_of"]]
         all_dates = pd.concat([ex_t[["project_id", "as_of"]], new_rows], ignore_index=True)
