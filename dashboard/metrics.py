@@ -68,13 +68,18 @@ def _ratio(part, whole) -> float | None:
 BUDGET = func.coalesce(P.adjusted_budget, P.initial_budget)
 
 
-def _project_where(scope: Scope) -> list:
-    conds = [P.year == scope.year]
+def _scope_where(t, scope: Scope) -> list:
+    """The scope's conditions on projects or project_facts (both carry year, department and fund source)."""
+    conds = [t.year == scope.year]
     if scope.departments:
-        conds.append(P.department_id.in_(scope.departments))
+        conds.append(t.department_id.in_(scope.departments))
     if scope.fund_source:
-        conds.append(P.fund_source == scope.fund_source)
+        conds.append(t.fund_source == scope.fund_source)
     return conds
+
+
+def _project_where(scope: Scope) -> list:
+    return _scope_where(P, scope)
 
 
 def _record_where(table, scope: Scope) -> list:
@@ -160,12 +165,7 @@ def _light_sql(dates: list[dt.date], rules: Rules):
 
 
 def _facts_where(scope: Scope) -> list:
-    conds = [PF.year == scope.year]
-    if scope.departments:
-        conds.append(PF.department_id.in_(scope.departments))
-    if scope.fund_source:
-        conds.append(PF.fund_source == scope.fund_source)
-    return conds
+    return _scope_where(PF, scope)
 
 
 def _version(url: str) -> int:
