@@ -83,3 +83,32 @@ def test_init_is_repeatable(sqlite_url, capsys):
     assert main(["--db", sqlite_url, "init"]) == 0
     assert main(["--db", sqlite_url, "init"]) == 0
     assert "0002" in capsys.readouterr().out
+
+
+def test_summary_invariants_on_county_demo(db_url, capsys):
+    """On the demo data: lights add up to reported, grades and kinds to the count, statuses to the total,
+    ratios within 0–1, and the counts match plain SQL counts."""
+    from sqlalchemy import text
+
+    from dashboard import db, demo
+
+    db.init_db(db_url)
+    demo.load_demo(db_url, scale="county", seed=3)
+    for year in (2022, 2023, 2024):
+        _, out = _summary(capsys, "--db", db_url, "summary", "--year", str(year), "--today", "2025-06-30",
+                          "--json")
+        s = json.loads(out)
+        m, e, f = s["monitoring"], s["evaluations"], s["findings"]
+        assert m["green"] + m["yellow"] + m["red"] == m["reported"] > 0
+        assert sum(e["grades"].values()) == e["count"] == sum(e["by_kind"].values()) > 0
+        assert f["rectified"] + f["in_progress"] + f["not_started"] == f["total"] > 0
+        assert 0 <= f["overdue"] <= f["total"] - f["rectified"]
+        for ratio in (*s["target_coverage"].values(), f["rate"]):
+            assert 0 <= ratio <= 1
+        assert 0 < m["execution_rate"] < 1.5
+        with db.get_engine(db_url).connect() as conn:
+            n, budget = conn.execute(text(
+                "SELECT COUNT(*), SUM(COALESCE(adjusted_budget, initial_budget)) FROM projects WHERE year = :y"),
+                {"y": year}).one()
+            n_eval = conn.execute(text("SELECT COUNT(*) FROM evaluations WHERE year = :y"), {"y": year}).scalar()
+        assert s["projects"] == n and s["budget_total"] == round(budget, 2) and e["count"] == n_eval
