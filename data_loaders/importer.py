@@ -41,7 +41,7 @@ from dashboard import models as m
 from dashboard.rules import grade_for_score
 from data_loaders import schema
 from data_loaders import validate as v
-from data_loaders.problems import ERROR, WARNING, Problem
+from data_loaders.problems import ERROR, WARNING, Problem, ProblemList
 
 KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings")
 TABLE_NAMES = tuple(t.__tablename__ for t in m.DATA_TABLES)
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class ImportResult:
+class ImportResult(ProblemList):
     ok: bool
     batch_id: int | None
     problems: list[Problem]
@@ -63,14 +63,6 @@ class ImportResult:
     # per file: {"name", "sha256", "tables": [{"sheet", "kind", "year", "as_of", "unit", "mapping", "rows"}]}
     files: list[dict] = field(default_factory=list)
     dry_run: bool = False
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == WARNING]
 
     def summary(self) -> str:
         """A short Chinese summary for the command line and the upload page."""

@@ -52,3 +52,17 @@ def column_label(header: str | None, index: int) -> str:
     """How messages name a column: "得分（D列）", or "D列" when the column has no header."""
     letter = column_letter(index)
     return f"{header}（{letter}列）" if header else f"{letter}列"
+
+
+class ProblemList:
+    """Mixin for results holding `problems`: the errors and the warnings among them."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == WARNING]

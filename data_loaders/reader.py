@@ -30,7 +30,7 @@ from data_loaders import cells as C
 from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders import schema
-from data_loaders.problems import ERROR, WARNING, Problem, column_label
+from data_loaders.problems import ERROR, WARNING, Problem, ProblemList, column_label
 
 
 @dataclass
@@ -57,19 +57,11 @@ class ParsedTable:
 
 
 @dataclass
-class FileResult:
+class FileResult(ProblemList):
     file: str
     tables: list[ParsedTable]
     problems: list[Problem]  # errors and warnings
     skipped_sheets: list[str] = field(default_factory=list)  # sheets not recognised (e.g. 说明), skipped
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == WARNING]
 
     @property
     def ok(self) -> bool:
