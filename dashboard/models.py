@@ -27,18 +27,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Enumerations (values are what users see and type)
-DEPARTMENT_KINDS = ("部门", "乡镇街道", "园区")
-PROJECT_CATEGORIES = ("项目支出", "部门整体支出", "政策", "新增债券")
-FUND_SOURCES = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")
-GRADES = ("优", "良", "中", "差")
-EX_ANTE_RESULTS = ("支持", "调整后支持", "不予支持")
-LIKELIHOODS = ("确定能", "有可能", "完全不可能")
-EVALUATION_KINDS = ("单位自评", "部门评价", "财政重点评价", "抽查复核")
-EVALUATION_OBJECTS = ("项目支出", "部门整体支出", "政策")
-FINDING_STATUSES = ("未整改", "整改中", "已整改")
-FINDING_SOURCES = ("绩效监控", "单位自评", "部门评价", "财政重点评价", "抽查复核", "审计", "人大", "其他")
-BATCH_STATUSES = ("committed", "undone")
+from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for the schema's users
+    BATCH_STATUSES,
+    DEPARTMENT_KINDS,
+    EVALUATION_KINDS,
+    EVALUATION_OBJECTS,
+    EX_ANTE_RESULTS,
+    FINDING_SOURCES,
+    FINDING_STATUSES,
+    FUND_SOURCES,
+    GRADES,
+    LIKELIHOODS,
+    PROJECT_CATEGORIES,
+)
 
 
 def _enum(values: tuple[str, ...], name: str) -> Enum:

@@ -11,13 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dashboard.settings import Rules
+from dashboard.vocab import GRADE_RANK, GREEN, GREY, LIGHT_ORDER, RED, YELLOW
 
 DEFAULT_RULES = Rules()
 
-GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
-LIGHT_LABELS = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", GREY: "未报送"}
-LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}
-GRADE_RANK = {"优": 0, "良": 1, "中": 2, "差": 3}  # lower is better
 # Tolerance for comparing figures with thresholds: 66.6 − 56.6 must count as a lag of exactly 10.
 EPS = 1e-9
 

@@ -1,0 +1,53 @@
+"""The one vocabulary: every enumeration the data uses and the Chinese label users see for each code.
+
+Values of the enumerations are what users see and type (Chinese); internal codes (lights, batch
+sources and statuses, table kinds, field types) map to their labels here and nowhere else.
+"""
+
+from __future__ import annotations
+
+# -- enumerations stored in the database (values are the Chinese words) -----------------------------
+DEPARTMENT_KINDS = ("部门", "乡镇街道", "园区")
+PROJECT_CATEGORIES = ("项目支出", "部门整体支出", "政策", "新增债券")
+FUND_SOURCES = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")
+GRADES = ("优", "良", "中", "差")
+GRADE_RANK = {"优": 0, "良": 1, "中": 2, "差": 3}  # lower is better
+EX_ANTE_RESULTS = ("支持", "调整后支持", "不予支持")
+LIKELIHOODS = ("确定能", "有可能", "完全不可能")
+EVALUATION_KINDS = ("单位自评", "部门评价", "财政重点评价", "抽查复核")
+SELF_KIND = "单位自评"
+INDEPENDENT_KINDS = ("抽查复核", "财政重点评价")  # in order of preference for the inflation check
+EVALUATION_OBJECTS = ("项目支出", "部门整体支出", "政策")
+NON_PROJECT_OBJECTS = ("部门整体支出", "政策")  # evaluations of these never create or link a project
+FINDING_STATUSES = ("未整改", "整改中", "已整改")
+RECTIFIED = "已整改"
+FINDING_SOURCES = ("绩效监控", "单位自评", "部门评价", "财政重点评价", "抽查复核", "审计", "人大", "其他")
+
+# -- import batches --------------------------------------------------------------------------------
+BATCH_COMMITTED, BATCH_UNDONE = "committed", "undone"
+BATCH_STATUSES = (BATCH_COMMITTED, BATCH_UNDONE)
+BATCH_STATUS_LABELS = {BATCH_COMMITTED: "有效", BATCH_UNDONE: "已撤销"}
+SOURCE_IMPORT, SOURCE_SYNC, SOURCE_DEMO = "import", "sync", "demo"
+BATCH_SOURCE_LABELS = {SOURCE_IMPORT: "上传导入", SOURCE_SYNC: "数据库同步", SOURCE_DEMO: "演示数据"}
+
+# -- warning lights ----------------------------------------------------------------------------------
+GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
+LIGHTS = (RED, YELLOW, GREEN, GREY)  # display order: worst first, not reported last
+LIGHT_LABELS = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯", GREY: "未报送"}
+LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}  # which of two lights is worse
+
+# -- tables an import writes, in linking order, with their Chinese names ------------------------------
+TABLE_LABELS = {
+    "departments": "主管部门", "units": "预算单位", "projects": "项目", "monitoring": "绩效监控",
+    "evaluations": "绩效评价", "findings": "问题整改",
+}
+
+# -- money -------------------------------------------------------------------------------------------
+MONEY_SCALES = {"万元": 1.0, "元": 0.0001, "亿元": 10000.0}  # factor to 万元, the stored unit
+
+# -- canonical field types (data_loaders.schema) ---------------------------------------------------------
+TEXT, CODE, MONEY, SIGNED_MONEY, PERCENT, SCORE, DATE, BOOL, YEAR, NUMBER, ENUM = (
+    "text", "code", "money", "signed_money", "percent", "score", "date", "bool", "year", "number", "enum",
+)
+NUMERIC_TYPES = frozenset({MONEY, SIGNED_MONEY, PERCENT, SCORE, NUMBER})  # parsed to float
+TEXT_TYPES = frozenset({TEXT, CODE})
