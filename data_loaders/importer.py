@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,21 +22,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Boolean,
-    Connection,
     Date,
     DateTime,
     Double,
     Integer,
     delete,
-    insert,
     select,
     update,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from dashboard import db
 from dashboard import models as m
+from dashboard import writes as w
 from dashboard.rules import grade_for_score
 from data_loaders import schema
 from data_loaders import validate as v
@@ -163,28 +160,16 @@ def import_results(
     counts = {name: {"inserted": 0, "updated": 0, "unchanged": 0} for name in TABLE_NAMES}
     if not db.is_initialised(url):
         db.init_db(url)
-    engine = db.get_engine(url)
     batch_id = None
     progress(0.5, "校验与关联")
     try:
-        with engine.connect() as conn:
-            trans = conn.begin()
-            try:
-                writer = _Writer(conn, tables, problems, counts, year=year, as_of=as_of, progress=progress)
-                batch_id = writer.open_batch(source, user or _default_user(), files)
-                writer.run()
-                if any(p.level == ERROR for p in problems) or dry_run:
-                    raise _Refused
-                conn.execute(update(m.ImportBatch.__table__).where(m.ImportBatch.id == batch_id)
-                             .values(counts=counts))
-                session = Session(bind=conn)
-                db.bump_data_version(session)
-                session.flush()
-                session.close()
-                trans.commit()
-            except BaseException:
-                trans.rollback()
-                raise
+        with w.write_transaction(url) as conn:
+            writer = _Writer(conn, tables, problems, counts, year=year, as_of=as_of, progress=progress)
+            batch_id = writer.open_batch(source, user or _default_user(), files)
+            writer.run()
+            if any(p.level == ERROR for p in problems) or dry_run:
+                raise _Refused
+            w.set_batch_counts(conn, batch_id, counts)
     except _Refused:
         batch_id = None
     except DBAPIError as exc:
@@ -192,7 +177,7 @@ def import_results(
         batch_id = None
         problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
                                 f"数据库拒绝写入，未写入任何数据：{str(exc.orig).splitlines()[0]}", ERROR))
-    except Exception as exc:  # noqa: BLE001 - rolled back above; the user gets a message, not a traceback
+    except Exception as exc:
         log.exception("import failed")
         batch_id = None
         problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
@@ -221,153 +206,6 @@ def _sorted_unique(problems: list[Problem]) -> list[Problem]:
                                       p.column or "", p.level != ERROR))
 
 
-# ---------------------------------------------------------------------------------------------
-# database helpers
-
-
-def _frame(conn: Connection, stmt) -> pd.DataFrame:
-    """A query result as a frame: integers int64 (object where NULL), doubles float64, the rest objects.
-
-    Reads the driver's rows directly and converts the few typed columns itself, column by column:
-    SQLAlchemy's per-row processing and handing Row objects to pandas cost ~10× more at 100,000 rows.
-    """
-    result = conn.execute(stmt)
-    keys = list(result.keys())
-    types = {c.key: c.type for c in getattr(stmt, "selected_columns", [])}
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    columns = list(zip(*rows)) if rows else [()] * len(keys)
-    data = {}
-    for key, col in zip(keys, columns):
-        typ = types.get(key)
-        if isinstance(typ, Double):
-            data[key] = pd.Series(np.array([np.nan if x is None else x for x in col], dtype=float))
-        elif isinstance(typ, Integer) and not isinstance(typ, Boolean):
-            if len(col) and None not in col:
-                data[key] = pd.Series(np.array(col, dtype="int64"))
-            else:
-                data[key] = pd.Series(np.array(col, dtype=object), dtype=object)
-        elif isinstance(typ, DateTime):
-            data[key] = pd.Series(np.array([dt.datetime.fromisoformat(x) if isinstance(x, str) else x for x in col],
-                                           dtype=object), dtype=object)
-        elif isinstance(typ, Date):
-            # SQLite hands dates back as ISO text; PostgreSQL as dates
-            data[key] = pd.Series(np.array([dt.date.fromisoformat(x) if isinstance(x, str) else x for x in col],
-                                           dtype=object), dtype=object)
-        elif isinstance(typ, Boolean):
-            data[key] = pd.Series(np.array([None if x is None else bool(x) for x in col], dtype=object), dtype=object)
-        else:
-            data[key] = pd.Series(np.array(col, dtype=object), dtype=object)
-    return pd.DataFrame(data, columns=keys)
-
-
-def _column_values(series: pd.Series, column=None, sqlite: bool = False) -> list:
-    """One column as plain Python values the database driver accepts (None for missing)."""
-    typ = column.type if column is not None else None
-    kind = series.dtype.kind
-    if kind == "f":
-        arr = series.to_numpy()
-        obj = arr.astype(object)
-        obj[np.isnan(arr)] = None
-        vals = obj.tolist()
-        if isinstance(typ, Integer) and not isinstance(typ, Boolean):
-            return [None if x is None else int(x) for x in vals]
-        return vals
-    if kind in "iub":
-        return series.tolist()
-    obj = series.astype(object)
-    vals = obj.where(obj.notna(), None).tolist()
-    if isinstance(typ, Boolean):
-        return [None if x is None else bool(x) for x in vals]
-    if isinstance(typ, Integer):
-        return [None if x is None else int(x) for x in vals]
-    if isinstance(typ, Double):
-        return [None if x is None else float(x) for x in vals]
-    if isinstance(typ, Date):
-        if sqlite:  # the text form SQLAlchemy's SQLite Date type stores and reads back
-            # a column holds few distinct dates: format each once
-            text = {x: x.strftime("%Y-%m-%d") for x in set(vals) if isinstance(x, dt.date)}
-            return [text.get(x, x) for x in vals]
-        return [x.date() if isinstance(x, dt.datetime) else x for x in vals]
-    if typ is None:  # ChangeLog JSON: numpy scalars are not serialisable
-        return [x.item() if isinstance(x, np.generic) else x for x in vals]
-    return vals
-
-
-def _records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
-    """Rows as dicts of plain Python values (built column-wise: DataFrame.to_dict is ~10× slower)."""
-    if df.empty:
-        return []
-    columns = [_column_values(df[c]) for c in cols]
-    return [dict(zip(cols, row)) for row in zip(*columns)]
-
-
-def _driver_rows(conn: Connection, table, df: pd.DataFrame, cols: list[str]) -> list[tuple]:
-    sqlite = conn.dialect.name == "sqlite"
-    columns = [_column_values(df[c], table.c[c] if c in table.c else None, sqlite) for c in cols]
-    return list(zip(*columns))
-
-
-def _sql_names(conn: Connection, table, cols: list[str]) -> tuple[str, list[str], str]:
-    q = conn.dialect.identifier_preparer
-    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return q.format_table(table), [q.quote(c) for c in cols], ph
-
-
-def _copy_rows(conn: Connection, target: str, quoted: list[str], rows: list[tuple]) -> None:
-    """PostgreSQL COPY … FROM STDIN on the transaction's own connection."""
-    cursor = conn.connection.driver_connection.cursor()
-    statement = f"COPY {target} ({', '.join(quoted)}) FROM STDIN"
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except conn.dialect.dbapi.Error as exc:  # reported like any other refused write
-        raise DBAPIError(statement, None, exc) from exc
-    finally:
-        cursor.close()
-
-
-def _use_copy(conn: Connection) -> bool:
-    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
-
-
-def _bulk_insert(conn: Connection, table, df: pd.DataFrame, cols: list[str]) -> None:
-    """INSERT of many rows: COPY on PostgreSQL, else one DB-API executemany per chunk; values always bound.
-
-    The statements hold only our own table and column names; going below SQLAlchemy's Core insert()
-    here saves its per-row parameter processing (~3 s per 100,000 rows), the bulk of an import.
-    """
-    rows = _driver_rows(conn, table, df, cols)
-    name, quoted, ph = _sql_names(conn, table, cols)
-    if _use_copy(conn):
-        _copy_rows(conn, name, quoted, rows)
-        return
-    sql = f"INSERT INTO {name} ({', '.join(quoted)}) VALUES ({', '.join([ph] * len(cols))})"
-    for i in range(0, len(rows), CHUNK):
-        conn.exec_driver_sql(sql, rows[i:i + CHUNK])
-
-
-def _bulk_update(conn: Connection, table, df: pd.DataFrame, cols: list[str], id_col: str = "_id") -> None:
-    """UPDATE … WHERE id = ? for many rows; on PostgreSQL COPY into a scratch table and one UPDATE … FROM."""
-    if df.empty:
-        return
-    rows = _driver_rows(conn, table, df.rename(columns={id_col: "id"}), cols + ["id"])
-    name, quoted, ph = _sql_names(conn, table, cols + ["id"])
-    if _use_copy(conn) and len(rows) > 100:
-        scratch = f"_upd_{uuid.uuid4().hex[:12]}"
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {', '.join(quoted)} FROM {name} WITH NO DATA")
-        _copy_rows(conn, scratch, quoted, rows)
-        sets = ", ".join(f"{c} = s.{c}" for c in quoted[:-1])
-        conn.exec_driver_sql(f"UPDATE {name} AS t SET {sets} FROM {scratch} AS s WHERE t.{quoted[-1]} = s.{quoted[-1]}")
-        conn.exec_driver_sql(f"DROP TABLE {scratch}")
-        return
-    sets = ", ".join(f"{c} = {ph}" for c in quoted[:-1])
-    sql = f"UPDATE {name} SET {sets} WHERE {quoted[-1]} = {ph}"
-    for i in range(0, len(rows), CHUNK):
-        conn.exec_driver_sql(sql, rows[i:i + CHUNK])
-
-
 def _jsonable(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
@@ -375,17 +213,6 @@ def _jsonable(value):
         return value.item()
     return value
 
-
-def _insert(conn: Connection, table, records: list[dict], returning: bool = False) -> list[int]:
-    ids: list[int] = []
-    for i in range(0, len(records), CHUNK):
-        chunk = records[i:i + CHUNK]
-        if returning:
-            res = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk)
-            ids.extend(r[0] for r in res)
-        else:
-            conn.execute(insert(table), chunk)
-    return ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,15 +268,10 @@ class _Writer:
     # -- batch ----------------------------------------------------------------------------------
 
     def open_batch(self, source, user, files) -> int:
-        res = self.conn.execute(insert(m.ImportBatch.__table__).returning(m.ImportBatch.id), {
-            "created_at": dt.datetime.now().replace(microsecond=0),
-            "user": user, "source": source, "status": "committed",
-            "files": [{"name": f["name"], "sha256": f["sha256"],
-                       "tables": [{k: t[k] for k in ("sheet", "kind", "year", "as_of", "rows")} for t in f["tables"]]}
-                      for f in files],
-            "counts": {},
-        })
-        self.batch_id = res.scalar_one()
+        self.batch_id = w.open_batch(self.conn, source=source, user=user, files=[
+            {"name": f["name"], "sha256": f["sha256"],
+             "tables": [{k: t[k] for k in ("sheet", "kind", "year", "as_of", "rows")} for t in f["tables"]]}
+            for f in files])
         return self.batch_id
 
     # -- combine --------------------------------------------------------------------------------
@@ -545,8 +367,8 @@ class _Writer:
 
     def load_state(self) -> None:
         c = self.conn
-        self.depts = _frame(c, select(T["departments"]))
-        self.units = _frame(c, select(T["units"]))
+        self.depts = w.read_frame(c, select(T["departments"]))
+        self.units = w.read_frame(c, select(T["units"]))
         self._index_orgs()
         self._reload_projects()
 
@@ -603,9 +425,9 @@ class _Writer:
             write_cols = [c for c in dict.fromkeys(cols + list((defaults or {}).keys()) + list((extra_insert or {}).keys()))
                           if c in new.columns] + ["created_batch_id", "batch_id"]
             if returning:  # departments, units, projects: ids are needed to link the rows that follow
-                ids = _insert(self.conn, table, _records(new, write_cols), returning=True)
+                ids = w.insert_returning_ids(self.conn, table, w.records(new, write_cols))
             else:
-                _bulk_insert(self.conn, table, new, write_cols)
+                w.bulk_insert(self.conn, table, new, write_cols)
             self.counts[tname]["inserted"] += len(new)
         old = inc.loc[~is_new]
         if len(old):
@@ -626,14 +448,14 @@ class _Writer:
                 upd = pd.DataFrame({c: final[c][changed].to_numpy() for c in cols})
                 upd["_id"] = old["id"].astype("int64").to_numpy()[changed]
                 upd["batch_id"] = self.batch_id
-                _bulk_update(self.conn, table, upd, cols + ["batch_id"])
+                w.bulk_update(self.conn, table, upd, cols + ["batch_id"])
                 before = ex.reset_index().loc[changed, [c.name for c in table.columns]]
                 old_values = [json.dumps({k: _jsonable(x) for k, x in rec.items()}, ensure_ascii=False)
-                               for rec in _records(before, list(before.columns))]
+                               for rec in w.records(before, list(before.columns))]
                 log = pd.DataFrame({"batch_id": self.batch_id, "table_name": tname,
                                     "row_id": before["id"].astype("int64").to_numpy(), "old_values": old_values})
                 # JSON serialised here once, so the log goes through the same bulk path as the data
-                _bulk_insert(self.conn, m.ChangeLog.__table__, log, ["batch_id", "table_name", "row_id", "old_values"])
+                w.bulk_insert(self.conn, m.ChangeLog.__table__, log, ["batch_id", "table_name", "row_id", "old_values"])
         return ids
 
     # -- departments and units ------------------------------------------------------------------
@@ -708,8 +530,8 @@ class _Writer:
         self._refresh_orgs()
 
     def _refresh_orgs(self) -> None:
-        self.depts = _frame(self.conn, select(T["departments"]))
-        self.units = _frame(self.conn, select(T["units"]))
+        self.depts = w.read_frame(self.conn, select(T["departments"]))
+        self.units = w.read_frame(self.conn, select(T["units"]))
         self._index_orgs()
 
     @staticmethod
@@ -972,7 +794,7 @@ class _Writer:
         """The projects of the set's years: every column when a 项目 table may update them, else what linking needs."""
         p = T["projects"]
         cols = list(p.columns) if self.full_projects else [p.c[c] for c in PROJECT_LINK_COLUMNS]
-        self.projects = _frame(self.conn, select(*cols).where(p.c.year.in_(self.years or [-1])))
+        self.projects = w.read_frame(self.conn, select(*cols).where(p.c.year.in_(self.years or [-1])))
         self.project_cols = {c.name for c in cols}
         self._index_projects()
 
@@ -981,7 +803,7 @@ class _Writer:
         missing = [n for n in names if n not in self.project_cols]
         if missing:
             p = T["projects"]
-            extra = _frame(self.conn, select(p.c.id, *[p.c[n] for n in missing]).where(p.c.year.in_(self.years or [-1])))
+            extra = w.read_frame(self.conn, select(p.c.id, *[p.c[n] for n in missing]).where(p.c.year.in_(self.years or [-1])))
             extra = extra.set_index("id")
             ids = self.projects["id"]
             for n in missing:
@@ -1031,14 +853,10 @@ class _Writer:
         pt = T["projects"]
         # stored rows that this import may update: same years and as-of dates (not the whole year's reports)
         dates = sorted(set(df["as_of"].dropna()))
-        existing = _frame(self.conn, select(mt).join(pt, pt.c.id == mt.c.project_id)
+        existing = w.read_frame(self.conn, select(mt).join(pt, pt.c.id == mt.c.project_id)
                           .where(pt.c.year.in_(self.years), mt.c.as_of.in_(dates)))
         if len(existing):
             existing["as_of"] = existing["as_of"].astype(object)
-        # each project's current latest report (the is_latest invariant: it holds the project's max as_of)
-        current = _frame(self.conn, select(mt.c.id, mt.c.project_id, mt.c.as_of, mt.c.is_latest)
-                         .join(pt, pt.c.id == mt.c.project_id)
-                         .where(pt.c.year.in_(self.years), mt.c.is_latest.is_(True)))
         left = df[["project_id", "as_of"]].reset_index()
         got = left.merge(existing[["project_id", "as_of", "id"]], how="left", on=["project_id", "as_of"]).set_index("index")["id"]
         inc = pd.DataFrame({"id": got.astype("Int64").to_numpy(), "project_id": df["project_id"].to_numpy(),
@@ -1046,22 +864,9 @@ class _Writer:
         for c in value_cols:
             inc[c] = df[c].to_numpy()
             inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
-        # is_latest: true only on each touched project's latest record
-        touched = pd.unique(df["project_id"])
-        ex_t = current.loc[current["project_id"].isin(touched), ["id", "project_id", "as_of", "is_latest"]] if len(current) \
-            else pd.DataFrame(columns=["id", "project_id", "as_of", "is_latest"])
-        new_rows = inc.loc[inc["id"].isna(), ["project_id", "as_of"]]
-        all_dates = pd.concat([ex_t[["project_id", "as_of"]], new_rows], ignore_index=True)
-        latest = all_dates.assign(_d=pd.to_datetime(all_dates["as_of"])).groupby("project_id")["_d"].max()
-        inc["is_latest"] = (pd.to_datetime(inc["as_of"]).to_numpy() == inc["project_id"].map(latest).to_numpy())
         self.upsert("monitoring", inc, ["project_id", "as_of"] + value_cols, existing, defaults={"is_latest": False})
-        # existing rows whose flag flips (a newer report arrived): not a data change, undo recomputes it
-        if len(ex_t):
-            want = pd.to_datetime(ex_t["as_of"]).to_numpy() == ex_t["project_id"].map(latest).to_numpy()
-            flip = want != ex_t["is_latest"].astype(bool).to_numpy()
-            if flip.any():
-                _bulk_update(self.conn, mt, pd.DataFrame({"_id": ex_t["id"].to_numpy()[flip],
-                                                          "is_latest": want[flip].astype(bool)}), ["is_latest"])
+        # the flag is derived data, not a change undo must log: the one owner recomputes it
+        w.refresh_latest(self.conn, pd.unique(df["project_id"]).tolist())
 
     def do_evaluations(self, df: pd.DataFrame) -> None:
         df = self.resolve_orgs(df)
@@ -1107,7 +912,7 @@ class _Writer:
                       "deputies_participated", "main_problems", "result_application", "next_year_budget_change"]
         df = self._conflicts(df, ["year", "kind", "object_type", "object_key"], value_cols, "project_name", "评价记录")
         et = T["evaluations"]
-        existing = _frame(self.conn, select(et).where(et.c.year.in_(self.years)))
+        existing = w.read_frame(self.conn, select(et).where(et.c.year.in_(self.years)))
         key = ["year", "kind", "object_type", "object_key"]
         got = df[key].reset_index().merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
                                           how="left", on=key).set_index("index")["id"]
@@ -1150,7 +955,7 @@ class _Writer:
                       "status", "completed_on", "measures", "amount"]
         df = self._conflicts(df, ["year", "finding_key"], value_cols, "description", "问题")
         ft = T["findings"]
-        existing = _frame(self.conn, select(ft).where(ft.c.year.in_(self.years)))
+        existing = w.read_frame(self.conn, select(ft).where(ft.c.year.in_(self.years)))
         key = ["year", "finding_key"]
         got = df[key].reset_index().merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
                                           how="left", on=key).set_index("index")["id"]
@@ -1217,86 +1022,62 @@ def undo_batch(url: str, batch_id: int) -> dict:
     """Restore exactly the state before a batch, in one transaction; raises UndoRefused with the reason."""
     b = m.ImportBatch.__table__
     cl = m.ChangeLog.__table__
-    with db.get_engine(url).connect() as conn:
-        trans = conn.begin()
-        try:
-            batch = conn.execute(select(b).where(b.c.id == batch_id)).mappings().first()
-            if batch is None:
-                raise UndoRefused(f"没有编号为 {batch_id} 的导入批次")
-            if batch["status"] != "committed":
-                raise UndoRefused(f"批次 {batch_id} 已于 {_iso(batch['undone_at'])} 撤销过")
-            later: set[int] = set()
-            for name in TABLE_NAMES:
-                t = T[name]
-                rows = conn.execute(select(t.c.batch_id).distinct().where(
-                    t.c.created_batch_id == batch_id, t.c.batch_id != batch_id)).scalars().all()
-                later.update(r for r in rows if r is not None)
-                changed = select(cl.c.row_id).where(cl.c.batch_id == batch_id, cl.c.table_name == name)
-                rows = conn.execute(select(t.c.batch_id).distinct().where(
-                    t.c.id.in_(changed), (t.c.batch_id != batch_id) | t.c.batch_id.is_(None))).scalars().all()
-                later.update(r if r is not None else -1 for r in rows)
-            for child, col, parent in _REFERENCES:
-                c, p = T[child], T[parent]
-                created = select(p.c.id).where(p.c.created_batch_id == batch_id)
-                not_ours = ((c.c.created_batch_id != batch_id) | c.c.created_batch_id.is_(None)) & \
-                           ((c.c.batch_id != batch_id) | c.c.batch_id.is_(None))
-                rows = conn.execute(select(c.c.batch_id).distinct().where(c.c[col].in_(created), not_ours)).scalars().all()
-                later.update(r if r is not None else -1 for r in rows)
-            later.discard(batch_id)
-            if later:
-                named = sorted(x for x in later if x > 0)
-                which = "、".join(str(x) for x in named) if named else "其他来源"
-                raise UndoRefused(
-                    f"无法撤销批次 {batch_id}：之后的批次 {which} 修改或引用了它写入的数据，请先撤销批次 {which}")
-            # projects whose latest monitoring report may change
-            mt = T["monitoring"]
-            affected = set(conn.execute(select(mt.c.project_id).where(mt.c.created_batch_id == batch_id)).scalars())
-            logs = conn.execute(select(cl.c.table_name, cl.c.row_id, cl.c.old_values)
-                                .where(cl.c.batch_id == batch_id).order_by(cl.c.id)).all()
-            by_table: dict[str, list[dict]] = {}
-            for name, row_id, old in logs:
-                t = T[name]
-                rec = {"_id": row_id}
-                for col in t.columns:
-                    if col.name != "id":
-                        rec[col.name] = _restore_value(col, old.get(col.name))
-                by_table.setdefault(name, []).append(rec)
-                if name == "monitoring":
-                    affected.add(old.get("project_id"))
-            # restore first (rows may point at rows the batch created), then delete children before parents
-            for name in TABLE_NAMES:
-                recs = by_table.get(name)
-                if recs:
-                    cols = [c.name for c in T[name].columns if c.name != "id"]
-                    _bulk_update(conn, T[name], pd.DataFrame(recs, columns=["_id"] + cols), cols)
-            deleted = {}
-            for name in reversed(TABLE_NAMES):
-                t = T[name]
-                deleted[name] = conn.execute(delete(t).where(t.c.created_batch_id == batch_id)).rowcount
-            _recompute_latest(conn, sorted(x for x in affected if x is not None))
-            conn.execute(update(b).where(b.c.id == batch_id).values(
-                status="undone", undone_at=dt.datetime.now().replace(microsecond=0)))
-            session = Session(bind=conn)
-            db.bump_data_version(session)
-            session.flush()
-            session.close()
-            trans.commit()
-        except BaseException:
-            trans.rollback()
-            raise
+    with w.write_transaction(url) as conn:
+        batch = conn.execute(select(b).where(b.c.id == batch_id)).mappings().first()
+        if batch is None:
+            raise UndoRefused(f"没有编号为 {batch_id} 的导入批次")
+        if batch["status"] != "committed":
+            raise UndoRefused(f"批次 {batch_id} 已于 {_iso(batch['undone_at'])} 撤销过")
+        later: set[int] = set()
+        for name in TABLE_NAMES:
+            t = T[name]
+            rows = conn.execute(select(t.c.batch_id).distinct().where(
+                t.c.created_batch_id == batch_id, t.c.batch_id != batch_id)).scalars().all()
+            later.update(r for r in rows if r is not None)
+            changed = select(cl.c.row_id).where(cl.c.batch_id == batch_id, cl.c.table_name == name)
+            rows = conn.execute(select(t.c.batch_id).distinct().where(
+                t.c.id.in_(changed), (t.c.batch_id != batch_id) | t.c.batch_id.is_(None))).scalars().all()
+            later.update(r if r is not None else -1 for r in rows)
+        for child, col, parent in _REFERENCES:
+            c, p = T[child], T[parent]
+            created = select(p.c.id).where(p.c.created_batch_id == batch_id)
+            not_ours = ((c.c.created_batch_id != batch_id) | c.c.created_batch_id.is_(None)) & \
+                       ((c.c.batch_id != batch_id) | c.c.batch_id.is_(None))
+            rows = conn.execute(select(c.c.batch_id).distinct().where(c.c[col].in_(created), not_ours)).scalars().all()
+            later.update(r if r is not None else -1 for r in rows)
+        later.discard(batch_id)
+        if later:
+            named = sorted(x for x in later if x > 0)
+            which = "、".join(str(x) for x in named) if named else "其他来源"
+            raise UndoRefused(
+                f"无法撤销批次 {batch_id}：之后的批次 {which} 修改或引用了它写入的数据，请先撤销批次 {which}")
+        # projects whose latest monitoring report may change
+        mt = T["monitoring"]
+        affected = set(conn.execute(select(mt.c.project_id).where(mt.c.created_batch_id == batch_id)).scalars())
+        logs = conn.execute(select(cl.c.table_name, cl.c.row_id, cl.c.old_values)
+                            .where(cl.c.batch_id == batch_id).order_by(cl.c.id)).all()
+        by_table: dict[str, list[dict]] = {}
+        for name, row_id, old in logs:
+            t = T[name]
+            rec = {"_id": row_id}
+            for col in t.columns:
+                if col.name != "id":
+                    rec[col.name] = _restore_value(col, old.get(col.name))
+            by_table.setdefault(name, []).append(rec)
+            if name == "monitoring":
+                affected.add(old.get("project_id"))
+        # restore first (rows may point at rows the batch created), then delete children before parents
+        for name in TABLE_NAMES:
+            recs = by_table.get(name)
+            if recs:
+                # is_latest is derived: refresh_latest below recomputes it rather than restoring old flags
+                cols = [c.name for c in T[name].columns if c.name not in ("id", "is_latest")]
+                w.bulk_update(conn, T[name], pd.DataFrame(recs, columns=["_id"] + cols), cols)
+        deleted = {}
+        for name in reversed(TABLE_NAMES):
+            t = T[name]
+            deleted[name] = conn.execute(delete(t).where(t.c.created_batch_id == batch_id)).rowcount
+        w.refresh_latest(conn, affected)
+        conn.execute(update(b).where(b.c.id == batch_id).values(
+            status="undone", undone_at=dt.datetime.now().replace(microsecond=0)))
     return {"batch_id": batch_id, "deleted": deleted, "restored": {k: len(v_) for k, v_ in by_table.items()}}
-
-
-def _recompute_latest(conn: Connection, project_ids: list[int]) -> None:
-    """is_latest true only on each project's latest monitoring record."""
-    mt = T["monitoring"]
-    for i in range(0, len(project_ids), 1000):
-        chunk = project_ids[i:i + 1000]
-        df = _frame(conn, select(mt.c.id, mt.c.project_id, mt.c.as_of, mt.c.is_latest).where(mt.c.project_id.in_(chunk)))
-        if not len(df):
-            continue
-        d = pd.to_datetime(df["as_of"])
-        want = (d == d.groupby(df["project_id"]).transform("max")).to_numpy()
-        flip = want != df["is_latest"].astype(bool).to_numpy()
-        if flip.any():
-            _bulk_update(conn, mt, pd.DataFrame({"_id": df["id"].to_numpy()[flip], "is_latest": want[flip]}), ["is_latest"])

@@ -1,0 +1,307 @@
+"""The one write path into the data tables: the writer's transaction and lock, bulk insert/update (COPY on
+PostgreSQL), import batches, the data version and the latest-monitoring-record flag.
+
+The importer, undo, sync and the demo load all write through these functions, so each of those
+mechanisms has exactly one implementation. Values are always bound parameters; the only names put into
+SQL text are our own tables' and columns'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Double,
+    Integer,
+    and_,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
+
+from dashboard import db
+from dashboard import models as m
+from dashboard.vocab import BATCH_COMMITTED
+
+CHUNK = 5000  # rows per executemany / per COPY slice: bounds the memory of one statement's parameters
+# pg_advisory_xact_lock key shared by every writer of one database ("dashboard" as a number)
+WRITER_LOCK_KEY = 0x64617368
+
+
+# -- the writer's transaction ---------------------------------------------------------------------------
+
+@contextmanager
+def write_transaction(url: str, *, bulk: bool = False) -> Iterator[Connection]:
+    """One connection in one transaction that holds the database's writer lock; commit on success.
+
+    Writers (imports, undo, sync, demo) are serialised per database: on PostgreSQL by a
+    transaction-scoped advisory lock, on SQLite by the write lock the first statement takes. The data
+    version is bumped first, so readers see the new version together with the new rows, and a rolled-back
+    transaction leaves it as it was. `bulk` (demo loads) skips SQLite's fsyncs for the load and refreshes
+    the planner's statistics afterwards. Raise inside the block to roll everything back.
+    """
+    engine = db.get_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if bulk and sqlite:
+            conn.exec_driver_sql("PRAGMA synchronous=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                lock_writers(conn)
+                bump_data_version(conn)
+                yield conn
+            if bulk:
+                # fresh statistics for the pages' aggregates (without them SQLite picks poor indexes)
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        finally:
+            if bulk and sqlite:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.commit()
+
+
+def lock_writers(conn: Connection) -> None:
+    """Wait until no other writer holds this database; held until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
+
+
+def bump_data_version(conn: Connection) -> int:
+    """Increase `data_version` inside the writing transaction (the key of every page cache); returns it."""
+    meta = m.Meta.__table__
+    current = conn.execute(select(meta.c.value).where(meta.c.key == "data_version")).scalar()
+    if current is None:
+        conn.execute(insert(meta), {"key": "data_version", "value": "1"})
+        return 1
+    new = int(current) + 1
+    conn.execute(update(meta).where(meta.c.key == "data_version").values(value=str(new)))
+    return new
+
+
+# -- import batches ---------------------------------------------------------------------------------------
+
+def open_batch(conn: Connection, *, source: str, user: str | None, files: list[dict], counts: dict | None = None,
+               note: str | None = None, batch_id: int | None = None) -> int:
+    """Record a new committed batch (its counts may be filled in later by `set_batch_counts`); returns its id."""
+    values = {"created_at": dt.datetime.now().replace(microsecond=0), "user": user, "source": source,
+              "status": BATCH_COMMITTED, "files": files, "counts": counts or {}, "note": note}
+    if batch_id is not None:
+        values["id"] = batch_id
+    table = m.ImportBatch.__table__
+    return conn.execute(insert(table).returning(table.c.id), values).scalar_one()
+
+
+def set_batch_counts(conn: Connection, batch_id: int, counts: dict) -> None:
+    conn.execute(update(m.ImportBatch.__table__).where(m.ImportBatch.id == batch_id).values(counts=counts))
+
+
+# -- the latest monitoring record of each project --------------------------------------------------------
+
+def refresh_latest(conn: Connection, project_ids=None) -> None:
+    """`is_latest` true exactly on each project's latest monitoring record (of the given projects, or all).
+
+    Two set-based statements, clearing before setting, so at no moment does a project have two latest
+    records (a unique index may enforce that). Ties cannot occur: (project, as_of) is unique.
+    """
+    mt = m.MonitoringRecord.__table__
+    other = mt.alias("later")
+    newest = select(func.max(other.c.as_of)).where(other.c.project_id == mt.c.project_id).scalar_subquery()
+    ids = None if project_ids is None else sorted({int(x) for x in project_ids if x is not None})
+    chunks = [None] if ids is None else [ids[i:i + 1000] for i in range(0, len(ids), 1000)]
+    for chunk in chunks:
+        scope = [] if chunk is None else [mt.c.project_id.in_(chunk)]
+        conn.execute(update(mt).where(and_(*scope, mt.c.is_latest.is_(True), mt.c.as_of != newest))
+                     .values(is_latest=False))
+        conn.execute(update(mt).where(and_(*scope, mt.c.is_latest.is_not(True), mt.c.as_of == newest))
+                     .values(is_latest=True))
+
+
+# -- bulk rows --------------------------------------------------------------------------------------------
+
+def read_frame(conn: Connection, stmt) -> pd.DataFrame:
+    """A query result as a frame: integers int64 (object where NULL), doubles float64, the rest objects.
+
+    Reads the driver's rows directly and converts the few typed columns itself, column by column:
+    SQLAlchemy's per-row processing and handing Row objects to pandas cost ~10× more at 100,000 rows.
+    """
+    result = conn.execute(stmt)
+    keys = list(result.keys())
+    types = {c.key: c.type for c in getattr(stmt, "selected_columns", [])}
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    columns = list(zip(*rows)) if rows else [()] * len(keys)
+    return pd.DataFrame({key: _typed_series(types.get(key), col) for key, col in zip(keys, columns)}, columns=keys)
+
+
+def _typed_series(typ, col) -> pd.Series:
+    if isinstance(typ, Double):
+        return pd.Series(np.array([np.nan if x is None else x for x in col], dtype=float))
+    if isinstance(typ, Integer) and not isinstance(typ, Boolean):
+        if len(col) and None not in col:
+            return pd.Series(np.array(col, dtype="int64"))
+        return pd.Series(np.array(col, dtype=object), dtype=object)
+    if isinstance(typ, DateTime):
+        values = [dt.datetime.fromisoformat(x) if isinstance(x, str) else x for x in col]
+    elif isinstance(typ, Date):  # SQLite hands dates back as ISO text; PostgreSQL as dates
+        values = [dt.date.fromisoformat(x) if isinstance(x, str) else x for x in col]
+    elif isinstance(typ, Boolean):
+        values = [None if x is None else bool(x) for x in col]
+    else:
+        values = col
+    return pd.Series(np.array(values, dtype=object), dtype=object)
+
+
+def column_values(series, column=None, sqlite: bool = False) -> list:
+    """One column (Series, array or list) as plain Python values the database driver accepts (None for missing)."""
+    if not isinstance(series, pd.Series):
+        series = pd.Series(series)
+    typ = column.type if column is not None else None
+    kind = series.dtype.kind
+    if kind == "f":
+        arr = series.to_numpy()
+        obj = arr.astype(object)
+        obj[np.isnan(arr)] = None
+        vals = obj.tolist()
+        if isinstance(typ, Integer) and not isinstance(typ, Boolean):
+            return [None if x is None else int(x) for x in vals]
+        return vals
+    if kind in "iub":
+        return series.tolist()
+    obj = series.astype(object)
+    vals = obj.where(obj.notna(), None).tolist()
+    if isinstance(typ, Boolean):
+        return [None if x is None else bool(x) for x in vals]
+    if isinstance(typ, Integer):
+        return [None if x is None else int(x) for x in vals]
+    if isinstance(typ, Double):
+        return [None if x is None else float(x) for x in vals]
+    if isinstance(typ, Date):
+        if sqlite:  # the text form SQLAlchemy's SQLite Date type stores and reads back
+            # a column holds few distinct dates: format each once
+            as_text = {x: x.strftime("%Y-%m-%d") for x in set(vals) if isinstance(x, dt.date)}
+            return [as_text.get(x, x) for x in vals]
+        return [x.date() if isinstance(x, dt.datetime) else x for x in vals]
+    if typ is None:  # JSON columns: numpy scalars are not serialisable
+        return [x.item() if isinstance(x, np.generic) else x for x in vals]
+    return vals
+
+
+def _length(columns: Mapping) -> int:
+    return len(next(iter(columns.values()))) if len(columns) else 0
+
+
+def _driver_rows(conn: Connection, table, columns: Mapping, cols: list[str], start: int, stop: int,
+                 constants: Mapping) -> list[tuple]:
+    sqlite = conn.dialect.name == "sqlite"
+    lists = []
+    for c in cols:
+        values = columns[c]
+        part = values.iloc[start:stop] if isinstance(values, pd.Series) else values[start:stop]
+        lists.append(column_values(part, table.c.get(c), sqlite))
+    n = len(lists[0]) if lists else stop - start
+    lists += [[v] * n for v in constants.values()]
+    return list(zip(*lists))
+
+
+def _sql_names(conn: Connection, table, cols: list[str]) -> tuple[str, list[str], str]:
+    q = conn.dialect.identifier_preparer
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return q.format_table(table), [q.quote(c) for c in cols], ph
+
+
+def _use_copy(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def _copy_rows(conn: Connection, target: str, quoted: list[str], chunks) -> None:
+    """PostgreSQL COPY … FROM STDIN on the transaction's own connection; `chunks` yields lists of row tuples."""
+    cursor = conn.connection.driver_connection.cursor()
+    statement = f"COPY {target} ({', '.join(quoted)}) FROM STDIN"
+    try:
+        with cursor.copy(statement) as copy:
+            for rows in chunks:
+                for row in rows:
+                    copy.write_row(row)
+    except conn.dialect.dbapi.Error as exc:  # reported like any other refused write
+        raise DBAPIError(statement, None, exc) from exc
+    finally:
+        cursor.close()
+
+
+def bulk_insert(conn: Connection, table, columns: Mapping, cols: list[str] | None = None,
+                constants: Mapping | None = None) -> int:
+    """INSERT many rows: COPY on PostgreSQL, else one DB-API executemany per chunk; values always bound.
+
+    `columns` maps column names to equal-length Series, arrays or lists (a DataFrame will do); `cols`
+    picks and orders them (default: all); `constants` are columns with one value for every row.
+    Going below SQLAlchemy's Core insert() saves its per-row parameter processing (~3 s per 100,000
+    rows), the bulk of an import or a demo load. Returns the number of rows.
+    """
+    cols = list(columns.keys()) if cols is None else list(cols)
+    constants = dict(constants or {})
+    n = _length({c: columns[c] for c in cols}) if cols else 0
+    if not n:
+        return 0
+    name, quoted, ph = _sql_names(conn, table, cols + list(constants))
+    chunks = (_driver_rows(conn, table, columns, cols, i, i + CHUNK, constants) for i in range(0, n, CHUNK))
+    if _use_copy(conn):
+        _copy_rows(conn, name, quoted, chunks)
+        return n
+    sql = f"INSERT INTO {name} ({', '.join(quoted)}) VALUES ({', '.join([ph] * len(quoted))})"
+    for rows in chunks:
+        conn.exec_driver_sql(sql, rows)
+    return n
+
+
+def bulk_update(conn: Connection, table, df: pd.DataFrame, cols: list[str], id_col: str = "_id") -> None:
+    """UPDATE … WHERE id = ? for many rows; on PostgreSQL COPY into a scratch table and one UPDATE … FROM."""
+    if df.empty:
+        return
+    frame = df.rename(columns={id_col: "id"})
+    all_cols = cols + ["id"]
+    name, quoted, ph = _sql_names(conn, table, all_cols)
+    n = len(frame)
+    chunks = (_driver_rows(conn, table, frame, all_cols, i, i + CHUNK, {}) for i in range(0, n, CHUNK))
+    if _use_copy(conn) and n > 100:
+        scratch = f"_upd_{uuid.uuid4().hex[:12]}"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {', '.join(quoted)} FROM {name} WITH NO DATA")
+        _copy_rows(conn, scratch, quoted, chunks)
+        sets = ", ".join(f"{c} = s.{c}" for c in quoted[:-1])
+        conn.exec_driver_sql(f"UPDATE {name} AS t SET {sets} FROM {scratch} AS s WHERE t.{quoted[-1]} = s.{quoted[-1]}")
+        conn.exec_driver_sql(f"DROP TABLE {scratch}")
+        return
+    sets = ", ".join(f"{c} = {ph}" for c in quoted[:-1])
+    sql = f"UPDATE {name} SET {sets} WHERE {quoted[-1]} = {ph}"
+    for rows in chunks:
+        conn.exec_driver_sql(sql, rows)
+
+
+def insert_returning_ids(conn: Connection, table, records: list[dict]) -> list[int]:
+    """INSERT rows given as dicts and return their new ids in order (for the few parents others point at)."""
+    ids: list[int] = []
+    for i in range(0, len(records), CHUNK):
+        res = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), records[i:i + CHUNK])
+        ids.extend(r[0] for r in res)
+    return ids
+
+
+def records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
+    """Rows as dicts of plain Python values (built column-wise: DataFrame.to_dict is ~10× slower)."""
+    if df.empty:
+        return []
+    columns = [column_values(df[c]) for c in cols]
+    return [dict(zip(cols, row)) for row in zip(*columns)]
