@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -161,6 +162,9 @@ class MonitoringRecord(Tracked, Base):
     __table_args__ = (
         UniqueConstraint("project_id", "as_of", name="uq_monitoring_project_asof"),
         Index("ix_monitoring_latest", "is_latest", "project_id"),
+        # the invariant "one latest record per project" held by the database itself, whatever writes
+        Index("uq_monitoring_one_latest", "project_id", unique=True,
+              sqlite_where=text("is_latest"), postgresql_where=text("is_latest")),
         CheckConstraint("adjusted_budget IS NULL OR adjusted_budget >= 0", name="ck_monitoring_budget_nonneg"),
         CheckConstraint("executed IS NULL OR executed >= 0", name="ck_monitoring_executed_nonneg"),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -36,21 +37,36 @@ def pg_server():
     return PG_ADMIN_URL
 
 
-@pytest.fixture
-def pg_url(pg_server):
-    """A brand-new PostgreSQL database, dropped after the test."""
+@contextmanager
+def _fresh_pg_database(pg_server: str):
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = pg_server.rsplit("/", 1)[0] + "/" + name
-    yield url
-    from dashboard.db import get_engine
+    try:
+        yield url
+    finally:
+        from dashboard.db import get_engine
 
-    get_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A brand-new PostgreSQL database, dropped after the test."""
+    with _fresh_pg_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url_2(pg_server):
+    """A second brand-new PostgreSQL database, for tests that compare two."""
+    with _fresh_pg_database(pg_server) as url:
+        yield url
 
 
 @pytest.fixture
