@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
 
 ctx = filters.current()
 common.header("资金覆盖", ctx)
@@ -37,7 +37,7 @@ with common.guard("按部门"):
             ("monitoring_coverage", "监控覆盖（按项目）", charts.GRADE_COLORS["良"]),
             ("evaluation_coverage", "评价覆盖（按资金）", charts.GRADE_COLORS["中"]),
         ]), key="coverage_by_dept", config=charts.CONFIG)
-    common.table(by_dept, f"各部门覆盖率_{ctx.scope.year}", "coverage_dept",
+    tables.table(by_dept, f"各部门覆盖率_{ctx.scope.year}", "coverage_dept",
                  ["department", "projects", "budget", "target_projects", "target_budget", "coverage_count",
                   "coverage_funds", "monitored_projects", "monitoring_coverage", "evaluated_budget",
                   "evaluation_coverage"])
@@ -49,7 +49,7 @@ with left, common.guard("按资金来源"):
     st.plotly_chart(charts.coverage_bars(by_fund, "fund_source",
                                          [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),
                     key="coverage_by_fund", config=charts.CONFIG)
-    common.table(by_fund, f"资金来源覆盖率_{ctx.scope.year}", "coverage_fund",
+    tables.table(by_fund, f"资金来源覆盖率_{ctx.scope.year}", "coverage_fund",
                  ["fund_source", "projects", "budget", "target_budget", "coverage_funds", "coverage_count"])
 with right, common.guard("评价覆盖"):
     st.subheader("按评价类型的评价覆盖",
@@ -58,7 +58,7 @@ with right, common.guard("评价覆盖"):
     st.plotly_chart(charts.coverage_bars(by_kind, "kind",
                                          [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
                     key="coverage_by_kind", config=charts.CONFIG)
-    common.table(by_kind.rename(columns={"coverage_funds": "evaluation_coverage"}), f"评价覆盖_{ctx.scope.year}",
+    tables.table(by_kind.rename(columns={"coverage_funds": "evaluation_coverage"}), f"评价覆盖_{ctx.scope.year}",
                  "coverage_kind", ["kind", "evaluated_projects", "evaluated_budget", "evaluation_coverage"])
 
 with common.guard("未设定目标的资金"):
@@ -67,6 +67,6 @@ with common.guard("未设定目标的资金"):
     if not missing.empty:
         st.caption(f"{len(missing)} 个项目，合计 {fmt.wan(missing['budget'].sum())}" +
                    ("（最多列出 500 个）" if len(missing) >= 500 else "") + "。")
-    common.table(missing, f"未设定目标项目_{ctx.scope.year}", "coverage_missing",
+    tables.table(missing, f"未设定目标项目_{ctx.scope.year}", "coverage_missing",
                  ["code", "name", "department", "unit", "fund_source", "budget"],
                  empty="所有项目都设定了绩效目标。")

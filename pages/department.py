@@ -5,38 +5,16 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi
+from dashboard import vocab
+from dashboard.ui import common, data, deeplink, filters, fmt, kpi, tables, trends
 
 ctx = filters.current()
 names = dict(ctx.departments)
-
-
-def _resolve(value):
-    if value is None or value == "":
-        return None
-    try:
-        if int(value) in names:
-            return int(value)
-    except ValueError:
-        pass
-    try:
-        return data.resolve_department(ctx, str(value))
-    except Exception:  # noqa: BLE001
-        return None
-
-
-SEEN = "_dept_param_seen"
-param = st.query_params.get("dept")
-# a new deep link (not our own write-back), or a return to this page, picks the department from the URL
-if param != st.session_state.get(SEEN) or "dept_pick" not in st.session_state:
-    st.session_state[SEEN] = param
-    from_url = _resolve(param)
-    if param and from_url is None:
-        st.warning(f"链接中的部门「{param}」不存在，请在下方选择。")
-    if from_url is not None:
-        st.session_state["dept_pick"] = from_url
-if st.session_state.get("dept_pick") not in names:
-    st.session_state["dept_pick"] = ctx.scope.departments[0] if ctx.scope.departments else next(iter(names), None)
+choice = deeplink.UrlChoice("dept", "dept_pick")
+unknown = choice.follow(names, lambda text: deeplink.department_from_text(ctx, text),
+                        default=ctx.scope.departments[0] if ctx.scope.departments else next(iter(names), None))
+if unknown:
+    st.warning(f"链接中的部门「{unknown}」不存在，请在下方选择。")
 if not names:
     common.no_data(ctx, "部门")
     st.stop()
@@ -44,12 +22,9 @@ if not names:
 st.title("部门画像")
 dept_id = st.selectbox("主管部门", list(names), format_func=names.get, key="dept_pick",
                        help="可输入名称搜索。页面地址带 ?dept= 部门编号，可直接分享。")
-if st.query_params.get("dept") != str(dept_id):  # keep the URL shareable: it always names the department shown
-    st.query_params["dept"] = str(dept_id)
-    st.session_state[SEEN] = str(dept_id)
+choice.publish(dept_id)  # keep the URL shareable: it always names the department shown
 name = names[dept_id]
-scope = dataclasses.replace(ctx.scope, departments=(dept_id,))
-dctx = dataclasses.replace(ctx, scope=scope)
+dctx = dataclasses.replace(ctx, scope=data.scope_for(ctx, departments=(dept_id,)))  # the page's own scope
 st.caption(f"当前范围：{dctx.scope_label()}　·　打印：浏览器菜单「打印」即可得到本部门简报。")
 common.provenance(ctx)
 
@@ -84,22 +59,8 @@ with common.guard("历年趋势"):
     if trend.empty:
         st.caption("没有历年数据。")
     else:
-        specs = [("budget", "预算总额", "money"), ("coverage_funds", "目标覆盖率（按资金）", "ratio"),
-                 ("execution_rate", "预算执行率", "ratio"), ("red", "红灯项目数", "number"),
-                 ("avg_score", "评价平均分", "score"), ("rectification_rate", "整改率", "ratio"),
-                 ("grey", "未报送项目数", "number"), ("composite", "综合得分", "score")]
-        for start in range(0, len(specs), 4):
-            cols = st.columns(4)
-            for col, (column, label, kind) in zip(cols, specs[start:start + 4]):
-                with col:
-                    if trend[column].notna().any():
-                        st.plotly_chart(charts.trend(trend, column, label, kind), key=f"trend_{column}",
-                                        config={**charts.CONFIG, "displayModeBar": False})
-                    else:
-                        st.caption(f"{label}：无数据")
-        common.table(trend, f"{name}_历年趋势", "dept_trend",
-                     ["year", "projects", "budget", "coverage_funds", "execution_rate", "red", "grey", "avg_score",
-                      "rectification_rate", "composite", "rank"])
+        trends.small_multiples(trend)
+        tables.table(trend, f"{name}_历年趋势", "dept_trend", trends.TABLE_COLUMNS)
         latest = trend.iloc[-1]
         if int(latest["year"]) == ctx.scope.year and pd.notna(latest.get("rank")):
             st.caption(f"{ctx.scope.year} 年综合得分 {latest['composite']:.1f}，在全部主管部门中排第 {int(latest['rank'])} 名"
@@ -109,26 +70,26 @@ with common.guard("项目"):
     st.subheader("项目", help="本部门本年全部项目；等级取最独立的评价，预警为最新一期监控的灯。")
     projects, total = data.search_projects(dctx, limit=500)
     st.caption(f"共 {total} 个项目，按预算从大到小" + ("（显示前 500 个）" if total > 500 else "") + "。")
-    common.table(projects, f"{name}_项目_{ctx.scope.year}", "dept_projects",
+    tables.table(projects, f"{name}_项目_{ctx.scope.year}", "dept_projects",
                  ["code", "name", "unit", "budget", "has_target", "light", "execution_rate", "grade", "score",
                   "open_findings"])
 
 with common.guard("预警"):
     st.subheader("红灯与未报送", help=filters.rules_summary(ctx.rules))
-    warnings = data.warning_list(dctx, lights=("red", "grey"))
-    common.table(warnings, f"{name}_预警_{ctx.scope.year}", "dept_warnings",
+    warnings = data.warning_list(dctx, lights=(vocab.RED, vocab.GREY))
+    tables.table(warnings, f"{name}_预警_{ctx.scope.year}", "dept_warnings",
                  ["light", "code", "name", "unit", "budget", "executed", "execution_rate", "time_progress", "lag",
                   "deviation_reason", "likelihood"], empty="没有红灯或未报送项目。")
 
 with common.guard("评价"):
     st.subheader("评价结果", help=filters.grade_summary(ctx.rules))
     evals = data.evaluation_list(dctx)
-    common.table(evals, f"{name}_评价_{ctx.scope.year}", "dept_evals",
+    tables.table(evals, f"{name}_评价_{ctx.scope.year}", "dept_evals",
                  ["kind", "object_type", "object_name", "score", "grade", "evaluator", "main_problems",
                   "result_application", "next_year_budget_change"], empty="本年没有评价记录。")
 
 with common.guard("未销号问题"):
     st.subheader("未销号问题", help=f"未整改和整改中的问题；逾期天数按 {fmt.date(ctx.today)} 计算。")
-    common.table(data.open_findings(dctx), f"{name}_未销号问题_{ctx.scope.year}", "dept_open",
+    tables.table(data.open_findings(dctx), f"{name}_未销号问题_{ctx.scope.year}", "dept_open",
                  ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
                  empty="没有未销号的问题。")

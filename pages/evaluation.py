@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard.models import EVALUATION_KINDS
-from dashboard.ui import charts, common, data, filters, fmt, kpi
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
+from dashboard.vocab import EVALUATION_KINDS
 
 ctx = filters.current()
 common.header("评价结果", ctx)
@@ -34,7 +34,7 @@ with common.guard("各部门等级分布"):
         order = common.chart_rows(order, "eval_dept_view", "中差占比最高的")
         st.plotly_chart(charts.grade_mix(order, "department", percent=True), key="eval_by_dept",
                         config=charts.CONFIG)
-    common.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",
+    tables.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",
                  ["department", "优", "良", "中", "差", "count", "avg_score"])
 
 with common.guard("各评价类型等级分布"):
@@ -44,7 +44,7 @@ with common.guard("各评价类型等级分布"):
     with left:
         st.plotly_chart(charts.grade_mix(by_kind, "kind"), key="eval_by_kind", config=charts.CONFIG)
     with right:
-        common.table(by_kind, f"各类型评价等级_{ctx.scope.year}", "eval_kind",
+        tables.table(by_kind, f"各类型评价等级_{ctx.scope.year}", "eval_kind",
                      ["kind", "优", "良", "中", "差", "count", "avg_score"])
 
 with common.guard("评价清单"):
@@ -52,7 +52,7 @@ with common.guard("评价清单"):
     kind = st.segmented_control("评价类型", ["全部", *EVALUATION_KINDS], default="全部", key="eval_kind",
                                 bind="query-params")
     evals = data.evaluation_list(ctx, kind=None if kind in (None, "全部") else kind)
-    common.table(evals, f"评价清单_{ctx.scope.year}", "eval_list",
+    tables.table(evals, f"评价清单_{ctx.scope.year}", "eval_list",
                  ["kind", "object_type", "object_name", "code", "department", "unit", "fund_amount", "score",
                   "grade", "evaluator", "deputies_participated", "main_problems", "result_application",
                   "next_year_budget_change"], empty="没有这一类型的评价。")
@@ -63,7 +63,7 @@ with common.guard("自评虚高"):
     infl = data.inflation_list(ctx)
     if not infl.empty:
         st.caption(f"{len(infl)} 个项目同时有自评和独立评价，其中 {int(infl['flagged'].sum())} 个自评虚高。")
-    common.table(infl, f"自评虚高_{ctx.scope.year}", "eval_inflation",
+    tables.table(infl, f"自评虚高_{ctx.scope.year}", "eval_inflation",
                  ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
                   "independent_score", "independent_grade", "gap"], empty="没有同时有自评和独立评价的项目。")
 
@@ -75,5 +75,5 @@ with common.guard("结果应用"):
         st.caption("没有结果应用数据。")
     else:
         st.plotly_chart(charts.result_application(app_df), key="eval_application", config=charts.CONFIG)
-        common.table(app_df, f"结果应用_{ctx.scope.year}", "eval_application",
+        tables.table(app_df, f"结果应用_{ctx.scope.year}", "eval_application",
                      ["grade", "evaluations", "budget_change_total", "cut", "increased"])

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi
+from dashboard import vocab
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
 
 ctx = filters.current()
 common.header("监控预警", ctx)
@@ -49,19 +50,19 @@ with common.guard("各部门预警灯"):
     if not lights.empty:
         shown = common.chart_rows(lights, "monitoring_lights_view", "红灯最多的")
         st.plotly_chart(charts.lights_by_department(shown), key="monitoring_lights", config=charts.CONFIG)
-    common.table(lights, f"各部门预警灯_{ctx.scope.year}", "monitoring_lights",
+    tables.table(lights, f"各部门预警灯_{ctx.scope.year}", "monitoring_lights",
                  ["department", "red", "yellow", "green", "grey", "reported", "budget", "executed",
                   "execution_rate", "time_progress", "as_of"])
 
 with common.guard("红灯项目"):
     st.subheader("红灯项目", help="按滞后从大到小。滞后 = 序时进度 − 执行率（百分点）。")
-    red = data.warning_list(ctx, lights=("red",))
-    common.table(red, f"红灯项目_{ctx.scope.year}", "monitoring_red",
+    red = data.warning_list(ctx, lights=(vocab.RED,))
+    tables.table(red, f"红灯项目_{ctx.scope.year}", "monitoring_red",
                  ["code", "name", "department", "unit", "budget", "executed", "execution_rate", "time_progress",
                   "lag", "target_progress", "deviation_reason", "likelihood", "as_of"], empty="没有红灯项目。")
 
 with common.guard("未报送项目"):
     st.subheader("未报送项目（灰灯）", help="设定了绩效目标、本年没有监控记录的项目。")
-    grey = data.warning_list(ctx, lights=("grey",))
-    common.table(grey, f"未报送项目_{ctx.scope.year}", "monitoring_grey",
+    grey = data.warning_list(ctx, lights=(vocab.GREY,))
+    tables.table(grey, f"未报送项目_{ctx.scope.year}", "monitoring_grey",
                  ["code", "name", "department", "unit"], empty="没有未报送的项目。")

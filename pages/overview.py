@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi
+from dashboard.ui import charts, common, data, deltas, filters, fmt, kpi, ranking
 
 ctx = filters.current()
 common.header("总览", ctx)
@@ -13,50 +13,39 @@ with common.guard("关键指标"):
     prev_year = ctx.scope.year - 1
     prev = data.kpis(ctx, data.scope_for(ctx, year=prev_year)) if prev_year in ctx.years else None
     p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
-    pp = prev["projects"] if prev else {}
-    pm = prev["monitoring"] if prev else {}
-    pe = prev["evaluations"] if prev else {}
-    pf = prev["findings"] if prev else {}
     if not p["projects"] and not e["count"] and not f["total"]:
         common.no_data(ctx, "项目、评价或整改数据")
         st.stop()
     st.caption(f"箭头为与 {prev_year} 年同口径相比的变化。" if prev else f"没有 {prev_year} 年数据，不显示同比变化。")
-    budget_prev = pp.get("budget_total")
+    d = deltas.year_on_year(k, prev)
     budget_value, budget_unit = fmt.wan_unit(p["budget_total"])
     kpi.row([
-        {"label": f"预算（{budget_unit}）", "value": budget_value,
-             "delta": fmt.wan_delta(p["budget_total"] - budget_prev) if budget_prev is not None else None,
+        {"label": f"预算（{budget_unit}）", "value": budget_value, "delta": d["budget"],
              "help": f"Σ 调整后预算（无调整数时取年初预算）。{p['departments']} 个主管部门、{p['units']} 个预算单位、"
                   f"{p['projects']} 个项目。"},
-        {"label": "绩效目标覆盖率", "value": fmt.pct(p["coverage_funds"]),
-             "delta": fmt.pp_delta(p["coverage_funds"], pp.get("coverage_funds")),
+        {"label": "绩效目标覆盖率", "value": fmt.pct(p["coverage_funds"]), "delta": d["coverage"],
              "help": f"按资金：设定绩效目标项目的预算 ÷ 全部预算。按项目数为 {fmt.pct(p['coverage_count'])}"
                   f"（{p['target_projects']}/{p['projects']}）。"},
-        {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]),
-             "delta": fmt.pp_delta(m["execution_rate"], pm.get("execution_rate")),
+        {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]), "delta": d["execution"],
              "help": f"Σ 执行数 ÷ Σ 调整后预算（已报送监控的项目，取各项目本年最新一期）。"
                   f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"},
-        {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""),
-             "delta": (f"{e['avg_score'] - pe['avg_score']:+.1f} 分"
-                    if e.get("avg_score") is not None and pe.get("avg_score") is not None else None),
+        {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""), "delta": d["avg_score"],
              "help": f"本年全部评价记录（含部门整体支出、政策）的平均得分，共 {e['count']} 条。"
                   + filters.grade_summary(ctx.rules)},
-        {"label": "整改率", "value": fmt.pct(f["rate"]), "delta": fmt.pp_delta(f["rate"], pf.get("rate")),
+        {"label": "整改率", "value": fmt.pct(f["rate"]), "delta": d["rectification"],
              "help": f"已整改（销号）÷ 全部问题：{f['rectified']}/{f['total']}。"},
 
-        {"label": "红灯项目", "value": fmt.count(m["red"]), "delta": fmt.count_delta(m["red"], pm.get("red")),
-             "inverse": True, "help": filters.rules_summary(ctx.rules)},
-        {"label": "黄灯项目", "value": fmt.count(m["yellow"]), "delta": fmt.count_delta(m["yellow"], pm.get("yellow")),
-             "inverse": True, "help": filters.rules_summary(ctx.rules)},
-        {"label": "未报送（灰灯）", "value": fmt.count(m["grey"]), "delta": fmt.count_delta(m["grey"], pm.get("grey")),
-             "inverse": True, "help": "设定了绩效目标、但本年没有监控记录的项目数。"},
-        {"label": "逾期未整改", "value": fmt.count(f["overdue"]),
-             "delta": fmt.count_delta(f["overdue"], pf.get("overdue")), "inverse": True,
+        {"label": "红灯项目", "value": fmt.count(m["red"]), "delta": d["red"], "inverse": True,
+             "help": filters.rules_summary(ctx.rules)},
+        {"label": "黄灯项目", "value": fmt.count(m["yellow"]), "delta": d["yellow"], "inverse": True,
+             "help": filters.rules_summary(ctx.rules)},
+        {"label": "未报送（灰灯）", "value": fmt.count(m["grey"]), "delta": d["grey"], "inverse": True,
+             "help": "设定了绩效目标、但本年没有监控记录的项目数。"},
+        {"label": "逾期未整改", "value": fmt.count(f["overdue"]), "delta": d["overdue"], "inverse": True,
              "help": f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断；时限当天不算逾期）。"},
-        {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
-             "delta": fmt.count_delta(e["inflation_flags"], pe.get("inflation_flags")), "inverse": True,
+        {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]), "delta": d["inflation"], "inverse": True,
              "help": f"单位自评比抽查复核/财政重点评价高 ≥{ctx.rules.inflation_gap:g} 分或等级不同的项目数。"},
-    ], per_row=5)
+    ])
 
 left, right = st.columns([2, 3])
 with left, common.guard("评价等级分布"):
@@ -82,28 +71,10 @@ with right, common.guard("各部门预警灯"):
 with common.guard("需要关注的部门"):
     st.subheader("需要关注的五个部门",
                  help="部门排名中综合得分最低的五个主管部门（口径见「部门排名」页）；样本少的部门另行标注。")
-    ranking = data.department_ranking(ctx)
-    ranking = ranking[ranking["composite"].notna()]
-    if ctx.scope.departments:
-        ranking = ranking[ranking["department_id"].isin(ctx.scope.departments)]
-    if ranking.empty:
+    worst = ranking.to_watch(data.department_ranking(ctx), ctx.scope.departments)
+    if worst.empty:
         st.caption("没有可排名的部门。")
     else:
-        worst = ranking.sort_values(["composite", "department"], ascending=[True, True]).head(5)
-        subs = {"coverage": "目标覆盖", "execution": "执行", "evaluation": "评价", "rectification": "整改",
-                "not_red": "非红灯"}
         for r in worst.itertuples():
-            weakest = min(((label, getattr(r, col)) for col, label in subs.items()
-                           if getattr(r, col) is not None and getattr(r, col) == getattr(r, col)),
-                          key=lambda t: t[1], default=None)
-            with st.container(border=True):
-                c1, c2 = st.columns([3, 2])
-                with c1:
-                    common.link("department", f"{r.department}", query_params={"dept": str(r.department_id)},
-                                icon=":material/apartment:")
-                    note = f"最弱：{weakest[0]} {weakest[1]:.1f} 分" if weakest else ""
-                    small = " · 样本少，仅供参考" if bool(r.small_sample) else ""
-                    st.caption(f"第 {r.rank} 名 · 项目 {r.projects} 个 · {note}{small}")
-                with c2:
-                    st.metric("综合得分", f"{r.composite:.1f}", label_visibility="collapsed")
+            ranking.watch_card(r)
         common.link("ranking", "查看完整排名", icon=":material/leaderboard:")

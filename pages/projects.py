@@ -1,23 +1,15 @@
 """项目查询: search every project with filters and paging; ?project=id opens the project's lifecycle card."""
 
-
 import streamlit as st
 
-from dashboard.ui import common, data, filters, fmt, kpi
+from dashboard import vocab
+from dashboard.rules import budget_base
+from dashboard.ui import common, data, deeplink, deltas, filters, fmt, kpi, tables
 
 ctx = filters.current()
 PAGE_SIZE = 50
-LIGHTS = {"全部": None, "红灯": "red", "黄灯": "yellow", "绿灯": "green", "未报送": "grey"}
-GRADES = ["全部", "优", "良", "中", "差"]
-STATUSES = ["全部", "未整改", "整改中", "已整改"]
-
-
-def _project_param():
-    value = st.query_params.get("project")
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+ALL = "全部"
+LIGHT_CHOICES = {ALL: None, **{vocab.LIGHT_LABELS[light]: light for light in vocab.LIGHTS}}
 
 
 def _card(project_id: int) -> None:
@@ -26,17 +18,15 @@ def _card(project_id: int) -> None:
         st.warning(f"找不到编号为 {project_id} 的项目，可能已被撤销导入。")
         return
     p = card["project"]
-    # changed in the script body, not in a callback: a callback's change is overwritten by the browser's URL
     if st.button("← 返回查询结果", key="close_card"):
-        del st.query_params["project"]
-        st.rerun()
+        deeplink.close("project")
     st.title(p["name"])
     st.caption(f"{p['year']}年 · {p['department']} · {p.get('unit') or '—'} · 项目编码 {p.get('code') or '—'}"
                f" · {p.get('category') or ''} · {p.get('fund_source') or '资金来源未填'}"
                + (" · 重点项目" if p.get("is_key") else ""))
     common.link("department", f"查看{p['department']}的部门画像", query_params={"dept": str(p["department_id"])},
                 icon=":material/apartment:")
-    budget = p["adjusted_budget"] if p["adjusted_budget"] is not None else p["initial_budget"]
+    budget = budget_base(p["adjusted_budget"], p["initial_budget"])
 
     st.subheader("① 预算与绩效目标")
     target = {True: "已设定", False: "未设定"}.get(p["has_target"], "未填")
@@ -50,18 +40,18 @@ def _card(project_id: int) -> None:
     ])
 
     st.subheader("② 绩效监控", help=filters.rules_summary(ctx.rules))
-    common.table(card["monitoring"], f"{p['code'] or p['id']}_监控", "card_monitoring",
+    tables.table(card["monitoring"], f"{p['code'] or p['id']}_监控", "card_monitoring",
                  ["as_of", "adjusted_budget", "executed", "execution_rate", "time_progress", "target_progress",
                   "light", "deviation_reason", "likelihood"], empty="没有监控记录" +
                  ("（设定了目标，应报未报：未报送）。" if p["has_target"] else "。"))
 
     st.subheader("③ 绩效评价", help=filters.grade_summary(ctx.rules))
-    common.table(card["evaluations"], f"{p['code'] or p['id']}_评价", "card_evaluations",
+    tables.table(card["evaluations"], f"{p['code'] or p['id']}_评价", "card_evaluations",
                  ["kind", "score", "grade", "evaluator", "main_problems", "result_application",
                   "next_year_budget_change"], empty="没有评价记录。")
 
     st.subheader("④ 发现的问题与整改")
-    common.table(card["findings"], f"{p['code'] or p['id']}_整改", "card_findings",
+    tables.table(card["findings"], f"{p['code'] or p['id']}_整改", "card_findings",
                  ["source", "description", "requirement", "deadline", "status", "completed_on", "days_overdue"],
                  empty="没有发现问题。")
 
@@ -69,13 +59,13 @@ def _card(project_id: int) -> None:
     nxt = card.get("next_year")
     if nxt:
         value, unit = fmt.wan_unit(nxt["budget"])
-        kpi.row([{"label": f"{nxt['year']}年预算（{unit}）", "value": value, "delta": fmt.wan_delta(nxt.get("change")),
+        kpi.row([{"label": f"{nxt['year']}年预算（{unit}）", "value": value, "delta": deltas.money_change(nxt.get("change")),
                       "help": f"同一项目编码在下一年度的预算；本年 {fmt.wan(budget)}。"}])
     else:
         st.caption("下一年度没有同编码的项目（尚未导入，或项目已结束）。")
 
 
-selected = _project_param()
+selected = deeplink.int_param("project")
 if selected is not None:
     with common.guard("项目卡片"):
         _card(selected)
@@ -85,14 +75,14 @@ common.header("项目查询", ctx)
 common.provenance(ctx)
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 text = c1.text_input("搜索项目名称、编码或部门", key="q", bind="query-params", placeholder="例如：农田、JY-01")
-grade = c2.selectbox("评价等级", GRADES, key="grade", bind="query-params")
-light = c3.selectbox("预警", list(LIGHTS), key="light", bind="query-params")
-status = c4.selectbox("整改状态", STATUSES, key="status", bind="query-params")
+grade = c2.selectbox("评价等级", [ALL, *vocab.GRADES], key="grade", bind="query-params")
+light = c3.selectbox("预警", list(LIGHT_CHOICES), key="light", bind="query-params")
+status = c4.selectbox("整改状态", [ALL, *vocab.FINDING_STATUSES], key="status", bind="query-params")
 st.caption(filters.rules_summary(ctx.rules) + " 等级取最独立的评价（抽查复核 > 财政重点评价 > 部门评价 > 单位自评）。")
 
 with common.guard("项目列表"):
-    args = {"text": text, "grade": None if grade == "全部" else grade, "light": LIGHTS[light],
-                "status": None if status == "全部" else status}
+    args = {"text": text, "grade": None if grade == ALL else grade, "light": LIGHT_CHOICES[light],
+            "status": None if status == ALL else status}
     _, total = data.search_projects(ctx, limit=1, **args)
     pages = max(1, -(-total // PAGE_SIZE))
     page_no = 1
@@ -105,9 +95,8 @@ with common.guard("项目列表"):
     else:
         first = (page_no - 1) * PAGE_SIZE + 1
         st.caption(f"共 {total:,} 个项目，第 {first}–{first + len(rows) - 1} 个（按预算从大到小）。点击一行查看项目全过程。")
-        event = common.table(rows, f"项目查询_{ctx.scope.year}", "projects",
+        event = tables.table(rows, f"项目查询_{ctx.scope.year}", "projects",
                              ["code", "name", "department", "unit", "budget", "has_target", "light",
                               "execution_rate", "grade", "score", "open_findings"], on_select="rerun")
         if event and event.selection.rows:
-            st.query_params["project"] = str(int(rows.iloc[event.selection.rows[0]]["project_id"]))
-            st.rerun()
+            deeplink.open_id("project", rows.iloc[event.selection.rows[0]]["project_id"])

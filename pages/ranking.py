@@ -1,9 +1,8 @@
 """部门排名: composite ranking of 主管部门 with the formula, sub-scores, rank change and small-sample marks."""
 
-import pandas as pd
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt
+from dashboard.ui import charts, common, data, filters, ranking, tables
 
 ctx = filters.current()
 common.header("部门排名", ctx, "排名按年度和资金来源计算，不受部门筛选影响。")
@@ -28,46 +27,19 @@ with st.expander("各分项怎么算"):
     )
 
 with common.guard("部门排名"):
-    ranking = data.department_ranking(ctx)
-    if ranking.empty:
+    ranks = data.department_ranking(ctx)
+    if ranks.empty:
         common.no_data(ctx, "可排名的部门")
         st.stop()
-    ranked = ranking[ranking["composite"].notna()]
-    small = int(ranking["small_sample"].fillna(False).astype(bool).sum())
+    small = int(ranks["small_sample"].fillna(False).astype(bool).sum())
     marked = "；侧栏选中的部门标为橙色" if ctx.scope.departments else ""
-    st.caption(f"共 {len(ranking)} 个主管部门，其中 {small} 个样本少（灰色）{marked}。点击柱条或表格行打开部门画像。")
-    chart_rows = ranked.sort_values("rank")
-    if len(chart_rows) > 40:  # a province has 150 departments: by default the chart shows both ends
-        view = st.segmented_control("图中显示", ["前后各 15 名", "全部"], default="前后各 15 名", key="ranking_view")
-        if view != "全部":
-            st.caption(f"图中为前 15 名和后 15 名，中间 {len(chart_rows) - 30} 个部门见下表。")
-            chart_rows = pd.concat([chart_rows.head(15), chart_rows.tail(15)])
-    event = st.plotly_chart(charts.ranking_bars(chart_rows, ctx.scope.departments), key="ranking_chart", on_select="rerun",
-                            selection_mode="points", config=charts.CONFIG)
-    picked = None
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points:
-        custom = points[0].get("customdata")
-        if custom:
-            picked = custom[0]
-
-    table = ranking.copy()
-    table["rank_change_text"] = [
-        "—" if pd.isna(v) else ("↑" + str(int(v)) if v > 0 else ("↓" + str(int(-v)) if v < 0 else "持平"))
-        for v in table["rank_change"].astype(object)
-    ]
-    shown = fmt.zh_frame(table, ["rank", "department", "composite", "coverage", "execution", "evaluation",
-                                 "rectification", "not_red", "projects", "prev_rank", "small_sample"])
-    shown.insert(2, "名次变化", table["rank_change_text"].values)
-    from dashboard.ui import export
-
-    sel = st.dataframe(shown, hide_index=True, width="stretch", key="ranking_table", on_select="rerun",
-                       selection_mode="single-row", placeholder=fmt.DASH,
-                       column_config=common.column_config(["composite", "coverage", "execution", "evaluation",
-                                                           "rectification", "not_red"]))
-    export.download_button(shown, f"部门排名_{ctx.scope.year}", key="ranking_xlsx")
-    rows = sel.selection.rows if sel else []
-    if rows:
-        picked = int(ranking.iloc[rows[0]]["department_id"])
+    st.caption(f"共 {len(ranks)} 个主管部门，其中 {small} 个样本少（灰色）{marked}。点击柱条或表格行打开部门画像。")
+    chart_rows = ranking.chart_rows(ranks[ranks["composite"].notna()])
+    bar_click = st.plotly_chart(charts.ranking_bars(chart_rows, ctx.scope.departments), key="ranking_chart",
+                                on_select="rerun", selection_mode="points", config=charts.CONFIG)
+    row_click = tables.shown(ranking.table_frame(ranks), "ranking_table", f"部门排名_{ctx.scope.year}",
+                             xlsx_key="ranking_xlsx", on_select="rerun", selection_mode="single-row",
+                             column_config=tables.column_config(ranking.SCORE_COLUMNS))
+    picked = ranking.clicked_department(bar_click, row_click, ranks)
     if picked is not None:
-        st.switch_page(common.page("department"), query_params={"dept": str(int(picked))})
+        st.switch_page(common.page("department"), query_params={"dept": str(picked)})

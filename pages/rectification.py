@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
 
 ctx = filters.current()
 common.header("整改进度", ctx)
@@ -30,7 +30,7 @@ with common.guard("各部门整改情况"):
     worst_first = common.chart_rows(worst_first, "rect_dept_view", "逾期最多的")
     st.plotly_chart(charts.findings_by_department(worst_first), key="rect_by_dept", config=charts.CONFIG)
     st.caption("按逾期数、未销号数从多到少排列。")
-    common.table(by_dept, f"各部门整改_{ctx.scope.year}", "rect_dept",
+    tables.table(by_dept, f"各部门整改_{ctx.scope.year}", "rect_dept",
                  ["department", "未整改", "整改中", "已整改", "total", "overdue", "rate"])
 
 left, right = st.columns(2)
@@ -49,6 +49,6 @@ with right, common.guard("销号趋势"):
 with common.guard("逾期问题清单"):
     st.subheader("逾期问题清单", help="按整改时限从早到晚。")
     overdue = data.overdue_findings(ctx)
-    common.table(overdue, f"逾期问题_{ctx.scope.year}", "rect_overdue",
+    tables.table(overdue, f"逾期问题_{ctx.scope.year}", "rect_overdue",
                  ["department", "unit", "project", "code", "description", "requirement", "deadline", "status",
                   "days_overdue", "age_bucket", "source"], empty="没有逾期未整改的问题。")

@@ -1,15 +1,17 @@
-"""Plotly figure builders with the dashboard's single palette, Chinese labels and 万元/亿元 hovers."""
+"""Plotly figure builders and the dashboard's one palette (grades, lights, statuses), with 万元/亿元 hovers."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.rules import checkpoint_threshold
 from dashboard.ui import fmt
+from dashboard.vocab import FINDING_STATUSES, GRADES, GREEN, GREY, LIGHT_LABELS, LIGHTS, RED, YELLOW
 
-GRADE_COLORS = {"优": "#2e7d32", "良": "#1565c0", "中": "#f9a825", "差": "#c62828"}
-LIGHT_COLORS = {"red": "#c62828", "yellow": "#f9a825", "green": "#2e7d32", "grey": "#9e9e9e"}
-STATUS_COLORS = {"已整改": "#2e7d32", "整改中": "#f9a825", "未整改": "#c62828"}
+GRADE_COLORS = dict(zip(GRADES, ("#2e7d32", "#1565c0", "#f9a825", "#c62828")))  # 优 良 中 差
+LIGHT_COLORS = {RED: "#c62828", YELLOW: "#f9a825", GREEN: "#2e7d32", GREY: "#9e9e9e"}
+STATUS_COLORS = dict(zip(FINDING_STATUSES, ("#c62828", "#f9a825", "#2e7d32")))  # 未整改 整改中 已整改
 PRIMARY = "#1f4e79"
 MUTED = "#9e9e9e"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -68,8 +70,7 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
 
 
 def lights_by_department(df: pd.DataFrame) -> go.Figure:
-    series = [("red", "红灯", LIGHT_COLORS["red"]), ("yellow", "黄灯", LIGHT_COLORS["yellow"]),
-              ("green", "绿灯", LIGHT_COLORS["green"]), ("grey", "未报送", LIGHT_COLORS["grey"])]
+    series = [(light, LIGHT_LABELS[light], LIGHT_COLORS[light]) for light in LIGHTS]
     extra = None
     if {"execution_rate", "budget"} <= set(df.columns):
         extra = [f"<br>执行率 {fmt.pct(r)}（执行 {fmt.wan(e)} / 预算 {fmt.wan(b)}）"
@@ -83,8 +84,7 @@ def grade_mix(df: pd.DataFrame, category: str = "department", percent: bool = Fa
 
 
 def findings_by_department(df: pd.DataFrame) -> go.Figure:
-    series = [("未整改", "未整改", STATUS_COLORS["未整改"]), ("整改中", "整改中", STATUS_COLORS["整改中"]),
-              ("已整改", "已整改", STATUS_COLORS["已整改"])]
+    series = [(status, status, STATUS_COLORS[status]) for status in FINDING_STATUSES]
     return stacked_by_category(df, "department", series, x_title="问题数")
 
 
@@ -102,8 +102,8 @@ def grade_counts(grades: dict) -> go.Figure:
 def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
     """Each project: budget (log x) against execution rate (y, %), coloured by light; dashed line = 序时进度."""
     fig = go.Figure()
-    order = [("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯")]
-    for light, label in order:
+    for light in (RED, YELLOW, GREEN):  # grey projects have no execution to plot
+        label = LIGHT_LABELS[light]
         part = df[df["light"] == light]
         if part.empty:
             continue
@@ -122,15 +122,13 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
         fig.add_hline(y=t, line_dash="dash", line_color=PRIMARY,
                       annotation_text=f"序时进度 {t:.1f}%", annotation_position="top left")
         if rules.warning_preset == "checkpoints" and as_of is not None:
-            from dashboard.rules import checkpoint_threshold
-
             line = checkpoint_threshold(as_of, rules)
             if line is not None:
-                fig.add_hline(y=line, line_dash="dot", line_color=LIGHT_COLORS["red"], line_width=1,
+                fig.add_hline(y=line, line_dash="dot", line_color=LIGHT_COLORS[RED], line_width=1,
                               annotation_text=f"节点要求 {line:g}%", annotation_position="bottom left",
                               annotation_font_size=11)
         if rules.warning_preset == "lag":
-            for lag, color in ((rules.yellow_lag, LIGHT_COLORS["yellow"]), (rules.red_lag, LIGHT_COLORS["red"])):
+            for lag, color in ((rules.yellow_lag, LIGHT_COLORS[YELLOW]), (rules.red_lag, LIGHT_COLORS[RED])):
                 fig.add_hline(y=t - lag, line_dash="dot", line_color=color, line_width=1,
                               annotation_text=f"滞后 {lag:g} 个百分点", annotation_position="bottom left",
                               annotation_font_size=11)

@@ -1,4 +1,4 @@
-"""Page scaffolding shared by every page: error guards, empty states, provenance line, tables, links."""
+"""Page scaffolding shared by every page: error guards, titles, empty states, the provenance line, page links."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import data, export, fmt
+from dashboard import demo
+from dashboard.ui import data, fmt
+from dashboard.vocab import BATCH_SOURCE_LABELS
 
 log = logging.getLogger("dashboard.ui")
 PAGES_KEY = "_dashboard_pages"
@@ -54,11 +56,10 @@ def provenance(ctx) -> None:
         if p.get("monitoring_as_of"):
             parts.append(f"监控数据截至 {fmt.date(p['monitoring_as_of'])}")
         if p.get("batch_id") is not None:
-            when = p.get("created_at")
-            when = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else (when or "")
+            when = fmt.timestamp(p.get("created_at"))
             files = p.get("files") or []
             names = [f.get("name", "") if isinstance(f, dict) else str(f) for f in files]
-            src = {"demo": "演示数据", "import": "上传导入", "sync": "数据库同步"}.get(p.get("source"), p.get("source") or "")
+            src = BATCH_SOURCE_LABELS.get(p.get("source"), p.get("source") or "")
             label = f"来源批次 #{p['batch_id']}（{when}{'，' + src if src else ''}"
             if names:
                 label += "：" + "、".join(names[:3]) + (f" 等{len(names)}个文件" if len(names) > 3 else "")
@@ -69,8 +70,6 @@ def provenance(ctx) -> None:
 def load_demo_button(url: str, key: str = "load_demo") -> None:
     if st.button("加载演示数据", type="primary", key=key, icon=":material/database:"):
         try:
-            from dashboard import demo
-
             with st.spinner("正在生成演示数据……"):
                 demo.load_demo(url)
         except Exception as exc:
@@ -94,38 +93,6 @@ def empty_database(url: str) -> None:
 def no_data(ctx, what: str = "数据") -> None:
     st.info(f"所选范围（{ctx.scope_label()}）没有{what}。可以换一个年度、部门或资金来源再看。",
             icon=":material/filter_alt_off:")
-
-
-def column_config(columns) -> dict:
-    """Money with thousands separators, ratios as percentages, keyed by the Chinese labels."""
-    config = {}
-    for col in columns:
-        label = fmt.label(col)
-        if col in fmt.MONEY_COLUMNS:
-            config[label] = st.column_config.NumberColumn(label, format="accounting")
-        elif col in fmt.FRACTION_COLUMNS or col in ("score", "avg_score", "self_score", "independent_score", "gap", "composite", "coverage",
-                     "execution", "evaluation", "rectification", "not_red", "lag"):
-            config[label] = st.column_config.NumberColumn(label, format="%.1f")
-    return config
-
-
-def table(df: pd.DataFrame, file_stem: str, key: str, columns: list[str] | None = None,
-          height: int | None = None, on_select=None, selection_mode=None, empty: str = "没有符合条件的记录。"):
-    """A Chinese-labelled table with its .xlsx download; returns the selection when on_select is given."""
-    if df is None or df.empty:
-        st.caption(empty)
-        return None
-    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
-    shown = fmt.zh_frame(df, cols)
-    kwargs = {"hide_index": True, "width": "stretch", "column_config": column_config(cols), "key": f"{key}_table",
-                  "placeholder": fmt.DASH}
-    if height:
-        kwargs["height"] = height
-    if on_select:
-        kwargs.update(on_select=on_select, selection_mode=selection_mode or "single-row")
-    event = st.dataframe(shown, **kwargs)
-    export.download_button(shown, file_stem, key=f"{key}_xlsx")
-    return event
 
 
 def chart_rows(df: pd.DataFrame, key: str, what: str, n: int = 30) -> pd.DataFrame:

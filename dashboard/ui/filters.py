@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from dashboard.metrics import Scope
 from dashboard.settings import Rules
 from dashboard.ui import data
 
@@ -24,25 +25,13 @@ CTX_KEY = "_dashboard_ctx"
 PRESET_KEY = "_rules_preset"  # canonical value; the sidebar and the 监控预警 page both edit it
 
 
-def _scope_class():
-    try:
-        from dashboard.metrics import Scope
-    except Exception:  # noqa: BLE001 - metrics still being written: a stand-in with the same fields
-        @dataclass(frozen=True)
-        class Scope:  # type: ignore[no-redef]
-            year: int
-            departments: tuple[int, ...] = ()
-            fund_source: str | None = None
-    return Scope
-
-
 @dataclass(frozen=True)
 class Context:
     """Everything a page needs to ask for figures: the database, its data version and the filters."""
 
     url: str
     version: int
-    scope: object  # dashboard.metrics.Scope
+    scope: Scope
     rules: Rules
     today: dt.date
     years: tuple[int, ...]
@@ -69,7 +58,10 @@ class Context:
 
 
 def today() -> dt.date:
-    """Today, or DASHBOARD_TODAY (YYYY-MM-DD) so tests and screenshots judge overdue on a fixed day."""
+    """Today, or DASHBOARD_TODAY (YYYY-MM-DD) so tests and screenshots judge overdue on a fixed day.
+
+    The one place the UI reads the day; it becomes `Settings.today` once dashboard.settings has it.
+    """
     value = os.environ.get("DASHBOARD_TODAY")
     if value:
         try:
@@ -190,7 +182,6 @@ def grade_summary(rules: Rules) -> str:
 
 def sidebar(url: str, version: int, base_rules: Rules, has_data: bool) -> Context:
     """Draw 年度 / 部门 / 资金来源 and the rules panel; store and return the run's Context."""
-    Scope = _scope_class()
     years: list[int] = []
     depts: list[tuple[int, str]] = []
     funds: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages.conftest import figure, make_app, metrics, table, texts, values
+from tests.pages.apptest import figure, make_app, metrics, table, texts, values
 
 PAGES = ["overview", "ranking", "department", "coverage", "monitoring", "evaluation", "rectification", "projects",
          "upload"]
@@ -299,3 +299,20 @@ def test_department_lists_open_findings_overdue_or_not(app, ids):
     open_list = table(at, "问题描述", "逾期天数")
     assert open_list["问题描述"].tolist() == ["设备采购未按计划实施"]  # due 2025-06-30: open, not overdue
     assert open_list["逾期天数"].tolist() == [0] and open_list["整改状态"].tolist() == ["整改中"]
+
+
+def test_department_without_a_link_names_the_one_shown(app, ids):
+    at = app("department")
+    shown = at.selectbox(key="dept_pick").value
+    assert shown in (ids["101"], ids["102"], ids["103"])
+    assert at.query_params["dept"] in (str(shown), [str(shown)])
+    at = app("department", query={"departments": "区卫健委"})  # the sidebar's choice comes first
+    assert at.selectbox(key="dept_pick").value == ids["102"]
+
+
+def test_project_row_click_opens_its_card(app):
+    at = app("projects")
+    at.session_state["projects_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value == "高标准农田建设"  # NY-01, the largest budget, first row
+    assert "project" in at.query_params

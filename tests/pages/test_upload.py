@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import db
 from tests.pages import fixture_db
-from tests.pages.conftest import make_app, metrics, table
+from tests.pages.apptest import make_app, metrics, table
 
 HEADERS = ["年度", "主管部门", "预算单位", "项目编码", "项目名称", "资金来源", "年初预算", "调整后预算", "是否设定绩效目标"]
 
@@ -120,3 +120,25 @@ def test_empty_database_offers_demo_and_upload(tmp_path, monkeypatch):
     assert [p.proto.page for p in at.get("page_link")] == ["upload"]
     at = make_app("upload")  # the upload page works on an empty database
     assert at.title[0].value == "数据上传"
+
+
+def test_each_file_is_read_once_and_the_preview_is_what_is_imported(fresh_db, monkeypatch):
+    from data_loaders import reader
+
+    calls = []
+    real = reader.read_file
+
+    def counting(source, filename=None, **kwargs):
+        calls.append(filename)
+        return real(source, filename, **kwargs)
+
+    monkeypatch.setattr(reader, "read_file", counting)
+    at = make_app("upload")
+    _upload(at, "好.xlsx", GOOD)
+    at.button(key="dry_run").click().run()
+    assert any("检查通过" in s.value for s in at.success)
+    at.button(key="do_import").click().run()
+    assert any("已导入，批次 #2" in s.value for s in at.success)
+    assert calls == ["好.xlsx"]  # preview, dry run and import all used the one parse
+    history = table(make_app("upload"), "批次", "来源")
+    assert history.set_index("批次").loc[2, "来源"] == "上传导入" and history.set_index("批次").loc[1, "来源"] == "上传导入"

@@ -1,0 +1,86 @@
+"""The page-specific parts of the URL (?dept=, ?project=): read into a widget's state, written back when it changes.
+
+The global filters are bound to the URL by Streamlit itself (bind="query-params"); these two are not,
+because they take a name or code as well as an id (?dept=区教育局) and must survive our own write-back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+
+import streamlit as st
+
+from dashboard.ui import data
+
+
+class UrlChoice:
+    """A selectbox whose choice is also the query parameter `param`, so the page's address can be shared.
+
+    Call `follow()` before drawing the selectbox with key=`key`, and `publish(value)` after it.
+    """
+
+    def __init__(self, param: str, key: str):
+        self.param, self.key = param, key
+        self._seen = f"_{param}_param_seen"  # the URL value last taken in, or last written by us
+
+    def follow(self, options: Sequence[Hashable], resolve: Callable[[str], Hashable | None],
+               default: Hashable | None) -> str | None:
+        """Put the URL's choice into the widget's state; returns the URL text when it names no option.
+
+        A new deep link (not our own write-back), or a return to the page, picks from the URL; a
+        choice that is not (or no longer) among `options` falls back to `default`.
+        """
+        param = st.query_params.get(self.param)
+        unknown = None
+        if param != st.session_state.get(self._seen) or self.key not in st.session_state:
+            st.session_state[self._seen] = param
+            picked = resolve(param) if param else None
+            if picked is not None:
+                st.session_state[self.key] = picked
+            elif param:
+                unknown = param
+        if st.session_state.get(self.key) not in options:
+            st.session_state[self.key] = default
+        return unknown
+
+    def publish(self, value) -> None:
+        """Keep the URL naming the value shown (and remember it was us, so the next run doesn't re-read it)."""
+        if st.query_params.get(self.param) != str(value):
+            st.query_params[self.param] = str(value)
+            st.session_state[self._seen] = str(value)
+
+
+def department_from_text(ctx, text: str) -> int | None:
+    """?dept= as a department id, code or name; None when it names none of the departments."""
+    names = dict(ctx.departments)
+    try:
+        if int(text) in names:
+            return int(text)
+    except ValueError:
+        pass
+    try:
+        return data.resolve_department(ctx, str(text))
+    except Exception:  # noqa: BLE001 - an unreadable parameter is the same as an unknown one
+        return None
+
+
+def int_param(param: str) -> int | None:
+    """A query parameter holding an id (?project=12), or None when absent or not a number."""
+    value = st.query_params.get(param)
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def open_id(param: str, value: int) -> None:
+    """Name an id in the URL and rerun, so the page draws the item (and the address can be shared)."""
+    st.query_params[param] = str(int(value))
+    st.rerun()
+
+
+def close(param: str) -> None:
+    """Drop a parameter from the URL and rerun; call it from the script body, not a callback, or the
+    browser's URL overwrites the change."""
+    del st.query_params[param]
+    st.rerun()
