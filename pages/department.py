@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import vocab
-from dashboard.ui import common, data, deeplink, filters, fmt, kpi, tables, trends
+from dashboard.ui import common, data, deeplink, filters, fmt, kpi, tables, text, trends
 
 ctx = filters.current()
 names = dict(ctx.departments)
@@ -14,7 +14,7 @@ choice = deeplink.UrlChoice("dept", "dept_pick")
 unknown = choice.follow(names, lambda text: deeplink.department_from_text(ctx, text),
                         default=ctx.scope.departments[0] if ctx.scope.departments else next(iter(names), None))
 if unknown:
-    st.warning(f"链接中的部门「{unknown}」不存在，请在下方选择。")
+    st.warning(f"链接中的部门「{text.md(unknown)}」不存在，请在下方选择。")
 if not names:
     common.no_data(ctx, "部门")
     st.stop()
@@ -25,14 +25,14 @@ dept_id = st.selectbox("主管部门", list(names), format_func=names.get, key="
 choice.publish(dept_id)  # keep the URL shareable: it always names the department shown
 name = names[dept_id]
 dctx = dataclasses.replace(ctx, scope=data.scope_for(ctx, departments=(dept_id,)))  # the page's own scope
-st.caption(f"当前范围：{dctx.scope_label()}　·　打印：浏览器菜单「打印」即可得到本部门简报。")
+st.caption(f"当前范围：{text.md(dctx.scope_label())}　·　打印：浏览器菜单「打印」即可得到本部门简报。")
 common.provenance(ctx)
 
 with common.guard("本年概况"):
     k = data.kpis(dctx)
     p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
     if not p["projects"] and not e["count"] and not f["total"]:
-        st.info(f"{name} 在 {ctx.scope.year} 年没有项目、评价或整改数据。可在侧栏换一个年度。",
+        st.info(f"{text.md(name)} 在 {ctx.scope.year} 年没有项目、评价或整改数据。可在侧栏换一个年度。",
                 icon=":material/filter_alt_off:")
     else:
         value, unit = fmt.wan_unit(p["budget_total"])

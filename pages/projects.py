@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import vocab
 from dashboard.rules import budget_base
-from dashboard.ui import common, data, deeplink, deltas, filters, fmt, kpi, tables
+from dashboard.ui import common, data, deeplink, deltas, filters, fmt, kpi, tables, text
 
 ctx = filters.current()
 PAGE_SIZE = 50
@@ -20,8 +20,8 @@ def _card(project_id: int) -> None:
     p = card["project"]
     if st.button("← 返回查询结果", key="close_card"):
         deeplink.close("project")
-    st.title(p["name"])
-    st.caption(f"{p['year']}年 · {p['department']} · {p.get('unit') or '—'} · 项目编码 {p.get('code') or '—'}"
+    st.title(text.md(p["name"]))
+    st.caption(f"{p['year']}年 · {text.md(p['department'])} · {text.md(p.get('unit') or '—')} · 项目编码 {text.md(p.get('code') or '—')}"
                f" · {p.get('category') or ''} · {p.get('fund_source') or '资金来源未填'}"
                + (" · 重点项目" if p.get("is_key") else ""))
     common.link("department", f"查看{p['department']}的部门画像", query_params={"dept": str(p["department_id"])},
@@ -74,14 +74,14 @@ if selected is not None:
 common.header("项目查询", ctx)
 common.provenance(ctx)
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-text = c1.text_input("搜索项目名称、编码或部门", key="q", bind="query-params", placeholder="例如：农田、JY-01")
+query = c1.text_input("搜索项目名称、编码或部门", key="q", bind="query-params", placeholder="例如：农田、JY-01")
 grade = c2.selectbox("评价等级", [ALL, *vocab.GRADES], key="grade", bind="query-params")
 light = c3.selectbox("预警", list(LIGHT_CHOICES), key="light", bind="query-params")
 status = c4.selectbox("整改状态", [ALL, *vocab.FINDING_STATUSES], key="status", bind="query-params")
 st.caption(filters.rules_summary(ctx.rules) + " 等级取最独立的评价（抽查复核 > 财政重点评价 > 部门评价 > 单位自评）。")
 
 with common.guard("项目列表"):
-    args = {"text": text, "grade": None if grade == ALL else grade, "light": LIGHT_CHOICES[light],
+    args = {"text": query, "grade": None if grade == ALL else grade, "light": LIGHT_CHOICES[light],
             "status": None if status == ALL else status}
     _, total = data.search_projects(ctx, limit=1, **args)
     pages = max(1, -(-total // PAGE_SIZE))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import common, export, filters, tables, upload
+from dashboard.ui import common, export, filters, tables, text, upload
 
 ctx = filters.current()
 st.title("数据上传")
@@ -31,10 +31,10 @@ def _preview(reads) -> None:
     for name, _sha, result in reads:
         errors = result.errors
         icon = ":material/error:" if errors else ":material/check_circle:"
-        with st.expander(f"{name}：识别出 {len(result.tables)} 张表，{len(errors)} 个错误", icon=icon,
+        with st.expander(f"{text.md(name)}：识别出 {len(result.tables)} 张表，{len(errors)} 个错误", icon=icon,
                          expanded=bool(errors) or len(reads) == 1):
             for t in result.tables:
-                st.markdown(f"**{upload.table_title(t)}**")
+                st.markdown(f"**{text.md(upload.table_title(t))}**")
                 st.caption(upload.table_caption(t))
                 tables.shown(upload.mapping_frame(t), f"map_{name}_{t.sheet}")
                 st.caption("前 5 行（已换算为万元、已识别的值）：")

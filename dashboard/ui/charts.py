@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.rules import checkpoint_threshold
-from dashboard.ui import fmt
+from dashboard.ui import fmt, text
 from dashboard.vocab import FINDING_STATUSES, GRADES, GREEN, GREY, LIGHT_LABELS, LIGHTS, RED, YELLOW
 
 GRADE_COLORS = dict(zip(GRADES, ("#2e7d32", "#1565c0", "#f9a825", "#c62828")))  # 优 良 中 差
@@ -57,7 +57,7 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
         counts = df[col].fillna(0).astype(int)
         values = (counts / total * 100).astype(float).fillna(0).round(1) if percent else counts
         fig.add_bar(
-            y=df[category].astype(str), x=values, name=label, orientation="h", marker_color=color,
+            y=text.chart_all(df[category]), x=values, name=label, orientation="h", marker_color=color,
             customdata=list(zip(counts, notes)),
             hovertemplate="%{y}<br>" + label + "：%{customdata[0]:,} 个" + ("（%{x:.1f}%）" if percent else "")
                           + "%{customdata[1]}<extra></extra>",
@@ -107,7 +107,7 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
         part = df[df["light"] == light]
         if part.empty:
             continue
-        custom = list(zip(part["name"], part["department"], fmt_series_wan(part["budget"]),
+        custom = list(zip(text.chart_all(part["name"]), text.chart_all(part["department"]), fmt_series_wan(part["budget"]),
                           [fmt.pct(v) for v in part["time_progress"]]))
         fig.add_scatter(
             x=part["budget"].astype(float), y=(part["execution_rate"].astype(float) * 100).round(1),
@@ -142,7 +142,7 @@ def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure
     df = df.sort_values("rank")
     colors = [GRADE_COLORS["中"] if int(d) in highlight else (MUTED if bool(s) else PRIMARY)
               for d, s in zip(df["department_id"], df["small_sample"].fillna(False))]
-    labels = [f"{r.department}{'（样本少）' if bool(r.small_sample) else ''}" for r in df.itertuples()]
+    labels = [f"{text.chart(r.department)}{'（样本少）' if bool(r.small_sample) else ''}" for r in df.itertuples()]
     fig = go.Figure(go.Bar(
         y=labels, x=df["composite"].astype(float).round(1), orientation="h", marker_color=colors,
         customdata=list(zip(df["department_id"], df["projects"], df["rank"])),
@@ -161,7 +161,7 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
     symbols = ["circle", "diamond", "square"]
     for i, (col, label, color) in enumerate(columns):
         x = (df[col].astype(float) * 100).round(1)
-        y = df[category].astype(str)
+        y = text.chart_all(df[category])
         hover = "%{y}<br>" + label + "：%{x:.1f}%<extra></extra>"
         if len(columns) == 1:
             fig.add_bar(y=y, x=x, name=label, orientation="h", marker_color=color, hovertemplate=hover)
@@ -177,7 +177,7 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
 
 def budget_bars(df: pd.DataFrame, category: str, value: str, label: str) -> go.Figure:
     fig = go.Figure(go.Bar(
-        x=df[category].astype(str), y=df[value].astype(float), marker_color=PRIMARY,
+        x=text.chart_all(df[category]), y=df[value].astype(float), marker_color=PRIMARY,
         customdata=fmt_series_wan(df[value]), hovertemplate="%{x}<br>" + label + "：%{customdata}<extra></extra>",
     ))
     return _layout(fig, 300, y_title=f"{label}（万元）", legend=False)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import demo
-from dashboard.ui import data, fmt
+from dashboard.ui import data, fmt, text
 from dashboard.vocab import BATCH_SOURCE_LABELS
 
 log = logging.getLogger("dashboard.ui")
@@ -28,10 +29,16 @@ def guard(what: str):
     except NotImplementedError as exc:
         log.warning("section %s not ready: %r", what, exc)
         st.info(f"「{what}」的数据功能尚在建设中，暂不可用。", icon=":material/construction:")
-    except Exception as exc:
-        log.exception("section %s failed", what)
-        st.warning(f"「{what}」暂时无法显示（{exc.__class__.__name__}）。请稍后重试或联系管理员。",
+    except Exception:
+        ref = error_reference()
+        log.exception("section %s failed [ref %s]", what, ref)
+        st.warning(f"「{what}」暂时无法显示。请刷新页面重试；如果一直出现，请把参考编号 {ref} 告诉管理员。",
                    icon=":material/error:")
+
+
+def error_reference() -> str:
+    """A short number the user can quote; the server log carries it beside the traceback."""
+    return uuid.uuid4().hex[:8]
 
 
 def page(name: str):
@@ -40,12 +47,12 @@ def page(name: str):
 
 
 def link(name: str, label: str, query_params: dict | None = None, icon: str | None = None) -> None:
-    st.page_link(page(name), label=label, query_params=query_params, icon=icon)
+    st.page_link(page(name), label=text.md(label), query_params=query_params, icon=icon)
 
 
 def header(title: str, ctx, blurb: str | None = None) -> None:
     st.title(title)
-    st.caption(f"当前范围：{ctx.scope_label()}" + (f"　{blurb}" if blurb else ""))
+    st.caption(f"当前范围：{text.md(ctx.scope_label())}" + (f"　{blurb}" if blurb else ""))
 
 
 def provenance(ctx) -> None:
@@ -62,7 +69,7 @@ def provenance(ctx) -> None:
             src = BATCH_SOURCE_LABELS.get(p.get("source"), p.get("source") or "")
             label = f"来源批次 #{p['batch_id']}（{when}{'，' + src if src else ''}"
             if names:
-                label += "：" + "、".join(names[:3]) + (f" 等{len(names)}个文件" if len(names) > 3 else "")
+                label += "：" + "、".join(text.md(n) for n in names[:3]) + (f" 等{len(names)}个文件" if len(names) > 3 else "")
             parts.append(label + "）")
         st.caption("　·　".join(parts) if parts else "数据来源：暂无导入记录")
 
@@ -72,9 +79,10 @@ def load_demo_button(url: str, key: str = "load_demo") -> None:
         try:
             with st.spinner("正在生成演示数据……"):
                 demo.load_demo(url)
-        except Exception as exc:
-            log.exception("demo load failed")
-            st.error(f"演示数据加载失败：{exc.__class__.__name__}")
+        except Exception:
+            ref = error_reference()
+            log.exception("demo load failed [ref %s]", ref)
+            st.error(f"演示数据加载失败，数据库未改变。请把参考编号 {ref} 告诉管理员。")
             return
         st.cache_data.clear()
         st.rerun()
@@ -91,7 +99,7 @@ def empty_database(url: str) -> None:
 
 
 def no_data(ctx, what: str = "数据") -> None:
-    st.info(f"所选范围（{ctx.scope_label()}）没有{what}。可以换一个年度、部门或资金来源再看。",
+    st.info(f"所选范围（{text.md(ctx.scope_label())}）没有{what}。可以换一个年度、部门或资金来源再看。",
             icon=":material/filter_alt_off:")
 
 

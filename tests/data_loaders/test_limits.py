@@ -1,0 +1,130 @@
+"""Hostile files are refused before any cell is parsed, in seconds and within a memory budget; a parser
+crash or a runaway parse in the isolated child is one clear error for that file."""
+
+from __future__ import annotations
+
+import io
+import resource
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from data_loaders.isolated import read_file_isolated
+from data_loaders.limits import Limits, TooLarge, check
+from data_loaders.reader import read_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sparse_corner() -> bytes:
+    """1.7 KB: cells only at A1 and XFD1048576, which a dense parser turns into 17 billion cells."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "项目名称"
+    ws["XFD1048576"] = 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def whitespace_bomb(megabytes: int = 1000) -> bytes:
+    """About 1 MB on disk that inflates to `megabytes` MB of worksheet XML."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(b"<worksheet><sheetData>")
+            block = b" " * (1 << 20)
+            for _ in range(megabytes):
+                f.write(block)
+            f.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def many_rows(rows: int) -> bytes:
+    lines = ["项目名称,主管部门,调整后预算"] + [f"项目{i},部门,1" for i in range(rows)]
+    return "\n".join(lines).encode("utf-8")
+
+
+def test_sparse_corner_is_refused_before_parsing():
+    data = sparse_corner()
+    assert len(data) < 10_000
+    with pytest.raises(TooLarge, match="第 1,048,576 行，超过单张表 300,000 行的上限"):
+        check(data, "corner.xlsx", Limits())
+
+
+def test_zip_bomb_is_refused_from_the_zip_directory():
+    data = whitespace_bomb()
+    assert len(data) < 2_000_000
+    with pytest.raises(TooLarge, match="解压后有 1,000.0 MB，超过上限 400 MB"):
+        check(data, "bomb.xlsx", Limits())
+
+
+def test_a_lower_limit_is_honoured_and_named():
+    with pytest.raises(TooLarge, match="约有 1,001 行，超过单张表 1,000 行的上限"):
+        check(many_rows(1000), "rows.csv", Limits(max_rows=1000))
+    check(many_rows(998), "rows.csv", Limits(max_rows=1000))  # within: no exception
+
+
+def test_file_size_limit():
+    with pytest.raises(TooLarge, match="超过单个文件上限 1 MB"):
+        check(b"a,b\n" * 300_000, "big.csv", Limits(max_file_mb=1))
+
+
+@pytest.mark.parametrize("make,expected", [(sparse_corner, "300,000 行的上限"), (whitespace_bomb, "超过上限 400 MB")])
+def test_reader_refuses_hostile_workbooks_fast_and_small(tmp_path, make, expected):
+    """The whole read in a fresh process: refused in under 10 s, peak memory under 500 MB."""
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(make())
+    script = (
+        "import resource, sys, time\n"
+        "from data_loaders.reader import read_file\n"
+        "t = time.perf_counter()\n"
+        f"r = read_file({str(path)!r})\n"
+        "print(time.perf_counter() - t)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        "print([p.message for p in r.problems])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seconds, peak_mb, messages = done.stdout.strip().splitlines()
+    assert float(seconds) < 10
+    assert int(peak_mb) < 500
+    assert expected in messages
+
+
+def test_child_process_abort_is_one_clear_error():
+    # without the inspection the parser allocates the dense grid and aborts: the child dies, we do not
+    started = time.perf_counter()
+    result = read_file_isolated(sparse_corner(), "corner.xlsx", limits=None)
+    assert time.perf_counter() - started < 30
+    assert result.tables == []
+    [problem] = result.problems
+    assert problem.file == "corner.xlsx"
+    assert "参考编号" in problem.message
+    assert "Error" not in problem.message
+
+
+def test_child_process_time_limit():
+    result = read_file_isolated(many_rows(50_000), "slow.csv", timeout_s=0.2)
+    [problem] = result.problems
+    assert "超过 0.2 秒仍未完成" in problem.message
+
+
+def test_isolated_read_returns_the_same_tables_as_in_process():
+    data = many_rows(50)
+    here = read_file(data, "ok.csv")
+    there = read_file_isolated(data, "ok.csv")
+    assert [len(t.frame) for t in there.tables] == [len(t.frame) for t in here.tables] == [50]
+    assert there.tables[0].frame["project_name"].tolist() == here.tables[0].frame["project_name"].tolist()
+
+
+def test_this_process_is_not_harmed():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    read_file_isolated(whitespace_bomb(200), "bomb.xlsx")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB
