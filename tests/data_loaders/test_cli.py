@@ -9,7 +9,7 @@ import pytest
 from test_importer import EXPECTED_COUNTS, FILES, dump
 
 from dashboard import models as m
-from dashboard.__main__ import main
+from dashboard.cli import main
 
 LINE = re.compile(r"^(?P<file>[^/]+) / (?P<sheet>[^/]+) / 第(?P<row>\d+)行 / (?P<column>[^:]+): (?P<message>.+)$")
 
