@@ -6,7 +6,7 @@ DB ?=
 SCALE ?= province
 PORT ?= 8501
 
-.PHONY: install run test test-fast bench lint demo clean
+.PHONY: install run test test-fast screenshots bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -q -m "not browser"
+
+# the only target that writes docs/screenshots/ (ordinary test runs save their screenshots under a temp dir)
+screenshots: install
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/browser -k test_page_renders_with_charts
 
 bench: install
 	$(PY) -m bench --scale $(SCALE) $(if $(DB),--db $(DB),)

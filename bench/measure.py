@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bench import server as srv
+from dashboard import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,9 +32,7 @@ def clear_metric_caches() -> None:
     """dashboard.metrics keeps bounded in-process caches of its aggregates: a cold run starts without them."""
     from dashboard import metrics
 
-    clear = getattr(metrics, "clear_caches", None)
-    if clear:
-        clear()
+    metrics.clear_caches()
 
 
 def page_times(url: str, timeout: float = 120) -> list[dict]:
@@ -48,7 +47,7 @@ def page_times(url: str, timeout: float = 120) -> list[dict]:
     # one untimed run first: importing streamlit, pandas, plotly and the app is a per-process cost, not a page's
     _timed_run(AppTest.from_file(str(srv.APP), default_timeout=timeout), timeout)
     out = []
-    for page in srv.app_pages():
+    for page in registry.PAGES:
         at = AppTest.from_file(str(srv.APP), default_timeout=timeout)
         if not page.default:
             _timed_run(at, timeout)  # land on the default page first: switch_page needs a first run
@@ -191,8 +190,8 @@ def browser_run(url: str, log: Path) -> dict:
     problem = srv.chromium_problem()
     if problem:
         return {"error": problem}
-    pages = srv.app_pages()
-    overview = next(p for p in pages if p.default)
+    pages = registry.PAGES
+    overview = registry.default_page()
     server = srv.start_server(url, log)
     out: dict = {"pages": {}, "page_errors": []}
     errs = out["page_errors"]
@@ -205,7 +204,7 @@ def browser_run(url: str, log: Path) -> dict:
                 pg = ctx.new_page()
                 out["overview_cold_s"] = _visit(pg, server.base_url, overview, charts=True, errors=errs)
                 for page in pages:
-                    out["pages"][page.key] = _visit(pg, server.base_url, page, charts=page.has_charts, errors=errs)
+                    out["pages"][page.key] = _visit(pg, server.base_url, page, charts=srv.has_charts(page), errors=errs)
                 # the second visit: a new tab (a new Streamlit session) of the same browser on the warm server
                 tab = ctx.new_page()
                 out["overview_warm_s"] = _visit(tab, server.base_url, overview, charts=True, errors=errs)

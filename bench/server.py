@@ -7,9 +7,7 @@ charts' `.main-svg` for "charts drawn".
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -18,6 +16,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from dashboard.registry import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
@@ -50,41 +50,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@dataclass
-class Page:
-    """One page registered in dashboard/app.py."""
-
-    key: str
-    file: str
-    title: str
-    url_path: str
-    default: bool = False
-
-    @property
-    def route(self) -> str:
-        """The path the app serves this page at: the default page lives at "/"."""
-        return "" if self.default else self.url_path
-
-    @property
-    def source(self) -> str:
-        path = ROOT / "pages" / self.file
-        return path.read_text(encoding="utf-8") if path.exists() else ""
-
-    @property
-    def has_charts(self) -> bool:
-        return "st.plotly_chart(" in self.source
-
-
-def app_pages() -> list[Page]:
-    """The PAGES table of dashboard/app.py, read without running the app."""
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            rows = ast.literal_eval(node.value)
-            found = re.search(r"default\s*=\s*key\s*==\s*[\"'](\w+)[\"']", APP.read_text(encoding="utf-8"))
-            default = found.group(1) if found else rows[0][0]
-            return [Page(key=r[0], file=r[1], title=r[2], url_path=r[3], default=r[0] == default) for r in rows]
-    raise RuntimeError("dashboard/app.py has no PAGES table")
+def has_charts(page: Page) -> bool:
+    """Whether the page's script draws Plotly charts (then a visit waits for them)."""
+    return page.path.is_file() and "st.plotly_chart(" in page.path.read_text(encoding="utf-8")
 
 
 @dataclass

@@ -16,27 +16,14 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts dash
 
 import streamlit as st
 
-from dashboard import db
-from dashboard.settings import load_settings
+from dashboard import db, registry
+from dashboard.settings import SettingsError, load_settings
 from dashboard.ui import common, filters
 
 log = logging.getLogger("dashboard.app")
 
 st.set_page_config(page_title="预算绩效监督驾驶舱", page_icon=":material/account_balance:", layout="wide",
                    initial_sidebar_state="auto")
-
-PAGES = [
-    # key, file, title, url_path, icon
-    ("overview", "overview.py", "总览", "overview", ":material/dashboard:"),
-    ("ranking", "ranking.py", "部门排名", "ranking", ":material/leaderboard:"),
-    ("department", "department.py", "部门画像", "department", ":material/apartment:"),
-    ("coverage", "coverage.py", "资金覆盖", "coverage", ":material/pie_chart:"),
-    ("monitoring", "monitoring.py", "监控预警", "monitoring", ":material/traffic:"),
-    ("evaluation", "evaluation.py", "评价结果", "evaluation", ":material/grading:"),
-    ("rectification", "rectification.py", "整改进度", "rectification", ":material/task_alt:"),
-    ("projects", "projects.py", "项目查询", "projects", ":material/search:"),
-    ("upload", "upload.py", "数据上传", "upload", ":material/upload_file:"),
-]
 
 
 @st.cache_resource(show_spinner="正在准备数据库……")
@@ -48,17 +35,16 @@ def _init_database(url: str) -> str:
 def main() -> None:
     try:
         settings = load_settings()
-    except Exception as exc:  # a bad dashboard.toml must say so, not show a traceback
-        log.exception("settings unreadable")
-        st.error(f"规则设置文件 dashboard.toml 有误：{exc}。请改正后刷新页面。", icon=":material/error:")
+    except SettingsError as exc:  # a bad dashboard.toml or DASHBOARD_TODAY must say so, not show a traceback
+        log.exception("settings unusable")
+        st.error(f"{exc}。请改正后刷新页面。", icon=":material/error:")
         return
     url = settings.db_url
-    pages = {key: st.Page(ROOT / "pages" / file, title=title, url_path=path, icon=icon, default=key == "overview")
-             for key, file, title, path, icon in PAGES}
+    pages = {p.key: st.Page(p.path, title=p.title, url_path=p.url_path, icon=p.icon, default=p.default)
+             for p in registry.PAGES}
     st.session_state[common.PAGES_KEY] = pages
-    nav = st.navigation({"": [pages[k] for k in ("overview", "ranking", "department")],
-                         "专题": [pages[k] for k in ("coverage", "monitoring", "evaluation", "rectification")],
-                         "查询与数据": [pages["projects"], pages["upload"]]}, position="top")
+    nav = st.navigation({section: [pages[p.key] for p in members]
+                         for section, members in registry.sections().items()}, position="top")
     try:
         _init_database(url)
         version = db.data_version(url)

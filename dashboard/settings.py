@@ -1,18 +1,27 @@
-"""Rule thresholds and weights: DOMAIN.md's defaults, overridable from a TOML file without code.
+"""Every setting the app reads: rule thresholds and weights (DOMAIN.md's defaults), the database URL, the
+settings file, the fixed "today" and the importing user — from `dashboard.toml` and the environment.
 
-The file is `dashboard.toml` in the working directory, or the path in `DASHBOARD_SETTINGS`.
-Every key is optional; see docs/rules.md for the list and meaning of each.
+The file is `dashboard.toml` in the working directory, or the path in `DASHBOARD_SETTINGS`; every key is
+optional (docs/rules.md lists them). The environment variables are DATABASE_URL, DASHBOARD_SETTINGS,
+DASHBOARD_TODAY and DASHBOARD_USER; nothing else in the app reads the environment (tests/test_docs.py checks).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import getpass
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DB_URL = "sqlite:///data/dashboard.db"
+DEFAULT_SETTINGS_FILE = "dashboard.toml"
+
+
+class SettingsError(ValueError):
+    """A setting cannot be used; the message (Chinese) names the file or variable to correct."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,6 @@ class Rules:
     execution_penalty: float = 2.0
     # departments with fewer projects than this are marked 样本少 in rankings
     min_projects: int = 5
-    # 事前评估 pass line (points); None when the locality does not score it
-    ex_ante_pass: float | None = None
 
     def weights(self) -> dict[str, float]:
         return {
@@ -57,8 +64,19 @@ class Rules:
 
 @dataclass(frozen=True)
 class Settings:
+    # DATABASE_URL, else [database] url of the file, else SQLite under data/
     db_url: str = DEFAULT_DB_URL
     rules: Rules = field(default_factory=Rules)
+    # the file that was read (DASHBOARD_SETTINGS or ./dashboard.toml); None when there was none
+    settings_file: Path | None = None
+    # DASHBOARD_TODAY: a fixed day to judge overdue and time progress on (tests, screenshots); None = the clock
+    today: dt.date | None = None
+    # who imports: DASHBOARD_USER, else the login name of the process; recorded on each import batch
+    user: str | None = None
+
+    def effective_today(self) -> dt.date:
+        """The fixed day when DASHBOARD_TODAY is set, else today's date."""
+        return self.today or dt.date.today()
 
 
 def _coerce(name: str, value):
@@ -77,12 +95,38 @@ def rules_from_mapping(data: dict) -> Rules:
     return Rules(**{k: _coerce(k, v) for k, v in data.items()})
 
 
+def _login_name() -> str | None:
+    # the variables first: getpass.getuser() fails in containers whose uid has no passwd entry
+    for var in ("USER", "USERNAME"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name is not an error
+        return None
+
+
+def _today(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"环境变量 DASHBOARD_TODAY 应为 YYYY-MM-DD：{value!r}") from None
+
+
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
-    """Settings from the TOML file (if any) and DATABASE_URL."""
-    path = Path(path or os.environ.get("DASHBOARD_SETTINGS", "dashboard.toml"))
+    """Settings from the TOML file (if any) and the environment; SettingsError says what to correct."""
+    path = Path(path or os.environ.get("DASHBOARD_SETTINGS") or DEFAULT_SETTINGS_FILE)
     data: dict = {}
-    if path.is_file():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    rules = rules_from_mapping(data.get("rules", {}))
+    found = path.is_file()
+    try:
+        if found:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        rules = rules_from_mapping(data.get("rules", {}))
+    except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
     db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
-    return Settings(db_url=db_url, rules=rules)
+    return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
+                    today=_today(os.environ.get("DASHBOARD_TODAY")),
+                    user=os.environ.get("DASHBOARD_USER") or _login_name())

@@ -3,7 +3,8 @@
 Playwright cannot download browsers on these machines, so Chromium is launched from /usr/bin/chromium (or the
 CHROMIUM environment variable). Without it the browser tests skip with the reason printed in the report header;
 under CI=true they fail instead. The server and browser helpers live in bench/server.py so the benchmark drives
-the app exactly the same way.
+the app exactly the same way. Screenshots go to a temporary directory; only `make screenshots` sets
+SCREENSHOTS_DIR=docs/screenshots, so an ordinary test run never rewrites tracked files.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ def _demo_db(directory: Path) -> str:
     if done.returncode != 0:
         pytest.fail(f"loading the county demo failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
     return url
+
+
+@pytest.fixture(scope="session")
+def shots_dir(tmp_path_factory) -> Path:
+    """Where the page screenshots go: SCREENSHOTS_DIR (relative to the repository root) or a temporary directory."""
+    target = os.environ.get("SCREENSHOTS_DIR")
+    return ROOT / target if target else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from test_importer import EXPECTED_COUNTS, FILES, dump
 
 from dashboard import models as m
-from dashboard.__main__ import main
+from dashboard.cli import main
 
 LINE = re.compile(r"^(?P<file>[^/]+) / (?P<sheet>[^/]+) / 第(?P<row>\d+)行 / (?P<column>[^:]+): (?P<message>.+)$")
 
@@ -78,8 +78,8 @@ def test_year_and_as_of_options(sqlite_url, tmp_path, capsys):
     path = tmp_path / "mon.csv"
     path.write_text("主管部门,项目名称,调整后预算,执行数\n区教育局,校舍维修,100,40\n", encoding="utf-8")
     code, _, err = run(capsys, "--db", sqlite_url, "import", str(path))
-    assert code == 2 and ("--year" in err or "--as-of" in err)
-    code, out, err = run(capsys, "--db", sqlite_url, "import", str(path), "--year", "2022", "--as-of", "2022-08-31")
+    assert code == 2 and "--year" in err and "--as-of" in err  # both missing: both named
+    code, _, err = run(capsys, "--db", sqlite_url, "import", str(path), "--year", "2022", "--as-of", "2022-08-31")
     assert code == 0, err
     from test_importer import one
 
@@ -97,8 +97,8 @@ def test_warnings_are_printed_but_not_fatal(sqlite_url, tmp_path, capsys):
 def test_template_command(tmp_path, sqlite_url, capsys):
     out_path = tmp_path / "t.xlsx"
     code, out, _ = run(capsys, "--db", sqlite_url, "template", str(out_path))
-    assert code == 0 and out_path.exists()
-    code, out, err = run(capsys, "--db", sqlite_url, "import", str(out_path))
+    assert code == 0 and out_path.exists() and "模板已写入" in out
+    code, _, err = run(capsys, "--db", sqlite_url, "import", str(out_path))
     assert code == 0, err
 
 

@@ -1,0 +1,59 @@
+"""The page registry: every page of the app as plain data (file, title, URL path, icon, navigation section).
+
+dashboard/app.py builds Streamlit's navigation from it; the benchmark and the browser tests import it to
+visit every page. No Streamlit here, so anything can read the list without starting the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    file: str  # under pages/
+    title: str
+    url_path: str
+    icon: str
+    section: str  # navigation group; "" = the ungrouped first group
+    default: bool = False  # the page served at "/"
+
+    @property
+    def path(self) -> Path:
+        return PAGES_DIR / self.file
+
+    @property
+    def route(self) -> str:
+        """The path the app serves this page at: the default page lives at "/"."""
+        return "" if self.default else self.url_path
+
+
+# the navigation shows the sections in this order, and the pages of a section in list order
+SECTIONS = ("", "专题", "查询与数据")
+
+PAGES: tuple[Page, ...] = (
+    Page("overview", "overview.py", "总览", "overview", ":material/dashboard:", "", default=True),
+    Page("ranking", "ranking.py", "部门排名", "ranking", ":material/leaderboard:", ""),
+    Page("department", "department.py", "部门画像", "department", ":material/apartment:", ""),
+    Page("coverage", "coverage.py", "资金覆盖", "coverage", ":material/pie_chart:", "专题"),
+    Page("monitoring", "monitoring.py", "监控预警", "monitoring", ":material/traffic:", "专题"),
+    Page("evaluation", "evaluation.py", "评价结果", "evaluation", ":material/grading:", "专题"),
+    Page("rectification", "rectification.py", "整改进度", "rectification", ":material/task_alt:", "专题"),
+    Page("projects", "projects.py", "项目查询", "projects", ":material/search:", "查询与数据"),
+    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据"),
+)
+
+BY_KEY: dict[str, Page] = {p.key: p for p in PAGES}
+
+
+def default_page() -> Page:
+    return next(p for p in PAGES if p.default)
+
+
+def sections() -> dict[str, list[Page]]:
+    """Section title → its pages, in navigation order."""
+    return {s: [p for p in PAGES if p.section == s] for s in SECTIONS}
