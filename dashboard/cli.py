@@ -15,15 +15,12 @@ from pathlib import Path
 
 from dashboard import db, demo, summary
 from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.vocab import BATCH_COMMITTED, BATCH_STATUS_LABELS
+from dashboard.vocab import BATCH_STATUS_LABELS
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
 from data_loaders.template import write_template
 
 EXIT_OK, EXIT_INVALID = 0, 2
-# the history lists a committed batch as 已导入 (tests/data_loaders/test_cli.py), where the upload page says 有效;
-# TODO(vocab): one label for both once dashboard/vocab.py settles on it
-_STATUS = {**BATCH_STATUS_LABELS, BATCH_COMMITTED: "已导入"}
 
 
 def _date(value: str) -> dt.date:
@@ -157,7 +154,7 @@ def _batches(args, url: str, settings: Settings) -> int:
     for b in batches:
         names = "、".join(f["name"] for f in b["files"]) or "-"
         changed = sum(c.get("inserted", 0) + c.get("updated", 0) for c in (b["counts"] or {}).values())
-        print(f"{b['id']:>5}  {b['created_at']}  {_STATUS.get(b['status'], b['status'])}  "
+        print(f"{b['id']:>5}  {b['created_at']}  {BATCH_STATUS_LABELS.get(b['status'], b['status'])}  "
               f"{b['source']}  {b['user'] or '-'}  新增/更新 {changed} 行  {names}")
     return EXIT_OK
 

@@ -26,7 +26,7 @@ FINDING_SOURCES = ("绩效监控", "单位自评", "部门评价", "财政重点
 # -- import batches --------------------------------------------------------------------------------
 BATCH_COMMITTED, BATCH_UNDONE = "committed", "undone"
 BATCH_STATUSES = (BATCH_COMMITTED, BATCH_UNDONE)
-BATCH_STATUS_LABELS = {BATCH_COMMITTED: "有效", BATCH_UNDONE: "已撤销"}
+BATCH_STATUS_LABELS = {BATCH_COMMITTED: "已导入", BATCH_UNDONE: "已撤销"}
 SOURCE_IMPORT, SOURCE_SYNC, SOURCE_DEMO = "import", "sync", "demo"
 BATCH_SOURCE_LABELS = {SOURCE_IMPORT: "上传导入", SOURCE_SYNC: "数据库同步", SOURCE_DEMO: "演示数据"}
 

@@ -142,9 +142,8 @@ def test_app_reads_the_environment_only_through_settings():
     """Outside settings (and the bench/test harness) no module of the app reads os.environ."""
     readers = {str(p.relative_to(ROOT)): _env_reads(p) for p in _python_files(*DOCSTRING_DIRS)}
     others = {k: v for k, v in readers.items() if v and k != "dashboard/settings.py"}
-    # TODO(filters, importer): dashboard/ui/filters.py (DASHBOARD_TODAY) and data_loaders/importer.py
-    # (DASHBOARD_USER) still read the environment themselves; they should take Settings.today / Settings.user
-    known = {"dashboard/ui/filters.py", "data_loaders/importer.py"}
+    # TODO(importer): data_loaders/importer.py (DASHBOARD_USER) still reads the environment; it should take Settings.user
+    known = {"data_loaders/importer.py"}
     assert set(others) <= known, {k: v for k, v in others.items() if k not in known}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -55,20 +54,6 @@ class Context:
             parts.append("全部主管部门")
         parts.append(self.scope.fund_source or "全部资金来源")
         return " · ".join(parts)
-
-
-def today() -> dt.date:
-    """Today, or DASHBOARD_TODAY (YYYY-MM-DD) so tests and screenshots judge overdue on a fixed day.
-
-    The one place the UI reads the day; it becomes `Settings.today` once dashboard.settings has it.
-    """
-    value = os.environ.get("DASHBOARD_TODAY")
-    if value:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    return dt.date.today()
 
 
 def current() -> Context:
@@ -180,8 +165,11 @@ def grade_summary(rules: Rules) -> str:
 
 # ---- filters -------------------------------------------------------------------------------------------
 
-def sidebar(url: str, version: int, base_rules: Rules, has_data: bool) -> Context:
-    """Draw 年度 / 部门 / 资金来源 and the rules panel; store and return the run's Context."""
+def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt.date) -> Context:
+    """Draw 年度 / 部门 / 资金来源 and the rules panel; store and return the run's Context.
+
+    `today` is the judging day (Settings.effective_today: DASHBOARD_TODAY or the date).
+    """
     years: list[int] = []
     depts: list[tuple[int, str]] = []
     funds: list[str] = []
@@ -209,7 +197,7 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool) -> Contex
     rules = rules_panel(base_rules)
     scope = Scope(year=int(year), departments=tuple(sorted(int(d) for d in chosen)),
                   fund_source=None if fund == ALL_FUNDS else fund)
-    ctx = Context(url=url, version=version, scope=scope, rules=rules, today=today(), years=tuple(years),
+    ctx = Context(url=url, version=version, scope=scope, rules=rules, today=today, years=tuple(years),
                   departments=tuple(depts), has_data=has_data)
     st.session_state[CTX_KEY] = ctx
     return ctx

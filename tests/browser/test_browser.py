@@ -192,7 +192,7 @@ def test_first_hit_deep_link_goes_through_shell(fresh_server, db_url, page):
 
 
 def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
-    from dashboard.ui import fmt
+    from dashboard.ui import labels
 
     year = _metrics().available_years(db_url)[0]
     _goto(page, app_server, "coverage")
@@ -206,7 +206,7 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
     ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     header = list(rows[0])
-    dept_col, n_col = header.index(fmt.LABELS["department"]), header.index(fmt.LABELS["projects"])
+    dept_col, n_col = header.index(labels.LABELS["department"]), header.index(labels.LABELS["projects"])
     got = {r[dept_col]: r[n_col] for r in rows[1:]}
     m = _metrics()
     want = m.coverage_by_department(db_url, m.Scope(year=year))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard import registry
 from tests.pages.apptest import figure, make_app, metrics, table, texts, values
 
-PAGES = ["overview", "ranking", "department", "coverage", "monitoring", "evaluation", "rectification", "projects",
-         "upload"]
+PAGES = [page.key for page in registry.PAGES]
 
 
 @pytest.mark.parametrize("page", PAGES)
