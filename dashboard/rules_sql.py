@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import Float, and_, case, cast, func, literal, null, or_
 
 from dashboard import rules as R
 from dashboard.settings import Rules
-from dashboard.vocab import GRADE_RANK, GRADES, GREEN, GREY, RED, RECTIFIED, YELLOW
+from dashboard.vocab import GRADE_RANK, GRADES, GREEN, GREY, RECTIFIED, RED, YELLOW
 
 
 def budget_base(adjusted, initial):
@@ -34,7 +34,7 @@ def _per_date(as_of, dates: Iterable[dt.date], value: Callable[[dt.date], float 
     pairs = [(d, value(d)) for d in sorted(set(dates))]
     pairs = [(d, v) for d, v in pairs if v is not None]
     if not pairs:
-        return literal(None)
+        return cast(null(), Float)  # typed: PostgreSQL cannot infer the type of a bare NULL parameter
     return case(*[(as_of == d, literal(v)) for d, v in pairs], else_=None)
 
 

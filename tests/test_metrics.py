@@ -58,7 +58,7 @@ def test_monitoring_checkpoint_preset(fixture_db):
 
 
 def test_sql_lights_agree_with_python_rule(fixture_db):
-    url, ids = fixture_db
+    url, _ = fixture_db
     df = mx.warning_list(Q(url, mx.Scope(2022)), lights=("green", "yellow", "red", "grey"))
     got = dict(zip(df["code"], df["light"]))
     assert got == {"A1": "green", "A2": "yellow", "A3": "red", "B1": "red", "B2": "grey", "C1": "green"}
@@ -120,7 +120,7 @@ def test_grade_mix(fixture_db):
 
 
 def test_findings(fixture_db):
-    url, ids = fixture_db
+    url, _ = fixture_db
     f = mx.finding_totals(Q(url, mx.Scope(2022)))
     assert f == {"total": 7, "rectified": 2, "in_progress": 2, "not_started": 3, "overdue": 3,
                  "rate": pytest.approx(2 / 7)}
@@ -151,7 +151,7 @@ def test_coverage(fixture_db):
 
 
 def test_department_ranking(fixture_db):
-    url, ids = fixture_db
+    url, _ = fixture_db
     df = mx.department_ranking(Q(url, mx.Scope(2022))).set_index("department")
     d1 = (20 * 150 / 350 * 100 + 20 * (100 - 2 * (T - 48)) + 30 * 82.25 + 20 * 100 / 3 + 10 * 200 / 3) / 100
     d2 = (20 * 100 + 20 * (100 - 2 * (T - 60)) + 30 * 86 + 20 * 50 + 10 * 0) / 100
@@ -189,7 +189,7 @@ def test_project_card(fixture_db):
     card = mx.project_card(Q(url), ids["P1"])
     assert list(card["monitoring"]["light"]) == ["red", "green"]   # June: 10% vs 49.6%
     assert list(card["monitoring"]["execution_rate"]) == [0.1, 0.6]
-    assert list(card["evaluations"]["kind"])[0] == "单位自评" and len(card["evaluations"]) == 3
+    assert card["evaluations"]["kind"].iloc[0] == "单位自评" and len(card["evaluations"]) == 3
     assert card["findings"].iloc[0]["status"] == "已整改"
     assert mx.project_card(Q(url), 999999) is None
 

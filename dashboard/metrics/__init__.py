@@ -38,7 +38,13 @@ from dashboard.metrics.options import (
 )
 from dashboard.metrics.projects import project_card, search_projects
 from dashboard.metrics.query import Query, Scope, clear_caches, prepare
-from dashboard.metrics.totals import evaluation_totals, finding_totals, kpis, monitoring_totals, project_totals
+from dashboard.metrics.totals import (
+    evaluation_totals,
+    finding_totals,
+    kpis,
+    monitoring_totals,
+    project_totals,
+)
 
 __all__ = [
     "Query", "Scope", "age_buckets", "available_years", "clear_caches", "closure_trend",

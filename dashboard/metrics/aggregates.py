@@ -12,7 +12,17 @@ import pandas as pd
 from sqlalchemy import and_, case, distinct, func, literal, select
 
 from dashboard import rules_sql as RS
-from dashboard.metrics.query import Query, Scope, cached, dates_of, frame, latest_dates, rows, scope_where, whole
+from dashboard.metrics.query import (
+    Query,
+    Scope,
+    cached,
+    dates_of,
+    frame,
+    latest_dates,
+    rows,
+    scope_where,
+    whole,
+)
 from dashboard.models import Evaluation as E
 from dashboard.models import Finding as F
 from dashboard.models import ProjectFacts as PF

@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, select
 from dashboard.db import data_version, get_engine
 from dashboard.facts import ensure_facts
 from dashboard.models import Department, Project, ProjectFacts
+from dashboard.rules import DEFAULT_RULES
 from dashboard.settings import Rules
 
 
@@ -40,7 +41,7 @@ class Query:
     url: str
     version: int
     scope: Scope
-    rules: Rules = Rules()
+    rules: Rules = DEFAULT_RULES
     today: dt.date = field(default_factory=dt.date.today)
 
     def scoped(self, **changes) -> Query:
