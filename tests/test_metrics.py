@@ -207,15 +207,19 @@ def test_options_and_provenance(fixture_db):
 
 
 def test_figures_follow_the_data_version(fixture_db):
-    """project_facts and the in-process caches are keyed on the data version: a write shows at once."""
+    """project_facts and the in-process caches are keyed on the data version: a write shows at the next prepare,
+    and metrics themselves only read the facts of the version they are given (they never rebuild them)."""
     url, ids = fixture_db
     from dashboard import db
     from dashboard.models import MonitoringRecord
 
-    assert mx.monitoring_totals(Q(url, mx.Scope(2022)))["grey"] == 1
+    before = Q(url, mx.Scope(2022))
+    assert mx.monitoring_totals(before)["grey"] == 1
     with db.session_scope(url) as s:
         s.add(MonitoringRecord(project_id=ids["P5"], as_of=fx.AUG, executed=100.0, is_latest=True))
         db.bump_data_version(s)
+    mx.clear_caches()
+    assert mx.monitoring_totals(before)["grey"] == 1            # read path: facts still at the old version
     m = mx.monitoring_totals(Q(url, mx.Scope(2022)))
     assert (m["grey"], m["reported"], m["green"]) == (0, 6, 3)    # P5: 100 / 150 = 66.7% → green
 

@@ -3,7 +3,22 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, case, cast, false, insert, null, select, true
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    cast,
+    false,
+    insert,
+    null,
+    select,
+    true,
+)
 
 from dashboard import rules as R
 from dashboard import rules_sql as RS
