@@ -132,7 +132,7 @@ def naive_ratio(url: str, repeat: int = 3) -> dict:
     rules = load_settings().rules
     year = metrics.available_years(url)[0]
     today = dt.date.today()
-    scope = metrics.Scope(year=year)
+    q = metrics.Query(url, metrics.prepare(url), metrics.Scope(year=year), rules, today)
 
     def best(fn):
         times = []
@@ -143,7 +143,7 @@ def naive_ratio(url: str, repeat: int = 3) -> dict:
             times.append(time.perf_counter() - t)
         return min(times), result
 
-    sql_s, k = best(lambda: (metrics.kpis(url, scope, rules, today), metrics.lights_by_department(url, scope, rules)))
+    sql_s, k = best(lambda: (metrics.kpis(q), metrics.lights_by_department(q)))
     naive_s, n = best(lambda: naive_overview(url, year, rules, today))
     # the two must agree, or the comparison means nothing
     assert abs(n["projects"]["budget_total"] - k[0]["projects"]["budget_total"]) < 0.01, (n["projects"], k[0])

@@ -1,8 +1,9 @@
 """The derived `project_facts` table: each project with its latest monitoring figures, rebuilt when data changes.
 
 Page aggregates scan this one narrow table instead of joining projects, monitoring and evaluations on
-every request. It is a materialised view keyed on the data version: the first read after an import,
-undo or demo load rebuilds it (one INSERT … SELECT), every later read uses it as it is.
+every request. It is a materialised view keyed on the data version: `ensure_facts`, called once per
+version by dashboard.metrics.prepare, rebuilds it after an import, undo or demo load (one INSERT … SELECT);
+every later read uses it as it is. The rules it applies in SQL come from dashboard.rules_sql.
 """
 
 from __future__ import annotations
@@ -10,18 +11,12 @@ from __future__ import annotations
 from sqlalchemy import and_, case, delete, exists, false, func, insert, literal, select
 from sqlalchemy.orm import aliased
 
+from dashboard import rules_sql as RS
 from dashboard.db import get_engine, session_scope
 from dashboard.models import Evaluation, Meta, MonitoringRecord, Project, ProjectFacts
-from dashboard.rules import time_progress
+from dashboard.vocab import INDEPENDENT_KINDS, SELF_KIND
 
 FACTS_KEY = "facts_version"
-
-
-def _time_progress_case(dates, as_of):
-    """序时进度 (percent) of each record, from rules.time_progress per distinct date, as a SQL CASE."""
-    if not dates:
-        return literal(None)
-    return case(*[(as_of == d, literal(time_progress(d) * 100)) for d in dates], else_=None)
 
 
 def _rebuild_statement(dates):
@@ -32,36 +27,42 @@ def _rebuild_statement(dates):
         a = aliased(Evaluation)
         return a, and_(a.project_id == p.id, a.year == p.year, a.kind == kind)
 
-    s_, s_on = of_kind("单位自评")
-    r_, r_on = of_kind("抽查复核")
-    k_, k_on = of_kind("财政重点评价")
-    has_recheck = r_.id.is_not(None)
-    base = func.coalesce(m.adjusted_budget, p.adjusted_budget, p.initial_budget)
-    t = _time_progress_case(dates, m.as_of)
-    rate = case((base > 0, m.executed * 100.0 / base), else_=None)
-    return insert(ProjectFacts).from_select(
-        ["project_id", "year", "department_id", "unit_id", "fund_source", "budget", "has_target", "evaluated",
-         "as_of", "executed", "base", "target_progress", "lag", "target_lag", "self_score", "self_grade", "independent_kind",
-         "independent_score", "independent_grade"],
+    s_, s_on = of_kind(SELF_KIND)
+    # the independent evaluation of the inflation check: the first of INDEPENDENT_KINDS the project has
+    independents = [of_kind(kind) for kind in INDEPENDENT_KINDS]
+
+    def independent(value):
+        return case(*[(a.id.is_not(None), value(a, kind)) for (a, _), kind in zip(independents, INDEPENDENT_KINDS)],
+                    else_=None)
+
+    # the execution-rate denominator of the record (rules.budget_base): its own budget, else the project's
+    base = RS.budget_base(m.adjusted_budget, RS.budget_base(p.adjusted_budget, p.initial_budget))
+    rate = RS.execution_rate_pct(m.executed, base)
+    stmt = (
         select(
             p.id, p.year, p.department_id, p.unit_id, p.fund_source,
-            func.coalesce(p.adjusted_budget, p.initial_budget),
+            RS.budget_base(p.adjusted_budget, p.initial_budget),
             func.coalesce(p.has_target, false()),
             evaluated,
             m.as_of, m.executed,
-            # the execution-rate denominator of the record (rules.budget_base): its own budget, else the project's
             base.label("base"),
             m.target_progress,
-            t - rate,
-            t - m.target_progress * 100,
+            RS.lag_points(m.as_of, dates, rate),
+            RS.lag_points(m.as_of, dates, m.target_progress * 100),
             s_.score, s_.grade,
-            case((has_recheck, literal("抽查复核")), (k_.id.is_not(None), literal("财政重点评价")), else_=None),
-            case((has_recheck, r_.score), else_=k_.score),
-            case((has_recheck, r_.grade), else_=k_.grade),
+            independent(lambda a, kind: literal(kind)),
+            independent(lambda a, kind: a.score),
+            independent(lambda a, kind: a.grade),
         )
         .outerjoin(m, and_(m.project_id == p.id, m.is_latest.is_(True)))
-        .outerjoin(s_, s_on).outerjoin(r_, r_on).outerjoin(k_, k_on),
+        .outerjoin(s_, s_on)
     )
+    for a, on in independents:
+        stmt = stmt.outerjoin(a, on)
+    columns = ["project_id", "year", "department_id", "unit_id", "fund_source", "budget", "has_target",
+               "evaluated", "as_of", "executed", "base", "target_progress", "lag", "target_lag", "self_score",
+               "self_grade", "independent_kind", "independent_score", "independent_grade"]
+    return insert(ProjectFacts).from_select(columns, stmt)
 
 
 def ensure_facts(url: str, version: int) -> None:

@@ -9,7 +9,7 @@ from dashboard.settings import Rules
 
 
 class UnknownDepartment(LookupError):
-    pass
+    """The --department given names no 主管部门 (by code or name)."""
 
 
 def _money(x: float | None) -> float | None:
@@ -31,7 +31,8 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         departments = (dept_id,)
         options = metrics.department_options(url)
         department_name = options.loc[options["id"] == dept_id, "name"].iloc[0]
-    k = metrics.kpis(url, metrics.Scope(year=year, departments=departments), rules, today)
+    q = metrics.Query(url, metrics.prepare(url), metrics.Scope(year=year, departments=departments), rules, today)
+    k = metrics.kpis(q)
     p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
     return {
         "year": year,

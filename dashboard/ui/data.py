@@ -1,14 +1,15 @@
-"""Cached access to dashboard.metrics for the pages, keyed only on scalars: (url, data_version, scope, rules, today).
+"""Cached access to dashboard.metrics for the pages: one bounded `st.cache_data` keyed only on scalars.
 
-Every call goes through one `st.cache_data` function keyed on the metric's name and its scalar arguments.
-`data_version` changes with every import, undo or demo load, so a new version misses the cache and every
-page shows the new data without a restart. Never pass a DataFrame into it.
+Each page function builds the metrics `Query` from the page context (url, data version, scope, rules,
+today) and calls the metric function through `_cached`, keyed on the function's qualified name, the data
+version and the scalar arguments. `data_version` changes with every import, undo or demo load, so a new
+version misses the cache (and prepares project_facts once) and every page shows the new data without a
+restart. Never pass a DataFrame into it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import streamlit as st
 
@@ -18,141 +19,149 @@ TTL = 3600  # seconds; the data version already invalidates on writes, this only
 
 
 @st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
-def _cached(name: str, url: str, version: int, args: tuple, kwargs: tuple):
-    """metrics.<name>(url, *args, **kwargs); `version` is only part of the key."""
-    return getattr(metrics, name)(url, *args, **dict(kwargs))
+def _run(name: str, version: int, args: tuple, kwargs: tuple, _fn=None):
+    """_fn(*args, **kwargs); `name` and `version` are only part of the key (`_fn` is not hashed)."""
+    return _fn(*args, **dict(kwargs))
 
 
-def _get(name: str, url: str, version: int, *args, **kwargs):
-    return _cached(name, url, version, args, tuple(sorted(kwargs.items())))
+def _cached(fn, version: int, *args, **kwargs):
+    """fn(*args, **kwargs) through the one cache, keyed on fn's qualified name, `version` and the arguments."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _run(name, version, args, tuple(sorted(kwargs.items())), _fn=fn)
 
 
-def _scoped(name: str, ctx, *args, scope=None, **kwargs):
-    """A metric of the page's scope (or the given one): metrics.<name>(url, scope, *args, **kwargs)."""
-    return _get(name, ctx.url, ctx.version, scope or ctx.scope, *args, **kwargs)
+def _prepared(url: str, version: int) -> int:
+    """project_facts brought up to the data version, once per (url, version); the version it was built for."""
+    return _cached(metrics.prepare, version, url)
+
+
+def _query(ctx, scope=None) -> metrics.Query:
+    version = _prepared(ctx.url, ctx.version)
+    return metrics.Query(ctx.url, version, scope or ctx.scope, ctx.rules, ctx.today)
+
+
+def _metric(fn, ctx, *args, scope=None, **kwargs):
+    """A metric of the page's scope (or the given one): fn(Query, *args, **kwargs), cached."""
+    q = _query(ctx, scope)
+    return _cached(fn, q.version, q, *args, **kwargs)
 
 
 def scope_for(ctx, **changes):
     return dataclasses.replace(ctx.scope, **changes)
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 # ---- options -------------------------------------------------------------------------------------------
 
 def available_years(url: str, version: int) -> list[int]:
-    return _get("available_years", url, version)
+    return _cached(metrics.available_years, version, url)
 
 
 def department_options(url: str, version: int):
-    return _get("department_options", url, version)
+    return _cached(metrics.department_options, version, url)
 
 
 def fund_source_options(url: str, version: int) -> list[str]:
-    return _get("fund_source_options", url, version)
+    return _cached(metrics.fund_source_options, _prepared(url, version), url)
 
 
 def resolve_department(ctx, text: str):
-    return _get("resolve_department", ctx.url, ctx.version, text)
+    return _cached(metrics.resolve_department, ctx.version, ctx.url, text)
 
 
 def provenance(ctx) -> dict:
-    return _get("provenance", ctx.url, ctx.version, ctx.year)
+    return _metric(metrics.provenance, ctx)
 
 
 # ---- scope-level figures -------------------------------------------------------------------------------
 
 def kpis(ctx, scope=None) -> dict:
-    return _scoped("kpis", ctx, ctx.rules, ctx.today, scope=scope)
+    return _metric(metrics.kpis, ctx, scope=scope)
 
 
 def coverage_by_department(ctx):
-    return _scoped("coverage_by_department", ctx)
+    return _metric(metrics.coverage_by_department, ctx)
 
 
 def coverage_by_fund_source(ctx):
-    return _scoped("coverage_by_fund_source", ctx)
+    return _metric(metrics.coverage_by_fund_source, ctx)
 
 
 def evaluation_coverage_by_kind(ctx):
-    return _scoped("evaluation_coverage_by_kind", ctx)
+    return _metric(metrics.evaluation_coverage_by_kind, ctx)
 
 
 def projects_without_targets(ctx, limit: int = 500):
-    return _scoped("projects_without_targets", ctx, limit=limit)
+    return _metric(metrics.projects_without_targets, ctx, limit=limit)
 
 
 def lights_by_department(ctx):
-    return _scoped("lights_by_department", ctx, ctx.rules)
+    return _metric(metrics.lights_by_department, ctx)
 
 
 def warning_list(ctx, lights: tuple[str, ...] = ("red",), limit: int = 500, scope=None):
-    return _scoped("warning_list", ctx, ctx.rules, scope=scope, lights=tuple(lights), limit=limit)
+    return _metric(metrics.warning_list, ctx, scope=scope, lights=tuple(lights), limit=limit)
 
 
 def execution_scatter(ctx, limit: int = 2000):
-    return _scoped("execution_scatter", ctx, ctx.rules, limit=limit)
+    return _metric(metrics.execution_scatter, ctx, limit=limit)
 
 
 def grade_mix_by_department(ctx):
-    return _scoped("grade_mix_by_department", ctx, ctx.rules)
+    return _metric(metrics.grade_mix_by_department, ctx)
 
 
 def grade_mix_by_kind(ctx):
-    return _scoped("grade_mix_by_kind", ctx, ctx.rules)
+    return _metric(metrics.grade_mix_by_kind, ctx)
 
 
 def evaluation_list(ctx, kind: str | None = None, limit: int = 1000, scope=None):
-    return _scoped("evaluation_list", ctx, ctx.rules, scope=scope, kind=kind, limit=limit)
+    return _metric(metrics.evaluation_list, ctx, scope=scope, kind=kind, limit=limit)
 
 
 def inflation_list(ctx):
-    return _scoped("inflation_list", ctx, ctx.rules)
+    return _metric(metrics.inflation_list, ctx)
 
 
 def result_application(ctx):
-    return _scoped("result_application", ctx, ctx.rules)
+    return _metric(metrics.result_application, ctx)
 
 
 def findings_by_department(ctx):
-    return _scoped("findings_by_department", ctx, ctx.today)
+    return _metric(metrics.findings_by_department, ctx)
 
 
 def overdue_findings(ctx, limit: int = 1000, scope=None):
-    return _scoped("overdue_findings", ctx, ctx.today, ctx.rules, scope=scope, limit=limit)
+    return _metric(metrics.overdue_findings, ctx, scope=scope, limit=limit)
 
 
 def open_findings(ctx, limit: int = 1000, scope=None):
     """Every finding not yet closed (未整改 / 整改中), overdue or not."""
-    return _scoped("open_findings", ctx, ctx.today, ctx.rules, scope=scope, limit=limit)
+    return _metric(metrics.open_findings, ctx, scope=scope, limit=limit)
 
 
 def age_buckets(ctx):
-    return _scoped("age_buckets", ctx, ctx.today, ctx.rules)
+    return _metric(metrics.age_buckets, ctx)
 
 
 def closure_trend(ctx):
-    return _scoped("closure_trend", ctx)
+    return _metric(metrics.closure_trend, ctx)
 
 
 def search_projects(ctx, text: str = "", grade=None, light=None, status=None, limit: int = 50, offset: int = 0,
                     scope=None):
-    return _scoped("search_projects", ctx, ctx.rules, scope=scope, text=text or "", grade=grade, light=light,
+    return _metric(metrics.search_projects, ctx, scope=scope, text=text or "", grade=grade, light=light,
                    status=status, limit=int(limit), offset=int(offset))
 
 
 # ---- departments and projects --------------------------------------------------------------------------
 
 def department_ranking(ctx, year: int | None = None):
-    return _get("department_ranking", ctx.url, ctx.version, year or ctx.scope.year, ctx.scope.fund_source,
-                ctx.rules, ctx.today)
+    return _metric(metrics.department_ranking, ctx, scope=scope_for(ctx, year=year or ctx.scope.year))
 
 
 def department_trend(ctx, department_id: int):
-    return _get("department_trend", ctx.url, ctx.version, int(department_id), ctx.rules, ctx.today)
+    return _metric(metrics.department_trend, ctx, int(department_id))
 
 
 def project_card(ctx, project_id: int):
-    return _get("project_card", ctx.url, ctx.version, int(project_id), ctx.rules, ctx.today)
+    return _metric(metrics.project_card, ctx, int(project_id))

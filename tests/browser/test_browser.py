@@ -51,6 +51,12 @@ def _rules():
     return rules_from_mapping({})
 
 
+def _q(url: str, year: int, departments: tuple[int, ...] = ()):
+    """The metrics Query of a year at the database's current data version."""
+    m = _metrics()
+    return m.Query(url, m.prepare(url), m.Scope(year=year, departments=departments), _rules())
+
+
 def _assert_clean(pg) -> None:
     assert pg.locator("[data-testid='stException']").count() == 0, "a page shows an exception"
     body = pg.locator("body").inner_text()
@@ -83,7 +89,7 @@ def _goto(pg, base: str, key: str, query: str = "") -> None:
 def _biggest_department(url: str, year: int) -> tuple[int, str]:
     """A department with projects in the year (the one with most budget): (id, name)."""
     m = _metrics()
-    cov = m.coverage_by_department(url, m.Scope(year=year))
+    cov = m.coverage_by_department(_q(url, year))
     cov = cov[cov["projects"] > 0].sort_values(["budget", "department"], ascending=[False, True])
     row = cov.iloc[0]
     return int(row["department_id"]), str(row["department"])
@@ -91,8 +97,7 @@ def _biggest_department(url: str, year: int) -> tuple[int, str]:
 
 def _budget(url: str, year: int, dept_id: int | None = None) -> float:
     m = _metrics()
-    scope = m.Scope(year=year, departments=(dept_id,) if dept_id is not None else ())
-    return m.project_totals(url, scope)["budget_total"]
+    return m.project_totals(_q(url, year, (dept_id,) if dept_id is not None else ()))["budget_total"]
 
 
 # ------------------------------------------------------------------------------------------------ (a) pages
@@ -209,7 +214,7 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
     dept_col, n_col = header.index(labels.LABELS["department"]), header.index(labels.LABELS["projects"])
     got = {r[dept_col]: r[n_col] for r in rows[1:]}
     m = _metrics()
-    want = m.coverage_by_department(db_url, m.Scope(year=year))
+    want = m.coverage_by_department(_q(db_url, year))
     assert len(got) == len(want)
     top = want.sort_values("budget", ascending=False).iloc[0]
     assert got[top["department"]] == int(top["projects"])
@@ -271,7 +276,7 @@ def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
     m = _metrics()
     year = m.available_years(db_url)[0]
     as_of = dt.date(year, 9, 30)
-    before = m.provenance(db_url, year)
+    before = m.provenance(_q(db_url, year))
     assert before["monitoring_as_of"] != as_of
     version0 = data_version(db_url)
 
@@ -285,11 +290,11 @@ def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
     expect(page.locator("[data-testid='stAlert']", has_text="已导入")).to_be_visible(timeout=60_000)
     srv.wait_ready(page)
     _assert_clean(page)
-    after = m.provenance(db_url, year)
+    after = m.provenance(_q(db_url, year))
     assert after["monitoring_as_of"] == as_of
     assert after["batch_id"] != before["batch_id"]
     assert data_version(db_url) > version0
-    assert m.monitoring_totals(db_url, m.Scope(year=year), _rules())["as_of"] == as_of
+    assert m.monitoring_totals(_q(db_url, year))["as_of"] == as_of
 
     # ---- a bad workbook: errors with file / row / column, nothing written
     version1 = data_version(db_url)
@@ -315,4 +320,4 @@ def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
     assert {e["行"] for e in errors} >= {5, 7}, errors
     assert any(e["列"] and "执行数" in str(e["列"]) for e in errors), errors
     assert data_version(db_url) == version1
-    assert m.provenance(db_url, year)["batch_id"] == after["batch_id"]
+    assert m.provenance(_q(db_url, year))["batch_id"] == after["batch_id"]

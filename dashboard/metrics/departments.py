@@ -1,0 +1,102 @@
+"""Department rankings and profiles: sub-scores, the composite (R.composite_score), rank change and trend."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard import rules as R
+from dashboard.metrics.coverage import coverage_by_department
+from dashboard.metrics.evaluation import grade_mix_by_department
+from dashboard.metrics.findings import findings_by_department
+from dashboard.metrics.monitoring import lights_by_department
+from dashboard.metrics.options import available_years
+from dashboard.metrics.query import Query
+from dashboard.metrics.totals import kpis
+
+SUBSCORES = ["coverage", "execution", "evaluation", "rectification", "not_red"]
+RANKING_COLUMNS = ["department_id", "department", "projects", "coverage", "execution", "evaluation",
+                   "rectification", "not_red", "composite", "rank", "prev_rank", "rank_change", "small_sample",
+                   "evaluations", "findings"]
+TREND_COLUMNS = ["year", "projects", "budget", "coverage_funds", "execution_rate", "red", "grey", "avg_score",
+                 "rectification_rate", "composite", "rank"]
+
+
+def _subscores(q: Query) -> pd.DataFrame:
+    """Per 主管部门 of the scope: the composite's sub-scores on 0–100 and the composite itself."""
+    rules = q.rules
+    cov = coverage_by_department(q)[["department_id", "department", "projects", "coverage_funds"]]
+    lights = lights_by_department(q)[["department_id", "red", "reported", "execution_rate", "as_of"]]
+    grades = grade_mix_by_department(q)[["department_id", "avg_score", "count"]]
+    finds = findings_by_department(q)[["department_id", "rate", "total"]]
+    df = cov.merge(lights, on="department_id", how="left").merge(grades, on="department_id", how="left") \
+        .merge(finds, on="department_id", how="left")
+    df["coverage"] = df["coverage_funds"] * 100
+    df["execution"] = [R.execution_subscore(r, d, rules) if pd.notna(r) else None
+                       for r, d in zip(df["execution_rate"], df["as_of"])]
+    df["evaluation"] = df["avg_score"]
+    df["rectification"] = df["rate"] * 100
+    df["not_red"] = ((df["reported"] - df["red"]) / df["reported"] * 100).where(df["reported"] > 0)
+    df[SUBSCORES] = df[SUBSCORES].astype(float)
+    df["composite"] = [
+        R.composite_score({k: (None if pd.isna(row[k]) else float(row[k])) for k in SUBSCORES}, rules)
+        for _, row in df[SUBSCORES].iterrows()
+    ]
+    return df.rename(columns={"count": "evaluations", "total": "findings"})
+
+
+def _ranked(q: Query) -> pd.DataFrame:
+    """Every 主管部门 of the scope's year and fund source with its composite and rank (ties share the best)."""
+    df = _subscores(q.scoped(departments=()))
+    df["rank"] = df["composite"].rank(ascending=False, method="min")
+    return df
+
+
+def department_ranking(q: Query) -> pd.DataFrame:
+    """Composite ranking of every 主管部门 of the scope's year and fund source, with rank change vs the year before."""
+    df = _ranked(q)
+    if df.empty:
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    prev = _ranked(q.scoped(year=q.scope.year - 1))
+    df = df.merge(prev[["department_id", "rank"]].rename(columns={"rank": "prev_rank"}), on="department_id",
+                  how="left")
+    df["rank_change"] = df["prev_rank"] - df["rank"]
+    df["small_sample"] = df["projects"] < q.rules.min_projects
+    for c in ("rank", "prev_rank", "rank_change", "evaluations", "findings"):
+        df[c] = df[c].astype("Int64")
+    return df.sort_values(["rank", "department"], na_position="last")[RANKING_COLUMNS].reset_index(drop=True)
+
+
+def _scalar(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def department_trend(q: Query, department_id: int) -> pd.DataFrame:
+    """One 主管部门's figures for every year with data (oldest first), all fund sources (q's scope is not used):
+    composite every year, rank in the latest."""
+    out = []
+    years = sorted(available_years(q.url))
+    for year in years:
+        mine = q.scoped(year=year, departments=(department_id,), fund_source=None)
+        k = kpis(mine)
+        if not k["projects"]["projects"] and not k["evaluations"]["count"] and not k["findings"]["total"]:
+            continue
+        sub = _subscores(mine)
+        rank = None
+        if year == years[-1]:  # the rank needs every department: only for the latest year
+            ranked = _ranked(mine)
+            rank = ranked.loc[ranked["department_id"] == department_id, "rank"]
+            rank = rank.iloc[0] if len(rank) else None
+        out.append({
+            "year": year,
+            "projects": k["projects"]["projects"],
+            "budget": k["projects"]["budget_total"],
+            "coverage_funds": k["projects"]["coverage_funds"],
+            "execution_rate": k["monitoring"]["execution_rate"],
+            "red": k["monitoring"]["red"],
+            "grey": k["monitoring"]["grey"],
+            "avg_score": k["evaluations"]["avg_score"],
+            "rectification_rate": k["findings"]["rate"],
+            "composite": _scalar(sub["composite"].iloc[0] if len(sub) else None),
+            "rank": None if rank is None or pd.isna(rank) else int(rank),
+        })
+    return pd.DataFrame(out, columns=TREND_COLUMNS)

@@ -1,0 +1,139 @@
+"""The calling convention of every metric: the `Query` value, `prepare` (facts once per data version), scope conditions.
+
+Every public metric takes a `Query` first. Its `version` is the data version `prepare(url)` brought
+project_facts up to, so metrics only read that table and key their in-process caches on the version;
+they never rebuild it themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import and_, exists, select
+
+from dashboard.db import data_version, get_engine
+from dashboard.facts import ensure_facts
+from dashboard.models import Department, Project, ProjectFacts
+from dashboard.rules import DEFAULT_RULES
+from dashboard.settings import Rules
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the global filters select: a year, optionally some 主管部门 (ids) and a fund source."""
+
+    year: int
+    departments: tuple[int, ...] = ()
+    fund_source: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a metric is asked about: the database at a data version, a scope, the rules and the day judged on.
+
+    Every field is a hashable scalar or frozen value, so a Query is a cache key as it is.
+    """
+
+    url: str
+    version: int
+    scope: Scope
+    rules: Rules = DEFAULT_RULES
+    today: dt.date = field(default_factory=dt.date.today)
+
+    def scoped(self, **changes) -> Query:
+        """The same query over a scope with some fields changed (year=…, departments=…, fund_source=…)."""
+        return dataclasses.replace(self, scope=dataclasses.replace(self.scope, **changes))
+
+
+def prepare(url: str) -> int:
+    """Bring project_facts up to the current data version and return that version (for `Query.version`).
+
+    Call once per data version before asking metrics (the UI data layer and the summary do).
+    """
+    version = data_version(url)
+    ensure_facts(url, version)
+    return version
+
+
+# Every in-process aggregate cache, so clear_caches can empty them all (the benchmark's cold runs; tests).
+_CACHES: list = []
+
+
+def cached(maxsize: int = 64):
+    """functools.lru_cache, registered with clear_caches. Keys must be hashable values (Query, Scope, ...)."""
+    def wrap(fn):
+        memo = functools.lru_cache(maxsize=maxsize)(fn)
+        _CACHES.append(memo)
+        return memo
+    return wrap
+
+
+def clear_caches() -> None:
+    """Forget every in-process aggregate."""
+    for memo in _CACHES:
+        memo.cache_clear()
+
+
+def scope_where(table, scope: Scope) -> list:
+    """The scope's conditions on a table with year and department_id: projects, project_facts, evaluations, findings.
+
+    Tables without a fund source of their own (evaluations, findings) keep, under a fund-source filter,
+    only rows linked to a project of that fund source.
+    """
+    conds = [table.year == scope.year]
+    if scope.departments:
+        conds.append(table.department_id.in_(scope.departments))
+    if scope.fund_source:
+        if hasattr(table, "fund_source"):
+            conds.append(table.fund_source == scope.fund_source)
+        else:
+            conds.append(exists().where(and_(Project.id == table.project_id,
+                                             Project.fund_source == scope.fund_source)))
+    return conds
+
+
+def whole(scope: Scope) -> Scope:
+    """The scope over every department: per-department aggregates are cached for it and then filtered."""
+    return dataclasses.replace(scope, departments=())
+
+
+def rows(url: str, stmt) -> list:
+    with get_engine(url).connect() as conn:
+        return conn.execute(stmt).all()
+
+
+def frame(url: str, stmt, columns: list[str] | None = None) -> pd.DataFrame:
+    with get_engine(url).connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.all(), columns=columns or list(result.keys()))
+
+
+def ratio(part, whole_) -> float | None:
+    return float(part) / float(whole_) if whole_ else None
+
+
+@cached()
+def latest_dates(url: str, version: int, scope: Scope) -> tuple[dt.date, ...]:
+    """The distinct as-of dates of the latest records in the scope's year and fund source (every department)."""
+    pf = ProjectFacts
+    stmt = select(pf.as_of).distinct().where(*scope_where(pf, whole(scope)), pf.as_of.is_not(None))
+    return tuple(sorted(r[0] for r in rows(url, stmt)))
+
+
+def dates_of(q: Query) -> tuple[dt.date, ...]:
+    return latest_dates(q.url, q.version, whole(q.scope))
+
+
+@cached(maxsize=16)
+def department_names(url: str, version: int) -> dict[int, str]:
+    return dict(rows(url, select(Department.id, Department.name)))
+
+
+def with_names(q: Query, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with a `department` name column after its `department_id`."""
+    df.insert(1, "department", df["department_id"].map(department_names(q.url, q.version)))
+    return df

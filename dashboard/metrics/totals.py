@@ -1,0 +1,81 @@
+"""The headline figures of a scope (the overview cards, `summary --json`): projects, monitoring, evaluations, findings."""
+
+from __future__ import annotations
+
+from dashboard import rules as R
+from dashboard.metrics.aggregates import dept_evaluations, dept_findings, dept_inflation, dept_projects
+from dashboard.metrics.query import Query, ratio
+from dashboard.vocab import EVALUATION_KINDS, FINDING_STATUSES, GRADES, GREEN, GREY, RED, YELLOW
+
+
+def project_totals(q: Query) -> dict:
+    """Counts and money of the projects in scope, and target coverage (R.coverage) by count and by funds."""
+    d = dept_projects(q)
+    projects, budget = int(d["projects"].sum()), float(d["budget"].sum())
+    target_n, target_budget = int(d["target_projects"].sum()), float(d["target_budget"].sum())
+    return {
+        "departments": int((d["projects"] > 0).sum()),
+        "units": int(d["units"].sum()),
+        "projects": projects,
+        "budget_total": budget,
+        "target_projects": target_n,
+        "target_budget": target_budget,
+        "coverage_count": R.coverage(target_n, projects),
+        "coverage_funds": R.coverage(target_budget, budget),
+    }
+
+
+def monitoring_totals(q: Query) -> dict:
+    """Lights of each project's latest record of the year; grey = projects with targets and no usable record.
+
+    `reported`, the light counts and the money-weighted execution rate cover every project with a record.
+    """
+    d = dept_projects(q)
+    counts = {k: int(d[k].sum()) for k in (GREEN, YELLOW, RED, GREY)}
+    as_of = d["as_of"].dropna().max() if d["as_of"].notna().any() else None
+    return {
+        "as_of": as_of,
+        "reported": counts[GREEN] + counts[YELLOW] + counts[RED],
+        **counts,
+        "execution_rate": ratio(d["executed"].sum(), d["base"].sum()),
+        "time_progress": R.time_progress(as_of) if as_of else None,
+    }
+
+
+def evaluation_totals(q: Query) -> dict:
+    """Every evaluation record of the year (department-wide ones included): count, mean score, grades, kinds."""
+    df = dept_evaluations(q)
+    scored = int(df["scored"].sum())
+    return {
+        "count": int(df["n"].sum()),
+        "avg_score": float(df["score_sum"].sum()) / scored if scored else None,
+        "grades": {g: int(df.loc[df["grade"] == g, "n"].sum()) for g in GRADES},
+        "by_kind": {k: int(df.loc[df["kind"] == k, "n"].sum()) for k in EVALUATION_KINDS},
+        "inflation_flags": int(dept_inflation(q).sum()),
+    }
+
+
+def finding_totals(q: Query) -> dict:
+    """Findings by status; overdue = not 已整改 and today past the deadline (R.is_overdue); rate = 已整改 ÷ all."""
+    df = dept_findings(q)
+    by_status = {s: int(df.loc[df["status"] == s, "n"].sum()) for s in FINDING_STATUSES}
+    not_started, in_progress, rectified = (by_status[s] for s in FINDING_STATUSES)
+    total = sum(by_status.values())
+    return {
+        "total": total,
+        "rectified": rectified,
+        "in_progress": in_progress,
+        "not_started": not_started,
+        "overdue": int(df["overdue"].sum()),
+        "rate": R.rectification_rate(rectified, total),
+    }
+
+
+def kpis(q: Query) -> dict:
+    """All headline figures of a scope: what the overview cards and `summary --json` show."""
+    return {
+        "projects": project_totals(q),
+        "monitoring": monitoring_totals(q),
+        "evaluations": evaluation_totals(q),
+        "findings": finding_totals(q),
+    }
