@@ -40,10 +40,12 @@ def test_xlsx_export_escapes_formulas():
     wb = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(df, "问题")))
     ws = wb["问题"]
     assert [c.value for c in ws[1]] == ["问题描述", "金额"]
+    # the text exactly as it was, as text cells (no visible apostrophe); formula-like ones quote-prefixed
     assert [ws.cell(row=r, column=1).value for r in range(2, 7)] == [
-        "'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "正常文本"]
-    assert ws.cell(row=2, column=2).value == 1.5  # numbers stay numbers
+        "=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "正常文本"]
     assert all(ws.cell(row=r, column=1).data_type == "s" for r in range(2, 7))
+    assert [ws.cell(row=r, column=1).quotePrefix for r in range(2, 7)] == [True, True, True, True, False]
+    assert ws.cell(row=2, column=2).value == 1.5  # numbers stay numbers
 
 
 def test_changes_against_last_year():
