@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 DB ?=
 SCALE ?= province
 PORT ?= 8501
+HOST ?= 127.0.0.1
 
 .PHONY: install run test test-fast screenshots bench lint clean
 
@@ -19,7 +20,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m dashboard init
 	$(PY) -m dashboard demo --if-empty
-	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(HOST) --server.headless true
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup

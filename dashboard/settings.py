@@ -63,6 +63,24 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one file may hold. The defaults fit a county or city workbook many times over; see docs/deployment.md."""
+
+    max_file_mb: float = 50.0  # the file as uploaded
+    max_uncompressed_mb: float = 400.0  # all parts of a workbook once inflated
+    max_ratio: float = 100.0  # inflated ÷ compressed size of one part (zip bombs are 1,000× and more)
+    max_rows: int = 300_000  # rows of one sheet (Excel shows up to 1,048,576)
+    max_columns: int = 200  # columns of one sheet
+    max_cells: int = 5_000_000  # rows × columns of one sheet, the grid the parser allocates
+
+    def file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
 class Settings:
     # DATABASE_URL, else [database] url of the file, else SQLite under data/
     db_url: str = DEFAULT_DB_URL
@@ -73,6 +91,8 @@ class Settings:
     today: dt.date | None = None
     # who imports: DASHBOARD_USER, else the login name of the process; recorded on each import batch
     user: str | None = None
+    # [limits]: what one uploaded or imported file may hold (checked before any cell is parsed)
+    limits: Limits = field(default_factory=Limits)
 
     def effective_today(self) -> dt.date:
         """The fixed day when DASHBOARD_TODAY is set, else today's date."""
@@ -124,9 +144,18 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         if found:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         rules = rules_from_mapping(data.get("rules", {}))
+        limits = _limits_from_mapping(data.get("limits", {}))
     except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
     db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
     return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
                     today=_today(os.environ.get("DASHBOARD_TODAY")),
-                    user=os.environ.get("DASHBOARD_USER") or _login_name())
+                    user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits)
+
+
+def _limits_from_mapping(data: dict) -> Limits:
+    known = {f.name for f in dataclasses.fields(Limits)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"未知的 [limits] 设置项：{', '.join(sorted(unknown))}")
+    return Limits(**data)

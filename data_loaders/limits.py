@@ -11,30 +11,13 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
 from io import BytesIO
+
+from dashboard.settings import Limits
 
 XLSX_MAGIC, XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 _CHUNK = 1 << 20
 _TAIL = 64  # bytes kept between chunks so a cell reference split across two chunks is still seen
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one file may hold. The defaults fit a county or city workbook many times over; see docs/deployment.md."""
-
-    max_file_mb: float = 50.0  # the file as uploaded
-    max_uncompressed_mb: float = 400.0  # all parts of a workbook once inflated
-    max_ratio: float = 100.0  # inflated ÷ compressed size of one part (zip bombs are 1,000× and more)
-    max_rows: int = 300_000  # rows of one sheet (Excel shows up to 1,048,576)
-    max_columns: int = 200  # columns of one sheet
-    max_cells: int = 5_000_000  # rows × columns of one sheet, the grid the parser allocates
-
-    def file_bytes(self) -> int:
-        return int(self.max_file_mb * 1024 * 1024)
-
-    def uncompressed_bytes(self) -> int:
-        return int(self.max_uncompressed_mb * 1024 * 1024)
 
 
 class TooLarge(Exception):

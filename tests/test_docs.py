@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import build_parser
-from dashboard.settings import Rules, Settings
+from dashboard.settings import Limits, Rules, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -77,6 +77,11 @@ def test_global_options_are_in_the_readme():
 @pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Rules)])
 def test_every_rule_setting_is_documented(name):
     assert f"`{name}`" in (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Limits)])
+def test_every_file_limit_is_documented(name):
+    assert f"`{name}`" in (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Settings)])
