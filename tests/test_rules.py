@@ -1,6 +1,7 @@
 """Each domain rule at and around its thresholds."""
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -184,7 +185,7 @@ def test_lag_lights_twin(rules):
 
 def test_checkpoint_thresholds_twin():
     rules = Rules(warning_preset="checkpoints")
-    twin = [None if t != t else t for t in R.checkpoint_thresholds(DAYS, rules).tolist()]  # NaN → None
+    twin = [None if math.isnan(t) else t for t in R.checkpoint_thresholds(DAYS, rules).tolist()]
     assert twin == [R.checkpoint_threshold(d, rules) for d in DAYS]
 
 
