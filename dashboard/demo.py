@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, text
+import numpy as np
+from sqlalchemy import Boolean, Double, Integer, delete, text
 
 from dashboard import db, writes
 from dashboard.demo_data import generate
@@ -83,6 +84,25 @@ def _pg_suspend_constraints(conn) -> list[str]:
     return restore
 
 
+def _typed(table, cols: dict[str, list]) -> dict[str, np.ndarray]:
+    """Each column list as one numpy array of its column's type, which bulk_insert converts at C speed.
+
+    Handing it the plain lists would make it infer a type for every chunk of every column again; at
+    province scale (1.9 million rows) that is a quarter of the load. Numbers and flags with NULLs, text
+    and dates stay object arrays.
+    """
+    out = {}
+    for name, values in cols.items():
+        kind = table.c[name].type
+        if isinstance(kind, Double):
+            out[name] = np.array(values, dtype=float)  # None becomes NaN, written as NULL
+        elif isinstance(kind, (Integer, Boolean)) and None not in values:
+            out[name] = np.array(values, dtype=bool if isinstance(kind, Boolean) else np.int64)
+        else:
+            out[name] = np.array(values, dtype=object)
+    return out
+
+
 def load_demo(url: str, scale: str = "county", seed: int = 1, rules: Rules | None = None) -> dict:
     """Replace all data with the demo for `scale`, in one transaction. Returns counts and seconds.
 
@@ -103,8 +123,9 @@ def load_demo(url: str, scale: str = "county", seed: int = 1, rules: Rules | Non
                           note=f"演示数据 scale={scale} seed={seed}", batch_id=batch_id)
         restore = _pg_suspend_constraints(conn) if is_pg else []
         for model, cols in data.tables:
-            writes.bulk_insert(conn, model.__table__, cols, constants={"created_batch_id": batch_id,
-                                                                       "batch_id": batch_id})
+            table = model.__table__
+            writes.bulk_insert(conn, table, _typed(table, cols), constants={"created_batch_id": batch_id,
+                                                                            "batch_id": batch_id})
         for statement in restore:
             conn.exec_driver_sql(statement)
         if is_pg:
