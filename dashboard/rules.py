@@ -10,6 +10,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
+
 from dashboard.settings import Rules
 from dashboard.vocab import GRADE_RANK, GREEN, GREY, LIGHT_ORDER, RED, YELLOW
 
@@ -221,8 +223,6 @@ def composite_score(subscores: dict[str, float | None], rules: Rules = DEFAULT_R
 # Each twin applies the same thresholds, inclusive bounds and EPS tolerance as the scalar rule it names;
 # tests/test_rules.py checks each one equals its scalar rule element-wise at and around the thresholds.
 # Missing values are NaN (numbers) or NaT (dates) where the scalar rule takes None.
-
-import numpy as np  # noqa: E402 - only the twins need numpy: imported with them, not by the rules above
 
 _LIGHT_CODES = np.array([GREEN, YELLOW, RED], dtype=object)  # index = LIGHT_ORDER value
 
