@@ -10,6 +10,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
+
 from dashboard.settings import Rules
 from dashboard.vocab import GRADE_RANK, GREEN, GREY, LIGHT_ORDER, RED, YELLOW
 
@@ -213,3 +215,80 @@ def composite_score(subscores: dict[str, float | None], rules: Rules = DEFAULT_R
     if not total_weight:
         return None
     return sum(weights[k] * v for k, v in present.items()) / total_weight
+
+
+# -- vectorised twins ----------------------------------------------------------------------------------
+# Twins of the rules above for whole numpy arrays at once (the demo generator judges a million
+# monitoring records at province scale; a Python loop over the scalar rules would dominate its time).
+# Each twin applies the same thresholds, inclusive bounds and EPS tolerance as the scalar rule it names;
+# tests/test_rules.py checks each one equals its scalar rule element-wise at and around the thresholds.
+# Missing values are NaN (numbers) or NaT (dates) where the scalar rule takes None.
+
+_LIGHT_CODES = np.array([GREEN, YELLOW, RED], dtype=object)  # index = LIGHT_ORDER value
+
+
+def grades_for_scores(scores, rules: Rules = DEFAULT_RULES) -> np.ndarray:
+    """Twin of `grade_for_score`: an object array of 优/良/中/差, None where the score is NaN."""
+    s = np.asarray(scores, dtype=float)
+    out = np.select([s >= rules.grade_excellent, s >= rules.grade_good, s >= rules.grade_pass],
+                    ["优", "良", "中"], "差").astype(object)
+    out[np.isnan(s)] = None
+    return out
+
+
+def time_progress_many(days) -> np.ndarray:
+    """Twin of `time_progress` for dates (datetime64[D] or datetime.date items): as-of day counted, leap years 366.
+
+    numpy's calendar is the proleptic Gregorian one, so 2100 has 365 days and 2000 has 366, as in
+    `calendar.isleap`.
+    """
+    d = np.asarray(days, dtype="datetime64[D]")
+    first = d.astype("datetime64[Y]")
+    elapsed = (d - first.astype("datetime64[D]")).astype(np.int64) + 1
+    in_year = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    return elapsed / in_year
+
+
+def _lag_codes(lag_points: np.ndarray, rules: Rules) -> np.ndarray:
+    """0 green, 1 yellow, 2 red (LIGHT_ORDER) for each lag, as `lag_light` decides; -1 where NaN."""
+    codes = np.where(lag_points >= rules.red_lag - EPS, 2, np.where(lag_points >= rules.yellow_lag - EPS, 1, 0))
+    return np.where(np.isnan(lag_points), -1, codes)
+
+
+def lag_lights(lag_points, rules: Rules = DEFAULT_RULES) -> np.ndarray:
+    """Twin of `lag_light`: an object array of green/yellow/red for lags in percentage points (NaN is green, as there)."""
+    codes = _lag_codes(np.asarray(lag_points, dtype=float), rules)
+    return _LIGHT_CODES[np.maximum(codes, 0)]
+
+
+def checkpoint_thresholds(as_of, rules: Rules = DEFAULT_RULES) -> np.ndarray:
+    """Twin of `checkpoint_threshold`: the minimum (percent) in force on each date, NaN where none (or NaT)."""
+    days = np.asarray(as_of, dtype="datetime64[D]")
+    january = days.astype("datetime64[Y]").astype("datetime64[M]")
+    threshold = np.full(days.shape, np.nan)
+    for month, minimum in rules.checkpoints:
+        month_end = (january + month).astype("datetime64[D]") - 1  # the day before the next month's first
+        threshold = np.where(days >= month_end, minimum, threshold)
+    return threshold
+
+
+def warning_lights(as_of, rates, target_progress=None, rules: Rules = DEFAULT_RULES) -> np.ndarray:
+    """Twin of `warning_light` for many records: an object array of green/yellow/red/grey.
+
+    `as_of` is one date for all records or one per record (NaT: no record); `rates` and
+    `target_progress` are fractions with NaN for a missing figure (`target_progress` None: none given).
+    """
+    rate = np.asarray(rates, dtype=float)
+    tp = np.full(rate.shape, np.nan) if target_progress is None else np.asarray(target_progress, dtype=float)
+    days = np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), rate.shape)
+    grey = np.isnat(days) | (np.isnan(rate) & np.isnan(tp))
+    if rules.warning_preset == "checkpoints":
+        threshold = checkpoint_thresholds(days, rules)
+        red = ~np.isnan(rate) & ~np.isnan(threshold) & (rate * 100 < threshold - EPS)
+        out = np.where(red, RED, GREEN).astype(object)
+    else:
+        t = time_progress_many(np.where(np.isnat(days), np.datetime64("2000-01-01"), days)) * 100
+        codes = np.maximum(_lag_codes(t - rate * 100, rules), _lag_codes(t - tp * 100, rules))
+        out = _LIGHT_CODES[np.maximum(codes, 0)]
+    out[grey] = GREY
+    return out

@@ -16,12 +16,15 @@ import os
 import tomllib
 from pathlib import Path
 
-from sqlalchemy import MetaData, Table, create_engine, select, text
+from sqlalchemy import MetaData, Table, select, text
 from sqlalchemy.engine import make_url
 
+from dashboard import db
+from dashboard.vocab import SOURCE_SYNC
 from data_loaders import schema
 from data_loaders.importer import KIND_ORDER, ImportResult, import_results
 from data_loaders.problems import ERROR, Problem
+from data_loaders.reader import read_file
 
 ALIASES = {t.label: k for k, t in schema.TABLES.items()}  # [项目] works as well as [projects]
 
@@ -88,22 +91,21 @@ def _cell(value) -> str:
 
 
 def fetch(source_url: str, kind: str, section: dict) -> bytes:
-    """Run one section's query and return it as UTF-8 CSV bytes with canonical headers."""
-    engine = create_engine(source_url)
-    try:
-        with engine.connect() as conn:
-            if section.get("query"):
-                result = conn.execute(text(section["query"]), section.get("params") or {})
-            else:
-                name = section["table"]
-                schema_name, _, table_name = name.rpartition(".")
-                # reflect the table so its name is quoted by SQLAlchemy, never formatted into SQL
-                table = Table(table_name, MetaData(), schema=schema_name or None, autoload_with=conn)
-                result = conn.execute(select(table))
-            columns = list(result.keys())
-            rows = result.all()
-    finally:
-        engine.dispose()
+    """Run one section's query and return it as UTF-8 CSV bytes with canonical headers.
+
+    The source is opened like every database, by dashboard.db (one pooled engine per URL), and only read.
+    """
+    with db.get_engine(source_url).connect() as conn:
+        if section.get("query"):
+            result = conn.execute(text(section["query"]), section.get("params") or {})
+        else:
+            name = section["table"]
+            schema_name, _, table_name = name.rpartition(".")
+            # reflect the table so its name is quoted by SQLAlchemy, never formatted into SQL
+            table = Table(table_name, MetaData(), schema=schema_name or None, autoload_with=conn)
+            result = conn.execute(select(table))
+        columns = list(result.keys())
+        rows = result.all()
     colmap = section.get("columns") or {}
     if colmap:
         missing = [c for c in colmap if c not in columns]
@@ -137,11 +139,8 @@ def sync(
     user: str | None = None,
 ) -> ImportResult:
     """Import every mapped table of a source database as one batch (source "sync")."""
-    from dashboard.db import normalise_url
-    from data_loaders.reader import read_file
-
     sections = mapping if isinstance(mapping, dict) else load_mapping(mapping)
-    source_url = normalise_url(source_url)
+    source_url = db.normalise_url(source_url)
     shown = make_url(source_url).render_as_string(hide_password=True)
     results = []
     for kind in KIND_ORDER:
@@ -168,4 +167,5 @@ def sync(
                                            ERROR))
         fr.problems[:] = [Problem(name, p.sheet, p.row, p.column, p.message, p.level) for p in fr.problems]
         results.append((name, hashlib.sha256(data).hexdigest(), fr))
-    return import_results(url, results, year=year, as_of=as_of, dry_run=dry_run, user=user, source="sync")
+    return import_results(url, results, year=year, as_of=as_of, dry_run=dry_run, user=user,
+                          source=SOURCE_SYNC)

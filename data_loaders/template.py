@@ -9,12 +9,33 @@ from pathlib import Path
 
 import xlsxwriter
 
+from dashboard.vocab import (
+    BOOL,
+    CODE,
+    DATE,
+    DEPARTMENT_KINDS,
+    EVALUATION_OBJECTS,
+    EX_ANTE_RESULTS,
+    FINDING_STATUSES,
+    FUND_SOURCES,
+    GRADES,
+    INDEPENDENT_KINDS,
+    LIKELIHOODS,
+    MONEY,
+    PERCENT,
+    PROJECT_CATEGORIES,
+    SCORE,
+    SIGNED_MONEY,
+    TEXT,
+    YEAR,
+)
 from data_loaders import schema
 
 INSTRUCTIONS = "填表说明"
 VALIDATED_ROWS = 2000  # drop-down lists cover this many data rows
 
-BOOL_WORDS = ("是", "否")
+BOOL_WORDS = ("是", "否")  # the drop-down of yes/no columns (the reader accepts more spellings)
+KEY_EVALUATION = INDEPENDENT_KINDS[1]  # 财政重点评价: the example evaluation and the finding's source
 
 # One example per sheet; together they describe one project through its whole lifecycle,
 # so the template imports as a consistent set (and re-importing it changes nothing).
@@ -22,29 +43,29 @@ EXAMPLE_YEAR = 2025
 EXAMPLES: dict[str, dict[str, object]] = {
     "units": {
         "department_code": "101", "department": "区教育局", "unit_code": "101001", "unit": "区教育局本级",
-        "unit_kind": "部门", "sector": "教育",
+        "unit_kind": DEPARTMENT_KINDS[0], "sector": "教育",
     },
     "projects": {
         "year": EXAMPLE_YEAR, "department": "区教育局", "unit": "区教育局本级", "project_code": "P2025101001",
-        "project_name": "校舍维修改造", "category": "项目支出", "fund_source": "一般公共预算", "initial_budget": 120.0,
-        "adjusted_budget": 150.0, "has_target": "是", "target_grade": "优", "ex_ante_result": "支持", "is_key": "是",
+        "project_name": "校舍维修改造", "category": PROJECT_CATEGORIES[0], "fund_source": FUND_SOURCES[0], "initial_budget": 120.0,
+        "adjusted_budget": 150.0, "has_target": "是", "target_grade": GRADES[0], "ex_ante_result": EX_ANTE_RESULTS[0], "is_key": "是",
     },
     "monitoring": {
         "year": EXAMPLE_YEAR, "as_of": dt.date(EXAMPLE_YEAR, 8, 31), "department": "区教育局", "unit": "区教育局本级",
         "project_code": "P2025101001", "project_name": "校舍维修改造", "adjusted_budget": 150.0, "executed": 90.0,
         "execution_rate": 0.6, "target_progress": 0.7, "deviation_reason": "部分工程款待验收后支付",
-        "likelihood": "确定能", "needs_rectification": "否", "rectification_requirement": None,
+        "likelihood": LIKELIHOODS[0], "needs_rectification": "否", "rectification_requirement": None,
     },
     "evaluations": {
-        "year": EXAMPLE_YEAR, "kind": "财政重点评价", "object_type": "项目支出", "department": "区教育局",
+        "year": EXAMPLE_YEAR, "kind": KEY_EVALUATION, "object_type": EVALUATION_OBJECTS[0], "department": "区教育局",
         "unit": "区教育局本级", "project_code": "P2025101001", "project_name": "校舍维修改造", "fund_amount": 150.0,
-        "score": 91.5, "grade": "优", "evaluator": "某会计师事务所", "deputies_participated": "是",
+        "score": 91.5, "grade": GRADES[0], "evaluator": "某会计师事务所", "deputies_participated": "是",
         "main_problems": "绩效指标不够细化", "result_application": "优先保障", "next_year_budget_change": 10.0,
     },
     "findings": {
-        "year": EXAMPLE_YEAR, "source": "财政重点评价", "department": "区教育局", "unit": "区教育局本级",
+        "year": EXAMPLE_YEAR, "source": KEY_EVALUATION, "department": "区教育局", "unit": "区教育局本级",
         "project_code": "P2025101001", "project_name": "校舍维修改造", "description": "绩效指标不够细化",
-        "requirement": "细化量化产出和效益指标", "deadline": dt.date(EXAMPLE_YEAR + 1, 3, 31), "status": "整改中",
+        "requirement": "细化量化产出和效益指标", "deadline": dt.date(EXAMPLE_YEAR + 1, 3, 31), "status": FINDING_STATUSES[1],
         "completed_on": None, "measures": "已修订绩效目标表", "amount": 0.0,
     },
 }
@@ -60,17 +81,16 @@ SHEET_NOTES = {
 }
 
 TYPE_NOTES = {
-    schema.TEXT: "文字", schema.CODE: "编码（文字）", schema.MONEY: "金额，万元，不能为负",
-    schema.SIGNED_MONEY: "金额，万元，减少填负数", schema.PERCENT: "百分比（如 66.5% 或 0.665）",
-    schema.SCORE: "0–100 分，可带小数", schema.DATE: "日期（如 2025-08-31）", schema.BOOL: "是 / 否",
-    schema.YEAR: "四位年份（如 2025）",
+    TEXT: "文字", CODE: "编码（文字）", MONEY: "金额，万元，不能为负", SIGNED_MONEY: "金额，万元，减少填负数",
+    PERCENT: "百分比（如 66.5% 或 0.665）", SCORE: "0–100 分，可带小数", DATE: "日期（如 2025-08-31）",
+    BOOL: " / ".join(BOOL_WORDS), YEAR: "四位年份（如 2025）",
 }
 
 
 def _choices(f: schema.Field) -> tuple[str, ...] | None:
     if f.enum:
         return f.enum
-    if f.type == schema.BOOL:
+    if f.type == BOOL:
         return BOOL_WORDS
     return None
 
@@ -131,15 +151,15 @@ def build_template() -> bytes:
             ws.write(0, col, f.label, bold)
             width = max(len(f.label) * 2 + 2, 10)
             fmt = None
-            if f.type in (schema.MONEY, schema.SIGNED_MONEY):
+            if f.type in (MONEY, SIGNED_MONEY):
                 fmt = money
-            elif f.type == schema.PERCENT:
+            elif f.type == PERCENT:
                 fmt = pct
-            elif f.type == schema.DATE:
+            elif f.type == DATE:
                 fmt, width = date, max(width, 12)
-            elif f.type == schema.CODE:
+            elif f.type == CODE:
                 fmt, width = text_fmt, max(width, 16)
-            elif f.type == schema.TEXT and f.name in ("project_name", "department", "unit", "description",
+            elif f.type == TEXT and f.name in ("project_name", "department", "unit", "description",
                                                        "deviation_reason", "main_problems", "requirement",
                                                        "rectification_requirement", "measures", "result_application"):
                 width = max(width, 22)

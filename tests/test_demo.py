@@ -11,17 +11,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from dashboard import db, demo, rules
-from dashboard.models import (
-    DATA_TABLES,
-    EVALUATION_KINDS,
-    FINDING_STATUSES,
-    FUND_SOURCES,
-    Department,
-    ImportBatch,
-    Meta,
-    evaluation_object_key,
-    finding_key,
-)
+from dashboard.models import DATA_TABLES, Department, ImportBatch, Meta, evaluation_object_key, finding_key
+from dashboard.vocab import EVALUATION_KINDS, FINDING_STATUSES, FUND_SOURCES
 
 TODAY = dt.date(2025, 6, 30)
 
@@ -318,3 +309,32 @@ def test_findings_states_and_overdue(county):
     assert 0.3 < rectified[2024] / by_year[2024] < 0.7
     assert any(f.project_id is None for f in findings) and any(f.amount for f in findings)
     assert "绩效目标设置不够细化量化" in {f.description for f in findings}
+
+
+def test_enumerated_values_come_from_the_vocabulary():
+    from dashboard import vocab
+    from dashboard.demo_data import generate
+
+    tables = {model.__tablename__: cols for model, cols in generate("county", 1).tables}
+    allowed = {
+        ("departments", "kind"): vocab.DEPARTMENT_KINDS, ("units", "kind"): vocab.DEPARTMENT_KINDS,
+        ("projects", "category"): vocab.PROJECT_CATEGORIES, ("projects", "fund_source"): vocab.FUND_SOURCES,
+        ("projects", "target_grade"): vocab.GRADES, ("projects", "ex_ante_result"): vocab.EX_ANTE_RESULTS,
+        ("monitoring", "likelihood"): vocab.LIKELIHOODS, ("evaluations", "kind"): vocab.EVALUATION_KINDS,
+        ("evaluations", "object_type"): vocab.EVALUATION_OBJECTS, ("evaluations", "grade"): vocab.GRADES,
+        ("findings", "source"): vocab.FINDING_SOURCES, ("findings", "status"): vocab.FINDING_STATUSES,
+    }
+    for (table, column), values in allowed.items():
+        assert set(tables[table][column]) - {None} <= set(values), (table, column)
+
+
+def test_configured_rules_decide_the_stored_grades():
+    from dashboard.demo_data import generate
+    from dashboard.settings import Rules
+
+    strict = Rules(grade_excellent=95, grade_good=85, grade_pass=70)
+    default_ev = {model.__tablename__: cols for model, cols in generate("county", 1).tables}["evaluations"]
+    strict_ev = {model.__tablename__: cols for model, cols in generate("county", 1, strict).tables}["evaluations"]
+    assert all(g == rules.grade_for_score(s, strict) for s, g in zip(strict_ev["score"], strict_ev["grade"]))
+    assert all(g == rules.grade_for_score(s) for s, g in zip(default_ev["score"], default_ev["grade"]))
+    assert strict_ev["grade"] != default_ev["grade"]

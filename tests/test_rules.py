@@ -1,6 +1,7 @@
 """Each domain rule at and around its thresholds."""
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -144,3 +145,69 @@ def test_rules_from_settings_file(tmp_path, monkeypatch):
     assert R.warning_light(dt.date(2025, 6, 30), 0.44, rules=s.rules) == "red"
     with pytest.raises(ValueError):
         rules_from_mapping({"no_such_rule": 1})
+
+
+# -- the vectorised twins equal their scalar rules element-wise ---------------------------------------
+
+SCORES = [100, 90, 89.99, 80, 79.99, 60, 59.99, 0, 95 - 5, 89.999999]
+LAGS = [-5, 0, 9.99, 10, 66.6 - 56.6, 19.99, 20, 86.6 - 66.6, 35, 10 - 2e-9, 20 - 1e-10]
+DAYS = [dt.date(2022, 8, 31), dt.date(2022, 1, 1), dt.date(2022, 12, 31), dt.date(2024, 2, 29),
+        dt.date(2024, 8, 31), dt.date(2024, 12, 31), dt.date(2100, 12, 31), dt.date(2100, 3, 1),
+        dt.date(2000, 12, 31), dt.date(2025, 4, 29), dt.date(2025, 4, 30), dt.date(2025, 7, 31),
+        dt.date(2025, 10, 31), dt.date(2025, 3, 31)]
+OTHER_RULES = Rules(grade_excellent=85, grade_good=75, grade_pass=55, yellow_lag=5, red_lag=15)
+
+
+@pytest.mark.parametrize("rules", [Rules(), OTHER_RULES])
+def test_grades_for_scores_twin(rules):
+    import numpy as np
+
+    twin = R.grades_for_scores(np.array(SCORES + [np.nan]), rules)
+    assert twin.tolist() == [R.grade_for_score(s, rules) for s in SCORES] + [None]
+    assert R.grades_for_scores([89.99, 90]).tolist() == ["良", "优"]
+
+
+def test_time_progress_many_twin():
+    import numpy as np
+
+    twin = R.time_progress_many(np.array(DAYS, dtype="datetime64[D]"))
+    assert twin.tolist() == [R.time_progress(d) for d in DAYS]  # exactly, not approximately
+    assert R.time_progress_many([dt.date(2024, 12, 31)])[0] == 1.0
+    assert R.time_progress_many([dt.date(2100, 12, 31)])[0] == 1.0  # 2100 is not a leap year: 365/365
+    assert R.time_progress_many([dt.date(2100, 12, 30)])[0] == 364 / 365
+
+
+@pytest.mark.parametrize("rules", [Rules(), OTHER_RULES])
+def test_lag_lights_twin(rules):
+    assert R.lag_lights(LAGS, rules).tolist() == [R.lag_light(x, rules) for x in LAGS]
+    assert R.lag_lights([9.99, 10, 66.6 - 56.6, 19.99, 20]).tolist() == ["green", "yellow", "yellow", "yellow", "red"]
+
+
+def test_checkpoint_thresholds_twin():
+    rules = Rules(warning_preset="checkpoints")
+    twin = [None if math.isnan(t) else t for t in R.checkpoint_thresholds(DAYS, rules).tolist()]
+    assert twin == [R.checkpoint_threshold(d, rules) for d in DAYS]
+
+
+@pytest.mark.parametrize("rules", [Rules(), OTHER_RULES, Rules(warning_preset="checkpoints")])
+def test_warning_lights_twin(rules):
+    import numpy as np
+
+    rates = [None, 0.0, 0.2499, 0.25, 0.3999, 0.40, 0.5999, 0.6, 0.7999, 0.8, 1.3]
+    progress = [None, 0.0, 0.55, 0.66, 1.0]
+    cases = [(d, r, p) for d in DAYS + [None] for r in rates for p in progress]
+    # rates exactly at each lag threshold of each day, after the scalar rule's own arithmetic
+    for d in DAYS:
+        t = R.time_progress(d) * 100
+        for lag in (9.99, 10, 19.99, 20, rules.yellow_lag, rules.red_lag):
+            cases.append((d, (t - lag) / 100, None))
+    expected = [R.warning_light(d, r, p, rules) for d, r, p in cases]
+    as_of = np.array([np.datetime64("NaT") if d is None else d for d, _, _ in cases], dtype="datetime64[D]")
+    nan = float("nan")
+    twin = R.warning_lights(as_of, [nan if r is None else r for _, r, _ in cases],
+                            [nan if p is None else p for _, _, p in cases], rules)
+    assert twin.tolist() == expected
+    # one date for all records, no target progress
+    aug = dt.date(2022, 8, 31)
+    assert R.warning_lights(aug, rates[1:], rules=rules).tolist() == [R.warning_light(aug, r, None, rules)
+                                                                       for r in rates[1:]]

@@ -46,25 +46,25 @@ query = "SELECT nd AS 年度, pjlx AS 评价类型, bmmc AS 主管部门, xmbm A
 """
 
 DDL = [
-    "CREATE TABLE src_xm (nd INTEGER, bmmc VARCHAR(100), dwmc VARCHAR(100), xmbm VARCHAR(40), xmmc VARCHAR(200), "
-    "ncys DECIMAL(18,4), tzhys DECIMAL(18,4), sfmb BOOLEAN)",
+    ("CREATE TABLE src_xm (nd INTEGER, bmmc VARCHAR(100), dwmc VARCHAR(100), xmbm VARCHAR(40), xmmc VARCHAR(200), "
+    "ncys DECIMAL(18,4), tzhys DECIMAL(18,4), sfmb BOOLEAN)"),
     "CREATE TABLE src_jk (nd INTEGER, jzrq DATE, xmbm VARCHAR(40), zxs DECIMAL(18,4), zxl DECIMAL(9,4))",
     "CREATE TABLE src_pj (nd INTEGER, pjlx VARCHAR(20), bmmc VARCHAR(100), xmbm VARCHAR(40), df DECIMAL(5,2))",
 ]
 DATA = [
     ("INSERT INTO src_xm VALUES (:nd, :bm, :dw, :bmm, :mc, :nc, :tz, :mb)", [
-        dict(nd=2022, bm="区教育局", dw="区第一中学", bmm="S001", mc="校舍维修", nc=100, tz=120.5, mb=True),
-        dict(nd=2022, bm="区教育局", dw=None, bmm="S002", mc="教师培训", nc=50, tz=None, mb=False),
-        dict(nd=2022, bm="区卫健委", dw="区医院", bmm="S003", mc="设备购置", nc=300, tz=300, mb=True),
+        {"nd": 2022, "bm": "区教育局", "dw": "区第一中学", "bmm": "S001", "mc": "校舍维修", "nc": 100, "tz": 120.5, "mb": True},
+        {"nd": 2022, "bm": "区教育局", "dw": None, "bmm": "S002", "mc": "教师培训", "nc": 50, "tz": None, "mb": False},
+        {"nd": 2022, "bm": "区卫健委", "dw": "区医院", "bmm": "S003", "mc": "设备购置", "nc": 300, "tz": 300, "mb": True},
     ]),
     ("INSERT INTO src_jk VALUES (:nd, :d, :bmm, :zx, :zl)", [
-        dict(nd=2022, d=dt.date(2022, 8, 31), bmm="S001", zx=60.25, zl=None),
-        dict(nd=2022, d=dt.date(2022, 8, 31), bmm="S002", zx=None, zl=0.4),  # 0.4 × 50 = 20
-        dict(nd=2022, d=dt.date(2022, 8, 31), bmm="S003", zx=150, zl=0.5),
+        {"nd": 2022, "d": dt.date(2022, 8, 31), "bmm": "S001", "zx": 60.25, "zl": None},
+        {"nd": 2022, "d": dt.date(2022, 8, 31), "bmm": "S002", "zx": None, "zl": 0.4},  # 0.4 × 50 = 20
+        {"nd": 2022, "d": dt.date(2022, 8, 31), "bmm": "S003", "zx": 150, "zl": 0.5},
     ]),
     ("INSERT INTO src_pj VALUES (:nd, :k, :bm, :bmm, :df)", [
-        dict(nd=2022, k="财政重点评价", bm="区教育局", bmm="S001", df=91.5),
-        dict(nd=2022, k="单位自评", bm="区卫健委", bmm="S003", df=78),
+        {"nd": 2022, "k": "财政重点评价", "bm": "区教育局", "bmm": "S001", "df": 91.5},
+        {"nd": 2022, "k": "单位自评", "bm": "区卫健委", "bmm": "S003", "df": 78},
     ]),
 ]
 
