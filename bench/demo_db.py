@@ -52,7 +52,11 @@ MARKERS = OUT / "demo-markers.json"
 
 
 def _demo_sha() -> str:
-    return hashlib.sha256((ROOT / "dashboard" / "demo.py").read_bytes()).hexdigest()[:16]
+    # every module of the generator and loader: a change to any of them invalidates a saved demo database
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "dashboard").glob("demo*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _markers() -> dict:

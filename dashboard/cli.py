@@ -104,7 +104,7 @@ def _demo(args, url: str, settings: Settings) -> int:
     if args.if_empty and db.has_projects(url):
         print("数据库已有数据，未加载演示数据。")
         return EXIT_OK
-    stats = demo.load_demo(url, scale=args.scale, seed=args.seed)
+    stats = demo.load_demo(url, scale=args.scale, seed=args.seed, rules=settings.rules)
     print(json.dumps(stats, ensure_ascii=False))
     return EXIT_OK
 

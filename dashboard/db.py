@@ -102,15 +102,6 @@ def data_version(url: str) -> int:
     return int(value or 0)
 
 
-def bump_data_version(session: Session) -> None:
-    """Call inside the writing transaction, so readers see the new version with the new rows."""
-    row = session.get(Meta, "data_version")
-    if row is None:
-        session.add(Meta(key="data_version", value="1"))
-    else:
-        row.value = str(int(row.value) + 1)
-
-
 def has_projects(url: str) -> bool:
     from dashboard.models import Project
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard import db
+from dashboard import db, writes
 from dashboard.models import (
     Department,
     Evaluation,
@@ -111,5 +111,5 @@ def build(url: str) -> dict[str, int]:
         fd("F5", "D2", None, "内控制度不健全", "已整改", dt.date(2022, 10, 1), dt.date(2022, 12, 20))
         fd("F6", "D3", "P6", "台账记录不完整", "未整改", None)
         fd("F7", "D3", "P6", "养护质量未达标", "未整改", dt.date(2022, 9, 1))          # 211 days
-        db.bump_data_version(s)
+        writes.bump_data_version(s.connection())
     return ids

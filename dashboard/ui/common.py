@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import demo
+from dashboard.settings import load_settings
 from dashboard.ui import data, fmt, text
 from dashboard.vocab import BATCH_SOURCE_LABELS
 
@@ -78,7 +79,7 @@ def load_demo_button(url: str, key: str = "load_demo") -> None:
     if st.button("加载演示数据", type="primary", key=key, icon=":material/database:"):
         try:
             with st.spinner("正在生成演示数据……"):
-                demo.load_demo(url)
+                demo.load_demo(url, rules=load_settings().rules)
         except Exception:
             ref = error_reference()
             log.exception("demo load failed [ref %s]", ref)
