@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard.ui import fmt
 from dashboard.vocab import BATCH_COMMITTED, BATCH_SOURCE_LABELS, BATCH_STATUS_LABELS, TABLE_LABELS
-from data_loaders import importer, reader, schema, template
+from data_loaders import importer, isolated, reader, schema, template
 from data_loaders.problems import WARNING
 
 TEMPLATE_FILE = "预算绩效数据模板.xlsx"
@@ -29,11 +29,12 @@ Read = tuple[str, str, reader.FileResult]  # (file name, sha256 of its bytes, wh
 
 @st.cache_data(max_entries=READ_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在读取文件……")
 def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes) -> reader.FileResult:
-    """reader.read_file of one upload, keyed on its content hash (the bytes themselves are not hashed again).
+    """reader.read_file of one upload in a child process (a parser crash is one error for this file, never the
+    server's end), keyed on its content hash (the bytes themselves are not hashed again).
 
     st.cache_data hands every caller its own copy, so the importer may change the tables it is given.
     """
-    return reader.read_file(_raw, name, year=year, as_of=as_of)
+    return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of)
 
 
 def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None) -> list[Read]:

@@ -123,16 +123,16 @@ def test_empty_database_offers_demo_and_upload(tmp_path, monkeypatch):
 
 
 def test_each_file_is_read_once_and_the_preview_is_what_is_imported(fresh_db, monkeypatch):
-    from data_loaders import reader
+    from data_loaders import isolated
 
     calls = []
-    real = reader.read_file
+    real = isolated.read_file_isolated
 
-    def counting(source, filename=None, **kwargs):
-        calls.append(filename)
-        return real(source, filename, **kwargs)
+    def counting(data, name, **kwargs):
+        calls.append(name)
+        return real(data, name, **kwargs)
 
-    monkeypatch.setattr(reader, "read_file", counting)
+    monkeypatch.setattr(isolated, "read_file_isolated", counting)
     at = make_app("upload")
     _upload(at, "好.xlsx", GOOD)
     at.button(key="dry_run").click().run()
