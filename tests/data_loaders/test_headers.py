@@ -8,6 +8,7 @@ import pytest
 
 from data_loaders import headers as H
 from data_loaders import layout as L
+from data_loaders.forms import find_forms
 from data_loaders import schema
 
 
@@ -185,7 +186,7 @@ def test_sichuan_form_layout():
         ["", "其中：财政资金", 100.0, 110.0, 99.0, "/", "/", "/"],
         ["合计", "", "", "", "", "", 100.0, 88.5],
     ]
-    [form] = L.find_forms(grid)
+    [form] = find_forms(grid)
     assert form.year == 2023 and form.object_type == "项目支出"
     assert form.fields["fund_total"].value == 110.0 and form.fields["score"].value == 88.5
     assert form.fields["unit"].value == "青神县发展和改革局"
