@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data_loaders import cells as C
-from data_loaders.columns import parse_column
 from data_loaders import schema
+from data_loaders.columns import parse_column
 
 FULL_WIDTH = str.maketrans("0123456789.,%-", "０１２３４５６７８９．，％－")
 

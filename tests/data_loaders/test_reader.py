@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from data_loaders.problems import Problem
 from data_loaders.reader import FileResult, ParsedTable, read_file
-from tests.data_loaders.corpus import build_corpus, write_bad_files
+from tests.data_loaders.corpus import bad_file_names, build_corpus, write_bad_files
 
 
 @pytest.fixture(scope="module")
@@ -175,19 +175,27 @@ def test_fallback_year_and_as_of_only_where_nothing_else_says(tmp_path):
     assert t.frame["year"].tolist() == [2022] and t.frame["as_of"].tolist() == [dt.date(2022, 8, 31)]
 
 
-def test_bad_files_give_their_first_error(tmp_path):
-    cases = write_bad_files(tmp_path)
-    assert len(cases) >= 20
-    for name, (path, (file, sheet, row, column, message)) in cases.items():
-        result = read_file(path)
-        assert result.errors, name
-        first = result.errors[0]
-        assert (first.file, first.sheet, first.row) == (file, sheet, row), (name, first)
-        if column is None:
-            assert first.column is None, (name, first)
-        else:
-            assert column in (first.column or ""), (name, first)
-        assert message in first.message, (name, first)
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    return write_bad_files(tmp_path_factory.mktemp("bad"))
+
+
+def test_enough_bad_files():
+    assert len(bad_file_names()) >= 20
+
+
+@pytest.mark.parametrize("name", bad_file_names())
+def test_bad_file_gives_its_first_error(bad_files, name):
+    path, (file, sheet, row, column, message) = bad_files[name]
+    result = read_file(path)
+    assert result.errors, name
+    first = result.errors[0]
+    assert (first.file, first.sheet, first.row) == (file, sheet, row), (name, first)
+    if column is None:
+        assert first.column is None, (name, first)
+    else:
+        assert column in (first.column or ""), (name, first)
+    assert message in first.message, (name, first)
 
 
 def test_all_errors_collected_not_just_the_first(tmp_path):
