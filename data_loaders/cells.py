@@ -75,16 +75,6 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
-def is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return nfkc(value) in BLANK_TOKENS
-    if isinstance(value, float):
-        return math.isnan(value)
-    return False
-
-
 def _show(value: Any) -> str:
     """How a bad cell is quoted back to the user: as typed, shortened."""
     if isinstance(value, float) and value.is_integer():

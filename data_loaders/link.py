@@ -22,16 +22,9 @@ T = {t.__tablename__: t.__table__ for t in m.DATA_TABLES}
 PROJECT_LINK_COLUMNS = ("id", "year", "code")  # enough to link by code; the rest is loaded when needed
 
 
-def norm_name(value) -> str | None:
-    """How names are matched: NFKC (full-width → half-width, （一期） = (一期)) and no whitespace."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    text = "".join(unicodedata.normalize("NFKC", str(value)).split())
-    return text or None
-
-
 def norm_series(series: pd.Series) -> pd.Series:
-    """norm_name over a column, computed once per distinct value (department names repeat a lot)."""
+    """How names are matched: NFKC (full-width → half-width, （一期） = (一期)) and no whitespace; computed
+    once per distinct value (department names repeat a lot)."""
     codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
     nfkc = unicodedata.normalize
     normed = [("".join(nfkc("NFKC", str(x)).split()) or None) for x in uniques] + [None]
