@@ -362,11 +362,8 @@ ENUM_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 ENUM_SYNONYMS["target_grade"] = ENUM_SYNONYMS["grade"]
 
-ENUM_NOUN = {
-    "grade": "等级", "target_grade": "目标审核等级", "status": "整改状态", "likelihood": "完成目标可能性",
-    "kind": "评价类型", "object_type": "评价对象类型", "category": "项目类别", "fund_source": "资金来源",
-    "unit_kind": "单位类型", "ex_ante_result": "事前评估结论",
-}
+# how a message names an enumerated field: its canonical header (schema.py), e.g. grade → 等级
+ENUM_NOUN = {f.name: f.label for t in schema.TABLES.values() for f in t.fields if f.type == ENUM}
 
 
 def _enum_key(text: str) -> str:
