@@ -224,16 +224,6 @@ def kind_from_fields(found: set[str]) -> str | None:
     return None
 
 
-def score_row(headers: list[object]) -> int:
-    """How many distinct canonical fields a row of cells names (header-row detection)."""
-    found: set[str] = set()
-    for h in headers:
-        c = candidates(h)
-        if c:
-            found.add(c[0])
-    return len(found)
-
-
 def known_headers() -> list[str]:
     """Every header word the reader accepts (for "nearest known column" hints)."""
     words = {f.label for t in schema.TABLES.values() for f in t.fields}

@@ -1,5 +1,6 @@
 """Where the table sits on a sheet: title rows, the (one- or two-row) header, the unit, year and
-monitoring date the title gives, and which data rows are totals, sub-rows, notes or blank.
+monitoring date the title gives, and every row classification below it (column-number rows, group
+titles, totals, sub-rows, footnotes, repeated headers are not data rows).
 
 Works on the raw grid calamine or the csv module gives (list of rows, 0-based), plus the
 sheet's merged ranges; it knows nothing about cell types beyond "text or not".
@@ -13,8 +14,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from data_loaders import headers as H
-from data_loaders.cells import BLANK_TOKENS, month_end
+from data_loaders.cells import BLANK_TOKENS, LONG_TEXT_FIELDS, month_end
 
 HEADER_SEARCH_ROWS = 30  # real files have 1–4 title rows; forms pasted above a list have more
 MIN_HEADER_FIELDS = 2
@@ -38,7 +42,7 @@ class Layout:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -106,7 +110,7 @@ def _combine(parent: str, child: str) -> tuple[str, list[str]]:
 def find_layout(grid: list[list[Any]], merged: Merged | None = None) -> Layout | None:
     """The header and everything above it, or None when no row names ≥2 known columns."""
     limit = min(len(grid), HEADER_SEARCH_ROWS)
-    texts = [[_text(v) for v in grid[r]] for r in range(limit)]
+    texts = [[cell_text(v) for v in grid[r]] for r in range(limit)]
     fields = [_row_fields(t) for t in texts]
     best: tuple[int, int, list[int]] | None = None  # (score, pair-bonus, rows)
     for r in range(limit):
@@ -266,7 +270,7 @@ def skip_reason(text: str) -> str | None:
 
 def is_column_number_row(row: list[Any]) -> bool:
     """A row of column numbers under the header (1 | 2 | 3 … or 栏次/甲/乙) in official forms."""
-    values = [_text(v) for v in row if _text(v)]
+    values = [cell_text(v) for v in row if cell_text(v)]
     if len(values) < 3:
         return False
     if values[0] in ("栏次", "甲", "行次"):
@@ -282,118 +286,128 @@ def is_blank_text(value: Any) -> bool:
     return value is None or (isinstance(value, str) and unicodedata.normalize("NFKC", value).strip() in BLANK_TOKENS)
 
 
-# --- one-project-per-form sheets (《项目支出绩效自评表》, 《部门整体支出绩效自评表》) ---------------
+# --- which rows below the header are data rows --------------------------------------------------
 
-_FORM_TITLE = re.compile(r"自评表|自评报告表")
-_FORM_NAME_KEYS = {"项目名称": "项目支出", "部门(单位)名称": "部门整体支出", "部门名称": "部门整体支出",
-                   "单位名称": "部门整体支出"}
-_FORM_KEYS = {
-    "department": ("主管部门", "主管部门及代码", "主管部门(盖章)"),
-    "unit": ("实施单位", "实施单位(盖章)", "项目实施单位", "预算单位"),
-    "grade": ("自评等级", "评价等级", "等级", "自评结果"),
-    "main_problems": ("存在问题", "存在的问题", "主要问题"),
-}
-_FORM_TOTAL_ROW = ("年度资金总额", "总额", "资金总额", "年度资金总额:")
-_FORM_SCORE_ROW = ("总分", "合计", "总计", "自评总分")
+_SECTION = re.compile(r"(?:[一二三四五六七八九十]+\s*[、.．]|[(（]\s*[一二三四五六七八九十]+\s*[)）])")
+_SECTION_IN_JOINED = re.compile(
+    r"(?:^|\x00)\s*(?:[一二三四五六七八九十]+\s*[、.．]|[(（]\s*[一二三四五六七八九十]+\s*[)）])")
+_SKIP_WORDS = ("计", "其", "注", "说明", "备注", "填", "审核", "制表", "负责人", "联系", "分管")
+_SKIP_HINT = re.compile(r"(?:^|\x00)\s*(?:合\s*计|总\s*计|小\s*计|其\s*中|注|说明|备注|填表|填报|审核|制表|负责人|单位负责人|"
+                        r"财务负责人|联系|分管)|(?:合\s*计|总\s*计|小\s*计)\s*(?:\x00|$)")
 
 
 @dataclass
-class FormField:
-    value: Any
-    row: int  # 0-based grid row
-    col: int
+class Column:
+    """One column's cells plus what the row checks and parsers need to know about them once."""
+
+    values: list
+    kinds: set
+    distinct: set | None = None  # only for columns holding text
+    texts: list | None = None  # the distinct strings
+    joined: str = ""  # the distinct strings joined by NUL, for fast substring / NFKC checks
+
+    @classmethod
+    def of(cls, values: list) -> Column:
+        if values and values[0].__class__ is str:
+            # a text column: its distinct values are needed anyway, and their types are the
+            # column's types, except a bool hiding behind an equal 1.0 / 0.0 in the set
+            distinct = set(values)
+            kinds = set(map(type, distinct))
+            if (1 in distinct or 0 in distinct) and bool not in kinds:
+                kinds = set(map(type, values))
+        else:
+            kinds = set(map(type, values))
+            distinct = set(values) if str in kinds else None
+        col = cls(values, kinds)
+        if distinct is not None:
+            col.distinct = distinct
+            col.texts = list(col.distinct) if kinds == {str} else [v for v in col.distinct if v.__class__ is str]
+            col.joined = "\x00".join(col.texts)
+        return col
 
 
-@dataclass
-class Form:
-    """One filled-in form found on a sheet: the values it gives and where each one stands."""
+def data_rows(grid: list[list[Any]], layout: Layout, merged: Merged | None) -> tuple[np.ndarray, list[Column]]:
+    """Grid indexes of the data rows left after skipping column numbers, group titles, totals, sub-rows,
+    notes and repeated headers, and each column of those rows with its types and distinct values."""
+    start = layout.data_start
+    rows = grid[start:]
+    if rows and is_column_number_row(rows[0]):
+        start += 1
+        rows = rows[1:]
+    width = len(layout.labels)
+    if not rows:
+        return np.zeros(0, dtype=np.int64), [Column.of([]) for _ in range(width)]
+    block = np.empty((len(rows), width), dtype=object)
+    try:
+        block[:, :] = rows  # one C-level copy; columns are then cheap .tolist() slices
+    except ValueError:  # ragged rows (calamine and the CSV reader give rectangular grids)
+        block[:, :] = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
+    index = np.arange(start, start + len(rows))
+    columns = [Column.of(block[:, c].tolist()) for c in range(width)]
+    skip = np.zeros(len(rows), dtype=bool)
+    _mark_section_titles(merged, start, block, skip)
+    for c, col in enumerate(columns):
+        if col.texts:
+            _mark_skipped(layout, c, col, columns, skip)
+    if skip.any():
+        keep = np.flatnonzero(~skip)
+        index = index[keep]
+        # the distinct values keep those of the skipped rows: a superset is harmless to the
+        # parsers and saves profiling every column twice
+        columns = [Column(block[keep, c].tolist(), col.kinds, col.distinct, col.texts, col.joined)
+                   for c, col in enumerate(columns)]
+    return index, columns
 
-    start: int  # 0-based grid row of its 项目名称 / 部门名称 line
-    object_type: str
-    title: str | None
-    year: int | None
-    fields: dict[str, FormField] = field(default_factory=dict)
+
+def _mark_section_titles(merged: Merged | None, start: int, block: np.ndarray, skip: np.ndarray) -> None:
+    """Group titles inside a list ("一、一般公共预算项目") merged across the row from its first
+    column: the whole row is that one title, so it is not a data row."""
+    width = block.shape[1]
+    for (r0, c0), (r1, c1) in merged or ():
+        i = r0 - start
+        if r0 != r1 or not 0 <= i < len(block) or c0 != 0 or min(c1, width - 1) + 1 < max(3, (width + 1) // 2):
+            continue
+        rest = block[i, min(c1, width - 1) + 1:]
+        if all(is_blank_text(v) for v in rest.tolist()):
+            skip[i] = True
 
 
-def _key(value: Any) -> str:
-    return re.sub(r"[\s:：*]", "", _text(value))
+def _rows_with(col: Column, texts) -> list[int]:
+    return np.flatnonzero(pd.Series(col.values, dtype=object).isin(list(texts)).to_numpy()).tolist()
 
 
-def _value_right(row: list[Any], c: int) -> tuple[Any, int] | None:
-    for cc in range(c + 1, len(row)):
-        if not is_blank_text(row[cc]) and _text(row[cc]):
-            return row[cc], cc
-    return None
+def _mark_skipped(layout: Layout, c: int, col: Column, columns: list[Column], skip: np.ndarray) -> None:
+    """Totals (合计/总计/小计), 其中 sub-rows, footnotes, group titles, repeated header rows in column c.
 
-
-def find_forms(grid: list[list[Any]]) -> list[Form]:
-    """The self-evaluation forms on a sheet (several may be stacked), or [] when it is not one.
-
-    A form is recognised by a title with 自评表 and a "项目名称 | <name>" (or 部门（单位）名称)
-    line; it ends where the next one starts. Indicator rows are not read: the list of
-    evaluations needs the name, department, unit, money (年度资金总额) and the total score.
+    A total may sit in any short text cell (DOMAIN.md), except in long-text columns where a
+    sentence may end in 合计; 其中 and footnotes count only as the row's first filled cell, so
+    a 偏差原因 that starts with "其中" does not drop its row.
     """
-    head = " ".join(_text(v) for r in grid[:12] for v in r if isinstance(v, str))
-    if not _FORM_TITLE.search(head):
-        return []
-    starts: list[tuple[int, int, str]] = []
-    for r, row in enumerate(grid):
-        for c, v in enumerate(row[:4]):
-            k = _key(v)
-            if k in _FORM_NAME_KEYS and _value_right(row, c) is not None:
-                if not H.candidates(_value_right(row, c)[0]):  # a value, not another header
-                    starts.append((r, c, _FORM_NAME_KEYS[k]))
-                break
-    forms = []
-    for i, (r0, c0, object_type) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(grid)
-        above = [" ".join(dict.fromkeys(_text(v) for v in grid[r] if _text(v))) for r in range(max(0, r0 - 5), r0)]
-        above = [a for a in above if a]
-        form = Form(r0, object_type, pick_title(above), year_from_notes(above))
-        value, c = _value_right(grid[r0], c0)
-        form.fields["name"] = FormField(value, r0, c)
-        _read_form_block(grid, r0, end, form)
-        forms.append(form)
-    return forms
-
-
-def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> None:
-    money_cols: dict[str, int] = {}
-    for r in range(r0, end):
-        row = grid[r]
-        keys = [_key(v) for v in row]
-        for c, k in enumerate(keys):
-            for name, words in _FORM_KEYS.items():
-                if k in words and name not in form.fields:
-                    hit = _value_right(row, c)
-                    if hit is not None and not H.candidates(hit[0]):
-                        form.fields[name] = FormField(hit[0], r, hit[1])
-        if not money_cols:
-            found: dict[str, int] = {}
-            for c, v in enumerate(row):
-                cands = H.candidates(v) if isinstance(v, str) else []
-                if cands and cands[0] in ("initial_budget", "adjusted_budget", "executed"):
-                    # the last one wins: in the 四川 layout the row-label column is headed
-                    # 年度预算数(万元) and the real 调整后预算数 column comes after it
-                    found[cands[0]] = c
-            if len(found) >= 2:
-                money_cols = found
-                continue
-        elif "fund_total" not in form.fields and any(k in _FORM_TOTAL_ROW for k in keys):
-            c = money_cols.get("adjusted_budget", money_cols.get("initial_budget"))
-            if c is not None and c < len(row):
-                form.fields["fund_total"] = FormField(row[c], r, c)
-                parts = []
-                for rr in range(r + 1, min(end, r + 6)):
-                    cell = grid[rr][c] if c < len(grid[rr]) else ""
-                    label = " ".join(_text(v) for v in grid[rr][:c] if _text(v))
-                    if not label or H.candidates(label):
-                        break
-                    parts.append(FormField(cell, rr, c))
-                form.fields["fund_parts"] = FormField(parts, r, c)
-        if any(k in _FORM_SCORE_ROW for k in keys) and "score" not in form.fields:
-            numbers = [(c, v) for c, v in enumerate(row) if isinstance(v, (int, float)) and not isinstance(v, bool)
-                       or (isinstance(v, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*分?\s*", v))]
-            if len(numbers) >= 2 or (len(numbers) == 1 and _text(numbers[0][1]) not in ("100", "100.0")):
-                c, v = numbers[-1]
-                form.fields["score"] = FormField(v, r, c)
+    joined = col.joined
+    # plain substring tests first: in a clean 100k-row column none hits and nothing else runs
+    if any(w in joined for w in _SKIP_WORDS) and _SKIP_HINT.search(joined):
+        reasons = {v: skip_reason(unicodedata.normalize("NFKC", v).strip()) for v in col.texts}
+        reasons = {v: r for v, r in reasons.items() if r}
+        fields = layout.fields[c] if c < len(layout.fields) else []
+        long_text = bool(fields) and fields[0] in LONG_TEXT_FIELDS
+        for i in _rows_with(col, reasons):
+            reason = reasons[col.values[i]]
+            first = all(is_blank_text(columns[cc].values[i]) for cc in range(c))
+            if (reason == "total" and not long_text) or first:
+                skip[i] = True
+    if any(w in joined for w in ("、", "(", "（")) and _SECTION_IN_JOINED.search(joined):
+        # "一、教育局" / "（二）政府性基金" alone on its row: a group title, not a data row
+        titles = {v for v in col.texts if _SECTION.match(v.strip())}
+        if titles:
+            for i in _rows_with(col, titles):
+                if sum(not is_blank_text(other.values[i]) for other in columns) == 1:
+                    skip[i] = True
+    labels = layout.labels
+    header = labels[c] if c < len(labels) else ""
+    if header and layout.fields[c] and header in col.distinct:
+        # a repeated header row (printed page breaks): ≥2 mapped cells equal their header
+        for i in [i for i, v in enumerate(col.values) if v == header]:
+            same = sum(1 for cc, label in enumerate(labels)
+                       if label and layout.fields[cc] and columns[cc].values[i] == label)
+            if same >= 2:
+                skip[i] = True

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard import models as m
+from dashboard import vocab
 
-# field types: text, code, money (万元, ≥0), signed_money (万元, may be negative), number,
-# percent (stored as a fraction), score (0–100), date, bool, int (year), and enum:<values>
-TEXT, CODE, MONEY, SIGNED_MONEY, PERCENT, SCORE, DATE, BOOL, YEAR = (
-    "text", "code", "money", "signed_money", "percent", "score", "date", "bool", "year",
+# field types (defined in dashboard.vocab, re-exported here for the readers): text, code, money (万元, ≥0),
+# signed_money (万元, may be negative), number, percent (stored as a fraction), score (0–100), date,
+# bool, year (int), and enum (one of Field.enum)
+from dashboard.vocab import (  # noqa: F401 - re-exported
+    BOOL,
+    CODE,
+    DATE,
+    ENUM,
+    MONEY,
+    NUMBER,
+    PERCENT,
+    SCORE,
+    SIGNED_MONEY,
+    TEXT,
+    YEAR,
 )
 
 
@@ -42,7 +53,7 @@ UNITS = TableSpec("units", "部门单位", (
     Field("department", "主管部门", TEXT, required=True),
     Field("unit_code", "单位编码", CODE),
     Field("unit", "单位名称", TEXT, required=True),
-    Field("unit_kind", "单位类型", "enum", m.DEPARTMENT_KINDS),
+    Field("unit_kind", "单位类型", ENUM, vocab.DEPARTMENT_KINDS),
     Field("sector", "所属领域", TEXT),
 ))
 
@@ -52,13 +63,13 @@ PROJECTS = TableSpec("projects", "项目", (
     Field("unit", "预算单位", TEXT),
     Field("project_code", "项目编码", CODE),
     Field("project_name", "项目名称", TEXT),
-    Field("category", "项目类别", "enum", m.PROJECT_CATEGORIES),
-    Field("fund_source", "资金来源", "enum", m.FUND_SOURCES),
+    Field("category", "项目类别", ENUM, vocab.PROJECT_CATEGORIES),
+    Field("fund_source", "资金来源", ENUM, vocab.FUND_SOURCES),
     Field("initial_budget", "年初预算", MONEY),
     Field("adjusted_budget", "调整后预算", MONEY),
     Field("has_target", "是否设定绩效目标", BOOL),
-    Field("target_grade", "目标审核等级", "enum", m.GRADES),
-    Field("ex_ante_result", "事前评估结论", "enum", m.EX_ANTE_RESULTS),
+    Field("target_grade", "目标审核等级", ENUM, vocab.GRADES),
+    Field("ex_ante_result", "事前评估结论", ENUM, vocab.EX_ANTE_RESULTS),
     Field("is_key", "是否重点项目", BOOL),
 ))
 
@@ -74,22 +85,22 @@ MONITORING = TableSpec("monitoring", "绩效监控", (
     Field("execution_rate", "执行率", PERCENT),
     Field("target_progress", "目标完成进度", PERCENT),
     Field("deviation_reason", "偏差原因", TEXT),
-    Field("likelihood", "完成目标可能性", "enum", m.LIKELIHOODS),
+    Field("likelihood", "完成目标可能性", ENUM, vocab.LIKELIHOODS),
     Field("needs_rectification", "是否需要整改", BOOL),
     Field("rectification_requirement", "整改要求", TEXT),
 ))
 
 EVALUATIONS = TableSpec("evaluations", "绩效评价", (
     Field("year", "年度", YEAR, required=True),
-    Field("kind", "评价类型", "enum", m.EVALUATION_KINDS, required=True),
-    Field("object_type", "评价对象类型", "enum", m.EVALUATION_OBJECTS),
+    Field("kind", "评价类型", ENUM, vocab.EVALUATION_KINDS, required=True),
+    Field("object_type", "评价对象类型", ENUM, vocab.EVALUATION_OBJECTS),
     Field("department", "主管部门", TEXT),
     Field("unit", "预算单位", TEXT),
     Field("project_code", "项目编码", CODE),
     Field("project_name", "项目名称", TEXT),
     Field("fund_amount", "资金规模", MONEY),
     Field("score", "得分", SCORE),
-    Field("grade", "等级", "enum", m.GRADES),
+    Field("grade", "等级", ENUM, vocab.GRADES),
     Field("evaluator", "评价机构", TEXT),
     Field("deputies_participated", "人大代表参与", BOOL),
     Field("main_problems", "主要问题", TEXT),
@@ -107,7 +118,7 @@ FINDINGS = TableSpec("findings", "问题整改", (
     Field("description", "问题描述", TEXT, required=True),
     Field("requirement", "整改要求", TEXT),
     Field("deadline", "整改时限", DATE),
-    Field("status", "整改状态", "enum", m.FINDING_STATUSES, required=True),
+    Field("status", "整改状态", ENUM, vocab.FINDING_STATUSES, required=True),
     Field("completed_on", "完成日期", DATE),
     Field("measures", "整改措施", TEXT),
     Field("amount", "涉及金额", MONEY),

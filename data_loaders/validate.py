@@ -1,88 +1,27 @@
-"""Cross-row and cross-file checks of one import set (duplicate keys, missing key cells, amounts) as Problems.
+"""Every check of a table or an import set that is more than one cell's type: required cells, score against
+grade, amounts above the budget, duplicate keys and conflicting repeats, each raised once as Problems.
 
-Per-cell checks (types, ranges, score/grade) are the reader's; these need the whole set at once.
-Everything here is vectorised over pandas frames, because a monitoring set can have 100,000 rows.
+The reader runs the sheet checks (`required_cells`, `score_grade`, `over_budget`) on each table it
+reads; the importer runs the set checks (`duplicate_conflicts`, `stored_budget_warnings`) once the files
+are combined and linked. Per-cell parsing (types, ranges) is cells.py's. Vectorised over numpy/pandas
+columns, because a monitoring set can have 100,000 rows.
 """
 
 from __future__ import annotations
 
-import unicodedata
+import math
 
 import numpy as np
 import pandas as pd
 
+from dashboard.rules import grade_for_score
+from dashboard.settings import Rules
+from data_loaders import schema
 from data_loaders.problems import ERROR, WARNING, Problem
+from data_loaders.tables import objects, show_number
 
-NUMERIC_TYPES = ("money", "signed_money", "percent", "score", "number", "year")
-
-
-def norm_name(value) -> str | None:
-    """How names are matched: NFKC (full-width → half-width, （一期） = (一期)) and no whitespace."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    text = "".join(unicodedata.normalize("NFKC", str(value)).split())
-    return text or None
-
-
-def norm_series(series: pd.Series) -> pd.Series:
-    """norm_name over a column, computed once per distinct value (department names repeat a lot)."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    nfkc = unicodedata.normalize
-    normed = [("".join(nfkc("NFKC", str(x)).split()) or None) for x in uniques] + [None]
-    return pd.Series(np.array(normed, dtype=object)[codes], index=series.index, dtype=object)
-
-
-def _code(x) -> str | None:
-    if x is None or x != x:
-        return None
-    if isinstance(x, float) and x.is_integer():
-        x = int(x)
-    x = str(x)
-    if not x.isascii():  # NFKC of ASCII is ASCII itself: only the rest needs normalising
-        x = unicodedata.normalize("NFKC", x)
-    return x.strip() or None
-
-
-def code_series(series: pd.Series) -> pd.Series:
-    """Codes as trimmed NFKC text (a code typed as a number still matches its text form).
-
-    Vectorised for the usual case (ASCII codes: NFKC leaves them as they are); the rest one by one.
-    """
-    if series.dtype.kind in "if" or not len(series):
-        vals = series.to_numpy(dtype=object, na_value=None)
-        return pd.Series([_code(x) for x in vals], index=series.index, dtype=object)
-    obj = series.astype(object)
-    is_str = obj.map(type).eq(str).to_numpy() if obj.dtype == object else np.ones(len(obj), bool)
-    text = pd.Series(obj.where(is_str, None), index=series.index, dtype="str")
-    ascii_ = text.str.isascii().fillna(False).to_numpy(dtype=bool)
-    stripped = text.str.strip()
-    out = stripped.astype(object).where(stripped.notna() & (stripped != ""), None).to_numpy().copy()
-    rest = ~ascii_ & series.notna().to_numpy()
-    if rest.any():
-        out[rest] = [_code(x) for x in obj.to_numpy()[rest]]
-    return pd.Series(out, index=series.index, dtype=object)
-
-
-def as_object(series: pd.Series) -> pd.Series:
-    """A column as Python objects with None for missing (pandas 3 strings use NaN)."""
-    return series.astype(object).where(series.notna(), None)
-
-
-def same_values(a: pd.Series, b: pd.Series, numeric: bool) -> np.ndarray:
-    """Element-wise equality where two missing values are equal; floats compare to 1e-9 (stored doubles)."""
-    a_na = a.isna().to_numpy()
-    b_na = b.isna().to_numpy()
-    if numeric:
-        av = pd.to_numeric(a.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bv = pd.to_numeric(b.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            eq = np.isclose(av, bv, rtol=1e-12, atol=1e-9)
-        return (a_na & b_na) | (~a_na & ~b_na & eq)
-    ao = as_object(a).to_numpy()
-    bo = as_object(b).to_numpy()
-    eq = np.fromiter((x == y for x, y in zip(ao, bo)), dtype=bool, count=len(ao))
-    return (a_na & b_na) | (~a_na & ~b_na & eq)
-
+# 0.005 万元 (50 元): amounts rounded to cents of 万元 must not trip the over-budget warning
+OVER_BUDGET_TOLERANCE = 0.005
 
 def show(value) -> str:
     if value is None:
@@ -161,18 +100,131 @@ def _int(value):
     return None if _missing(value) else int(value)
 
 
-def execution_warnings(df: pd.DataFrame, budget: pd.Series, labels) -> list[Problem]:
-    """执行数 above the budget is accepted with a warning (DOMAIN.md), flagged later on the pages."""
-    executed = pd.to_numeric(df["executed"], errors="coerce")
-    over = (executed > budget + 1e-9).fillna(False).to_numpy(dtype=bool)
-    if not over.any():
-        return []
+# --- one table (the reader calls these with its sheet: .problem(), .col_label(), .excel_rows, ...) --
+
+def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]], by_field: dict[str, int],
+                   n: int, sheet) -> None:
+    """Required columns present and filled, and each "one of" group (主管部门 or 预算单位, …) given."""
+    if not n:
+        return
+    rows = sheet.excel_rows
+
+    def empty(name: str) -> np.ndarray:
+        mask = pd.isna(values[name])
+        for i in bad.get(name, ()):
+            mask[i] = False  # already reported as unreadable
+        return mask
+
+    table_errors = []
+    for f in sheet.spec.fields:
+        if not f.required or f.name in ("year", "as_of"):
+            continue
+        if f.name not in values:
+            table_errors.append(f"缺少必填列“{f.label}”")
+            continue
+        for i in np.flatnonzero(empty(f.name)).tolist():
+            sheet.problem(rows[i], sheet.col_label(f.name), f"必填项“{f.label}”为空")
+    for name in ("year", "as_of"):
+        if name in by_field and name in values:
+            for i in np.flatnonzero(empty(name)).tolist():
+                sheet.problem(rows[i], sheet.col_label(name), f"“{sheet.field_label(name)}”为空，标题和上传参数里也没有")
+    for group in schema.ONE_OF.get(sheet.kind, ()):
+        present = [g for g in group if g in values]
+        words = "”或“".join(sheet.field_label(g) for g in group)
+        if not present:
+            table_errors.append(f"缺少“{words}”列（至少要有一列）")
+            continue
+        missing = np.ones(n, dtype=bool)
+        for g in present:
+            missing &= pd.isna(values[g])
+            for i in bad.get(g, ()):
+                missing[i] = False
+        for i in np.flatnonzero(missing).tolist():
+            sheet.problem(rows[i], sheet.col_label(present[0]), f"“{words}”至少要填一项")
+    for message in table_errors:
+        found = "、".join(t for t in sheet.layout.labels if t)
+        sheet.problem(sheet.header_row, None, f"{sheet.spec.label}表{message}（找到的列：{found}）")
+
+
+def bands(rules: Rules) -> str:
+    """The grade bands as messages state them: "≥90 优，≥80 良，≥60 中，其余为差"."""
+    return (f"≥{show_number(rules.grade_excellent)} 优，≥{show_number(rules.grade_good)} 良，"
+            f"≥{show_number(rules.grade_pass)} 中，其余为差")
+
+
+def score_grade(values: dict[str, np.ndarray], sheet, rules: Rules) -> None:
+    """等级 must be the one the 得分 gives under the configured bands; an empty 等级 is filled from the score."""
+    scores, grades = values.get("score"), values.get("grade")
+    if scores is None:
+        return
+    score_list = [None if math.isnan(s) else s for s in scores.tolist()]
+    by_score = {s: grade_for_score(s, rules) for s in set(score_list) if s is not None}
+    if grades is None:
+        values["grade"] = objects([by_score.get(s) for s in score_list])
+        return
+    label = sheet.col_label("grade")
+    filled = []
+    for row, s, g in zip(sheet.excel_rows, score_list, grades.tolist()):
+        expected = by_score.get(s)
+        if g is None:
+            filled.append(expected)
+            continue
+        if expected is not None and expected != g:
+            sheet.problem(row, label, f"等级“{g}”与得分 {show_number(s)} 不符（按得分应为“{expected}”：{bands(rules)}）")
+        filled.append(g)
+    values["grade"] = objects(filled)
+
+
+def form_grade_mismatch(score: float | None, grade: str | None, rules: Rules) -> str | None:
+    """The self-evaluation form's version of `score_grade`: the message when 等级 and 总分 disagree."""
+    expected = grade_for_score(score, rules)
+    if grade and expected and grade != expected:
+        return f"等级“{grade}”与得分 {show_number(score)} 不符（按得分应为“{expected}”）"
+    return None
+
+
+def _over(executed: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (executed > budget + OVER_BUDGET_TOLERANCE) & (budget >= 0)
+
+
+def over_budget(values: dict[str, np.ndarray], sheet) -> None:
+    """执行数 above the row's 调整后预算, or a 执行率 above 100% where the amounts are not both given:
+    accepted with a warning (DOMAIN.md), flagged later on the pages."""
+    executed, budget, rate = values.get("executed"), values.get("adjusted_budget"), values.get("execution_rate")
+    rows = sheet.excel_rows
+    computed = np.zeros(len(rows), dtype=bool)
+    if executed is not None and budget is not None:
+        e, b = executed, budget
+        for i in np.flatnonzero(_over(e, b)).tolist():
+            pct = f"，执行率 {e[i] / b[i] * 100:.1f}%" if b[i] > 0 else ""
+            sheet.problem(rows[i], sheet.col_label("executed"),
+                          f"执行数 {show_number(e[i])} 万元超过调整后预算 {show_number(b[i])} 万元{pct}", WARNING)
+        computed = ~np.isnan(e) & ~np.isnan(b)
+    if rate is not None:
+        with np.errstate(invalid="ignore"):
+            over = np.flatnonzero((rate > 1 + 1e-9) & ~computed)
+        for i in over.tolist():
+            sheet.problem(rows[i], sheet.col_label("execution_rate"), f"执行率 {rate[i] * 100:.1f}% 超过 100%", WARNING)
+
+
+# --- the combined set ----------------------------------------------------------------------------
+
+def stored_budget_warnings(df: pd.DataFrame, budget: pd.Series, labels) -> list[Problem]:
+    """执行数 above the stored project's budget, for the rows the reader could not judge: those that give
+    no 调整后预算 of their own (and no 执行率 above 100%, which the reader already warned about)."""
+    own = df["adjusted_budget"].isna().to_numpy()
+    rate = df["execution_rate"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        judged = rate > 1 + 1e-9
+    executed = pd.to_numeric(df["executed"], errors="coerce").to_numpy(dtype=float)
+    b = budget.to_numpy(dtype=float)
+    over = own & ~judged & _over(executed, b)
     out = []
-    sub = df.loc[over]
-    for (idx, row), b in zip(sub.iterrows(), budget[over]):
+    for i in np.flatnonzero(over).tolist():
+        row = df.iloc[i]
         out.append(Problem(
             row["_file"], row["_sheet"], _int(row["_row"]), labels(row["_t"], "executed"),
-            f"执行数 {show(row['executed'])} 万元超过预算 {show(float(b))} 万元，已导入并将在页面上标注",
-            WARNING,
+            f"执行数 {show(row['executed'])} 万元超过预算 {show(float(b[i]))} 万元，已导入并将在页面上标注", WARNING,
         ))
     return out

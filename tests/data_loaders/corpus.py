@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -461,3 +462,9 @@ def write_bad_files(directory: str | Path) -> dict[str, tuple[Path, BadCase]]:
     sheet("title_rows_error.xlsx", [["2022年度项目表"], ["单位：万元"], ["主管部门", "项目名称", "年初预算"],
                                     ["青山区教育局", "校舍维修", "abc"]], (4, "年初预算（C列）", "“abc” 不是数字"))
     return cases
+
+
+def bad_file_names() -> list[str]:
+    """The names of write_bad_files' cases (for parametrising at collection time; writes them to a scratch dir)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        return sorted(write_bad_files(scratch))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from data_loaders import cells as C
 from data_loaders import schema
+from data_loaders.columns import parse_column
 
 FULL_WIDTH = str.maketrans("0123456789.,%-", "０１２３４５６７８９．，％－")
 
@@ -176,9 +177,9 @@ def test_names_normalised():
 
 def test_parse_column_fast_paths_and_errors():
     executed = schema.MONITORING.field("executed")
-    values, errors = C.parse_column([1.0, "", 3.0, 2.5], executed, 0.0001)
+    values, errors = parse_column([1.0, "", 3.0, 2.5], executed, 0.0001)
     assert np.allclose(values, [0.0001, np.nan, 0.0003, 0.00025], equal_nan=True) and errors == {}
-    values, errors = C.parse_column([1.0, "1,234.5", "x", -3.0, True], executed)
+    values, errors = parse_column([1.0, "1,234.5", "x", -3.0, True], executed)
     assert values[1] == 1234.5 and math.isnan(values[2]) and math.isnan(values[3])
     assert errors == {2: "“x” 不是数字", 3: "金额不能为负数（“-3”）", 4: "“True” 不是数字"}
 
@@ -186,17 +187,17 @@ def test_parse_column_fast_paths_and_errors():
 def test_parse_column_text_clean_and_messy():
     unit = schema.MONITORING.field("unit")
     clean = [f"单位{i}" for i in range(1500)] + ["/", ""]
-    values, errors = C.parse_column(clean, unit)
+    values, errors = parse_column(clean, unit)
     assert values[0] == "单位0" and values[-1] is None and values[-2] is None and not errors
     messy = [f" 单位{i}" for i in range(1500)]
-    values, _ = C.parse_column(messy, unit)
+    values, _ = parse_column(messy, unit)
     assert values[3] == "单位3"
 
 
 def test_parse_column_percent_bulk():
     rate = schema.MONITORING.field("execution_rate")
     texts = [f"{i / 100:.2f}%" for i in range(2000)]
-    values, errors = C.parse_column(texts + ["八成"], rate)
+    values, errors = parse_column(texts + ["八成"], rate)
     assert values[1500] == pytest.approx(0.15) and errors == {2000: "“八成” 不是百分数"}
 
 
@@ -255,7 +256,7 @@ def test_parsers_never_raise(value):
 @given(st.lists(_ANY_CELL, max_size=30))
 def test_parse_column_never_raises_and_keeps_length(values):
     for spec_field in schema.MONITORING.fields + schema.FINDINGS.fields:
-        parsed, errors = C.parse_column(values, spec_field, 0.0001)
+        parsed, errors = parse_column(values, spec_field, 0.0001)
         assert len(parsed) == len(values)
         assert all(0 <= i < len(values) for i in errors)
 
@@ -274,7 +275,7 @@ def test_bulk_text_numbers_agree_with_the_cell_parser(extra, repeated):
         texts = texts * 5
     for field in (schema.MONITORING.field("executed"), schema.MONITORING.field("execution_rate"),
                   schema.EVALUATIONS.field("score"), schema.EVALUATIONS.field("next_year_budget_change")):
-        values, errors = C.parse_column(texts, field, 0.0001)
+        values, errors = parse_column(texts, field, 0.0001)
         parse = C.parser_for(field, 0.0001)
         for i, text in enumerate(texts):
             expected, message = parse(text)
@@ -300,7 +301,7 @@ def test_money_with_its_own_unit():
 
 def test_yuan_to_wanyuan_is_exact_division():
     assert C.parse_money("1,200,000.00", 0.0001) == (120.0, None)
-    values, _ = C.parse_column([1200000.0, 300000.0, ""], schema.MONITORING.field("executed"), 0.0001)
+    values, _ = parse_column([1200000.0, 300000.0, ""], schema.MONITORING.field("executed"), 0.0001)
     assert values[:2].tolist() == [120.0, 30.0]
 
 
@@ -312,7 +313,7 @@ def test_bulk_text_cleaning_agrees_with_the_cell_cleaner(extra, full_width):
     base = [f"项目{i}（一期）" if full_width else f"项目{i}" for i in range(1000)]
     texts = base + extra
     for field in (schema.MONITORING.field("project_name"), schema.MONITORING.field("project_code")):
-        values, errors = C.parse_column(texts, field)
+        values, errors = parse_column(texts, field)
         parse = C.parser_for(field)
         assert not errors
         assert values.tolist() == [parse(t)[0] for t in texts]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from data_loaders.problems import Problem
 from data_loaders.reader import FileResult, ParsedTable, read_file
-from tests.data_loaders.corpus import build_corpus, write_bad_files
+from tests.data_loaders.corpus import bad_file_names, build_corpus, write_bad_files
 
 
 @pytest.fixture(scope="module")
@@ -175,19 +175,27 @@ def test_fallback_year_and_as_of_only_where_nothing_else_says(tmp_path):
     assert t.frame["year"].tolist() == [2022] and t.frame["as_of"].tolist() == [dt.date(2022, 8, 31)]
 
 
-def test_bad_files_give_their_first_error(tmp_path):
-    cases = write_bad_files(tmp_path)
-    assert len(cases) >= 20
-    for name, (path, (file, sheet, row, column, message)) in cases.items():
-        result = read_file(path)
-        assert result.errors, name
-        first = result.errors[0]
-        assert (first.file, first.sheet, first.row) == (file, sheet, row), (name, first)
-        if column is None:
-            assert first.column is None, (name, first)
-        else:
-            assert column in (first.column or ""), (name, first)
-        assert message in first.message, (name, first)
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    return write_bad_files(tmp_path_factory.mktemp("bad"))
+
+
+def test_enough_bad_files():
+    assert len(bad_file_names()) >= 20
+
+
+@pytest.mark.parametrize("name", bad_file_names())
+def test_bad_file_gives_its_first_error(bad_files, name):
+    path, (file, sheet, row, column, message) = bad_files[name]
+    result = read_file(path)
+    assert result.errors, name
+    first = result.errors[0]
+    assert (first.file, first.sheet, first.row) == (file, sheet, row), (name, first)
+    if column is None:
+        assert first.column is None, (name, first)
+    else:
+        assert column in (first.column or ""), (name, first)
+    assert message in first.message, (name, first)
 
 
 def test_all_errors_collected_not_just_the_first(tmp_path):
@@ -422,11 +430,12 @@ _CELL = st.one_of(st.sampled_from(_WORDS), st.text(max_size=6), st.floats(allow_
 @given(st.integers(1, 6).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), max_size=12)),
        st.lists(st.tuples(st.integers(0, 11), st.integers(0, 5), st.integers(0, 3), st.integers(0, 2)), max_size=3))
 def test_any_grid_reads_without_raising(grid, merges):
+    from dashboard.settings import Rules
     from data_loaders.reader import read_grid
 
     grid = [[("" if v is None else v) for v in row] for row in grid]
     merged = [((r, c), (r + dr, c + dc)) for r, c, dr, dc in merges]
-    table, problems, _seen = read_grid(grid, merged, "f.xlsx", "s")
+    table, problems, _seen = read_grid(grid, merged, "f.xlsx", "s", rules=Rules())
     assert table is None or "_row" in table.frame
     for p in problems:
         assert p.file == "f.xlsx" and isinstance(p.message, str) and p.level in ("error", "warning")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from test_importer import FILES, all_sources, assert_no_errors, dump, one, project, rows, src
+from import_set import FILES, all_sources, assert_no_errors, dump, one, project, rows, src
 
 from dashboard import db
 from dashboard import models as m

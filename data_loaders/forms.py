@@ -1,0 +1,214 @@
+"""The self-evaluation form reader: 《项目支出绩效自评表》 / 《部门整体支出绩效自评表》 sheets (one project or one
+department per form, several may be stacked) → one evaluation row per form.
+
+Only what the evaluation list needs is read: name, 主管部门, 实施单位, 年度资金总额 (全年预算数; the sum of
+the rows under it when the total is left 0, as some units do), 总分 and 等级. Indicator rows are not read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.rules import grade_for_score
+from dashboard.settings import Rules
+from dashboard.vocab import SELF_KIND
+from data_loaders import cells as C
+from data_loaders import headers as H
+from data_loaders import schema, validate
+from data_loaders.layout import cell_text, is_blank_text, pick_title, year_from_notes
+from data_loaders.problems import Problem, column_label
+from data_loaders.tables import ParsedTable
+
+_FORM_TITLE = re.compile(r"自评表|自评报告表")
+_FORM_NAME_KEYS = {"项目名称": "项目支出", "部门(单位)名称": "部门整体支出", "部门名称": "部门整体支出",
+                   "单位名称": "部门整体支出"}
+_FORM_KEYS = {
+    "department": ("主管部门", "主管部门及代码", "主管部门(盖章)"),
+    "unit": ("实施单位", "实施单位(盖章)", "项目实施单位", "预算单位"),
+    "grade": ("自评等级", "评价等级", "等级", "自评结果"),
+    "main_problems": ("存在问题", "存在的问题", "主要问题"),
+}
+_FORM_TOTAL_ROW = ("年度资金总额", "总额", "资金总额", "年度资金总额:")
+_FORM_SCORE_ROW = ("总分", "合计", "总计", "自评总分")
+
+
+@dataclass
+class FormField:
+    value: Any
+    row: int  # 0-based grid row
+    col: int
+
+
+@dataclass
+class Form:
+    """One filled-in form found on a sheet: the values it gives and where each one stands."""
+
+    start: int  # 0-based grid row of its 项目名称 / 部门名称 line
+    object_type: str
+    title: str | None
+    year: int | None
+    fields: dict[str, FormField] = field(default_factory=dict)
+
+
+def _key(value: Any) -> str:
+    return re.sub(r"[\s:：*]", "", cell_text(value))
+
+
+def _value_right(row: list[Any], c: int) -> tuple[Any, int] | None:
+    for cc in range(c + 1, len(row)):
+        if not is_blank_text(row[cc]) and cell_text(row[cc]):
+            return row[cc], cc
+    return None
+
+
+def find_forms(grid: list[list[Any]]) -> list[Form]:
+    """The self-evaluation forms on a sheet (several may be stacked), or [] when it is not one.
+
+    A form is recognised by a title with 自评表 and a "项目名称 | <name>" (or 部门（单位）名称)
+    line; it ends where the next one starts. Indicator rows are not read: the list of
+    evaluations needs the name, department, unit, money (年度资金总额) and the total score.
+    """
+    head = " ".join(cell_text(v) for r in grid[:12] for v in r if isinstance(v, str))
+    if not _FORM_TITLE.search(head):
+        return []
+    starts: list[tuple[int, int, str]] = []
+    for r, row in enumerate(grid):
+        for c, v in enumerate(row[:4]):
+            k = _key(v)
+            if k in _FORM_NAME_KEYS and _value_right(row, c) is not None:
+                if not H.candidates(_value_right(row, c)[0]):  # a value, not another header
+                    starts.append((r, c, _FORM_NAME_KEYS[k]))
+                break
+    forms = []
+    for i, (r0, c0, object_type) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(grid)
+        above = [" ".join(dict.fromkeys(cell_text(v) for v in grid[r] if cell_text(v))) for r in range(max(0, r0 - 5), r0)]
+        above = [a for a in above if a]
+        form = Form(r0, object_type, pick_title(above), year_from_notes(above))
+        value, c = _value_right(grid[r0], c0)
+        form.fields["name"] = FormField(value, r0, c)
+        _read_form_block(grid, r0, end, form)
+        forms.append(form)
+    return forms
+
+
+def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> None:
+    money_cols: dict[str, int] = {}
+    for r in range(r0, end):
+        row = grid[r]
+        keys = [_key(v) for v in row]
+        for c, k in enumerate(keys):
+            for name, words in _FORM_KEYS.items():
+                if k in words and name not in form.fields:
+                    hit = _value_right(row, c)
+                    if hit is not None and not H.candidates(hit[0]):
+                        form.fields[name] = FormField(hit[0], r, hit[1])
+        if not money_cols:
+            found: dict[str, int] = {}
+            for c, v in enumerate(row):
+                cands = H.candidates(v) if isinstance(v, str) else []
+                if cands and cands[0] in ("initial_budget", "adjusted_budget", "executed"):
+                    # the last one wins: in the 四川 layout the row-label column is headed
+                    # 年度预算数(万元) and the real 调整后预算数 column comes after it
+                    found[cands[0]] = c
+            if len(found) >= 2:
+                money_cols = found
+                continue
+        elif "fund_total" not in form.fields and any(k in _FORM_TOTAL_ROW for k in keys):
+            c = money_cols.get("adjusted_budget", money_cols.get("initial_budget"))
+            if c is not None and c < len(row):
+                form.fields["fund_total"] = FormField(row[c], r, c)
+                parts = []
+                for rr in range(r + 1, min(end, r + 6)):
+                    cell = grid[rr][c] if c < len(grid[rr]) else ""
+                    label = " ".join(cell_text(v) for v in grid[rr][:c] if cell_text(v))
+                    if not label or H.candidates(label):
+                        break
+                    parts.append(FormField(cell, rr, c))
+                form.fields["fund_parts"] = FormField(parts, r, c)
+        if any(k in _FORM_SCORE_ROW for k in keys) and "score" not in form.fields:
+            numbers = [(c, v) for c, v in enumerate(row) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                       or (isinstance(v, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*分?\s*", v))]
+            if len(numbers) >= 2 or (len(numbers) == 1 and cell_text(numbers[0][1]) not in ("100", "100.0")):
+                c, v = numbers[-1]
+                form.fields["score"] = FormField(v, r, c)
+
+
+# --- forms → evaluation rows ---------------------------------------------------------------------
+
+def read_forms(forms: list[Form], file: str, sheet: str | None, year: int | None,
+               rules: Rules) -> tuple[ParsedTable, list[Problem]]:
+    """Forms → one evaluation row each (`year` where a form's title gives none; grade bands from `rules`)."""
+    problems: list[Problem] = []
+    columns: dict[str, str] = {}
+    grade_parse = C.enum_parser("grade", schema.EVALUATIONS.field("grade").enum)
+    records = [_form_record(form, file, sheet, year, rules, grade_parse, problems, columns) for form in forms]
+    order = [f.name for f in schema.EVALUATIONS.fields] + ["department_code", "unit_code", "_row"]
+    present = [k for k in order if any(k in r for r in records)]
+    data = {}
+    for k in present:
+        items = [r.get(k) for r in records]
+        if k in ("fund_amount", "score"):
+            data[k] = pd.Series([np.nan if v is None else v for v in items], dtype=float)
+        elif k == "_row":
+            data[k] = pd.Series(items, dtype=np.int64)
+        else:
+            data[k] = pd.Series(items, dtype=object)
+    first = forms[0]
+    meta = {"year": first.year or year, "as_of": None, "unit": "万元", "title": first.title,
+            "header_rows": [], "layout": "form", "forms": len(forms), "evaluation_kind": SELF_KIND}
+    return ParsedTable(file, sheet, "evaluations", pd.DataFrame(data), {}, columns, meta), problems
+
+
+def _form_record(form: Form, file, sheet, year, rules: Rules, grade_parse, problems: list[Problem],
+                 columns: dict[str, str]) -> dict[str, Any]:
+    row = form.start + 1
+    fields = form.fields
+
+    def report(f: FormField, label: str, name: str, message: str) -> None:
+        text = column_label(label, f.col)
+        columns.setdefault(name, text)
+        problems.append(Problem(file, sheet, f.row + 1, text, message))
+
+    rec: dict[str, Any] = {"year": form.year or year, "kind": SELF_KIND, "object_type": form.object_type, "_row": row}
+    if rec["year"] is None:
+        problems.append(Problem(file, sheet, row, None, "自评表的标题里没有年度（如“（2022年度）”）。"
+                                "请在上传页填写年度（命令行用 --year）"))
+    code, name = C.split_code_name(C.clean_text(fields["name"].value))
+    if form.object_type == "项目支出":
+        rec["project_name"], rec["project_code"] = name, code
+    else:
+        rec["department"], rec["department_code"] = name, code
+    for key, code_key in (("department", "department_code"), ("unit", "unit_code")):
+        if key in fields:
+            c, n = C.split_code_name(C.clean_text(fields[key].value))
+            rec[key], rec[code_key] = n, c
+    if not rec.get("department") and not rec.get("unit"):
+        problems.append(Problem(file, sheet, row, None, "自评表没有填写“主管部门”或“实施单位”"))
+    if "fund_total" in fields:
+        f = fields["fund_total"]
+        amount, error = C.parse_money(f.value)
+        if error:
+            report(f, "年度资金总额", "fund_amount", error)
+        if not amount:
+            parts = [C.parse_money(p.value)[0] for p in fields["fund_parts"].value]
+            amount = sum(p for p in parts if p) or amount
+        rec["fund_amount"] = amount
+    for key, label, parse in (("score", "总分", C.parse_score), ("grade", "等级", grade_parse)):
+        if key in fields:
+            rec[key], error = parse(fields[key].value)
+            if error:
+                report(fields[key], label, key, error)
+    mismatch = validate.form_grade_mismatch(rec.get("score"), rec.get("grade"), rules)
+    if mismatch:
+        report(fields["grade"], "等级", "grade", mismatch)
+    elif not rec.get("grade"):
+        rec["grade"] = grade_for_score(rec.get("score"), rules)
+    if "main_problems" in fields:
+        rec["main_problems"] = C.clean_long_text(fields["main_problems"].value)
+    return rec

@@ -1,0 +1,422 @@
+"""Writing one import set inside one transaction: the files' tables combined per kind, checked across rows
+and files, and upserted (insert new rows, update only changed values, log old values) through dashboard.writes.
+
+Linking to departments, units and projects is link.py's (`Writer` extends `link.Linker`); the set checks
+are validate.py's; the transaction and the batch record are the importer's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Double, Integer, select
+
+from dashboard import models as m
+from dashboard import writes as w
+from dashboard.rules import grade_for_score
+from dashboard.settings import Rules
+from dashboard.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, YEAR
+from data_loaders import schema
+from data_loaders import validate as v
+from data_loaders.link import Linker, T, as_object, code_series
+from data_loaders.problems import ERROR, Problem
+
+KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings")
+
+
+def same_values(a: pd.Series, b: pd.Series, numeric: bool) -> np.ndarray:
+    """Element-wise equality where two missing values are equal; floats compare to 1e-9 (stored doubles)."""
+    a_na = a.isna().to_numpy()
+    b_na = b.isna().to_numpy()
+    if numeric:
+        av = pd.to_numeric(a.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bv = pd.to_numeric(b.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            eq = np.isclose(av, bv, rtol=1e-12, atol=1e-9)
+        return (a_na & b_na) | (~a_na & ~b_na & eq)
+    ao = as_object(a).to_numpy()
+    bo = as_object(b).to_numpy()
+    eq = np.fromiter((x == y for x, y in zip(ao, bo)), dtype=bool, count=len(ao))
+    return (a_na & b_na) | (~a_na & ~b_na & eq)
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# the column a message names for a key column the writer derived
+_SHOWN_AS = {"_dn": "department", "_un": "unit", "_uc": "unit_code", "_dc": "department_code",
+             "_dept_id": "department", "_unit_id": "unit", "_code": "project_code", "project_id": "project_name",
+             "object_name": "project_name"}
+
+
+class Writer(Linker):
+    """One import set inside one open transaction."""
+
+    def __init__(self, conn, tables, problems, counts, *, rules: Rules, progress):
+        self.conn = conn
+        self.tables = tables
+        self.problems = problems
+        self.counts = counts
+        self.rules = rules
+        self.progress = progress
+        self.batch_id: int | None = None
+        # rows the reader already refused: (file, sheet, row) → skipped here so errors do not cascade
+        self.bad_rows = {(p.file, p.sheet, p.row) for p in problems if p.level == ERROR and p.row is not None}
+        self.bad_tables = {(p.file, p.sheet) for p in problems if p.level == ERROR and p.row is None}
+        self.bad_files = {p.file for p in problems if p.level == ERROR and p.row is None and p.sheet is None}
+        # a table whose header the reader refused (e.g. a required column missing) is skipped whole,
+        # so its rows do not produce a second round of row-by-row errors
+        error_rows: dict[tuple, set] = {}
+        for p in problems:
+            if p.level == ERROR and p.row is not None:
+                error_rows.setdefault((p.file, p.sheet), set()).add(p.row)
+        for t in tables:
+            data_rows = set(t.frame["_row"].tolist()) if "_row" in t.frame.columns else set()
+            if error_rows.get((t.file, t.sheet), set()) - data_rows:
+                self.bad_tables.add((t.file, t.sheet))
+
+    def label(self, t, fieldname):
+        if fieldname is None:
+            return None
+        table = self.tables[int(t)]
+        if fieldname in table.columns:
+            return table.columns[fieldname]
+        spec = schema.TABLES[table.kind]
+        try:
+            return spec.field(fieldname).label
+        except StopIteration:
+            return fieldname
+
+    def error_rows(self, df, mask, fieldname, message, level=ERROR) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            self.problems.extend(v.row_problems(df, mask, fieldname, message, self.label, level))
+
+    def open_batch(self, source, user, files) -> int:
+        self.batch_id = w.open_batch(self.conn, source=source, user=user, files=[
+            {"name": f["name"], "sha256": f["sha256"],
+             "tables": [{k: t[k] for k in ("sheet", "kind", "year", "as_of", "rows")} for t in f["tables"]]}
+            for f in files])
+        return self.batch_id
+
+    def combined(self, kind: str) -> pd.DataFrame | None:
+        """Every table of one kind across the files, in file-name order, with presence flags per field."""
+        spec = schema.TABLES[kind]
+        frames = []
+        for t_idx, t in enumerate(self.tables):
+            if t.kind != kind or t.file in self.bad_files or (t.file, t.sheet) in self.bad_tables:
+                continue
+            f = t.frame.copy()
+            if "_row" not in f.columns:
+                f["_row"] = np.arange(2, len(f) + 2)
+            f["_t"] = t_idx
+            f["_file"] = t.file
+            f["_sheet"] = t.sheet
+            for fld in spec.fields:
+                f["_p_" + fld.name] = fld.name in t.frame.columns
+            if "execution_rate" in t.frame.columns:
+                f["_p_executed"] = True
+            frames.append(f)
+        if not frames:
+            return None
+        df = pd.concat(frames, ignore_index=True)
+        for fld in spec.fields:
+            if fld.name not in df.columns:
+                df[fld.name] = None
+        if "execution_rate" not in df.columns:
+            df["execution_rate"] = np.nan
+        # drop the rows the reader refused
+        if self.bad_rows:
+            keys = pd.Series(list(zip(df["_file"], df["_sheet"], df["_row"])), index=df.index)
+            df = df.loc[~keys.isin(self.bad_rows)]
+        df = df.sort_values(["_file", "_sheet", "_row"], kind="stable", na_position="first").reset_index(drop=True)
+        # year and as-of are on every row: the reader resolved them and refused the rows without
+        for fld in spec.fields:
+            if fld.type in NUMERIC_TYPES:
+                df[fld.name] = pd.to_numeric(df[fld.name], errors="coerce").astype(float)
+            elif fld.type != YEAR:
+                df[fld.name] = as_object(df[fld.name])
+        if kind == "monitoring":
+            df["execution_rate"] = pd.to_numeric(df["execution_rate"], errors="coerce").astype(float)
+            df["as_of"] = df["as_of"].map(lambda d: d.date() if isinstance(d, dt.datetime) else d)
+        if "year" in df.columns:
+            df["year"] = pd.to_numeric(df["year"]).astype("int64")
+        return df
+
+    def run(self) -> None:
+        frames = {kind: self.combined(kind) for kind in KIND_ORDER}
+        years = set()
+        for kind, df in frames.items():
+            if df is not None and "year" in df.columns:
+                years.update(int(y) for y in pd.unique(df["year"]))
+        self.years = sorted(years)
+        self.full_projects = frames["projects"] is not None
+        self.load_state()
+        steps = [("units", self.do_units), ("projects", self.do_projects), ("monitoring", self.do_monitoring),
+                 ("evaluations", self.do_evaluations), ("findings", self.do_findings)]
+        for i, (kind, fn) in enumerate(steps):
+            df = frames[kind]
+            if df is not None and len(df):
+                self.progress(0.5 + 0.5 * i / len(steps), f"写入{schema.TABLES[kind].label}")
+                fn(df)
+
+    def upsert(self, tname: str, inc: pd.DataFrame, cols: list[str], existing: pd.DataFrame,
+               defaults: dict | None = None, returning: bool = False, extra_insert: dict | None = None) -> list[int]:
+        """Insert rows whose `id` is missing; update matched rows only where a value differs.
+
+        `inc` holds `id` (nullable) and the value columns; `_p_<col>` columns (optional) say whether the
+        file gave that column: where it did not, the stored value is kept. Prior values of every updated
+        row go to ChangeLog. Returns the ids of inserted rows (in `inc` order) when `returning`.
+        """
+        table = T[tname]
+        numeric = {c.name for c in table.columns if isinstance(c.type, (Double, Integer))}
+        is_new = inc["id"].isna().to_numpy()
+        new = inc.loc[is_new].copy()
+        ids: list[int] = []
+        if len(new):
+            for col, value in (defaults or {}).items():
+                if col not in new.columns:
+                    new[col] = value
+                else:
+                    new[col] = as_object(new[col]).where(new[col].notna(), value)
+            new["created_batch_id"] = self.batch_id
+            new["batch_id"] = self.batch_id
+            for col, value in (extra_insert or {}).items():
+                new[col] = value
+            write_cols = [c for c in dict.fromkeys(cols + list((defaults or {}).keys()) + list((extra_insert or {}).keys()))
+                          if c in new.columns] + ["created_batch_id", "batch_id"]
+            if returning:  # departments, units, projects: ids are needed to link the rows that follow
+                ids = w.insert_returning_ids(self.conn, table, w.records(new, write_cols))
+            else:
+                w.bulk_insert(self.conn, table, new, write_cols)
+            self.counts[tname]["inserted"] += len(new)
+        old = inc.loc[~is_new]
+        if len(old):
+            ex = existing.set_index("id").loc[old["id"].astype("int64").to_numpy()]
+            changed = np.zeros(len(old), dtype=bool)
+            final = {}
+            for col in cols:
+                present = old["_p_" + col].to_numpy(dtype=bool) if "_p_" + col in old.columns else np.ones(len(old), bool)
+                incoming = old[col].reset_index(drop=True)
+                stored = ex[col].reset_index(drop=True)
+                value = as_object(incoming).where(pd.Series(present), as_object(stored))
+                final[col] = value
+                changed |= ~same_values(value, stored, col in numeric)
+            n_changed = int(changed.sum())
+            self.counts[tname]["updated"] += n_changed
+            self.counts[tname]["unchanged"] += len(old) - n_changed
+            if n_changed:
+                upd = pd.DataFrame({c: final[c][changed].to_numpy() for c in cols})
+                upd["_id"] = old["id"].astype("int64").to_numpy()[changed]
+                upd["batch_id"] = self.batch_id
+                w.bulk_update(self.conn, table, upd, cols + ["batch_id"])
+                before = ex.reset_index().loc[changed, [c.name for c in table.columns]]
+                old_values = [json.dumps({k: _jsonable(x) for k, x in rec.items()}, ensure_ascii=False)
+                               for rec in w.records(before, list(before.columns))]
+                log = pd.DataFrame({"batch_id": self.batch_id, "table_name": tname,
+                                    "row_id": before["id"].astype("int64").to_numpy(), "old_values": old_values})
+                # JSON serialised here once, so the log goes through the same bulk path as the data
+                w.bulk_insert(self.conn, m.ChangeLog.__table__, log, ["batch_id", "table_name", "row_id", "old_values"])
+        return ids
+
+    def _conflicts(self, df, key_cols, value_cols, key_label_field, what) -> pd.DataFrame:
+        """Report rows repeating an earlier row's key with other values (naming the later row); drop exact repeats."""
+        numeric = {c for c in value_cols if df[c].dtype.kind in "fi"}
+        conflicts, drop = v.duplicate_conflicts(df, key_cols, value_cols, numeric)
+        for later, earlier, col, x, y in conflicts:
+            t = df.at[later, "_t"]
+            shown = _SHOWN_AS.get(col, col)
+            fieldname = shown if shown in self._fieldnames(t) else key_label_field
+            if col in ("_dept_id", "_unit_id", "project_id"):  # ids mean nothing to a user: show the cell text
+                src = {"_dept_id": "department", "_unit_id": "unit", "project_id": "project_name"}[col]
+                x, y = df.at[later, src], df.at[earlier, src]
+            header = self.label(t, fieldname).split("（")[0]
+            self.problems.append(Problem(
+                df.at[later, "_file"], df.at[later, "_sheet"], int(df.at[later, "_row"]), self.label(t, fieldname),
+                f"与 {df.at[earlier, '_file']} / {df.at[earlier, '_sheet'] or '-'} / 第{int(df.at[earlier, '_row'])}行"
+                f"是同一{what}，但“{header}”不同（本行 {v.show(x)}，前面 {v.show(y)}）",
+            ))
+        bad = [c[0] for c in conflicts]
+        return df.drop(index=list(drop) + bad)
+
+    def _fieldnames(self, t) -> set[str]:
+        return {f.name for f in schema.TABLES[self.tables[int(t)].kind].fields}
+
+    def do_projects(self, df: pd.DataFrame) -> None:
+        df = self.prepare_project_rows(df)  # each row has a code or a name: the reader refused the others
+        pid = self.link_projects(df)
+        df = df.loc[pid.fillna(0) >= 0]
+        pid = pid.loc[df.index]
+        df["_key"] = self.project_keys(df, pid)
+        value_cols = ["_dept_id", "_unit_id", "_code", "project_name", "category", "fund_source", "initial_budget",
+                      "adjusted_budget", "has_target", "target_grade", "ex_ante_result", "is_key"]
+        df = self._conflicts(df, ["_key"], value_cols, "project_code", "项目")
+        pid = pid.loc[df.index]
+        attrs = {c: df[c] for c in ("category", "fund_source", "initial_budget", "adjusted_budget", "has_target",
+                                    "target_grade", "ex_ante_result", "is_key")}
+        new_mask = pid.isna()
+        pid = self.create_projects(df, pid, df["_key"], attrs)
+        # update the projects that were stored before this set
+        old = df.loc[~new_mask & pid.notna()]
+        if len(old):
+            inc = pd.DataFrame({
+                "id": pid.loc[old.index].to_numpy(),
+                "department_id": old["_dept_id"].astype(object).to_numpy(),
+                "unit_id": old["_unit_id"].astype(object).to_numpy(),
+                "code": old["_code"].to_numpy(), "name": old["project_name"].to_numpy(),
+            }, index=old.index)
+            inc["_p_code"] = old["_code"].notna().to_numpy()  # a blank code never erases a stored one
+            inc["_p_name"] = old["project_name"].notna().to_numpy()
+            inc["_p_unit_id"] = old["_p_unit"].to_numpy(dtype=bool)
+            for c in attrs:
+                inc[c] = old[c].to_numpy()
+                inc["_p_" + c] = old["_p_" + c].to_numpy(dtype=bool)
+            for c in ("category", "is_key"):  # NOT NULL columns: a blank cell keeps the stored value
+                inc["_p_" + c] &= old[c].notna().to_numpy()
+            inc = inc.drop_duplicates("id")
+            cols = list(inc.columns[~inc.columns.str.startswith("_p_")].drop("id"))
+            self.upsert("projects", inc, cols, self.projects)
+            self._reload_projects()
+
+    def do_monitoring(self, df: pd.DataFrame) -> None:
+        df = self.prepare_project_rows(df)  # each row has a code or a name: the reader refused the others
+        df, pid = self.link_or_create(df, {"adjusted_budget": df["adjusted_budget"]})
+        if not len(df):
+            return
+        df = df.assign(project_id=pid.astype("int64"))
+        # 执行数 from a given 执行率 only where the amount is missing (a given rate is rounded)
+        budget = df["adjusted_budget"]
+        if budget.isna().any() and (df["execution_rate"].notna() | df["executed"].notna()).any():
+            P = self.need_project_columns("adjusted_budget", "initial_budget").set_index("id")
+            base = pd.to_numeric(P["adjusted_budget"], errors="coerce")
+            base = base.where(base.notna(), pd.to_numeric(P["initial_budget"], errors="coerce"))
+            budget = budget.where(budget.notna(), df["project_id"].map(base))
+        fill = df["executed"].isna() & df["execution_rate"].notna() & budget.notna()
+        df.loc[fill, "executed"] = (df.loc[fill, "execution_rate"] * budget[fill]).round(6)
+        self.problems.extend(v.stored_budget_warnings(df, budget, self.label))
+        value_cols = ["adjusted_budget", "executed", "target_progress", "deviation_reason", "likelihood",
+                      "needs_rectification", "rectification_requirement"]
+        df = self._conflicts(df, ["project_id", "as_of"], value_cols, "project_code", "项目同一截止日期的监控记录")
+        mt = T["monitoring"]
+        pt = T["projects"]
+        # stored rows that this import may update: same years and as-of dates (not the whole year's reports)
+        dates = sorted(set(df["as_of"].dropna()))
+        existing = w.read_frame(self.conn, select(mt).join(pt, pt.c.id == mt.c.project_id)
+                          .where(pt.c.year.in_(self.years), mt.c.as_of.in_(dates)))
+        if len(existing):
+            existing["as_of"] = existing["as_of"].astype(object)
+        left = df[["project_id", "as_of"]].reset_index()
+        got = left.merge(existing[["project_id", "as_of", "id"]], how="left", on=["project_id", "as_of"]).set_index("index")["id"]
+        inc = pd.DataFrame({"id": got.astype("Int64").to_numpy(), "project_id": df["project_id"].to_numpy(),
+                            "as_of": df["as_of"].to_numpy()}, index=df.index)
+        for c in value_cols:
+            inc[c] = df[c].to_numpy()
+            inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
+        self.upsert("monitoring", inc, ["project_id", "as_of"] + value_cols, existing, defaults={"is_latest": False})
+        # the flag is derived data, not a change undo must log: the one owner recomputes it
+        w.refresh_latest(self.conn, pd.unique(df["project_id"]).tolist())
+
+    def do_evaluations(self, df: pd.DataFrame) -> None:
+        df = self.resolve_orgs(df)
+        df["object_type"] = df["object_type"].where(df["object_type"].notna(), "项目支出")
+        df["_code"] = code_series(df["project_code"])
+        df["_name"] = None
+        is_proj = ~df["object_type"].isin(NON_PROJECT_OBJECTS)
+        neither = is_proj & df["_code"].isna() & df["project_name"].isna()
+        self.error_rows(df, neither, "project_name", "项目支出评价缺少项目编码和项目名称：至少填写其一")
+        df = df.loc[~neither]
+        is_proj = ~df["object_type"].isin(NON_PROJECT_OBJECTS)
+        # grade follows the score where only the score is given (the reader refuses disagreeing pairs)
+        need = df["grade"].isna() & df["score"].notna()
+        df.loc[need, "grade"] = df.loc[need, "score"].map(lambda score: grade_for_score(score, self.rules))
+        proj = df.loc[is_proj]
+        other = df.loc[~is_proj].copy()
+        parts = []
+        if len(proj):
+            proj, pid = self.link_or_create(proj)
+            proj = proj.assign(project_id=pid.astype(object).to_numpy())
+            names = self.need_project_columns("name", "department_id").set_index("id")["name"]
+            proj["object_name"] = as_object(proj["project_name"]).where(
+                proj["project_name"].notna(), proj["project_id"].map(names).astype(object))
+            proj["object_key"] = "p:" + proj["project_id"].astype(str)
+            # the project's department, not the row's, so the figure follows the project
+            proj["_dept_id"] = proj["project_id"].map(self.projects.set_index("id")["department_id"]).astype("Int64")
+            parts.append(proj)
+        if len(other):
+            dnames = dict(zip(self.depts["id"], self.depts["name"]))
+            unames = dict(zip(self.units["id"], self.units["name"]))
+            # unnamed department-wide rows are named after their unit, else their department
+            fallback = pd.Series([unames.get(int(u)) if pd.notna(u) else dnames.get(int(d))
+                                  for u, d in zip(other["_unit_id"], other["_dept_id"])], index=other.index, dtype=object)
+            other["object_name"] = as_object(other["project_name"]).where(other["project_name"].notna(), fallback)
+            other["project_id"] = None
+            other["object_key"] = [m.evaluation_object_key(None, int(d), n)
+                                   for d, n in zip(other["_dept_id"], other["object_name"])]
+            parts.append(other)
+        if not parts:
+            return
+        df = pd.concat(parts).sort_index()
+        value_cols = ["object_name", "project_id", "_dept_id", "_unit_id", "fund_amount", "score", "grade", "evaluator",
+                      "deputies_participated", "main_problems", "result_application", "next_year_budget_change"]
+        df = self._conflicts(df, ["year", "kind", "object_type", "object_key"], value_cols, "project_name", "评价记录")
+        et = T["evaluations"]
+        existing = w.read_frame(self.conn, select(et).where(et.c.year.in_(self.years)))
+        key = ["year", "kind", "object_type", "object_key"]
+        got = df[key].reset_index().merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
+                                          how="left", on=key).set_index("index")["id"]
+        inc = pd.DataFrame({"id": got.astype("Int64").to_numpy()}, index=df.index)
+        for c in key:
+            inc[c] = df[c].to_numpy()
+        mapping = {"_dept_id": "department_id", "_unit_id": "unit_id"}
+        for c in value_cols:
+            inc[mapping.get(c, c)] = df[c].astype(object).to_numpy()
+            src = "_p_" + c
+            if src in df.columns:
+                inc["_p_" + c] = df[src].to_numpy(dtype=bool)
+        inc["_p_unit_id"] = df["_p_unit"].to_numpy(dtype=bool)
+        if "_p_grade" in inc.columns:
+            inc["_p_grade"] |= df["_p_score"].to_numpy(dtype=bool)
+        cols = key + [mapping.get(c, c) for c in value_cols]
+        self.upsert("evaluations", inc, cols, existing)
+
+    def do_findings(self, df: pd.DataFrame) -> None:
+        df = self.resolve_orgs(df)
+        df["_code"] = code_series(df["project_code"])
+        df["_name"] = None
+        has_proj = df["_code"].notna() | df["project_name"].notna()
+        parts = [df.loc[~has_proj].assign(project_id=None)]
+        if has_proj.any():
+            proj, pid = self.link_or_create(df.loc[has_proj])
+            parts.append(proj.assign(project_id=pid.astype(object).to_numpy()))
+        df = pd.concat(parts).sort_index()
+        if not len(df):
+            return
+        df["finding_key"] = [m.finding_key(int(d), None if p is None or pd.isna(p) else int(p), str(desc))
+                             for d, p, desc in zip(df["_dept_id"], df["project_id"], df["description"])]
+        value_cols = ["source", "_dept_id", "_unit_id", "project_id", "description", "requirement", "deadline",
+                      "status", "completed_on", "measures", "amount"]
+        df = self._conflicts(df, ["year", "finding_key"], value_cols, "description", "问题")
+        ft = T["findings"]
+        existing = w.read_frame(self.conn, select(ft).where(ft.c.year.in_(self.years)))
+        key = ["year", "finding_key"]
+        got = df[key].reset_index().merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
+                                          how="left", on=key).set_index("index")["id"]
+        inc = pd.DataFrame({"id": got.astype("Int64").to_numpy()}, index=df.index)
+        for c in key:
+            inc[c] = df[c].to_numpy()
+        mapping = {"_dept_id": "department_id", "_unit_id": "unit_id"}
+        for c in value_cols:
+            inc[mapping.get(c, c)] = df[c].astype(object).to_numpy()
+            if "_p_" + c in df.columns:
+                inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
+        inc["_p_unit_id"] = df["_p_unit"].to_numpy(dtype=bool)
+        cols = key + [mapping.get(c, c) for c in value_cols]
+        self.upsert("findings", inc, cols, existing)
