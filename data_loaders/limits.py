@@ -31,10 +31,14 @@ def _mb(n: float) -> str:
     return f"{n / 1024 / 1024:,.1f} MB"
 
 
+def size_message(name: str, size: int, limits: Limits) -> str:
+    return f"文件“{name}”有 {_mb(size)}，超过单个文件上限 {limits.max_file_mb:g} MB。{_SPLIT}"
+
+
 def check(data: bytes, name: str, limits: Limits) -> None:
     """Raise TooLarge when the file (bytes as received) exceeds a limit; return quietly otherwise."""
     if len(data) > limits.file_bytes():
-        raise TooLarge(f"文件“{name}”有 {_mb(len(data))}，超过单个文件上限 {limits.max_file_mb:g} MB。{_SPLIT}")
+        raise TooLarge(size_message(name, len(data), limits))
     if data.startswith(XLSX_MAGIC):
         _check_workbook(data, name, limits)
     elif not data.startswith(XLS_MAGIC):  # .xls (OLE2) cells are bounded by the format; CSV / text:

@@ -14,16 +14,20 @@ import csv
 import datetime as dt
 import gc
 import io
+import logging
 import os
+import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import python_calamine
 
-from dashboard.settings import Rules, load_settings
+from dashboard.settings import Limits, Rules, load_settings
 from data_loaders import forms as F
 from data_loaders import headers as H
 from data_loaders import layout as L
+from data_loaders.limits import TooLarge, size_message
+from data_loaders.limits import check as check_limits
 from data_loaders.problems import ERROR, WARNING, Problem
 from data_loaders.sheet import SheetReader
 from data_loaders.tables import FileResult, ParsedTable
@@ -32,6 +36,7 @@ __all__ = ["FileResult", "ParsedTable", "read_file", "read_grid"]
 
 
 XLSX_MAGIC, XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
+log = logging.getLogger(__name__)
 
 
 class _Unreadable(Exception):
@@ -45,12 +50,14 @@ def read_file(
     year: int | None = None,
     as_of: dt.date | None = None,
     rules: Rules | None = None,
+    limits: Limits | None = None,
 ) -> FileResult:
     """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
     `year` / `as_of` are fallbacks (command line, upload page) used only where neither a column
     nor the title says it. `rules` gives the grade bands of the score/grade check (default: the
-    configured ones, `load_settings().rules`). Never raises for bad input: everything wrong is a Problem.
+    configured ones, `load_settings().rules`); `limits` what the file may hold, checked before any cell is
+    parsed (default: the configured `[limits]`). Never raises for bad input: everything wrong is a Problem.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
     the others are object columns holding str / datetime.date / bool / int or None.
     `ParsedTable.records()` gives plain dicts with None for empty.
@@ -60,15 +67,17 @@ def read_file(
     # third of the parsing time of a 100k-row sheet) and restored after.
     was_enabled = gc.isenabled()
     gc.disable()
+    settings = load_settings() if rules is None or limits is None else None
     try:
         return _read_file(source, filename, year=year, as_of=as_of,
-                          rules=rules if rules is not None else load_settings().rules)
+                          rules=rules if rules is not None else settings.rules,
+                          limits=limits if limits is not None else settings.limits)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _read_file(source, filename, *, year, as_of, rules: Rules) -> FileResult:
+def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits) -> FileResult:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), filename or "上传文件"
     elif hasattr(source, "getvalue") or hasattr(source, "read"):
@@ -79,9 +88,16 @@ def _read_file(source, filename, *, year, as_of, rules: Rules) -> FileResult:
         path = Path(source)
         name = filename or path.name
         try:
+            if path.stat().st_size > limits.file_bytes():  # refused before a byte is read
+                return FileResult(name, [], [Problem(name, None, None, None, size_message(name, path.stat().st_size,
+                                                                                        limits))])
             data = path.read_bytes()
         except OSError as exc:
             return FileResult(name, [], [Problem(name, None, None, None, f"无法读取文件：{exc.strerror or exc}")])
+    try:
+        check_limits(data, name, limits)
+    except TooLarge as exc:
+        return FileResult(name, [], [Problem(name, None, None, None, str(exc))])
     problems: list[Problem] = []
     try:
         sheets = _open(data, name, problems)
@@ -92,9 +108,11 @@ def _read_file(source, filename, *, year, as_of, rules: Rules) -> FileResult:
     for sheet_name, grid, merged in sheets:
         try:
             table, sheet_problems, seen = read_grid(grid, merged, name, sheet_name, year=year, as_of=as_of, rules=rules)
-        except Exception as exc:  # noqa: BLE001 - a reader bug must not crash the upload page
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("reading sheet %r of %r failed [ref %s]", sheet_name, name, ref)
             problems.append(Problem(name, sheet_name, None, None,
-                                    f"读取这张工作表时程序出错（{type(exc).__name__}: {exc}），请把文件发给管理员"))
+                                    f"读取这张工作表时程序出错，请把文件和参考编号 {ref} 发给管理员"))
             continue
         if table is None:
             unrecognised.append((sheet_name, seen))
