@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import numpy as np
 import openpyxl
@@ -398,7 +399,7 @@ def test_form_with_bad_score_names_the_cell(tmp_path):
     assert (error.row, error.column) == (5, "总分（D列）") and "不在 0–100 之间" in error.message
 
 
-def test_a_reader_bug_becomes_a_problem_not_a_crash(tmp_path, monkeypatch):
+def test_a_reader_bug_becomes_a_problem_not_a_crash(tmp_path, monkeypatch, caplog):
     from data_loaders import reader
 
     def broken(*args, **kwargs):
@@ -408,7 +409,11 @@ def test_a_reader_bug_becomes_a_problem_not_a_crash(tmp_path, monkeypatch):
     path = tmp_path / "x.csv"
     path.write_text("年度,主管部门,项目名称,年初预算\n2022,教育局,校舍维修,10\n", encoding="utf-8")
     [error] = read_file(path).errors
-    assert "程序出错" in error.message and "ZeroDivisionError" in error.message
+    # a sentence and a reference number for the user; the exception itself only in the server log
+    ref = re.search(r"参考编号 ([0-9a-f]{8})", error.message).group(1)
+    assert "程序出错" in error.message and "ZeroDivisionError" not in error.message
+    [record] = [r for r in caplog.records if ref in r.getMessage()]
+    assert "ZeroDivisionError: boom" in caplog.text and record.exc_info is not None
 
 
 def test_file_objects_are_read_with_their_name(corpus):
