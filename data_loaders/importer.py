@@ -118,20 +118,16 @@ def import_results(
     url: str,
     results: list,
     *,
-    year: int | None = None,
-    as_of: dt.date | None = None,
     dry_run: bool = False,
     user: str | None = None,
     progress: Progress | None = None,
     source: str = SOURCE_IMPORT,
     rules: Rules | None = None,
 ) -> ImportResult:
-    """Write already-read files: `results` are (name, sha256, FileResult). Used by import_files and sync.
-
-    `year` / `as_of` are accepted for the callers that still pass them and are not used: the reader
-    resolved both on every row (read_file's fallbacks). `rules` as for import_files.
+    """Write already-read files: `results` are (name, sha256, FileResult). Used by import_files, sync and
+    the upload page. The reader already resolved year and as-of on every row (read_file's fallbacks).
+    `rules` as for import_files.
     """
-    del year, as_of  # resolved once, by the reader
     rules = rules if rules is not None else load_settings().rules
     progress = progress or (lambda _f, _m: None)
     problems: list[Problem] = []

@@ -167,5 +167,5 @@ def sync(
                                            ERROR))
         fr.problems[:] = [Problem(name, p.sheet, p.row, p.column, p.message, p.level) for p in fr.problems]
         results.append((name, hashlib.sha256(data).hexdigest(), fr))
-    return import_results(url, results, year=year, as_of=as_of, dry_run=dry_run, user=user,
+    return import_results(url, results, dry_run=dry_run, user=user,
                           source=SOURCE_SYNC)

@@ -54,7 +54,7 @@ def _import(reads, go: bool) -> None:
             except (TypeError, ValueError):
                 pass
 
-        result = upload.run_import(ctx.url, reads, year, as_of, dry_run=not go, progress=progress)
+        result = upload.run_import(ctx.url, reads, dry_run=not go, progress=progress)
         if result.ok:
             status.update(label="导入完成" if go else "检查通过，可以导入", state="complete")
         else:

@@ -147,9 +147,7 @@ def test_app_reads_the_environment_only_through_settings():
     """Outside settings (and the bench/test harness) no module of the app reads os.environ."""
     readers = {str(p.relative_to(ROOT)): _env_reads(p) for p in _python_files(*DOCSTRING_DIRS)}
     others = {k: v for k, v in readers.items() if v and k != "dashboard/settings.py"}
-    # TODO(importer): data_loaders/importer.py (DASHBOARD_USER) still reads the environment; it should take Settings.user
-    known = {"data_loaders/importer.py"}
-    assert set(others) <= known, {k: v for k, v in others.items() if k not in known}
+    assert not others, others
 
 
 # ------------------------------------------------------------------------------------------------ data and modules

@@ -46,11 +46,10 @@ def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.d
     return reads
 
 
-def run_import(url: str, reads: list[Read], year: int | None, as_of: dt.date | None, *, dry_run: bool,
+def run_import(url: str, reads: list[Read], *, dry_run: bool,
                progress: Callable[[float, str], None] | None = None) -> importer.ImportResult:
     """Link, check and write (or only check) the files as read for the preview, as one batch."""
-    return importer.import_results(url, reads, year=year, as_of=as_of, dry_run=dry_run, user="web",
-                                   progress=progress)
+    return importer.import_results(url, reads, dry_run=dry_run, user="web", progress=progress)
 
 
 def problems_frame(problems) -> pd.DataFrame:

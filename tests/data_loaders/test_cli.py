@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from test_importer import EXPECTED_COUNTS, FILES, dump
+from import_set import EXPECTED_COUNTS, FILES, dump
 
 from dashboard import models as m
 from dashboard.cli import main
@@ -81,7 +81,7 @@ def test_year_and_as_of_options(sqlite_url, tmp_path, capsys):
     assert code == 2 and "--year" in err and "--as-of" in err  # both missing: both named
     code, _, err = run(capsys, "--db", sqlite_url, "import", str(path), "--year", "2022", "--as-of", "2022-08-31")
     assert code == 0, err
-    from test_importer import one
+    from import_set import one
 
     rec = one(sqlite_url, m.MonitoringRecord)
     assert str(rec.as_of) == "2022-08-31" and rec.executed == 40.0

@@ -14,8 +14,6 @@ from data_loaders.importer import import_files, list_batches
 
 BAD_CASES = bad_file_names()
 
-# the set and helpers live in the fixture module import_set; test_cli, test_sync and test_template still
-# import some of them from here
 from import_set import (
     EXPECTED_COUNTS,
     FILES,

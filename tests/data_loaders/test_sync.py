@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
-from test_importer import dump, one, project, rows
+from import_set import dump, one, project, rows
 
 from dashboard import models as m
 from data_loaders.importer import list_batches, undo_batch

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import openpyxl
-from test_importer import dump
+from import_set import dump
 
 from data_loaders import schema
 from data_loaders.importer import import_files
