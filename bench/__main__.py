@@ -82,7 +82,7 @@ def _fresh_target_factory(url: str, workdir: Path):
     return fresh_pg
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("county", "city", "province"), default="province")
     parser.add_argument("--db", help="database URL (default: SQLite at bench/out/<scale>.db)")
@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-timeout", type=float, default=120.0, help="seconds before a page run counts as failed")
     parser.add_argument("--skip", action="append", default=[], choices=("import", "pages", "browser", "naive"),
                         help="leave out a measurement (repeatable)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
 
     url = args.db or os.environ.get("BENCH_DATABASE_URL") or demo_db.default_url(args.scale)
     kind = demo_db.kind(url)
@@ -108,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
                      else "reused (marker: complete for this scale and seed)")
           + ("; ran ANALYZE (no planner statistics)" if results["demo"].get("analyzed_by_bench") else ""))
 
+    _measure_import(args, url, results, metrics)
+    _measure_queries_and_pages(args, url, kind, results, metrics)
+    _report(args, kind, results, metrics)
+    return 0
+
+
+def _measure_import(args, url: str, results: dict, metrics: dict) -> None:
+    """The import workbook, calamine's read of it, and the import (into existing projects)."""
     with tempfile.TemporaryDirectory(prefix="bench-", dir=demo_db.OUT) as tmp:
         workdir = Path(tmp)
         if "import" not in args.skip:
@@ -128,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["import"] = {"read_s": read_s, "read_cpu_s": read_cpu_s, "error": f"{exc.__class__.__name__}: {exc}"[:2000]}
                 _step(f"import FAILED: {results['import']['error'][:500]}")
 
+
+
+def _measure_queries_and_pages(args, url: str, kind: str, results: dict, metrics: dict) -> None:
+    """Metrics against naive pandas, every page in AppTest, and the real server in Chromium."""
     if "naive" not in args.skip:
         try:
             results["naive"] = measure.naive_ratio(url)
@@ -159,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             for e in b.get("page_errors", []):
                 _step(f"browser page error: {e}")
 
-    # ---------------------------------------------------------------- report
+
+def _report(args, kind: str, results: dict, metrics: dict) -> None:
+    """Print the table and the BENCH line, and save the results as JSON under bench/out/."""
     print()
     print(f"Benchmark — scale={args.scale} db={kind} seed={args.seed}")
     if results.get("workbook"):
@@ -203,8 +221,6 @@ def main(argv: list[str] | None = None) -> int:
                                         encoding="utf-8")
     print(f"  results: bench/out/bench-{args.scale}-{kind}-latest.json")
     print(line)
-    return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
