@@ -29,16 +29,23 @@ BLANK_TOKENS = frozenset({
 _WS = re.compile(r"\s+")
 
 
-INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width marks pasted from web pages
-DROP_INVISIBLE = str.maketrans("", "", INVISIBLE_CHARS)
+# Invisible format characters (Unicode category Cf: zero-width marks pasted from web pages, the BOM,
+# bidirectional overrides and isolates such as U+202E that make a name read differently from what it is)
+# and control characters other than tab, line breaks and NUL (the join separator of the column parsers).
+# tests/data_loaders/test_cells.py checks this class against unicodedata.
+FORMAT_CHARS = re.compile(
+    "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+def strip_format(value: str) -> str:
+    return FORMAT_CHARS.sub("", value) if FORMAT_CHARS.search(value) else value
 
 
 def nfkc(value: str) -> str:
-    """NFKC (full-width digits, letters, brackets → ASCII), zero-width marks dropped, trimmed."""
-    value = unicodedata.normalize("NFKC", value)
-    if any(ch in value for ch in INVISIBLE_CHARS):
-        value = value.translate(DROP_INVISIBLE)
-    return value.strip()
+    """NFKC (full-width digits, letters, brackets → ASCII), invisible format characters dropped, trimmed."""
+    return strip_format(unicodedata.normalize("NFKC", value)).strip()
 
 
 def clean_text(value: Any) -> str | None:

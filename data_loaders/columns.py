@@ -19,14 +19,13 @@ from dashboard.vocab import CODE, MONEY, NUMERIC_TYPES, PERCENT, SCORE, SIGNED_M
 from data_loaders import schema
 from data_loaders.cells import (
     BLANK_TOKENS,
-    DROP_INVISIBLE,
-    INVISIBLE_CHARS,
     LONG_TEXT_FIELDS,
     PERCENT_POINTS_ABOVE,
     Parsed,
     parser_for,
     safe_parse,
     scaled,
+    strip_format,
 )
 from data_loaders.tables import objects
 
@@ -222,8 +221,7 @@ def _text_changes(
     norm = joined
     if not unicodedata.is_normalized("NFKC", joined):
         norm = unicodedata.normalize("NFKC", joined)
-    if any(ch in norm for ch in INVISIBLE_CHARS):
-        norm = norm.translate(DROP_INVISIBLE)  # slow on long strings: only when there is something to drop
+    norm = strip_format(norm)
     if any(ch in norm for ch in _ODD_SPACE[1:]):
         return None
     if " " in norm and (code or _UNCLEAN_WS.search(norm)):

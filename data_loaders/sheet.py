@@ -18,7 +18,7 @@ from dashboard.vocab import CODE, MONEY, MONEY_SCALES, SIGNED_MONEY
 from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders import schema, validate
-from data_loaders.cells import split_code_name
+from data_loaders.cells import FORMAT_CHARS, split_code_name
 from data_loaders.columns import parse_column
 from data_loaders.problems import ERROR, WARNING, Problem, column_label
 from data_loaders.tables import ParsedTable, objects
@@ -92,6 +92,8 @@ class SheetReader:
             if spec_field.type in (MONEY, SIGNED_MONEY):
                 scale, units_used[name] = self.money_scale(c)
             col = columns[c]
+            if col.joined and FORMAT_CHARS.search(col.joined):
+                self.warn_format_characters(col, name, excel_rows)
             parsed, errors = parse_column(col.values, spec_field, scale, col.distinct, col.kinds,
                                             texts=col.texts, joined=col.joined)
             values[name] = parsed
@@ -130,6 +132,15 @@ class SheetReader:
         frame = self.frame(values)
         table = ParsedTable(self.file, self.sheet, self.kind, frame, dict(self.mapping), dict(self.columns), meta)
         return table, self.problems
+
+    def warn_format_characters(self, col, name: str, excel_rows) -> None:
+        """Invisible format and control characters are removed by the cell cleaners; say so for each cell."""
+        label = self.col_label(name)
+        for i, value in enumerate(col.values):
+            if value.__class__ is str and FORMAT_CHARS.search(value):
+                codes = "、".join(sorted({f"U+{ord(ch):04X}" for ch in FORMAT_CHARS.findall(value)}))
+                self.problem(int(excel_rows[i]), label, f"已删除这一格中看不见的格式或控制字符（{codes}），"
+                             "以免名称显示得与实际内容不同；请核对原表", WARNING)
 
     def _field(self, name: str) -> schema.Field:
         try:

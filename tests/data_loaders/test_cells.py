@@ -323,3 +323,27 @@ def test_bulk_text_cleaning_agrees_with_the_cell_cleaner(extra, full_width):
 def test_split_code_name_edge_cases(text):
     code, name = C.split_code_name(text)
     assert (code, name) in {(None, text), ("219", "池州市"), ("12345678901234567890123", "x")}
+
+
+def test_every_invisible_format_and_control_character_is_removed():
+    import sys
+    import unicodedata
+
+    from data_loaders.cells import FORMAT_CHARS
+
+    wanted = [chr(c) for c in range(sys.maxunicode + 1)
+              if unicodedata.category(chr(c)) == "Cf"
+              or (unicodedata.category(chr(c)) == "Cc" and chr(c) not in "\t\n\r\x00")]
+    assert [hex(ord(ch)) for ch in wanted if not FORMAT_CHARS.match(ch)] == []
+    assert C.clean_text("区\u202e局育教\u202c本级\u200b") == "区局育教本级"
+
+
+def test_spoofing_characters_are_removed_at_import_with_a_warning_naming_the_cell():
+    from data_loaders.reader import read_file
+
+    data = "年度,主管部门,项目名称,调整后预算\n2024,区教育局,校舍\u202e修维\u202c工程,10\n2024,区卫健委,疫苗,5\n"
+    result = read_file(data.encode("utf-8"), "spoof.csv")
+    assert result.tables[0].frame["project_name"].tolist() == ["校舍修维工程", "疫苗"]
+    [warning] = result.warnings
+    assert (warning.file, warning.row, warning.column) == ("spoof.csv", 2, "项目名称（C列）")
+    assert "U+202C、U+202E" in warning.message
