@@ -64,13 +64,20 @@ def department_from_text(ctx, text: str) -> int | None:
         return None
 
 
+MAX_ID = 2**63 - 1  # database ids are 64-bit: a longer number names nothing
+
+
 def int_param(param: str) -> int | None:
-    """A query parameter holding an id (?project=12), or None when absent or not a number."""
-    value = st.query_params.get(param)
-    try:
-        return int(value) if value else None
-    except ValueError:
+    """A query parameter holding an id (?project=12), or None when absent or not a number.
+
+    A number no id can have (0, or beyond 64 bits, e.g. 400 digits) is -1: the page says 未找到.
+    """
+    value = (st.query_params.get(param) or "").strip()
+    if not value.isdecimal() or not value.isascii():
         return None
+    if len(value) > 19 or not 0 < int(value) <= MAX_ID:
+        return -1
+    return int(value)
 
 
 def open_id(param: str, value: int) -> None:

@@ -316,3 +316,25 @@ def test_project_row_click_opens_its_card(app):
     at.run()
     assert at.title[0].value == "高标准农田建设"  # NY-01, the largest budget, first row
     assert "project" in at.query_params
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "0", "-5"])
+def test_out_of_range_project_links_say_not_found(app, value):
+    at = app("projects", query={"project": value})
+    assert not at.exception
+    shown = [w.value for w in at.warning]
+    if value == "-5":  # not a number at all: the search list, no card
+        assert shown == [] and at.title[0].value == "项目查询"
+    else:
+        assert shown == ["未找到编号为 （链接中的编号无效） 的项目，可能已被撤销导入。请返回查询结果另选一个项目。"]
+    assert not [w for w in shown if "Error" in w]
+
+
+def test_markdown_in_names_is_shown_as_text():
+    from dashboard.ui import text
+
+    assert text.md("**粗体** :red[红] $$x$$ [点我](https://x.example) ![](https://x.example/i.png)") == (
+        "\\*\\*粗体\\*\\* \\:red\\[红\\] \\$\\$x\\$\\$ \\[点我\\]\\(https\\:"
+        "//x\\.example\\) \\!\\[\\]\\(https\\://x\\.example/i\\.png\\)")
+    assert text.md("第一行\n# 标题") == "第一行 \\# 标题"
+    assert text.chart("<a href='https://x'>链接</a><br>") == "&lt;a href='https://x'&gt;链接&lt;/a&gt;&lt;br&gt;"
