@@ -12,13 +12,18 @@ import re
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|:$<>~=&^])")
 _BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# GitHub-flavoured Markdown turns bare https://…, www.… and a@b.c into live links even when every
+# punctuation mark is escaped; a zero-width space after ':' and '@' and inside 'www.' breaks that
+_AUTOLINK = re.compile(r"(?<=\\:)|(?<=@)|(?i:(?<=www)(?=\\\.))")
+ZWSP = "\u200b"
 
 
 def md(value) -> str:
     """`value` as literal text inside any Streamlit string that renders Markdown."""
     if value is None:
         return ""
-    return _MARKDOWN.sub(r"\\\1", _BREAKS.sub(" ", str(value)))
+    escaped = _MARKDOWN.sub(r"\\\1", _BREAKS.sub(" ", str(value)))
+    return _AUTOLINK.sub(ZWSP, escaped) if (":" in escaped or "@" in escaped or "ww" in escaped) else escaped
 
 
 def chart(value) -> str:

@@ -334,7 +334,9 @@ def test_markdown_in_names_is_shown_as_text():
     from dashboard.ui import text
 
     assert text.md("**粗体** :red[红] $$x$$ [点我](https://x.example) ![](https://x.example/i.png)") == (
-        "\\*\\*粗体\\*\\* \\:red\\[红\\] \\$\\$x\\$\\$ \\[点我\\]\\(https\\:"
-        "//x\\.example\\) \\!\\[\\]\\(https\\://x\\.example/i\\.png\\)")
+        "\\*\\*粗体\\*\\* \\:\u200bred\\[红\\] \\$\\$x\\$\\$ \\[点我\\]\\(https\\:\u200b"
+        "//x\\.example\\) \\!\\[\\]\\(https\\:\u200b//x\\.example/i\\.png\\)")
+    # bare addresses are not turned into links either
+    assert text.md("www.x.cn a@b.cn") == "www\u200b\\.x\\.cn a@\u200bb\\.cn"
     assert text.md("第一行\n# 标题") == "第一行 \\# 标题"
     assert text.chart("<a href='https://x'>链接</a><br>") == "&lt;a href='https://x'&gt;链接&lt;/a&gt;&lt;br&gt;"
