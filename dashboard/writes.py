@@ -23,9 +23,11 @@ from sqlalchemy import (
     Double,
     Integer,
     and_,
+    column,
     func,
     insert,
     select,
+    table,
     text,
     update,
 )
@@ -115,19 +117,32 @@ def refresh_latest(conn: Connection, project_ids=None) -> None:
     """`is_latest` true exactly on each project's latest monitoring record (of the given projects, or all).
 
     Two set-based statements, clearing before setting, so at no moment does a project have two latest
-    records (a unique index may enforce that). Ties cannot occur: (project, as_of) is unique.
+    records (the unique index uq_monitoring_one_latest enforces that). Ties cannot occur: (project, as_of)
+    is unique. Many projects go through a scratch table, so each statement is compiled and run once.
     """
     mt = m.MonitoringRecord.__table__
     other = mt.alias("later")
     newest = select(func.max(other.c.as_of)).where(other.c.project_id == mt.c.project_id).scalar_subquery()
-    ids = None if project_ids is None else sorted({int(x) for x in project_ids if x is not None})
-    chunks = [None] if ids is None else [ids[i:i + 1000] for i in range(0, len(ids), 1000)]
-    for chunk in chunks:
-        scope = [] if chunk is None else [mt.c.project_id.in_(chunk)]
-        conn.execute(update(mt).where(and_(*scope, mt.c.is_latest.is_(True), mt.c.as_of != newest))
-                     .values(is_latest=False))
-        conn.execute(update(mt).where(and_(*scope, mt.c.is_latest.is_not(True), mt.c.as_of == newest))
-                     .values(is_latest=True))
+    scratch = None
+    if project_ids is None:
+        scope = []
+    else:
+        ids = sorted({int(x) for x in project_ids if x is not None})
+        if not ids:
+            return
+        if len(ids) <= 1000:
+            scope = [mt.c.project_id.in_(ids)]
+        else:
+            scratch = f"_touched_{uuid.uuid4().hex[:12]}"
+            conn.exec_driver_sql(f"CREATE TEMP TABLE {scratch} (id BIGINT PRIMARY KEY)")
+            bulk_insert(conn, table(scratch, column("id", Integer)), {"id": np.asarray(ids, dtype="int64")})
+            scope = [mt.c.project_id.in_(select(column("id")).select_from(table(scratch)))]
+    conn.execute(update(mt).where(and_(*scope, mt.c.is_latest.is_(True), mt.c.as_of != newest))
+                 .values(is_latest=False))
+    conn.execute(update(mt).where(and_(*scope, mt.c.is_latest.is_not(True), mt.c.as_of == newest))
+                 .values(is_latest=True))
+    if scratch:
+        conn.exec_driver_sql(f"DROP TABLE {scratch}")
 
 
 # -- bulk rows --------------------------------------------------------------------------------------------
