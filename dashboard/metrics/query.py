@@ -91,8 +91,11 @@ def scope_where(table, scope: Scope) -> list:
         if hasattr(table, "fund_source"):
             conds.append(table.fund_source == scope.fund_source)
         else:
-            conds.append(exists().where(and_(Project.id == table.project_id,
-                                             Project.fund_source == scope.fund_source)))
+            # an alias of its own: a query that also joins projects would otherwise correlate the
+            # subquery away ("returned no FROM clauses due to auto-correlation")
+            linked = Project.__table__.alias("fund_scope_project")
+            conds.append(exists().where(and_(linked.c.id == table.project_id,
+                                             linked.c.fund_source == scope.fund_source)))
     return conds
 
 

@@ -340,3 +340,12 @@ def test_markdown_in_names_is_shown_as_text():
     assert text.md("www.x.cn a@b.cn") == "www\u200b\\.x\\.cn a@\u200bb\\.cn"
     assert text.md("第一行\n# 标题") == "第一行 \\# 标题"
     assert text.chart("<a href='https://x'>链接</a><br>") == "&lt;a href='https://x'&gt;链接&lt;/a&gt;&lt;br&gt;"
+
+
+@pytest.mark.parametrize("fund", ["一般公共预算", "政府性基金预算"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_under_the_fund_filter_and_a_department(app, ids, page, fund):
+    # the department page under a fund filter used to fail in its evaluation and findings sections
+    at = app(page, query={"year": "2024", "fund": fund, "dept": str(ids["103"]), "departments": str(ids["103"])})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not [w.value for w in at.warning if "暂时无法显示" in w.value]
