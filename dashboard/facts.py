@@ -8,13 +8,14 @@ every later read uses it as it is. The rules it applies in SQL come from dashboa
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, exists, false, func, insert, literal, select
+from sqlalchemy import and_, case, delete, exists, false, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
 from dashboard import rules_sql as RS
-from dashboard.db import get_engine, session_scope
+from dashboard.db import get_engine
 from dashboard.models import Evaluation, Meta, MonitoringRecord, Project, ProjectFacts
 from dashboard.vocab import INDEPENDENT_KINDS, SELF_KIND
+from dashboard.writes import lock_writers
 
 FACTS_KEY = "facts_version"
 
@@ -66,23 +67,31 @@ def _rebuild_statement(dates):
 
 
 def ensure_facts(url: str, version: int) -> None:
-    """Make project_facts match data version `version` (no-op when it already does)."""
-    with get_engine(url).connect() as conn:
+    """Make project_facts match data version `version` (no-op when it already does).
+
+    Safe when several app processes (replicas) rebuild at once: the rebuild holds the database's writer
+    lock (PostgreSQL; on SQLite its first statement, the DELETE, takes the write lock) and checks the
+    version again under it, so a second process finds the work done and rolls its DELETE back.
+    """
+    engine = get_engine(url)
+    with engine.connect() as conn:
         current = conn.execute(select(Meta.value).where(Meta.key == FACTS_KEY)).scalar()
     if current == str(version):
         return
-    with session_scope(url) as s:
-        row = s.execute(select(Meta).where(Meta.key == FACTS_KEY).with_for_update()).scalar_one_or_none()
-        if row is not None and row.value == str(version):
-            return  # another session rebuilt it meanwhile
-        s.execute(delete(ProjectFacts))
-        dates = s.execute(select(MonitoringRecord.as_of).distinct().where(MonitoringRecord.is_latest.is_(True)))
-        s.execute(_rebuild_statement([d for (d,) in dates]))
-        if row is None:
-            s.add(Meta(key=FACTS_KEY, value=str(version)))
+    meta = Meta.__table__
+    with engine.connect() as conn, conn.begin() as tx:
+        lock_writers(conn)
+        conn.execute(delete(ProjectFacts))
+        current = conn.execute(select(meta.c.value).where(meta.c.key == FACTS_KEY)).scalar()
+        if current == str(version):
+            tx.rollback()  # another process rebuilt it meanwhile: keep its rows
+            return
+        dates = conn.execute(select(MonitoringRecord.as_of).distinct().where(MonitoringRecord.is_latest.is_(True)))
+        conn.execute(_rebuild_statement([d for (d,) in dates]))
+        if current is None:
+            conn.execute(insert(meta), {"key": FACTS_KEY, "value": str(version)})
         else:
-            row.value = str(version)
-    engine = get_engine(url)
+            conn.execute(update(meta).where(meta.c.key == FACTS_KEY).values(value=str(version)))
     if engine.dialect.name == "sqlite":
         # data changed: let SQLite refresh the statistics its planner needs (cheap when nothing is stale)
         with engine.connect() as conn:

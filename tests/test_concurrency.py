@@ -125,3 +125,39 @@ def test_database_refuses_a_second_latest_record(db_url):
                      {"project_id": project, "as_of": dt.date(2024, 8, 31), "is_latest": True})
     with db.get_engine(db_url).connect() as conn:
         assert len(conn.execute(select(m.MonitoringRecord.id)).all()) == 1
+
+
+_REBUILD = (  # import everything, say ready, wait for the common start signal, then rebuild
+    "import pathlib, sys, time\n"
+    "from dashboard import db\n"
+    "from dashboard.facts import ensure_facts\n"
+    "url, ready, go = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])\n"
+    "version = db.data_version(url)\n"
+    "ready.touch()\n"
+    "deadline = time.monotonic() + 60\n"
+    "while not go.exists() and time.monotonic() < deadline:\n"
+    "    time.sleep(0.001)\n"
+    "ensure_facts(url, version)\n"
+)
+
+
+@pytest.mark.postgres
+def test_two_app_processes_rebuild_project_facts_at_once(pg_url, files, tmp_path):
+    db.init_db(pg_url)
+    assert _finish(_cli(pg_url, "import", str(files[0])))[0] == 0
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready{i}" for i in range(3)]
+    procs = [subprocess.Popen([sys.executable, "-c", _REBUILD, pg_url, str(r), str(go)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()  # all three start their rebuild within a few milliseconds of each other
+    results = [_finish(p) for p in procs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    with db.get_engine(pg_url).connect() as conn:
+        facts = conn.execute(text("SELECT COUNT(*) FROM project_facts")).scalar_one()
+        stamp = conn.execute(text("SELECT value FROM meta WHERE key = 'facts_version'")).scalar_one()
+    assert facts == 2000 and stamp == str(db.data_version(pg_url))
+    code, out = _finish(_cli(pg_url, "summary", "--year", "2024", "--json"))
+    assert code == 0 and '"projects": 2000' in out
