@@ -1,0 +1,87 @@
+"""Hostile workbooks uploaded through the page: refused in seconds with a sentence naming the limit, the server
+stays small and alive, and another user's session keeps working meanwhile."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from bench import server as srv
+from dashboard.registry import BY_KEY
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _sparse_corner() -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "项目名称"
+    wb.active["XFD1048576"] = 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _zip_bomb(megabytes: int = 1000) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(b"<worksheet><sheetData>")
+            block = b" " * (1 << 20)
+            for _ in range(megabytes):
+                f.write(block)
+            f.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+@pytest.fixture
+def server(db_url, tmp_path):
+    """A server of its own, so its memory is this test's alone."""
+    s = srv.start_server(db_url, tmp_path / "hostile.log", extra_env={"DASHBOARD_TODAY": "2025-06-30"})
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("name,make,expected", [
+    ("角落.xlsx", _sparse_corner, "超过单张表 300,000 行的上限"),
+    ("炸弹.xlsx", _zip_bomb, "超过上限 400 MB"),
+])
+def test_hostile_upload_is_refused_while_another_session_works(server, browser, name, make, expected):
+    data = make()
+    assert len(data) < 2_000_000
+    staff = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    leader = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    try:
+        up = staff.new_page()
+        up.set_default_timeout(60_000)
+        up.goto(srv.page_url(server.base_url, BY_KEY["upload"]))
+        srv.wait_ready(up, BY_KEY["upload"].title)
+        rss_before = server.rss_mb()
+        started = time.monotonic()
+        up.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            files=[{"name": name, "mimeType": XLSX, "buffer": data}])
+        expect(up.locator("[data-testid='stMain']")).to_contain_text(expected, timeout=30_000)
+        refused_in = time.monotonic() - started
+        assert refused_in < 10, refused_in
+        assert server.proc.poll() is None  # the server is alive
+        assert server.peak_rss_mb() - rss_before < 500
+        body = up.locator("body").inner_text()
+        assert "MemoryError" not in body and "Traceback" not in body
+        # meanwhile a leader opens the ranking page in another session: it renders as usual
+        other = leader.new_page()
+        other.set_default_timeout(60_000)
+        other.goto(srv.page_url(server.base_url, BY_KEY["ranking"]))
+        srv.wait_ready(other, BY_KEY["ranking"].title)
+        expect(other.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
+    finally:
+        staff.close()
+        leader.close()
