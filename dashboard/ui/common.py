@@ -27,9 +27,6 @@ def guard(what: str):
     """
     try:
         yield
-    except NotImplementedError as exc:
-        log.warning("section %s not ready: %r", what, exc)
-        st.info(f"「{what}」的数据功能尚在建设中，暂不可用。", icon=":material/construction:")
     except Exception:
         ref = error_reference()
         log.exception("section %s failed [ref %s]", what, ref)
