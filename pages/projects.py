@@ -16,7 +16,7 @@ def _card(project_id: int) -> None:
     card = data.project_card(ctx, project_id) if project_id > 0 else None
     if not card:
         shown = project_id if project_id > 0 else "（链接中的编号无效）"
-        st.warning(f"未找到编号为 {shown} 的项目，可能已被撤销导入。请返回查询结果另选一个项目。")
+        st.warning(f"未找到该项目：找不到编号为 {shown} 的项目，可能已被撤销导入。请返回查询结果另选一个项目。")
         return
     p = card["project"]
     if st.button("← 返回查询结果", key="close_card"):

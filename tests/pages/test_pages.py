@@ -325,7 +325,7 @@ def test_out_of_range_project_links_say_not_found(app, value):
     if value == "-5":  # not a number at all: the search list, no card
         assert shown == [] and at.title[0].value == "项目查询"
     else:
-        assert shown == ["未找到编号为 （链接中的编号无效） 的项目，可能已被撤销导入。请返回查询结果另选一个项目。"]
+        assert shown == ["未找到该项目：找不到编号为 （链接中的编号无效） 的项目，可能已被撤销导入。请返回查询结果另选一个项目。"]
     assert not [w for w in shown if "Error" in w]
 
 
