@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from import_set import dump
-
 from dashboard import models as m
 from dashboard.cli import main
 from data_loaders import schema
@@ -40,6 +38,12 @@ changed but whose 【示例】 mark was left in."""
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def dump(url: str):
+    from import_set import dump as dump_all  # tests/data_loaders' helper, imported here: the page tests reuse this module
+
+    return dump_all(url)
 
 
 def _example_warnings(result) -> list[tuple]:
