@@ -15,7 +15,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import fmt
-from dashboard.vocab import BATCH_COMMITTED, BATCH_SOURCE_LABELS, BATCH_STATUS_LABELS, SOURCE_DEMO, TABLE_LABELS
+from dashboard.vocab import (
+    BATCH_COMMITTED,
+    BATCH_SOURCE_LABELS,
+    BATCH_STATUS_LABELS,
+    SOURCE_DEMO,
+    TABLE_LABELS,
+)
 from data_loaders import importer, isolated, reader, schema, template, validate
 from data_loaders.problems import WARNING
 

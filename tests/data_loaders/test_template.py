@@ -11,7 +11,7 @@ from import_set import dump
 from data_loaders import schema
 from data_loaders.importer import import_files
 from data_loaders.template import EXAMPLE_COUNTS, INSTRUCTIONS, MARKED_FIELDS, build_template, write_template
-from data_loaders.validate import EXAMPLE_MARK, TEMPLATE_ONLY
+from data_loaders.validate import EXAMPLE_MARK
 
 
 def test_sheets_headers_and_layout(tmp_path):

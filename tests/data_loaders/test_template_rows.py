@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
+
 from dashboard import models as m
 from dashboard.cli import main
 from data_loaders import schema
@@ -41,7 +42,8 @@ changed but whose 【示例】 mark was left in."""
 
 
 def dump(url: str):
-    from import_set import dump as dump_all  # tests/data_loaders' helper, imported here: the page tests reuse this module
+    # tests/data_loaders' helper, imported here: the page tests reuse this module without it on the path
+    from import_set import dump as dump_all
 
     return dump_all(url)
 
