@@ -23,6 +23,7 @@ from dashboard import db
 from dashboard import writes as w
 from dashboard.settings import Rules, load_settings
 from dashboard.vocab import SOURCE_IMPORT, TABLE_LABELS
+from data_loaders import validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
 from data_loaders.problems import ERROR, Problem, ProblemList
 from data_loaders.reader import read_file
@@ -135,6 +136,9 @@ def import_results(
     files = []
     for name, sha, fr in results:
         problems.extend(fr.problems)
+        untouched = validate.template_only(fr)  # the upload preview may have added it already
+        if untouched is not None and untouched not in fr.problems:
+            problems.append(untouched)
         tables.extend(fr.tables)
         files.append({"name": name, "sha256": sha, "tables": [_table_info(t) for t in fr.tables]})
     counts = {name: {"inserted": 0, "updated": 0, "unchanged": 0} for name in TABLE_NAMES}

@@ -81,6 +81,7 @@ class SheetReader:
         layout = self.layout
         by_field = self.map_columns()
         index, columns = L.data_rows(self.grid, layout, self.merged)
+        index, columns, examples = self.skip_examples(index, columns)
         excel_rows = index + 1
         n = len(excel_rows)
         values: dict[str, np.ndarray] = {}
@@ -116,7 +117,7 @@ class SheetReader:
         meta = {
             "year": None, "as_of": None, "unit": layout.unit, "title": layout.title,
             "header_rows": [r + 1 for r in layout.header_rows], "notes": layout.notes,
-            "column_units": units_used, "ignored_headers": [
+            "column_units": units_used, "example_rows": examples, "ignored_headers": [
                 t for c, t in enumerate(layout.labels) if t and c not in by_field.values() and not H.is_ignored(t)
             ],
         }
@@ -132,6 +133,22 @@ class SheetReader:
         frame = self.frame(values)
         table = ParsedTable(self.file, self.sheet, self.kind, frame, dict(self.mapping), dict(self.columns), meta)
         return table, self.problems
+
+    def skip_examples(self, index: np.ndarray, columns: list[L.Column]):
+        """The template's example rows (validate.EXAMPLE_MARK in a cell) are dropped before anything is
+        parsed, with a warning naming each; returns the rest and the Excel rows skipped."""
+        found = validate.example_rows(columns)
+        if not found:
+            return index, columns, []
+        for i, c in sorted(found.items()):
+            validate.example_warning(self, int(index[i]) + 1, column_label(self.layout.labels[c], c))
+        keep = np.ones(len(index), dtype=bool)
+        keep[list(found)] = False
+        # as in layout.data_rows: the distinct values keep the skipped rows' (a harmless superset)
+        flags = keep.tolist()
+        columns = [L.Column([v for v, k in zip(col.values, flags) if k], col.kinds, col.distinct, col.texts,
+                            col.joined) for col in columns]
+        return index[keep], columns, sorted(int(index[i]) + 1 for i in found)
 
     def warn_format_characters(self, col, name: str, excel_rows) -> None:
         """Invisible format and control characters are removed by the cell cleaners; say so for each cell."""

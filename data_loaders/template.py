@@ -1,4 +1,12 @@
-"""The canonical import workbook: an instructions sheet, then one sheet per canonical table with drop-down lists and an example row that imports cleanly."""
+"""The canonical import workbook: an instructions sheet, then one sheet per canonical table with drop-down
+lists and one example row.
+
+The example rows are marked so that they never reach the data: every name cell (主管部门, 预算单位,
+项目名称) starts with validate.EXAMPLE_MARK 「【示例】」, and the row is shaded grey. The reader skips a
+marked row with a warning naming it (sheet.SheetReader.skip_examples), and a file of nothing but
+example rows is refused (validate.template_only). Without the mark the examples import cleanly as one
+consistent set (a project through its whole lifecycle).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ from dashboard.vocab import (
     YEAR,
 )
 from data_loaders import schema
+from data_loaders.validate import EXAMPLE_MARK
 
 INSTRUCTIONS = "填表说明"
 VALIDATED_ROWS = 2000  # drop-down lists cover this many data rows
@@ -38,8 +47,10 @@ BOOL_WORDS = ("是", "否")  # the drop-down of yes/no columns (the reader accep
 KEY_EVALUATION = INDEPENDENT_KINDS[1]  # 财政重点评价: the example evaluation and the finding's source
 
 # One example per sheet; together they describe one project through its whole lifecycle,
-# so the template imports as a consistent set (and re-importing it changes nothing).
+# so without their mark the template imports as a consistent set (and re-importing it changes nothing).
 EXAMPLE_YEAR = 2025
+MARKED_FIELDS = ("department", "unit", "project_name")  # the cells of an example row that carry the mark
+EXAMPLE_FILL = "#EDEDED"
 EXAMPLES: dict[str, dict[str, object]] = {
     "units": {
         "department_code": "101", "department": "区教育局", "unit_code": "101001", "unit": "区教育局本级",
@@ -111,17 +122,20 @@ def build_template() -> bytes:
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
     title = wb.add_format({"bold": True, "font_size": 14})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    pct = wb.add_format({"num_format": "0.0%"})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
-    text_fmt = wb.add_format({"num_format": "@"})
+    money, pct, date, text_fmt = ({"num_format": n} for n in ("#,##0.00", "0.0%", "yyyy-mm-dd", "@"))
+    # each number format plain (the column's) and shaded (the example row's cells)
+    column_fmt = {k: wb.add_format(v) for k, v in (("money", money), ("pct", pct), ("date", date), ("text", text_fmt))}
+    example_fmt = {k: wb.add_format({**v, "bg_color": EXAMPLE_FILL, "font_color": "#595959"})
+                   for k, v in (("money", money), ("pct", pct), ("date", date), ("text", text_fmt), (None, {}))}
 
     ws = wb.add_worksheet(INSTRUCTIONS)
     ws.set_column(0, 0, 110)
     ws.write(0, 0, "预算绩效数据导入模板 填表说明", title)
     lines = [
         "1. 金额单位一律为万元（如表中写明“单位：元”，导入时自动换算为万元）。",
-        "2. 每张表第一行是表头，请勿修改列名；可以删去不用的列，必填列不能删。示例行可改写或删除。",
+        "2. 每张表第一行是表头，请勿修改列名；可以删去不用的列，必填列不能删。",
+        (f"   第二行是灰色的示例行，名称以“{EXAMPLE_MARK}”开头：导入时自动跳过（并给出提示），不会写入数据。"
+         f"可以删除示例行；照它填写时请删去“{EXAMPLE_MARK}”，否则这一行也会被跳过。"),
         "3. 同一次导入的多个文件作为一个整体校验：任何一处错误都不会写入数据，错误信息会指出文件、工作表、行号和列。",
         "4. 再次导入同一文件不会产生重复数据；修改后的文件会更新已有记录。每次导入都可以在“导入记录”中撤销。",
         "5. 是/否 也可填 √/×、Y/N、有/无；整改状态也接受 已完成、已销号、正在整改、未启动 等常见说法。",
@@ -152,27 +166,19 @@ def build_template() -> bytes:
             width = max(len(f.label) * 2 + 2, 10)
             fmt = None
             if f.type in (MONEY, SIGNED_MONEY):
-                fmt = money
+                fmt = "money"
             elif f.type == PERCENT:
-                fmt = pct
+                fmt = "pct"
             elif f.type == DATE:
-                fmt, width = date, max(width, 12)
+                fmt, width = "date", max(width, 12)
             elif f.type == CODE:
-                fmt, width = text_fmt, max(width, 16)
+                fmt, width = "text", max(width, 16)
             elif f.type == TEXT and f.name in ("project_name", "department", "unit", "description",
                                                        "deviation_reason", "main_problems", "requirement",
                                                        "rectification_requirement", "measures", "result_application"):
                 width = max(width, 22)
-            ws.set_column(col, col, width, fmt)
-            value = example.get(f.name)
-            if value is None:
-                pass
-            elif isinstance(value, dt.date):
-                ws.write_datetime(1, col, dt.datetime.combine(value, dt.time()), date)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.write_number(1, col, value, fmt)
-            else:
-                ws.write_string(1, col, str(value), fmt)
+            ws.set_column(col, col, width, column_fmt.get(fmt))
+            _write_example(ws, col, f.name, example.get(f.name), example_fmt[fmt])
             choices = _choices(f)
             if choices:
                 ws.data_validation(1, col, VALIDATED_ROWS, col, {
@@ -183,6 +189,18 @@ def build_template() -> bytes:
         ws.set_row(0, 30)
     wb.close()
     return buffer.getvalue()
+
+
+def _write_example(ws, col: int, name: str, value, fmt) -> None:
+    """One cell of the example row (row 2): shaded, and a name cell starting with the example mark."""
+    if value is None:
+        ws.write_blank(1, col, None, fmt)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(1, col, dt.datetime.combine(value, dt.time()), fmt)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(1, col, value, fmt)
+    else:
+        ws.write_string(1, col, (EXAMPLE_MARK if name in MARKED_FIELDS else "") + str(value), fmt)
 
 
 def write_template(out: str | os.PathLike) -> Path:

@@ -1,5 +1,6 @@
 """Every check of a table or an import set that is more than one cell's type: required cells, score against
-grade, amounts above the budget, duplicate keys and conflicting repeats, each raised once as Problems.
+grade, amounts above the budget, duplicate keys and conflicting repeats, the template's example rows,
+each raised once as Problems.
 
 The reader runs the sheet checks (`required_cells`, `score_grade`, `over_budget`) on each table it
 reads; the importer runs the set checks (`duplicate_conflicts`, `stored_budget_warnings`) once the files
@@ -10,6 +11,7 @@ columns, because a monitoring set can have 100,000 rows.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,39 @@ from data_loaders.tables import objects, show_number
 
 # 0.005 万元 (50 元): amounts rounded to cents of 万元 must not trip the over-budget warning
 OVER_BUDGET_TOLERANCE = 0.005
+
+# The template's example rows start a name cell (主管部门, 预算单位, 项目名称) with this mark. Cell text
+# survives what users do with rows (copy, paste values, move to another workbook, save as CSV), where a
+# fill or a comment would not, and the reader sees only values.
+EXAMPLE_MARK = "【示例】"
+_EXAMPLE = re.compile(r"(?:^|\x00)\s*[【\[［]\s*示例\s*[】\]］]")
+TEMPLATE_ONLY = "模板中只有示例行，没有数据可导入"
+
+
+def example_rows(columns) -> dict[int, int]:
+    """Rows (positions) a cell of which starts with the example mark → the first such column."""
+    found: dict[int, int] = {}
+    for c, col in enumerate(columns):
+        joined = col.joined
+        if not joined or "示例" not in joined or not _EXAMPLE.search(joined):
+            continue  # a column without the mark is never scanned row by row
+        for i, v in enumerate(col.values):
+            if v.__class__ is str and i not in found and _EXAMPLE.match(v):
+                found[i] = c
+    return found
+
+
+def example_warning(sheet, row: int, column: str) -> None:
+    sheet.problem(row, column, f"这是模板的示例行（以“{EXAMPLE_MARK}”开头），已跳过，没有导入；"
+                               f"如果这一行是要导入的数据，请删去单元格里的“{EXAMPLE_MARK}”", WARNING)
+
+
+def template_only(fr) -> Problem | None:
+    """The error for a file that holds nothing but the template's example rows (an untouched template)."""
+    if fr.tables and not any(len(t.frame) for t in fr.tables) and any(t.meta.get("example_rows") for t in fr.tables):
+        return Problem(fr.file, None, None, None, TEMPLATE_ONLY + "（示例行已全部跳过，本文件没有写入任何数据）")
+    return None
+
 
 def show(value) -> str:
     if value is None:

@@ -27,20 +27,23 @@ payload = [(f.name, f.getvalue()) for f in files or []]
 
 
 def _preview(reads) -> None:
-    """One expander per file: each table recognised, its column mapping and first rows, then the problems."""
+    """One expander per file: its problems first (errors, then warnings), then each table recognised with
+    its column mapping and first rows."""
     for name, _sha, result in reads:
         errors = result.errors
         icon = ":material/error:" if errors else ":material/check_circle:"
         with st.expander(f"{text.md(name)}：识别出 {len(result.tables)} 张表，{len(errors)} 个错误", icon=icon,
                          expanded=bool(errors) or len(reads) == 1):
+            if errors:
+                st.error(f"这个文件有 {len(errors)} 个错误，改正后才能导入：", icon=":material/error:")
+            if result.problems:
+                tables.shown(upload.problems_frame(result.problems), f"problems_{name}")
             for t in result.tables:
                 st.markdown(f"**{text.md(upload.table_title(t))}**")
                 st.caption(upload.table_caption(t))
                 tables.shown(upload.mapping_frame(t), f"map_{name}_{t.sheet}")
                 st.caption("前 5 行（已换算为万元、已识别的值）：")
                 tables.shown(upload.head_frame(t), f"head_{name}_{t.sheet}")
-            if result.problems:
-                tables.shown(upload.problems_frame(result.problems), f"problems_{name}")
 
 
 def _import(reads, go: bool) -> None:
@@ -83,9 +86,13 @@ if payload:
         reads = upload.read_uploads(payload, year, as_of)
         _preview(reads)
     st.subheader("③ 导入")
+    blocked = upload.has_errors(reads)
     b1, b2 = st.columns(2)
     dry = b1.button("试导入（只检查，不写入）", key="dry_run", icon=":material/fact_check:")
-    go = b2.button("导入", type="primary", key="do_import", icon=":material/upload:")
+    go = b2.button("导入", type="primary", key="do_import", icon=":material/upload:", disabled=blocked,
+                   help="预览中有错误的文件改正后才能导入" if blocked else None)
+    if blocked:
+        st.caption("预览中有错误，导入按钮已停用；改正文件后重新上传。")
     if dry or go:
         with common.guard("导入"):
             _import(reads or upload.read_uploads(payload, year, as_of), go)
@@ -101,13 +108,19 @@ st.subheader("导入历史")
 
 def _clear_undo() -> None:
     st.session_state.pop("undo_target", None)
+    st.session_state.pop("undo_base_ok", None)
 
 
 @st.dialog("确认撤销导入", on_dismiss=_clear_undo)
-def _confirm_undo(batch_id: int) -> None:
+def _confirm_undo(batch_id: int, base: bool) -> None:
     st.write(f"撤销批次 #{batch_id} 会把数据恢复到该批次导入之前的状态。确定吗？")
+    confirmed = True
+    if base:
+        st.warning(f"批次 #{batch_id} 是基础数据（演示数据或第一次导入）：撤销后，它写入的部门、项目等数据都将删除。",
+                   icon=":material/warning:")
+        confirmed = st.checkbox("我确认要撤销基础数据", key="undo_base_ok")
     c1, c2 = st.columns(2)
-    if c1.button("确定撤销", type="primary", key="undo_yes"):
+    if c1.button("确定撤销", type="primary", key="undo_yes", disabled=not confirmed):
         refused = upload.undo(ctx.url, batch_id)
         if refused:
             st.error(refused)
@@ -128,12 +141,15 @@ with common.guard("导入历史"):
         st.caption("还没有导入记录。")
     else:
         tables.shown(history, "history", "导入历史")
-        active = upload.undoable(history)
-        if active:
+        choices = {c["id"]: c for c in upload.undo_choices(ctx.url)}  # newest first
+        if choices:
             c1, c2 = st.columns([2, 1])
-            target = c1.selectbox("撤销批次", active, key="undo_pick", format_func=lambda i: f"#{i}")
+            target = c1.selectbox("撤销批次", list(choices), index=0, key="undo_pick",
+                                  format_func=lambda i: choices[i]["label"])
             if c2.button("撤销该批次…", key="undo_open", icon=":material/undo:"):
+                st.session_state.pop("undo_base_ok", None)
                 st.session_state["undo_target"] = int(target)
             # kept in session state so the dialog's own buttons still find it on the next run
-            if st.session_state.get("undo_target") in active:
-                _confirm_undo(st.session_state["undo_target"])
+            picked = st.session_state.get("undo_target")
+            if picked in choices:
+                _confirm_undo(picked, choices[picked]["base"])

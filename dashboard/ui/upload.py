@@ -1,4 +1,4 @@
-"""The upload page's calls into ingestion: read each file once (cached by content), import what the preview read, list and undo batches.
+"""The upload page's calls into ingestion: read each file once (cached by content), import what the preview read, list and undo batches (with the undo selector's labels and which batch is the base data).
 
 Every uploaded file is parsed once per content hash and fallback year/date: the preview shows that
 parse and the import writes exactly it (data_loaders.importer.import_results), so a file is never
@@ -15,8 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import fmt
-from dashboard.vocab import BATCH_COMMITTED, BATCH_SOURCE_LABELS, BATCH_STATUS_LABELS, TABLE_LABELS
-from data_loaders import importer, isolated, reader, schema, template
+from dashboard.vocab import (
+    BATCH_COMMITTED,
+    BATCH_SOURCE_LABELS,
+    BATCH_STATUS_LABELS,
+    SOURCE_DEMO,
+    TABLE_LABELS,
+)
+from data_loaders import importer, isolated, reader, schema, template, validate
 from data_loaders.problems import WARNING
 
 TEMPLATE_FILE = "预算绩效数据模板.xlsx"
@@ -38,12 +44,22 @@ def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw:
 
 
 def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None) -> list[Read]:
-    """Each uploaded (name, bytes) read once; the same list goes to `run_import`."""
+    """Each uploaded (name, bytes) read once; the same list goes to `run_import`. A file of nothing but the
+    template's example rows carries its error here already, so the preview shows it before any import."""
     reads = []
     for name, raw in payload:
         sha = hashlib.sha256(raw).hexdigest()
-        reads.append((name, sha, _read(name, sha, year, as_of, raw)))
+        result = _read(name, sha, year, as_of, raw)  # the cache's own copy: adding to it is safe
+        untouched = validate.template_only(result)
+        if untouched is not None and untouched not in result.problems:
+            result.problems.insert(0, untouched)
+        reads.append((name, sha, result))
     return reads
+
+
+def has_errors(reads: list[Read]) -> bool:
+    """Whether any file as read has an error: then 导入 stays disabled (试导入 still runs the checks)."""
+    return any(result.errors for _name, _sha, result in reads)
 
 
 def run_import(url: str, reads: list[Read], *, dry_run: bool,
@@ -53,10 +69,12 @@ def run_import(url: str, reads: list[Read], *, dry_run: bool,
 
 
 def problems_frame(problems) -> pd.DataFrame:
-    """One row per problem, where a user finds it in Excel: 级别, 文件, 工作表, 行, 列, 说明."""
+    """One row per problem, errors before warnings (each in file order), where a user finds it in Excel:
+    级别, 文件, 工作表, 行, 列, 说明."""
+    ordered = sorted(problems, key=lambda p: p.level == WARNING)  # stable: keeps the reader's order within
     return pd.DataFrame([{"级别": "警告" if p.level == WARNING else "错误",
                           "文件": p.file, "工作表": p.sheet or "-", "行": p.row, "列": p.column or "-",
-                          "说明": p.message} for p in problems])
+                          "说明": p.message} for p in ordered])
 
 
 def table_title(t: reader.ParsedTable) -> str:
@@ -104,11 +122,36 @@ def history_frame(url: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def undoable(history: pd.DataFrame) -> list[int]:
-    """Ids of the batches still in force, the ones that can be undone."""
-    if history.empty:
-        return []
-    return history[history["状态"] == BATCH_STATUS_LABELS[BATCH_COMMITTED]]["批次"].tolist()
+def undo_choices(url: str) -> list[dict]:
+    """The batches that can be undone, newest first, each {"id", "label", "base"}: the label names number,
+    time, files, user and row counts ("#5 · 2026-12-01 10:02 · 项目清单.xlsx · 张三 · 新增 120 / 更新 8");
+    `base` marks the base data (demo data, or the first batch ever), whose undo needs a second confirmation."""
+    batches = importer.list_batches(url)
+    first = min((b["id"] for b in batches), default=None)
+    out = []
+    for b in batches:
+        if b.get("status") != BATCH_COMMITTED:
+            continue
+        out.append({"id": b["id"], "label": batch_label(b),
+                    "base": b.get("source") == SOURCE_DEMO or b["id"] == first})
+    return out
+
+
+def batch_label(b: dict) -> str:
+    """One batch as the undo selector names it (plain text: option labels are not Markdown)."""
+    names = [f.get("name", "") for f in b.get("files") or [] if f.get("name")]
+    if not names:
+        files = BATCH_SOURCE_LABELS.get(b.get("source"), b.get("source") or "")
+    elif len(names) > 2:
+        files = f"{names[0]} 等 {len(names)} 个文件"
+    else:
+        files = "、".join(names)
+    counts = (b.get("counts") or {}).values()
+    inserted = sum(int(c.get("inserted", 0) or 0) for c in counts)
+    updated = sum(int(c.get("updated", 0) or 0) for c in counts)
+    parts = [f"#{b['id']}", fmt.timestamp(b.get("created_at")), files, b.get("user") or "",
+             f"新增 {inserted} / 更新 {updated}"]
+    return " · ".join(p for p in parts if p)
 
 
 def undo(url: str, batch_id: int) -> str | None:

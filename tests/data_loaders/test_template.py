@@ -1,13 +1,17 @@
-"""The template workbook: instructions first, one sheet per canonical table in schema order, drop-downs, and examples that import cleanly."""
+"""The template workbook: instructions first, one sheet per canonical table in schema order, drop-downs, and
+marked example rows that are consistent (they import cleanly once unmarked) but never reach the data."""
 
 from __future__ import annotations
+
+import io
 
 import openpyxl
 from import_set import dump
 
 from data_loaders import schema
 from data_loaders.importer import import_files
-from data_loaders.template import EXAMPLE_COUNTS, INSTRUCTIONS, build_template, write_template
+from data_loaders.template import EXAMPLE_COUNTS, INSTRUCTIONS, MARKED_FIELDS, build_template, write_template
+from data_loaders.validate import EXAMPLE_MARK
 
 
 def test_sheets_headers_and_layout(tmp_path):
@@ -37,10 +41,29 @@ def test_sheets_headers_and_layout(tmp_path):
             else:
                 assert letter not in lists
         assert ws.max_row == 2  # one example row
+        # ... marked in every name cell, and shaded
+        example = {f.name: ws.cell(2, i + 1) for i, f in enumerate(spec.fields)}
+        marked = [n for n in MARKED_FIELDS if n in example]
+        assert marked and all(str(example[n].value).startswith(EXAMPLE_MARK) for n in marked)
+        assert all(c.fill.fgColor.rgb.endswith("EDEDED") for c in example.values())
 
 
-def test_template_examples_import_cleanly_and_twice_change_nothing(db_url):
-    data = build_template()
+def _unmarked(data: bytes) -> bytes:
+    """The template with the example mark removed from every cell: what a user who retypes the rows gets."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    for ws in wb.worksheets[1:]:
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                if isinstance(c.value, str):
+                    c.value = c.value.replace(EXAMPLE_MARK, "")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_unmarked_examples_import_cleanly_and_twice_change_nothing(db_url):
+    """The examples describe one consistent project (the issue-9 fix marks them; it does not break them)."""
+    data = _unmarked(build_template())
     result = import_files(db_url, [("模板.xlsx", data)])
     assert result.ok and result.problems == [], [str(p) for p in result.problems]
     assert {t: c["inserted"] for t, c in result.counts.items()} == EXAMPLE_COUNTS

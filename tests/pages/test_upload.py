@@ -79,7 +79,8 @@ def test_bad_file_lists_every_error_and_writes_nothing(fresh_db):
     at = make_app("upload")
     _upload(at, "坏.xlsx", BAD)
     version = db.data_version(fresh_db)
-    at.button(key="do_import").click().run()
+    assert at.button(key="do_import").disabled  # issue 9: no import while the preview shows errors
+    at.button(key="dry_run").click().run()  # the check still runs and lists every error
     assert not at.exception
     assert any("本次没有写入任何数据" in e.value for e in at.error)
     problems = table(at, "文件", "工作表", "行", "列", "说明")
