@@ -303,7 +303,8 @@ def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
     _upload(page, "坏表.xlsx", _monitoring_workbook(db_url, year, dt.date(year, 10, 31), bad=True))
     expander = page.locator("[data-testid='stExpander']", has_text="坏表.xlsx").first
     expect(expander).to_contain_text(re.compile(r"[1-9]\d* 个错误"))
-    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.get_by_role("button", name="导入", exact=True)).to_be_disabled()  # errors: import is off
+    page.get_by_role("button", name="试导入（只检查，不写入）").click()
     expect(page.locator("[data-testid='stAlert']", has_text="没有写入任何数据")).to_be_visible(timeout=60_000)
     srv.wait_ready(page)
     _assert_clean(page)

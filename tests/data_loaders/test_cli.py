@@ -98,8 +98,9 @@ def test_template_command(tmp_path, sqlite_url, capsys):
     out_path = tmp_path / "t.xlsx"
     code, out, _ = run(capsys, "--db", sqlite_url, "template", str(out_path))
     assert code == 0 and out_path.exists() and "模板已写入" in out
+    # the untouched template holds only its marked example rows: nothing to import, said plainly (issue 9)
     code, _, err = run(capsys, "--db", sqlite_url, "import", str(out_path))
-    assert code == 0, err
+    assert code == 2 and "模板中只有示例行，没有数据可导入" in err, err
 
 
 def test_sync_with_bad_mapping(sqlite_url, tmp_path, capsys):
