@@ -13,6 +13,7 @@ import getpass
 import hashlib
 import logging
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,17 +157,20 @@ def import_results(
             w.set_batch_counts(conn, batch_id, counts)
     except _Refused:
         batch_id = None
-    except DBAPIError as exc:
-        # a constraint the checks above did not foresee: still refuse cleanly, with the reason
+    except DBAPIError:
+        # a constraint the checks above did not foresee: still refuse cleanly; the database's words go to the log
         batch_id = None
+        ref = uuid.uuid4().hex[:8]
+        log.exception("import refused by the database [ref %s]", ref)
         problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
-                                f"数据库拒绝写入，未写入任何数据：{str(exc.orig).splitlines()[0]}", ERROR))
-    except Exception as exc:
-        log.exception("import failed")
+                                f"数据库拒绝了这批数据，未写入任何数据。请核对重复或互相矛盾的行后重试；"
+                                f"如仍不行，请把文件和参考编号 {ref} 交给管理员", ERROR))
+    except Exception:
         batch_id = None
+        ref = uuid.uuid4().hex[:8]
+        log.exception("import failed [ref %s]", ref)
         problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
-                                f"导入时发生内部错误（{exc.__class__.__name__}），未写入任何数据；请把文件交给技术人员排查",
-                                ERROR))
+                                f"导入时程序出错，未写入任何数据；请把文件和参考编号 {ref} 交给管理员", ERROR))
     progress(1.0, "完成")
     problems.sort(key=lambda p: (p.file or "", p.sheet or "", p.row if p.row is not None else -1,
                                  p.column or "", p.level != ERROR))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import uuid
 from collections.abc import Callable
 
 import pandas as pd
@@ -25,6 +27,7 @@ from dashboard.vocab import (
 from data_loaders import importer, isolated, reader, schema, template, validate
 from data_loaders.problems import WARNING
 
+log = logging.getLogger(__name__)
 TEMPLATE_FILE = "预算绩效数据模板.xlsx"
 build_template = template.build_template  # called by the download button only when clicked
 READ_CACHE_ENTRIES = 16  # parsed files kept (several MB each for large sheets)
@@ -160,6 +163,8 @@ def undo(url: str, batch_id: int) -> str | None:
         importer.undo_batch(url, batch_id)
     except importer.UndoRefused as exc:
         return f"不能撤销：{exc}"
-    except Exception as exc:  # noqa: BLE001 - the user gets a message; undo_batch rolled back
-        return f"撤销失败（{exc.__class__.__name__}），数据没有改动。"
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("undo of batch %s failed [ref %s]", batch_id, ref)
+        return f"撤销失败，数据没有改动。请稍后重试；如果一直出现，请把参考编号 {ref} 告诉管理员。"
     return None

@@ -353,3 +353,26 @@ def test_codes_run_together_with_names_give_new_departments_and_units_their_code
     assert dept.code == "219"
     unit = one(db_url, m.Unit, name="棠溪镇本级")
     assert unit.code == "219001" and unit.department_id == dept.id
+
+
+@pytest.mark.parametrize("failure", ["database", "bug"])
+def test_an_unforeseen_failure_is_a_sentence_with_a_reference(sqlite_url, monkeypatch, caplog, failure):
+    import re
+
+    from sqlalchemy.exc import IntegrityError
+
+    from data_loaders import write
+
+    def broken(self):
+        if failure == "database":
+            raise IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed: projects.code"))
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(write.Writer, "run", broken)
+    result = import_files(sqlite_url, [src("projects.csv")])
+    [error] = result.errors
+    ref = re.search(r"参考编号 ([0-9a-f]{8})", error.message).group(1)
+    assert "未写入任何数据" in error.message
+    assert not re.search(r"[A-Za-z]{5,}", error.message.replace(ref, "")), error.message  # no English internals
+    assert ref in caplog.text and ("UNIQUE constraint" in caplog.text or "ZeroDivisionError" in caplog.text)
+    assert dump(sqlite_url)["projects"] == []
