@@ -1,4 +1,7 @@
-"""Plotly figure builders and the dashboard's one palette (grades, lights, statuses), with 万元/亿元 hovers."""
+"""Plotly figure builders and the dashboard's one palette (grades, lights, statuses), with 万元/亿元 hovers.
+
+Axis numbers are written out with thousands separators (10,000, never plotly's SI "10k").
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"
           "locale": "zh-CN"}
 
 
+# plain numbers on every axis: "10,000" instead of "10k" (a log axis with its own ticktext keeps it)
+NUMBERS = {"exponentformat": "none", "separatethousands": True}
+
+
 def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_title: str | None = None,
             legend: bool = True) -> go.Figure:
     fig.update_layout(
@@ -31,9 +38,11 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
         hoverlabel={"font_family": FONT},
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
+        separators=".,",
     )
-    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=False)
-    fig.update_yaxes(title_text=y_title, automargin=True)
+    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=False, **NUMBERS)
+    fig.update_layout(yaxis_title_text=y_title)  # the first y axis only: a second axis keeps its own title
+    fig.update_yaxes(automargin=True, **NUMBERS)
     return fig
 
 
@@ -214,7 +223,7 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号",
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号数",
                               "tickformat": ",.0f", "rangemode": "tozero"})
     fig.update_yaxes(rangemode="tozero", selector={"anchor": "x"})
     fig.update_xaxes(type="category")
