@@ -22,7 +22,8 @@ from dashboard.ui import data
 log = logging.getLogger("dashboard.ui")
 ALL_FUNDS = "全部资金来源"
 PRESET_LABELS = {"lag": "序时进度差（滞后百分点）", "checkpoints": "固定节点（四川 2025）"}
-JUDGE_LABELS = {"today": "今天", "yearend": "年度结束 + 宽限期", "date": "指定日期"}
+# 判断日期 choices: the label is also the URL value (?judge=年末加宽限期); a bound radio writes its label
+JUDGE_LABELS = {"today": "今天", "yearend": "年末加宽限期", "date": "指定日期"}
 CTX_KEY = "_dashboard_ctx"
 PRESET_KEY = "_rules_preset"  # canonical value; the sidebar and the 监控预警 page both edit it
 
@@ -185,13 +186,12 @@ def judging_day(choice: str | None, today: dt.date, year: int, grace_days: int, 
 def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
     """Sidebar 判断日期: a choice bound to ?judge=, a date picker (?judge_date=) for 指定日期; the day chosen."""
     end = year_end_day(year, grace_days)
-    shown = {"today": f"今天（{today.isoformat()}）", "yearend": f"年度结束 + 宽限期（{end.isoformat()}）",
-             "date": "指定日期"}
-    choice = st.radio("判断日期（逾期、账龄）", list(JUDGE_LABELS), format_func=shown.get, key="judge",
-                      bind="query-params",
-                      help=f"逾期未整改、逾期天数和账龄按这一天判断，各页的说明文字会写出这一天。"
-                           f"「年度结束 + 宽限期」= 所选年度 12 月 31 日 + {grace_days} 天"
-                           "（宽限天数见 dashboard.toml 的 grace_days）。序时进度按监控截止日期计算，不受影响。")
+    label = st.radio("判断日期（逾期、账龄）", list(JUDGE_LABELS.values()), key="judge", bind="query-params",
+                     captions=[today.isoformat(), f"{year} 年 12 月 31 日 + {grace_days} 天 = {end.isoformat()}", ""],
+                     help=f"逾期未整改、逾期天数和账龄按这一天判断，各页的说明文字会写出这一天。"
+                          f"「年末加宽限期」= 所选年度 12 月 31 日 + {grace_days} 天"
+                          "（宽限天数见 dashboard.toml 的 grace_days）。序时进度按监控截止日期计算，不受影响。")
+    choice = {v: k for k, v in JUDGE_LABELS.items()}.get(label, "today")
     picked = None
     if choice == "date":
         picked = st.date_input("指定判断日期", value=today, key="judge_date", bind="query-params",
