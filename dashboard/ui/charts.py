@@ -155,13 +155,14 @@ def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure
     fig = go.Figure(go.Bar(
         y=labels, x=df["composite"].astype(float).round(1), orientation="h", marker_color=colors,
         customdata=list(zip(df["department_id"], df["projects"], df["rank"])),
-        text=df["composite"].astype(float).round(1), textposition="outside",
+        texttemplate="%{x:.1f}", textposition="outside", cliponaxis=False,  # 94.0, not 94, beside 97.3
         hovertemplate="%{y}<br>综合得分：%{x:.1f}<br>第 %{customdata[2]} 名 · 项目 %{customdata[1]} 个"
                       "<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 105])
-    return _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
+    fig = _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
+    return fig.update_layout(margin={"r": 40})  # room for "97.3" beside the longest bar, also on a phone
 
 
 def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str, str]]) -> go.Figure:

@@ -187,7 +187,7 @@ def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
     """Sidebar 判断日期: a choice bound to ?judge=, a date picker (?judge_date=) for 指定日期; the day chosen."""
     end = year_end_day(year, grace_days)
     label = st.radio("判断日期（逾期、账龄）", list(JUDGE_LABELS.values()), key="judge", bind="query-params",
-                     captions=[today.isoformat(), f"{year} 年 12 月 31 日 + {grace_days} 天 = {end.isoformat()}", ""],
+                     captions=[today.isoformat(), f"{year}-12-31 + {grace_days} 天 = {end.isoformat()}", ""],
                      help=f"逾期未整改、逾期天数和账龄按这一天判断，各页的说明文字会写出这一天。"
                           f"「年末加宽限期」= 所选年度 12 月 31 日 + {grace_days} 天"
                           "（宽限天数见 dashboard.toml 的 grace_days）。序时进度按监控截止日期计算，不受影响。")
