@@ -55,7 +55,7 @@ def main() -> None:
         st.error(f"无法连接数据库（{exc.__class__.__name__}）。请检查 DATABASE_URL 设置后刷新页面。",
                  icon=":material/error:")
         return
-    filters.sidebar(url, version, settings.rules, has_data, settings.effective_today())
+    filters.sidebar(url, version, settings.rules, has_data, settings.effective_today(), page=nav.url_path)
     if not has_data and nav.url_path != "upload":
         common.empty_database(url)
         return

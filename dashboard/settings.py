@@ -51,6 +51,8 @@ class Rules:
     execution_penalty: float = 2.0
     # departments with fewer projects than this are marked 样本少 in rankings
     min_projects: int = 5
+    # 判断日期「年末加宽限期」: overdue and ageing judged on 12-31 of the year + this many days
+    grace_days: int = 90
 
     def weights(self) -> dict[str, float]:
         return {

@@ -16,7 +16,8 @@ with common.guard("关键指标"):
     if not p["projects"] and not e["count"] and not f["total"]:
         common.no_data(ctx, "项目、评价或整改数据")
         st.stop()
-    st.caption(f"箭头为与 {prev_year} 年同口径相比的变化。" if prev else f"没有 {prev_year} 年数据，不显示同比变化。")
+    st.caption((f"箭头为与 {prev_year} 年同口径相比的变化。" if prev else f"没有 {prev_year} 年数据，不显示同比变化。")
+               + f"逾期按 {fmt.date(ctx.today)} 判断（侧栏「判断日期」）。")
     d = deltas.year_on_year(k, prev)
     budget_value, budget_unit = fmt.wan_unit(p["budget_total"])
     kpi.row([
@@ -42,7 +43,8 @@ with common.guard("关键指标"):
         {"label": "未报送（灰灯）", "value": fmt.count(m["grey"]), "delta": d["grey"], "inverse": True,
              "help": "设定了绩效目标、但本年没有监控记录的项目数。"},
         {"label": "逾期未整改", "value": fmt.count(f["overdue"]), "delta": d["overdue"], "inverse": True,
-             "help": f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断；时限当天不算逾期）。"},
+             "help": f"未销号且已过整改时限的问题（按 {fmt.date(ctx.today)} 判断，见侧栏「判断日期」；"
+                  "时限当天不算逾期）。"},
         {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]), "delta": d["inflation"], "inverse": True,
              "help": f"单位自评比抽查复核/财政重点评价高 ≥{ctx.rules.inflation_gap:g} 分或等级不同的项目数。"},
     ])
@@ -69,12 +71,18 @@ with right, common.guard("各部门预警灯"):
         common.link("monitoring", "查看监控预警详情", icon=":material/arrow_forward:")
 
 with common.guard("需要关注的部门"):
-    st.subheader("需要关注的五个部门",
-                 help="部门排名中综合得分最低的五个主管部门（口径见「部门排名」页）；样本少的部门另行标注。")
-    worst = ranking.to_watch(data.department_ranking(ctx), ctx.scope.departments)
+    pool = ranking.to_watch(data.department_ranking(ctx), ctx.scope.departments, n=10_000)
+    st.subheader("需要关注的部门",
+                 help="部门排名中综合得分最低的五个主管部门（口径见「部门排名」页）；"
+                      f"项目少于 {ctx.rules.min_projects} 个的部门（样本少）默认不列入。")
+    show_small = ranking.small_toggle(pool, "watch_small", ctx.rules.min_projects)
+    shown, excluded = ranking.without_small(pool, show_small)
+    worst = ranking.to_watch(shown)
     if worst.empty:
         st.caption("没有可排名的部门。")
     else:
+        note = ranking.small_note(pool, excluded, ctx.rules.min_projects, show_small)
+        st.caption(f"综合得分最低的 {len(worst)} 个部门，从低到高。{note}")
         for r in worst.itertuples():
             ranking.watch_card(r)
         common.link("ranking", "查看完整排名", icon=":material/leaderboard:")

@@ -33,8 +33,15 @@ with common.guard("部门排名"):
         st.stop()
     small = int(ranks["small_sample"].fillna(False).astype(bool).sum())
     marked = "；侧栏选中的部门标为橙色" if ctx.scope.departments else ""
-    st.caption(f"共 {len(ranks)} 个主管部门，其中 {small} 个样本少（灰色）{marked}。点击柱条或表格行打开部门画像。")
-    chart_rows = ranking.chart_rows(ranks[ranks["composite"].notna()])
+    st.caption(f"共 {len(ranks)} 个主管部门，其中 {small} 个样本少（表中「样本少」为是）{marked}。"
+               "点击柱条或表格行打开部门画像。")
+    scored = ranks[ranks["composite"].notna()]
+    show_small = ranking.small_toggle(scored, "ranking_small", w.min_projects)
+    in_chart, excluded = ranking.without_small(scored, show_small)
+    note = ranking.small_note(scored, excluded, w.min_projects, show_small)
+    if note:
+        st.caption("图中" + note + ("表格列出全部部门。" if excluded else ""))
+    chart_rows = ranking.chart_rows(in_chart)
     bar_click = st.plotly_chart(charts.ranking_bars(chart_rows, ctx.scope.departments), key="ranking_chart",
                                 on_select="rerun", selection_mode="points", config=charts.CONFIG)
     row_click = tables.shown(ranking.table_frame(ranks), "ranking_table", f"部门排名_{ctx.scope.year}",

@@ -1,4 +1,7 @@
-"""Plotly figure builders and the dashboard's one palette (grades, lights, statuses), with 万元/亿元 hovers."""
+"""Plotly figure builders and the dashboard's one palette (grades, lights, statuses), with 万元/亿元 hovers.
+
+Axis numbers are written out with thousands separators (10,000, never plotly's SI "10k").
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"
           "locale": "zh-CN"}
 
 
+# plain numbers on every axis: "10,000" instead of "10k" (a log axis with its own ticktext keeps it)
+NUMBERS = {"exponentformat": "none", "separatethousands": True}
+
+
 def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_title: str | None = None,
             legend: bool = True) -> go.Figure:
     fig.update_layout(
@@ -31,9 +38,11 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
         hoverlabel={"font_family": FONT},
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
+        separators=".,",
     )
-    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=False)
-    fig.update_yaxes(title_text=y_title, automargin=True)
+    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=False, **NUMBERS)
+    fig.update_layout(yaxis_title_text=y_title)  # the first y axis only: a second axis keeps its own title
+    fig.update_yaxes(automargin=True, **NUMBERS)
     return fig
 
 
@@ -146,13 +155,14 @@ def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure
     fig = go.Figure(go.Bar(
         y=labels, x=df["composite"].astype(float).round(1), orientation="h", marker_color=colors,
         customdata=list(zip(df["department_id"], df["projects"], df["rank"])),
-        text=df["composite"].astype(float).round(1), textposition="outside",
+        texttemplate="%{x:.1f}", textposition="outside", cliponaxis=False,  # 94.0, not 94, beside 97.3
         hovertemplate="%{y}<br>综合得分：%{x:.1f}<br>第 %{customdata[2]} 名 · 项目 %{customdata[1]} 个"
                       "<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 105])
-    return _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
+    fig = _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
+    return fig.update_layout(margin={"r": 40})  # room for "97.3" beside the longest bar, also on a phone
 
 
 def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str, str]]) -> go.Figure:
@@ -214,7 +224,7 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号",
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号数",
                               "tickformat": ",.0f", "rangemode": "tozero"})
     fig.update_yaxes(rangemode="tozero", selector={"anchor": "x"})
     fig.update_xaxes(type="category")

@@ -1,7 +1,9 @@
-"""The global filters (年度, 部门, 资金来源) and the rules panel (规则设置), drawn once in the sidebar by app.py.
+"""The global filters (年度, 部门, 资金来源, 判断日期) and the rules panel (规则设置), drawn once in the sidebar by app.py.
 
 Filters are widgets bound to the URL (bind="query-params"), so a link opens exactly the same view and the
-values survive page switches. The rules panel changes thresholds for this session only.
+values survive page switches. 判断日期 (?judge=) is the day overdue findings and their age are judged on: today,
+the year's end plus Rules.grace_days, or any date; it becomes Context.today. The rules panel changes
+thresholds for this session only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dashboard.ui import data
 log = logging.getLogger("dashboard.ui")
 ALL_FUNDS = "全部资金来源"
 PRESET_LABELS = {"lag": "序时进度差（滞后百分点）", "checkpoints": "固定节点（四川 2025）"}
+# 判断日期 choices: the label is also the URL value (?judge=年末加宽限期); a bound radio writes its label
+JUDGE_LABELS = {"today": "今天", "yearend": "年末加宽限期", "date": "指定日期"}
 CTX_KEY = "_dashboard_ctx"
 PRESET_KEY = "_rules_preset"  # canonical value; the sidebar and the 监控预警 page both edit it
 
@@ -123,7 +127,7 @@ def rules_panel(base: Rules) -> Rules:
     st.session_state.setdefault("r_min", int(base.min_projects))
     values: dict[str, float] = {}
     with st.sidebar.expander("规则设置", icon=":material/tune:"):
-        st.caption("仅对本次会话生效；默认值来自 dashboard.toml（未配置时为 DOMAIN 规则）。")
+        st.caption("仅对本次会话生效；默认值来自 dashboard.toml，未配置时用系统默认规则（见 docs/rules.md）。")
         preset = preset_radio(base, "r_preset_sidebar")
         groups = {"预警": RULE_FIELDS[:6], "评价等级": RULE_FIELDS[6:10], "综合得分权重": RULE_FIELDS[10:]}
         for title, fields in groups.items():
@@ -165,10 +169,45 @@ def grade_summary(rules: Rules) -> str:
 
 # ---- filters -------------------------------------------------------------------------------------------
 
-def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt.date) -> Context:
-    """Draw 年度 / 部门 / 资金来源 and the rules panel; store and return the run's Context.
+def year_end_day(year: int, grace_days: int) -> dt.date:
+    """「年度结束 + 宽限期」: 12-31 of the year plus the grace period (2024, 90 days → 2025-03-31)."""
+    return dt.date(int(year), 12, 31) + dt.timedelta(days=int(grace_days))
 
-    `today` is the judging day (Settings.effective_today: DASHBOARD_TODAY or the date).
+
+def judging_day(choice: str | None, today: dt.date, year: int, grace_days: int, picked=None) -> dt.date:
+    """The day overdue is judged on for a 判断日期 choice (today / yearend / date); unknown choices mean today."""
+    if choice == "yearend":
+        return year_end_day(year, grace_days)
+    if choice == "date" and isinstance(picked, dt.date):
+        return picked
+    return today
+
+
+def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
+    """Sidebar 判断日期: a choice bound to ?judge=, a date picker (?judge_date=) for 指定日期; the day chosen."""
+    end = year_end_day(year, grace_days)
+    label = st.radio("判断日期（逾期、账龄）", list(JUDGE_LABELS.values()), key="judge", bind="query-params",
+                     captions=[today.isoformat(), f"{year}-12-31 + {grace_days} 天 = {end.isoformat()}", ""],
+                     help=f"逾期未整改、逾期天数和账龄按这一天判断，各页的说明文字会写出这一天。"
+                          f"「年末加宽限期」= 所选年度 12 月 31 日 + {grace_days} 天"
+                          "（宽限天数见 dashboard.toml 的 grace_days）。序时进度按监控截止日期计算，不受影响。")
+    choice = {v: k for k, v in JUDGE_LABELS.items()}.get(label, "today")
+    picked = None
+    if choice == "date":
+        picked = st.date_input("指定判断日期", value=today, key="judge_date", bind="query-params",
+                               format="YYYY-MM-DD", min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
+    day = judging_day(choice, today, year, grace_days, picked)
+    st.caption(f"逾期按 {day.isoformat()} 判断。")
+    return day
+
+
+def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt.date,
+            page: str | None = None) -> Context:
+    """Draw 年度 / 部门 / 资金来源 / 判断日期 and the rules panel; store and return the run's Context.
+
+    `today` is the default judging day (Settings.effective_today: DASHBOARD_TODAY or the date); the sidebar's
+    判断日期 may replace it. On the department page (`page="department"`) the page picks its own department:
+    the sidebar's department filter is shown disabled with a note saying so.
     """
     years: list[int] = []
     depts: list[tuple[int, str]] = []
@@ -190,14 +229,19 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
             year = dt.date.today().year
             st.selectbox("年度", ["暂无数据"], disabled=True, key="year_empty")
         names = dict(depts)
+        own = page == "department"
         chosen = st.multiselect("部门（主管部门）", list(names), format_func=lambda i: names.get(i, str(i)),
-                                key="departments", bind="query-params", placeholder="全部主管部门",
-                                help="可输入名称搜索；不选即全部。")
+                                key="departments", bind="query-params",
+                                placeholder="本页在页面上选择部门" if own else "全部主管部门",
+                                help="可输入名称搜索；不选即全部。", select_all=False, disabled=own)
+        if own:
+            st.caption("部门画像只看一个部门：请在页面上的「主管部门」中选择。")
         fund = st.selectbox("资金来源", [ALL_FUNDS, *funds], key="fund", bind="query-params")
+        day = judge_control(today, int(year), base_rules.grace_days)
     rules = rules_panel(base_rules)
     scope = Scope(year=int(year), departments=tuple(sorted(int(d) for d in chosen)),
                   fund_source=None if fund == ALL_FUNDS else fund)
-    ctx = Context(url=url, version=version, scope=scope, rules=rules, today=today, years=tuple(years),
+    ctx = Context(url=url, version=version, scope=scope, rules=rules, today=day, years=tuple(years),
                   departments=tuple(depts), has_data=has_data)
     st.session_state[CTX_KEY] = ctx
     return ctx

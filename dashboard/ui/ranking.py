@@ -1,4 +1,5 @@
-"""How the department ranking is shown: its table with rank changes, the chart's rows, clicks, and the five to watch.
+"""How the department ranking is shown: its table with rank changes, the chart's rows, clicks, the five to watch,
+and keeping 样本少 departments (fewer projects than rules.min_projects) out of the chart and the watch list.
 
 Works on the frame metrics.department_ranking returns (one row per 主管部门, composite and sub-scores).
 """
@@ -54,11 +55,46 @@ def weakest_component(row) -> tuple[str, float] | None:
     return min(scores, key=lambda t: t[1], default=None)
 
 
-def to_watch(ranking: pd.DataFrame, departments: tuple[int, ...] = (), n: int = 5) -> pd.DataFrame:
-    """The `n` departments with the lowest composite (ties by name), among those filtered when any are."""
+def without_small(ranking: pd.DataFrame, show_small: bool = False) -> tuple[pd.DataFrame, int]:
+    """(rows to show, how many 样本少 departments were left out).
+
+    By default 样本少 departments are left out; when every department is 样本少 none is (there would be
+    nothing to compare), and the caller says so (small_note).
+    """
+    small = ranking["small_sample"].fillna(False).astype(bool)
+    if show_small or small.all():
+        return ranking, 0
+    return ranking[~small], int(small.sum())
+
+
+def small_note(ranking: pd.DataFrame, excluded: int, min_projects: int, show_small: bool) -> str:
+    """The caption saying what happened to the 样本少 departments."""
+    small = int(ranking["small_sample"].fillna(False).astype(bool).sum())
+    if excluded:
+        return f"已排除 {excluded} 个样本少的部门（项目少于 {min_projects} 个）。"
+    if small and small == len(ranking) and not show_small:
+        return f"所有部门的项目都少于 {min_projects} 个（样本少），仍全部列出，仅供参考。"
+    if small:
+        return f"含 {small} 个样本少的部门（项目少于 {min_projects} 个），仅供参考。"
+    return ""
+
+
+def small_toggle(ranking: pd.DataFrame, key: str, min_projects: int) -> bool:
+    """A toggle 「显示样本少的部门」 (off by default), drawn only when there are 样本少 departments."""
+    if not ranking["small_sample"].fillna(False).astype(bool).any():
+        return False
+    return st.toggle("显示样本少的部门", value=False, key=key,
+                     help=f"项目少于 {min_projects} 个的部门得分波动大，默认不参与比较（阈值见侧栏「规则设置」）。")
+
+
+def to_watch(ranking: pd.DataFrame, departments: tuple[int, ...] = (), n: int = 5,
+             show_small: bool = True) -> pd.DataFrame:
+    """The `n` departments with the lowest composite (ties by name), among those filtered when any are;
+    show_small=False leaves 样本少 departments out (see without_small)."""
     ranked = ranking[ranking["composite"].notna()]
     if departments:
         ranked = ranked[ranked["department_id"].isin(departments)]
+    ranked, _ = without_small(ranked, show_small)
     return ranked.sort_values(["composite", "department"], ascending=[True, True]).head(n)
 
 
