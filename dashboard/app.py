@@ -50,9 +50,10 @@ def main() -> None:
         _init_database(url)
         version = db.data_version(url)
         has_data = db.has_projects(url)
-    except Exception as exc:
-        log.exception("database unavailable")
-        st.error(f"无法连接数据库（{exc.__class__.__name__}）。请检查 DATABASE_URL 设置后刷新页面。",
+    except Exception:
+        ref = common.error_reference()
+        log.exception("database unavailable [ref %s]", ref)
+        st.error(f"无法连接数据库。请检查 DATABASE_URL 设置后刷新页面；如果一直出现，请把参考编号 {ref} 告诉管理员。",
                  icon=":material/error:")
         return
     filters.sidebar(url, version, settings.rules, has_data, settings.effective_today(), page=nav.url_path)
@@ -61,10 +62,10 @@ def main() -> None:
         return
     try:
         nav.run()
-    except Exception as exc:
-        log.exception("page %s failed", nav.url_path)
-        st.error(f"页面出错了（{exc.__class__.__name__}）。请刷新重试；如果一直出现，请联系管理员。",
-                 icon=":material/error:")
+    except Exception:
+        ref = common.error_reference()
+        log.exception("page %s failed [ref %s]", nav.url_path, ref)
+        st.error(f"页面出错了。请刷新重试；如果一直出现，请把参考编号 {ref} 告诉管理员。", icon=":material/error:")
 
 
 main()
