@@ -51,11 +51,12 @@ with common.guard("评价清单"):
     st.subheader("评价清单", help="按得分从低到高，便于先看问题项目。")
     kind = st.segmented_control("评价类型", ["全部", *EVALUATION_KINDS], default="全部", key="eval_kind",
                                 bind="query-params")
-    evals = data.evaluation_list(ctx, kind=None if kind in (None, "全部") else kind)
-    tables.table(evals, f"评价清单_{ctx.scope.year}", "eval_list",
-                 ["kind", "object_type", "object_name", "code", "department", "unit", "fund_amount", "score",
-                  "grade", "evaluator", "deputies_participated", "main_problems", "result_application",
-                  "next_year_budget_change"], empty="没有这一类型的评价。")
+    one_kind = None if kind in (None, "全部") else kind
+    tables.listing(data.evaluation_list(ctx, kind=one_kind), ctx, "评价清单", "eval_list",
+                   ["kind", "object_type", "object_name", "code", "department", "unit", "fund_amount", "score",
+                    "grade", "evaluator", "deputies_participated", "main_problems", "result_application",
+                    "next_year_budget_change"], page_key="ep", note="按得分从低到高",
+                   filters=f"评价类型 {one_kind}" if one_kind else "", empty="没有这一类型的评价。")
 
 with common.guard("自评虚高"):
     st.subheader("自评与独立评价对比", help=f"差值 = 自评得分 − 独立评价得分；差值 ≥ {ctx.rules.inflation_gap:g} 分"
