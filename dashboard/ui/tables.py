@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import data, export, fmt, labels
+from dashboard.ui import data, export, filters, fmt, labels
 from dashboard.vocab import LIGHT_LABELS
 
 
@@ -60,17 +60,48 @@ def column_config(columns) -> dict:
     return config
 
 
-def shown(df: pd.DataFrame, key: str, file_stem: str | None = None, *, xlsx_key: str | None = None,
-          download_label: str = "下载 Excel", **dataframe_kwargs):
-    """Draw an already-labelled frame (st.dataframe key=`key`) and, given a file stem, its .xlsx download.
+def _context():
+    """The page context app.py built for this run, None outside a page (then a download has no title rows)."""
+    try:
+        return filters.current()
+    except (KeyError, AttributeError):
+        return None
 
-    The download's key is `xlsx_key`, by default `key` + "_xlsx". Returns st.dataframe's value (the
-    selection when on_select is passed).
+
+def _titled_download(df: pd.DataFrame, file_stem: str, key: str, label: str, formats: dict[str, str]) -> None:
+    """An .xlsx of exactly `df` (already labelled) under the title rows, generated only when clicked."""
+    ctx = _context()
+    head = heading(ctx, file_stem.replace("_", " ")) if ctx is not None else [file_stem]
+    st.download_button(
+        label, data=lambda: export.listing_xlsx([df], head, formats, sheet=file_stem, columns=list(df.columns)),
+        file_name=f"{file_stem}.xlsx", mime=export.XLSX_MIME, key=key, on_click="ignore",
+        icon=":material/download:", disabled=df is None or df.empty,
+    )
+
+
+def shown(df: pd.DataFrame, key: str, file_stem: str | None = None, *, xlsx_key: str | None = None,
+          download_label: str = "下载 Excel", download: pd.DataFrame | None = None, formats: dict | None = None,
+          titled: bool = False, **dataframe_kwargs):
+    """Draw an already-labelled frame (st.dataframe key=`key`) and, given a file stem, its .xlsx download
+    (of `download` when given — the same rows with fractions for Excel's percent format — else of `df`).
+
+    With `titled` (or `download` given) the file starts with the title rows of `heading` and carries Excel
+    number formats (`formats`, else those known from the headers); otherwise the header is row 1 (upload
+    previews, error lists, which describe a file rather than the dashboard's data). The download's key is
+    `xlsx_key`, by default `key` + "_xlsx". Returns st.dataframe's value (the selection with on_select).
     """
     kwargs = {"hide_index": True, "width": "stretch", "placeholder": fmt.DASH, **dataframe_kwargs}
     event = st.dataframe(df, key=key, **kwargs)
-    if file_stem is not None:
-        export.download_button(df, file_stem, key=xlsx_key or f"{key}_xlsx", label=download_label)
+    if file_stem is None:
+        return event
+    xlsx_key = xlsx_key or f"{key}_xlsx"
+    if titled or download is not None:
+        out = df if download is None else download
+        if formats is None:  # labelled frames: money and one-decimal columns known by their header
+            formats = {k: v for k, v in _LABEL_FORMATS.items() if k in out.columns and v != export.PERCENT_FORMAT}
+        _titled_download(out, file_stem, xlsx_key, download_label, formats)
+    else:
+        export.download_button(df, file_stem, key=xlsx_key, label=download_label)
     return event
 
 
@@ -86,7 +117,8 @@ def table(df: pd.DataFrame, file_stem: str, key: str, columns: list[str] | None 
         kwargs["height"] = height
     if on_select:
         kwargs.update(on_select=on_select, selection_mode=selection_mode or "single-row")
-    return shown(zh_frame(df, cols), f"{key}_table", file_stem, xlsx_key=f"{key}_xlsx", **kwargs)
+    return shown(zh_frame(df, cols), f"{key}_table", file_stem, xlsx_key=f"{key}_xlsx",
+                 download=zh_frame(df, cols, percent_numbers=False), formats=excel_formats(cols), **kwargs)
 
 
 def excel_formats(columns) -> dict[str, str]:
@@ -163,3 +195,6 @@ def listing(listing: data.Listing, ctx, title: str, key: str, columns: list[str]
         icon=":material/download:", help=f"全部 {total:,} 条（不只是本页），含标题行：范围、判断日期、数据来源。",
     )
     return rows, (event if on_select else None)
+
+
+_LABEL_FORMATS = excel_formats(labels.LABELS)
