@@ -61,12 +61,14 @@ with common.guard("评价清单"):
 with common.guard("自评虚高"):
     st.subheader("自评与独立评价对比", help=f"差值 = 自评得分 − 独立评价得分；差值 ≥ {ctx.rules.inflation_gap:g} 分"
                                            "或自评等级更好时标为自评虚高。")
-    infl = data.inflation_list(ctx)
-    if not infl.empty:
-        st.caption(f"{len(infl)} 个项目同时有自评和独立评价，其中 {int(infl['flagged'].sum())} 个自评虚高。")
-    tables.table(infl, f"自评虚高_{ctx.scope.year}", "eval_inflation",
-                 ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
-                  "independent_score", "independent_grade", "gap"], empty="没有同时有自评和独立评价的项目。")
+    pairs, flagged = data.inflation_count(ctx)
+    if pairs:
+        st.caption(f"{pairs:,} 个项目同时有自评和独立评价，其中 {flagged:,} 个自评虚高。")
+    tables.listing(data.inflation_list(ctx), ctx, "自评与独立评价对比", "eval_inflation",
+                   ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
+                    "independent_score", "independent_grade", "gap"], page_key="ip",
+                   file_stem=f"自评虚高_{ctx.scope.year}", note="自评虚高的在前，再按差值从大到小",
+                   empty="没有同时有自评和独立评价的项目。")
 
 with common.guard("结果应用"):
     st.subheader("结果应用：下年预算调整", help="按评价等级汇总「下年预算调整」（万元，负数为压减）。"

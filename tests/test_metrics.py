@@ -254,6 +254,7 @@ def test_every_list_is_whole_by_default_and_counted(fixture_db):
         (lambda **kw: mx.overdue_findings(q, **kw), mx.overdue_count(q)),
         (lambda **kw: mx.open_findings(q, **kw), mx.open_count(q)),
         (lambda **kw: mx.projects_without_targets(q, **kw), mx.projects_without_targets_count(q)),
+        (lambda **kw: mx.inflation_list(q, **kw), mx.inflation_total(q)),
         (lambda **kw: mx.search_projects(q, limit=kw.get("limit"), offset=kw.get("offset", 0))[0],
          mx.count_projects(q)),
     ]
@@ -263,6 +264,7 @@ def test_every_list_is_whole_by_default_and_counted(fixture_db):
         first_col = whole.columns[0]
         tiled = [v for off in range(0, total, 2) for v in fetch(limit=2, offset=off)[first_col]]
         assert tiled == whole[first_col].tolist()
+    assert mx.inflation_count(q) == (mx.inflation_total(q), int(mx.inflation_list(q)["flagged"].sum()))
     n, money = mx.projects_without_targets_total(q)
     assert n == mx.projects_without_targets_count(q)
     assert money == pytest.approx(mx.projects_without_targets(q)["budget"].sum())

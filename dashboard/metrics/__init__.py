@@ -22,7 +22,9 @@ from dashboard.metrics.evaluation import (
     evaluation_list,
     grade_mix_by_department,
     grade_mix_by_kind,
+    inflation_count,
     inflation_list,
+    inflation_total,
     result_application,
 )
 from dashboard.metrics.findings import (
@@ -63,6 +65,6 @@ __all__ = [
     "overdue_findings", "prepare", "project_card", "project_totals", "projects_without_targets", "provenance",
     "resolve_department", "result_application", "search_projects", "warning_list",
     "count_projects", "evaluation_count", "findings_count", "findings_list", "open_count", "overdue_count",
-    "projects_without_targets_count", "projects_without_targets_total", "shown_grade", "shown_light",
+    "projects_without_targets_count", "projects_without_targets_total", "shown_grade", "shown_light", "inflation_count", "inflation_total",
     "warning_count",
 ]

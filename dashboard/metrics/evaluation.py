@@ -7,7 +7,7 @@ from sqlalchemy import case, func, select
 
 from dashboard import rules_sql as RS
 from dashboard.metrics.aggregates import dept_evaluations, has_inflation_pair, inflation_flagged
-from dashboard.metrics.query import Query, count_rows, frame, many, paged, scope_where, with_names
+from dashboard.metrics.query import Query, count_rows, frame, many, paged, rows, scope_where, with_names
 from dashboard.models import Department as D
 from dashboard.models import Evaluation as E
 from dashboard.models import Project as P
@@ -73,12 +73,10 @@ def evaluation_count(q: Query, kind=None) -> int:
     return count_rows(q.url, _evaluations(q, kind))
 
 
-def inflation_list(q: Query, limit: int = 2000) -> pd.DataFrame:
-    """Self-evaluation vs independent score for projects that have both (R.self_evaluation_inflation),
-    flagged ones first, then by gap. The independent one is 抽查复核 where there is one, else 财政重点评价."""
+def _inflation(q: Query):
     gap = RS.inflation_gap(PF.self_score, PF.independent_score)
     flagged = inflation_flagged(q.rules)
-    stmt = (
+    return (
         select(
             PF.project_id, P.code, P.name, D.name.label("department"), PF.self_score.label("self_score"),
             PF.independent_score, PF.independent_kind, gap.label("gap"),
@@ -90,11 +88,28 @@ def inflation_list(q: Query, limit: int = 2000) -> pd.DataFrame:
         .join(D, D.id == PF.department_id)
         .where(*scope_where(PF, q.scope), has_inflation_pair())
         .order_by(case((flagged, 0), else_=1), gap.desc().nulls_last(), PF.project_id)
-        .limit(limit)
     )
-    df = frame(q.url, stmt)
+
+
+def inflation_list(q: Query, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """Self-evaluation vs independent score for projects that have both (R.self_evaluation_inflation),
+    flagged ones first, then by gap. The independent one is 抽查复核 where there is one, else 财政重点评价.
+    Every one when limit is None, else one page."""
+    df = frame(q.url, paged(_inflation(q), limit, offset))
     df["flagged"] = df["flagged"].astype(bool)
     return df
+
+
+def inflation_count(q: Query) -> tuple[int, int]:
+    """(projects with both a self and an independent evaluation, how many of them are flagged)."""
+    sub = _inflation(q).order_by(None).subquery()
+    n, flagged = rows(q.url, select(func.count(), func.coalesce(func.sum(case((sub.c.flagged, 1), else_=0)), 0))
+                      .select_from(sub))[0]
+    return int(n), int(flagged)
+
+
+def inflation_total(q: Query) -> int:
+    return count_rows(q.url, _inflation(q))
 
 
 def result_application(q: Query) -> pd.DataFrame:

@@ -165,8 +165,12 @@ def evaluation_list(ctx, kind=None, scope=None) -> Listing:
     return _listing(ctx, metrics.evaluation_list, metrics.evaluation_count, scope=scope, kind=kind)
 
 
-def inflation_list(ctx):
-    return _metric(metrics.inflation_list, ctx)
+def inflation_list(ctx) -> Listing:
+    return _listing(ctx, metrics.inflation_list, metrics.inflation_total)
+
+
+def inflation_count(ctx) -> tuple[int, int]:
+    return _metric(metrics.inflation_count, ctx)
 
 
 def result_application(ctx):
