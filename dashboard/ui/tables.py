@@ -44,7 +44,8 @@ def zh_frame(df: pd.DataFrame, columns: list[str] | None = None, percent_numbers
         out[c] = pd.to_numeric(out[c], errors="coerce") * (100 if percent_numbers else 1)
         if percent_numbers:
             out[c] = out[c].round(2)
-    return out.rename(columns={c: labels.label(c) for c in cols})
+    header = labels.label if percent_numbers else labels.excel_label
+    return out.rename(columns={c: header(c) for c in cols})
 
 
 def column_config(columns) -> dict:
@@ -122,15 +123,15 @@ def table(df: pd.DataFrame, file_stem: str, key: str, columns: list[str] | None 
 
 
 def excel_formats(columns) -> dict[str, str]:
-    """Chinese header → Excel number format of the metric columns given (money, percent, one decimal)."""
+    """Download header (labels.excel_label) → Excel number format of the metric columns given."""
     out = {}
     for col in columns:
         if col in labels.MONEY_COLUMNS:
-            out[labels.label(col)] = export.MONEY_FORMAT
+            out[labels.excel_label(col)] = export.MONEY_FORMAT
         elif col in labels.FRACTION_COLUMNS:
-            out[labels.label(col)] = export.PERCENT_FORMAT
+            out[labels.excel_label(col)] = export.PERCENT_FORMAT
         elif col in labels.ONE_DECIMAL_COLUMNS:
-            out[labels.label(col)] = export.ONE_DECIMAL_FORMAT
+            out[labels.excel_label(col)] = export.ONE_DECIMAL_FORMAT
     return out
 
 
@@ -156,7 +157,7 @@ def listing_file(listing: data.Listing, columns: list[str], heading_lines: list[
     head = [heading_lines[0] + f"（共 {total:,} 条）", *heading_lines[1:]] if heading_lines else []
     chunks = (zh_frame(df, columns, percent_numbers=False) for df in listing.chunks())
     return export.listing_xlsx(chunks, head, excel_formats(columns), sheet=sheet,
-                               columns=[labels.label(c) for c in columns])
+                               columns=[labels.excel_label(c) for c in columns])
 
 
 def range_caption(first: int, last: int, total: int) -> str:

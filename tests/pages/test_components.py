@@ -143,5 +143,5 @@ def test_table_money_format_has_no_accounting_parentheses():
     cfg = tables.column_config(["budget", "execution_rate", "score"])
     assert cfg["预算（万元）"]["type_config"]["format"] == "%,.2f"
     assert tables.excel_formats(["budget", "execution_rate", "score"]) == {
-        "预算（万元）": "#,##0.00", "执行率（%）": "0.0%", "得分": "0.0"}
+        "预算（万元）": "#,##0.00", "执行率": "0.0%", "得分": "0.0"}
     assert tables.range_caption(1, 50, 1248) == "第 1–50 条，共 1,248 条"

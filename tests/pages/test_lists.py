@@ -220,3 +220,42 @@ def test_rectification_page_findings_list(app, ids):
                                                                   "部门绩效目标编制不规范"]
     at = app("rectification", query={"ab": "31–90天"})
     assert table(at, "问题描述", "整改状态")["问题描述"].tolist() == ["校舍维修进度滞后"]
+
+
+@pytest.fixture
+def download_callables(monkeypatch):
+    """file name → the data callable each st.download_button registered (called later, as a click would)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    got = {}
+    original = MediaFileManager.add_deferred
+
+    def capture(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        got[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
+    return got
+
+
+def test_clicked_download_of_filtered_search_has_every_match(big_app, download_callables):
+    # the search 扩展 finds EX-001 … EX-120; page 2 on screen, every one of the 120 in the file
+    at = big_app("projects", query={"q": "扩展", "page": "2"})
+    assert "第 51–100 条，共 120 条" in texts(at)
+    ws = _sheet(download_callables["项目查询_2024.xlsx"]())
+    assert ws.cell(1, 1).value == "项目查询（共 120 条）"
+    assert "筛选：搜索 扩展" in ws.cell(2, 1).value and "判断日期 2025-03-31" in ws.cell(3, 1).value
+    assert "来源批次 #1" in ws.cell(3, 1).value and "数据截至 2024-08-31" in ws.cell(3, 1).value
+    assert ws.max_row == 3 + 1 + 120
+    assert [ws.cell(r, 1).value for r in (5, 124)] == ["EX-120", "EX-001"]
+    assert ws.cell(5, 5).number_format == export.MONEY_FORMAT and ws.cell(5, 5).value == 120
+
+
+def test_clicked_download_of_a_whole_table_has_a_title(app, download_callables):
+    app("coverage")
+    ws = _sheet(download_callables["各部门覆盖率_2024.xlsx"]())
+    assert ws.cell(1, 1).value == "各部门覆盖率 2024" and ws.cell(2, 1).value.startswith("范围：2024年")
+    header = [c.value for c in ws[4]]
+    assert header[:2] == ["主管部门", "项目数"] and ws.max_row == 4 + 3
+    col = header.index("目标覆盖率（按资金）") + 1   # a percent cell: no （%） in the header
+    assert {ws.cell(r, col).number_format for r in range(5, 8)} == {export.PERCENT_FORMAT}
