@@ -57,14 +57,13 @@ from dashboard.metrics.totals import (
 )
 
 __all__ = [
-    "Query", "Scope", "age_buckets", "available_years", "clear_caches", "closure_trend",
+    "Query", "Scope", "age_buckets", "available_years", "clear_caches", "closure_trend", "count_projects",
     "coverage_by_department", "coverage_by_fund_source", "department_options", "department_ranking",
-    "department_trend", "evaluation_coverage_by_kind", "evaluation_list", "evaluation_totals", "execution_scatter",
-    "finding_totals", "findings_by_department", "fund_source_options", "grade_mix_by_department",
-    "grade_mix_by_kind", "inflation_list", "kpis", "lights_by_department", "monitoring_totals", "open_findings",
-    "overdue_findings", "prepare", "project_card", "project_totals", "projects_without_targets", "provenance",
-    "resolve_department", "result_application", "search_projects", "warning_list",
-    "count_projects", "evaluation_count", "findings_count", "findings_list", "open_count", "overdue_count",
-    "projects_without_targets_count", "projects_without_targets_total", "shown_grade", "shown_light", "inflation_count", "inflation_total",
-    "warning_count",
+    "department_trend", "evaluation_count", "evaluation_coverage_by_kind", "evaluation_list", "evaluation_totals",
+    "execution_scatter", "finding_totals", "findings_by_department", "findings_count", "findings_list",
+    "fund_source_options", "grade_mix_by_department", "grade_mix_by_kind", "inflation_count", "inflation_list",
+    "inflation_total", "kpis", "lights_by_department", "monitoring_totals", "open_count", "open_findings",
+    "overdue_count", "overdue_findings", "prepare", "project_card", "project_totals", "projects_without_targets",
+    "projects_without_targets_count", "projects_without_targets_total", "provenance", "resolve_department",
+    "result_application", "search_projects", "shown_grade", "shown_light", "warning_count", "warning_list",
 ]

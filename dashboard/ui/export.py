@@ -13,8 +13,8 @@ import math
 from collections.abc import Iterable
 
 import pandas as pd
-import xlsxwriter
 import streamlit as st
+import xlsxwriter
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

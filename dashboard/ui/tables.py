@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard.ui import data, export, filters, fmt, labels
 from dashboard.vocab import LIGHT_LABELS
 
-
 MONEY_SCREEN_FORMAT = "%,.2f"  # sprintf-js: thousands separators, '-' for negatives
 PAGE_SIZE = 50
 
