@@ -48,10 +48,10 @@ def shown_grade(q: Query):
     return RS.grade(_SHOWN.score, _SHOWN.grade, q.rules)
 
 
-def _search_from(stmt, with_names: bool = True):
+def _search_from(stmt, with_names: bool = True, with_shown: bool = True):
     if with_names:
         stmt = stmt.join(P, P.id == PF.project_id).join(D, D.id == PF.department_id)
-    return stmt.outerjoin(_SHOWN, _SHOWN.id == _shown_evaluation())
+    return stmt.outerjoin(_SHOWN, _SHOWN.id == _shown_evaluation()) if with_shown else stmt
 
 
 def _search_conditions(q: Query, text: str, grades, lights, statuses) -> list:
@@ -72,7 +72,7 @@ def count_projects(q: Query, text: str = "", grade=(), light=(), status=()) -> i
     """How many projects search_projects(q, …) finds in all."""
     text = " ".join((text or "").split())
     conds = _search_conditions(q, text, grade, light, status)
-    counting = _search_from(select(func.count()).select_from(PF), with_names=bool(text))
+    counting = _search_from(select(func.count()).select_from(PF), with_names=bool(text), with_shown=bool(many(grade)))
     return int(rows(q.url, counting.where(*conds))[0][0])
 
 

@@ -53,7 +53,7 @@ def scope_for(ctx, **changes):
     return dataclasses.replace(ctx.scope, **changes)
 
 
-CHUNK = 5000  # rows per query when a download reads a whole list
+CHUNK = 20_000  # rows per query when a download reads a whole list (a few MB of frame at a time)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -123,6 +123,8 @@ def listing_xlsx(chunks: Iterable[pd.DataFrame], heading: list[str], formats: di
     widths = [min(40, max(10, _width(c) + 2)) for c in cols]
     if first is not None:
         for i, c in enumerate(cols):
+            if c not in first:
+                continue
             sample = first[c].head(200).map(lambda v: 0 if _blank(v) else _width(v))
             widths[i] = min(60, max(widths[i], int(sample.max() if len(sample) else 0) + 2))
     for i, w in enumerate(widths):
