@@ -63,10 +63,9 @@ with right, common.guard("评价覆盖"):
 
 with common.guard("未设定目标的资金"):
     st.subheader("未设定绩效目标的项目", help="是否设定绩效目标为「否」或空白的项目，按预算从大到小。")
-    missing = data.projects_without_targets(ctx)
-    if not missing.empty:
-        st.caption(f"{len(missing)} 个项目，合计 {fmt.wan(missing['budget'].sum())}" +
-                   ("（最多列出 500 个）" if len(missing) >= 500 else "") + "。")
-    tables.table(missing, f"未设定目标项目_{ctx.scope.year}", "coverage_missing",
-                 ["code", "name", "department", "unit", "fund_source", "budget"],
-                 empty="所有项目都设定了绩效目标。")
+    n_missing, money_missing = data.projects_without_targets_total(ctx)
+    if n_missing:
+        st.caption(f"{n_missing:,} 个项目，合计 {fmt.wan(money_missing)}。")
+    tables.listing(data.projects_without_targets(ctx), ctx, "未设定绩效目标的项目", "coverage_missing",
+                   ["code", "name", "department", "unit", "fund_source", "budget"], page_key="mp",
+                   note="按预算从大到小", empty="所有项目都设定了绩效目标。")

@@ -68,28 +68,29 @@ with common.guard("历年趋势"):
 
 with common.guard("项目"):
     st.subheader("项目", help="本部门本年全部项目；等级取最独立的评价，预警为最新一期监控的灯。")
-    projects, total = data.search_projects(dctx, limit=500)
-    st.caption(f"共 {total} 个项目，按预算从大到小" + ("（显示前 500 个）" if total > 500 else "") + "。")
-    tables.table(projects, f"{name}_项目_{ctx.scope.year}", "dept_projects",
-                 ["code", "name", "unit", "budget", "has_target", "light", "execution_rate", "grade", "score",
-                  "open_findings"])
+    projects = data.search_projects(dctx)
+    st.caption(f"共 {projects.total():,} 个项目，按预算从大到小。")
+    tables.listing(projects, dctx, f"{name} 项目", "dept_projects",
+                   ["code", "name", "unit", "budget", "has_target", "light", "execution_rate", "grade", "score",
+                    "open_findings"], page_key="pp", file_stem=f"{name}_项目_{ctx.scope.year}",
+                   empty="本年没有项目。")
 
 with common.guard("预警"):
     st.subheader("红灯与未报送", help=filters.rules_summary(ctx.rules))
-    warnings = data.warning_list(dctx, lights=(vocab.RED, vocab.GREY))
-    tables.table(warnings, f"{name}_预警_{ctx.scope.year}", "dept_warnings",
-                 ["light", "code", "name", "unit", "budget", "executed", "execution_rate", "time_progress", "lag",
-                  "deviation_reason", "likelihood"], empty="没有红灯或未报送项目。")
+    tables.listing(data.warning_list(dctx, lights=(vocab.RED, vocab.GREY)), dctx, f"{name} 红灯与未报送项目",
+                   "dept_warnings", ["light", "code", "name", "unit", "budget", "executed", "execution_rate",
+                                     "time_progress", "lag", "deviation_reason", "likelihood"], page_key="wp",
+                   file_stem=f"{name}_预警_{ctx.scope.year}", empty="没有红灯或未报送项目。")
 
 with common.guard("评价"):
     st.subheader("评价结果", help=filters.grade_summary(ctx.rules))
-    evals = data.evaluation_list(dctx)
-    tables.table(evals, f"{name}_评价_{ctx.scope.year}", "dept_evals",
-                 ["kind", "object_type", "object_name", "score", "grade", "evaluator", "main_problems",
-                  "result_application", "next_year_budget_change"], empty="本年没有评价记录。")
+    tables.listing(data.evaluation_list(dctx), dctx, f"{name} 评价结果", "dept_evals",
+                   ["kind", "object_type", "object_name", "score", "grade", "evaluator", "main_problems",
+                    "result_application", "next_year_budget_change"], page_key="ep",
+                   file_stem=f"{name}_评价_{ctx.scope.year}", note="按得分从低到高", empty="本年没有评价记录。")
 
 with common.guard("未销号问题"):
     st.subheader("未销号问题", help=f"未整改和整改中的问题；逾期天数按 {fmt.date(ctx.today)} 计算。")
-    tables.table(data.open_findings(dctx), f"{name}_未销号问题_{ctx.scope.year}", "dept_open",
-                 ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
-                 empty="没有未销号的问题。")
+    tables.listing(data.open_findings(dctx), dctx, f"{name} 未销号问题", "dept_open",
+                   ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
+                   page_key="fp", file_stem=f"{name}_未销号问题_{ctx.scope.year}", empty="没有未销号的问题。")

@@ -51,21 +51,24 @@ with common.guard("评价清单"):
     st.subheader("评价清单", help="按得分从低到高，便于先看问题项目。")
     kind = st.segmented_control("评价类型", ["全部", *EVALUATION_KINDS], default="全部", key="eval_kind",
                                 bind="query-params")
-    evals = data.evaluation_list(ctx, kind=None if kind in (None, "全部") else kind)
-    tables.table(evals, f"评价清单_{ctx.scope.year}", "eval_list",
-                 ["kind", "object_type", "object_name", "code", "department", "unit", "fund_amount", "score",
-                  "grade", "evaluator", "deputies_participated", "main_problems", "result_application",
-                  "next_year_budget_change"], empty="没有这一类型的评价。")
+    one_kind = None if kind in (None, "全部") else kind
+    tables.listing(data.evaluation_list(ctx, kind=one_kind), ctx, "评价清单", "eval_list",
+                   ["kind", "object_type", "object_name", "code", "department", "unit", "fund_amount", "score",
+                    "grade", "evaluator", "deputies_participated", "main_problems", "result_application",
+                    "next_year_budget_change"], page_key="ep", note="按得分从低到高",
+                   filters=f"评价类型 {one_kind}" if one_kind else "", empty="没有这一类型的评价。")
 
 with common.guard("自评虚高"):
     st.subheader("自评与独立评价对比", help=f"差值 = 自评得分 − 独立评价得分；差值 ≥ {ctx.rules.inflation_gap:g} 分"
                                            "或自评等级更好时标为自评虚高。")
-    infl = data.inflation_list(ctx)
-    if not infl.empty:
-        st.caption(f"{len(infl)} 个项目同时有自评和独立评价，其中 {int(infl['flagged'].sum())} 个自评虚高。")
-    tables.table(infl, f"自评虚高_{ctx.scope.year}", "eval_inflation",
-                 ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
-                  "independent_score", "independent_grade", "gap"], empty="没有同时有自评和独立评价的项目。")
+    pairs, flagged = data.inflation_count(ctx)
+    if pairs:
+        st.caption(f"{pairs:,} 个项目同时有自评和独立评价，其中 {flagged:,} 个自评虚高。")
+    tables.listing(data.inflation_list(ctx), ctx, "自评与独立评价对比", "eval_inflation",
+                   ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
+                    "independent_score", "independent_grade", "gap"], page_key="ip",
+                   file_stem=f"自评虚高_{ctx.scope.year}", note="自评虚高的在前，再按差值从大到小",
+                   empty="没有同时有自评和独立评价的项目。")
 
 with common.guard("结果应用"):
     st.subheader("结果应用：下年预算调整", help="按评价等级汇总「下年预算调整」（万元，负数为压减）。"

@@ -56,13 +56,12 @@ with common.guard("各部门预警灯"):
 
 with common.guard("红灯项目"):
     st.subheader("红灯项目", help="按滞后从大到小。滞后 = 序时进度 − 执行率（百分点）。")
-    red = data.warning_list(ctx, lights=(vocab.RED,))
-    tables.table(red, f"红灯项目_{ctx.scope.year}", "monitoring_red",
-                 ["code", "name", "department", "unit", "budget", "executed", "execution_rate", "time_progress",
-                  "lag", "target_progress", "deviation_reason", "likelihood", "as_of"], empty="没有红灯项目。")
+    tables.listing(data.warning_list(ctx, lights=(vocab.RED,)), ctx, "红灯项目", "monitoring_red",
+                   ["code", "name", "department", "unit", "budget", "executed", "execution_rate", "time_progress",
+                    "lag", "target_progress", "deviation_reason", "likelihood", "as_of"], page_key="rp",
+                   note="按滞后从大到小", empty="没有红灯项目。")
 
 with common.guard("未报送项目"):
     st.subheader("未报送项目（灰灯）", help="设定了绩效目标、本年没有监控记录的项目。")
-    grey = data.warning_list(ctx, lights=(vocab.GREY,))
-    tables.table(grey, f"未报送项目_{ctx.scope.year}", "monitoring_grey",
-                 ["code", "name", "department", "unit"], empty="没有未报送的项目。")
+    tables.listing(data.warning_list(ctx, lights=(vocab.GREY,)), ctx, "未报送项目", "monitoring_grey",
+                   ["code", "name", "department", "unit"], page_key="gp", empty="没有未报送的项目。")

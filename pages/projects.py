@@ -7,9 +7,6 @@ from dashboard.rules import budget_base
 from dashboard.ui import common, data, deeplink, deltas, filters, fmt, kpi, tables, text
 
 ctx = filters.current()
-PAGE_SIZE = 50
-ALL = "全部"
-LIGHT_CHOICES = {ALL: None, **{vocab.LIGHT_LABELS[light]: light for light in vocab.LIGHTS}}
 
 
 def _card(project_id: int) -> None:
@@ -76,28 +73,28 @@ common.header("项目查询", ctx)
 common.provenance(ctx)
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 query = c1.text_input("搜索项目名称、编码或部门", key="q", bind="query-params", placeholder="例如：农田、JY-01")
-grade = c2.selectbox("评价等级", [ALL, *vocab.GRADES], key="grade", bind="query-params")
-light = c3.selectbox("预警", list(LIGHT_CHOICES), key="light", bind="query-params")
-status = c4.selectbox("整改状态", [ALL, *vocab.FINDING_STATUSES], key="status", bind="query-params")
-st.caption(filters.rules_summary(ctx.rules) + " 等级取最独立的评价（抽查复核 > 财政重点评价 > 部门评价 > 单位自评）。")
+grade = c2.multiselect("评价等级", vocab.GRADES, key="grade", bind="query-params", placeholder="全部")
+light = c3.multiselect("预警", vocab.LIGHTS, format_func=vocab.LIGHT_LABELS.get, key="light", bind="query-params",
+                       placeholder="全部")
+status = c4.multiselect("整改状态", vocab.FINDING_STATUSES, key="status", bind="query-params", placeholder="全部",
+                        help="项目有任一问题处于所选状态即列出。")
+st.caption(filters.rules_summary(ctx.rules) + " 等级取最独立的评价（抽查复核 > 财政重点评价 > 部门评价 > 单位自评），"
+           "等级筛选按同一口径。")
 
 with common.guard("项目列表"):
-    args = {"text": query, "grade": None if grade == ALL else grade, "light": LIGHT_CHOICES[light],
-            "status": None if status == ALL else status}
-    _, total = data.search_projects(ctx, limit=1, **args)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page_no = 1
-    if pages > 1:
-        page_no = st.pagination(pages, key="page", bind="query-params")
-        page_no = min(max(1, int(page_no or 1)), pages)
-    rows, total = data.search_projects(ctx, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, **args)
+    found = data.search_projects(ctx, text=query, grade=tuple(grade), light=tuple(light), status=tuple(status))
+    total = found.total()
     if not total:
         st.info("没有符合条件的项目。可以放宽搜索词或筛选条件。", icon=":material/search_off:")
     else:
-        first = (page_no - 1) * PAGE_SIZE + 1
-        st.caption(f"共 {total:,} 个项目，第 {first}–{first + len(rows) - 1} 个（按预算从大到小）。点击一行查看项目全过程。")
-        event = tables.table(rows, f"项目查询_{ctx.scope.year}", "projects",
-                             ["code", "name", "department", "unit", "budget", "has_target", "light",
-                              "execution_rate", "grade", "score", "open_findings"], on_select="rerun")
+        st.caption(f"共 {total:,} 个项目，按预算从大到小。点击一行查看项目全过程。")
+        chosen = [("搜索", query)] if query else []  # plain text: it goes into the file, not Markdown
+        chosen += [("等级", "、".join(grade)), ("预警", "、".join(vocab.LIGHT_LABELS[x] for x in light)),
+                   ("整改状态", "、".join(status))]
+        rows, event = tables.listing(
+            found, ctx, "项目查询", "projects",
+            ["code", "name", "department", "unit", "budget", "has_target", "light", "execution_rate", "grade",
+             "score", "open_findings"], page_key="page", on_select="rerun",
+            filters="；".join(f"{k} {v}" for k, v in chosen if v))
         if event and event.selection.rows:
             deeplink.open_id("project", rows.iloc[event.selection.rows[0]]["project_id"])

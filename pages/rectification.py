@@ -1,8 +1,11 @@
-"""整改进度: findings by status and department, overdue list with days overdue, age buckets, closure trend."""
+"""整改进度: findings by status and department, the complete findings list (status, department, overdue, age-bucket filters), age buckets, closure trend."""
 
 import streamlit as st
 
 from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
+from dashboard.vocab import FINDING_STATUSES
+
+OVERDUE_CHOICES = {"全部": None, "逾期": True, "未逾期": False}
 
 ctx = filters.current()
 common.header("整改进度", ctx)
@@ -46,9 +49,23 @@ with right, common.guard("销号趋势"):
     else:
         st.plotly_chart(charts.closure_trend(trend), key="rect_trend", config=charts.CONFIG)
 
-with common.guard("逾期问题清单"):
-    st.subheader("逾期问题清单", help="按整改时限从早到晚。")
-    overdue = data.overdue_findings(ctx)
-    tables.table(overdue, f"逾期问题_{ctx.scope.year}", "rect_overdue",
-                 ["department", "unit", "project", "code", "description", "requirement", "deadline", "status",
-                  "days_overdue", "age_bucket", "source"], empty="没有逾期未整改的问题。")
+with common.guard("问题清单"):
+    st.subheader("问题清单", help="本年全部问题，按整改时限从早到晚；默认只列逾期未整改的，可按状态、部门、是否逾期和账龄筛选。")
+    c1, c2, c3, c4 = st.columns([2, 3, 2, 3])
+    statuses = c1.multiselect("整改状态", FINDING_STATUSES, key="fs", bind="query-params", placeholder="全部")
+    in_scope = [d for d, _ in ctx.departments if not ctx.scope.departments or d in ctx.scope.departments]
+    depts = c2.multiselect("主管部门", in_scope, format_func=ctx.department_name, key="fd", bind="query-params",
+                           placeholder="全部（侧栏范围内）")
+    overdue = c3.segmented_control("是否逾期", list(OVERDUE_CHOICES), default="逾期", key="od", bind="query-params")
+    bucket_labels = data.age_buckets(ctx)["bucket"].tolist()
+    buckets = c4.multiselect("逾期账龄", bucket_labels, key="ab", bind="query-params", placeholder="全部",
+                             help="只有逾期的问题有账龄；选了账龄即只列逾期问题。")
+    chosen = [("整改状态", "、".join(statuses)), ("主管部门", "、".join(ctx.department_name(d) for d in depts)),
+              ("是否逾期", overdue if overdue and overdue != "全部" else ""), ("逾期账龄", "、".join(buckets))]
+    found = data.findings_list(ctx, statuses=tuple(statuses), overdue=OVERDUE_CHOICES.get(overdue),
+                               buckets=tuple(buckets),
+                               scope=data.scope_for(ctx, departments=tuple(depts)) if depts else None)
+    tables.listing(found, ctx, "问题清单", "rect_findings",
+                   ["department", "unit", "project", "code", "description", "requirement", "deadline", "status",
+                    "days_overdue", "age_bucket", "source"], page_key="rp", note="按整改时限从早到晚",
+                   filters="；".join(f"{k} {v}" for k, v in chosen if v), empty="没有符合条件的问题。")

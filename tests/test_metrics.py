@@ -239,3 +239,46 @@ def test_monitoring_coverage_counts_only_projects_that_must_report(fixture_db):
     # 教育局: P1, P2 have targets and reported; P3 reported without a target (not counted) → 2 / 2
     assert df.loc["青山区教育局", "monitoring_coverage"] == 1.0
     assert df.loc["青山区教育局", "monitored_projects"] == 3
+
+
+def test_every_list_is_whole_by_default_and_counted(fixture_db):
+    """No list metric cuts silently: limit=None returns every row, *_count agrees, pages tile the list."""
+    url, _ = fixture_db
+    q = Q(url, mx.Scope(2022))
+    lists = [
+        (lambda **kw: mx.warning_list(q, lights=("red", "grey"), **kw), mx.warning_count(q, lights=("red", "grey"))),
+        (lambda **kw: mx.evaluation_list(q, **kw), mx.evaluation_count(q)),
+        (lambda **kw: mx.evaluation_list(q, kind=("单位自评", "抽查复核"), **kw),
+         mx.evaluation_count(q, kind=("单位自评", "抽查复核"))),
+        (lambda **kw: mx.findings_list(q, **kw), mx.findings_count(q)),
+        (lambda **kw: mx.overdue_findings(q, **kw), mx.overdue_count(q)),
+        (lambda **kw: mx.open_findings(q, **kw), mx.open_count(q)),
+        (lambda **kw: mx.projects_without_targets(q, **kw), mx.projects_without_targets_count(q)),
+        (lambda **kw: mx.inflation_list(q, **kw), mx.inflation_total(q)),
+        (lambda **kw: mx.search_projects(q, limit=kw.get("limit"), offset=kw.get("offset", 0))[0],
+         mx.count_projects(q)),
+    ]
+    for fetch, total in lists:
+        whole = fetch()
+        assert len(whole) == total > 0
+        first_col = whole.columns[0]
+        tiled = [v for off in range(0, total, 2) for v in fetch(limit=2, offset=off)[first_col]]
+        assert tiled == whole[first_col].tolist()
+    assert mx.inflation_count(q) == (mx.inflation_total(q), int(mx.inflation_list(q)["flagged"].sum()))
+    n, money = mx.projects_without_targets_total(q)
+    assert n == mx.projects_without_targets_count(q)
+    assert money == pytest.approx(mx.projects_without_targets(q)["budget"].sum())
+
+
+def test_search_filters_take_several_values_and_match_the_columns(fixture_db):
+    url, _ = fixture_db
+    q = Q(url, mx.Scope(2022))
+    every = mx.search_projects(q, limit=None)[0]
+    for grades in (("差",), ("良", "差"), ("优", "良", "中", "差")):
+        got = mx.search_projects(q, grade=grades, limit=None)[0]
+        assert got["code"].tolist() == every[every["grade"].isin(grades)]["code"].tolist()
+    for lights in (("red",), ("red", "grey"), ("green", "yellow")):
+        got = mx.search_projects(q, light=lights, limit=None)[0]
+        assert got["code"].tolist() == every[every["light"].isin(lights)]["code"].tolist()
+    both = mx.search_projects(q, status=("未整改", "整改中"), limit=None)[0]
+    assert set(both["code"]) >= set(mx.search_projects(q, status="未整改", limit=None)[0]["code"])

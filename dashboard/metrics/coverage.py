@@ -7,7 +7,7 @@ from sqlalchemy import case, distinct, func, literal, or_, select
 
 from dashboard import rules_sql as RS
 from dashboard.metrics.aggregates import dept_projects
-from dashboard.metrics.query import Query, frame, ratio, rows, scope_where, with_names
+from dashboard.metrics.query import Query, count_rows, frame, paged, ratio, rows, scope_where, with_names
 from dashboard.metrics.totals import project_totals
 from dashboard.models import Department as D
 from dashboard.models import Evaluation as E
@@ -77,9 +77,8 @@ def evaluation_coverage_by_kind(q: Query) -> pd.DataFrame:
     ])
 
 
-def projects_without_targets(q: Query, limit: int = 500) -> pd.DataFrame:
-    """Money without performance targets: projects whose 是否设定绩效目标 is 否 or blank, largest first."""
-    stmt = (
+def _without_targets(q: Query):
+    return (
         select(
             P.id.label("project_id"), P.code, P.name, D.name.label("department"), U.name.label("unit"),
             P.fund_source, BUDGET.label("budget"),
@@ -88,6 +87,21 @@ def projects_without_targets(q: Query, limit: int = 500) -> pd.DataFrame:
         .outerjoin(U, U.id == P.unit_id)
         .where(*scope_where(P, q.scope), or_(P.has_target.is_(False), P.has_target.is_(None)))
         .order_by(BUDGET.desc().nulls_last(), P.id)
-        .limit(limit)
     )
-    return frame(q.url, stmt)
+
+
+def projects_without_targets(q: Query, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """Money without performance targets: projects whose 是否设定绩效目标 is 否 or blank, largest first
+    (every one when limit is None, else one page)."""
+    return frame(q.url, paged(_without_targets(q), limit, offset))
+
+
+def projects_without_targets_total(q: Query) -> tuple[int, float]:
+    """(how many projects have no targets, their budget in 万元) — the whole list, not a page."""
+    sub = _without_targets(q).order_by(None).subquery()
+    n, money = rows(q.url, select(func.count(), func.coalesce(func.sum(sub.c.budget), 0.0)).select_from(sub))[0]
+    return int(n), float(money)
+
+
+def projects_without_targets_count(q: Query) -> int:
+    return count_rows(q.url, _without_targets(q))

@@ -7,7 +7,7 @@ from sqlalchemy import case, func, select
 
 from dashboard import rules_sql as RS
 from dashboard.metrics.aggregates import dept_evaluations, has_inflation_pair, inflation_flagged
-from dashboard.metrics.query import Query, frame, scope_where, with_names
+from dashboard.metrics.query import Query, count_rows, frame, many, paged, rows, scope_where, with_names
 from dashboard.models import Department as D
 from dashboard.models import Evaluation as E
 from dashboard.models import Project as P
@@ -42,12 +42,11 @@ def grade_mix_by_kind(q: Query) -> pd.DataFrame:
     return out.sort_values("kind", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-def evaluation_list(q: Query, kind: str | None = None, limit: int = 1000) -> pd.DataFrame:
-    """Evaluation records, lowest score first (what deputies look at)."""
+def _evaluations(q: Query, kinds) -> object:
     conds = scope_where(E, q.scope)
-    if kind:
-        conds.append(E.kind == kind)
-    stmt = (
+    if many(kinds):
+        conds.append(E.kind.in_(many(kinds)))
+    return (
         select(
             E.id.label("evaluation_id"), E.project_id, E.kind, E.object_type,
             func.coalesce(P.name, E.object_name).label("object_name"), D.name.label("department"),
@@ -60,17 +59,24 @@ def evaluation_list(q: Query, kind: str | None = None, limit: int = 1000) -> pd.
         .outerjoin(U, U.id == E.unit_id)
         .where(*conds)
         .order_by(E.score.asc().nulls_last(), E.id)
-        .limit(limit)
     )
-    return frame(q.url, stmt)
 
 
-def inflation_list(q: Query, limit: int = 2000) -> pd.DataFrame:
-    """Self-evaluation vs independent score for projects that have both (R.self_evaluation_inflation),
-    flagged ones first, then by gap. The independent one is 抽查复核 where there is one, else 财政重点评价."""
+def evaluation_list(q: Query, kind=None, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """Evaluation records (of one kind or several), lowest score first (what deputies look at).
+    Every one when limit is None, else one page."""
+    return frame(q.url, paged(_evaluations(q, kind), limit, offset))
+
+
+def evaluation_count(q: Query, kind=None) -> int:
+    """How many records evaluation_list(q, kind) has in all."""
+    return count_rows(q.url, _evaluations(q, kind))
+
+
+def _inflation(q: Query):
     gap = RS.inflation_gap(PF.self_score, PF.independent_score)
     flagged = inflation_flagged(q.rules)
-    stmt = (
+    return (
         select(
             PF.project_id, P.code, P.name, D.name.label("department"), PF.self_score.label("self_score"),
             PF.independent_score, PF.independent_kind, gap.label("gap"),
@@ -82,11 +88,28 @@ def inflation_list(q: Query, limit: int = 2000) -> pd.DataFrame:
         .join(D, D.id == PF.department_id)
         .where(*scope_where(PF, q.scope), has_inflation_pair())
         .order_by(case((flagged, 0), else_=1), gap.desc().nulls_last(), PF.project_id)
-        .limit(limit)
     )
-    df = frame(q.url, stmt)
+
+
+def inflation_list(q: Query, limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+    """Self-evaluation vs independent score for projects that have both (R.self_evaluation_inflation),
+    flagged ones first, then by gap. The independent one is 抽查复核 where there is one, else 财政重点评价.
+    Every one when limit is None, else one page."""
+    df = frame(q.url, paged(_inflation(q), limit, offset))
     df["flagged"] = df["flagged"].astype(bool)
     return df
+
+
+def inflation_count(q: Query) -> tuple[int, int]:
+    """(projects with both a self and an independent evaluation, how many of them are flagged)."""
+    sub = _inflation(q).order_by(None).subquery()
+    n, flagged = rows(q.url, select(func.count(), func.coalesce(func.sum(case((sub.c.flagged, 1), else_=0)), 0))
+                      .select_from(sub))[0]
+    return int(n), int(flagged)
+
+
+def inflation_total(q: Query) -> int:
+    return count_rows(q.url, _inflation(q))
 
 
 def result_application(q: Query) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from sqlalchemy import and_, case, or_, select
 from dashboard import rules as R
 from dashboard import rules_sql as RS
 from dashboard.metrics.aggregates import dept_projects, light, rate_pct
-from dashboard.metrics.query import Query, dates_of, frame, scope_where, with_names
+from dashboard.metrics.query import Query, count_rows, dates_of, frame, many, paged, scope_where, with_names
 from dashboard.models import Department as D
 from dashboard.models import MonitoringRecord as M
 from dashboard.models import Project as P
@@ -32,13 +32,13 @@ def lights_by_department(q: Query) -> pd.DataFrame:
     return df[cols].sort_values(["red", "grey", "department"], ascending=[False, False, True]).reset_index(drop=True)
 
 
-def warning_list(q: Query, lights: tuple[str, ...] = (RED,), limit: int = 500) -> pd.DataFrame:
-    """Projects with the given lights, worst lag first; grey rows are projects with targets and no record."""
+def _warnings(q: Query, lights: tuple[str, ...]):
     lit = light(q)
+    lights = many(lights)
     cond = lit.in_(lights)
     if GREY in lights:
         cond = or_(lit.in_([x for x in lights if x != GREY]), and_(lit == GREY, PF.has_target.is_(True)))
-    stmt = (
+    return (
         select(
             PF.project_id, P.code, P.name, D.name.label("department"), U.name.label("unit"),
             PF.as_of, case((PF.as_of.is_(None), PF.budget), else_=PF.base).label("budget"), PF.executed,
@@ -53,9 +53,19 @@ def warning_list(q: Query, lights: tuple[str, ...] = (RED,), limit: int = 500) -
         .outerjoin(M, and_(M.project_id == PF.project_id, M.is_latest.is_(True)))
         .where(*scope_where(PF, q.scope), cond)
         .order_by(PF.lag.desc().nulls_last(), PF.budget.desc(), PF.project_id)
-        .limit(limit)
     )
-    return frame(q.url, stmt)
+
+
+def warning_list(q: Query, lights: tuple[str, ...] = (RED,), limit: int | None = None,
+                 offset: int = 0) -> pd.DataFrame:
+    """Projects with the given lights, worst lag first; grey rows are projects with targets and no record.
+    Every one when limit is None, else one page."""
+    return frame(q.url, paged(_warnings(q, lights), limit, offset))
+
+
+def warning_count(q: Query, lights: tuple[str, ...] = (RED,)) -> int:
+    """How many rows warning_list(q, lights) has in all."""
+    return count_rows(q.url, _warnings(q, lights))
 
 
 def execution_scatter(q: Query, limit: int = 2000) -> pd.DataFrame:

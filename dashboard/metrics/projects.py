@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlalchemy.orm import aliased
 
 from dashboard import rules as R
 from dashboard import rules_sql as RS
 from dashboard.metrics import aggregates as A
-from dashboard.metrics.query import Query, frame, rows, scope_where
+from dashboard.metrics.query import Query, frame, many, paged, rows, scope_where
 from dashboard.models import Department as D
 from dashboard.models import Evaluation as E
 from dashboard.models import Finding as F
@@ -25,59 +25,83 @@ _SHOWN_FIRST = (*INDEPENDENT_KINDS, *(k for k in EVALUATION_KINDS if k not in (*
 _KIND_PRIORITY = case(*[(E.kind == k, i) for i, k in enumerate(_SHOWN_FIRST, 1)], else_=len(_SHOWN_FIRST) + 1)
 
 
-def _search_conditions(q: Query, text: str, grade: str | None, light: str | None, status: str | None) -> list:
+def shown_light(q: Query):
+    """The light shown for a project: the latest record's (A.light); grey only for a project with targets
+    ("should have reported") — one without targets and without a record has none. Column and filter alike."""
+    lit = A.light(q)
+    without_target = or_(PF.has_target.is_(False), PF.has_target.is_(None))
+    return case((and_(lit == GREY, without_target), null()), else_=lit)
+
+
+def _shown_evaluation():
+    """The id of the evaluation shown for a project: the most independent one, the earliest of that kind."""
+    return (select(E.id).where(E.project_id == PF.project_id).order_by(_KIND_PRIORITY, E.id).limit(1)
+            .correlate(PF).scalar_subquery())
+
+
+_SHOWN = aliased(E, name="shown_evaluation")
+
+
+def shown_grade(q: Query):
+    """The grade shown for a project (that of `_shown_evaluation`, re-derived from its score): the 等级 column
+    and the 等级 filter are this one expression. Needs the outer join on `_SHOWN` that `_search_from` adds."""
+    return RS.grade(_SHOWN.score, _SHOWN.grade, q.rules)
+
+
+def _search_from(stmt, with_names: bool = True, with_shown: bool = True):
+    if with_names:
+        stmt = stmt.join(P, P.id == PF.project_id).join(D, D.id == PF.department_id)
+    return stmt.outerjoin(_SHOWN, _SHOWN.id == _shown_evaluation()) if with_shown else stmt
+
+
+def _search_conditions(q: Query, text: str, grades, lights, statuses) -> list:
     conds = list(scope_where(PF, q.scope))
     if text:
         pattern = f"%{text}%"
         conds.append(or_(P.name.like(pattern), P.code.like(pattern), D.name.like(pattern)))
-    if grade:
-        conds.append(exists().where(and_(E.project_id == PF.project_id, RS.grade(E.score, E.grade, q.rules) == grade)))
-    if light:
-        conds.append(A.light(q) == light)
-    if status:
-        conds.append(exists().where(and_(F.project_id == PF.project_id, F.status == status)))
+    if many(grades):
+        conds.append(shown_grade(q).in_(many(grades)))
+    if many(lights):
+        conds.append(shown_light(q).in_(many(lights)))
+    if many(statuses):
+        conds.append(exists().where(and_(F.project_id == PF.project_id, F.status.in_(many(statuses)))))
     return conds
 
 
-def search_projects(q: Query, text: str = "", grade: str | None = None, light: str | None = None,
-                    status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """Projects matching a name/code/department search and filters, largest budget first, one page at a time.
+def count_projects(q: Query, text: str = "", grade=(), light=(), status=()) -> int:
+    """How many projects search_projects(q, …) finds in all."""
+    text = " ".join((text or "").split())
+    conds = _search_conditions(q, text, grade, light, status)
+    counting = _search_from(select(func.count()).select_from(PF), with_names=bool(text), with_shown=bool(many(grade)))
+    return int(rows(q.url, counting.where(*conds))[0][0])
 
-    `grade` matches any evaluation of the project; `status` any of its findings; the grade and score shown
-    are the most independent evaluation's (抽查复核 > 财政重点评价 > 部门评价 > 单位自评).
+
+def search_projects(q: Query, text: str = "", grade=(), light=(), status=(), limit: int | None = 50,
+                    offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """Projects matching a name/code/department search and filters, largest budget first, one page at a time
+    (every one when limit is None), with the count of all that match.
+
+    `grade`, `light` and `status` each take one value or several (any of them matches). The grade and light
+    filters match the 等级 and 预警 shown (`shown_grade`, `shown_light`: the most independent evaluation,
+    抽查复核 > 财政重点评价 > 部门评价 > 单位自评); `status` matches a project with any finding in that status.
     """
     text = " ".join((text or "").split())
     conds = _search_conditions(q, text, grade, light, status)
-
-    def joined(stmt):
-        return stmt.join(P, P.id == PF.project_id).join(D, D.id == PF.department_id)
-
-    counting = select(func.count()).select_from(PF)
-    total = rows(q.url, (joined(counting) if text else counting).where(*conds))[0][0]
-    best = (select(E.id).where(E.project_id == PF.project_id).order_by(_KIND_PRIORITY, E.id).limit(1)
-            .correlate(PF).scalar_subquery())
-    shown = aliased(E)
+    total = count_projects(q, text, grade, light, status)
     open_findings = (select(func.count()).where(F.project_id == PF.project_id, F.status != RECTIFIED)
                      .correlate(PF).scalar_subquery())
     stmt = (
-        joined(select(
+        _search_from(select(
             PF.project_id, P.year, P.code, P.name, D.name.label("department"), U.name.label("unit"),
-            PF.budget, PF.has_target, A.light(q).label("light"), (A.rate_pct() / 100).label("execution_rate"),
-            RS.grade(shown.score, shown.grade, q.rules).label("grade"), shown.score.label("score"),
+            PF.budget, PF.has_target, shown_light(q).label("light"), (A.rate_pct() / 100).label("execution_rate"),
+            shown_grade(q).label("grade"), _SHOWN.score.label("score"),
             open_findings.label("open_findings"),
-        ))
+        ).select_from(PF))
         .outerjoin(U, U.id == PF.unit_id)
-        .outerjoin(shown, shown.id == best)
         .where(*conds)
         .order_by(PF.budget.desc().nulls_last(), PF.project_id)
-        .limit(limit)
-        .offset(offset)
     )
-    df = frame(q.url, stmt)
-    # grey means "should have reported": a project without targets and without a record has no light
-    without_target = ~df["has_target"].astype("boolean").fillna(False)
-    df.loc[(df["light"] == GREY) & without_target, "light"] = None
-    return df, int(total)
+    return frame(q.url, paged(stmt, limit, offset)), total
 
 
 def _monitoring(q: Query, project_id: int, budget: float | None) -> pd.DataFrame:

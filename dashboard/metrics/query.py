@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 
 from dashboard.db import data_version, get_engine
 from dashboard.facts import ensure_facts
@@ -113,6 +113,29 @@ def frame(url: str, stmt, columns: list[str] | None = None) -> pd.DataFrame:
     with get_engine(url).connect() as conn:
         result = conn.execute(stmt)
         return pd.DataFrame(result.all(), columns=columns or list(result.keys()))
+
+
+def paged(stmt, limit: int | None, offset: int = 0):
+    """stmt limited to one page: `limit` rows (all when None) from `offset` on. Lists order on a unique key
+    last, so consecutive pages neither skip nor repeat a row."""
+    if offset:
+        stmt = stmt.offset(int(offset))
+    return stmt if limit is None else stmt.limit(int(limit))
+
+
+def count_rows(url: str, stmt) -> int:
+    """How many rows stmt returns, counted in SQL (its order and paging dropped)."""
+    sub = stmt.order_by(None).limit(None).offset(None).subquery()
+    return int(rows(url, select(func.count()).select_from(sub))[0][0])
+
+
+def many(values) -> tuple:
+    """A filter's chosen values as a tuple: None or "" → (), one value → (value,), a sequence as it is."""
+    if values is None or values == "":
+        return ()
+    if isinstance(values, str):
+        return (values,)
+    return tuple(values)
 
 
 def ratio(part, whole_) -> float | None:

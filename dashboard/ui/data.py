@@ -2,7 +2,8 @@
 
 Each page function builds the metrics `Query` from the page context (url, data version, scope, rules,
 today) and calls the metric function through `_cached`, keyed on the function's qualified name, the data
-version and the scalar arguments. `data_version` changes with every import, undo or demo load, so a new
+version and the scalar arguments. Lists come as a `Listing`: its count and any page through the cache,
+all its rows in chunks for a download (uncached, so a province-wide export never sits in the cache). `data_version` changes with every import, undo or demo load, so a new
 version misses the cache (and prepares project_facts once) and every page shows the new data without a
 restart. Never pass a DataFrame into it.
 """
@@ -10,10 +11,12 @@ restart. Never pass a DataFrame into it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from dashboard import metrics
+from dashboard.metrics.query import many
 
 TTL = 3600  # seconds; the data version already invalidates on writes, this only bounds memory
 
@@ -48,6 +51,43 @@ def _metric(fn, ctx, *args, scope=None, **kwargs):
 
 def scope_for(ctx, **changes):
     return dataclasses.replace(ctx.scope, **changes)
+
+
+CHUNK = 20_000  # rows per query when a download reads a whole list (a few MB of frame at a time)
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One complete list: `rows(q, **filters, limit=, offset=)` and `count(q, **filters)` of metrics.
+
+    `total()` and `page()` go through the cache; `chunks()` reads every row, CHUNK at a time, straight from
+    metrics (it runs in the download's own thread, outside the script run, when the button is clicked).
+    """
+
+    rows: Callable
+    count: Callable
+    q: metrics.Query
+    filters: tuple = ()
+
+    def total(self) -> int:
+        return int(_cached(self.count, self.q.version, self.q, **dict(self.filters)))
+
+    def page(self, limit: int, offset: int):
+        return _cached(self.rows, self.q.version, self.q, limit=int(limit), offset=int(offset), **dict(self.filters))
+
+    def chunks(self, size: int = CHUNK) -> Iterator:
+        offset = 0
+        while True:
+            df = self.rows(self.q, limit=size, offset=offset, **dict(self.filters))
+            if len(df):
+                yield df
+            if len(df) < size:
+                return
+            offset += size
+
+
+def _listing(ctx, rows_fn, count_fn, scope=None, **filters) -> Listing:
+    return Listing(rows_fn, count_fn, _query(ctx, scope), tuple(sorted(filters.items())))
 
 
 # ---- options -------------------------------------------------------------------------------------------
@@ -90,16 +130,21 @@ def evaluation_coverage_by_kind(ctx):
     return _metric(metrics.evaluation_coverage_by_kind, ctx)
 
 
-def projects_without_targets(ctx, limit: int = 500):
-    return _metric(metrics.projects_without_targets, ctx, limit=limit)
+def projects_without_targets(ctx) -> Listing:
+    """Every project without performance targets, largest budget first."""
+    return _listing(ctx, metrics.projects_without_targets, metrics.projects_without_targets_count)
+
+
+def projects_without_targets_total(ctx) -> tuple[int, float]:
+    return _metric(metrics.projects_without_targets_total, ctx)
 
 
 def lights_by_department(ctx):
     return _metric(metrics.lights_by_department, ctx)
 
 
-def warning_list(ctx, lights: tuple[str, ...] = ("red",), limit: int = 500, scope=None):
-    return _metric(metrics.warning_list, ctx, scope=scope, lights=tuple(lights), limit=limit)
+def warning_list(ctx, lights: tuple[str, ...] = ("red",), scope=None) -> Listing:
+    return _listing(ctx, metrics.warning_list, metrics.warning_count, scope=scope, lights=tuple(lights))
 
 
 def execution_scatter(ctx, limit: int = 2000):
@@ -114,12 +159,18 @@ def grade_mix_by_kind(ctx):
     return _metric(metrics.grade_mix_by_kind, ctx)
 
 
-def evaluation_list(ctx, kind: str | None = None, limit: int = 1000, scope=None):
-    return _metric(metrics.evaluation_list, ctx, scope=scope, kind=kind, limit=limit)
+def evaluation_list(ctx, kind=None, scope=None) -> Listing:
+    """Evaluation records of one kind, several (a tuple) or all (None), lowest score first."""
+    kind = tuple(kind) if isinstance(kind, (list, tuple)) else kind
+    return _listing(ctx, metrics.evaluation_list, metrics.evaluation_count, scope=scope, kind=kind)
 
 
-def inflation_list(ctx):
-    return _metric(metrics.inflation_list, ctx)
+def inflation_list(ctx) -> Listing:
+    return _listing(ctx, metrics.inflation_list, metrics.inflation_total)
+
+
+def inflation_count(ctx) -> tuple[int, int]:
+    return _metric(metrics.inflation_count, ctx)
 
 
 def result_application(ctx):
@@ -130,13 +181,15 @@ def findings_by_department(ctx):
     return _metric(metrics.findings_by_department, ctx)
 
 
-def overdue_findings(ctx, limit: int = 1000, scope=None):
-    return _metric(metrics.overdue_findings, ctx, scope=scope, limit=limit)
+def findings_list(ctx, statuses=(), overdue: bool | None = None, buckets=(), scope=None) -> Listing:
+    """Findings with any of the statuses, overdue or not (both when None), in any of the age buckets."""
+    return _listing(ctx, metrics.findings_list, metrics.findings_count, scope=scope, statuses=tuple(statuses),
+                    overdue=overdue, buckets=tuple(buckets))
 
 
-def open_findings(ctx, limit: int = 1000, scope=None):
+def open_findings(ctx, scope=None) -> Listing:
     """Every finding not yet closed (未整改 / 整改中), overdue or not."""
-    return _metric(metrics.open_findings, ctx, scope=scope, limit=limit)
+    return _listing(ctx, metrics.open_findings, metrics.open_count, scope=scope)
 
 
 def age_buckets(ctx):
@@ -147,10 +200,15 @@ def closure_trend(ctx):
     return _metric(metrics.closure_trend, ctx)
 
 
-def search_projects(ctx, text: str = "", grade=None, light=None, status=None, limit: int = 50, offset: int = 0,
-                    scope=None):
-    return _metric(metrics.search_projects, ctx, scope=scope, text=text or "", grade=grade, light=light,
-                   status=status, limit=int(limit), offset=int(offset))
+def _project_rows(q, limit=None, offset=0, **filters):
+    return metrics.search_projects(q, limit=limit, offset=offset, **filters)[0]
+
+
+def search_projects(ctx, text: str = "", grade=(), light=(), status=(), scope=None) -> Listing:
+    """Projects matching the search and filters (each one value or a tuple of them), largest budget first."""
+    return _listing(ctx, _project_rows, metrics.count_projects, scope=scope, text=" ".join((text or "").split()),
+                    grade=many(grade), light=many(light),
+                    status=many(status))
 
 
 # ---- departments and projects --------------------------------------------------------------------------

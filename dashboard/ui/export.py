@@ -1,14 +1,29 @@
-"""Excel downloads of the tables on every page (xlsxwriter), safe against formula injection."""
+"""Excel downloads of the tables on every page (xlsxwriter), safe against formula injection.
+
+`to_xlsx` writes small frames as they are (upload previews, import history). `listing_xlsx` writes a whole
+list a staff member can forward: title rows (what the table is, its scope, 判断日期 / 数据截至, the source
+batch), then the header, then every row, read chunk by chunk and written in xlsxwriter's constant-memory
+mode so a province-wide list stays bounded; numbers rounded as on screen with Excel number formats.
+"""
 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Iterable
 
 import pandas as pd
 import streamlit as st
+import xlsxwriter
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Excel number formats of the list downloads (the minus sign for negatives, never parentheses)
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.0%"
+ONE_DECIMAL_FORMAT = "0.0"
+COUNT_FORMAT = "#,##0"
+_DIGITS = {MONEY_FORMAT: 2, PERCENT_FORMAT: 3, ONE_DECIMAL_FORMAT: 1, COUNT_FORMAT: 0}
 
 
 def could_be_formula(value) -> bool:
@@ -68,3 +83,93 @@ def download_button(df: pd.DataFrame, file_stem: str, key: str, label: str = "�
         icon=":material/download:",
         disabled=df is None or df.empty,
     )
+
+
+def _safe_sheet_name(name: str) -> str:
+    name = (name or "数据")[:31]
+    for ch in "[]:*?/\\":
+        name = name.replace(ch, "_")
+    return name
+
+
+def _width(value) -> int:
+    """Display width of a cell: CJK characters count two."""
+    text = str(value)
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def listing_xlsx(chunks: Iterable[pd.DataFrame], heading: list[str], formats: dict[str, str] | None = None,
+                 sheet: str = "数据", columns: list[str] | None = None) -> bytes:
+    """A workbook of one list: the `heading` lines (the first bold), the header, then the rows of every chunk.
+
+    `formats` maps a column header to MONEY_FORMAT / PERCENT_FORMAT / ONE_DECIMAL_FORMAT / COUNT_FORMAT;
+    values of those columns are rounded as on screen (percent: fractions, 0.623 → 62.3%). Header frozen,
+    widths fitted to the header and the first chunk. Formula-like text is a quote-prefixed text cell.
+    """
+    formats = formats or {}
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+    ws = book.add_worksheet(_safe_sheet_name(sheet))
+    title_fmt = book.add_format({"bold": True, "font_size": 13})
+    note_fmt = book.add_format({"font_color": "#555555"})
+    head_fmt = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
+    as_text = book.add_format({"quote_prefix": True})
+    number_fmts = {name: book.add_format({"num_format": f}) for name, f in formats.items()}
+    header_row = len(heading)
+    it = iter(chunks)
+    first = next(it, None)
+    cols = list(columns if columns is not None else (first.columns if first is not None else []))
+    widths = [min(40, max(10, _width(c) + 2)) for c in cols]
+    if first is not None:
+        for i, c in enumerate(cols):
+            if c not in first:
+                continue
+            sample = first[c].head(200).map(lambda v: 0 if _blank(v) else _width(v))
+            widths[i] = min(60, max(widths[i], int(sample.max() if len(sample) else 0) + 2))
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    ws.freeze_panes(header_row + 1, 0)
+    for r, line in enumerate(heading):  # constant-memory mode: rows strictly in order
+        ws.write_string(r, 0, line, title_fmt if r == 0 else note_fmt)
+    for c, name in enumerate(cols):
+        ws.write_string(header_row, c, str(name), as_text if could_be_formula(str(name)) else head_fmt)
+    r = header_row + 1
+    for df in ([first] if first is not None else []) + [df for df in it]:
+        r = _write_rows(ws, df, cols, r, formats, number_fmts, as_text)
+    book.close()
+    return buf.getvalue()
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _write_rows(ws, df: pd.DataFrame, cols: list[str], r: int, formats: dict, number_fmts: dict, as_text) -> int:
+    columns = [df[c].tolist() if c in df else [None] * len(df) for c in cols]
+    for values in zip(*columns):
+        for c, (name, value) in enumerate(zip(cols, values)):
+            if _blank(value):
+                continue
+            if isinstance(value, str):
+                ws.write_string(r, c, value, as_text if could_be_formula(value) else None)
+            elif isinstance(value, bool):
+                ws.write_string(r, c, "是" if value else "否")
+            elif isinstance(value, (int, float)) or hasattr(value, "__float__"):
+                number = float(value)
+                if math.isinf(number):
+                    ws.write_string(r, c, str(value))
+                    continue
+                f = formats.get(name)
+                if f in _DIGITS:
+                    number = round(number, _DIGITS[f])
+                ws.write_number(r, c, number, number_fmts.get(name))
+            else:
+                ws.write_string(r, c, str(value))
+        r += 1
+    return r

@@ -112,6 +112,11 @@ COMPONENT_LABELS = {"coverage": "目标覆盖", "execution": "执行", "evaluati
 
 
 def label(column: str) -> str:
-    """The Chinese header of a metric column; ratio columns carry （%）."""
+    """The Chinese header of a metric column on screen; ratio columns carry （%） (they show 62.3)."""
     text = LABELS.get(column, column)
     return f"{text}（%）" if column in FRACTION_COLUMNS else text
+
+
+def excel_label(column: str) -> str:
+    """The header in a download: ratios are Excel percentages there (62.3%), so without （%）."""
+    return LABELS.get(column, column)

@@ -124,3 +124,24 @@ def test_column_headers_come_from_labels_and_vocab():
     assert labels.label("budget") == "预算（万元）"
     assert [labels.label(c) for c in ("red", "yellow", "green", "grey")] == ["红灯", "黄灯", "绿灯", "未报送"]
     assert labels.label("no_such_column") == "no_such_column"
+
+
+def test_listing_xlsx_title_rows_formats_and_formula_text():
+    df = pd.DataFrame({"问题描述": ["=1+1", "正常"], "预算（万元）": [-3354.084, 12000.0], "执行率（%）": [0.62345, None]})
+    xlsx = export.listing_xlsx([df.iloc[:1], df.iloc[1:]], ["红灯项目", "范围：2024年"],
+                               {"预算（万元）": export.MONEY_FORMAT, "执行率（%）": export.PERCENT_FORMAT}, sheet="红灯")
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx))["红灯"]
+    assert [ws.cell(r, 1).value for r in (1, 2)] == ["红灯项目", "范围：2024年"]
+    assert [c.value for c in ws[3]] == ["问题描述", "预算（万元）", "执行率（%）"] and ws.freeze_panes == "A4"
+    assert ws.cell(4, 1).value == "=1+1" and ws.cell(4, 1).data_type == "s" and ws.cell(4, 1).quotePrefix
+    assert ws.cell(4, 2).value == -3354.08 and ws.cell(4, 2).number_format == "#,##0.00"   # minus, no parentheses
+    assert ws.cell(4, 3).value == 0.623 and ws.cell(4, 3).number_format == "0.0%"
+    assert ws.cell(5, 3).value is None and ws.max_row == 5
+
+
+def test_table_money_format_has_no_accounting_parentheses():
+    cfg = tables.column_config(["budget", "execution_rate", "score"])
+    assert cfg["预算（万元）"]["type_config"]["format"] == "%,.2f"
+    assert tables.excel_formats(["budget", "execution_rate", "score"]) == {
+        "预算（万元）": "#,##0.00", "执行率": "0.0%", "得分": "0.0"}
+    assert tables.range_caption(1, 50, 1248) == "第 1–50 条，共 1,248 条"
