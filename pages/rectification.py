@@ -29,11 +29,11 @@ with common.guard("各部门整改情况"):
     st.subheader("各部门整改情况", help="本年问题按整改状态的个数；逾期 = 未销号且已过整改时限。")
     by_dept = data.findings_by_department(ctx)
     worst_first = by_dept.assign(open_=by_dept["未整改"] + by_dept["整改中"]).sort_values(
-        ["overdue", "open_", "department"], ascending=[False, False, True])
-    worst_first = common.chart_rows(worst_first, "rect_dept_view", "逾期最多的")
-    st.plotly_chart(charts.findings_by_department(worst_first), key="rect_by_dept", config=charts.CONFIG)
-    st.caption("按逾期数、未销号数从多到少排列。")
-    tables.table(by_dept, f"各部门整改_{ctx.scope.year}", "rect_dept",
+        ["overdue", "open_", "department"], ascending=[False, False, True]).drop(columns="open_")
+    shown = common.chart_rows(worst_first, "rect_dept_view", "逾期最多的")
+    st.plotly_chart(charts.findings_by_department(shown), key="rect_by_dept", config=charts.CONFIG)
+    st.caption("图和表都按逾期数、未销号数从多到少排列。")
+    tables.table(worst_first, f"各部门整改_{ctx.scope.year}", "rect_dept",
                  ["department", "未整改", "整改中", "已整改", "total", "overdue", "rate"])
 
 left, right = st.columns(2)

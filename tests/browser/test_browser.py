@@ -210,9 +210,11 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
     download.save_as(path)
     ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    header = list(rows[0])
+    # three title rows (what, scope, 判断日期 / 数据截至 / batch), then the header (issue 9: exports staff can forward)
+    assert str(rows[1][0]).startswith("范围") and "判断日期" in str(rows[2][0]), rows[:3]
+    header = list(rows[3])
     dept_col, n_col = header.index(labels.LABELS["department"]), header.index(labels.LABELS["projects"])
-    got = {r[dept_col]: r[n_col] for r in rows[1:]}
+    got = {r[dept_col]: r[n_col] for r in rows[4:]}
     m = _metrics()
     want = m.coverage_by_department(_q(db_url, year))
     assert len(got) == len(want)

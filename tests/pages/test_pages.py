@@ -348,3 +348,12 @@ def test_every_page_under_the_fund_filter_and_a_department(app, ids, page, fund)
     at = app(page, query={"year": "2024", "fund": fund, "dept": str(ids["103"]), "departments": str(ids["103"])})
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert not [w.value for w in at.warning if "暂时无法显示" in w.value]
+
+
+def test_rectification_department_table_is_in_the_order_its_caption_claims(app):
+    at = app("rectification")
+    assert "图和表都按逾期数、未销号数从多到少排列" in texts(at)
+    df = table(at, "逾期数", "未整改", "整改中")
+    rows = list(zip(df["逾期数"], df["未整改"] + df["整改中"], df["主管部门"]))
+    assert rows == sorted(rows, key=lambda r: (-r[0], -r[1], r[2]))
+    assert df["逾期数"].tolist()[0] == max(df["逾期数"])
