@@ -11,6 +11,8 @@ import datetime as dt
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 from sqlalchemy import select
 
 HEADERS = ["年度", "监控截止日期", "主管部门", "预算单位", "项目编码", "项目名称", "调整后预算", "执行数",
@@ -122,3 +124,37 @@ def time_import(url: str, path: Path, fresh_target, repeat: int = 2) -> tuple[fl
         finally:
             cleanup(info.get("batch_id"))
     return best, info
+
+
+_PEAK = (
+    "import resource, sys\n"
+    "from dashboard.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
+def import_peak_mb(path: Path, fresh_target) -> float:
+    """Peak resident memory of `python -m dashboard import` on the workbook, in a process of its own (MB).
+
+    The memory budget of an accepted file (README): the whole command, reading, checking and writing.
+    """
+    import subprocess
+    import sys
+
+    target, cleanup = fresh_target()
+    batch = None
+    try:
+        done = subprocess.run([sys.executable, "-c", _PEAK, "--db", target, "import", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=900, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"import for the memory figure failed: {done.stderr[-500:]}")
+        peak = [line for line in done.stdout.splitlines() if line.startswith("PEAK_KB")]
+        batch_line = [line for line in done.stdout.splitlines() if "批次" in line]
+        if batch_line:
+            digits = "".join(ch if ch.isdigit() else " " for ch in batch_line[-1].split("批次", 1)[1]).split()
+            batch = int(digits[0]) if digits else None
+        return int(peak[-1].split()[1]) / 1024
+    finally:
+        cleanup(batch)
