@@ -370,21 +370,10 @@ class Writer(Linker):
         et = T["evaluations"]
         existing = w.read_frame(self.conn, select(et).where(et.c.year.in_(self.years)))
         key = ["year", "kind", "object_type", "object_key"]
-        got = df[key].reset_index().merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
-                                          how="left", on=key).set_index("index")["id"]
-        inc = pd.DataFrame({"id": got.astype("Int64").to_numpy()}, index=df.index)
-        for c in key:
-            inc[c] = df[c].to_numpy()
-        mapping = {"_dept_id": "department_id", "_unit_id": "unit_id"}
-        for c in value_cols:
-            inc[mapping.get(c, c)] = df[c].astype(object).to_numpy()
-            src = "_p_" + c
-            if src in df.columns:
-                inc["_p_" + c] = df[src].to_numpy(dtype=bool)
-        inc["_p_unit_id"] = df["_p_unit"].to_numpy(dtype=bool)
+        inc = _incoming(df, existing, key, value_cols)
         if "_p_grade" in inc.columns:
             inc["_p_grade"] |= df["_p_score"].to_numpy(dtype=bool)
-        cols = key + [mapping.get(c, c) for c in value_cols]
+        cols = key + [_STORED_AS.get(c, c) for c in value_cols]
         self.upsert("evaluations", inc, cols, existing)
 
     def do_findings(self, df: pd.DataFrame) -> None:
@@ -407,16 +396,25 @@ class Writer(Linker):
         ft = T["findings"]
         existing = w.read_frame(self.conn, select(ft).where(ft.c.year.in_(self.years)))
         key = ["year", "finding_key"]
-        got = df[key].reset_index().merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
-                                          how="left", on=key).set_index("index")["id"]
-        inc = pd.DataFrame({"id": got.astype("Int64").to_numpy()}, index=df.index)
-        for c in key:
-            inc[c] = df[c].to_numpy()
-        mapping = {"_dept_id": "department_id", "_unit_id": "unit_id"}
-        for c in value_cols:
-            inc[mapping.get(c, c)] = df[c].astype(object).to_numpy()
-            if "_p_" + c in df.columns:
-                inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
-        inc["_p_unit_id"] = df["_p_unit"].to_numpy(dtype=bool)
-        cols = key + [mapping.get(c, c) for c in value_cols]
+        inc = _incoming(df, existing, key, value_cols)
+        cols = key + [_STORED_AS.get(c, c) for c in value_cols]
         self.upsert("findings", inc, cols, existing)
+
+
+_STORED_AS = {"_dept_id": "department_id", "_unit_id": "unit_id"}
+
+
+def _incoming(df: pd.DataFrame, existing: pd.DataFrame, key: list[str], value_cols: list[str]) -> pd.DataFrame:
+    """The rows to upsert: the stored id matched on `key` (NA for new rows), the key and value columns under
+    their table names, and the presence flags (`_p_…`) that say which cells the file filled."""
+    stored = existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"])
+    got = df[key].reset_index().merge(stored, how="left", on=key).set_index("index")["id"]
+    inc = pd.DataFrame({"id": got.astype("Int64").to_numpy()}, index=df.index)
+    for c in key:
+        inc[c] = df[c].to_numpy()
+    for c in value_cols:
+        inc[_STORED_AS.get(c, c)] = df[c].astype(object).to_numpy()
+        if "_p_" + c in df.columns:
+            inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
+    inc["_p_unit_id"] = df["_p_unit"].to_numpy(dtype=bool)
+    return inc

@@ -3,42 +3,18 @@ stays small and alive, and another user's session keeps working meanwhile."""
 
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 
-import openpyxl
 import pytest
 from playwright.sync_api import expect
 
 from bench import server as srv
 from dashboard.registry import BY_KEY
+from tests.hostile_files import sparse_corner, zip_bomb
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _sparse_corner() -> bytes:
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "项目名称"
-    wb.active["XFD1048576"] = 1
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _zip_bomb(megabytes: int = 1000) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
-            f.write(b"<worksheet><sheetData>")
-            block = b" " * (1 << 20)
-            for _ in range(megabytes):
-                f.write(block)
-            f.write(b"</sheetData></worksheet>")
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -52,8 +28,8 @@ def server(db_url, tmp_path):
 
 
 @pytest.mark.parametrize("name,make,expected", [
-    ("角落.xlsx", _sparse_corner, "超过单张表 300,000 行的上限"),
-    ("炸弹.xlsx", _zip_bomb, "超过上限 400 MB"),
+    ("角落.xlsx", sparse_corner, "超过单张表 300,000 行的上限"),
+    ("炸弹.xlsx", zip_bomb, "超过上限 400 MB"),
 ])
 def test_hostile_upload_is_refused_while_another_session_works(server, browser, name, make, expected):
     data = make()

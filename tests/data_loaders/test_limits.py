@@ -3,47 +3,20 @@ crash or a runaway parse in the isolated child is one clear error for that file.
 
 from __future__ import annotations
 
-import io
 import resource
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from data_loaders.isolated import read_file_isolated
 from data_loaders.limits import Limits, TooLarge, check
 from data_loaders.reader import read_file
+from tests.hostile_files import sparse_corner, zip_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def sparse_corner() -> bytes:
-    """1.7 KB: cells only at A1 and XFD1048576, which a dense parser turns into 17 billion cells."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws["A1"] = "项目名称"
-    ws["XFD1048576"] = 1
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def whitespace_bomb(megabytes: int = 1000) -> bytes:
-    """About 1 MB on disk that inflates to `megabytes` MB of worksheet XML."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
-            f.write(b"<worksheet><sheetData>")
-            block = b" " * (1 << 20)
-            for _ in range(megabytes):
-                f.write(block)
-            f.write(b"</sheetData></worksheet>")
-    return out.getvalue()
 
 
 def many_rows(rows: int) -> bytes:
@@ -59,7 +32,7 @@ def test_sparse_corner_is_refused_before_parsing():
 
 
 def test_zip_bomb_is_refused_from_the_zip_directory():
-    data = whitespace_bomb()
+    data = zip_bomb()
     assert len(data) < 2_000_000
     with pytest.raises(TooLarge, match="解压后有 1,000.0 MB，超过上限 400 MB"):
         check(data, "bomb.xlsx", Limits())
@@ -76,7 +49,7 @@ def test_file_size_limit():
         check(b"a,b\n" * 300_000, "big.csv", Limits(max_file_mb=1))
 
 
-@pytest.mark.parametrize("make,expected", [(sparse_corner, "300,000 行的上限"), (whitespace_bomb, "超过上限 400 MB")])
+@pytest.mark.parametrize("make,expected", [(sparse_corner, "300,000 行的上限"), (zip_bomb, "超过上限 400 MB")])
 def test_reader_refuses_hostile_workbooks_fast_and_small(tmp_path, make, expected):
     """The whole read in a fresh process: refused in under 10 s, peak memory under 500 MB."""
     path = tmp_path / "hostile.xlsx"
@@ -127,5 +100,5 @@ def test_isolated_read_returns_the_same_tables_as_in_process():
 
 def test_this_process_is_not_harmed():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    read_file_isolated(whitespace_bomb(200), "bomb.xlsx")
+    read_file_isolated(zip_bomb(200), "bomb.xlsx")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB
