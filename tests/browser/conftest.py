@@ -99,13 +99,23 @@ def browser():
             b.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", accept_downloads=True)
+def _new_page(browser, **options):
+    """A page in a browser context of its own (Chinese locale, Beijing time); the context closes after the test."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
     context.set_default_timeout(60_000)
     pg = context.new_page()
     try:
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser):
+    yield from _new_page(browser, viewport={"width": 1366, "height": 768}, accept_downloads=True)
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized touch browser (390 px wide)."""
+    yield from _new_page(browser, viewport=srv.PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)

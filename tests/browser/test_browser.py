@@ -117,7 +117,7 @@ def test_page_renders_with_charts(app_server, page, key, shots_dir):
     _assert_clean(page)
     srv.screenshot_full(page, shots_dir / f"{key}.png")
     if key == "overview":
-        page.set_viewport_size({"width": 390, "height": 844})
+        page.set_viewport_size(srv.PHONE)
         srv.wait_ready(page)
         srv.wait_charts(page, 2)
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

@@ -73,7 +73,7 @@ def _visits(dept: int, project: int) -> list[tuple[str, str]]:
 
 
 def test_hostile_names_render_as_text_everywhere(hostile_db, hostile_server, browser):
-    url, dept, project = hostile_db
+    _url, dept, project = hostile_db
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     context.set_default_timeout(60_000)
     outside: list[str] = []

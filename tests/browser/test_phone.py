@@ -22,22 +22,9 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-PHONE = {"width": 390, "height": 844}
 CLIPPED = """() => Array.from(document.querySelectorAll("[data-testid='stMetricValue']"))
   .map(e => { const t = e.querySelector('div, p') || e; return {text: e.innerText.trim(),
     clipped: t.scrollWidth > t.clientWidth + 1 || e.scrollWidth > e.clientWidth + 1}; })"""
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", has_touch=True,
-                                  is_mobile=True, device_scale_factor=2)
-    context.set_default_timeout(60_000)
-    pg = context.new_page()
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def _goto(pg, base: str, key: str, query: str = "") -> None:
@@ -48,8 +35,8 @@ def _goto(pg, base: str, key: str, query: str = "") -> None:
 
 def _in_view(pg, locator) -> bool:
     box = locator.bounding_box()
-    return bool(box) and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1 and box["y"] >= 0 \
-        and box["y"] + box["height"] <= PHONE["height"]
+    return bool(box) and box["x"] >= 0 and box["x"] + box["width"] <= srv.PHONE["width"] + 1 and box["y"] >= 0 \
+        and box["y"] + box["height"] <= srv.PHONE["height"]
 
 
 def test_navigation_is_one_tap_away(app_server, phone):
@@ -75,7 +62,7 @@ def test_kpi_values_are_not_clipped(app_server, phone, key):
     values = phone.evaluate(CLIPPED)
     assert values and not [v for v in values if v["clipped"]], values
     width = phone.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollWidth")
-    assert width <= PHONE["width"], f"the page scrolls sideways ({width} px)"
+    assert width <= srv.PHONE["width"], f"the page scrolls sideways ({width} px)"
 
 
 def test_department_page_sidebar_says_the_page_picks_the_department(app_server, phone):
