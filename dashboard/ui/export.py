@@ -16,6 +16,8 @@ import pandas as pd
 import streamlit as st
 import xlsxwriter
 
+from dashboard.ui import fmt
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel number formats of the list downloads (the minus sign for negatives, never parentheses)
@@ -125,7 +127,7 @@ def listing_xlsx(chunks: Iterable[pd.DataFrame], heading: list[str], formats: di
         for i, c in enumerate(cols):
             if c not in first:
                 continue
-            sample = first[c].head(200).map(lambda v: 0 if _blank(v) else _width(v))
+            sample = first[c].head(200).map(lambda v: 0 if fmt.missing(v) else _width(v))
             widths[i] = min(60, max(widths[i], int(sample.max() if len(sample) else 0) + 2))
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
@@ -141,20 +143,11 @@ def listing_xlsx(chunks: Iterable[pd.DataFrame], heading: list[str], formats: di
     return buf.getvalue()
 
 
-def _blank(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _write_rows(ws, df: pd.DataFrame, cols: list[str], r: int, formats: dict, number_fmts: dict, as_text) -> int:
     columns = [df[c].tolist() if c in df else [None] * len(df) for c in cols]
     for values in zip(*columns):
         for c, (name, value) in enumerate(zip(cols, values)):
-            if _blank(value):
+            if fmt.missing(value):
                 continue
             if isinstance(value, str):
                 ws.write_string(r, c, value, as_text if could_be_formula(value) else None)
