@@ -1,5 +1,5 @@
 """The command line `python -m dashboard COMMAND`: its parser and every command (init, demo, summary, import,
-batches, undo, template, sync), each a thin call into the library with its exit code.
+batches, undo, template, sync, brief, report), each a thin call into the library with its exit code.
 
 Exit codes: 0 done; 2 refused (invalid files, unknown department, an undo or sync that cannot be done, unusable
 settings) with every reason printed to stderr. README.md lists every command and option (tests/test_docs.py).
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", type=_date)
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(handler=_sync)
+    _document_commands(sub)
     return parser
 
 
@@ -187,3 +188,68 @@ def _sync(args, url: str, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     return _report(result)
+
+
+# ------------------------------------------------------------------------------------------------ documents (issue 13)
+
+
+def _document_commands(sub) -> None:
+    """brief (部门简报, one department or --all) and report (年度工作情况报告); judged on DASHBOARD_TODAY or the clock."""
+    p = sub.add_parser("brief", help="部门简报 / hearing brief of one department, or all in one file")
+    p.add_argument("--year", type=int, required=True)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--department", help="主管部门 code or name")
+    who.add_argument("--all", action="store_true", help="one file: a contents page, then one brief per department")
+    p.add_argument("--only-attention", action="store_true",
+                   help="with --all: only departments with red lights or 差 grades")
+    p.add_argument("--format", choices=("docx", "pdf"), help="default: from the -o suffix, else docx")
+    p.add_argument("-o", dest="output", required=True, metavar="FILE")
+    p.set_defaults(handler=_brief)
+
+    p = sub.add_parser("report", help="年度工作情况报告初稿 / annual work report draft (.docx)")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--department", help="主管部门 code or name (default: all)")
+    p.add_argument("-o", dest="output", required=True, metavar="FILE.docx")
+    p.set_defaults(handler=_report_document)
+
+
+def _brief(args, url: str, settings: Settings) -> int:
+    from dashboard import documents
+
+    if args.only_attention and not args.all:
+        print("--only-attention 只能与 --all 一起使用。", file=sys.stderr)
+        return EXIT_INVALID
+    out = Path(args.output)
+    fmt = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "docx")
+    db.init_db(url)
+    today = settings.effective_today()
+    try:
+        if args.all:
+            data = documents.brief_batch(url, args.year, today, settings.rules, settings.documents,
+                                         only_attention=args.only_attention, fmt=fmt)
+        else:
+            data = documents.brief_document(url, args.year, args.department, today, settings.rules,
+                                            settings.documents, fmt=fmt)
+    except (summary.UnknownDepartment, documents.DocumentError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    out.write_bytes(data)
+    print(f"部门简报已写入：{out}（{fmt}，判断日期 {today.isoformat()}）")
+    return EXIT_OK
+
+
+def _report_document(args, url: str, settings: Settings) -> int:
+    from dashboard import documents
+
+    out = Path(args.output)
+    db.init_db(url)
+    today = settings.effective_today()
+    try:
+        data = documents.report_document(url, args.year, today, settings.rules, settings.documents,
+                                         department=args.department)
+    except (summary.UnknownDepartment, documents.DocumentError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    out.write_bytes(data)
+    print(f"年度工作情况报告初稿已写入：{out}（判断日期 {today.isoformat()}）")
+    return EXIT_OK

@@ -83,6 +83,23 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Documents:
+    """[documents]: the 部门简报 and 年度工作情况报告 (dashboard.documents). A font left empty keeps the template's;
+    a font this machine lacks is replaced by the Noto CJK fallback in the PDF and the charts (docs/documents.md)."""
+
+    template: str = ""  # a .docx whose styles, margins and letterhead the documents use ("" = the bundled one)
+    title_font: str = ""  # 小标宋-style title, e.g. "方正小标宋简体"
+    heading_font: str = ""  # 一级标题, e.g. "黑体"
+    body_font: str = ""  # 仿宋-style body, e.g. "仿宋_GB2312"
+    fallback_serif: str = "Noto Serif CJK SC"  # Debian fonts-noto-cjk
+    fallback_sans: str = "Noto Sans CJK SC"
+    list_rows: int = 30  # rows of one list in a brief; a longer one says 共 N 项，此处列出前 M 项
+    question_overdue_days: int = 90  # an overdue finding past this many days becomes a 建议关注的问题
+    soffice: str = "soffice"  # LibreOffice for the PDF (Debian libreoffice-writer-nogui)
+    pdf_timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
 class Settings:
     # DATABASE_URL, else [database] url of the file, else SQLite under data/
     db_url: str = DEFAULT_DB_URL
@@ -95,6 +112,8 @@ class Settings:
     user: str | None = None
     # [limits]: what one uploaded or imported file may hold (checked before any cell is parsed)
     limits: Limits = field(default_factory=Limits)
+    # [documents]: fonts, template and PDF converter of the brief and the annual report
+    documents: Documents = field(default_factory=Documents)
 
     def effective_today(self) -> dt.date:
         """The fixed day when DASHBOARD_TODAY is set, else today's date."""
@@ -147,12 +166,14 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         rules = rules_from_mapping(data.get("rules", {}))
         limits = _limits_from_mapping(data.get("limits", {}))
+        documents = _documents_from_mapping(data.get("documents", {}))
     except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
     db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
     return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
                     today=_today(os.environ.get("DASHBOARD_TODAY")),
-                    user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits)
+                    user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits,
+                    documents=documents)
 
 
 def _limits_from_mapping(data: dict) -> Limits:
@@ -161,3 +182,11 @@ def _limits_from_mapping(data: dict) -> Limits:
     if unknown:
         raise ValueError(f"未知的 [limits] 设置项：{', '.join(sorted(unknown))}")
     return Limits(**data)
+
+
+def _documents_from_mapping(data: dict) -> Documents:
+    known = {f.name for f in dataclasses.fields(Documents)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"未知的 [documents] 设置项：{', '.join(sorted(unknown))}")
+    return Documents(**data)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import vocab
-from dashboard.ui import common, data, deeplink, filters, fmt, kpi, tables, text, trends
+from dashboard.ui import common, data, deeplink, documents, filters, fmt, kpi, tables, text, trends
 
 ctx = filters.current()
 names = dict(ctx.departments)
@@ -25,8 +25,10 @@ dept_id = st.selectbox("主管部门", list(names), format_func=names.get, key="
 choice.publish(dept_id)  # keep the URL shareable: it always names the department shown
 name = names[dept_id]
 dctx = dataclasses.replace(ctx, scope=data.scope_for(ctx, departments=(dept_id,)))  # the page's own scope
-st.caption(f"当前范围：{text.md(dctx.scope_label())}　·　打印：浏览器菜单「打印」即可得到本部门简报。")
+st.caption(f"当前范围：{text.md(dctx.scope_label())}")
 common.provenance(ctx)
+with common.guard("部门简报"):
+    documents.brief_buttons(ctx, dept_id, name)
 
 with common.guard("本年概况"):
     k = data.kpis(dctx)
@@ -94,3 +96,7 @@ with common.guard("未销号问题"):
     tables.listing(data.open_findings(dctx), dctx, f"{name} 未销号问题", "dept_open",
                    ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
                    page_key="fp", file_stem=f"{name}_未销号问题_{ctx.scope.year}", empty="没有未销号的问题。")
+
+with common.guard("批量简报"), st.expander("审议会用：各部门简报汇编（一个文件）", icon=":material/library_books:"):
+    st.caption(f"{ctx.scope.year} 年，目录页之后每个部门一份简报，数据与本页相同口径（全部资金来源）。")
+    documents.batch_button(ctx)

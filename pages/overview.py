@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, deltas, filters, fmt, kpi, ranking
+from dashboard.ui import charts, common, data, deltas, documents, filters, fmt, kpi, ranking
 
 ctx = filters.current()
 common.header("总览", ctx)
 common.provenance(ctx)
+with common.guard("年度报告"):
+    documents.report_button(ctx)
 
 with common.guard("关键指标"):
     k = data.kpis(ctx)

@@ -2,7 +2,8 @@
 loaders and metrics never import streamlit.
 
     core (0)     dashboard.settings, vocab, models, db, writes, rules, rules_sql, registry, migrations
-    loaders (1)  data_loaders.*, dashboard.demo*          metrics (1)  dashboard.facts, dashboard.metrics*, summary
+    loaders (1)  data_loaders.*, dashboard.demo*          metrics (1)  dashboard.facts, dashboard.metrics*, summary,
+                                                                       dashboard.documents
     ui (2)       dashboard.ui.*                           pages (3)    pages/*.py, dashboard.app
     cli (4)      dashboard.cli, dashboard.__main__, bench.*
 loaders and metrics are one level but must not import each other; pages reach loaders and metrics only through
@@ -43,7 +44,7 @@ def layer(module: str) -> str | None:
         return "core"
     if _starts(module, "data_loaders", "dashboard.demo*"):
         return "loaders"
-    if _starts(module, "dashboard.facts", "dashboard.metrics*", "dashboard.summary"):
+    if _starts(module, "dashboard.facts", "dashboard.metrics*", "dashboard.summary", "dashboard.documents"):
         return "metrics"
     if _starts(module, "dashboard.ui"):
         return "ui"

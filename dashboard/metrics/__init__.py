@@ -42,6 +42,7 @@ from dashboard.metrics.monitoring import execution_scatter, lights_by_department
 from dashboard.metrics.options import (
     available_years,
     department_options,
+    department_sectors,
     fund_source_options,
     provenance,
     resolve_department,
@@ -58,7 +59,7 @@ from dashboard.metrics.totals import (
 
 __all__ = [
     "Query", "Scope", "age_buckets", "available_years", "clear_caches", "closure_trend", "count_projects",
-    "coverage_by_department", "coverage_by_fund_source", "department_options", "department_ranking",
+    "coverage_by_department", "coverage_by_fund_source", "department_options", "department_ranking", "department_sectors",
     "department_trend", "evaluation_count", "evaluation_coverage_by_kind", "evaluation_list", "evaluation_totals",
     "execution_scatter", "finding_totals", "findings_by_department", "findings_count", "findings_list",
     "fund_source_options", "grade_mix_by_department", "grade_mix_by_kind", "inflation_count", "inflation_list",

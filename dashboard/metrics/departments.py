@@ -10,7 +10,7 @@ from dashboard.metrics.evaluation import grade_mix_by_department
 from dashboard.metrics.findings import findings_by_department
 from dashboard.metrics.monitoring import lights_by_department
 from dashboard.metrics.options import available_years
-from dashboard.metrics.query import Query
+from dashboard.metrics.query import Query, cached
 from dashboard.metrics.totals import kpis
 
 SUBSCORES = ["coverage", "execution", "evaluation", "rectification", "not_red"]
@@ -46,7 +46,13 @@ def _subscores(q: Query) -> pd.DataFrame:
 
 def _ranked(q: Query) -> pd.DataFrame:
     """Every 主管部门 of the scope's year and fund source with its composite and rank (ties share the best)."""
-    df = _subscores(q.scoped(departments=()))
+    return _ranked_whole(q.scoped(departments=())).copy()
+
+
+@cached()
+def _ranked_whole(q: Query) -> pd.DataFrame:
+    """_ranked over the whole scope, once per query (a brief batch and each department's trend ask it again)."""
+    df = _subscores(q)
     df["rank"] = df["composite"].rank(ascending=False, method="min")
     return df
 

@@ -36,7 +36,7 @@ def findings_by_department(q: Query) -> pd.DataFrame:
 
 
 FINDING_COLUMNS = ["finding_id", "department", "unit", "project", "code", "description", "requirement", "deadline",
-                   "status", "days_overdue", "age_bucket", "source"]
+                   "status", "days_overdue", "age_bucket", "source", "project_id", "measures"]
 
 
 def _age_bucket(q: Query):
@@ -65,7 +65,7 @@ def _findings(q: Query, statuses=(), overdue: bool | None = None, buckets=(), op
         select(
             F.id.label("finding_id"), D.name.label("department"), U.name.label("unit"),
             P.name.label("project"), P.code, F.description, F.requirement, F.deadline, F.status,
-            bucket.label("age_bucket"), F.source,
+            bucket.label("age_bucket"), F.source, F.project_id, F.measures,
         )
         .join(D, D.id == F.department_id)
         .outerjoin(U, U.id == F.unit_id)

@@ -27,6 +27,11 @@ def department_options(url: str) -> pd.DataFrame:
     return frame(url, select(D.id, D.code, D.name, D.kind).order_by(D.code.is_(None), D.code, D.name))
 
 
+def department_sectors(url: str) -> dict[int, str | None]:
+    """Each 主管部门's 所属领域 (sector) by id, None where not given (the brief's comparable departments)."""
+    return dict(rows(url, select(D.id, D.sector)))
+
+
 def fund_source_options(url: str) -> list[str]:
     """The fund sources projects carry (read from the narrow facts table)."""
     stmt = select(PF.fund_source).distinct().where(PF.fund_source.is_not(None)).order_by(PF.fund_source)

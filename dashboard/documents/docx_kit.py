@@ -1,0 +1,264 @@
+"""The Word side of the documents: the template (dashboard/assets/brief-template.docx), its fonts, and a small
+writer (headings, paragraphs, tables that are complete or say they are cut, pictures, notes).
+
+The template carries the page (A4, GB/T 9704 margins 37/35/28/26 mm), the letterhead and page numbers, and the
+styles 标题 (小标宋-style title), 副标题, 正文 (仿宋-style body), 表格文字, 注释 and Word's Heading 1/2 (黑体, 楷体).
+The bureau restyles it in Word without code; `[documents]` in dashboard.toml may name another template and
+override its fonts. A font this machine lacks is replaced by the Noto CJK fallback where the document is
+rendered here (the PDF), never in the .docx handed out (the recipient's Word has the official fonts).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_BREAK, WD_COLOR_INDEX, WD_LINE_SPACING
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from dashboard.settings import Documents
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+TEMPLATE = ASSETS / "brief-template.docx"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_MIME = "application/pdf"
+
+TITLE, SUBTITLE, BODY, TABLE_TEXT, NOTE = "标题", "副标题", "正文", "表格文字", "注释"
+HEADINGS = {1: "Heading 1", 2: "Heading 2"}
+# which configured font each style takes: title_font, heading_font or body_font
+STYLE_FONTS = {TITLE: "title_font", SUBTITLE: "body_font", BODY: "body_font", TABLE_TEXT: "body_font",
+               NOTE: "body_font", "Heading 1": "heading_font", "Heading 2": "body_font", "Normal": "body_font"}
+SANS_STYLES = {"Heading 1"}  # styles whose fallback is the sans face (黑体-like)
+EDIT_MARK = "【待编辑】"
+
+
+class DocumentError(RuntimeError):
+    """A document cannot be made; the message (Chinese) says what to install or correct."""
+
+
+def set_font(rpr_owner, name: str) -> None:
+    """Give a style or run one font for Latin and East Asian text (Word reads w:eastAsia for 汉字)."""
+    rpr = rpr_owner.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), name)
+
+
+def style_font(style) -> str | None:
+    fonts = style.element.rPr.find(qn("w:rFonts")) if style.element.rPr is not None else None
+    return None if fonts is None else fonts.get(qn("w:eastAsia"))
+
+
+@functools.lru_cache(maxsize=1)
+def installed_fonts() -> frozenset[str]:
+    """Font family names fontconfig knows on this machine (empty when fc-list is missing)."""
+    if not shutil.which("fc-list"):
+        return frozenset()
+    try:
+        out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, timeout=20,
+                             check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(name.strip() for line in out.splitlines() for name in line.split(","))
+
+
+def open_template(docs: Documents) -> Document:
+    """The template with its body emptied (page setup, header and footer kept) and the configured fonts."""
+    path = Path(docs.template) if docs.template else TEMPLATE
+    if not path.is_file():
+        raise DocumentError(f"找不到文档模板 {path}：请检查 dashboard.toml 的 [documents] template。")
+    try:
+        doc = Document(str(path))
+    except Exception as exc:  # noqa: BLE001 - python-docx raises several kinds for a bad file
+        raise DocumentError(f"文档模板 {path} 不是有效的 Word（.docx）文件：{exc}") from exc
+    names = {s.name for s in doc.styles}
+    missing = [s for s in (TITLE, SUBTITLE, BODY, TABLE_TEXT, NOTE, *HEADINGS.values()) if s not in names]
+    if missing:
+        raise DocumentError(f"文档模板 {path} 缺少样式：{'、'.join(missing)}（可用 python -m "
+                            "dashboard.documents.template 重新生成默认模板后再修改）。")
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    for style_name, key in STYLE_FONTS.items():
+        if getattr(docs, key) and style_name in names:
+            set_font(doc.styles[style_name], getattr(docs, key))
+    return doc
+
+
+def fallback_fonts(doc: Document, docs: Documents, installed: frozenset[str] | None = None) -> list[str]:
+    """Replace every style font this machine lacks by the Noto CJK fallback (before rendering here).
+    Returns the fonts replaced."""
+    installed = installed_fonts() if installed is None else installed
+    if not installed:
+        return []
+    replaced = []
+    for style in doc.styles:
+        try:
+            name = style_font(style)
+        except AttributeError:  # numbering styles have no run properties
+            continue
+        if name and name not in installed:
+            set_font(style, docs.fallback_sans if style.name in SANS_STYLES else docs.fallback_serif)
+            replaced.append(name)
+    return sorted(set(replaced))
+
+
+def chart_font(docs: Documents) -> str:
+    """The family charts draw with: the configured heading font where installed, else the sans fallback."""
+    if docs.heading_font and docs.heading_font in installed_fonts():
+        return docs.heading_font
+    return docs.fallback_sans
+
+
+def to_bytes(doc: Document) -> bytes:
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(value) -> str:
+    """Data text as plain text for a Word run: control characters (invalid in XML) dropped, None as a dash."""
+    if value is None:
+        return "—"
+    return _CONTROL.sub("", str(value))
+
+
+class Writer:
+    """Appends content to a template document in its styles; collects numbered notes for the end."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.notes: list[str] = []
+        # style ids by name, looked up once: python-docx's own lookup scans every style per paragraph
+        self._ids = {s.name: s.style_id for s in doc.styles}
+
+    def _p(self, style: str, text: str | None = None):
+        """A new body paragraph in `style` with optional text."""
+        p = self.doc.add_paragraph()
+        p._p.style = self._ids[style]
+        if text is not None:
+            p.add_run(clean(text))
+        return p
+
+    def _styled(self, paragraph, style: str):
+        paragraph._p.style = self._ids[style]
+        return paragraph
+
+    def title(self, text: str, subtitle: str | None = None) -> None:
+        self._p(TITLE, text)
+        if subtitle:
+            self._p(SUBTITLE, subtitle)
+
+    def heading(self, text: str, level: int = 1) -> None:
+        self._p(HEADINGS[level], text)
+
+    def para(self, text: str, style: str = BODY, edit: bool = False):
+        """A paragraph; `edit` marks it 【待编辑】 and highlights it for staff to rewrite."""
+        p = self._p(style)
+        if edit:
+            mark = p.add_run(EDIT_MARK)
+            mark.bold = True
+            mark.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        p.add_run(clean(text))
+        return p
+
+    def note(self, text: str) -> str:
+        """Register a note; returns its marker 〔n〕 to put after the figure it defines."""
+        if text in self.notes:
+            return f"〔{self.notes.index(text) + 1}〕"
+        self.notes.append(text)
+        return f"〔{len(self.notes)}〕"
+
+    def write_notes(self, heading: str = "注释") -> None:
+        if not self.notes:
+            return
+        self.heading(heading)
+        for i, text in enumerate(self.notes, 1):
+            self.para(f"〔{i}〕{text}", style=NOTE)
+
+    def cut_note(self, total: int, shown: int, what: str = "项") -> None:
+        """The line every list carries: complete, or cut with how many there are."""
+        if total > shown:
+            self.para(f"共 {total:,} {what}，此处列出前 {shown:,} {what}（完整清单见系统对应页面或其 Excel 下载）。",
+                      style=NOTE)
+        else:
+            self.para(f"共 {total:,} {what}，已全部列出。", style=NOTE)
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence], widths_mm: Sequence[float] | None = None):
+        t = self.doc.add_table(rows=1, cols=len(headers))
+        if "Table Grid" in self._ids:
+            t._tbl.tblPr.style = self._ids["Table Grid"]
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for cell, h in zip(t.rows[0].cells, headers):
+            run = self._styled(cell.paragraphs[0], TABLE_TEXT).add_run(clean(h))
+            run.bold = True
+        _repeat_header(t.rows[0])
+        for row in rows:
+            cells = t.add_row().cells
+            for cell, value in zip(cells, row):
+                self._styled(cell.paragraphs[0], TABLE_TEXT).add_run(clean(value))
+        if widths_mm:
+            _widths(t, widths_mm)
+        return t
+
+    def picture(self, png: bytes, width_mm: float = 150) -> None:
+        p = _single(self._p(TABLE_TEXT))
+        p.alignment = 1  # centre
+        p.add_run().add_picture(io.BytesIO(png), width=Mm(width_mm))
+
+    def pictures(self, pngs: Sequence[bytes], width_mm: float = 75) -> None:
+        """Pictures side by side in a borderless one-row table."""
+        t = self.doc.add_table(rows=1, cols=len(pngs))
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        _widths(t, [width_mm + 2] * len(pngs))
+        for cell, png in zip(t.rows[0].cells, pngs):
+            p = _single(self._styled(cell.paragraphs[0], TABLE_TEXT))
+            p.alignment = 1
+            p.add_run().add_picture(io.BytesIO(png), width=Mm(width_mm))
+
+    def page_break(self) -> None:
+        self._p(BODY).add_run().add_break(WD_BREAK.PAGE)
+
+
+def _single(p):
+    """Single line spacing: a picture in a paragraph of exact spacing is cut to that one line's height."""
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    return p
+
+
+def _widths(t, widths_mm: Sequence[float]) -> None:
+    """Fixed column widths Word and LibreOffice both honour: the grid, and each cell."""
+    t.autofit = False
+    for col, w in zip(t._tbl.tblGrid.gridCol_lst, widths_mm):
+        col.w = Mm(w)
+    for row in t.rows:
+        for cell, w in zip(row.cells, widths_mm):
+            cell.width = Mm(w)
+
+
+def _repeat_header(row) -> None:
+    """Repeat a table's header row on every page it spans."""
+    trpr = row._tr.get_or_add_trPr()
+    el = trpr.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
+    trpr.append(el)
+
+
+def pt(size: float) -> Pt:
+    return Pt(size)

@@ -1,0 +1,113 @@
+"""Document downloads on the pages: 下载部门简报 (Word / PDF) and the batch of briefs on 部门画像, 下载年度报告 on 总览.
+
+Each document is made only when its button is clicked (the button's data is a callable), through one bounded
+`st.cache_data` keyed on scalars: the data version, year, department id, judging date, format and the rules
+and document settings as text. Every button goes through `document_download`, the one place the accounts
+issue's audit trail hooks into (an `export` entry per download).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard import documents
+from dashboard.documents.docx_kit import DOCX_MIME, PDF_MIME
+from dashboard.documents.pdf import soffice_path
+from dashboard.settings import Documents, Rules, load_settings
+from dashboard.ui import data
+
+TTL = 3600
+
+
+def _docs() -> Documents:
+    return load_settings().documents
+
+
+@st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
+def _brief(url: str, version: int, year: int, department_id: int, today: str, fmt: str, rules_key: str,
+           docs_key: str, _rules: Rules = None, _docs: Documents = None) -> bytes:
+    return documents.brief_document(url, year, int(department_id), dt.date.fromisoformat(today), _rules, _docs,
+                                    fmt=fmt)
+
+
+@st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
+def _batch(url: str, version: int, year: int, only_attention: bool, today: str, rules_key: str, docs_key: str,
+           _rules: Rules = None, _docs: Documents = None) -> bytes:
+    return documents.brief_batch(url, year, dt.date.fromisoformat(today), _rules, _docs,
+                                 only_attention=only_attention)
+
+
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
+def _report(url: str, version: int, year: int, department_id: int | None, today: str, rules_key: str,
+            docs_key: str, _rules: Rules = None, _docs: Documents = None) -> bytes:
+    return documents.report_document(url, year, dt.date.fromisoformat(today), _rules, _docs,
+                                     department=department_id)
+
+
+def document_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, key: str,
+                      help: str | None = None, disabled: bool = False, icon: str = ":material/description:") -> None:
+    """The one download button of the documents: `make` runs only when it is clicked."""
+    st.download_button(label, data=make, file_name=file_name, mime=mime, key=key, on_click="ignore", icon=icon,
+                       help=help, disabled=disabled)
+
+
+def _keys(ctx, docs: Documents) -> dict:
+    return {"today": ctx.today.isoformat(), "rules_key": repr(ctx.rules), "docs_key": repr(docs)}
+
+
+def _safe(name: str) -> str:
+    return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name).strip() or "部门"
+
+
+def brief_buttons(ctx, department_id: int, name: str) -> None:
+    """下载部门简报 — Word and PDF of one department's brief for the context's year."""
+    docs = _docs()
+    k = _keys(ctx, docs)
+    stem = f"{_safe(name)}_{ctx.scope.year}年度部门简报"
+    year, url, version = ctx.scope.year, ctx.url, ctx.version
+    pdf_missing = soffice_path(docs) is None
+    with st.container(horizontal=True, gap="small"):
+        document_download("下载部门简报（Word）", lambda: _brief(url, version, year, department_id, k["today"], "docx",
+                                                         k["rules_key"], k["docs_key"], _rules=ctx.rules, _docs=docs),
+                          f"{stem}.docx", DOCX_MIME, "brief_docx",
+                          help="给代表的审议材料：主要指标及同比、排名、图表、红灯与未报送、中差项目、自评虚高、未销号问题、"
+                               "结果应用、同类部门参照、建议关注的问题。点击时生成。")
+        document_download("下载部门简报（PDF）", lambda: _brief(url, version, year, department_id, k["today"], "pdf",
+                                                        k["rules_key"], k["docs_key"], _rules=ctx.rules, _docs=docs),
+                          f"{stem}.pdf", PDF_MIME, "brief_pdf", disabled=pdf_missing, icon=":material/picture_as_pdf:",
+                          help=("本机没有安装 LibreOffice（libreoffice-writer-nogui），无法生成 PDF，请下载 Word 版。"
+                                if pdf_missing else "与 Word 版内容相同，由 LibreOffice 转换。点击时生成，约需几秒。"))
+
+
+def batch_button(ctx) -> None:
+    """The hearing batch: one .docx with a contents page and one brief per department (or only those needing
+    attention)."""
+    docs = _docs()
+    k = _keys(ctx, docs)
+    year, url, version = ctx.scope.year, ctx.url, ctx.version
+    choice = st.radio("批量简报包含", ["有红灯或评价为差的部门", "全部主管部门"], horizontal=True, key="brief_batch_which")
+    only = choice == "有红灯或评价为差的部门"
+    stem = f"{year}年度部门简报汇编" + ("_需关注部门" if only else "_全部部门")
+    document_download("下载批量简报（Word）", lambda: _batch(url, version, year, only, k["today"], k["rules_key"],
+                                                     k["docs_key"], _rules=ctx.rules, _docs=docs),
+                      f"{stem}.docx", DOCX_MIME, "brief_batch",
+                      help="一个文件：目录页，然后每个部门一份简报（审议会用）。部门多时生成需要一两分钟。")
+
+
+def report_button(ctx) -> None:
+    """下载年度报告 — the annual work report draft of the year (one department when exactly one is selected)."""
+    docs = _docs()
+    k = _keys(ctx, docs)
+    year, url, version = ctx.scope.year, ctx.url, ctx.version
+    department_id = ctx.scope.departments[0] if len(ctx.scope.departments) == 1 else None
+    names = dict(ctx.departments)
+    who = names.get(department_id, "") if department_id is not None else "全部部门"
+    document_download("下载年度报告（Word 初稿）", lambda: _report(url, version, year, department_id, k["today"],
+                                                           k["rules_key"], k["docs_key"], _rules=ctx.rules,
+                                                           _docs=docs),
+                      f"{_safe(who)}_{year}年度预算绩效管理工作情况报告_初稿.docx", DOCX_MIME, "report_docx",
+                      help=f"{year} 年{who}的年度工作情况报告初稿（一、绩效目标管理 … 六、存在的问题及下一步工作），"
+                           "数据实时生成并与上年比较；标【待编辑】的段落请经办人员修改。全部资金来源。点击时生成。")
