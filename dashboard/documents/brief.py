@@ -222,12 +222,14 @@ def questions(b: Brief) -> list[Question]:
     reds = b.warnings[b.warnings["light"] == RED]
     for _, r in reds.head(QUESTIONS_PER_RULE).iterrows():
         reason = r["deviation_reason"] if not N.missing(r["deviation_reason"]) else None
-        basis = (f"截至 {N.date(r['as_of'])} 预算执行率 {N.pct(r['execution_rate'])}，序时进度 {N.pct(r['time_progress'])}，"
-                 f"滞后 {N.points(r['lag'])} 个百分点（红灯）")
+        points, on_target = worst_lag(r)
+        basis = (f"截至 {N.date(r['as_of'])} " + (f"目标完成进度 {N.pct(r['target_progress'])}" if on_target else
+                                                 f"预算执行率 {N.pct(r['execution_rate'])}")
+                 + f"，序时进度 {N.pct(r['time_progress'])}，滞后 {N.points(points)} 个百分点（红灯）")
         text = (f"「{r['name']}」预算执行明显滞后，" + (f"单位说明的原因是「{reason}」。这一原因是否成立，年底前能否完成？"
                                                if reason else "单位没有说明偏差原因。滞后的原因是什么，年底前能否完成？"))
-        out.append(Question("red", text, basis, {"project_id": int(r["project_id"]), "lag": float(r["lag"]),
-                                                  "execution_rate": r["execution_rate"]}))
+        out.append(Question("red", text, basis, {"project_id": int(r["project_id"]), "lag": points,
+                                                  "on_target": on_target, "execution_rate": r["execution_rate"]}))
     if len(reds) > QUESTIONS_PER_RULE:
         out[-1] = _more(out[-1], len(reds) - QUESTIONS_PER_RULE, "红灯项目")
     grey = s["monitoring"]["grey"]
@@ -266,6 +268,18 @@ def questions(b: Brief) -> list[Question]:
     if len(high) > QUESTIONS_PER_RULE:
         out[-1] = _more(out[-1], len(high) - QUESTIONS_PER_RULE, "自评高出 10 分以上的项目")
     return out
+
+
+def worst_lag(r) -> tuple[float | None, bool]:
+    """The lag that lit the light: the worse of execution lag and target-progress lag (points), and whether it
+    is the target one (rules.warning_light takes the worse of the two)."""
+    lag = None if N.missing(r["lag"]) else float(r["lag"])
+    target = None
+    if not N.missing(r.get("target_progress")) and not N.missing(r.get("time_progress")):
+        target = (float(r["time_progress"]) - float(r["target_progress"])) * 100
+    if target is not None and (lag is None or target > lag):
+        return target, True
+    return lag, False
 
 
 def _more(q: Question, n: int, what: str) -> Question:
@@ -378,6 +392,11 @@ def chart_section(b: Brief, w: Writer) -> None:
     w.para(f"图 2　预警灯（截至 {N.date(s['monitoring']['as_of'])}）与评价等级分布。", style=NOTE)
 
 
+def _lag_text(r) -> str:
+    points, on_target = worst_lag(r)
+    return N.points(points) + ("（目标进度）" if on_target else "")
+
+
 def _named(r) -> str:
     """A project's name with its code on the next line."""
     return f"{r['name']}\n{r['code']}" if not N.missing(r["code"]) else str(r["name"])
@@ -393,7 +412,7 @@ def warnings_section(b: Brief, w: Writer) -> None:
         w.para("本年没有红灯或未报送项目。")
         return
     rows = [(LIGHT_LABELS.get(r["light"], r["light"]), _named(r), N.money(r["budget"]),
-             N.pct(r["execution_rate"]), N.pct(r["time_progress"]), N.points(r["lag"]),
+             N.pct(r["execution_rate"]), N.pct(r["time_progress"]), _lag_text(r),
              r["deviation_reason"] if not N.missing(r["deviation_reason"]) else "—")
             for _, r in _cut(df, b).iterrows()]
     w.table(["预警", "项目", "预算（万元）", "执行率", "序时进度", "滞后（百分点）", "偏差原因"], rows,
@@ -539,18 +558,18 @@ def brief_document(url: str, year: int, department, today: dt.date, rules: Rules
 
 
 def attention_departments(url: str, year: int, today: dt.date, rules: Rules) -> list[int]:
-    """Departments with a red light or a 差 grade in the year, by name."""
+    """Departments with a red light or a 差 grade in the year, by 部门编码."""
     q = metrics.Query(url, metrics.prepare(url), metrics.Scope(year=year), rules, today)
     lights = metrics.lights_by_department(q)
     grades = metrics.grade_mix_by_department(q)
     ids = set(lights.loc[lights["red"] > 0, "department_id"]) | set(grades.loc[grades["差"] > 0, "department_id"])
-    return [int(i) for i in _by_name(url, ids)]
+    return [int(i) for i in _in_code_order(url, ids)]
 
 
-def _by_name(url: str, ids) -> list[int]:
+def _in_code_order(url: str, ids) -> list[int]:
+    """The ids in the order of department_options: by 部门编码, departments without a code last."""
     options = metrics.department_options(url)
-    chosen = options[options["id"].isin(list(ids))]
-    return chosen.sort_values(["name", "id"])["id"].tolist()
+    return [int(i) for i in options.loc[options["id"].isin(list(ids)), "id"]]
 
 
 def batch_departments(url: str, year: int, today: dt.date, rules: Rules, only_attention: bool) -> list[int]:
@@ -561,7 +580,7 @@ def batch_departments(url: str, year: int, today: dt.date, rules: Rules, only_at
     ids = set(metrics.coverage_by_department(q).query("projects > 0")["department_id"])
     ids |= set(metrics.grade_mix_by_department(q)["department_id"]) | set(
         metrics.findings_by_department(q)["department_id"])
-    return _by_name(url, ids)
+    return _in_code_order(url, ids)
 
 
 def brief_batch(url: str, year: int, today: dt.date, rules: Rules, docs: Documents, only_attention: bool = False,

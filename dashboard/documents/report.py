@@ -142,12 +142,12 @@ def part_monitoring(r: Report, w: Writer) -> None:
     m, pm = s["monitoring"], (p or {}).get("monitoring", {})
     monitored_money = float(r.lights["budget"].sum()) if len(r.lights) else 0.0
     executed = float(r.lights["executed"].sum()) if len(r.lights) else 0.0
-    w.para(f"截至 {N.date(m['as_of'])}，{m['reported']} 个项目报送了绩效运行监控"
+    w.para(f"截至 {N.date(m['as_of'])}，{N.count(m['reported'])} 个项目报送了绩效运行监控"
            f"{_yoy(m['reported'], pm.get('reported'), 'count', '个')}，涉及调整后预算 {N.wan(monitored_money)}，"
            f"已执行 {N.wan(executed)}，预算执行率 {N.pct(m['execution_rate'])}"
-           f"{_yoy(m['execution_rate'], pm.get('execution_rate'), 'pct')}。按预警规则，绿灯 {m['green']} 个、黄灯 "
-           f"{m['yellow']} 个、红灯 {m['red']} 个{_yoy(m['red'], pm.get('red'), 'count', '个')}；设定了绩效目标但未报送"
-           f"监控的项目 {m['grey']} 个{_yoy(m['grey'], pm.get('grey'), 'count', '个')}。")
+           f"{_yoy(m['execution_rate'], pm.get('execution_rate'), 'pct')}。按预警规则，绿灯 {N.count(m['green'])} 个、黄灯 "
+           f"{N.count(m['yellow'])} 个、红灯 {N.count(m['red'])} 个{_yoy(m['red'], pm.get('red'), 'count', '个')}；设定了绩效目标但未报送"
+           f"监控的项目 {N.count(m['grey'])} 个{_yoy(m['grey'], pm.get('grey'), 'count', '个')}。")
     reds = r.lights[r.lights["red"] > 0].sort_values(["red", "department"], ascending=[False, True])
     if len(reds) and not r.name:
         top = reds.head(TOP)
@@ -164,12 +164,12 @@ def part_monitoring(r: Report, w: Writer) -> None:
 def part_evaluation(r: Report, w: Writer) -> None:
     s, p = r.summary, r.previous
     e, pe = s["evaluations"], (p or {}).get("evaluations", {})
-    kinds = "，".join(f"{k} {e['by_kind'][k]} 条{_yoy(e['by_kind'][k], (pe.get('by_kind') or {}).get(k), 'count', '条')}"
+    kinds = "，".join(f"{k} {N.count(e['by_kind'][k])} 条{_yoy(e['by_kind'][k], (pe.get('by_kind') or {}).get(k), 'count', '条')}"
                      for k in EVALUATION_KINDS)
-    grades = "、".join(f"{g} {e['grades'][g]} 条" for g in GRADES)
-    w.para(f"{r.year} 年共完成绩效评价 {e['count']} 条{_yoy(e['count'], pe.get('count'), 'count', '条')}：{kinds}。"
+    grades = "、".join(f"{g} {N.count(e['grades'][g])} 条" for g in GRADES)
+    w.para(f"{r.year} 年共完成绩效评价 {N.count(e['count'])} 条{_yoy(e['count'], pe.get('count'), 'count', '条')}：{kinds}。"
            f"评价平均分 {N.score(e['avg_score'])}{_yoy(e['avg_score'], pe.get('avg_score'), 'score')}；"
-           f"等级为{grades}。单位自评与抽查复核或财政重点评价相比自评虚高的项目 {e['inflation_flags']} 个"
+           f"等级为{grades}。单位自评与抽查复核或财政重点评价相比自评虚高的项目 {N.count(e['inflation_flags'])} 个"
            f"{_yoy(e['inflation_flags'], pe.get('inflation_flags'), 'count', '个')}。")
     rows = [(row["kind"], N.count(row["count"]), *(N.count(row[g]) for g in GRADES), N.score(row["avg_score"]))
             for _, row in r.by_kind.iterrows()]
@@ -178,7 +178,7 @@ def part_evaluation(r: Report, w: Writer) -> None:
     key = r.key_evaluations
     if len(key):
         money = float(key["fund_amount"].fillna(0).sum())
-        w.para(f"其中财政重点评价 {len(key)} 条，涉及资金 {N.wan(money)}。得分最低的是"
+        w.para(f"其中财政重点评价 {N.count(len(key))} 条，涉及资金 {N.wan(money)}。得分最低的是"
                + "、".join(f"「{n}」（{N.score(sc, 1)} 分，{g or '—'}）" for n, sc, g in
                           zip(key["object_name"].head(3), key["score"].head(3), key["grade"].head(3))) + "。")
     w.picture(charts.grades(e["grades"], chart_font(r.docs)), width_mm=TEXT_WIDTH_MM / 2)
@@ -187,9 +187,9 @@ def part_evaluation(r: Report, w: Writer) -> None:
 def part_findings(r: Report, w: Writer) -> None:
     s, p = r.summary, r.previous
     f, pf = s["findings"], (p or {}).get("findings", {})
-    w.para(f"评价、监控和审计等发现问题 {f['total']} 个{_yoy(f['total'], pf.get('total'), 'count', '个')}，已整改 "
-           f"{f['rectified']} 个、整改中 {f['in_progress']} 个、未整改 {f['not_started']} 个，整改率 {N.pct(f['rate'])}"
-           f"{_yoy(f['rate'], pf.get('rate'), 'pct')}；按 {N.date(r.today)} 判断，逾期未整改 {f['overdue']} 个"
+    w.para(f"评价、监控和审计等发现问题 {N.count(f['total'])} 个{_yoy(f['total'], pf.get('total'), 'count', '个')}，已整改 "
+           f"{N.count(f['rectified'])} 个、整改中 {N.count(f['in_progress'])} 个、未整改 {N.count(f['not_started'])} 个，整改率 {N.pct(f['rate'])}"
+           f"{_yoy(f['rate'], pf.get('rate'), 'pct')}；按 {N.date(r.today)} 判断，逾期未整改 {N.count(f['overdue'])} 个"
            f"{_yoy(f['overdue'], pf.get('overdue'), 'count', '个')}。")
     late = r.findings[r.findings["overdue"] > 0].sort_values(["overdue", "department"], ascending=[False, True])
     if len(late) and not r.name:
@@ -223,20 +223,20 @@ def drafted_problems(r: Report) -> list[str]:
                    f"{N.pct(s['target_coverage']['by_funds'])}）。下一步将把绩效目标作为预算安排的前置条件，未设定目标的项目不予安排预算。")
     m = s["monitoring"]
     if m["red"] or m["grey"]:
-        out.append(f"部分项目执行滞后、监控报送不全：红灯项目 {m['red']} 个，未报送监控 {m['grey']} 个，预算执行率 "
+        out.append(f"部分项目执行滞后、监控报送不全：红灯项目 {N.count(m['red'])} 个，未报送监控 {N.count(m['grey'])} 个，预算执行率 "
                    f"{N.pct(m['execution_rate'])}。下一步将对红灯项目逐一约谈，督促未报送的单位按期报送，"
                    "对执行明显滞后的资金按规定收回统筹。")
     e = s["evaluations"]
     if e["inflation_flags"]:
-        out.append(f"单位自评质量有待提高：{e['inflation_flags']} 个项目单位自评明显高于抽查复核或财政重点评价"
+        out.append(f"单位自评质量有待提高：{N.count(e['inflation_flags'])} 个项目单位自评明显高于抽查复核或财政重点评价"
                    f"（高出 {r.rules.inflation_gap:g} 分以上或等级更好）。下一步将扩大抽查复核比例，并把自评质量纳入部门绩效考核。")
     low = e["grades"]["中"] + e["grades"]["差"]
     if low:
-        out.append(f"部分项目绩效不佳：评价等级为中的 {e['grades']['中']} 条、为差的 {e['grades']['差']} 条。"
+        out.append(f"部分项目绩效不佳：评价等级为中的 {N.count(e['grades']['中'])} 条、为差的 {N.count(e['grades']['差'])} 条。"
                    "下一步将落实评价结果与预算安排挂钩，对等级为差的项目原则上压减下年预算。")
     f = s["findings"]
     if f["overdue"] or (f["rate"] is not None and f["rate"] < 1):
-        out.append(f"问题整改不够到位：整改率 {N.pct(f['rate'])}，逾期未整改 {f['overdue']} 个。下一步将建立整改台账，"
+        out.append(f"问题整改不够到位：整改率 {N.pct(f['rate'])}，逾期未整改 {N.count(f['overdue'])} 个。下一步将建立整改台账，"
                    "按月通报逾期问题，整改结果向人大报告。")
     if not out:
         out.append("本年各项指标未见明显短板。下一步将继续巩固全过程预算绩效管理，提高绩效信息公开的质量。")

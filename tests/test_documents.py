@@ -1,0 +1,415 @@
+"""部门简报 and 年度工作情况报告 (dashboard.documents): generated on the hand-built fixture and on the county demo,
+read back (python-docx; pdftotext for the PDF), and checked against `summary --json`, the page lists and the
+hand figures of tests/small_fixture.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+
+import docx
+import pytest
+
+from dashboard import db, demo, metrics
+from dashboard.__main__ import main
+from dashboard.documents import brief as B
+from dashboard.documents import numbers as N
+from dashboard.documents.docx_kit import EDIT_MARK, DocumentError, fallback_fonts, open_template, style_font
+from dashboard.settings import Documents, Rules
+from dashboard.vocab import GREY, RED
+from tests import small_fixture as fx
+
+TODAY = fx.TODAY.isoformat()
+NOW = dt.datetime(2023, 4, 1, 9, 0)
+HAS_SOFFICE = shutil.which("soffice") is not None and shutil.which("pdftotext") is not None
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _cli(capsys, monkeypatch, *args) -> tuple[int, str, str]:
+    monkeypatch.setenv("DASHBOARD_TODAY", TODAY)
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _summary(capsys, monkeypatch, url, year, department=None, today: str = TODAY) -> dict:
+    args = ["--db", url, "summary", "--year", str(year), "--json", "--today", today]
+    if department:
+        args += ["--department", department]
+    code, out, _ = _cli(capsys, monkeypatch, *args)
+    assert code == 0
+    return json.loads(out)
+
+
+def _text(d: docx.Document) -> str:
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            parts.extend(c.text for c in row.cells)
+    return "\n".join(parts)
+
+
+def _table_after(d: docx.Document, heading_part: str) -> docx.table.Table | None:
+    """The first table after the heading containing `heading_part` (None when the section has no table)."""
+    body = d.element.body
+    seen = False
+    for el in body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            p = docx.text.paragraph.Paragraph(el, d)
+            if p.style.name == "Heading 1":
+                if seen:
+                    return None
+                seen = heading_part in p.text
+        elif tag == "tbl" and seen:
+            return docx.table.Table(el, d)
+    return None
+
+
+def _rows(table) -> list[list[str]]:
+    return [[c.text for c in row.cells] for row in table.rows[1:]]
+
+
+def _headline(d: docx.Document) -> dict[str, tuple[str, str, str]]:
+    """The headline table as label (without its note marker) → (this year, last year, change)."""
+    t = _table_after(d, "主要指标")
+    return {re.sub(r"〔\d+〕", "", r[0]): (r[1], r[2], r[3]) for r in _rows(t)}
+
+
+def _brief(url, department, **kw) -> docx.Document:
+    data = B.brief_document(url, kw.pop("year", 2022), department, kw.pop("today", fx.TODAY), Rules(),
+                            kw.pop("docs", Documents()), now=NOW, **kw)
+    import io
+
+    return docx.Document(io.BytesIO(data))
+
+
+def _q(url, year=2022, departments=(), today=fx.TODAY):
+    return metrics.Query(url, metrics.prepare(url), metrics.Scope(year=year, departments=departments), Rules(), today)
+
+
+# ------------------------------------------------------------------------------------------------ the brief, fixture
+
+
+def test_brief_headline_equals_summary_json_and_hand_figures(db_url, capsys, monkeypatch, tmp_path):
+    ids = fx.build(db_url)
+    out = tmp_path / "brief.docx"
+    code, stdout, _ = _cli(capsys, monkeypatch, "--db", db_url, "brief", "--year", "2022", "--department", "101",
+                           "-o", str(out))
+    assert code == 0 and out.is_file(), stdout
+    d = docx.Document(str(out))
+    s = _summary(capsys, monkeypatch, db_url, 2022, "101")
+    p = _summary(capsys, monkeypatch, db_url, 2021, "101")
+    got = _headline(d)
+    for label, path, kind, _ in B.HEADLINE_ROWS:
+        now, before = B.pick(s, path), B.pick(p, path)
+        assert got[label] == (N.fmt(now, kind), N.fmt(before, kind), N.change(now, before, kind)), label
+    # the same figures by hand (tests/test_summary.py: 青山区教育局 2022, 2021 has Q1 only)
+    assert got["预算（万元）"] == ("350.00", "90.00", "+260.00 万元")
+    assert got["绩效目标覆盖率（按资金）"][0] == "42.9%" and got["预算执行率"][0] == "48.0%"
+    assert got["红灯项目（个）"][0] == "1" and got["评价平均分"][0] == "82.25" and got["整改率"][0] == "33.3%"
+    assert got["逾期未整改（个）"][0] == "1"
+    text = _text(d)
+    assert "青山区教育局2022年度预算绩效情况简报" in text
+    for part in ("数据截至", "2022-08-31", "判断日期", "2023-03-31", "来源批次", "#1", "fixture.xlsx", "生成时间"):
+        assert part in text, part
+    # rank among the 3 departments, with the 样本少 caveat (3 projects < min_projects 5)
+    ranking = metrics.department_ranking(_q(db_url))
+    mine = ranking.loc[ranking["department_id"] == ids["D1"]].iloc[0]
+    assert f"在 3 个主管部门中排第 {int(mine['rank'])} 名" in text and "样本少" in text
+    # every section, numbered in order, and the notes define the thresholds in force
+    headings = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
+    assert [h.split("、", 1)[1] for h in headings[:len(B.SECTIONS)]] == [t for t, _ in B.SECTIONS]
+    assert headings[0].startswith("一、") and headings[-1] == "注释"
+    assert "滞后 ≥10 为黄灯、≥20 为红灯" in text and "≥90 优，≥80 良，≥60 中" in text and "≥10 分" in text
+
+
+def test_brief_lists_are_the_page_lists(db_url):
+    ids = fx.build(db_url)
+    d = _brief(db_url, ids["D2"])
+    q = _q(db_url, departments=(ids["D2"],))
+    warn = _rows(_table_after(d, "红灯与未报送"))
+    page = metrics.warning_list(q, lights=(RED, GREY))
+    assert [r[1].split("\n")[0] for r in warn] == page["name"].tolist() == ["基本公共卫生服务", "疾病预防控制"]
+    assert [r[0] for r in warn] == ["红灯", "未报送"]
+    # P4 is red on target progress: 66.6 − 40.0 = 26.6 points (its execution lag is 6.6)
+    assert warn[0][5] == "26.6（目标进度）" and warn[0][3] == "60.0%"
+    low = _rows(_table_after(d, "中、差"))
+    assert [(r[1], r[2], r[3]) for r in low] == [("青山区卫生健康委员会部门整体支出", "78.0", "中")]
+    infl = _rows(_table_after(d, "自评虚高"))
+    assert [(r[0].split("\n")[0], r[1], r[3], r[4]) for r in infl] == [("基本公共卫生服务", "92.0（优）", "88.0（良）", "4.0")]
+    finds = _rows(_table_after(d, "未销号问题"))
+    assert [(r[1], r[2], r[4]) for r in finds] == [("专项资金管理不规范", "2022-12-01", "逾期 120 天")]
+    assert metrics.open_findings(q)["description"].tolist() == ["专项资金管理不规范"]
+    text = _text(d)
+    assert "共 2 个项目，已全部列出。" in text and "共 1 个未销号问题，已全部列出。" in text
+    # peers: no department shares 卫生; budget 450 → 225..900 keeps 青山区教育局 (350), not 青山镇 (200)
+    assert "预算规模在本部门一半到两倍之间的 1 个主管部门（青山区教育局）" in text and "背景" in text
+    peers = {r[0]: r[2] for r in _rows(_table_after(d, "同类部门"))}
+    assert peers["绩效目标覆盖率（按资金）"] == "42.9%" and peers["评价平均分"] == "82.25"   # 教育局's own figures
+
+
+def test_questions_cite_true_figures(db_url):
+    ids = fx.build(db_url)
+    b = B.Brief(db_url, 2022, ids["D2"], fx.TODAY, Rules(), Documents(), NOW)
+    qs = {q.rule: q for q in b.questions}
+    assert set(qs) == {"red", "grey", "overdue"}           # gap 4 < 10: no inflation question
+    assert qs["red"].figures["project_id"] == ids["P4"]
+    assert qs["red"].figures["lag"] == pytest.approx((243 / 365 - 0.40) * 100)
+    assert "目标完成进度 40.0%" in qs["red"].basis and "滞后 26.6 个百分点" in qs["red"].basis
+    assert "没有说明偏差原因" in qs["red"].text
+    assert qs["grey"].figures == {"grey": 1}
+    assert qs["overdue"].figures["days_overdue"] == (fx.TODAY - dt.date(2022, 12, 1)).days == 120
+    doc = _brief(db_url, ids["D2"])
+    text = _text(doc)
+    for q in b.questions:
+        assert q.text in text and q.basis in text
+
+    # D1: the red project's stated reason and the self-score 11 points above 抽查复核
+    b1 = B.Brief(db_url, 2022, ids["D1"], fx.TODAY, Rules(), Documents(), NOW)
+    q1 = {q.rule: q for q in b1.questions}
+    assert set(q1) == {"red", "inflation"}                # 差 E8 (P2) has finding F2: no question
+    assert "工程进度滞后" in q1["red"].text and q1["red"].figures["project_id"] == ids["P3"]
+    assert q1["red"].figures["lag"] == pytest.approx((243 / 365 - 0.40) * 100)
+    assert q1["inflation"].figures == {"project_id": ids["P1"], "gap": pytest.approx(11.0)}
+    assert "单位自评 95.0 分，抽查复核 84.0 分，高出 11.0 分" in q1["inflation"].basis
+
+    # D3: F7 211 days overdue (> 90); a 差 grade without any finding becomes a question
+    b3 = B.Brief(db_url, 2022, ids["D3"], fx.TODAY, Rules(), Documents(), NOW)
+    assert [(q.rule, q.figures["days_overdue"]) for q in b3.questions] == [("overdue", 211)]
+    from dashboard.models import Evaluation, evaluation_object_key
+    from dashboard import writes
+
+    with db.session_scope(db_url) as s:
+        s.add(Evaluation(year=2022, kind="部门评价", object_type="项目支出", project_id=ids["P7"],
+                         department_id=ids["D3"], object_key=evaluation_object_key(ids["P7"], ids["D3"], None),
+                         score=50.0, grade="差"))
+        s.flush()
+        writes.bump_data_version(s.connection())
+    b3 = B.Brief(db_url, 2022, ids["D3"], fx.TODAY, Rules(), Documents(), NOW)
+    bad = [q for q in b3.questions if q.rule == "bad_no_finding"]
+    assert len(bad) == 1 and bad[0].figures["score"] == 50.0 and "人居环境整治" in bad[0].text
+
+
+def test_batch_has_contents_and_one_brief_each(db_url, capsys, monkeypatch, tmp_path):
+    fx.build(db_url)
+    for flag, names in (([], ["青山区教育局", "青山区卫生健康委员会", "青山区青山镇人民政府"]),
+                        (["--only-attention"], ["青山区教育局", "青山区卫生健康委员会"])):  # red P3, P4; 差 E8
+        out = tmp_path / f"batch{len(flag)}.docx"
+        code, _, err = _cli(capsys, monkeypatch, "--db", db_url, "brief", "--year", "2022", "--all", *flag,
+                            "-o", str(out))
+        assert code == 0, err
+        d = docx.Document(str(out))
+        titles = [p.text for p in d.paragraphs if p.style.name == "标题"]
+        assert titles == ["2022年度部门预算绩效情况简报汇编"] + [f"{n}2022年度预算绩效情况简报" for n in names]
+        contents = [p.text for p in d.paragraphs if re.match(r"^\d+\. ", p.text) and p.style.name == "注释"]
+        assert [c.split(". ", 1)[1].split("　")[0] for c in contents] == names
+
+
+def test_cli_refusals(sqlite_url, capsys, monkeypatch, tmp_path):
+    fx.build(sqlite_url)
+    code, _, err = _cli(capsys, monkeypatch, "--db", sqlite_url, "brief", "--year", "2022", "--department", "无此部门",
+                        "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and "找不到主管部门" in err
+    code, _, err = _cli(capsys, monkeypatch, "--db", sqlite_url, "brief", "--year", "2022", "--department", "101",
+                        "--only-attention", "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and "--only-attention" in err
+    code, _, err = _cli(capsys, monkeypatch, "--db", sqlite_url, "report", "--year", "2022", "--department", "无此部门",
+                        "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and "找不到主管部门" in err
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_missing_soffice_is_a_clear_chinese_error(sqlite_url):
+    ids = fx.build(sqlite_url)
+    with pytest.raises(DocumentError, match="libreoffice-writer-nogui"):
+        B.brief_document(sqlite_url, 2022, ids["D1"], fx.TODAY, Rules(), Documents(soffice="no-such-soffice"),
+                         fmt="pdf")
+
+
+# ------------------------------------------------------------------------------------------------ template, fonts
+
+
+def test_template_page_styles_and_configured_fonts():
+    doc = open_template(Documents())
+    sec = doc.sections[0]
+    assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
+    assert [round(x.mm) for x in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == \
+        [37, 35, 28, 26]
+    assert style_font(doc.styles["标题"]) == "方正小标宋简体" and style_font(doc.styles["正文"]) == "仿宋_GB2312"
+    assert style_font(doc.styles["Heading 1"]) == "黑体"
+    doc = open_template(Documents(title_font="华文中宋", body_font="仿宋", heading_font="微软雅黑"))
+    assert (style_font(doc.styles["标题"]), style_font(doc.styles["正文"]), style_font(doc.styles["Heading 1"])) == \
+        ("华文中宋", "仿宋", "微软雅黑")
+    replaced = fallback_fonts(doc, Documents(), installed=frozenset({"Noto Serif CJK SC", "Noto Sans CJK SC"}))
+    assert "仿宋" in replaced
+    assert style_font(doc.styles["正文"]) == "Noto Serif CJK SC"
+    assert style_font(doc.styles["Heading 1"]) == "Noto Sans CJK SC"
+    with pytest.raises(DocumentError, match="找不到文档模板"):
+        open_template(Documents(template="/no/such/template.docx"))
+
+
+def test_documents_settings_from_toml(tmp_path):
+    from dashboard.settings import SettingsError, load_settings
+
+    f = tmp_path / "dashboard.toml"
+    f.write_text('[documents]\nbody_font = "仿宋"\nlist_rows = 10\n', encoding="utf-8")
+    s = load_settings(f)
+    assert s.documents.body_font == "仿宋" and s.documents.list_rows == 10
+    f.write_text('[documents]\nbody_fnt = "仿宋"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="body_fnt"):
+        load_settings(f)
+
+
+# ------------------------------------------------------------------------------------------------ the report, fixture
+
+
+def test_report_structure_figures_and_yoy(db_url, capsys, monkeypatch, tmp_path):
+    fx.build(db_url)
+    out = tmp_path / "report.docx"
+    code, _, err = _cli(capsys, monkeypatch, "--db", db_url, "report", "--year", "2022", "-o", str(out))
+    assert code == 0, err
+    d = docx.Document(str(out))
+    headings = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["一、绩效目标管理", "二、绩效运行监控", "三、绩效评价", "四、问题整改", "五、结果应用",
+                        "六、存在的问题及下一步工作"]
+    s = _summary(capsys, monkeypatch, db_url, 2022)
+    text = _text(d)
+    # 2022 against 2021 (Q1, Q4: 2 projects, 370 万元, both with targets)
+    assert f"项目 {s['projects']} 个，比上年增加 5 个" in text
+    assert f"预算资金 {s['budget_total']:,.2f} 万元，比上年增加 630.00 万元" in text
+    assert "按资金为 70.0%，比上年下降 30.0 个百分点" in text
+    m = s["monitoring"]
+    assert f"{m['reported']} 个项目报送了绩效运行监控" in text and f"预算执行率 {N.pct(m['execution_rate'])}" in text
+    assert f"红灯 {m['red']} 个" in text and f"未报送监控的项目 {m['grey']} 个" in text
+    e, f = s["evaluations"], s["findings"]
+    assert f"共完成绩效评价 {e['count']} 条" in text and f"评价平均分 {N.score(e['avg_score'])}" in text
+    assert "优 4 条、良 4 条、中 1 条、差 1 条" in text
+    assert f"发现问题 {f['total']} 个" in text and f"整改率 {N.pct(f['rate'])}" in text
+    assert f"逾期未整改 {f['overdue']} 个" in text
+    assert "调减 1 条" in text and "-20.00 万元" in text
+    # 六: every drafted paragraph marked for staff to edit
+    after = False
+    drafted = []
+    for p in d.paragraphs:
+        if p.style.name == "Heading 1":
+            after = p.text.startswith("六、")
+            continue
+        if after and p.style.name == "正文":
+            drafted.append(p.text)
+    assert len(drafted) >= 4 and all(t.startswith(EDIT_MARK) for t in drafted)
+    assert any("2 个项目、300.00 万元 未设定绩效目标" in t for t in drafted)   # P3 200 + P7 100
+
+
+def test_report_for_one_department(db_url, capsys, monkeypatch, tmp_path):
+    fx.build(db_url)
+    out = tmp_path / "r.docx"
+    code, _, err = _cli(capsys, monkeypatch, "--db", db_url, "report", "--year", "2022", "--department", "102",
+                        "-o", str(out))
+    assert code == 0, err
+    text = _text(docx.Document(str(out)))
+    s = _summary(capsys, monkeypatch, db_url, 2022, "102")
+    assert "关于青山区卫生健康委员会2022年度预算绩效管理工作情况的报告" in text
+    assert f"项目 {s['projects']} 个" in text and f"{s['budget_total']:,.2f} 万元" in text
+
+
+# ------------------------------------------------------------------------------------------------ PDF
+
+
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) or pdftotext missing")
+def test_brief_pdf_text_fonts_and_pages(sqlite_url, tmp_path, capsys, monkeypatch):
+    ids = fx.build(sqlite_url)
+    out = tmp_path / "brief.pdf"
+    code, _, err = _cli(capsys, monkeypatch, "--db", sqlite_url, "brief", "--year", "2022", "--department",
+                        "青山区卫生健康委员会", "-o", str(out))
+    assert code == 0, err
+    assert out.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    compact = re.sub(r"\s+", "", text)
+    s = _summary(capsys, monkeypatch, sqlite_url, 2022, "102")
+    for figure in (f"{s['budget_total']:,.2f}", N.pct(s["target_coverage"]["by_funds"]),
+                   N.pct(s["monitoring"]["execution_rate"]), N.score(s["evaluations"]["avg_score"])):
+        assert figure in compact, figure
+    for words in ("青山区卫生健康委员会2022年度预算绩效情况简报", "建议关注的问题", "基本公共卫生服务", "专项资金管理不规范",
+                  "逾期120天"):
+        assert words in compact, words
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts, fonts                          # the Noto CJK fallback is embedded: no missing glyphs
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "2", str(out), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == 2 and all(p.stat().st_size > 10_000 for p in pages)
+    del ids
+
+
+# ------------------------------------------------------------------------------------------------ county demo
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'county.db'}"
+    db.init_db(url)
+    demo.load_demo(url, scale="county", seed=1)
+    return url
+
+
+COUNTY_TODAY = dt.date(2025, 6, 30)
+
+
+def _busiest(url, year):
+    """The department with the most red projects in the year (ties: by name)."""
+    lights = metrics.lights_by_department(_q(url, year, today=COUNTY_TODAY))
+    row = lights.sort_values(["red", "department"], ascending=[False, True]).iloc[0]
+    return int(row["department_id"]), str(row["department"])
+
+
+def test_county_brief_agrees_with_summary_and_pages(county, capsys, monkeypatch):
+    year = metrics.available_years(county)[0]
+    dept_id, name = _busiest(county, year)
+    d = _brief(county, dept_id, year=year, today=COUNTY_TODAY, docs=Documents(list_rows=5))
+    s = _summary(capsys, monkeypatch, county, year, name, COUNTY_TODAY.isoformat())
+    p = _summary(capsys, monkeypatch, county, year - 1, name, COUNTY_TODAY.isoformat())
+    got = _headline(d)
+    for label, path, kind, _ in B.HEADLINE_ROWS:
+        assert got[label][:2] == (N.fmt(B.pick(s, path), kind), N.fmt(B.pick(p, path), kind)), label
+    q = _q(county, year, (dept_id,), COUNTY_TODAY)
+    n_warn = metrics.warning_count(q, (RED, GREY))
+    warn = _rows(_table_after(d, "红灯与未报送"))
+    assert [r[1].split("\n")[0] for r in warn] == metrics.warning_list(q, (RED, GREY), limit=5)["name"].tolist()
+    text = _text(d)
+    assert (f"共 {n_warn:,} 个项目，此处列出前 5 个项目" if n_warn > 5 else f"共 {n_warn} 个项目，已全部列出") in text
+    n_open = metrics.open_count(q)
+    assert (f"共 {n_open:,} 个未销号问题，此处列出前 5 个" if n_open > 5 else f"共 {n_open} 个未销号问题，已全部列出") in text
+    b = B.Brief(county, year, dept_id, COUNTY_TODAY, Rules(), Documents(list_rows=5), NOW)
+    reds = metrics.warning_list(q, (RED,)).set_index("project_id")
+    assert b.questions
+    for question in b.questions:
+        assert question.text in text and question.basis in text
+        if question.rule == "red":
+            lag, _ = B.worst_lag(reds.loc[question.figures["project_id"]].to_dict() | {})
+            assert question.figures["lag"] == pytest.approx(lag) and lag >= Rules().red_lag - 1e-9
+        if question.rule == "overdue":
+            assert question.figures["days_overdue"] > Documents().question_overdue_days
+
+
+def test_county_report_agrees_with_summary(county, capsys, monkeypatch):
+    import io
+
+    from dashboard.documents import report_document
+
+    year = metrics.available_years(county)[0]
+    d = docx.Document(io.BytesIO(report_document(county, year, COUNTY_TODAY, Rules(), Documents(), now=NOW)))
+    s = _summary(capsys, monkeypatch, county, year, today=COUNTY_TODAY.isoformat())
+    p = _summary(capsys, monkeypatch, county, year - 1, today=COUNTY_TODAY.isoformat())
+    text = _text(d)
+    assert f"项目 {s['projects']:,} 个" in text and f"预算资金 {s['budget_total']:,.2f} 万元" in text
+    diff = s["budget_total"] - p["budget_total"]
+    assert f"比上年{'增加' if diff > 0 else '减少'} {abs(diff):,.2f} 万元" in text
+    assert f"红灯 {s['monitoring']['red']:,} 个" in text and f"共完成绩效评价 {s['evaluations']['count']:,} 条" in text
+    assert f"发现问题 {s['findings']['total']:,} 个" in text and f"逾期未整改 {s['findings']['overdue']:,} 个" in text
