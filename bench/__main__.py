@@ -8,6 +8,7 @@ Builds (or reuses) the demo database of the scale, then measures:
   rss_max_mb          peak RSS (VmHWM) of the real server after Chromium visited every page
   naive_ratio         overview figures via whole tables in pandas ÷ dashboard.metrics (SQL aggregates)
   browser_overview_s  Chromium: goto(overview) → every chart drawn, second visit (warm server)
+  brief_s / report_s  county-scale 部门简报 (.docx; .pdf in the detail) and 年度报告 (bench/documents.py, issue 13)
 prints a table with PASS/FAIL per target, saves JSON under bench/out/, and ends with exactly one BENCH line.
 """
 
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import demo_db, importing, measure
+from bench import demo_db, documents, importing, measure
 
 TARGETS = {  # metric: (comparison, target)
     "import_ratio": ("<=", 2.0),
@@ -37,6 +38,7 @@ TARGETS = {  # metric: (comparison, target)
     "rss_max_mb": ("<=", 800.0),
     "naive_ratio": (">=", 5.0),
     "browser_overview_s": ("<=", 2.5),
+    **documents.TARGETS,  # issue 13: brief_s ≤ 5, report_s ≤ 10 (bench/documents.py)
 }
 ORDER = list(TARGETS)
 
@@ -93,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-analyze", action="store_true",
                         help="SQLite: measure without planner statistics even when the database has none")
     parser.add_argument("--page-timeout", type=float, default=120.0, help="seconds before a page run counts as failed")
-    parser.add_argument("--skip", action="append", default=[], choices=("import", "pages", "browser", "naive"),
+    parser.add_argument("--skip", action="append", default=[], choices=("import", "pages", "browser", "naive", "documents"),
                         help="leave out a measurement (repeatable)")
     return parser
 
@@ -116,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     _measure_import(args, url, results, metrics)
     _measure_queries_and_pages(args, url, kind, results, metrics)
+    if "documents" not in args.skip:  # issue 13: county brief and annual report times (bench/documents.py)
+        documents.run(args, url, results, metrics, _step)
     _report(args, kind, results, metrics)
     return 0
 
@@ -206,6 +210,8 @@ def _report(args, kind: str, results: dict, metrics: dict) -> None:
                                + (f"; page errors: {'; '.join(results['browser']['page_errors'])}"
                                   if results['browser'].get('page_errors') else "")
                                if results.get("browser", {}).get("rss_max_mb") else ""),
+        **{n: results.get("details", {}).get(n, results.get("documents", {}).get("error", ""))
+           for n in documents.TARGETS},  # issue 13
     }
     for name in ORDER:
         op, target = TARGETS[name]

@@ -539,7 +539,8 @@ def resolve(url: str, department) -> int:
     return dept_id
 
 
-def _finish(doc, docs: Documents, fmt: str) -> bytes:
+def finish(doc, docs: Documents, fmt: str) -> bytes:
+    """The document as .docx bytes, or rendered here as .pdf (fonts this machine lacks → the Noto fallback)."""
     if fmt == "docx":
         return to_bytes(doc)
     if fmt != "pdf":
@@ -554,7 +555,7 @@ def brief_document(url: str, year: int, department, today: dt.date, rules: Rules
     b = Brief(url, year, resolve(url, department), today, rules, docs, now)
     doc = open_template(docs)
     write_brief(b, Writer(doc))
-    return _finish(doc, docs, fmt)
+    return finish(doc, docs, fmt)
 
 
 def attention_departments(url: str, year: int, today: dt.date, rules: Rules) -> list[int]:
@@ -604,4 +605,4 @@ def brief_batch(url: str, year: int, today: dt.date, rules: Rules, docs: Documen
     for b in briefs:
         w.page_break()
         write_brief(b, Writer(doc))
-    return _finish(doc, docs, fmt)
+    return finish(doc, docs, fmt)

@@ -113,6 +113,8 @@ def fallback_fonts(doc: Document, docs: Documents, installed: frozenset[str] | N
             continue
         if name and name not in installed:
             set_font(style, docs.fallback_sans if style.name in SANS_STYLES else docs.fallback_serif)
+            if style.name == TITLE:
+                style.font.bold = True  # Noto Serif regular is far lighter than a 小标宋 face
             replaced.append(name)
     return sorted(set(replaced))
 

@@ -17,8 +17,8 @@ import pandas as pd
 from dashboard import metrics, summary
 from dashboard.documents import charts
 from dashboard.documents import numbers as N
-from dashboard.documents.brief import TEXT_WIDTH_MM, pick, resolve
-from dashboard.documents.docx_kit import NOTE, Writer, chart_font, open_template, to_bytes
+from dashboard.documents.brief import TEXT_WIDTH_MM, finish, pick, resolve
+from dashboard.documents.docx_kit import NOTE, Writer, chart_font, open_template
 from dashboard.settings import Documents, Rules
 from dashboard.vocab import EVALUATION_KINDS, GRADES, RED
 
@@ -253,8 +253,7 @@ PARTS = [
 
 
 def write_report(r: Report, w: Writer) -> None:
-    who = r.name or "本级"
-    w.title(f"关于{who}{r.year}年度预算绩效管理工作情况的报告", "（初稿，数据由系统生成，文字请经办人员修改）")
+    w.title(f"关于{r.name or ''}{r.year}年度预算绩效管理工作情况的报告", "（初稿，数据由系统生成，文字请经办人员修改）")
     prev = f"上年（{r.year - 1} 年）" if r.previous else "上年无数据，不作比较"
     w.para(f"数据截至：监控数据 {N.date(r.summary['monitoring']['as_of'])}；判断日期 {N.date(r.today)}；"
            f"同比口径：{prev}；生成时间 {N.date(r.now)}。", style=NOTE)
@@ -273,9 +272,10 @@ def write_report(r: Report, w: Writer) -> None:
 
 
 def report_document(url: str, year: int, today: dt.date, rules: Rules, docs: Documents, department=None,
-                    now: dt.datetime | None = None) -> bytes:
-    """The annual report draft of a year (all departments, or one by id, code or name) as .docx bytes."""
+                    now: dt.datetime | None = None, fmt: str = "docx") -> bytes:
+    """The annual report draft of a year (all departments, or one by id, code or name) as .docx bytes (a draft
+    to edit; fmt="pdf" renders it here, for previews such as docs/documents/)."""
     r = Report(url, year, department, today, rules, docs, now)
     doc = open_template(docs)
     write_report(r, Writer(doc))
-    return to_bytes(doc)
+    return finish(doc, docs, fmt)
