@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import demo_db  # noqa: E402
+from bench import demo_db
 
 TARGETS = {"brief_s": ("<=", 5.0), "report_s": ("<=", 10.0)}
 TODAY = dt.date(2025, 6, 30)  # the demo's judging day (as the browser tests)

@@ -182,8 +182,8 @@ def test_questions_cite_true_figures(db_url):
     # D3: F7 211 days overdue (> 90); a 差 grade without any finding becomes a question
     b3 = B.Brief(db_url, 2022, ids["D3"], fx.TODAY, Rules(), Documents(), NOW)
     assert [(q.rule, q.figures["days_overdue"]) for q in b3.questions] == [("overdue", 211)]
-    from dashboard.models import Evaluation, evaluation_object_key
     from dashboard import writes
+    from dashboard.models import Evaluation, evaluation_object_key
 
     with db.session_scope(db_url) as s:
         s.add(Evaluation(year=2022, kind="部门评价", object_type="项目支出", project_id=ids["P7"],
@@ -413,3 +413,21 @@ def test_county_report_agrees_with_summary(county, capsys, monkeypatch):
     assert f"比上年{'增加' if diff > 0 else '减少'} {abs(diff):,.2f} 万元" in text
     assert f"红灯 {s['monitoring']['red']:,} 个" in text and f"共完成绩效评价 {s['evaluations']['count']:,} 条" in text
     assert f"发现问题 {s['findings']['total']:,} 个" in text and f"逾期未整改 {s['findings']['overdue']:,} 个" in text
+
+
+def test_data_text_is_written_as_text(sqlite_url):
+    """Names and reasons from the data go into Word as plain text: markup stays literal, control characters
+    (invalid in XML) are dropped instead of breaking the file."""
+    from sqlalchemy import update
+
+    from dashboard import writes
+    from dashboard.models import MonitoringRecord, Project
+
+    ids = fx.build(sqlite_url)
+    with db.session_scope(sqlite_url) as s:
+        s.execute(update(Project).where(Project.id == ids["P3"]).values(name="<w:t>学校</w:t>\x07&amp;=1+1"))
+        s.execute(update(MonitoringRecord).where(MonitoringRecord.id == ids["M3"])
+                  .values(deviation_reason="]]><script>alert(1)</script>"))
+        writes.bump_data_version(s.connection())
+    text = _text(_brief(sqlite_url, ids["D1"]))
+    assert "<w:t>学校</w:t>&amp;=1+1" in text and "]]><script>alert(1)</script>" in text

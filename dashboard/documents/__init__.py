@@ -8,7 +8,7 @@ the 部门简报 (hearing brief, .docx / .pdf, `brief`) and the 年度工作情�
     report     the annual report 一…六
 """
 
-from dashboard.documents.brief import brief_batch, brief_document, attention_departments
+from dashboard.documents.brief import attention_departments, brief_batch, brief_document
 from dashboard.documents.docx_kit import DocumentError
 from dashboard.documents.pdf import docx_to_pdf
 from dashboard.documents.report import report_document

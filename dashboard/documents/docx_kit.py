@@ -82,7 +82,7 @@ def open_template(docs: Documents) -> Document:
         raise DocumentError(f"找不到文档模板 {path}：请检查 dashboard.toml 的 [documents] template。")
     try:
         doc = Document(str(path))
-    except Exception as exc:  # noqa: BLE001 - python-docx raises several kinds for a bad file
+    except Exception as exc:
         raise DocumentError(f"文档模板 {path} 不是有效的 Word（.docx）文件：{exc}") from exc
     names = {s.name for s in doc.styles}
     missing = [s for s in (TITLE, SUBTITLE, BODY, TABLE_TEXT, NOTE, *HEADINGS.values()) if s not in names]

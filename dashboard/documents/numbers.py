@@ -18,7 +18,7 @@ def missing(x) -> bool:
     try:
         return bool(math.isnan(float(x)))
     except (TypeError, ValueError):
-        return x != x  # NaT and friends
+        return str(x) in ("NaT", "nan", "<NA>")
 
 
 def money(x) -> str:
@@ -53,7 +53,7 @@ def date(d) -> str:
     if d is None:
         return DASH
     if isinstance(d, dt.datetime):
-        if d != d:  # NaT
+        if str(d) == "NaT":
             return DASH
         return d.date().isoformat() if (d.hour, d.minute, d.second) == (0, 0, 0) else d.strftime("%Y-%m-%d %H:%M")
     if isinstance(d, dt.date):
@@ -73,7 +73,7 @@ def change(now, before, kind: str) -> str:
         return f"{d * 100:+.1f} 个百分点"
     if kind == "score":
         return f"{d:+.2f} 分"
-    return f"{int(round(d)):+,}"
+    return f"{round(d):+,}"
 
 
 def fmt(value, kind: str) -> str:

@@ -110,7 +110,7 @@ def _yoy(now, before, kind: str, unit: str = "") -> str:
         return f"，比上年{'提高' if d > 0 else '下降'} {abs(d):.2f} 分"
     if round(d) == 0:
         return "，与上年持平"
-    return f"，比上年{'增加' if d > 0 else '减少'} {abs(int(round(d))):,} {unit}".rstrip()
+    return f"，比上年{'增加' if d > 0 else '减少'} {abs(round(d)):,} {unit}".rstrip()
 
 
 def _scope_words(r: Report) -> str:

@@ -17,7 +17,6 @@ from dashboard import documents
 from dashboard.documents.docx_kit import DOCX_MIME, PDF_MIME
 from dashboard.documents.pdf import soffice_path
 from dashboard.settings import Documents, Rules, load_settings
-from dashboard.ui import data
 
 TTL = 3600
 

@@ -19,7 +19,7 @@ _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
     pytest.skip(f"browser tests skipped: {_problem}", allow_module_level=True)
 
-from tests.browser.conftest import DEMO_TODAY  # noqa: E402
+from tests.browser.conftest import DEMO_TODAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
