@@ -96,7 +96,30 @@ def open_template(docs: Documents) -> Document:
     for style_name, key in STYLE_FONTS.items():
         if getattr(docs, key) and style_name in names:
             set_font(doc.styles[style_name], getattr(docs, key))
+    _chinese_language(doc)
     return doc
+
+
+def _chinese_language(doc: Document) -> None:
+    """Mark the text 简体中文 (w:lang eastAsia zh-CN) in the document defaults: LibreOffice then draws the
+    simplified-Chinese forms of a pan-CJK font (Noto CJK), not the Japanese ones."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        return
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = defaults.makeelement(qn("w:rPrDefault"), {})
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = rpr_default.makeelement(qn("w:rPr"), {})
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def fallback_fonts(doc: Document, docs: Documents, installed: frozenset[str] | None = None) -> list[str]:
