@@ -103,10 +103,12 @@ if payload:
     reads = []
     with common.guard("文件预览"):
         reads = upload.read_uploads(payload, year, as_of, kind)
-        notices = upload.top_notices(reads)
+        notices, skipped = upload.top_notices(reads)
         if notices:
             st.warning("请先核对以下几点（不影响导入）：\n\n" + "\n".join(f"- {text.md(line)}" for line in notices),
                        icon=":material/warning:")
+        for line in skipped:
+            st.caption(text.md(line))
         _preview(reads)
     st.subheader("③ 导入")
     blocked = upload.has_errors(reads)

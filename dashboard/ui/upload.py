@@ -76,22 +76,22 @@ def year_from_names(names: list[str]) -> tuple[int, str] | None:
     return found[0]
 
 
-def top_notices(reads: list[Read]) -> list[str]:
-    """What the preview shows above the files: headers that look like a known column but are not read, columns
-    read together (1月执行数 … 8月执行数), sheets skipped (hidden, drop-down lists, forms not supported yet) and
-    why — one plain-text line each, "文件 / 工作表 / 列：说明"."""
-    lines = []
+def top_notices(reads: list[Read]) -> tuple[list[str], list[str]]:
+    """What the preview shows above the files, one plain-text line each ("文件 / 工作表 / 列：说明"): the warnings to
+    check (headers that look like a known column but are not read, columns read together such as 1月执行数 …
+    8月执行数, sheets skipped because hidden, a drop-down list or a form not supported yet), and the other sheets
+    skipped with why (an instructions sheet without a header)."""
+    warnings, skipped = [], []
     for name, _sha, result in reads:
         told = set()
         for p in result.problems:
             if p.tag in TOP_TAGS:
-                where = " / ".join(x for x in (name, p.sheet, p.column) if x)
-                lines.append(f"{where}：{p.message}")
+                warnings.append(f"{' / '.join(x for x in (name, p.sheet, p.column) if x)}：{p.message}")
                 told.add(p.sheet)
         for sheet, why in (result.skip_reasons or {}).items():
             if sheet not in told:
-                lines.append(f"{name} / {sheet}：已跳过，{why}")
-    return lines
+                skipped.append(f"{name} / {sheet}：已跳过，{why}")
+    return warnings, skipped
 
 
 def has_errors(reads: list[Read]) -> bool:
