@@ -245,10 +245,15 @@ class SheetReader:
             self.period_month = month
         self.columns[name] = labels[use[-1]] if name == "execution_rate" else self.columns.get(name, labels[use[0]])
         left = [labels[cc] for cc in labels if cc not in use]
-        how = ("取" if len(use) == 1 else "为 ") + " + ".join(labels[cc] for cc in use)
+        if len(use) > 3:
+            how = f"为 {labels[use[0]]} 至 {labels[use[-1]]} 共 {len(use)} 列相加"
+        else:
+            how = ("取" if len(use) == 1 else "为 ") + " + ".join(labels[cc] for cc in use)
         extra = f"；{'、'.join(left)}已包含在内，没有重复相加" if left and name == "executed" else (
             f"；没有读取 {'、'.join(left)}" if left else "")
-        self.problem(self.header_row, "、".join(labels.values()),
+        shown = list(labels.values())
+        where = f"{shown[0]}…{shown[-1]}" if len(shown) > 3 else "、".join(shown)
+        self.problem(self.header_row, where,
                      f"“{noun}”按表头的月份读取：截至{month}月的{noun}{how}{extra}。请核对", WARNING, TAG_COMBINED)
 
     def warn_unused_headers(self, by_field: dict[str, int]) -> None:
