@@ -271,6 +271,8 @@ def _validation_part(zf: zipfile.ZipFile, member: str) -> bytes:
                 continue
             window = keep + chunk
             i = window.find(b"</sheetData>")
+            if i < 0:
+                i = window.find(b"<sheetData/>")  # a sheet without cells may still have drop-downs
             if i >= 0:
                 found, tail = True, window[i:]
             else:

@@ -295,3 +295,44 @@ def test_a_registered_reader_replaces_the_unsupported_type(tmp_path, monkeypatch
     result = read_file(path)
     assert seen == [("form.xlsx", "评估表")]
     assert result.ok and [t.frame["project_name"].tolist() for t in result.tables] == [["校舍维修改造工程"]]
+
+
+# --- docs -----------------------------------------------------------------------------------------------------------
+
+
+def test_docs_describe_every_pair_and_form():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "data-formats.md").read_text(encoding="utf-8")
+    missing = [f"{p}/{c}" for p, c in H.PAIRS if f"`{p}`" not in text or f"`{c}`" not in text]
+    missing += [t.name for t in F.FORM_TYPES if t.name not in text]
+    missing += [w for w in KIND_TITLES if w not in text]
+    assert not missing
+
+
+def test_drop_down_sources_by_defined_name_and_xlsxwriter(tmp_path):
+    """A list sheet named through a defined name (xlsxwriter writes the validation as Excel does), and a list sheet
+    two of whose three columns feed drop-downs: the first is skipped, the second is data."""
+    import xlsxwriter
+
+    path = tmp_path / "names.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("项目")
+    for c, h in enumerate(["年度", "主管部门", "项目名称", "调整后预算", "资金来源"]):
+        ws.write(0, c, h)
+    for c, v in enumerate([2023, "青山区教育局", "校舍维修", 100, "一般公共预算"]):
+        ws.write(1, c, v)
+    lists = wb.add_worksheet("选项 表")
+    for r, v in enumerate(["一般公共预算", "政府性基金预算"]):
+        lists.write(r, 0, v)
+    units = wb.add_worksheet("部门单位")
+    for r, row in enumerate([["主管部门", "单位名称", "单位类型"], ["青山区教育局", "青山区第一中学", "部门"]]):
+        units.write_row(r, 0, row)
+    wb.define_name("资金来源列表", "='选项 表'!$A$1:$A$2")
+    ws.data_validation(1, 4, 50, 4, {"validate": "list", "source": "=资金来源列表"})
+    ws.data_validation(1, 1, 50, 1, {"validate": "list", "source": "='部门单位'!$A$2:$A$2"})
+    wb.close()
+    result = read_file(path)
+    assert result.ok, [str(p) for p in result.errors]
+    assert list(result.skip_reasons) == ["选项 表"] and "下拉列表" in result.skip_reasons["选项 表"]
+    assert [t.sheet for t in result.tables] == ["项目", "部门单位"]
