@@ -198,7 +198,7 @@ def _sync(args, url: str, settings: Settings) -> int:
 
 def _evaluation_kind(value: str) -> str:
     """--kind: one of the evaluation kinds, or a word the lists use for one (重点评价, 第三方评价, 自评 …)."""
-    kind, error = enum_parser("kind", EVALUATION_KINDS)(value)
+    kind, _error = enum_parser("kind", EVALUATION_KINDS)(value)
     if kind is None:
         raise argparse.ArgumentTypeError(f"评价类型应为 {'、'.join(EVALUATION_KINDS)} 之一：{value}")
     return kind

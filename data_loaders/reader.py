@@ -217,12 +217,12 @@ def _open_workbook(data: bytes, name: str) -> list[Sheet]:
             out.append((meta.name, [], None, "这是深度隐藏的工作表（在 Excel 里看不到，通常是系统或模板用的），不导入"))
             continue
         if "Hidden" in visible:
-            out.append((meta.name, [], None, "这是隐藏的工作表（多为下拉列表的选项或辅助数据），不导入；"
-                                             "如果它是要导入的数据，请在 Excel 中取消隐藏后重新上传"))
+            out.append((meta.name, [], None, ("这是隐藏的工作表（多为下拉列表的选项或辅助数据），不导入；"
+                                             "如果它是要导入的数据，请在 Excel 中取消隐藏后重新上传")))
             continue
         if meta.name in lists:
-            out.append((meta.name, [], None, f"它是工作表“{lists[meta.name]}”中下拉列表（数据验证）的选项来源，"
-                                             "不是数据表，不导入"))
+            out.append((meta.name, [], None, (f"它是工作表“{lists[meta.name]}”中下拉列表（数据验证）的选项来源，"
+                                             "不是数据表，不导入")))
             continue
         try:
             sheet = book.get_sheet_by_name(meta.name)
@@ -239,9 +239,8 @@ def _open_workbook(data: bytes, name: str) -> list[Sheet]:
 _SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"|<sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
 _DEFINED = re.compile(rb'<definedName\b[^>]*?\bname="([^"]*)"[^>]*>([^<]*)</definedName>')
-_VALIDATION = re.compile(rb"<(?:x14:)?dataValidation\b([^>]*)>(.*?)</(?:x14:)?dataValidation>", re.S)
+_VALIDATION = re.compile(rb"<(?:x14:)?dataValidation\b([^>]*)>(.*?)</(?:x14:)?dataValidation>", re.DOTALL)
 _FORMULA = re.compile(rb"<(?:formula1|xm:f)>([^<]*)</(?:formula1|xm:f)>")
-_SQREF = re.compile(rb'\bsqref="([^"]*)"|<xm:sqref>([^<]*)</xm:sqref>')
 _REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^!'\s]+))!\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
 _CHUNK = 1 << 20
 

@@ -24,7 +24,6 @@ from data_loaders.columns import parse_column
 from data_loaders.problems import ERROR, TAG_COMBINED, TAG_UNUSED_HEADER, WARNING, Problem, column_label
 from data_loaders.tables import ParsedTable, objects
 
-
 # Fields that may come as several columns by month or period (1月执行数 … 8月执行数, 1-6月累计 + 7月 + 8月):
 # the executed amount is added up to the latest month; of several rates the latest month's is read.
 PERIOD_FIELDS = frozenset({"executed", "execution_rate"})

@@ -193,11 +193,11 @@ def test_evaluation_kind_from_title_variants(db_url, tmp_path, capsys, words):
     assert {e.kind for e in rows(db_url, m.Evaluation)} == {kind}
     e = summary(capsys, db_url, 2023)["evaluations"]
     assert e["count"] == expected["count"] and e["avg_score"] == expected["avg_score"]
-    assert e["by_kind"][kind] == 2 if isinstance(e["by_kind"].get(kind), int) else e["by_kind"][kind]
+    assert e["by_kind"] == {k: (2 if k == kind else 0) for k in e["by_kind"]}
 
 
 def test_kind_refusal_tells_about_the_option_then_the_option_imports(db_url, tmp_path, capsys):
-    path, expected = evaluations_titled(tmp_path, None, "2023年评价结果.xlsx")
+    path, _expected = evaluations_titled(tmp_path, None, "2023年评价结果.xlsx")
     code, _out, err = cli(capsys, "--db", db_url, "import", path)
     assert code == 2
     assert "缺少必填列“评价类型”" in err and "请在上传页选择评价类型（命令行加 --kind 财政重点评价" in err
@@ -206,7 +206,7 @@ def test_kind_refusal_tells_about_the_option_then_the_option_imports(db_url, tmp
     assert code == 0, err
     assert {e.kind for e in rows(db_url, m.Evaluation)} == {"财政重点评价"}
     e = summary(capsys, db_url, 2023)["evaluations"]
-    assert e["count"] == 2 and e["grades"]["优"] == 1 and e["grades"]["中"] == 1
+    assert e["count"] == 2 and e["grades"]["优"] == 1 and e["grades"]["中"] == 1 and e["by_kind"]["财政重点评价"] == 2
 
 
 def test_kind_option_refuses_an_unknown_word(sqlite_url, tmp_path, capsys):

@@ -54,7 +54,7 @@ def test_kind_selector_gives_the_kind_the_list_does_not_say(fresh_db, tmp_path):
 
 
 def test_notices_above_the_preview(fresh_db, tmp_path):  # noqa: F811
-    path, expected = projects_merged_target_header(tmp_path)
+    path, _expected = projects_merged_target_header(tmp_path)
     at = _upload(make_app("upload"), path)
     [notice] = [w.value for w in at.warning if "请先核对" in w.value]
     assert "重点项目标识" in notice and "是否重点项目" in notice
