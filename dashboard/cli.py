@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dashboard import db, demo, summary
 from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.vocab import BATCH_STATUS_LABELS
+from dashboard.vocab import BATCH_STATUS_LABELS, EVALUATION_KINDS
+from data_loaders.cells import enum_parser
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
 from data_loaders.template import write_template
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, help="年度, where neither a column nor the title says it")
     p.add_argument("--as-of", dest="as_of", type=_date, help="监控截止日期 YYYY-MM-DD, likewise")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.add_argument("--kind", type=_evaluation_kind, metavar="KIND",
+                   help="评价类型 of evaluation lists where neither a column nor the title says it: "
+                        + " / ".join(EVALUATION_KINDS))
     p.set_defaults(handler=_import)
 
     p = sub.add_parser("batches", help="导入记录 / import history, newest first")
@@ -140,7 +144,7 @@ def _import(args, url: str, settings: Settings) -> int:
         return EXIT_INVALID
     db.init_db(url)
     result = import_files(url, [Path(f) for f in args.files], year=args.year, as_of=args.as_of,
-                          dry_run=args.dry_run, user=settings.user)
+                          dry_run=args.dry_run, user=settings.user, evaluation_kind=args.kind)
     return _report(result)
 
 
@@ -253,3 +257,14 @@ def _report_document(args, url: str, settings: Settings) -> int:
     out.write_bytes(data)
     print(f"年度工作情况报告初稿已写入：{out}（判断日期 {today.isoformat()}）")
     return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------------ import --kind
+
+
+def _evaluation_kind(value: str) -> str:
+    """--kind: one of the evaluation kinds, or a word the lists use for one (重点评价, 第三方评价, 自评 …)."""
+    kind, _error = enum_parser("kind", EVALUATION_KINDS)(value)
+    if kind is None:
+        raise argparse.ArgumentTypeError(f"评价类型应为 {'、'.join(EVALUATION_KINDS)} 之一：{value}")
+    return kind

@@ -1,6 +1,10 @@
 """The self-evaluation form reader: 《项目支出绩效自评表》 / 《部门整体支出绩效自评表》 sheets (one project or one
 department per form, several may be stacked) → one evaluation row per form.
 
+Which form a sheet is comes from one registry (`FORM_TYPES`, `register`, `identify`): each type has a title
+pattern and a reader, or no reader yet, in which case the sheet is named by its title in one sentence
+(`unsupported_message`) rather than read as a list. Other readers register their forms here.
+
 Only what the evaluation list needs is read: name, 主管部门, 实施单位, 年度资金总额 (全年预算数; the sum of
 the rows under it when the total is left 0, as some units do), 总分 and 等级. Indicator rows are not read.
 """
@@ -8,6 +12,7 @@ the rows under it when the total is left 0, as some units do), 总分 and 等级
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,3 +217,106 @@ def _form_record(form: Form, file, sheet, year, rules: Rules, grade_parse, probl
     if "main_problems" in fields:
         rec["main_problems"] = C.clean_long_text(fields["main_problems"].value)
     return rec
+
+
+# --- which form a sheet is: one registry, for the forms read and those not supported yet ----------------
+
+FormReader = Callable[[list, str, "str | None", "int | None", Rules], "tuple[ParsedTable, list[Problem]] | None"]
+
+
+@dataclass(frozen=True)
+class FormType:
+    """One kind of one-object-per-sheet form, recognised by its title and its "key | value" lines.
+
+    `read(grid, file, sheet, year, rules)` gives (table, problems), or None when the sheet turns out not
+    to be this form after all; a type without `read` is known but not supported yet: the sheet is named
+    by its title in one sentence, never read as a list.
+    """
+
+    name: str  # as messages name it, without the book-title marks: 项目支出绩效目标申报表
+    title: re.Pattern
+    read: FormReader | None = None
+
+
+FORM_TYPES: list[FormType] = []
+
+
+def register(form_type: FormType) -> FormType:
+    """Add a form type (a later registration of the same name replaces the earlier one, in its place)."""
+    for i, known in enumerate(FORM_TYPES):
+        if known.name == form_type.name:
+            FORM_TYPES[i] = form_type
+            return form_type
+    FORM_TYPES.append(form_type)
+    return form_type
+
+
+def _read_self_evaluation(grid, file, sheet, year, rules):
+    forms = find_forms(grid)
+    return read_forms(forms, file, sheet, year, rules) if forms else None
+
+
+register(FormType("项目支出绩效自评表", _FORM_TITLE, _read_self_evaluation))
+register(FormType("项目支出绩效目标申报表", re.compile(r"项目(?:支出)?绩效目标(?:申报|批复)表|绩效目标申报表")))
+register(FormType("部门整体支出绩效目标申报表", re.compile(r"部门整体支出绩效目标(?:申报|批复)?表")))
+register(FormType("项目支出绩效目标执行监控表", re.compile(r"绩效目标执行(?:情况)?监控表|绩效运行监控表")))
+register(FormType("事前绩效评估表", re.compile(r"事前绩效评估(?:报告|意见)?表")))
+
+_HEAD_ROWS = 12
+_OTHER_KEYS = frozenset({"主管部门", "主管部门及代码", "实施单位", "预算单位", "项目负责人", "联系电话", "项目属性",
+                         "项目类型", "项目期限", "资金总额", "年度资金总额", "单位名称", "部门名称", "项目编码"})
+
+
+def _head(grid: list[list[Any]]) -> list[str]:
+    """The text lines of the first rows (each row's distinct texts joined)."""
+    lines = [" ".join(dict.fromkeys(cell_text(v) for v in row if isinstance(v, str) and cell_text(v)))
+             for row in grid[:_HEAD_ROWS]]
+    return [line for line in lines if line]
+
+
+def looks_like_form(grid: list[list[Any]]) -> bool:
+    """A "key | value" sheet: a 项目名称 (or 部门名称) line with a value, and another key line with a value."""
+    names = others = 0
+    for row in grid[:15]:
+        for c, v in enumerate(row[:4]):
+            k = _key(v)
+            hit = _value_right(row, c) if k else None
+            if hit is None or H.candidates(hit[0]):
+                continue
+            if k in _FORM_NAME_KEYS:
+                names += 1
+            elif k in _OTHER_KEYS:
+                others += 1
+    return names >= 1 and others >= 1
+
+
+def identify(grid: list[list[Any]]) -> tuple[FormType, str] | None:
+    """The registered form type a sheet is and the title line naming it, or None. A type read by a reader is
+    taken on its title alone (its reader decides); one not supported yet needs the form's key lines too."""
+    head = _head(grid)
+    text = " ".join(head)
+    for form_type in FORM_TYPES:
+        if not form_type.title.search(text):
+            continue
+        if form_type.read is None and not looks_like_form(grid):
+            continue
+        title = next((line for line in head if form_type.title.search(line)), form_type.name)
+        return form_type, title
+    return None
+
+
+def untitled_form(grid: list[list[Any]]) -> str | None:
+    """The title of a form no type is registered for (a "key | value" sheet under a title ending in 表), or None."""
+    if not looks_like_form(grid):
+        return None
+    title = pick_title(_head(grid)[:4])
+    return title if title and re.search(r"表\s*$|表[(（]", title) else None
+
+
+def unsupported_message(title: str, sheet: str | None, name: str | None = None) -> str:
+    """The one sentence that names a form not supported yet by its title."""
+    title = re.sub(r"\s+", "", title)[:40].strip("《》")
+    where = f"工作表“{sheet}”" if sheet else "这个文件"
+    known = f"（{name}）" if name and name not in title else ""
+    return (f"{where}是《{title}》{known}，这种一个项目一张的表单目前还不能导入，没有读取；"
+            "请改用清单格式（每行一个项目，可下载标准模板）或导出清单后再上传")

@@ -237,3 +237,139 @@ def nearest_known(header: object, n: int = 2) -> list[str]:
     if not h:
         return []
     return difflib.get_close_matches(h, known_headers(), n=n, cutoff=0.4)
+
+
+# --- a child header under a merged parent, read as the pair -------------------------------------
+
+# (parent, child) → field, for pairs whose words name the field only together. Compared after
+# norm_header; a child not listed is tried as child+parent ("是否设定"+"绩效目标") and parent+child.
+PAIRS: dict[tuple[str, str], str] = {
+    ("绩效目标", "是否设定"): "has_target", ("绩效目标", "有无"): "has_target", ("绩效目标", "是否编制"): "has_target",
+    ("绩效目标", "设定情况"): "has_target", ("绩效目标", "是否填报"): "has_target",
+    ("绩效目标", "审核等级"): "target_grade", ("绩效目标", "审核结果"): "target_grade", ("绩效目标", "等级"): "target_grade",
+    ("绩效目标", "审核意见"): "target_grade",
+    ("事前评估", "结论"): "ex_ante_result", ("事前绩效评估", "结论"): "ex_ante_result", ("事前评估", "结果"): "ex_ante_result",
+    ("预算", "年初"): "initial_budget", ("预算数", "年初"): "initial_budget", ("预算", "调整后"): "adjusted_budget",
+    ("预算数", "调整后"): "adjusted_budget", ("预算数", "全年"): "adjusted_budget",
+}
+
+
+def pair_field(parent: object, child: object) -> str | None:
+    """The field a (parent, child) header pair of the PAIRS table names, or None."""
+    p, c = norm_header(parent), norm_header(child)
+    if not p or not c:
+        return None
+    for pv in _variants(p):
+        for cv in _variants(c):
+            hit = PAIRS.get((pv, cv))
+            if hit:
+                return hit
+    return None
+
+
+def period_child(parent: object, child: object) -> list[str]:
+    """A short month child ("1月", "1-3月", "1-6月累计", "截至6月") under a 执行数 / 执行率 parent: the parent's
+    fields ([] otherwise), so that 执行数 merged over 1月 | 2月 | … gives one 执行数 column per month."""
+    c = norm_header(child)
+    if not c or len(c) > 10 or header_period(c) is None or re.search(r"[\d.]{5,}", c):
+        return []
+    cands = candidates(parent)
+    return cands if cands and cands[0] in ("executed", "execution_rate") else []
+
+
+# --- which months a 执行数 column covers ------------------------------------------------------------
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12}
+_MONTH = r"(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
+_RANGE = re.compile(_MONTH + r"月?(?:份)?[-—–~～至到]" + _MONTH + r"月")
+_UP_TO = re.compile(r"(?:截至|截止|至|到)(?:20\d{2}年)?" + _MONTH + r"月")
+_ONE_MONTH = re.compile(_MONTH + r"月(?:份)?")
+_QUARTER = re.compile(r"(?:第)?([一二三四1-4])季度")
+_HALF = re.compile(r"上半年")
+_CUMULATIVE = ("累计", "截至", "截止", "累积")
+
+
+def _month(text: str) -> int:
+    return int(text) if text.isdigit() else _CN_DIGITS[text]
+
+
+def header_period(header: object) -> tuple[int, int, bool] | None:
+    """The months a money column covers by its header: (first, last, cumulative-from-January), or None when
+    the header names no month. "8月执行数" → (8, 8, False); "1-6月累计" / "1-6月执行数" / "截至6月底执行数" /
+    "6月累计执行数" → (1, 6, True); "7-8月执行数" → (7, 8, False); "二季度执行数" → (4, 6, False)."""
+    h = norm_header(header)
+    if not h:
+        return None
+    cumulative_word = any(w in h for w in _CUMULATIVE)
+    m = _RANGE.search(h)
+    if m:
+        first, last = _month(m.group(1)), _month(m.group(2))
+        if not 1 <= first <= last <= 12:
+            return None
+        return (first, last, first == 1)
+    m = _UP_TO.search(h)
+    if m:
+        return (1, _month(m.group(1)), True)
+    m = _QUARTER.search(h)
+    if m:
+        q = _month(m.group(1))
+        return (1, 3 * q, True) if cumulative_word else (3 * q - 2, 3 * q, q == 1)
+    if _HALF.search(h):
+        return (1, 6, True)
+    m = _ONE_MONTH.search(h)
+    if m:
+        month = _month(m.group(1))
+        return (1, month, True) if cumulative_word else (month, month, month == 1)
+    return None
+
+
+def says_cumulative(header: object) -> bool:
+    """A header without a month that says it is the running total: 累计执行数, 截至目前执行数."""
+    h = norm_header(header)
+    return any(w in h for w in _CUMULATIVE)
+
+
+# --- headers that look like a known column but are not read ------------------------------------------
+
+# Columns other readers own or that are deliberately not read: indicator columns (issue 12), forecasts.
+NOT_READ_WORDS = ("指标", "预计", "分值", "权重", "实际完成", "计算方法", "评分标准")
+
+
+def resembles(header: object, kind: str) -> tuple[str, str | None] | None:
+    """(canonical header, its table's name when another table's) that an unused header of table `kind`
+    resembles, or None.
+
+    Resembles = names a field of another table ("执行数" in an evaluation list), contains a known header
+    word of ≥3 characters of this table's fields ("绩效目标情况" contains 绩效目标), or is close to one
+    (difflib ≥ 0.75). IGNORED headers, unit notes and the NOT_READ_WORDS columns resemble nothing."""
+    h = norm_header(header)
+    if not h or h in IGNORED or any(w in h for w in NOT_READ_WORDS):
+        return None
+    if re.fullmatch(r"(?:金额)?单位(?:亿元|万元|元)", h):
+        return None
+    spec = schema.TABLES[kind]
+    names = {f.name for f in spec.fields} | EXTRA_FIELDS.get(kind, set())
+    cands = candidates(h)
+    if cands:
+        if any(c in names for c in cands):
+            return None
+        for t in schema.TABLES.values():
+            for f in t.fields:
+                if f.name == cands[0]:
+                    return f.label, t.label
+        return None
+    stripped = _variants(h)[-1]
+    words: list[tuple[str, str]] = []
+    for f in spec.fields:
+        for w in (f.label, *SYNONYMS.get(f.name, ())):
+            nw = norm_header(w)
+            if len(nw) >= 3 and not nw.isascii():
+                words.append((nw, f.label))
+    for w, label in sorted(words, key=lambda x: -len(x[0])):
+        if w in stripped:
+            return label, None
+    close = difflib.get_close_matches(stripped, [w for w, _ in words], n=1, cutoff=0.75)
+    if close:
+        return next(label for w, label in words if w == close[0]), None
+    return None

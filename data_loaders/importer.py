@@ -99,11 +99,13 @@ def import_files(
     progress: Progress | None = None,
     source: str = SOURCE_IMPORT,
     rules: Rules | None = None,
+    evaluation_kind: str | None = None,
 ) -> ImportResult:
     """Read, link, validate and write a set of files as one batch; nothing is written on any error.
 
-    `sources` are (name, bytes or path) pairs, or paths. `year` / `as_of` fill in where neither a
-    column nor a title says them. `rules` gives the grade bands (default: `load_settings().rules`).
+    `sources` are (name, bytes or path) pairs, or paths. `year` / `as_of` / `evaluation_kind` (评价类型,
+    --kind) fill in where neither a column nor a title says them. `rules` gives the grade bands (default:
+    `load_settings().rules`).
     """
     rules = rules if rules is not None else load_settings().rules
     progress = progress or (lambda _f, _m: None)
@@ -111,7 +113,7 @@ def import_files(
     for i, item in enumerate(sources):
         name, data = _load_source(item)
         progress(0.5 * i / max(len(sources), 1), f"读取 {name}")
-        result = read_file(data, name, year=year, as_of=as_of, rules=rules)
+        result = read_file(data, name, year=year, as_of=as_of, rules=rules, evaluation_kind=evaluation_kind)
         results.append((name, hashlib.sha256(data).hexdigest(), result))
     return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules)
 
@@ -141,7 +143,8 @@ def import_results(
         if untouched is not None and untouched not in fr.problems:
             problems.append(untouched)
         tables.extend(fr.tables)
-        files.append({"name": name, "sha256": sha, "tables": [_table_info(t) for t in fr.tables]})
+        files.append({"name": name, "sha256": sha, "tables": [_table_info(t) for t in fr.tables],
+                      "skipped": [{"sheet": s, "reason": why} for s, why in fr.skip_reasons.items()]})
     counts = {name: {"inserted": 0, "updated": 0, "unchanged": 0} for name in TABLE_NAMES}
     if not db.is_initialised(url):
         db.init_db(url)

@@ -96,10 +96,13 @@ def _distinct(fields: list[list[str]]) -> int:
 def _combine(parent: str, child: str) -> tuple[str, list[str]]:
     """Header of one column in a two-row header: the child, else parent+child, else the parent."""
     if child and parent and parent != child:
+        paired = H.pair_field(parent, child)  # 绩效目标 / 是否设定 → 是否设定绩效目标
+        if paired:
+            return f"{parent}/{child}", [paired]
         c = H.candidates(child)
         if c:
             return child, c
-        c = H.candidates(parent + child)
+        c = H.candidates(parent + child) or H.period_child(parent, child)  # 执行数 / 1月
         if c:
             return f"{parent}/{child}", c
         return f"{parent}/{child}", []
@@ -118,14 +121,17 @@ def find_layout(grid: list[list[Any]], merged: Merged | None = None) -> Layout |
         if single and (best is None or (single, 0) > best[:2]):
             best = (single, 0, [r])
         if r + 1 < limit and single:
-            # a two-row header: the lower row names columns the upper one does not
-            below = fields[r + 1]
-            adds = any(below[c] and not (c < len(fields[r]) and fields[r][c]) for c in range(len(below)))
+            # a two-row header: the lower row names columns the upper one does not, alone or as a pair
+            # with its merged parent (绩效目标 / 是否设定, 执行数 / 1月)
+            width = max(len(texts[r]), len(texts[r + 1]))
+            combined = [_combine(_at(texts[r], c), _at(texts[r + 1], c))[1] for c in range(width)]
+            upper = fields[r]
+            lower = texts[r + 1]
+            adds = any(combined[c] and _at(lower, c) != _at(texts[r], c)
+                       and (combined[c][:1] != (upper[c][:1] if c < len(upper) else [])
+                            or H.header_period(_at(lower, c)) is not None)
+                       for c in range(width))
             if adds:
-                width = max(len(texts[r]), len(texts[r + 1]))
-                combined = [
-                    _combine(_at(texts[r], c), _at(texts[r + 1], c))[1] for c in range(width)
-                ]
                 score = _distinct(combined)
                 if best is None or (score, 1) > best[:2]:
                     best = (score, 1, [r, r + 1])
@@ -228,21 +234,42 @@ def as_of_from_notes(notes: list[str]) -> dt.date | None:
     return None
 
 
+# The evaluation kind a title names, first match wins (the words of dashboard.vocab.EVALUATION_KINDS and
+# their variants): 抽查复核 / 复评 of self-evaluations before 自评; 部门自评 is a 部门评价 (cells.ENUM_SYNONYMS).
 _KIND_IN_TITLE = (
-    ("抽查复核", ("抽查", "复核")),
-    ("财政重点评价", ("重点评价", "财政评价", "第三方评价")),
-    ("部门评价", ("部门评价",)),
-    ("单位自评", ("自评",)),
+    ("抽查复核", re.compile(r"抽查|复核|复评")),
+    ("部门评价", re.compile(r"部门(?:绩效)?自评")),
+    ("财政重点评价", re.compile(r"(?:财政|重点|第三方|财政部门)(?:重点)?(?:绩效)?评价|第三方机构评价")),
+    ("部门评价", re.compile(r"部门(?:重点)?(?:绩效)?评价")),
+    ("单位自评", re.compile(r"自评")),
 )
 
 
 def evaluation_kind_from_notes(notes: list[str]) -> str | None:
-    """The evaluation kind a title names ("财政重点评价结果汇总表" → 财政重点评价), or None."""
+    """The evaluation kind a title names ("财政重点绩效评价结果汇总表" → 财政重点评价, "第三方绩效评价" →
+    财政重点评价, "绩效自评结果" → 单位自评), or None. The lines are tried in order, each against every kind."""
     for note in notes:
-        for kind, words in _KIND_IN_TITLE:
-            if any(w in note for w in words):
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", note or ""))
+        for kind, pattern in _KIND_IN_TITLE:
+            if pattern.search(text):
                 return kind
     return None
+
+
+def year_from_filename(name: str | None) -> int | None:
+    """The one year a file name gives ("2023年项目清单.xlsx", "2023-项目.xlsx", "项目_2023.csv" → 2023), or None
+    (no year, or two different ones as in "2022-2023年项目.xlsx")."""
+    stem = unicodedata.normalize("NFKC", str(name or "")).rsplit(".", 1)[0]
+    years = {int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d)", stem)}
+    return years.pop() if len(years) == 1 else None
+
+
+def year_hint(file: str | None) -> str:
+    """The end of a "year missing" message: how to give it, proposing the file name's year when it has one."""
+    year = year_from_filename(file)
+    if year is None:
+        return "请在上传页填写年度（命令行用 --year）"
+    return f"文件名“{file}”里有 {year}：如果是 {year} 年的数据，请在上传页填写年度 {year}（命令行加 --year {year}）"
 
 
 # --- rows to skip --------------------------------------------------------------------------

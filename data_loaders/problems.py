@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ERROR, WARNING = "error", "warning"
+# Problem.tag values: a header not read although it looks like a known column, several columns combined into
+# one field, a sheet skipped (hidden, a drop-down list, a form not supported yet)
+TAG_UNUSED_HEADER, TAG_COMBINED, TAG_SKIPPED_SHEET = "unused_header", "combined_columns", "skipped_sheet"
+TOP_TAGS = (TAG_UNUSED_HEADER, TAG_COMBINED, TAG_SKIPPED_SHEET)
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,9 @@ class Problem:
     column: str | None  # header text as in the file plus the Excel letter, e.g. "得分（D列）"
     message: str  # plain Chinese for a user who knows Excel, not Python
     level: str = ERROR  # ERROR or WARNING
+    # what kind of notice it is, for the places that show some kinds first (the upload preview's top):
+    # "" for cell and row problems, or one of the TAG_* names below
+    tag: str = ""
 
     @property
     def is_error(self) -> bool:

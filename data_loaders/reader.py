@@ -1,11 +1,14 @@
 """Reading one spreadsheet or CSV file: bytes → sheets (grids) → one table per recognised sheet, plus every problem found.
 
 Contract (the importer codes against it; fields may be added, never renamed):
-    read_file(source, filename=None, *, year=None, as_of=None, rules=None) -> FileResult
-    FileResult(file, tables: list[ParsedTable], problems: list[Problem], skipped_sheets) .errors .warnings .ok
+    read_file(source, filename=None, *, year=None, as_of=None, rules=None, evaluation_kind=None) -> FileResult
+    FileResult(file, tables: list[ParsedTable], problems: list[Problem], skipped_sheets, skip_reasons)
+        .errors .warnings .ok
     ParsedTable(file, sheet, kind, frame, mapping, columns, meta) .records() .label(field)
-This module opens files and dispatches each sheet: to forms.py (self-evaluation forms) or, once
-layout.py has found the header, to sheet.py (column mapping, parsing, year/as-of, checks).
+This module opens files and dispatches each sheet: hidden sheets and the lists that feed drop-downs are
+skipped (with the reason, as a warning); a form (forms.FORM_TYPES) goes to its reader or is named by its
+title when not supported yet; a list, once layout.py has found the header, goes to sheet.py (column
+mapping, parsing, year/as-of, checks).
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
+import html
 import io
 import logging
 import os
+import re
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,7 +34,7 @@ from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders.limits import TooLarge, size_message
 from data_loaders.limits import check as check_limits
-from data_loaders.problems import ERROR, WARNING, Problem
+from data_loaders.problems import ERROR, TAG_SKIPPED_SHEET, WARNING, Problem
 from data_loaders.sheet import SheetReader
 from data_loaders.tables import FileResult, ParsedTable
 
@@ -51,11 +57,12 @@ def read_file(
     as_of: dt.date | None = None,
     rules: Rules | None = None,
     limits: Limits | None = None,
+    evaluation_kind: str | None = None,
 ) -> FileResult:
     """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
-    `year` / `as_of` are fallbacks (command line, upload page) used only where neither a column
-    nor the title says it. `rules` gives the grade bands of the score/grade check (default: the
+    `year` / `as_of` / `evaluation_kind` (评价类型) are fallbacks (command line, upload page) used only
+    where neither a column nor the title says it. `rules` gives the grade bands of the score/grade check (default: the
     configured ones, `load_settings().rules`); `limits` what the file may hold, checked before any cell is
     parsed (default: the configured `[limits]`). Never raises for bad input: everything wrong is a Problem.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
@@ -71,13 +78,13 @@ def read_file(
     try:
         return _read_file(source, filename, year=year, as_of=as_of,
                           rules=rules if rules is not None else settings.rules,
-                          limits=limits if limits is not None else settings.limits)
+                          limits=limits if limits is not None else settings.limits, evaluation_kind=evaluation_kind)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits) -> FileResult:
+def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, evaluation_kind=None) -> FileResult:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), filename or "上传文件"
     elif hasattr(source, "getvalue") or hasattr(source, "read"):
@@ -105,9 +112,18 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits) -
         return FileResult(name, [], problems + [Problem(name, None, None, None, str(exc))])
     tables: list[ParsedTable] = []
     unrecognised: list[tuple[str | None, list[str]]] = []
-    for sheet_name, grid, merged in sheets:
+    skipped: dict[str, str] = {}  # sheet → why it was not read (hidden, a drop-down list, a form not supported)
+    notices: list[Problem] = []  # one warning per such sheet
+    forms: list[Problem] = []  # the sentences naming forms not supported yet
+    for sheet_name, grid, merged, why in sheets:
+        if why:
+            skipped[sheet_name] = why
+            notices.append(Problem(name, sheet_name, None, None, f"已跳过工作表“{sheet_name}”：{why}", WARNING,
+                                   TAG_SKIPPED_SHEET))
+            continue
         try:
-            table, sheet_problems, seen = read_grid(grid, merged, name, sheet_name, year=year, as_of=as_of, rules=rules)
+            table, sheet_problems, seen = read_grid(grid, merged, name, sheet_name, year=year, as_of=as_of, rules=rules,
+                                                    evaluation_kind=evaluation_kind)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("reading sheet %r of %r failed [ref %s]", sheet_name, name, ref)
@@ -115,14 +131,34 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits) -
                                     f"读取这张工作表时程序出错，请把文件和参考编号 {ref} 发给管理员"))
             continue
         if table is None:
-            unrecognised.append((sheet_name, seen))
+            if sheet_problems:  # a form not supported yet: named by its title
+                forms.extend(sheet_problems)
+                if sheet_name is not None:
+                    skipped[sheet_name] = sheet_problems[0].message
+            else:
+                unrecognised.append((sheet_name, seen))
             continue
         tables.append(table)
         problems.extend(sheet_problems)
-    if not tables and not any(p.level == ERROR for p in problems):
-        problems.append(Problem(name, None, None, None, _nothing_recognised(unrecognised)))
-    skipped = [s for s, _ in unrecognised if s is not None] if tables else []
-    return FileResult(name, tables, problems, skipped)
+    if tables:
+        problems.extend(notices)
+        problems.extend(forms)
+        for sheet_name, _seen in unrecognised:
+            if sheet_name is not None:
+                skipped.setdefault(sheet_name, "没有识别出表头（如说明页），不是数据表")
+    elif not any(p.level == ERROR for p in problems):
+        if forms:
+            problems.extend(Problem(p.file, p.sheet, p.row, p.column, p.message, ERROR, p.tag) for p in forms)
+        elif skipped and not any(seen for _s, seen in unrecognised):
+            message = "未识别出任何数据表：" + "；".join(f"工作表“{s}”{why}" for s, why in skipped.items())
+            problems.append(Problem(name, None, None, None, message))
+        else:
+            message = _nothing_recognised(unrecognised)
+            if skipped:
+                message += "（另有已跳过的工作表：" + "；".join(f"“{s}”{why}" for s, why in skipped.items()) + "）"
+            problems.append(Problem(name, None, None, None, message))
+    skipped_names = [s for s in skipped if s is not None] if tables else []
+    return FileResult(name, tables, problems, skipped_names, skipped if tables else {})
 
 
 def _nothing_recognised(sheets: list[tuple[str | None, list[str]]]) -> str:
@@ -145,7 +181,10 @@ def _nothing_recognised(sheets: list[tuple[str | None, list[str]]]) -> str:
 Grid = list[list[Any]]
 
 
-def _open(data: bytes, name: str, problems: list[Problem]) -> list[tuple[str | None, Grid, L.Merged | None]]:
+Sheet = tuple[str | None, Grid, L.Merged | None, str | None]  # name, cells, merged ranges, why it is skipped
+
+
+def _open(data: bytes, name: str, problems: list[Problem]) -> list[Sheet]:
     suffix = Path(name).suffix.lower()
     if not data.strip():
         raise _Unreadable("未识别出任何数据表：文件是空的。")
@@ -157,30 +196,148 @@ def _open(data: bytes, name: str, problems: list[Problem]) -> list[tuple[str | N
             raise _Unreadable(f"未识别出任何数据表：“{name}”不是有效的 Excel 文件（可能已损坏，或扩展名不对）。")
         problems.append(Problem(name, None, None, None,
                                 f"文件扩展名是 {suffix}，但内容是文本（按 CSV 读取）", WARNING))
-        return [(None, _csv_grid(text), None)]
+        return [(None, _csv_grid(text), None, None)]
     text = _decode(data)
     if text is None:
         raise _Unreadable(f"未识别出任何数据表：“{name}”既不是 Excel 文件，也不是 UTF-8 或 GBK 编码的 CSV 文本。")
-    return [(None, _csv_grid(text), None)]
+    return [(None, _csv_grid(text), None, None)]
 
 
-def _open_workbook(data: bytes, name: str) -> list[tuple[str | None, Grid, L.Merged | None]]:
+def _open_workbook(data: bytes, name: str) -> list[Sheet]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
         raise _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏或加密：{exc}）") from exc
+    worksheets = [meta for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]  # chart sheets hold no cells
+    lists = _list_sheets(data, [m.name for m in worksheets], book) if len(worksheets) > 1 else {}
     out = []
-    for meta in book.sheets_metadata:
-        if "WorkSheet" not in str(meta.typ):
-            continue  # chart sheets hold no cells
+    for meta in worksheets:
+        visible = str(meta.visible)
+        if "VeryHidden" in visible:
+            out.append((meta.name, [], None, "这是深度隐藏的工作表（在 Excel 里看不到，通常是系统或模板用的），不导入"))
+            continue
+        if "Hidden" in visible:
+            out.append((meta.name, [], None, ("这是隐藏的工作表（多为下拉列表的选项或辅助数据），不导入；"
+                                             "如果它是要导入的数据，请在 Excel 中取消隐藏后重新上传")))
+            continue
+        if meta.name in lists:
+            out.append((meta.name, [], None, (f"它是工作表“{lists[meta.name]}”中下拉列表（数据验证）的选项来源，"
+                                             "不是数据表，不导入")))
+            continue
         try:
             sheet = book.get_sheet_by_name(meta.name)
             grid = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges
         except Exception as exc:
             raise _Unreadable(f"无法读取工作表“{meta.name}”：{exc}") from exc
-        out.append((meta.name, grid, merged))
+        out.append((meta.name, grid, merged, None))
     return out
+
+
+# --- the lists that feed drop-downs ------------------------------------------------------------------------
+
+_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"|<sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+_DEFINED = re.compile(rb'<definedName\b[^>]*?\bname="([^"]*)"[^>]*>([^<]*)</definedName>')
+_VALIDATION = re.compile(rb"<(?:x14:)?dataValidation\b([^>]*)>(.*?)</(?:x14:)?dataValidation>", re.DOTALL)
+_FORMULA = re.compile(rb"<(?:formula1|xm:f)>([^<]*)</(?:formula1|xm:f)>")
+_REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^!'\s]+))!\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
+_CHUNK = 1 << 20
+
+
+def _unxml(raw: bytes) -> str:
+    """XML text to str: entities and character references (&#19979;) resolved."""
+    return html.unescape(raw.decode("utf-8", "replace"))
+
+
+def _letters(col: str) -> int:
+    n = 0
+    for ch in col:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _validation_part(zf: zipfile.ZipFile, member: str) -> bytes:
+    """The part of a worksheet's XML after its cells (where the data validations are), read in chunks so that a
+    large sheet is never held whole."""
+    tail = b""
+    found = False
+    keep = b""
+    with zf.open(member) as fh:
+        while chunk := fh.read(_CHUNK):
+            if found:
+                tail += chunk
+                continue
+            window = keep + chunk
+            i = window.find(b"</sheetData>")
+            if i < 0:
+                i = window.find(b"<sheetData/>")  # a sheet without cells may still have drop-downs
+            if i >= 0:
+                found, tail = True, window[i:]
+            else:
+                keep = window[-16:]
+    return tail if found else keep
+
+
+def _list_sheets(data: bytes, names: list[str], book) -> dict[str, str]:
+    """Sheets whose every filled column is the source of a drop-down list (a data validation of type list) on
+    another sheet: {list sheet: the sheet whose drop-downs it feeds}. A sheet of which only some columns
+    feed drop-downs (a 部门单位 list whose names are offered in the 项目 sheet) is data and is not listed.
+    Only .xlsx parts are read (nothing for .xls); anything unreadable gives {}."""
+    if not data.startswith(b"PK"):
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = set(zf.namelist())
+            workbook = zf.read("xl/workbook.xml")
+            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in members else b""
+            targets = {}
+            for m in _REL.finditer(rels):
+                rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+                target = _unxml(target).lstrip("/")
+                targets[_unxml(rid)] = target if target.startswith("xl/") else "xl/" + target
+            parts = {}
+            for m in _SHEET_ENTRY.finditer(workbook):
+                sheet, rid = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(4), m.group(3))
+                parts[_unxml(sheet)] = targets.get(_unxml(rid))
+            defined = {_unxml(m.group(1)): _unxml(m.group(2)) for m in _DEFINED.finditer(workbook)}
+            fed: dict[str, set[int]] = {}
+            feeds: dict[str, str] = {}
+            for sheet, member in parts.items():
+                if not member or member not in members:
+                    continue
+                xml = _validation_part(zf, member)
+                if b"dataValidation" not in xml:
+                    continue
+                for attrs, body in _VALIDATION.findall(xml):
+                    if b'type="list"' not in attrs:
+                        continue
+                    for formula in _FORMULA.findall(body):
+                        ref = _unxml(formula).strip()
+                        ref = defined.get(ref.lstrip("="), ref)
+                        m = _REF.match(ref.strip())
+                        if not m:
+                            continue
+                        source = (m.group(1) or "").replace("''", "'") or m.group(2)
+                        if source == sheet or source not in parts:
+                            continue
+                        first = _letters(m.group(3))
+                        last = _letters(m.group(4)) if m.group(4) else first
+                        fed.setdefault(source, set()).update(range(first, last + 1))
+                        feeds.setdefault(source, sheet)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return {}
+    return {s: feeds[s] for s in fed if s in names and _all_filled_columns_fed(book, s, fed[s])}
+
+
+def _all_filled_columns_fed(book, sheet: str, columns: set[int]) -> bool:
+    """Whether every column of `sheet` holding a value is among `columns`."""
+    try:
+        grid = book.get_sheet_by_name(sheet).to_python()
+    except Exception:  # noqa: BLE001 - an unreadable list sheet is then read (and reported) as any sheet
+        return False
+    filled = {c for row in grid for c, v in enumerate(row) if v not in (None, "")}
+    return bool(filled) and filled <= columns
 
 
 def _decode(data: bytes) -> str | None:
@@ -221,22 +378,35 @@ def read_grid(
     year: int | None = None,
     as_of: dt.date | None = None,
     rules: Rules,
+    evaluation_kind: str | None = None,
 ) -> tuple[ParsedTable | None, list[Problem], list[str]]:
-    """One sheet (or CSV) → (table or None when unrecognised, problems, header texts seen)."""
+    """One sheet (or CSV) → (table or None when unrecognised, problems, header texts seen).
+
+    A form not supported yet gives (None, [the warning naming it by its title], [])."""
     L.fill_merged(grid, merged)
-    forms = F.find_forms(grid)
-    if forms:
-        table, problems = F.read_forms(forms, file, sheet, year, rules)
-        return table, problems, []
+    known = F.identify(grid)
+    if known is not None:
+        form_type, title = known
+        if form_type.read is None:
+            return None, [_unsupported(file, sheet, title, form_type.name)], []
+        got = form_type.read(grid, file, sheet, year, rules)
+        if got is not None:
+            table, problems = got
+            return table, problems, []
     layout = L.find_layout(grid, merged)
-    if layout is None:
-        return None, [], _headers_seen(grid)
-    found = {f for fs in layout.fields for f in fs}
-    kind = H.kind_from_fields(found)
+    kind = H.kind_from_fields({f for fs in layout.fields for f in fs}) if layout is not None else None
     if kind is None:
-        return None, [], [t for t in layout.labels if t]
-    table, problems = SheetReader(grid, layout, kind, file, sheet, year, as_of, rules, merged).read()
+        title = F.untitled_form(grid)
+        if title:
+            return None, [_unsupported(file, sheet, title, None)], []
+        return None, [], _headers_seen(grid) if layout is None else [t for t in layout.labels if t]
+    table, problems = SheetReader(grid, layout, kind, file, sheet, year, as_of, rules, merged,
+                                  evaluation_kind=evaluation_kind).read()
     return table, problems, []
+
+
+def _unsupported(file: str, sheet: str | None, title: str, name: str | None) -> Problem:
+    return Problem(file, sheet, None, None, F.unsupported_message(title, sheet, name), WARNING, TAG_SKIPPED_SHEET)
 
 
 def _headers_seen(grid: Grid) -> list[str]:

@@ -8,6 +8,7 @@ checks validate.py's.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,17 +19,68 @@ from dashboard.vocab import CODE, MONEY, MONEY_SCALES, SIGNED_MONEY
 from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders import schema, validate
-from data_loaders.cells import FORMAT_CHARS, split_code_name
+from data_loaders.cells import FORMAT_CHARS, month_end, split_code_name
 from data_loaders.columns import parse_column
-from data_loaders.problems import ERROR, WARNING, Problem, column_label
+from data_loaders.problems import ERROR, TAG_COMBINED, TAG_UNUSED_HEADER, WARNING, Problem, column_label
 from data_loaders.tables import ParsedTable, objects
+
+# Fields that may come as several columns by month or period (1月执行数 … 8月执行数, 1-6月累计 + 7月 + 8月):
+# the executed amount is added up to the latest month; of several rates the latest month's is read.
+PERIOD_FIELDS = frozenset({"executed", "execution_rate"})
+
+
+def period_plan(headers: list[tuple[int, str]], running: bool = False) -> tuple[list[int], int] | str:
+    """Which of several columns of one field give the figure to the latest month: (columns to add up, latest
+    month), or why they cannot be told apart (a sentence). `headers` are (column, header text as typed).
+
+    Amount columns: the latest running total (a header with 累计 / 截至 / 1-N月, or 1月) plus every later
+    month or period after it, which must follow on without a gap or an overlap; a single month column
+    covered by the running total is not added again. `running` (rates): every column is a running figure,
+    the latest month's is taken.
+    """
+    dated, undated = [], []
+    for c, text in headers:
+        period = H.header_period(text)
+        (dated if period else undated).append((c, text, period))
+    shown = lambda items: "、".join(f"“{t}”" for _c, t, _p in items)
+    if undated:
+        if len(undated) == 1 and dated and not running and H.says_cumulative(undated[0][1]):
+            # 累计执行数 beside its months: the running total is the figure; the months break it down
+            return [undated[0][0]], max(p[1] for _c, _t, p in dated)
+        return f"{shown(undated)}的表头没有写明月份，无法区分"
+    seen: dict[tuple, str] = {}
+    for _c, text, period in dated:
+        key = period[1] if running else period
+        if key in seen:
+            return f"“{seen[key]}”和“{text}”表示同一时期"
+        seen[key] = text
+    if running:
+        c, _t, period = max(dated, key=lambda x: x[2][1])
+        return [c], period[1]
+    totals = [x for x in dated if x[2][2]]
+    use: list[int] = []
+    covered = 0
+    if totals:
+        c, _t, period = max(totals, key=lambda x: x[2][1])
+        use, covered = [c], period[1]
+    for c, text, (first, last, _cum) in sorted((x for x in dated if not x[2][2]), key=lambda x: x[2][0]):
+        if last <= covered:
+            continue  # already in the running total
+        if first > covered + 1:
+            missing = f"{covered + 1}月" if first == covered + 2 else f"{covered + 1}—{first - 1}月"
+            return f"缺少{missing}的一列（有{shown(dated)}），加起来不是累计数"
+        if first <= covered:
+            return f"“{text}”与前面的列有重叠的月份"
+        use.append(c)
+        covered = last
+    return use, covered
 
 
 class SheetReader:
     """One recognised sheet: its columns mapped to fields, parsed, year/as-of filled in, checked."""
 
     def __init__(self, grid, layout: L.Layout, kind, file, sheet, year, as_of, rules: Rules,
-                 merged: L.Merged | None = None):
+                 merged: L.Merged | None = None, evaluation_kind: str | None = None):
         self.grid, self.layout, self.kind = grid, layout, kind
         self.file, self.sheet = file, sheet
         self.spec = schema.TABLES[kind]
@@ -37,9 +89,13 @@ class SheetReader:
         self.header_row = layout.header_rows[-1] + 1  # Excel row of the (lower) header row
         self.merged = merged
         self.rules = rules
+        self.arg_kind = evaluation_kind  # 评价类型 where neither a column nor the title says it (--kind)
+        self.multi: dict[str, list[int]] = {}  # field → every column naming it, when several do (month columns)
+        self.period_month: int | None = None  # the latest month the executed figure covers, by its headers
+        self.bad_label: dict[str, str] = {}  # column label of unreadable cells of a combined field
 
-    def problem(self, row, column, message, level=ERROR):
-        self.problems.append(Problem(self.file, self.sheet, row, column, message, level))
+    def problem(self, row, column, message, level=ERROR, tag=""):
+        self.problems.append(Problem(self.file, self.sheet, row, column, message, level, tag))
 
     # -- mapping --
     def map_columns(self) -> dict[str, int]:
@@ -53,9 +109,14 @@ class SheetReader:
                 continue
             label = self.layout.labels[c]
             if name in by_field:
+                if name in PERIOD_FIELDS:  # 1月执行数 … 8月执行数: combined in read()
+                    self.multi.setdefault(name, [by_field[name]]).append(c)
+                    self.mapping[label] = name
+                    continue
                 first = self.columns[name]
                 self.problem(self.header_row, column_label(label, c),
-                             f"这一列与“{first}”都表示“{self.field_label(name)}”，只读取前一列", WARNING)
+                             f"这一列与“{first}”都表示“{self.field_label(name)}”，只读取前一列", WARNING,
+                             TAG_UNUSED_HEADER)
                 continue
             by_field[name] = c
             self.mapping[label] = name
@@ -89,17 +150,28 @@ class SheetReader:
         units_used: dict[str, str] = {}
         for name, c in by_field.items():
             spec_field = self._field(name)
-            scale = 1.0
-            if spec_field.type in (MONEY, SIGNED_MONEY):
-                scale, units_used[name] = self.money_scale(c)
-            col = columns[c]
-            if col.joined and FORMAT_CHARS.search(col.joined):
-                self.warn_format_characters(col, name, excel_rows)
-            parsed, errors = parse_column(col.values, spec_field, scale, col.distinct, col.kinds,
-                                            texts=col.texts, joined=col.joined)
-            values[name] = parsed
-            if errors:
-                bad[name] = errors
+            parts = []
+            for cc in self.multi.get(name, [c]):
+                scale = 1.0
+                if spec_field.type in (MONEY, SIGNED_MONEY):
+                    scale, units_used[name] = self.money_scale(cc)
+                col = columns[cc]
+                if col.joined and FORMAT_CHARS.search(col.joined):
+                    self.warn_format_characters(col, name, excel_rows)
+                parsed, errors = parse_column(col.values, spec_field, scale, col.distinct, col.kinds,
+                                                texts=col.texts, joined=col.joined)
+                parts.append((cc, parsed, errors))
+            if len(parts) == 1:
+                values[name] = parts[0][1]
+                if parts[0][2]:
+                    bad[name] = parts[0][2]
+            else:
+                self.combine_periods(name, parts, values, bad)
+        if "executed" in by_field and "executed" not in self.multi:
+            period = H.header_period(self._header_text(by_field["executed"]))
+            if period and period[2]:
+                self.period_month = period[1]  # one 1-8月执行数 column: as of the end of August
+        self.warn_unused_headers(by_field)
         # blank rows: nothing in any mapped column and no unreadable cell
         keep = self._non_blank(values, bad, n)
         if keep is not None:
@@ -110,16 +182,19 @@ class SheetReader:
             excel_rows = excel_rows[keep]
             n = len(excel_rows)
         self.excel_rows = excel_rows.tolist()
-        for name, errors in bad.items():
-            label = self.col_label(name)
+        for key, errors in bad.items():
+            label = self.bad_label.get(key) or self.col_label(key)
             for i, message in sorted(errors.items()):
                 self.problem(self.excel_rows[i], label, message)
+        bad = {k: e for k, e in bad.items() if k not in self.bad_label}
         meta = {
             "year": None, "as_of": None, "unit": layout.unit, "title": layout.title,
             "header_rows": [r + 1 for r in layout.header_rows], "notes": layout.notes,
             "column_units": units_used, "example_rows": examples, "ignored_headers": [
-                t for c, t in enumerate(layout.labels) if t and c not in by_field.values() and not H.is_ignored(t)
+                t for c, t in enumerate(layout.labels) if t and c not in self._used(by_field) and not H.is_ignored(t)
             ],
+            "combined_columns": {name: [column_label(layout.labels[c], c) for c in cols]
+                                 for name, cols in self.multi.items()},
         }
         self.split_codes(values, {name: columns[c].joined for name, c in by_field.items()})
         self.fill_year_and_date(values, meta, n)
@@ -133,6 +208,70 @@ class SheetReader:
         frame = self.frame(values)
         table = ParsedTable(self.file, self.sheet, self.kind, frame, dict(self.mapping), dict(self.columns), meta)
         return table, self.problems
+
+    def _header_text(self, c: int) -> str:
+        """The header of column c for month detection: the child, else with its merged parent."""
+        label, parent = self.layout.labels[c], self.layout.parents[c]
+        return label if H.header_period(label) or not parent else f"{parent}{label}"
+
+    def _used(self, by_field: dict[str, int]) -> set[int]:
+        return set(by_field.values()) | {c for cols in self.multi.values() for c in cols}
+
+    def combine_periods(self, name: str, parts, values: dict, bad: dict) -> None:
+        """Several columns of one field by month: one figure to the latest month (period_plan), said in a
+        warning; columns that cannot be told apart are an error naming them, and the field stays empty."""
+        labels = {cc: column_label(self.layout.labels[cc], cc) for cc, _v, _e in parts}
+        plan = period_plan([(cc, self._header_text(cc)) for cc, _v, _e in parts], running=name == "execution_rate")
+        noun = self.field_label(name)
+        if isinstance(plan, str):
+            self.problem(self.header_row, "、".join(labels.values()),
+                         f"有 {len(parts)} 列都表示“{noun}”：{plan}。没有读取其中任何一列（不能只取一列）。请只保留"
+                         f"一列累计{noun}，或在表头写明月份（如“1月{noun}”…“8月{noun}”，或“1-8月累计{noun}”）")
+            values[name] = np.full(len(parts[0][1]), np.nan)
+            return
+        use, month = plan
+        by_column = {cc: (v, e) for cc, v, e in parts}
+        stack = np.vstack([by_column[cc][0] for cc in use])
+        total = np.nansum(stack, axis=0)
+        total[np.isnan(stack).all(axis=0)] = np.nan
+        values[name] = total
+        for cc in use:
+            if by_column[cc][1]:
+                key = f"{name}#{cc}"
+                bad[key] = by_column[cc][1]
+                self.bad_label[key] = labels[cc]
+        if name == "executed":
+            self.period_month = month
+        self.columns[name] = labels[use[-1]] if name == "execution_rate" else self.columns.get(name, labels[use[0]])
+        left = [labels[cc] for cc in labels if cc not in use]
+        if len(use) > 3:
+            how = f"为 {labels[use[0]]} 至 {labels[use[-1]]} 共 {len(use)} 列相加"
+        else:
+            how = ("取" if len(use) == 1 else "为 ") + " + ".join(labels[cc] for cc in use)
+        extra = f"；{'、'.join(left)}已包含在内，没有重复相加" if left and name == "executed" else (
+            f"；没有读取 {'、'.join(left)}" if left else "")
+        shown = list(labels.values())
+        where = f"{shown[0]}…{shown[-1]}" if len(shown) > 3 else "、".join(shown)
+        self.problem(self.header_row, where,
+                     f"“{noun}”按表头的月份读取：截至{month}月的{noun}{how}{extra}。请核对", WARNING, TAG_COMBINED)
+
+    def warn_unused_headers(self, by_field: dict[str, int]) -> None:
+        """A header that looks like a known column but is not read: a warning naming the column it resembles."""
+        used = self._used(by_field)
+        for c, text in enumerate(self.layout.labels):
+            if not text or c in used:
+                continue
+            near = H.resembles(text, self.kind)
+            if near is None:
+                continue
+            label, table = near
+            where = column_label(text, c)
+            if table:
+                message = f"表头“{text}”是{table}表的“{label}”列，{self.spec.label}表不读取这一列，已忽略"
+            else:
+                message = (f"表头“{text}”像是“{label}”，但没有读取这一列；如果它就是“{label}”，"
+                           f"请把表头改成“{label}”后重新上传")
+            self.problem(self.header_row, where, message, WARNING, TAG_UNUSED_HEADER)
 
     def skip_examples(self, index: np.ndarray, columns: list[L.Column]):
         """The template's example rows (validate.EXAMPLE_MARK in a cell) are dropped before anything is
@@ -222,8 +361,29 @@ class SheetReader:
         else:
             meta["year"] = self.layout.year or self.arg_year
 
+    def _months_as_of(self, values, n):
+        """The month end of the latest month the 执行数 headers cover, in the table's year: one date, a list per
+        row (the year from each row's 年度 cell), or None."""
+        if self.period_month is None:
+            return None
+        year = self.layout.year or self.arg_year
+        if year:
+            return month_end(year, self.period_month)
+        years = values.get("year")
+        if years is None:
+            return None
+        return [month_end(int(y), self.period_month) if y else None for y in years.tolist()]
+
     def _fill_as_of(self, values, meta, n) -> None:
         fallback = self.layout.as_of or self.arg_as_of
+        if fallback is None and "as_of" not in values:
+            derived = self._months_as_of(values, n)
+            if isinstance(derived, list):
+                values["as_of"] = objects(derived)
+                meta["as_of_from"] = "headers"
+            elif derived is not None:
+                fallback = derived
+                meta["as_of_from"] = "headers"
         meta["as_of"] = fallback
         col = values.get("as_of")
         if col is None:
@@ -255,7 +415,7 @@ class SheetReader:
                 if fallback is None and n:
                     self.problem(self.header_row, None,
                                  "不知道这张表的年度：表中没有“年度”列，标题里也没有年份（如“（2022年度）”）。"
-                                 "请在上传页填写年度（命令行用 --year）")
+                                 + L.year_hint(self.file))
                 values["year"] = objects([fallback] * n)
         elif fallback is not None:
             values["year"] = objects([v if v is not None else fallback for v in col.tolist()])
@@ -268,8 +428,11 @@ class SheetReader:
             meta["year"] = min(present) if present else None
 
     def fill_evaluation_kind(self, values, meta, n) -> None:
-        from_title = L.evaluation_kind_from_notes(self.layout.notes)
-        meta["evaluation_kind"] = from_title
+        """评价类型 of rows without one: the title's (or the sheet's or file's name), else the caller's (--kind)."""
+        from_title = L.evaluation_kind_from_notes(
+            [*self.layout.notes, self.sheet or "", Path(self.file or "").stem])
+        meta["evaluation_kind"] = from_title or self.arg_kind
+        from_title = meta["evaluation_kind"]
         if from_title is None:
             return
         col = values.get("kind")

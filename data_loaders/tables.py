@@ -45,6 +45,8 @@ class FileResult(ProblemList):
     tables: list[ParsedTable]
     problems: list[Problem]  # errors and warnings
     skipped_sheets: list[str] = field(default_factory=list)  # sheets not recognised (e.g. 说明), skipped
+    # sheet → why it was not read: hidden, a drop-down list's source, a form not supported yet, no header found
+    skip_reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

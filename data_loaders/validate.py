@@ -137,6 +137,13 @@ def _int(value):
 
 # --- one table (the reader calls these with its sheet: .problem(), .col_label(), .excel_rows, ...) --
 
+# What to do about a required value the file does not give, where the caller can give it.
+MISSING_HINTS = {
+    "kind": "，标题里也没有写明评价类型（如“财政重点绩效评价结果”“绩效自评”）。请在上传页选择评价类型"
+            "（命令行加 --kind 财政重点评价，可选：单位自评、部门评价、财政重点评价、抽查复核）",
+}
+
+
 def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]], by_field: dict[str, int],
                    n: int, sheet) -> None:
     """Required columns present and filled, and each "one of" group (主管部门 or 预算单位, …) given."""
@@ -154,11 +161,12 @@ def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]]
     for f in sheet.spec.fields:
         if not f.required or f.name in ("year", "as_of"):
             continue
+        hint = MISSING_HINTS.get(f.name, "")
         if f.name not in values:
-            table_errors.append(f"缺少必填列“{f.label}”")
+            table_errors.append(f"缺少必填列“{f.label}”{hint}")
             continue
         for i in np.flatnonzero(empty(f.name)).tolist():
-            sheet.problem(rows[i], sheet.col_label(f.name), f"必填项“{f.label}”为空")
+            sheet.problem(rows[i], sheet.col_label(f.name), f"必填项“{f.label}”为空{hint}")
     for name in ("year", "as_of"):
         if name in by_field and name in values:
             for i in np.flatnonzero(empty(name)).tolist():

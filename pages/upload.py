@@ -16,13 +16,32 @@ with common.guard("模板下载"):
                             "不必完全照模板：常见的表头写法、标题行、合并单元格、元/万元都能识别。")
 
 st.subheader("① 选择文件")
-c1, c2 = st.columns(2)
+uploader_key = f"up_files_{st.session_state.get('up_gen', 0)}"
+
+
+def _propose_year() -> None:
+    """A new upload whose file names give a year (2023年项目清单.xlsx) pre-fills an empty 年度 with it."""
+    names = [f.name for f in st.session_state.get(uploader_key) or []]
+    proposed = upload.year_from_names(names)
+    if proposed and st.session_state.get("up_year") is None:
+        st.session_state["up_year"], st.session_state["up_year_from"] = proposed
+    elif not names:
+        st.session_state.pop("up_year_from", None)
+
+
+c1, c2, c3 = st.columns(3)
 year = c1.number_input("年度（表格里没有写明时使用）", min_value=2000, max_value=2100, value=None, step=1,
                        key="up_year", placeholder="由表格标题或年度列识别")
 year = int(year) if year else None
 as_of = c2.date_input("监控截止日期（监控表没有写明时使用）", value=None, key="up_asof", format="YYYY-MM-DD")
+kind = c3.selectbox("评价类型（评价表没有写明时使用）", upload.KIND_OPTIONS, index=None, key="up_kind",
+                    placeholder="由评价类型列或标题识别",
+                    help="评价清单既没有“评价类型”列、标题里也没有写明（如“财政重点绩效评价结果”）时，按这里选的类型导入"
+                         "（命令行用 --kind）。")
+if year and st.session_state.get("up_year_from"):
+    c1.caption(f"已按文件名“{text.md(st.session_state['up_year_from'])}”填写年度 {year}，请核对。")
 files = st.file_uploader("上传数据文件", type=["xlsx", "xls", "csv"], accept_multiple_files=True,
-                         key=f"up_files_{st.session_state.get('up_gen', 0)}", max_upload_size=100)
+                         key=uploader_key, max_upload_size=100, on_change=_propose_year)
 payload = [(f.name, f.getvalue()) for f in files or []]
 
 
@@ -83,7 +102,13 @@ if payload:
     st.subheader("② 预览与检查")
     reads = []
     with common.guard("文件预览"):
-        reads = upload.read_uploads(payload, year, as_of)
+        reads = upload.read_uploads(payload, year, as_of, kind)
+        notices, skipped = upload.top_notices(reads)
+        if notices:
+            st.warning("请先核对以下几点（不影响导入）：\n\n" + "\n".join(f"- {text.md(line)}" for line in notices),
+                       icon=":material/warning:")
+        for line in skipped:
+            st.caption(text.md(line))
         _preview(reads)
     st.subheader("③ 导入")
     blocked = upload.has_errors(reads)
@@ -95,7 +120,7 @@ if payload:
         st.caption("预览中有错误，导入按钮已停用；改正文件后重新上传。")
     if dry or go:
         with common.guard("导入"):
-            _import(reads or upload.read_uploads(payload, year, as_of), go)
+            _import(reads or upload.read_uploads(payload, year, as_of, kind), go)
 
 if st.session_state.get("imported"):
     batch_id, counts = st.session_state.pop("imported")

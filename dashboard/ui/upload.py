@@ -21,11 +21,12 @@ from dashboard.vocab import (
     BATCH_COMMITTED,
     BATCH_SOURCE_LABELS,
     BATCH_STATUS_LABELS,
+    EVALUATION_KINDS,
     SOURCE_DEMO,
     TABLE_LABELS,
 )
-from data_loaders import importer, isolated, reader, schema, template, validate
-from data_loaders.problems import WARNING
+from data_loaders import importer, isolated, layout, reader, schema, template, validate
+from data_loaders.problems import TOP_TAGS, WARNING
 
 log = logging.getLogger(__name__)
 TEMPLATE_FILE = "预算绩效数据模板.xlsx"
@@ -36,28 +37,61 @@ READ_CACHE_TTL = 900  # seconds: long enough to look at a preview and press 导�
 Read = tuple[str, str, reader.FileResult]  # (file name, sha256 of its bytes, what the reader made of it)
 
 
+KIND_OPTIONS = EVALUATION_KINDS  # the upload page's 评价类型 selector (import --kind)
+
+
 @st.cache_data(max_entries=READ_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在读取文件……")
-def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes) -> reader.FileResult:
+def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes,
+          kind: str | None = None) -> reader.FileResult:
     """reader.read_file of one upload in a child process (a parser crash is one error for this file, never the
     server's end), keyed on its content hash (the bytes themselves are not hashed again).
 
     st.cache_data hands every caller its own copy, so the importer may change the tables it is given.
     """
-    return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of)
+    return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of, evaluation_kind=kind)
 
 
-def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None) -> list[Read]:
+def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None,
+                 kind: str | None = None) -> list[Read]:
     """Each uploaded (name, bytes) read once; the same list goes to `run_import`. A file of nothing but the
     template's example rows carries its error here already, so the preview shows it before any import."""
     reads = []
     for name, raw in payload:
         sha = hashlib.sha256(raw).hexdigest()
-        result = _read(name, sha, year, as_of, raw)  # the cache's own copy: adding to it is safe
+        result = _read(name, sha, year, as_of, raw, kind)  # the cache's own copy: adding to it is safe
         untouched = validate.template_only(result)
         if untouched is not None and untouched not in result.problems:
             result.problems.insert(0, untouched)
         reads.append((name, sha, result))
     return reads
+
+
+def year_from_names(names: list[str]) -> tuple[int, str] | None:
+    """The year the uploaded files' names give (2023年项目清单.xlsx → 2023) and the first file giving it, when the
+    names that give a year all give the same one; the page pre-fills its 年度 with it."""
+    found = [(layout.year_from_filename(n), n) for n in names]
+    found = [(y, n) for y, n in found if y is not None]
+    if not found or len({y for y, _n in found}) > 1:
+        return None
+    return found[0]
+
+
+def top_notices(reads: list[Read]) -> tuple[list[str], list[str]]:
+    """What the preview shows above the files, one plain-text line each ("文件 / 工作表 / 列：说明"): the warnings to
+    check (headers that look like a known column but are not read, columns read together such as 1月执行数 …
+    8月执行数, sheets skipped because hidden, a drop-down list or a form not supported yet), and the other sheets
+    skipped with why (an instructions sheet without a header)."""
+    warnings, skipped = [], []
+    for name, _sha, result in reads:
+        told = set()
+        for p in result.problems:
+            if p.tag in TOP_TAGS:
+                warnings.append(f"{' / '.join(x for x in (name, p.sheet, p.column) if x)}：{p.message}")
+                told.add(p.sheet)
+        for sheet, why in (result.skip_reasons or {}).items():
+            if sheet not in told:
+                skipped.append(f"{name} / {sheet}：已跳过，{why}")
+    return warnings, skipped
 
 
 def has_errors(reads: list[Read]) -> bool:
