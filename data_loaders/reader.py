@@ -25,6 +25,7 @@ import python_calamine
 from dashboard.settings import Limits, Rules, load_settings
 from data_loaders import forms as F
 from data_loaders import headers as H
+from data_loaders import indicators as I
 from data_loaders import layout as L
 from data_loaders.limits import TooLarge, size_message
 from data_loaders.limits import check as check_limits
@@ -117,12 +118,19 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits) -
         if table is None:
             unrecognised.append((sheet_name, seen))
             continue
-        tables.append(table)
+        tables.extend(_tables_of(table))
         problems.extend(sheet_problems)
     if not tables and not any(p.level == ERROR for p in problems):
         problems.append(Problem(name, None, None, None, _nothing_recognised(unrecognised)))
     skipped = [s for s, _ in unrecognised if s is not None] if tables else []
     return FileResult(name, tables, problems, skipped)
+
+
+def _tables_of(table: ParsedTable) -> list[ParsedTable]:
+    """The tables one sheet yields: a monitoring export with indicator rows splits into monitoring and
+    indicators (data_loaders.indicators); a form may carry companion tables (its project, its indicators)."""
+    companions = table.meta.pop("companions", [])
+    return [*I.split_monitoring(table), *companions]
 
 
 def _nothing_recognised(sheets: list[tuple[str | None, list[str]]]) -> str:

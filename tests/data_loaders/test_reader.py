@@ -127,7 +127,10 @@ def test_national_export_needs_as_of_then_reads(corpus):
     assert "监控截止日期" in error.message and "--as-of" in error.message
     result = read_file(path, as_of=dt.date(2023, 8, 31), year=2000)
     assert result.problems == []
-    t = _one(result)
+    assert [t.kind for t in result.tables] == ["monitoring", "indicators"]  # one indicator per project here
+    t, ind = result.tables
+    assert ind.frame["name"].tolist() == ["采购台数", "验收合格率", "服务人次"]
+    assert ind.frame["target"].tolist() == ["≥100台", "100%", "≥5000"]
     assert t.meta["as_of"] == dt.date(2023, 8, 31)
     assert set(t.frame["year"]) == {2023}  # the 预算年度 column wins over the argument
     assert t.frame["adjusted_budget"].sum() == pytest.approx(450.0)

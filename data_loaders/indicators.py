@@ -1,0 +1,195 @@
+"""Performance indicators (绩效指标) in an import: cleaning indicator rows, splitting a monitoring export that has
+one row per indicator into one monitoring record per project plus its indicators, and writing indicator rows.
+
+Where indicators come from: the template's 绩效指标 sheet (schema.INDICATORS, read by sheet.py like any table),
+the national monitoring export (`split_monitoring`), the self-evaluation forms (forms.py) and the target
+declaration form (declaration.py). All of them end as rows of kind "indicators", written by
+`write_indicators` through the import writer (one write path, provenance and undo like every other row).
+The stored comparator / number / unit come from dashboard.rules.indicator_columns, the same parse the
+已完成 rule is defined on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from dashboard import models as m
+from dashboard import rules as R
+from dashboard import writes as w
+from dashboard.vocab import LIKELIHOODS, STAGE_MONITORING
+from data_loaders.headers import INDICATOR_FIELDS
+from data_loaders.link import T, as_object
+from data_loaders.tables import ParsedTable, objects
+
+# "产出指标(50分)", "效益指标（30分）" → "产出指标"; "指标1：发放人数" → "发放人数"
+_SCORE_NOTE = re.compile(r"[(（][^()（）]*分[^()（）]*[)）]")
+_NUMBERED = re.compile(r"^指标\s*\d+\s*[:：.、]\s*")
+_PLACEHOLDER = re.compile(r"^(?:指标\s*\d*|[.…。、\-—/\s]*|其他|其它)$")
+
+
+def clean_level(text: object) -> str | None:
+    """一级/二级指标 as stored: whitespace collapsed, the score note "(50分)" dropped."""
+    t = R.indicator_text(text) if text is not None else None
+    if not t:
+        return None
+    t = _SCORE_NOTE.sub("", t)
+    return t or None
+
+
+def clean_name(text: object) -> str | None:
+    """三级指标 as stored: "指标1：发放人数" → "发放人数"; None for the forms' placeholder rows (指标1, ……)."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return None
+    t = " ".join(str(text).split())
+    t = _NUMBERED.sub("", t).strip()
+    if not t or _PLACEHOLDER.fullmatch(t):
+        return None
+    return t
+
+
+# --- the national monitoring export: one row per indicator under the project's columns ---------------
+
+_PROJECT_KEY = ("year", "as_of", "department", "department_code", "unit", "unit_code", "project_code",
+                "project_name")
+_WORST = {v: i for i, v in enumerate(LIKELIHOODS)}  # 确定能 < 有可能 < 完全不可能
+
+
+def _joined(values) -> str | None:
+    seen = [v for v in dict.fromkeys(v for v in values if isinstance(v, str) and v.strip())]
+    return "；".join(seen) or None
+
+
+def split_monitoring(table: ParsedTable) -> list[ParsedTable]:
+    """A monitoring table with indicator columns → [one monitoring row per project, its indicator rows].
+
+    The project's 完成目标可能性 is the worst of its rows', 偏差原因 and 整改要求 are the distinct texts of
+    its rows joined by "；", 是否需要整改 is 是 when any row says so; the other project columns are the
+    first row's (merged cells repeat them). A table without indicator columns is returned as it is.
+    """
+    frame = table.frame
+    ind_cols = [c for c in frame.columns if c in INDICATOR_FIELDS]
+    if table.kind != "monitoring" or "name" not in frame.columns:
+        return [table]
+    key_cols = [c for c in _PROJECT_KEY if c in frame.columns]
+    keys = list(zip(*[[None if (isinstance(v, float) and np.isnan(v)) else v for v in frame[c].tolist()]
+                      for c in key_cols])) if key_cols else [()] * len(frame)
+    groups: dict[tuple, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    firsts = [idx[0] for idx in groups.values()]
+    mon = frame.drop(columns=ind_cols).iloc[firsts].reset_index(drop=True)
+    for col, combine in (("likelihood", _worst), ("deviation_reason", _joined),
+                         ("rectification_requirement", _joined), ("needs_rectification", _any)):
+        if col in frame.columns:
+            values = frame[col].tolist()
+            mon[col] = pd.Series(objects([combine([values[i] for i in idx]) for idx in groups.values()]), dtype=object)
+    keep_cols = [c for c in (*key_cols, *ind_cols, "deviation_reason", "likelihood", "_row") if c in frame.columns]
+    ind = frame[keep_cols].loc[frame["name"].notna()].reset_index(drop=True)
+    ind["stage"] = pd.Series(objects([STAGE_MONITORING] * len(ind)), dtype=object)
+    fields = set(ind.columns)
+    monitoring = ParsedTable(table.file, table.sheet, "monitoring", mon,
+                             {h: f for h, f in table.mapping.items() if f not in INDICATOR_FIELDS},
+                             {f: c for f, c in table.columns.items() if f not in INDICATOR_FIELDS},
+                             {**table.meta, "indicator_rows": len(frame)})
+    indicators = ParsedTable(table.file, table.sheet, "indicators", ind,
+                             {h: f for h, f in table.mapping.items() if f in fields},
+                             {f: c for f, c in table.columns.items() if f in fields},
+                             {**table.meta, "layout": "national_monitoring"})
+    return [monitoring, indicators] if len(ind) else [monitoring]
+
+
+def _worst(values):
+    present = [v for v in values if v in _WORST]
+    return max(present, key=_WORST.__getitem__) if present else None
+
+
+def _any(values):
+    present = [v for v in values if isinstance(v, bool)]
+    return any(present) if present else None
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+SOURCE_FIELDS = ("level1", "level2", "name", "comparator", "target", "measure_unit", "actual", "current",
+                 "expected", "weight", "score", "deviation_reason", "likelihood")
+# which source field's presence says a stored column was given (a file without a column keeps the stored value)
+_GIVEN_BY = {
+    "comparator": ("comparator", "target"), "target_text": ("target",), "target_value": ("target",),
+    "target_unit": ("target", "measure_unit"),
+    **{f"{k}_{p}": (k,) for k in ("actual", "current", "expected") for p in ("text", "value")},
+    **{f"{k}_unit": (k, "measure_unit") for k in ("actual", "current", "expected")},
+    "level1": ("level1",), "level2": ("level2",), "weight": ("weight",), "score": ("score",),
+    "deviation_reason": ("deviation_reason",), "likelihood": ("likelihood",),
+}
+STORED = ("year", "stage", "as_of", "indicator_key", "name", *_GIVEN_BY)
+
+
+def _cell(x):
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return x
+
+
+def write_indicators(writer, df: pd.DataFrame) -> None:
+    """Indicator rows of an import set → the indicators table, linked to (or creating) their projects."""
+    for col in (*SOURCE_FIELDS, "as_of"):
+        if col not in df.columns:
+            df[col] = None
+        if "_p_" + col not in df.columns:
+            df["_p_" + col] = False
+    df["level1"] = objects([clean_level(v) for v in df["level1"].tolist()])
+    df["level2"] = objects([clean_level(v) for v in df["level2"].tolist()])
+    df["name"] = objects([clean_name(v) for v in df["name"].tolist()])
+    df = df.loc[df["name"].notna()].copy()
+    if not len(df):
+        return
+    df = writer.prepare_project_rows(df)
+    df, pid = writer.link_or_create(df)
+    if not len(df):
+        return
+    df = df.assign(project_id=pid.astype("int64").to_numpy())
+    df["indicator_key"] = [m.indicator_key(a, b, c) for a, b, c in zip(df["level1"], df["level2"], df["name"])]
+    for col in ("comparator", "target", "measure_unit", "actual", "current", "expected", "deviation_reason"):
+        df[col] = as_object(df[col])
+    df["weight"] = pd.to_numeric(df["weight"], errors="coerce").astype(float)
+    df["score"] = pd.to_numeric(df["score"], errors="coerce").astype(float)
+    value_cols = [c for c in SOURCE_FIELDS if c != "name"]
+    df = writer._conflicts(df, ["project_id", "stage", "indicator_key"], value_cols, "name", "指标")
+    if not len(df):
+        return
+    parsed = [R.indicator_columns(target=_cell(t), actual=_cell(a), current=_cell(c), expected=_cell(e),
+                                  comparator=_cell(k), unit=_cell(u))
+              for t, a, c, e, k, u in zip(df["target"], df["actual"], df["current"], df["expected"],
+                                          df["comparator"], df["measure_unit"])]
+    stored = pd.DataFrame(parsed, index=df.index)
+    it = T["indicators"]
+    existing = w.read_frame(writer.conn, select(it).where(it.c.year.in_(writer.years)))
+    key = ["project_id", "stage", "indicator_key"]
+    left = df[key].reset_index()
+    matched = left.merge(existing[key + ["id"]] if len(existing) else pd.DataFrame(columns=key + ["id"]),
+                         how="left", on=key).set_index("index")["id"]
+    inc = pd.DataFrame({"id": matched.astype("Int64").to_numpy()}, index=df.index)
+    inc["project_id"] = df["project_id"].to_numpy()
+    inc["year"] = df["year"].to_numpy()
+    inc["stage"] = df["stage"].to_numpy()
+    inc["as_of"] = [d.date() if isinstance(d, dt.datetime) else _cell(d) for d in df["as_of"]]
+    inc["_p_as_of"] = inc["as_of"].notna().to_numpy()
+    inc["indicator_key"] = df["indicator_key"].to_numpy()
+    inc["name"] = df["name"].to_numpy()
+    for col, given_by in _GIVEN_BY.items():
+        if col in stored.columns:
+            inc[col] = stored[col].to_numpy()
+        else:
+            inc[col] = df[col].to_numpy()
+        present = np.zeros(len(df), dtype=bool)
+        for src in given_by:
+            present |= df["_p_" + src].to_numpy(dtype=bool)
+        inc["_p_" + col] = present
+    for col in ("weight", "score", "target_value", "actual_value", "current_value", "expected_value"):
+        inc[col] = pd.to_numeric(inc[col], errors="coerce").astype(float)
+    writer.upsert("indicators", inc, ["project_id", *STORED], existing)
