@@ -60,7 +60,7 @@ def _pg_suspend_constraints(conn) -> list[str]:
     The definitions are read from the catalogue, so whatever the migrations created is restored
     exactly, and it all happens inside the load's transaction: nobody sees the tables without them.
     """
-    names = [m.__tablename__ for m in (Department, Unit, Project, MonitoringRecord, Evaluation, Finding)]
+    names = [m.__tablename__ for m in (Department, Unit, Project, MonitoringRecord, Evaluation, Finding, Indicator)]
     conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
     constraints = conn.execute(text(
         "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c"

@@ -58,8 +58,9 @@ STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF, STAGE_EVALUATION = "申报", "监�
 STAGES = (STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF, STAGE_EVALUATION)
 STAGE_LABELS = {STAGE_DECLARED: "目标申报", STAGE_MONITORING: "绩效监控", STAGE_SELF: "单位自评",
                 STAGE_EVALUATION: "评价"}
-# which stage's indicators count for a project: 评价/自评 over 监控 over 申报 (higher wins)
-STAGE_RANK = {STAGE_DECLARED: 0, STAGE_MONITORING: 1, STAGE_SELF: 2, STAGE_EVALUATION: 2}
+# which stage's indicators count for a project: 评价/自评 over 监控 over 申报 (higher wins; 评价 over 自评 when
+# a project has both, so that each project's indicators count once)
+STAGE_RANK = {STAGE_DECLARED: 0, STAGE_MONITORING: 1, STAGE_SELF: 2, STAGE_EVALUATION: 3}
 COMPARATORS = ("≥", ">", "=", "<", "≤")  # 指标性质
 # 一级指标 families, recognised by these words in the 一级指标 cell
 LEVEL1_OUTPUT, LEVEL1_OUTCOME, LEVEL1_SATISFACTION, LEVEL1_COST = "产出指标", "效益指标", "满意度指标", "成本指标"

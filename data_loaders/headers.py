@@ -73,7 +73,7 @@ SYNONYMS.update({
     "stage": ("阶段", "指标阶段", "填报阶段"),
     "level1": ("一级指标", "一级指标名称", "lv1_perf_ind_name"),
     "level2": ("二级指标", "二级指标名称", "lv2_perf_ind_name"),
-    "name": ("三级指标", "三级指标名称", "指标名称", "绩效指标名称", "lv3_perf_ind_name"),
+    "name": ("三级指标", "三级指标名称", "指标名称", "绩效指标名称", "指标内容", "lv3_perf_ind_name"),
     "comparator": ("指标性质", "性质", "指标方向", "比较符"),
     "target": ("指标值", "年度指标值", "目标值", "指标目标值", "年度目标值", "kpi_val"),
     "measure_unit": ("度量单位", "计量单位", "指标单位", "指标值单位"),
@@ -83,6 +83,8 @@ SYNONYMS.update({
     "expected": ("全年预计完成值", "全年预计完成", "全年预计完成情况", "预计全年完成值", "est_perf_annual"),
     "weight": ("分值", "权重", "指标分值", "指标权重"),
 })
+# the self-evaluation forms' reason columns (中央/河北 and 四川 layouts)
+SYNONYMS["deviation_reason"] = (*SYNONYMS["deviation_reason"], "偏差原因分析及改进措施", "未完成原因分析")
 INDICATOR_FIELDS = frozenset({"level1", "level2", "name", "comparator", "target", "measure_unit", "actual",
                               "current", "expected", "weight"})
 

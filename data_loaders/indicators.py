@@ -22,6 +22,7 @@ from dashboard import models as m
 from dashboard import rules as R
 from dashboard import writes as w
 from dashboard.vocab import LIKELIHOODS, STAGE_MONITORING
+from data_loaders import headers as H
 from data_loaders.headers import INDICATOR_FIELDS
 from data_loaders.link import T, as_object
 from data_loaders.tables import ParsedTable, objects
@@ -193,3 +194,96 @@ def write_indicators(writer, df: pd.DataFrame) -> None:
     for col in ("weight", "score", "target_value", "actual_value", "current_value", "expected_value"):
         inc[col] = pd.to_numeric(inc[col], errors="coerce").astype(float)
     writer.upsert("indicators", inc, ["project_id", *STORED], existing)
+
+
+# --- indicator blocks of forms (self-evaluation, target declaration) ----------------------------------
+
+_BLOCK_FIELDS = INDICATOR_FIELDS | {"score", "deviation_reason"}
+_BLOCK_END = ("总分", "合计", "总计", "自评总分", "填报人", "单位负责人", "填报日期", "审核意见", "主管部门审核意见",
+              "评价结论", "项目负责人", "财务负责人")
+
+
+def _key(value) -> str:
+    return re.sub(r"[\s:：*]", "", str(value)) if isinstance(value, str) else ""
+
+
+def indicator_header(row: list) -> dict[str, int] | None:
+    """The columns of a form's indicator block header (一级指标 | 二级指标 | 三级指标 | 指标值 | …), or None
+    when the row is not one: it must name 三级指标 (or 指标内容) and 指标值 or a value reported against it."""
+    cols: dict[str, int] = {}
+    for c, v in enumerate(row):
+        if not isinstance(v, str) or not v.strip():
+            continue
+        name = next((f for f in H.candidates(v) if f in _BLOCK_FIELDS), None)
+        if name is not None:
+            cols.setdefault(name, c)
+    if "name" in cols and cols.keys() & {"target", "actual", "current", "expected"}:
+        return cols
+    return None
+
+
+def indicator_rows(grid: list[list], header_row: int, end: int, cols: dict[str, int]) -> list[tuple[int, dict]]:
+    """The indicator rows under a form's indicator header, to the score line (总分 / 合计) or the signatures:
+    (0-based grid row, {field: cell}) each; placeholder rows (指标1, ……) and rows without a name are skipped,
+    and a blank 一级/二级指标 repeats the one above (a merge the file did not record)."""
+    out: list[tuple[int, dict]] = []
+    last = {"level1": None, "level2": None}
+    for r in range(header_row + 1, end):
+        row = grid[r]
+        keys = [_key(v) for v in row]
+        if any(k.startswith(_BLOCK_END) for k in keys[:3] if k):
+            break
+        if indicator_header(row) is not None:
+            break  # a second block (e.g. 长期指标 after 年度指标) is read by its own header
+        cell = {f: (row[c] if c < len(row) else None) for f, c in cols.items()}
+        for lvl in ("level1", "level2"):
+            if lvl in cell:
+                if clean_level(cell[lvl]) is None:
+                    cell[lvl] = last[lvl]
+                else:
+                    last[lvl] = cell[lvl]
+        if clean_name(cell.get("name")) is None:
+            continue
+        out.append((r, cell))
+    return out
+
+
+def form_indicator_table(file: str, sheet: str | None, stage: str, items: list[tuple[dict, list[tuple[int, dict]]]],
+                         meta: dict, problems: list) -> ParsedTable | None:
+    """Indicator rows of forms → one indicators table. `items` pairs each form's project columns (year,
+    department, unit, project_code, project_name and their codes) with its indicator rows."""
+    from data_loaders import cells as C
+    from data_loaders.problems import WARNING, Problem
+
+    records = []
+    for project, rows in items:
+        for r, cell in rows:
+            rec = {**project, "stage": stage, "_row": r + 1}
+            for f in ("level1", "level2", "name", "comparator", "target", "measure_unit", "actual", "current",
+                      "expected"):
+                if f in cell:
+                    rec[f] = C.clean_text(cell[f])
+            if "deviation_reason" in cell:
+                rec["deviation_reason"] = C.clean_long_text(cell["deviation_reason"])
+            for f, parse, label in (("weight", C.parse_number, "分值"), ("score", C.parse_score, "得分")):
+                if f in cell:
+                    value, error = parse(cell[f])
+                    if error:
+                        problems.append(Problem(file, sheet, r + 1, label, f"指标“{rec.get('name')}”的{label}：{error}，"
+                                                "这一格未导入", WARNING))
+                        value = None
+                    rec[f] = value
+            records.append(rec)
+    if not records:
+        return None
+    names = list(dict.fromkeys(k for rec in records for k in rec))
+    data = {}
+    for k in names:
+        items_ = [rec.get(k) for rec in records]
+        if k in ("weight", "score"):
+            data[k] = pd.Series([np.nan if v is None else v for v in items_], dtype=float)
+        elif k == "_row":
+            data[k] = pd.Series(items_, dtype=np.int64)
+        else:
+            data[k] = pd.Series(objects(items_), dtype=object)
+    return ParsedTable(file, sheet, "indicators", pd.DataFrame(data), {}, {}, {**meta, "forms_indicators": len(records)})

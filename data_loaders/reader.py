@@ -4,7 +4,8 @@ Contract (the importer codes against it; fields may be added, never renamed):
     read_file(source, filename=None, *, year=None, as_of=None, rules=None) -> FileResult
     FileResult(file, tables: list[ParsedTable], problems: list[Problem], skipped_sheets) .errors .warnings .ok
     ParsedTable(file, sheet, kind, frame, mapping, columns, meta) .records() .label(field)
-This module opens files and dispatches each sheet: to forms.py (self-evaluation forms) or, once
+This module opens files and dispatches each sheet: to declaration.py (target declaration forms), forms.py
+(self-evaluation forms) or, once
 layout.py has found the header, to sheet.py (column mapping, parsing, year/as-of, checks).
 """
 
@@ -23,6 +24,7 @@ from typing import Any, BinaryIO
 import python_calamine
 
 from dashboard.settings import Limits, Rules, load_settings
+from data_loaders import declaration as D
 from data_loaders import forms as F
 from data_loaders import headers as H
 from data_loaders import indicators as I
@@ -232,6 +234,10 @@ def read_grid(
 ) -> tuple[ParsedTable | None, list[Problem], list[str]]:
     """One sheet (or CSV) → (table or None when unrecognised, problems, header texts seen)."""
     L.fill_merged(grid, merged)
+    declarations = D.find_declarations(grid)  # 《项目支出绩效目标申报表》: a project and its indicators
+    if declarations:
+        table, problems = D.read_declarations(declarations, file, sheet, year)
+        return table, problems, []
     forms = F.find_forms(grid)
     if forms:
         table, problems = F.read_forms(forms, file, sheet, year, rules)

@@ -342,7 +342,14 @@ class Writer(Linker):
         other = df.loc[~is_proj].copy()
         parts = []
         if len(proj):
-            proj, pid = self.link_or_create(proj)
+            # a form's 年初/全年预算数 go to the projects it creates; for a known project a difference is warned
+            known = set(self.projects["id"].tolist())
+            stated = {c: pd.to_numeric(proj[c], errors="coerce") for c in ("initial_budget", "adjusted_budget")
+                      if c in proj.columns and proj[c].notna().any()}
+            proj, pid = self.link_or_create(proj, stated)
+            if stated:
+                P = self.need_project_columns("initial_budget", "adjusted_budget").set_index("id")
+                self.problems.extend(v.stated_budget_warnings(proj, pid, known, P))
             proj = proj.assign(project_id=pid.astype(object).to_numpy())
             names = self.need_project_columns("name", "department_id").set_index("id")["name"]
             proj["object_name"] = as_object(proj["project_name"]).where(

@@ -17,6 +17,8 @@ EXPECTED_2022 = {
                     "by_kind": {"单位自评": 4, "部门评价": 1, "财政重点评价": 4, "抽查复核": 1},
                     "inflation_flags": 2},
     "findings": {"total": 7, "rectified": 2, "in_progress": 2, "not_started": 3, "overdue": 3, "rate": 0.2857},
+    # the hand fixture has no indicators; tests/data_loaders/test_indicators.py checks the figures per layout
+    "indicators": {"count": 0, "met": 0, "not_met": 0, "unknown": 0},
 }
 
 

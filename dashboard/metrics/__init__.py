@@ -38,6 +38,18 @@ from dashboard.metrics.findings import (
     overdue_count,
     overdue_findings,
 )
+from dashboard.metrics.indicators import (
+    indicator_totals,
+    indicators_by_department,
+    project_indicators,
+    risky_indicators,
+    risky_indicators_count,
+    target_quality,
+    target_quality_by_department,
+    target_quality_count,
+    unmet_indicators,
+    unmet_indicators_count,
+)
 from dashboard.metrics.monitoring import execution_scatter, lights_by_department, warning_count, warning_list
 from dashboard.metrics.options import (
     available_years,
@@ -66,4 +78,7 @@ __all__ = [
     "overdue_count", "overdue_findings", "prepare", "project_card", "project_totals", "projects_without_targets",
     "projects_without_targets_count", "projects_without_targets_total", "provenance", "resolve_department",
     "result_application", "search_projects", "shown_grade", "shown_light", "warning_count", "warning_list",
+    "indicator_totals", "indicators_by_department", "project_indicators", "risky_indicators",
+    "risky_indicators_count", "target_quality", "target_quality_by_department", "target_quality_count",
+    "unmet_indicators", "unmet_indicators_count",
 ]

@@ -370,7 +370,10 @@ def test_stacked_self_evaluation_forms(corpus):
     path, exp = corpus["self_evaluation_forms"]
     result = read_file(path)
     assert result.problems == []
-    t = _one(result)
+    # issue 12: the first form's indicator row comes as a companion indicators table
+    assert [x.kind for x in result.tables] == ["evaluations", "indicators"]
+    assert result.tables[1].frame["name"].tolist() == ["指标1:发放人数"]
+    t = result.tables[0]
     assert t.kind == "evaluations" and t.meta["layout"] == "form" and t.meta["forms"] == 2
     assert t.meta["title"] == "项目支出绩效自评表"
     f = t.frame
