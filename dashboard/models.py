@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for the schema's users
     BATCH_STATUSES,
+    COMPARATORS,
     DEPARTMENT_KINDS,
     EVALUATION_KINDS,
     EVALUATION_OBJECTS,
@@ -40,8 +41,8 @@ from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for 
     GRADES,
     LIKELIHOODS,
     PROJECT_CATEGORIES,
+    STAGES,
 )
-from dashboard.vocab import COMPARATORS, STAGES
 
 
 def _enum(values: tuple[str, ...], name: str) -> Enum:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -324,7 +325,7 @@ def indicator_text(value: object) -> str | None:
     """An indicator cell as stored and compared: NFKC (full-width digits and signs folded), no whitespace."""
     if value is None:
         return None
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -55,8 +55,10 @@ def clean_name(text: object) -> str | None:
 
 # --- the national monitoring export: one row per indicator under the project's columns ---------------
 
+# rows are one project's when all of these agree (money included: rows of one project that state different
+# amounts stay apart, so the writer reports them as conflicting records instead of one being dropped)
 _PROJECT_KEY = ("year", "as_of", "department", "department_code", "unit", "unit_code", "project_code",
-                "project_name")
+                "project_name", "adjusted_budget", "executed", "execution_rate", "target_progress")
 _WORST = {v: i for i, v in enumerate(LIKELIHOODS)}  # 确定能 < 有可能 < 完全不可能
 
 
@@ -89,7 +91,9 @@ def split_monitoring(table: ParsedTable) -> list[ParsedTable]:
         if col in frame.columns:
             values = frame[col].tolist()
             mon[col] = pd.Series(objects([combine([values[i] for i in idx]) for idx in groups.values()]), dtype=object)
-    keep_cols = [c for c in (*key_cols, *ind_cols, "deviation_reason", "likelihood", "_row") if c in frame.columns]
+    money = {"adjusted_budget", "executed", "execution_rate", "target_progress"}
+    keep_cols = [c for c in (*key_cols, *ind_cols, "deviation_reason", "likelihood", "_row")
+                 if c in frame.columns and c not in money]
     ind = frame[keep_cols].loc[frame["name"].notna()].reset_index(drop=True)
     ind["stage"] = pd.Series(objects([STAGE_MONITORING] * len(ind)), dtype=object)
     fields = set(ind.columns)

@@ -14,7 +14,7 @@ from dashboard import vocab
 # field types (defined in dashboard.vocab, re-exported here for the readers): text, code, money (万元, ≥0),
 # signed_money (万元, may be negative), number, percent (stored as a fraction), score (0–100), date,
 # bool, year (int), and enum (one of Field.enum)
-from dashboard.vocab import (  # noqa: F401 - re-exported
+from dashboard.vocab import (
     BOOL,
     CODE,
     DATE,

@@ -143,7 +143,7 @@ def _quality(q: Query):
     first, on = _counted(q, func.min)
     quantified = and_(I.target_value.is_not(None), I.target_unit.is_not(None))
     satisfaction = or_(_like(I.level1, LEVEL1_SATISFACTION), _like(I.level2, LEVEL1_SATISFACTION))
-    has = lambda cond: func.max(case((cond, 1), else_=0))  # noqa: E731
+    has = lambda cond: func.max(case((cond, 1), else_=0))
     sub = (select(I.project_id.label("project_id"), func.count().label("indicators"),
                   has(_like(I.level1, LEVEL1_OUTPUT)).label("has_output"),
                   has(_like(I.level1, LEVEL1_OUTCOME)).label("has_outcome"),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import openpyxl
 
-from data_loaders import schema
 from dashboard.vocab import MET, NOT_MET, UNKNOWN
+from data_loaders import schema
 
 
 def _xlsx(path: Path, sheets: dict[str, tuple[list[list], list[str]]]) -> Path:

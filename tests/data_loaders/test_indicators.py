@@ -28,7 +28,8 @@ def _summary(url: str, year: int, capsys) -> dict:
 
 def _statuses(url: str) -> dict:
     """{(stage, name): status} of the stored indicators, by the Python rule on the stored columns."""
-    return {(i.stage, i.name): R.indicator_status_of(i.stage, {c: getattr(i, c) for c in m.Indicator.__table__.c.keys()})
+    names = [c.name for c in m.Indicator.__table__.columns]
+    return {(i.stage, i.name): R.indicator_status_of(i.stage, {c: getattr(i, c) for c in names})
             for i in rows(url, m.Indicator)}
 
 

@@ -7,7 +7,6 @@ Create Date: 2026-12-01 22:17:27.080136
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0005_indicators'
 down_revision = '0003'
 branch_labels = None
