@@ -80,7 +80,7 @@ with common.guard("目标质量"):
     else:
         tables.table(quality, f"各部门目标质量_{ctx.scope.year}", "coverage_quality_dept",
                      ["department", "projects", "complete_projects", "complete_share", "no_output", "no_outcome",
-                      "no_satisfaction", "unquantified"])
+                      "no_satisfaction", "unquantified_projects"])
         st.markdown("**目标不完整的项目**")
         tables.listing(data.target_quality(ctx), ctx, "目标不完整的项目", "coverage_quality",
                        ["department", "project", "budget", "indicators", "has_output", "has_outcome",

@@ -180,16 +180,17 @@ def target_quality_count(q: Query, incomplete_only: bool = True) -> int:
 
 def target_quality_by_department(q: Query) -> pd.DataFrame:
     """Per 主管部门: projects with indicators, how many have complete targets (and the share), and how many
-    lack 产出, 效益 or 满意度 indicators or have unquantified targets."""
+    lack 产出, 效益 or 满意度 indicators (no_output, no_outcome, no_satisfaction) or have an unquantified target
+    (unquantified_projects)."""
     sub, complete = _quality(q)
     stmt = (select(P.department_id, func.count().label("projects"),
                    func.sum(case((complete, 1), else_=0)).label("complete_projects"),
                    func.sum(case((sub.c.has_output == 0, 1), else_=0)).label("no_output"),
                    func.sum(case((sub.c.has_outcome == 0, 1), else_=0)).label("no_outcome"),
                    func.sum(case((sub.c.has_satisfaction == 0, 1), else_=0)).label("no_satisfaction"),
-                   func.sum(case((sub.c.unquantified > 0, 1), else_=0)).label("unquantified"))
+                   func.sum(case((sub.c.unquantified > 0, 1), else_=0)).label("unquantified_projects"))
             .join(P, P.id == sub.c.project_id).group_by(P.department_id))
     df = frame(q.url, stmt, ["department_id", "projects", "complete_projects", "no_output", "no_outcome",
-                             "no_satisfaction", "unquantified"])
+                             "no_satisfaction", "unquantified_projects"])
     df["complete_share"] = (df["complete_projects"] / df["projects"]).where(df["projects"] > 0)
     return with_names(q, df).sort_values("department").reset_index(drop=True)

@@ -121,6 +121,7 @@ LABELS: dict[str, str] = {
     "no_output": "缺产出指标",
     "no_outcome": "缺效益指标",
     "no_satisfaction": "缺满意度指标",
+    "unquantified_projects": "有未量化指标的项目",
 }
 
 MONEY_COLUMNS = {"budget", "initial_budget", "adjusted_budget", "executed", "target_budget", "evaluated_budget",

@@ -85,7 +85,7 @@ def test_declaration_form(db_url, tmp_path, capsys):
     [quality] = metrics.target_quality(_q(db_url, exp["year"]), incomplete_only=False).to_dict("records")
     assert {k: quality[k] for k in exp["quality"]} == exp["quality"]
     [dept] = metrics.target_quality_by_department(_q(db_url, exp["year"])).to_dict("records")
-    assert (dept["projects"], dept["complete_projects"], dept["unquantified"]) == (1, 0, 1)
+    assert (dept["projects"], dept["complete_projects"], dept["unquantified_projects"]) == (1, 0, 1)
 
 
 def test_self_evaluation_central_layout(db_url, tmp_path, capsys):
