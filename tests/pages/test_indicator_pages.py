@@ -5,7 +5,6 @@ monitoring row so that the 评价结果 and 监控预警 pages have data. Figure
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -14,7 +13,7 @@ from data_loaders.importer import import_files
 from tests.pages.apptest import ROOT, make_app, metrics, table, texts
 
 sys.path.insert(0, str(ROOT / "tests" / "data_loaders"))
-import indicator_corpus as IC  # noqa: E402
+import indicator_corpus as IC
 
 
 @pytest.fixture(scope="module")
