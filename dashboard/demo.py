@@ -21,6 +21,7 @@ from dashboard.models import (
     Evaluation,
     Finding,
     ImportBatch,
+    Indicator,
     MonitoringRecord,
     Project,
     Unit,
@@ -29,12 +30,12 @@ from dashboard.settings import Rules
 from dashboard.vocab import SOURCE_DEMO
 
 _DATA_TABLES = ("import_batches", "change_log", "departments", "units", "projects", "monitoring", "evaluations",
-                "findings")
+                "findings", "indicators")
 
 
 def _clear(conn, is_pg: bool) -> None:
     """Remove every data row, the change log and the import history (children first)."""
-    tables = [t.__table__ for t in (Finding, Evaluation, MonitoringRecord, Project, Unit, Department)]
+    tables = [t.__table__ for t in (Indicator, Finding, Evaluation, MonitoringRecord, Project, Unit, Department)]
     tables += [ChangeLog.__table__, ImportBatch.__table__]
     if is_pg:
         # TRUNCATE is far faster than DELETE at province scale and is transactional in PostgreSQL;
@@ -59,7 +60,7 @@ def _pg_suspend_constraints(conn) -> list[str]:
     The definitions are read from the catalogue, so whatever the migrations created is restored
     exactly, and it all happens inside the load's transaction: nobody sees the tables without them.
     """
-    names = [m.__tablename__ for m in (Department, Unit, Project, MonitoringRecord, Evaluation, Finding)]
+    names = [m.__tablename__ for m in (Department, Unit, Project, MonitoringRecord, Evaluation, Finding, Indicator)]
     conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
     constraints = conn.execute(text(
         "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c"

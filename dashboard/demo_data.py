@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard import rules as R
+from dashboard.demo_indicators import INDICATOR_COLUMNS, indicators_of_year
 from dashboard.demo_org import MINISTRY, SCALES, Org, Scale, build_org
 from dashboard.demo_projects import (
     POLICY,
@@ -45,6 +46,7 @@ from dashboard.models import (
     Department,
     Evaluation,
     Finding,
+    Indicator,
     MonitoringRecord,
     Project,
     Unit,
@@ -118,18 +120,25 @@ def generate(scale_name: str = "county", seed: int = 1, rules: Rules = R.DEFAULT
     mon = {k: [] for k in MONITORING_COLUMNS}
     ev = {k: [] for k in EVALUATION_COLUMNS}
     fd = {k: [] for k in FINDING_COLUMNS}
+    ind = {k: [] for k in INDICATOR_COLUMNS}
+    ind_rng = np.random.default_rng([seed, 12])  # its own draws: the other tables do not change with it
     carry_lines, carry_budget = np.array([], dtype=int), np.array([], dtype=float)
     next_pid = 1
     for y_i, year in enumerate(YEARS):
         yr = projects_of_year(rng, scale, lines, carry_lines, carry_budget, y_i, year, next_pid, proj)
         next_pid += yr.n
+        first_record = len(mon["project_id"])
         light_aug = _monitoring(rng, scale, yr, mon, rules)
         scores = _scores(rng, yr, factor)
+        latest: dict = {}
+        for pid, as_of in zip(mon["project_id"][first_record:], mon["as_of"][first_record:]):
+            latest[pid] = max(as_of, latest.get(pid, as_of))
+        indicators_of_year(ind_rng, yr, scores.has_self, latest, ind)
         carry_lines, carry_budget = _next_year(rng, yr, scores, lines, rules)
         _project_evaluations(rng, org, yr, scores, ev, rules)
         objects = _object_evaluations(rng, org, scale, yr, factor, ev, rules)
         _findings(rng, yr, scores, light_aug, objects, factor, fd, rules)
-    return _finish(org, proj, mon, ev, fd)
+    return _finish(org, proj, mon, ev, fd, ind)
 
 
 def _monitoring(rng: np.random.Generator, scale: Scale, yr: Year, mon: dict, rules: Rules) -> np.ndarray:
@@ -390,7 +399,7 @@ def _findings(rng: np.random.Generator, yr: Year, s: _Scores, light_aug: np.ndar
                  amount=None if np.isnan(amounts[j]) else float(amounts[j]))
 
 
-def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict) -> DemoData:
+def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict, ind: dict) -> DemoData:
     """Ids for every row, finding keys, findings deduplicated on their natural key (year, key)."""
     mon["id"] = list(range(1, len(mon["project_id"]) + 1))
     ev["id"] = list(range(1, len(ev["year"]) + 1))
@@ -409,10 +418,12 @@ def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict) -> DemoData:
              "kind": org.dept_kind, "sector": org.dept_sector}
     units = {"id": list(range(1, n_unit + 1)), "department_id": (org.unit_dept + 1).tolist(),
              "code": org.unit_code, "name": org.unit_name, "kind": org.unit_kind, "sector": org.unit_sector}
+    ind["id"] = list(range(1, len(ind["project_id"]) + 1))
     tables = [(Department, depts), (Unit, units), (Project, proj), (MonitoringRecord, mon), (Evaluation, ev),
-              (Finding, fd)]
+              (Finding, fd), (Indicator, ind)]
     counts = {"departments": n_dept, "units": n_unit, "projects": len(proj["id"]),
-              "monitoring": len(mon["id"]), "evaluations": len(ev["id"]), "findings": len(fd["id"])}
+              "monitoring": len(mon["id"]), "evaluations": len(ev["id"]), "findings": len(fd["id"]),
+              "indicators": len(ind["id"])}
     return DemoData(tables, counts)
 
 

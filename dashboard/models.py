@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for the schema's users
     BATCH_STATUSES,
+    COMPARATORS,
     DEPARTMENT_KINDS,
     EVALUATION_KINDS,
     EVALUATION_OBJECTS,
@@ -40,6 +41,7 @@ from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for 
     GRADES,
     LIKELIHOODS,
     PROJECT_CATEGORIES,
+    STAGES,
 )
 
 
@@ -185,6 +187,8 @@ class Evaluation(Tracked, Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     fund_amount: Mapped[float | None] = mapped_column(Double)
+    # 全年执行数 as a self-evaluation form states it (万元)
+    executed: Mapped[float | None] = mapped_column(Double)
     score: Mapped[float | None] = mapped_column(Double)
     grade: Mapped[str | None] = mapped_column(_enum(GRADES, "evaluation_grade"))
     evaluator: Mapped[str | None] = mapped_column(String(200))
@@ -275,3 +279,56 @@ class ProjectFacts(Base):
 
 # Tables holding data, in dependency order (parents first): what import writes and undo restores.
 DATA_TABLES = (Department, Unit, Project, MonitoringRecord, Evaluation, Finding)
+
+
+class Indicator(Tracked, Base):
+    """One performance indicator (绩效指标) of a project at one stage (申报 / 监控 / 自评 / 评价): the target
+    as written and parsed (comparator, value, unit), the values reported against it, weight and score.
+
+    The actual value the 已完成 rule uses is `actual_*` (实际完成值, year-end) at 自评/评价 and `expected_*`
+    (全年预计完成) at 监控; `current_*` is 截至目前完成 at 监控. Texts are kept as written (whitespace
+    collapsed); the parsed value/unit come from dashboard.rules.parse_indicator_value.
+    """
+
+    __tablename__ = "indicators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(_enum(STAGES, "indicator_stage"))
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    # natural key within a project and stage: sha1 of the three levels (indicator_key())
+    indicator_key: Mapped[str] = mapped_column(String(40))
+    level1: Mapped[str | None] = mapped_column(String(60))
+    level2: Mapped[str | None] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))  # 三级指标
+    comparator: Mapped[str | None] = mapped_column(_enum(COMPARATORS, "indicator_comparator"))
+    target_text: Mapped[str | None] = mapped_column(Text)
+    target_value: Mapped[float | None] = mapped_column(Double)
+    target_unit: Mapped[str | None] = mapped_column(String(20))
+    actual_text: Mapped[str | None] = mapped_column(Text)
+    actual_value: Mapped[float | None] = mapped_column(Double)
+    actual_unit: Mapped[str | None] = mapped_column(String(20))
+    current_text: Mapped[str | None] = mapped_column(Text)
+    current_value: Mapped[float | None] = mapped_column(Double)
+    current_unit: Mapped[str | None] = mapped_column(String(20))
+    expected_text: Mapped[str | None] = mapped_column(Text)
+    expected_value: Mapped[float | None] = mapped_column(Double)
+    expected_unit: Mapped[str | None] = mapped_column(String(20))
+    weight: Mapped[float | None] = mapped_column(Double)
+    score: Mapped[float | None] = mapped_column(Double)
+    deviation_reason: Mapped[str | None] = mapped_column(Text)
+    likelihood: Mapped[str | None] = mapped_column(_enum(LIKELIHOODS, "indicator_likelihood"))
+    __table_args__ = (
+        UniqueConstraint("project_id", "stage", "indicator_key", name="uq_indicators_key"),
+        Index("ix_indicators_year_stage", "year", "stage"),
+        CheckConstraint("weight IS NULL OR weight >= 0", name="ck_indicators_weight_nonneg"),
+    )
+
+
+def indicator_key(level1: str | None, level2: str | None, name: str) -> str:
+    """Identity of an indicator within a project and stage, so re-importing a form updates rather than duplicates."""
+    text = "|".join(" ".join((x or "").split()) for x in (level1, level2, name))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+DATA_TABLES = (*DATA_TABLES, Indicator)

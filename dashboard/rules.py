@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
 from dashboard.settings import Rules
-from dashboard.vocab import GRADE_RANK, GREEN, GREY, LIGHT_ORDER, RED, YELLOW
+from dashboard.vocab import (
+    GRADE_RANK,
+    GREEN,
+    GREY,
+    LIGHT_ORDER,
+    MET,
+    NOT_MET,
+    RED,
+    STAGE_MONITORING,
+    UNKNOWN,
+    YELLOW,
+)
 
 DEFAULT_RULES = Rules()
 
@@ -292,3 +306,127 @@ def warning_lights(as_of, rates, target_progress=None, rules: Rules = DEFAULT_RU
         out = _LIGHT_CODES[np.maximum(codes, 0)]
     out[grey] = GREY
     return out
+
+
+# -- performance indicators ------------------------------------------------------------------------------
+
+# comparator words as forms write them, longest first (≥ is also written >=, 不低于, 不少于 ...)
+_COMPARATOR_WORDS = (
+    (">=", "≥"), ("<=", "≤"), ("≧", "≥"), ("≦", "≤"), ("⩾", "≥"), ("⩽", "≤"), ("大于等于", "≥"), ("小于等于", "≤"),
+    ("不低于", "≥"), ("不少于", "≥"), ("不小于", "≥"), ("至少", "≥"), ("不高于", "≤"), ("不超过", "≤"), ("不多于", "≤"),
+    ("不大于", "≤"), ("大于", ">"), ("高于", ">"), ("超过", ">"), ("小于", "<"), ("低于", "<"), ("少于", "<"),
+    ("等于", "="), ("≥", "≥"), ("≤", "≤"), (">", ">"), ("<", "<"), ("=", "="),
+)
+_NUMBER_UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(.*)$")
+_UNIT_WORDS = {"百分比": "%", "百分之": "%", "％": "%"}
+
+
+def indicator_text(value: object) -> str | None:
+    """An indicator cell as stored and compared: NFKC (full-width digits and signs folded), no whitespace."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = "".join(unicodedata.normalize("NFKC", str(value)).split())
+    return text or None
+
+
+def parse_comparator(value: object) -> str | None:
+    """A 指标性质 cell (≥ > = < ≤, or the words for them) → its sign; None when it is none of them."""
+    text = indicator_text(value)
+    if not text:
+        return None
+    for word, sign in _COMPARATOR_WORDS:
+        if text == word:
+            return sign
+    return None
+
+
+def parse_indicator_value(value: object) -> tuple[str | None, float | None, str | None]:
+    """An 指标值 / 完成值 cell → (comparator, number, unit): "≥95%" → ("≥", 95.0, "%"),
+    "125万平方米" → (None, 125.0, "万平方米"), "100%" → (None, 100.0, "%"); a text such as "效果明显" gives
+    (None, None, None). Thousands separators are dropped; 百分比 is written %.
+    """
+    text = indicator_text(value)
+    if not text:
+        return None, None, None
+    comparator = None
+    for word, sign in _COMPARATOR_WORDS:
+        if text.startswith(word):
+            comparator, text = sign, text[len(word):]
+            break
+    text = text.replace(",", "")
+    match = _NUMBER_UNIT.match(text)
+    if not match:
+        return comparator, None, None
+    unit = match.group(2) or None
+    if unit:
+        for word, sign in _UNIT_WORDS.items():
+            unit = unit.replace(word, sign)
+        if re.search(r"\d", unit):  # "1-3天", "95%以上": not one number and a unit
+            return comparator, None, None
+    return comparator, float(match.group(1)), unit
+
+
+def indicator_status(
+    comparator: str | None,
+    target_value: float | None,
+    target_unit: str | None,
+    target_text: str | None,
+    actual_value: float | None,
+    actual_unit: str | None,
+    actual_text: str | None,
+) -> str:
+    """Whether an indicator's actual value satisfies its target: MET (已完成), NOT_MET (未完成) or UNKNOWN (无法判断).
+
+    Issue 12 / docs/rules.md: numbers are compared with the comparator in the same unit ("125万平方米"
+    against "≥120万平方米" is met; a bare target such as "100%" means "="); a text target is met only when
+    the actual text equals it; anything else — no actual value, different or unreadable units, a text
+    that differs — cannot be judged. Units must be written the same (万元 and 元 are different units).
+    The parsed parts come from parse_indicator_value; texts from indicator_text.
+    """
+    if target_value is None:
+        if target_text and actual_text and indicator_text(target_text) == indicator_text(actual_text):
+            return MET
+        return UNKNOWN
+    if actual_value is None or (target_unit or "") != (actual_unit or ""):
+        return UNKNOWN
+    a, t = actual_value, target_value
+    tol = EPS * max(1.0, abs(t))
+    ok = {
+        None: abs(a - t) <= tol, "=": abs(a - t) <= tol, "≥": a >= t - tol, ">": a > t + tol,
+        "≤": a <= t + tol, "<": a < t - tol,
+    }.get(comparator)
+    if ok is None:
+        return UNKNOWN
+    return MET if ok else NOT_MET
+
+
+def indicator_columns(target: object = None, actual: object = None, current: object = None,
+                      expected: object = None, comparator: object = None, unit: object = None) -> dict:
+    """Cells as written → the stored columns of an indicator (models.Indicator): each text as indicator_text,
+    its number and unit as parse_indicator_value. `comparator` is a separate 指标性质 cell (it wins over a
+    sign in the target); `unit` a separate 度量单位 cell, the unit of every number written without one."""
+    t_cmp, t_val, t_unit = parse_indicator_value(target)
+    unit_text = indicator_text(unit)
+    for word, sign in _UNIT_WORDS.items():
+        unit_text = unit_text.replace(word, sign) if unit_text else unit_text
+    out = {"comparator": parse_comparator(comparator) or t_cmp, "target_text": indicator_text(target),
+           "target_value": t_val, "target_unit": t_unit or (unit_text if t_val is not None else None)}
+    for name, cell in (("actual", actual), ("current", current), ("expected", expected)):
+        _, val, u = parse_indicator_value(cell)
+        out[name + "_text"] = indicator_text(cell)
+        out[name + "_value"] = val
+        out[name + "_unit"] = u or (unit_text if val is not None else None)
+    return out
+
+
+def indicator_status_of(stage: str, columns: dict) -> str:
+    """indicator_status of an indicator's stored columns (indicator_columns), judging the value the stage
+    reports: the expected full-year value (全年预计完成) at 监控, the year-end actual (实际完成值) otherwise."""
+    used = "expected" if stage == STAGE_MONITORING else "actual"
+    return indicator_status(columns.get("comparator"), columns.get("target_value"), columns.get("target_unit"),
+                            columns.get("target_text"), columns.get(used + "_value"), columns.get(used + "_unit"),
+                            columns.get(used + "_text"))

@@ -16,7 +16,19 @@ from sqlalchemy import Float, and_, case, cast, func, literal, null, or_
 
 from dashboard import rules as R
 from dashboard.settings import Rules
-from dashboard.vocab import GRADE_RANK, GRADES, GREEN, GREY, RECTIFIED, RED, YELLOW
+from dashboard.vocab import (
+    GRADE_RANK,
+    GRADES,
+    GREEN,
+    GREY,
+    MET,
+    NOT_MET,
+    RECTIFIED,
+    RED,
+    STAGE_MONITORING,
+    UNKNOWN,
+    YELLOW,
+)
 
 
 def budget_base(adjusted, initial):
@@ -133,3 +145,38 @@ def age_bucket(deadline, today: dt.date, rules: Rules):
     # days overdue ≤ b  ⇔  deadline ≥ today − b
     cutoffs = [today - dt.timedelta(days=b) for b in rules.age_buckets]
     return case(*[(deadline >= c, literal(lbl)) for c, lbl in zip(cutoffs, labels)], else_=literal(labels[-1]))
+
+
+def indicator_actual(stage, actual, expected):
+    """The reported value R.indicator_status_of judges: the expected full-year one at 监控, else the year-end one."""
+    return case((stage == STAGE_MONITORING, expected), else_=actual)
+
+
+def indicator_status(comparator, target_value, target_unit, target_text, actual_value, actual_unit, actual_text):
+    """R.indicator_status on stored columns: MET / NOT_MET / UNKNOWN as the vocab's codes."""
+    a, t = actual_value, target_value
+    tol = case((func.abs(t) > 1.0, func.abs(t) * R.EPS), else_=literal(R.EPS))
+    equal = func.abs(a - t) <= tol
+    satisfied = case(
+        (or_(comparator.is_(None), comparator == "="), equal),
+        (comparator == "≥", a >= t - tol), (comparator == ">", a > t + tol),
+        (comparator == "≤", a <= t + tol), (comparator == "<", a < t - tol),
+        else_=None,
+    )
+    return case(
+        (t.is_(None), case((and_(target_text.is_not(None), actual_text.is_not(None), target_text == actual_text),
+                            literal(MET)), else_=literal(UNKNOWN))),
+        (a.is_(None), literal(UNKNOWN)),
+        (func.coalesce(target_unit, "") != func.coalesce(actual_unit, ""), literal(UNKNOWN)),
+        (satisfied.is_(None), literal(UNKNOWN)),
+        (satisfied, literal(MET)),
+        else_=literal(NOT_MET),
+    )
+
+
+def indicator_status_row(c):
+    """indicator_status of an `indicators` row (table columns `c`), judging the stage's reported value."""
+    def pick(name):
+        return indicator_actual(c.stage, c["actual_" + name], c["expected_" + name])
+    return indicator_status(c.comparator, c.target_value, c.target_unit, c.target_text,
+                            pick("value"), pick("unit"), pick("text"))

@@ -66,6 +66,8 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
             "overdue": f["overdue"],
             "rate": _ratio(f["rate"]),
         },
+        # each project's indicators once, at its most advanced stage (评价 over 自评 over 监控 over 申报)
+        "indicators": metrics.indicator_totals(q),
     }
 
 
@@ -85,5 +87,7 @@ def format_text(s: dict) -> str:
          + "，".join(f"{g} {n}" for g, n in e["grades"].items()) + f"，自评虚高 {e['inflation_flags']}"),
         (f"问题 {f['total']} 个：已整改 {f['rectified']}，整改中 {f['in_progress']}，未整改 {f['not_started']}，"
          f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}"),
+        (f"绩效指标 {s['indicators']['count']} 个：已完成 {s['indicators']['met']}，未完成 {s['indicators']['not_met']}，"
+         f"无法判断 {s['indicators']['unknown']}"),
     ]
     return "\n".join(lines)

@@ -39,7 +39,7 @@ LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}  # which of two lights is worse
 # -- tables an import writes, in linking order, with their Chinese names ------------------------------
 TABLE_LABELS = {
     "departments": "主管部门", "units": "预算单位", "projects": "项目", "monitoring": "绩效监控",
-    "evaluations": "绩效评价", "findings": "问题整改",
+    "evaluations": "绩效评价", "findings": "问题整改", "indicators": "绩效指标",
 }
 
 # -- money -------------------------------------------------------------------------------------------
@@ -51,3 +51,21 @@ TEXT, CODE, MONEY, SIGNED_MONEY, PERCENT, SCORE, DATE, BOOL, YEAR, NUMBER, ENUM 
 )
 NUMERIC_TYPES = frozenset({MONEY, SIGNED_MONEY, PERCENT, SCORE, NUMBER})  # parsed to float
 TEXT_TYPES = frozenset({TEXT, CODE})
+
+# -- performance indicators (绩效指标) ----------------------------------------------------------------
+# the stage an indicator row was reported at (stored as the Chinese word users type), least advanced first
+STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF, STAGE_EVALUATION = "申报", "监控", "自评", "评价"
+STAGES = (STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF, STAGE_EVALUATION)
+STAGE_LABELS = {STAGE_DECLARED: "目标申报", STAGE_MONITORING: "绩效监控", STAGE_SELF: "单位自评",
+                STAGE_EVALUATION: "评价"}
+# which stage's indicators count for a project: 评价/自评 over 监控 over 申报 (higher wins; 评价 over 自评 when
+# a project has both, so that each project's indicators count once)
+STAGE_RANK = {STAGE_DECLARED: 0, STAGE_MONITORING: 1, STAGE_SELF: 2, STAGE_EVALUATION: 3}
+COMPARATORS = ("≥", ">", "=", "<", "≤")  # 指标性质
+# 一级指标 families, recognised by these words in the 一级指标 cell
+LEVEL1_OUTPUT, LEVEL1_OUTCOME, LEVEL1_SATISFACTION, LEVEL1_COST = "产出指标", "效益指标", "满意度指标", "成本指标"
+LEVEL1_NAMES = (LEVEL1_OUTPUT, LEVEL1_OUTCOME, LEVEL1_SATISFACTION, LEVEL1_COST)
+# whether an indicator's actual value satisfies its target (rules.indicator_status)
+MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+INDICATOR_STATUSES = (MET, NOT_MET, UNKNOWN)
+INDICATOR_STATUS_LABELS = {MET: "已完成", NOT_MET: "未完成", UNKNOWN: "无法判断"}

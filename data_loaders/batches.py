@@ -51,6 +51,7 @@ _REFERENCES = (
     ("evaluations", "unit_id", "units"),
     ("findings", "project_id", "projects"), ("findings", "department_id", "departments"),
     ("findings", "unit_id", "units"),
+    ("indicators", "project_id", "projects"),
 )
 
 

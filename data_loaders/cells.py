@@ -368,6 +368,11 @@ ENUM_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 ENUM_SYNONYMS["target_grade"] = ENUM_SYNONYMS["grade"]
+ENUM_SYNONYMS["stage"] = {
+    "申报": ("目标申报", "绩效目标申报", "绩效目标", "申报表"), "监控": ("绩效监控", "运行监控", "执行监控"),
+    "自评": ("单位自评", "绩效自评", "自评表"),
+    "评价": ("绩效评价", "重点评价", "财政评价", "财政重点评价", "部门评价", "第三方评价", "抽查复核"),
+}
 
 # how a message names an enumerated field: its canonical header (schema.py), e.g. grade → 等级
 ENUM_NOUN = {f.name: f.label for t in schema.TABLES.values() for f in t.fields if f.type == ENUM}

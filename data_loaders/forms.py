@@ -3,10 +3,14 @@ department per form, several may be stacked) → one evaluation row per form.
 
 Which form a sheet is comes from one registry (`FORM_TYPES`, `register`, `identify`): each type has a title
 pattern and a reader, or no reader yet, in which case the sheet is named by its title in one sentence
-(`unsupported_message`) rather than read as a list. Other readers register their forms here.
+(`unsupported_message`) rather than read as a list. Other readers register their forms here (the target
+declaration form's reader is data_loaders.declaration).
 
-Only what the evaluation list needs is read: name, 主管部门, 实施单位, 年度资金总额 (全年预算数; the sum of
-the rows under it when the total is left 0, as some units do), 总分 and 等级. Indicator rows are not read.
+What the evaluation list needs is read: name, 主管部门, 实施单位, 年度资金总额 (全年预算数; the sum of
+the rows under it when the total is left 0, as some units do), 全年执行数, 总分 and 等级; a project form's
+年初预算数 / 全年预算数 go with the row for the project (kept when the project is not otherwise known), and
+its indicator block (中央/河北 and 四川 layouts) becomes a companion indicators table of stage 自评
+(data_loaders.indicators reads the block).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import pandas as pd
 
 from dashboard.rules import grade_for_score
 from dashboard.settings import Rules
-from dashboard.vocab import SELF_KIND
+from dashboard.vocab import SELF_KIND, STAGE_SELF
 from data_loaders import cells as C
+from data_loaders import declaration as D
 from data_loaders import headers as H
+from data_loaders import indicators as I
 from data_loaders import schema, validate
 from data_loaders.layout import cell_text, is_blank_text, pick_title, year_from_notes
 from data_loaders.problems import Problem, column_label
@@ -107,6 +113,11 @@ def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> No
     for r in range(r0, end):
         row = grid[r]
         keys = [_key(v) for v in row]
+        if "indicators" not in form.fields:
+            ind_cols = I.indicator_header(row)
+            if ind_cols is not None:
+                form.fields["indicators"] = FormField(I.indicator_rows(grid, r, end, ind_cols), r, 0)
+                continue
         for c, k in enumerate(keys):
             for name, words in _FORM_KEYS.items():
                 if k in words and name not in form.fields:
@@ -136,12 +147,28 @@ def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> No
                         break
                     parts.append(FormField(cell, rr, c))
                 form.fields["fund_parts"] = FormField(parts, r, c)
+            # every money column of the total row (年初预算数, 全年预算数, 全年执行数) with the rows under it
+            form.fields["money"] = FormField({name: (FormField(row[mc] if mc < len(row) else None, r, mc),
+                                                     _parts(grid, r, end, mc))
+                                              for name, mc in money_cols.items()}, r, 0)
         if any(k in _FORM_SCORE_ROW for k in keys) and "score" not in form.fields:
             numbers = [(c, v) for c, v in enumerate(row) if isinstance(v, (int, float)) and not isinstance(v, bool)
                        or (isinstance(v, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*分?\s*", v))]
             if len(numbers) >= 2 or (len(numbers) == 1 and cell_text(numbers[0][1]) not in ("100", "100.0")):
                 c, v = numbers[-1]
                 form.fields["score"] = FormField(v, r, c)
+
+
+def _parts(grid: list[list[Any]], r: int, end: int, c: int) -> list[FormField]:
+    """The cells of column c in the labelled rows under a total row (其中：当年财政拨款, 上年结转资金, …)."""
+    parts = []
+    for rr in range(r + 1, min(end, r + 6)):
+        cell = grid[rr][c] if c < len(grid[rr]) else ""
+        label = " ".join(cell_text(v) for v in grid[rr][:c] if cell_text(v))
+        if not label or H.candidates(label):
+            break
+        parts.append(FormField(cell, rr, c))
+    return parts
 
 
 # --- forms → evaluation rows ---------------------------------------------------------------------
@@ -153,12 +180,13 @@ def read_forms(forms: list[Form], file: str, sheet: str | None, year: int | None
     columns: dict[str, str] = {}
     grade_parse = C.enum_parser("grade", schema.EVALUATIONS.field("grade").enum)
     records = [_form_record(form, file, sheet, year, rules, grade_parse, problems, columns) for form in forms]
-    order = [f.name for f in schema.EVALUATIONS.fields] + ["department_code", "unit_code", "_row"]
+    order = [f.name for f in schema.EVALUATIONS.fields] + ["department_code", "unit_code", "initial_budget",
+                                                          "adjusted_budget", "_row"]
     present = [k for k in order if any(k in r for r in records)]
     data = {}
     for k in present:
         items = [r.get(k) for r in records]
-        if k in ("fund_amount", "score"):
+        if k in ("fund_amount", "score", "executed", "initial_budget", "adjusted_budget"):
             data[k] = pd.Series([np.nan if v is None else v for v in items], dtype=float)
         elif k == "_row":
             data[k] = pd.Series(items, dtype=np.int64)
@@ -167,7 +195,23 @@ def read_forms(forms: list[Form], file: str, sheet: str | None, year: int | None
     first = forms[0]
     meta = {"year": first.year or year, "as_of": None, "unit": "万元", "title": first.title,
             "header_rows": [], "layout": "form", "forms": len(forms), "evaluation_kind": SELF_KIND}
-    return ParsedTable(file, sheet, "evaluations", pd.DataFrame(data), {}, columns, meta), problems
+    table = ParsedTable(file, sheet, "evaluations", pd.DataFrame(data), {}, columns, meta)
+    indicators = _form_indicators(forms, records, file, sheet, meta, problems)
+    if indicators is not None:
+        table.meta["companions"] = [indicators]
+    return table, problems
+
+
+_PROJECT_COLUMNS = ("year", "department", "department_code", "unit", "unit_code", "project_code", "project_name")
+
+
+def _form_indicators(forms: list[Form], records: list[dict], file, sheet, meta, problems) -> ParsedTable | None:
+    """Every indicator row of the project forms (stage 自评) as one indicators table; a department-wide
+    form's indicators have no project to belong to and are not read."""
+    items = [({k: rec.get(k) for k in _PROJECT_COLUMNS}, form.fields["indicators"].value)
+             for form, rec in zip(forms, records)
+             if form.object_type == "项目支出" and "indicators" in form.fields and rec.get("year") is not None]
+    return I.form_indicator_table(file, sheet, STAGE_SELF, items, {**meta, "evaluation_kind": None}, problems)
 
 
 def _form_record(form: Form, file, sheet, year, rules: Rules, grade_parse, problems: list[Problem],
@@ -216,7 +260,30 @@ def _form_record(form: Form, file, sheet, year, rules: Rules, grade_parse, probl
         rec["grade"] = grade_for_score(rec.get("score"), rules)
     if "main_problems" in fields:
         rec["main_problems"] = C.clean_long_text(fields["main_problems"].value)
+    if "money" in fields:
+        _form_money(fields["money"].value, form.object_type, rec, report)
     return rec
+
+
+def _form_money(money: dict, object_type: str, rec: dict, report) -> None:
+    """年初预算数 / 全年预算数 of a project form (kept on the project when it is not otherwise known) and
+    全年执行数 (kept on the evaluation); a total left 0 is the sum of the rows under it, as for 年度资金总额."""
+    targets = {"executed": "executed"}
+    if object_type == "项目支出":
+        targets.update({"initial_budget": "initial_budget", "adjusted_budget": "adjusted_budget"})
+    labels = {"initial_budget": "年初预算数", "adjusted_budget": "全年预算数", "executed": "全年执行数"}
+    for name, key in targets.items():
+        if name not in money:
+            continue
+        total, parts = money[name]
+        amount, error = C.parse_money(total.value)
+        if error:
+            report(total, labels[name], key, error)
+            continue
+        if not amount:
+            values = [C.parse_money(p.value)[0] for p in parts]
+            amount = sum(v for v in values if v) or amount
+        rec[key] = amount
 
 
 # --- which form a sheet is: one registry, for the forms read and those not supported yet ----------------
@@ -256,9 +323,16 @@ def _read_self_evaluation(grid, file, sheet, year, rules):
     return read_forms(forms, file, sheet, year, rules) if forms else None
 
 
+def _read_declaration(grid, file, sheet, year, rules):
+    declarations = D.find_declarations(grid)  # 《项目支出绩效目标申报表》: a project and its indicators
+    return D.read_declarations(declarations, file, sheet, year) if declarations else None
+
+
 register(FormType("项目支出绩效自评表", _FORM_TITLE, _read_self_evaluation))
-register(FormType("项目支出绩效目标申报表", re.compile(r"项目(?:支出)?绩效目标(?:申报|批复)表|绩效目标申报表")))
+# the department-wide declaration before the project one, whose title pattern it also matches
 register(FormType("部门整体支出绩效目标申报表", re.compile(r"部门整体支出绩效目标(?:申报|批复)?表")))
+register(FormType("项目支出绩效目标申报表", re.compile(r"项目(?:支出)?绩效目标(?:申报|批复)?表|绩效目标申报表"),
+                  _read_declaration))
 register(FormType("项目支出绩效目标执行监控表", re.compile(r"绩效目标执行(?:情况)?监控表|绩效运行监控表")))
 register(FormType("事前绩效评估表", re.compile(r"事前绩效评估(?:报告|意见)?表")))
 

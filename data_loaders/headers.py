@@ -68,6 +68,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "amount": ("涉及金额", "问题金额", "涉及资金金额", "金额", "涉及资金"),
 }
 
+# 绩效指标 columns (issue 12): the template's 绩效指标 sheet, the national monitoring export's indicator columns
+SYNONYMS.update({
+    "stage": ("阶段", "指标阶段", "填报阶段"),
+    "level1": ("一级指标", "一级指标名称", "lv1_perf_ind_name"),
+    "level2": ("二级指标", "二级指标名称", "lv2_perf_ind_name"),
+    "name": ("三级指标", "三级指标名称", "指标名称", "绩效指标名称", "指标内容", "lv3_perf_ind_name"),
+    "comparator": ("指标性质", "性质", "指标方向", "比较符"),
+    "target": ("指标值", "年度指标值", "目标值", "指标目标值", "年度目标值", "kpi_val"),
+    "measure_unit": ("度量单位", "计量单位", "指标单位", "指标值单位"),
+    "actual": ("实际完成值", "完成值", "年度实际完成值", "实际完成"),
+    "current": ("截至目前完成值", "截至目前完成", "指标完成情况", "截至目前完成情况", "截至节点完成值", "当前完成值",
+                "perf_comp"),
+    "expected": ("全年预计完成值", "全年预计完成", "全年预计完成情况", "预计全年完成值", "est_perf_annual"),
+    "weight": ("分值", "权重", "指标分值", "指标权重"),
+})
+# the self-evaluation forms' reason columns (中央/河北 and 四川 layouts)
+SYNONYMS["deviation_reason"] = (*SYNONYMS["deviation_reason"], "偏差原因分析及改进措施", "未完成原因分析")
+INDICATOR_FIELDS = frozenset({"level1", "level2", "name", "comparator", "target", "measure_unit", "actual",
+                              "current", "expected", "weight"})
+
 # Column names of the 预算管理一体化 standard table PAY_PERF_MONITOR_INFO, for raw database exports
 # (templates-and-rules.zh.md §2.4); complete_rate is the 完成目标可能性 code 1/2/3, not a rate.
 NATIONAL_EXPORT_NAMES = {
@@ -176,7 +196,10 @@ EXTRA_FIELDS: dict[str, set[str]] = {
     "evaluations": {"department_code", "unit_code"},
     "findings": {"department_code", "unit_code"},
     "units": set(),
+    "indicators": {"department_code", "unit_code"},
 }
+# a monitoring export with indicator columns (one row per indicator) reads them too; data_loaders.indicators splits
+EXTRA_FIELDS["monitoring"] |= INDICATOR_FIELDS
 
 # Fields whose presence says which table it is, strongest table first (DOMAIN.md order of
 # specificity: an evaluation list may carry 执行数, a monitoring export carries 整改要求).
@@ -207,6 +230,11 @@ def kind_from_fields(found: set[str]) -> str | None:
     a unit name plus 单位类型/所属领域/a code, and no project or money columns (checked first by
     the order of SIGNALS: a table with amounts and no project column is an incomplete 项目 table).
     """
+    # an indicator list: indicator columns (三级指标 with a 指标值 or a value reported against it) and no money
+    # of a monitoring report (the national export has both: it is a monitoring table, split by the writer)
+    if "name" in found and found & {"target", "actual", "current", "expected", "stage"} \
+            and not found & {"executed", "execution_rate", "adjusted_budget", "initial_budget"}:
+        return "indicators"
     for kind, signals in SIGNALS:
         hits = found & signals
         if kind == "findings":

@@ -6,9 +6,10 @@ Contract (the importer codes against it; fields may be added, never renamed):
         .errors .warnings .ok
     ParsedTable(file, sheet, kind, frame, mapping, columns, meta) .records() .label(field)
 This module opens files and dispatches each sheet: hidden sheets and the lists that feed drop-downs are
-skipped (with the reason, as a warning); a form (forms.FORM_TYPES) goes to its reader or is named by its
-title when not supported yet; a list, once layout.py has found the header, goes to sheet.py (column
-mapping, parsing, year/as-of, checks).
+skipped (with the reason, as a warning); a form (forms.FORM_TYPES: the target declaration form read by
+declaration.py, the self-evaluation forms by forms.py) goes to its reader or is named by its title when
+not supported yet; a list, once layout.py has found the header, goes to sheet.py (column mapping,
+parsing, year/as-of, checks).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import python_calamine
 from dashboard.settings import Limits, Rules, load_settings
 from data_loaders import forms as F
 from data_loaders import headers as H
+from data_loaders import indicators as I
 from data_loaders import layout as L
 from data_loaders.limits import TooLarge, size_message
 from data_loaders.limits import check as check_limits
@@ -138,7 +140,7 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             else:
                 unrecognised.append((sheet_name, seen))
             continue
-        tables.append(table)
+        tables.extend(_tables_of(table))
         problems.extend(sheet_problems)
     if tables:
         problems.extend(notices)
@@ -159,6 +161,13 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             problems.append(Problem(name, None, None, None, message))
     skipped_names = [s for s in skipped if s is not None] if tables else []
     return FileResult(name, tables, problems, skipped_names, skipped if tables else {})
+
+
+def _tables_of(table: ParsedTable) -> list[ParsedTable]:
+    """The tables one sheet yields: a monitoring export with indicator rows splits into monitoring and
+    indicators (data_loaders.indicators); a form may carry companion tables (its project, its indicators)."""
+    companions = table.meta.pop("companions", [])
+    return [*I.split_monitoring(table), *companions]
 
 
 def _nothing_recognised(sheets: list[tuple[str | None, list[str]]]) -> str:

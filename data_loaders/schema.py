@@ -14,7 +14,7 @@ from dashboard import vocab
 # field types (defined in dashboard.vocab, re-exported here for the readers): text, code, money (万元, ≥0),
 # signed_money (万元, may be negative), number, percent (stored as a fraction), score (0–100), date,
 # bool, year (int), and enum (one of Field.enum)
-from dashboard.vocab import (  # noqa: F401 - re-exported
+from dashboard.vocab import (
     BOOL,
     CODE,
     DATE,
@@ -99,6 +99,7 @@ EVALUATIONS = TableSpec("evaluations", "绩效评价", (
     Field("project_code", "项目编码", CODE),
     Field("project_name", "项目名称", TEXT),
     Field("fund_amount", "资金规模", MONEY),
+    Field("executed", "全年执行数", MONEY),
     Field("score", "得分", SCORE),
     Field("grade", "等级", ENUM, vocab.GRADES),
     Field("evaluator", "评价机构", TEXT),
@@ -130,6 +131,31 @@ ONE_OF = {
     "monitoring": (("department", "unit"), ("project_code", "project_name")),
     "evaluations": (("department", "unit"),),
     "findings": (("department", "unit"),),
+    "indicators": (("department", "unit"), ("project_code", "project_name")),
 }
 
-TABLES: dict[str, TableSpec] = {t.kind: t for t in (UNITS, PROJECTS, MONITORING, EVALUATIONS, FINDINGS)}
+# 绩效指标: one row per indicator of a project at a stage. Values are read as written (text) and parsed into
+# comparator / number / unit by dashboard.rules.indicator_columns when they are written.
+INDICATORS = TableSpec("indicators", "绩效指标", (
+    Field("year", "年度", YEAR, required=True),
+    Field("stage", "阶段", ENUM, vocab.STAGES, required=True),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("project_code", "项目编码", CODE),
+    Field("project_name", "项目名称", TEXT),
+    Field("level1", "一级指标", TEXT),
+    Field("level2", "二级指标", TEXT),
+    Field("name", "三级指标", TEXT, required=True),
+    Field("comparator", "指标性质", TEXT),
+    Field("target", "指标值", TEXT),
+    Field("measure_unit", "度量单位", TEXT),
+    Field("actual", "实际完成值", TEXT),
+    Field("current", "截至目前完成值", TEXT),
+    Field("expected", "全年预计完成值", TEXT),
+    Field("weight", "分值", NUMBER),
+    Field("score", "得分", SCORE),
+    Field("deviation_reason", "偏差原因", TEXT),
+    Field("likelihood", "完成目标可能性", ENUM, vocab.LIKELIHOODS),
+))
+
+TABLES: dict[str, TableSpec] = {t.kind: t for t in (UNITS, PROJECTS, MONITORING, EVALUATIONS, FINDINGS, INDICATORS)}

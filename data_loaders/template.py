@@ -30,10 +30,12 @@ from dashboard.vocab import (
     INDEPENDENT_KINDS,
     LIKELIHOODS,
     MONEY,
+    NUMBER,
     PERCENT,
     PROJECT_CATEGORIES,
     SCORE,
     SIGNED_MONEY,
+    STAGES,
     TEXT,
     YEAR,
 )
@@ -79,9 +81,16 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "requirement": "细化量化产出和效益指标", "deadline": dt.date(EXAMPLE_YEAR + 1, 3, 31), "status": FINDING_STATUSES[1],
         "completed_on": None, "measures": "已修订绩效目标表", "amount": 0.0,
     },
+    "indicators": {
+        "year": EXAMPLE_YEAR, "stage": STAGES[2], "department": "区教育局", "unit": "区教育局本级",
+        "project_code": "P2025101001", "project_name": "校舍维修改造", "level1": "产出指标", "level2": "数量指标",
+        "name": "维修校舍面积", "comparator": "≥", "target": "1.2", "measure_unit": "万平方米", "actual": "1.25",
+        "current": None, "expected": None, "weight": 20.0, "score": 20.0, "deviation_reason": None, "likelihood": None,
+    },
 }
 
-EXAMPLE_COUNTS = {"departments": 1, "units": 1, "projects": 1, "monitoring": 1, "evaluations": 1, "findings": 1}
+EXAMPLE_COUNTS = {"departments": 1, "units": 1, "projects": 1, "monitoring": 1, "evaluations": 1, "findings": 1,
+                  "indicators": 1}
 
 SHEET_NOTES = {
     "units": "主管部门（一级预算单位）及其下属预算单位。一行一个单位；主管部门本级也是一个单位（如“区教育局本级”）。",
@@ -89,13 +98,18 @@ SHEET_NOTES = {
     "monitoring": "绩效运行监控（“双监控”）：截至监控截止日期的执行数与目标完成进度。同一项目每个截止日期一行。",
     "evaluations": "绩效评价结果：单位自评、部门评价、财政重点评价、抽查复核。评价对象类型为“部门整体支出”或“政策”的行不关联项目。",
     "findings": "评价、监控、审计等发现的问题及整改情况。整改状态：未整改 / 整改中 / 已整改。",
+    "indicators": ("项目的绩效指标，一个指标一行：阶段为 申报（绩效目标申报表）、监控（填截至目前完成值和全年预计完成值）、"
+                   "自评或评价（填实际完成值）。指标值可写成“≥95%”“≥120万平方米”，也可把 ≥、=、≤ 写在“指标性质”、"
+                   "单位写在“度量单位”。实际值满足指标值的算“已完成”（规则见 docs/rules.md）。"),
 }
 
 TYPE_NOTES = {
     TEXT: "文字", CODE: "编码（文字）", MONEY: "金额，万元，不能为负", SIGNED_MONEY: "金额，万元，减少填负数",
     PERCENT: "百分比（如 66.5% 或 0.665）", SCORE: "0–100 分，可带小数", DATE: "日期（如 2025-08-31）",
-    BOOL: " / ".join(BOOL_WORDS), YEAR: "四位年份（如 2025）",
+    BOOL: " / ".join(BOOL_WORDS), YEAR: "四位年份（如 2025）", NUMBER: "数字",
 }
+# 绩效指标 value cells kept as text, so that a typed "≥95%" or "100%" is not turned into a number by Excel
+TEXT_CELLS = frozenset({"comparator", "target", "measure_unit", "actual", "current", "expected"})
 
 
 def _choices(f: schema.Field) -> tuple[str, ...] | None:
@@ -173,6 +187,8 @@ def build_template() -> bytes:
                 fmt, width = "date", max(width, 12)
             elif f.type == CODE:
                 fmt, width = "text", max(width, 16)
+            elif f.name in TEXT_CELLS:
+                fmt = "text"
             elif f.type == TEXT and f.name in ("project_name", "department", "unit", "description",
                                                        "deviation_reason", "main_problems", "requirement",
                                                        "rectification_requirement", "measures", "result_application"):

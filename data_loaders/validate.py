@@ -271,3 +271,29 @@ def stored_budget_warnings(df: pd.DataFrame, budget: pd.Series, labels) -> list[
             f"执行数 {show(row['executed'])} 万元超过预算 {show(float(b[i]))} 万元，已导入并将在页面上标注", WARNING,
         ))
     return out
+
+
+_STATED = {"initial_budget": "年初预算数", "adjusted_budget": "全年预算数"}
+
+
+def stated_budget_warnings(df: pd.DataFrame, pid: pd.Series, known: set, stored: pd.DataFrame) -> list[Problem]:
+    """A self-evaluation form's 年初预算数 / 全年预算数 differing from the project already known (stored, or
+    given by another file of the set): warned, and the known figure kept. `stored` is indexed by project id."""
+    out = []
+    for col, label in _STATED.items():
+        if col not in df.columns:
+            continue
+        stated = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+        ids = pid.to_numpy()
+        for i in range(len(df)):
+            x, p = stated[i], ids[i]
+            if np.isnan(x) or pd.isna(p) or int(p) not in known:
+                continue
+            y = pd.to_numeric(pd.Series([stored.at[int(p), col]]), errors="coerce").iloc[0]
+            if pd.isna(y) or abs(float(y) - x) < 0.005:
+                continue
+            row = df.iloc[i]
+            out.append(Problem(row["_file"], row["_sheet"], _int(row["_row"]), label,
+                               f"自评表写的{label} {show(x)} 万元与已有项目的 {show(float(y))} 万元不同，"
+                               "保留已有的数值；请核对", WARNING))
+    return out

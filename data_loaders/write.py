@@ -24,7 +24,7 @@ from data_loaders import validate as v
 from data_loaders.link import Linker, T, as_object, code_series
 from data_loaders.problems import ERROR, Problem
 
-KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings")
+KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings", "indicators")
 
 
 def same_values(a: pd.Series, b: pd.Series, numeric: bool) -> np.ndarray:
@@ -161,7 +161,8 @@ class Writer(Linker):
         self.full_projects = frames["projects"] is not None
         self.load_state()
         steps = [("units", self.do_units), ("projects", self.do_projects), ("monitoring", self.do_monitoring),
-                 ("evaluations", self.do_evaluations), ("findings", self.do_findings)]
+                 ("evaluations", self.do_evaluations), ("findings", self.do_findings),
+                 ("indicators", self.do_indicators)]
         for i, (kind, fn) in enumerate(steps):
             df = frames[kind]
             if df is not None and len(df):
@@ -341,7 +342,14 @@ class Writer(Linker):
         other = df.loc[~is_proj].copy()
         parts = []
         if len(proj):
-            proj, pid = self.link_or_create(proj)
+            # a form's 年初/全年预算数 go to the projects it creates; for a known project a difference is warned
+            known = set(self.projects["id"].tolist())
+            stated = {c: pd.to_numeric(proj[c], errors="coerce") for c in ("initial_budget", "adjusted_budget")
+                      if c in proj.columns and proj[c].notna().any()}
+            proj, pid = self.link_or_create(proj, stated)
+            if stated:
+                P = self.need_project_columns("initial_budget", "adjusted_budget").set_index("id")
+                self.problems.extend(v.stated_budget_warnings(proj, pid, known, P))
             proj = proj.assign(project_id=pid.astype(object).to_numpy())
             names = self.need_project_columns("name", "department_id").set_index("id")["name"]
             proj["object_name"] = as_object(proj["project_name"]).where(
@@ -364,7 +372,8 @@ class Writer(Linker):
         if not parts:
             return
         df = pd.concat(parts).sort_index()
-        value_cols = ["object_name", "project_id", "_dept_id", "_unit_id", "fund_amount", "score", "grade", "evaluator",
+        value_cols = ["object_name", "project_id", "_dept_id", "_unit_id", "fund_amount", "executed", "score", "grade",
+                      "evaluator",
                       "deputies_participated", "main_problems", "result_application", "next_year_budget_change"]
         df = self._conflicts(df, ["year", "kind", "object_type", "object_key"], value_cols, "project_name", "评价记录")
         et = T["evaluations"]
@@ -399,6 +408,12 @@ class Writer(Linker):
         inc = _incoming(df, existing, key, value_cols)
         cols = key + [_STORED_AS.get(c, c) for c in value_cols]
         self.upsert("findings", inc, cols, existing)
+
+
+    def do_indicators(self, df: pd.DataFrame) -> None:
+        from data_loaders.indicators import write_indicators
+
+        write_indicators(self, df)
 
 
 _STORED_AS = {"_dept_id": "department_id", "_unit_id": "unit_id"}

@@ -69,3 +69,20 @@ with common.guard("未设定目标的资金"):
     tables.listing(data.projects_without_targets(ctx), ctx, "未设定绩效目标的项目", "coverage_missing",
                    ["code", "name", "department", "unit", "fund_source", "budget"], page_key="mp",
                    note="按预算从大到小", empty="所有项目都设定了绩效目标。")
+
+with common.guard("目标质量"):
+    st.subheader("绩效目标质量", help="绩效目标复审的完整性部分：有产出指标和效益指标、有满意度指标，"
+                                  "每个指标值都量化（数字加单位；不写 ≥、≤ 的数字按“=”）。按项目最早填报的指标"
+                                  "（通常是申报表）检查。")
+    quality = data.target_quality_by_department(ctx)
+    if quality.empty:
+        st.caption("本年度没有导入绩效指标，无法检查目标质量。")
+    else:
+        tables.table(quality, f"各部门目标质量_{ctx.scope.year}", "coverage_quality_dept",
+                     ["department", "projects", "complete_projects", "complete_share", "no_output", "no_outcome",
+                      "no_satisfaction", "unquantified_projects"])
+        st.markdown("**目标不完整的项目**")
+        tables.listing(data.target_quality(ctx), ctx, "目标不完整的项目", "coverage_quality",
+                       ["department", "project", "budget", "indicators", "has_output", "has_outcome",
+                        "has_satisfaction", "unquantified"], page_key="qp", note="按预算从大到小",
+                       empty="有指标的项目目标都完整。")

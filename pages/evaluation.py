@@ -70,6 +70,29 @@ with common.guard("自评虚高"):
                    file_stem=f"自评虚高_{ctx.scope.year}", note="自评虚高的在前，再按差值从大到小",
                    empty="没有同时有自评和独立评价的项目。")
 
+with common.guard("指标完成情况"):
+    st.subheader("指标完成情况", help="每个项目的绩效指标只按最靠后的阶段计一次（评价 > 自评 > 监控 > 申报）。"
+                                  "实际值满足指标值为已完成；数值按指标性质（≥ > = < ≤）在同一单位下比较，"
+                                  "不带符号的指标值按“=”；文字指标只有完全相同才算已完成；其余为无法判断。")
+    ind = data.indicator_totals(ctx)
+    if not ind["count"]:
+        st.caption("本年度没有导入绩效指标（自评表、监控导出或模板“绩效指标”表）。")
+    else:
+        kpi.row([
+            {"label": "绩效指标", "value": fmt.count(ind["count"])},
+            {"label": "已完成", "value": fmt.count(ind["met"]), "help": "实际值满足指标值。"},
+            {"label": "未完成", "value": fmt.count(ind["not_met"]), "help": "同一单位下实际值没有达到指标值。"},
+            {"label": "无法判断", "value": fmt.count(ind["unknown"]),
+                 "help": "没有实际值、单位不同或读不出，或文字指标与实际不同。"},
+        ])
+        tables.table(data.indicators_by_department(ctx), f"各部门指标完成率_{ctx.scope.year}", "eval_ind_dept",
+                     ["department", "projects", "indicator_count", "met", "not_met", "unknown", "met_share"])
+        st.markdown("**未完成的指标**")
+        tables.listing(data.unmet_indicators(ctx), ctx, "未完成的绩效指标", "eval_unmet",
+                       ["department", "project", "stage", "level1", "level2", "indicator", "target_text",
+                        "actual_text", "deviation_reason"], page_key="up", note="按部门、项目排列",
+                       empty="没有未完成的指标。")
+
 with common.guard("结果应用"):
     st.subheader("结果应用：下年预算调整", help="按评价等级汇总「下年预算调整」（万元，负数为压减）。"
                                            "规则：优 优先保障，良 保障，中 压减，差 取消或暂停。")

@@ -65,3 +65,11 @@ with common.guard("未报送项目"):
     st.subheader("未报送项目（灰灯）", help="设定了绩效目标、本年没有监控记录的项目。")
     tables.listing(data.warning_list(ctx, lights=(vocab.GREY,)), ctx, "未报送项目", "monitoring_grey",
                    ["code", "name", "department", "unit"], page_key="gp", empty="没有未报送的项目。")
+
+with common.guard("有风险的指标"):
+    st.subheader("可能完不成的指标", help="监控报送中完成目标可能性为「完全不可能」或「有可能」的绩效指标，"
+                                     "完全不可能的在前。")
+    tables.listing(data.risky_indicators(ctx), ctx, "可能完不成的绩效指标", "monitoring_risky",
+                   ["likelihood", "department", "project", "level1", "indicator", "target_text", "current_text",
+                    "expected_text", "deviation_reason", "as_of"], page_key="kp",
+                   note="完全不可能的在前，再按部门、项目", empty="没有报为完全不可能或有可能的指标。")

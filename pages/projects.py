@@ -48,6 +48,25 @@ def _card(project_id: int) -> None:
                  ["kind", "score", "grade", "evaluator", "main_problems", "result_application",
                   "next_year_budget_change"], empty="没有评价记录。")
 
+    st.subheader("绩效指标", help="按阶段：申报（目标）、监控（实际值为全年预计完成）、自评、评价（实际完成值）。"
+                              "完成情况：实际值满足指标值为已完成，同一单位下没达到为未完成，其余无法判断。")
+    indicators = data.project_indicators(ctx, p["id"])
+    if indicators.empty:
+        st.caption("没有导入这个项目的绩效指标。")
+    for stage in vocab.STAGES:
+        rows = indicators.loc[indicators["stage"] == stage] if not indicators.empty else indicators
+        if rows.empty:
+            continue
+        st.markdown(f"**{vocab.STAGE_LABELS[stage]}**")
+        columns = ["level1", "level2", "indicator", "target_text"]
+        if stage == vocab.STAGE_MONITORING:  # the value judged there is the expected full-year one
+            rows = rows.rename(columns={"actual_text": "expected_text"})
+            columns += ["current_text", "expected_text", "likelihood"]
+        elif stage != vocab.STAGE_DECLARED:
+            columns += ["actual_text", "weight", "score"]
+        columns += ["indicator_status", "deviation_reason"]
+        tables.table(rows, f"{p['code'] or p['id']}_指标_{stage}", f"card_indicators_{stage}", columns)
+
     st.subheader("④ 发现的问题与整改")
     tables.table(card["findings"], f"{p['code'] or p['id']}_整改", "card_findings",
                  ["source", "description", "requirement", "deadline", "status", "completed_on", "days_overdue"],

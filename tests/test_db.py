@@ -24,7 +24,7 @@ def test_init_again_keeps_every_row(db_url):
     fx.build(db_url)
     with db.get_engine(db_url).connect() as conn:
         before = conn.execute(text("SELECT COUNT(*) FROM projects")).scalar_one()
-    assert db.init_db(db_url) == "0003"
+    assert db.init_db(db_url) == "0005_indicators"
     with db.get_engine(db_url).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM projects")).scalar_one() == before == 9
 

@@ -91,10 +91,11 @@ def test_reload_replaces_data_and_other_seed_differs(db_url):
 def test_stats_and_counts(county):
     url, stats = county
     assert list(stats) == ["scale", "seed", "departments", "units", "projects", "monitoring", "evaluations",
-                           "findings", "seconds"]
+                           "findings", "indicators", "seconds"]
     assert (stats["scale"], stats["seed"]) == ("county", 1)
     for table, key in (("departments", "departments"), ("units", "units"), ("projects", "projects"),
-                       ("monitoring", "monitoring"), ("evaluations", "evaluations"), ("findings", "findings")):
+                       ("monitoring", "monitoring"), ("evaluations", "evaluations"), ("findings", "findings"),
+                       ("indicators", "indicators")):
         assert rows(url, f"SELECT COUNT(*) FROM {table}")[0][0] == stats[key]
     assert 50 <= stats["departments"] <= 75
     assert 170 <= stats["units"] <= 240
@@ -338,3 +339,29 @@ def test_configured_rules_decide_the_stored_grades():
     assert all(g == rules.grade_for_score(s, strict) for s, g in zip(strict_ev["score"], strict_ev["grade"]))
     assert all(g == rules.grade_for_score(s) for s, g in zip(default_ev["score"], default_ev["grade"]))
     assert strict_ev["grade"] != default_ev["grade"]
+
+
+def test_indicators_follow_the_projects_and_the_rule(county):
+    """Issue 12: projects with targets declare indicators; monitoring and self-evaluation report on them; the
+    stored columns are the rule's parse of the texts, and the stages follow the project's records."""
+    from dashboard import rules as R
+
+    url, stats = county
+    assert stats["indicators"] > 0
+    # every indicator's project has targets; 监控 only where the project has a monitoring record, 自评 only where
+    # it has a 单位自评
+    assert rows(url, "SELECT COUNT(*) FROM indicators i JOIN projects p ON p.id = i.project_id"
+                     " WHERE p.has_target IS NOT TRUE")[0][0] == 0
+    assert rows(url, "SELECT COUNT(*) FROM indicators i WHERE i.stage = '监控' AND NOT EXISTS"
+                     " (SELECT 1 FROM monitoring m WHERE m.project_id = i.project_id AND m.as_of = i.as_of)")[0][0] == 0
+    assert rows(url, "SELECT COUNT(*) FROM indicators i WHERE i.stage = '自评' AND NOT EXISTS"
+                     " (SELECT 1 FROM evaluations e WHERE e.project_id = i.project_id AND e.kind = '单位自评')")[0][0] == 0
+    sample = rows(url, "SELECT stage, target_text, actual_text, expected_text, comparator, target_value, target_unit,"
+                       " actual_value, actual_unit, expected_value, expected_unit FROM indicators ORDER BY id LIMIT 400")
+    for stage, target, actual, expected, *stored in sample:
+        parsed = R.indicator_columns(target=target, actual=actual, expected=expected)
+        assert stored == [parsed[k] for k in ("comparator", "target_value", "target_unit", "actual_value",
+                                              "actual_unit", "expected_value", "expected_unit")]
+    statuses = Counter(R.indicator_status_of(stage, R.indicator_columns(target=t, actual=a, expected=e))
+                       for stage, t, a, e, *_ in sample)
+    assert len(statuses) == 3  # the demo shows met, not met and cannot-be-judged indicators

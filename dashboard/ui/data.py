@@ -223,3 +223,36 @@ def department_trend(ctx, department_id: int):
 
 def project_card(ctx, project_id: int):
     return _metric(metrics.project_card, ctx, int(project_id))
+
+
+# ---- performance indicators (issue 12) -----------------------------------------------------------------
+
+def indicator_totals(ctx, scope=None) -> dict:
+    return _metric(metrics.indicator_totals, ctx, scope=scope)
+
+
+def indicators_by_department(ctx):
+    return _metric(metrics.indicators_by_department, ctx)
+
+
+def unmet_indicators(ctx) -> Listing:
+    """Every indicator judged 未完成 at its project's most advanced stage."""
+    return _listing(ctx, metrics.unmet_indicators, metrics.unmet_indicators_count)
+
+
+def risky_indicators(ctx) -> Listing:
+    """Every monitoring indicator reported 完全不可能 or 有可能."""
+    return _listing(ctx, metrics.risky_indicators, metrics.risky_indicators_count)
+
+
+def target_quality(ctx) -> Listing:
+    """Every project whose targets are incomplete (missing 产出 / 效益 / 满意度, or unquantified targets)."""
+    return _listing(ctx, metrics.target_quality, metrics.target_quality_count)
+
+
+def target_quality_by_department(ctx):
+    return _metric(metrics.target_quality_by_department, ctx)
+
+
+def project_indicators(ctx, project_id: int):
+    return _metric(metrics.project_indicators, ctx, int(project_id))

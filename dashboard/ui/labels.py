@@ -94,16 +94,46 @@ LABELS: dict[str, str] = {
     "month": "月份",
     "closed": "当月销号",
     "cumulative_closed": "累计销号",
+    # 绩效指标 (issue 12)
+    "stage": "阶段",
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "indicator": "三级指标",
+    "target_text": "指标值",
+    "actual_text": "实际完成值",
+    "current_text": "截至目前完成",
+    "expected_text": "全年预计完成",
+    "indicator_status": "完成情况",
+    "weight": "分值",
+    "indicator_count": "指标数",
+    "indicators": "指标数",
+    "met": "已完成",
+    "not_met": "未完成",
+    "unknown": "无法判断",
+    "met_share": "完成率",
+    "has_output": "有产出指标",
+    "has_outcome": "有效益指标",
+    "has_satisfaction": "有满意度指标",
+    "unquantified": "未量化的指标",
+    "complete": "目标完整",
+    "complete_share": "目标完整率",
+    "complete_projects": "目标完整项目数",
+    "no_output": "缺产出指标",
+    "no_outcome": "缺效益指标",
+    "no_satisfaction": "缺满意度指标",
+    "unquantified_projects": "有未量化指标的项目",
 }
 
 MONEY_COLUMNS = {"budget", "initial_budget", "adjusted_budget", "executed", "target_budget", "evaluated_budget",
                  "fund_amount", "next_year_budget_change", "budget_change_total"}
 FRACTION_COLUMNS = {"execution_rate", "time_progress", "target_progress", "coverage_count", "coverage_funds",
-                    "monitoring_coverage", "evaluation_coverage", "rate", "rectification_rate"}
+                    "monitoring_coverage", "evaluation_coverage", "rate", "rectification_rate", "met_share",
+                    "complete_share"}
 # shown with one decimal: scores, composite sub-scores and lags
 ONE_DECIMAL_COLUMNS = {"score", "avg_score", "self_score", "independent_score", "gap", "composite", "coverage",
                        "execution", "evaluation", "rectification", "not_red", "lag"}
-BOOL_COLUMNS = ("has_target", "flagged", "small_sample", "deputies_participated")
+BOOL_COLUMNS = ("has_target", "flagged", "small_sample", "deputies_participated", "has_output", "has_outcome",
+                "has_satisfaction", "complete")
 DATE_COLUMNS = ("as_of", "deadline", "completed_on")
 
 # the five parts of the composite score, named as on the 部门排名 page

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import data, export, filters, fmt, labels
-from dashboard.vocab import LIGHT_LABELS
+from dashboard.vocab import INDICATOR_STATUS_LABELS, LIGHT_LABELS
 
 MONEY_SCREEN_FORMAT = "%,.2f"  # sprintf-js: thousands separators, '-' for negatives
 PAGE_SIZE = 50
@@ -33,6 +33,8 @@ def zh_frame(df: pd.DataFrame, columns: list[str] | None = None, percent_numbers
     out = df[cols].copy()
     if "light" in out:
         out["light"] = out["light"].map(lambda v: LIGHT_LABELS.get(v, v))
+    if "indicator_status" in out:
+        out["indicator_status"] = out["indicator_status"].map(lambda v: INDICATOR_STATUS_LABELS.get(v, v))
     for c in labels.BOOL_COLUMNS:
         if c in out:
             out[c] = out[c].map(_yes_no)

@@ -48,6 +48,7 @@ EXPECTED_COUNTS = {
     "monitoring": {"inserted": 4, "updated": 0, "unchanged": 0},
     "evaluations": {"inserted": 4, "updated": 0, "unchanged": 0},
     "findings": {"inserted": 3, "updated": 0, "unchanged": 0},
+    "indicators": {"inserted": 0, "updated": 0, "unchanged": 0},
 }
 
 

@@ -48,9 +48,24 @@ def test_header_variants(kind, header, field):
     assert H.field_for(header, kind) == field
 
 
-@pytest.mark.parametrize("header", ["序号", "全年预计执行", "全年预计执行数", "一级指标", "指标值", "备注"])
+@pytest.mark.parametrize("header", ["序号", "全年预计执行", "全年预计执行数", "备注"])
 def test_headers_ignored(header):
     assert H.field_for(header, "monitoring") is None
+
+
+@pytest.mark.parametrize("header,field", [("一级指标", "level1"), ("三级指标", "name"), ("指标值", "target"),
+                                          ("全年预计完成情况", "expected"), ("指标完成情况", "current"),
+                                          ("指标性质", "comparator"), ("度量单位", "measure_unit")])
+def test_indicator_columns_of_a_monitoring_export_are_read(header, field):
+    """Issue 12: the indicator columns of the national export are read (as indicators), not ignored."""
+    assert H.field_for(header, "monitoring") == field
+    assert H.field_for(header, "indicators") == field
+
+
+def test_indicator_list_kind():
+    assert H.detect_kind(["年度", "阶段", "项目名称", "三级指标", "指标值", "实际完成值", "得分"]) == "indicators"
+    # the national export is a monitoring table (it has the money) with indicator columns
+    assert H.detect_kind(["项目名称", "调整后预算数", "项目预算执行情况", "三级指标", "指标值"]) == "monitoring"
 
 
 def test_every_schema_label_maps_to_its_field():

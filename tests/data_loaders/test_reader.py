@@ -127,7 +127,10 @@ def test_national_export_needs_as_of_then_reads(corpus):
     assert "监控截止日期" in error.message and "--as-of" in error.message
     result = read_file(path, as_of=dt.date(2023, 8, 31), year=2000)
     assert result.problems == []
-    t = _one(result)
+    assert [t.kind for t in result.tables] == ["monitoring", "indicators"]  # one indicator per project here
+    t, ind = result.tables
+    assert ind.frame["name"].tolist() == ["采购台数", "验收合格率", "服务人次"]
+    assert ind.frame["target"].tolist() == ["≥100台", "100%", "≥5000"]
     assert t.meta["as_of"] == dt.date(2023, 8, 31)
     assert set(t.frame["year"]) == {2023}  # the 预算年度 column wins over the argument
     assert t.frame["adjusted_budget"].sum() == pytest.approx(450.0)
@@ -367,7 +370,10 @@ def test_stacked_self_evaluation_forms(corpus):
     path, exp = corpus["self_evaluation_forms"]
     result = read_file(path)
     assert result.problems == []
-    t = _one(result)
+    # issue 12: the first form's indicator row comes as a companion indicators table
+    assert [x.kind for x in result.tables] == ["evaluations", "indicators"]
+    assert result.tables[1].frame["name"].tolist() == ["指标1:发放人数"]
+    t = result.tables[0]
     assert t.kind == "evaluations" and t.meta["layout"] == "form" and t.meta["forms"] == 2
     assert t.meta["title"] == "项目支出绩效自评表"
     f = t.frame

@@ -1,0 +1,157 @@
+"""The target declaration form reader: 《项目支出绩效目标申报表》 (and the central 《绩效目标表》) sheets, one project
+per form (several may be stacked) → a project row (its 资金总额 as 年初预算, 是否设定绩效目标 = 是) and its
+indicators (stage 申报) as a companion table.
+
+Read: 项目名称, 项目编码, 主管部门 (or 主管部门及代码) and 主管部门编码, 项目实施单位, 资金总额 / 年度资金总额 (万元)
+and the indicator block (一级指标 | 二级指标 | 三级指标 or 指标内容 | 指标值 …, read by data_loaders.indicators).
+When a form has a 长期 and a 年度 indicator block, the 年度 one is read (the year's targets).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.vocab import STAGE_DECLARED
+from data_loaders import cells as C
+from data_loaders import headers as H
+from data_loaders import indicators as I
+from data_loaders.layout import cell_text, is_blank_text, pick_title, year_from_notes
+from data_loaders.problems import Problem
+from data_loaders.tables import ParsedTable, objects
+
+_TITLE = re.compile(r"绩效目标(?:申报)?表")
+_NOT_THIS = re.compile(r"自评|监控|评价")
+_KEYS = {
+    "project_name": ("项目名称",),
+    "project_code": ("项目编码", "项目代码"),
+    "department": ("主管部门", "主管部门及代码", "主管部门名称", "主管部门(盖章)"),
+    "department_code": ("主管部门编码", "主管部门代码"),
+    "unit": ("项目实施单位", "实施单位", "预算单位", "实施单位(盖章)"),
+    "budget": ("资金总额", "年度资金总额", "项目资金总额", "资金总额(万元)", "年度资金总额(万元)"),
+}
+
+
+def _key(value: Any) -> str:
+    return re.sub(r"[\s:：*（）()]", "", cell_text(value)).replace("万元", "") if isinstance(value, str) else ""
+
+
+_LOOKUP = {re.sub(r"[()（）]", "", w).replace("万元", ""): name for name, words in _KEYS.items() for w in words}
+
+
+def _value_right(row: list[Any], c: int):
+    for cc in range(c + 1, len(row)):
+        v = row[cc]
+        if not is_blank_text(v) and cell_text(v) and cell_text(v) != cell_text(row[c]):
+            return v, cc
+    return None
+
+
+def is_declaration(grid: list[list[Any]]) -> bool:
+    head = " ".join(cell_text(v) for r in grid[:8] for v in r if isinstance(v, str))
+    return bool(_TITLE.search(head)) and not _NOT_THIS.search(head)
+
+
+def find_declarations(grid: list[list[Any]]) -> list[dict]:
+    """The declaration forms on a sheet ([] when it is none): for each, {field: (value, row, col)} plus
+    "indicators" (rows of its 年度 indicator block), "start" (0-based row of 项目名称) and title/year."""
+    if not is_declaration(grid):
+        return []
+    starts = []
+    for r, row in enumerate(grid):
+        for c, v in enumerate(row[:4]):
+            if _key(v) == "项目名称" and _value_right(row, c) is not None:
+                starts.append(r)
+                break
+    forms = []
+    for i, r0 in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(grid)
+        lo = max(0, (starts[i - 1] + 1) if i else 0, r0 - 6)
+        above = [" ".join(dict.fromkeys(cell_text(v) for v in grid[r] if cell_text(v))) for r in range(lo, r0)]
+        above = [a for a in above if a]
+        form: dict[str, Any] = {"start": r0, "title": pick_title(above), "year": year_from_notes(above)}
+        blocks = []
+        for r in range(r0, end):
+            row = grid[r]
+            for c, v in enumerate(row):
+                name = _LOOKUP.get(_key(v))
+                if name is None or name in form:
+                    continue
+                hit = _value_right(row, c)
+                if hit is not None and (name == "budget" or not H.candidates(hit[0]) or name == "project_name"):
+                    form[name] = (hit[0], r, hit[1])
+            cols = I.indicator_header(row)
+            if cols is not None:
+                label = " ".join(cell_text(v) for v in row[: min(cols.values())] if cell_text(v))
+                label += " " + " ".join(cell_text(v) for v in grid[r - 1] if cell_text(v)) if r > r0 else ""
+                blocks.append((label, I.indicator_rows(grid, r, end, cols)))
+        annual = [b for b in blocks if "年度" in b[0] and "长期" not in b[0]]
+        form["indicators"] = (annual or blocks[-1:] or [("", [])])[0][1]
+        forms.append(form)
+    return forms
+
+
+def read_declarations(forms: list[dict], file: str, sheet: str | None, year: int | None
+                      ) -> tuple[ParsedTable, list[Problem]]:
+    """Forms → a projects table (one row each) with the indicators table as its companion."""
+    problems: list[Problem] = []
+    records = []
+    items = []
+    for form in forms:
+        row = form["start"] + 1
+        rec: dict[str, Any] = {"year": form["year"] or year, "_row": row, "has_target": True}
+        if rec["year"] is None:
+            problems.append(Problem(file, sheet, row, None, "绩效目标申报表的标题里没有年度（如“（2024年度）”）。"
+                                    "请在上传页填写年度（命令行用 --year）"))
+        code, name = C.split_code_name(C.clean_text(form["project_name"][0]))
+        rec["project_name"] = name
+        rec["project_code"] = C.clean_text(form["project_code"][0]) if "project_code" in form else code
+        for key, code_key in (("department", "department_code"), ("unit", "unit_code")):
+            if key in form:
+                c, n = C.split_code_name(C.clean_text(form[key][0]))
+                rec[key], rec[code_key] = n, c
+        if "department_code" in form:
+            rec["department_code"] = C.clean_text(form["department_code"][0])
+        if not rec.get("department") and not rec.get("unit"):
+            problems.append(Problem(file, sheet, row, None, "绩效目标申报表没有填写“主管部门”或“项目实施单位”"))
+        if "budget" in form:
+            value, r, c = form["budget"]
+            amount, error = C.parse_money(value)
+            if error:
+                problems.append(Problem(file, sheet, r + 1, f"资金总额（{_letter(c)}列）", error))
+            rec["initial_budget"] = amount
+        records.append(rec)
+        if rec["year"] is not None:
+            items.append(({k: rec.get(k) for k in ("year", "department", "department_code", "unit", "unit_code",
+                                                    "project_code", "project_name")}, form["indicators"]))
+    order = ["year", "department", "department_code", "unit", "unit_code", "project_code", "project_name",
+             "initial_budget", "has_target", "_row"]
+    data = {}
+    for k in order:
+        values = [r.get(k) for r in records]
+        if k == "initial_budget":
+            data[k] = pd.Series([np.nan if v is None else v for v in values], dtype=float)
+        elif k == "_row":
+            data[k] = pd.Series(values, dtype=np.int64)
+        else:
+            data[k] = pd.Series(objects(values), dtype=object)
+    first = forms[0]
+    meta = {"year": first["year"] or year, "as_of": None, "unit": "万元", "title": first["title"],
+            "header_rows": [], "layout": "declaration_form", "forms": len(forms)}
+    table = ParsedTable(file, sheet, "projects", pd.DataFrame(data), {}, {}, meta)
+    indicators = I.form_indicator_table(file, sheet, STAGE_DECLARED, items, dict(meta), problems)
+    if indicators is not None:
+        table.meta["companions"] = [indicators]
+    return table, problems
+
+
+def _letter(c: int) -> str:
+    out = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        out = chr(65 + rem) + out
+    return out
