@@ -404,10 +404,11 @@ def read_grid(
             return table, problems, []
     layout = L.find_layout(grid, merged)
     kind = H.kind_from_fields({f for fs in layout.fields for f in fs}) if layout is not None else None
-    if kind is None:
+    if kind is None or kind == "indicators":  # a form's indicator block alone does not make an indicator list
         title = F.untitled_form(grid)
         if title:
             return None, [_unsupported(file, sheet, title, None)], []
+    if kind is None:
         return None, [], _headers_seen(grid) if layout is None else [t for t in layout.labels if t]
     table, problems = SheetReader(grid, layout, kind, file, sheet, year, as_of, rules, merged,
                                   evaluation_kind=evaluation_kind).read()

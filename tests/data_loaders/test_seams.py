@@ -142,10 +142,11 @@ def test_pair_table():
 
 
 def test_header_that_resembles_a_field_of_another_table_is_named():
-    headers = ["年度", "评价类型", "主管部门", "项目名称", "得分", "执行数"]
+    # (执行数 itself is read on an evaluation list: the evaluated project's 全年执行数)
+    headers = ["年度", "评价类型", "主管部门", "项目名称", "得分", "执行率"]
     result = read_file("\n".join([",".join(headers), "2023,单位自评,青山区教育局,校舍维修,90,50"]).encode(), "e.csv")
     [warning] = result.warnings
-    assert warning.column == "执行数（F列）" and "绩效监控表的“执行数”列" in warning.message
+    assert warning.column == "执行率（F列）" and "绩效监控表的“执行率”列" in warning.message
 
 
 # --- 5. hidden sheets and drop-down lists ---------------------------------------------------------------------
