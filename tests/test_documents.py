@@ -386,6 +386,16 @@ def test_county_brief_agrees_with_summary_and_pages(county, capsys, monkeypatch)
     assert (f"共 {n_warn:,} 个项目，此处列出前 5 个项目" if n_warn > 5 else f"共 {n_warn} 个项目，已全部列出") in text
     n_open = metrics.open_count(q)
     assert (f"共 {n_open:,} 个未销号问题，此处列出前 5 个" if n_open > 5 else f"共 {n_open} 个未销号问题，已全部列出") in text
+    ind = s["indicators"]
+    assert ind["count"] > 0  # the county demo has indicators
+    assert (f"本年绩效指标 {ind['count']} 个（每个项目按最新阶段计：评价/自评、监控、申报），已完成 {ind['met']} 个，"
+            f"未完成 {ind['not_met']} 个，无法判断 {ind['unknown']} 个。") in text
+    unmet = _table_after(d, "绩效指标完成情况")
+    if ind["not_met"]:
+        assert [r[0] for r in _rows(unmet)] == metrics.unmet_indicators(q, limit=5)["project"].tolist()
+        assert len(_rows(unmet)) == min(5, ind["not_met"])
+    else:
+        assert unmet is None
     b = B.Brief(county, year, dept_id, COUNTY_TODAY, Rules(), Documents(list_rows=5), NOW)
     reds = metrics.warning_list(q, (RED,)).set_index("project_id")
     assert b.questions

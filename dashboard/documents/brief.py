@@ -33,7 +33,7 @@ from dashboard.documents.docx_kit import (
 from dashboard.documents.pdf import docx_to_pdf
 from dashboard.metrics.query import cached
 from dashboard.settings import Documents, Rules
-from dashboard.vocab import BATCH_SOURCE_LABELS, GREY, LIGHT_LABELS, RED
+from dashboard.vocab import BATCH_SOURCE_LABELS, GREY, LIGHT_LABELS, RED, STAGE_LABELS
 
 LOW_GRADES = ("中", "差")
 QUESTIONS_PER_RULE = 3
@@ -146,6 +146,15 @@ class Brief:
         e = self.evaluations
         return e[e["next_year_budget_change"].notna()].sort_values(
             ["next_year_budget_change", "evaluation_id"]).reset_index(drop=True)
+
+    @functools.cached_property
+    def unmet_indicators(self) -> pd.DataFrame:
+        """Indicators judged 未完成 at each project's most advanced stage: the 评价结果 list 未完成的指标."""
+        return metrics.unmet_indicators(self.q, limit=self.docs.list_rows)
+
+    @functools.cached_property
+    def unmet_indicators_count(self) -> int:
+        return metrics.unmet_indicators_count(self.q)
 
     @functools.cached_property
     def peers(self) -> dict:
@@ -307,6 +316,8 @@ def _rules_notes(w: Writer, rules: Rules, today: dt.date) -> dict[str, str]:
                             "或自评等级更好。"),
         "overdue": w.note(f"逾期：未整改或整改中，且判断日期 {N.date(today)} 已过整改时限（时限当天不算逾期）；"
                           "整改率 = 已整改 ÷ 全部问题。"),
+        "indicators": w.note("绩效指标已完成：实际完成值（监控阶段取全年预计完成值）满足目标值，数值按比较符号在同一单位下比较，"
+                             "只写数值的目标按“=”；文字目标须完全相同；缺实际值、单位不同或读不出的为无法判断。"),
         "rank": w.note("综合得分为目标覆盖、执行（按滞后扣分）、评价平均分、整改率、非红灯比例的加权和，权重 "
                        f"{rules.weight_coverage:g}/{rules.weight_execution:g}/{rules.weight_evaluation:g}/"
                        f"{rules.weight_rectification:g}/{rules.weight_not_red:g}；项目少于 {rules.min_projects} 个的部门标"
@@ -330,6 +341,8 @@ HEADLINE_ROWS = [  # (label, path in summary --json, kind, note key)
     ("已整改（个）", ("findings", "rectified"), "count", "overdue"),
     ("整改率", ("findings", "rate"), "pct", "overdue"),
     ("逾期未整改（个）", ("findings", "overdue"), "count", "overdue"),
+    ("绩效指标（个）", ("indicators", "count"), "count", "indicators"),
+    ("未完成的绩效指标（个）", ("indicators", "not_met"), "count", "indicators"),
 ]
 
 
@@ -479,6 +492,22 @@ def result_section(b: Brief, w: Writer) -> None:
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "条有下年预算调整的评价")
 
 
+def indicators_section(b: Brief, w: Writer) -> None:
+    t = b.summary["indicators"]
+    w.para(f"本年绩效指标 {t['count']} 个（每个项目按最新阶段计：评价/自评、监控、申报），已完成 {t['met']} 个，"
+           f"未完成 {t['not_met']} 个，无法判断 {t['unknown']} 个。{b.notes['indicators']}")
+    df = b.unmet_indicators
+    if df.empty:
+        return
+    stages = dict(STAGE_LABELS)
+    rows = [(r["project"], stages.get(r["stage"], r["stage"]), r["indicator"],
+             r["target_text"] if not N.missing(r["target_text"]) else "—",
+             r["actual_text"] if not N.missing(r["actual_text"]) else "—",
+             r["deviation_reason"] if not N.missing(r["deviation_reason"]) else "—") for _, r in df.iterrows()]
+    w.table(["项目", "阶段", "指标", "目标值", "实际（预计）完成", "偏差原因"], rows, widths_mm=(36, 12, 34, 22, 22, 30))
+    w.cut_note(b.unmet_indicators_count, len(df), "个未完成的指标")
+
+
 def peer_section(b: Brief, w: Writer) -> None:
     p = b.peers
     if not p["basis"] or not p["peers"]:
@@ -510,7 +539,7 @@ SECTIONS: list[Section] = [
     ("自评虚高", inflation_section),
     ("未销号问题", findings_section),
     ("结果应用（下年预算调整）", result_section),
-    # ("未达成的绩效指标", indicators_section),  # the indicators issue (12) adds its section here
+    ("绩效指标完成情况", indicators_section),
     ("同类部门参照（背景信息，非评判）", peer_section),
     ("建议关注的问题", question_section),
 ]
