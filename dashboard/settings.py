@@ -3,7 +3,7 @@ settings file, the fixed "today" and the importing user — from `dashboard.toml
 
 The file is `dashboard.toml` in the working directory, or the path in `DASHBOARD_SETTINGS`; every key is
 optional (docs/rules.md lists them). The environment variables are DATABASE_URL, DASHBOARD_SETTINGS,
-DASHBOARD_TODAY and DASHBOARD_USER; nothing else in the app reads the environment (tests/test_docs.py checks).
+DASHBOARD_TODAY, DASHBOARD_USER and DASHBOARD_AUTH_SECRET; nothing else in the app reads the environment (tests/test_docs.py checks).
 """
 
 from __future__ import annotations
@@ -83,6 +83,26 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Auth:
+    """[auth]: who may sign in and how (docs/deployment.md, section 7). `secret` signs the session tokens of
+    password mode: `[auth] secret`, or DASHBOARD_AUTH_SECRET; never printed (repr=False)."""
+
+    mode: str = "none"  # none | password | oidc | proxy
+    session_hours: float = 12.0  # a password-mode sign-in lasts this long
+    secret: str | None = field(default=None, repr=False)
+    cookie_name: str = "dashboard_session"
+    max_failures: int = 5  # wrong passwords in a row before the account is locked
+    lockout_minutes: float = 15.0
+    # proxy: the headers the authenticating proxy sets (the user's name, optionally e-mail)
+    proxy_user_header: str = "X-Forwarded-User"
+    proxy_email_header: str = "X-Forwarded-Email"
+    # oidc: the st.login provider ([auth.NAME] in .streamlit/secrets.toml; None = the [auth] section itself),
+    # and the claim holding the role (a role code, or a list containing one); None = the users table by e-mail
+    oidc_provider: str | None = None
+    oidc_role_claim: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     # DATABASE_URL, else [database] url of the file, else SQLite under data/
     db_url: str = DEFAULT_DB_URL
@@ -95,6 +115,8 @@ class Settings:
     user: str | None = None
     # [limits]: what one uploaded or imported file may hold (checked before any cell is parsed)
     limits: Limits = field(default_factory=Limits)
+    # [auth]: sign-in mode, sessions, lockout, proxy headers, OIDC claim
+    auth: Auth = field(default_factory=Auth)
 
     def effective_today(self) -> dt.date:
         """The fixed day when DASHBOARD_TODAY is set, else today's date."""
@@ -147,12 +169,13 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         rules = rules_from_mapping(data.get("rules", {}))
         limits = _limits_from_mapping(data.get("limits", {}))
+        auth = _auth_from_mapping(data.get("auth", {}), os.environ.get("DASHBOARD_AUTH_SECRET"))
     except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
     db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
     return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
                     today=_today(os.environ.get("DASHBOARD_TODAY")),
-                    user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits)
+                    user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits, auth=auth)
 
 
 def _limits_from_mapping(data: dict) -> Limits:
@@ -161,3 +184,29 @@ def _limits_from_mapping(data: dict) -> Limits:
     if unknown:
         raise ValueError(f"未知的 [limits] 设置项：{', '.join(sorted(unknown))}")
     return Limits(**data)
+
+
+MIN_SECRET_CHARS = 32
+
+
+def _auth_from_mapping(data: dict, env_secret: str | None) -> Auth:
+    """The [auth] table; DASHBOARD_AUTH_SECRET overrides its `secret`. Password mode needs a secret of at
+    least MIN_SECRET_CHARS characters (the message never repeats the secret)."""
+    from dashboard.vocab import AUTH_MODES
+
+    known = {f.name for f in dataclasses.fields(Auth)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"未知的 [auth] 设置项：{', '.join(sorted(unknown))}")
+    data = dict(data)
+    if env_secret:
+        data["secret"] = env_secret
+    auth = Auth(**data)
+    if auth.mode not in AUTH_MODES:
+        raise ValueError(f"[auth] mode 应为 {' | '.join(AUTH_MODES)} 之一：{auth.mode!r}")
+    if auth.mode == "password" and len(auth.secret or "") < MIN_SECRET_CHARS:
+        raise ValueError(f"[auth] mode = \"password\" 需要至少 {MIN_SECRET_CHARS} 个字符的 secret"
+                         "（dashboard.toml 的 [auth] secret 或环境变量 DASHBOARD_AUTH_SECRET）")
+    if auth.session_hours <= 0 or auth.max_failures < 1 or auth.lockout_minutes < 0:
+        raise ValueError("[auth] session_hours 应大于 0，max_failures 至少为 1，lockout_minutes 不能为负")
+    return auth
