@@ -91,6 +91,12 @@ def empty_database(url: str) -> None:
     st.title("预算绩效监督驾驶舱")
     st.info("数据库中还没有任何项目数据。可以先加载演示数据看看效果，或到「数据上传」页导入本地的表格。",
             icon=":material/inbox:")
+    from dashboard.ui import auth
+
+    actor = auth.current()
+    if actor is None or not actor.may("import"):
+        st.caption("请联系绩效科或管理员导入数据。")
+        return
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         load_demo_button(url)
         link("upload", "去上传数据", icon=":material/upload:")
