@@ -156,7 +156,7 @@ def sign_in_page() -> None:
     mode = settings.auth.mode
     if st.session_state.pop(CLEAR_KEY, False):
         _cookie(settings.auth.cookie_name, "", 0)
-    st.title("预算绩效监督驾驶舱")
+    st.header("预算绩效监督驾驶舱")
     if mode == "password":
         _password_form(settings)
     elif mode == "proxy":
@@ -194,13 +194,13 @@ def _password_form(settings: Settings) -> None:
         st.session_state.pop(CLEAR_KEY, None)
         st.session_state["_auth_set_cookie"] = True
         st.rerun()
-    st.caption("忘记密码或账号被锁定，请联系管理员。连续输错 5 次密码，账号锁定 15 分钟。".replace(
-        "5", str(settings.auth.max_failures)).replace("15", f"{settings.auth.lockout_minutes:g}"))
+    st.caption(f"忘记密码或账号被锁定，请联系管理员。连续输错 {settings.auth.max_failures} 次密码，"
+               f"账号锁定 {settings.auth.lockout_minutes:g} 分钟。")
 
 
 def denied_page() -> None:
     """A page the signed-in role may not open: this sentence and nothing else."""
-    st.error(DENIED, icon=":material/block:")
+    st.error(DENIED)
 
 
 def account_box(settings: Settings, actor: Actor) -> None:
