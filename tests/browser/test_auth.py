@@ -77,6 +77,7 @@ def auth_server(auth_env):
 
 
 def _login_form_only(pg) -> None:
+    srv.wait_ready(pg)
     expect(pg.get_by_label("用户名")).to_be_visible()
     expect(pg.get_by_label("密码")).to_be_visible()
     expect(pg.get_by_role("button", name="登录")).to_be_visible()
