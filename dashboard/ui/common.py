@@ -73,10 +73,17 @@ def provenance(ctx) -> None:
 
 
 def load_demo_button(url: str, key: str = "load_demo") -> None:
+    from dashboard.accounts import Forbidden
+    from dashboard.ui import auth
+
     if st.button("加载演示数据", type="primary", key=key, icon=":material/database:"):
         try:
             with st.spinner("正在生成演示数据……"):
-                demo.load_demo(url, rules=load_settings().rules)
+                demo.load_demo(url, rules=load_settings().rules,
+                               actor=auth.current() or auth.accounts.Actor("未登录", "anonymous"))
+        except Forbidden as exc:
+            st.error(str(exc))
+            return
         except Exception:
             ref = error_reference()
             log.exception("demo load failed [ref %s]", ref)

@@ -196,12 +196,19 @@ def test_limited_account_sees_only_its_department(auth_env, auth_server, page):
     expect(_metric(page, "红灯项目").locator("[data-testid='stMetricValue']")).to_have_text(
         str(expected["monitoring"]["red"]))
     others = [n for n in _all_department_names(auth_env["url"]) if n != dept["name"]]
-    for key in ("overview", "ranking", "monitoring"):
+    for key in ("overview", "ranking", "coverage", "monitoring", "evaluation", "rectification", "projects"):
         page.goto(srv.page_url(auth_server, BY_KEY[key], f"year={year}"))
         srv.wait_settled(page)
         body = page.locator("body").inner_text()
         leaked = [n for n in others if n in body]
         assert not leaked, (key, leaked[:5])
+    # a download is audited with what and which scope, under the account's name
+    with page.expect_download():
+        page.locator("[data-testid='stDownloadButton']").first.click()
+    rows = json.loads(_cli(auth_env["url"], "audit", "--json").stdout)
+    export = next(r for r in rows if r["action"] == "export")
+    assert export["user"] == "limited1" and dept["name"] in export["detail"]["scope"]
+    assert export["detail"]["file"].endswith(".xlsx")
 
 
 def _all_department_names(url: str) -> list[str]:
