@@ -227,6 +227,22 @@ def _sid_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode("ascii")).hexdigest()
 
 
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(_HASHER.hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
+def _verify(hashed: str, password: str | None) -> bool:
+    try:
+        return _HASHER.verify(hashed, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def login(url: str, auth: Auth, name: str, password: str, now: dt.datetime | None = None) -> LoginResult:
     """Check a name and password; on success open a session and return its token.
 
@@ -241,32 +257,31 @@ def login(url: str, auth: Auth, name: str, password: str, now: dt.datetime | Non
     with db.get_engine(url).begin() as conn:
         r = _row(conn, name) if name else None
         if r is None:
+            _verify(_dummy_hash(), password)  # the same work as for a real account: no timing difference
             audit.record_in(conn, name[:100] or None, None, "login_failed", {"reason": "unknown_user"})
             return LoginResult(False, FAILED)
         role = r["role"]
-        if r["disabled"]:
-            audit.record_in(conn, name, role, "login_failed", {"reason": "disabled"})
-            return LoginResult(False, "该账号已停用，请联系管理员")
         if r["locked_until"] is not None and r["locked_until"] > now:
             audit.record_in(conn, name, role, "login_failed", {"reason": "locked"})
             return LoginResult(False, f"密码错误次数过多，账号已锁定至 {r['locked_until']:%H:%M}，请稍后再试")
-        try:
-            good = r["password_hash"] is not None and _HASHER.verify(r["password_hash"], password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            good = False
+        good = r["password_hash"] is not None and _verify(r["password_hash"], password)
         users = User.__table__
         if not good:
-            failures = int(r["failed_logins"] or 0) + 1
-            values: dict = {"failed_logins": failures}
-            if failures >= auth.max_failures:
-                values = {"failed_logins": 0, "locked_until": now + dt.timedelta(minutes=auth.lockout_minutes)}
-            conn.execute(update(users).where(users.c.id == r["id"]).values(**values))
-            locked = "locked_until" in values
+            # one statement: two attempts at once both count
+            conn.execute(update(users).where(users.c.id == r["id"]).values(failed_logins=users.c.failed_logins + 1))
+            failures = int(conn.execute(select(users.c.failed_logins).where(users.c.id == r["id"])).scalar_one())
+            locked = failures >= auth.max_failures
+            if locked:
+                conn.execute(update(users).where(users.c.id == r["id"]).values(
+                    failed_logins=0, locked_until=now + dt.timedelta(minutes=auth.lockout_minutes)))
             audit.record_in(conn, name, role, "login_failed",
                             {"reason": "wrong_password", "failures": failures, "locked": locked})
             if locked:
                 return LoginResult(False, f"密码连续错误 {failures} 次，账号已锁定 {auth.lockout_minutes:g} 分钟")
             return LoginResult(False, FAILED)
+        if r["disabled"]:  # said only to whoever knows the password
+            audit.record_in(conn, name, role, "login_failed", {"reason": "disabled"})
+            return LoginResult(False, "该账号已停用，请联系管理员")
         if _HASHER.check_needs_rehash(r["password_hash"]):
             conn.execute(update(users).where(users.c.id == r["id"]).values(password_hash=_HASHER.hash(password)))
         conn.execute(update(users).where(users.c.id == r["id"]).values(failed_logins=0, locked_until=None))

@@ -120,6 +120,8 @@ def test_disabling_or_changing_the_password_ends_every_session(url):
     accounts.set_disabled(url, ROOT_OP, "zhang", True)
     assert accounts.session_actor(url, AUTH, c) is None
     assert "停用" in accounts.login(url, AUTH, "zhang", "another pass 2").message
+    # only whoever knows the password learns the account exists and is disabled
+    assert accounts.login(url, AUTH, "zhang", "a wrong guess").message == accounts.FAILED
     accounts.set_disabled(url, ROOT_OP, "zhang", False)
     assert accounts.login(url, AUTH, "zhang", "another pass 2").ok
     ops = [e["detail"]["op"] for e in audit.entries(url, actions=["user"])]
