@@ -98,7 +98,7 @@ def download(label: str, data, file_name: str, key: str, *, what: str | None = N
         if url is not None:
             try:
                 audit.record(url, actor.name if actor else None, actor.role if actor else None, "export", detail)
-            except Exception:  # noqa: BLE001 - the file still downloads; the failure is in the log
+            except Exception:  # the file still downloads; the failure is in the log
                 log.exception("export audit entry failed")
         return content
 
