@@ -69,11 +69,14 @@ def upgrade() -> None:
                    "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$")
         op.execute("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
                    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
+        op.execute("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
     op.drop_index('ix_audit_log_time', table_name='audit_log')
