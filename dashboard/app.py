@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import db, registry
 from dashboard.settings import SettingsError, load_settings
-from dashboard.ui import common, filters
+from dashboard.ui import auth, common, filters
 
 log = logging.getLogger("dashboard.app")
 
@@ -41,13 +41,39 @@ def main() -> None:
         st.error(f"{exc}。请改正后刷新页面。", icon=":material/error:")
         return
     url = settings.db_url
-    pages = {p.key: st.Page(p.path, title=p.title, url_path=p.url_path, icon=p.icon, default=p.default)
-             for p in registry.PAGES}
-    st.session_state[common.PAGES_KEY] = pages
-    nav = st.navigation({section: [pages[p.key] for p in members]
-                         for section, members in registry.sections().items()}, position="top")
     try:
         _init_database(url)
+    except Exception:
+        ref = common.error_reference()
+        log.exception("database unavailable [ref %s]", ref)
+        st.error(f"无法连接数据库。请检查 DATABASE_URL 设置后刷新页面；如果一直出现，请把参考编号 {ref} 告诉管理员。",
+                 icon=":material/error:")
+        return
+    # sign-in first, on every run and every URL: a signed-out visitor gets the sign-in page at each page's
+    # URL, a signed-in one the pages of its role, and every other page's URL shows only 无权限访问
+    actor = auth.gate(settings, url)
+    role = actor.role if actor else None
+    pages = {}
+    for p in registry.PAGES:
+        if registry.may_open(role, p):
+            pages[p.key] = st.Page(p.path, title=p.title, url_path=p.url_path, icon=p.icon, default=p.default)
+        else:
+            stand_in = auth.sign_in_page if actor is None else auth.denied_page
+            pages[p.key] = st.Page(stand_in, title=p.title if actor else "登录", url_path=p.url_path,
+                                   default=p.default, visibility="hidden")
+    st.session_state[common.PAGES_KEY] = pages
+    visible = registry.sections(role) if actor else {}
+    hidden = [pages[p.key] for p in registry.PAGES if not registry.may_open(role, p)]
+    nav_pages = {section: [pages[p.key] for p in members] for section, members in visible.items()}
+    nav_pages.setdefault("", []).extend(hidden)
+    nav = st.navigation(nav_pages, position="top" if actor else "hidden")
+    current = registry.BY_URL.get(nav.url_path)
+    if actor is None or current is None or not registry.may_open(role, current):
+        nav.run()  # the sign-in page or 无权限访问: no sidebar, no figures
+        return
+    auth.account_box(settings, actor)
+    auth.notice(settings)
+    try:
         version = db.data_version(url)
         has_data = db.has_projects(url)
     except Exception:
@@ -56,7 +82,8 @@ def main() -> None:
         st.error(f"无法连接数据库。请检查 DATABASE_URL 设置后刷新页面；如果一直出现，请把参考编号 {ref} 告诉管理员。",
                  icon=":material/error:")
         return
-    filters.sidebar(url, version, settings.rules, has_data, settings.effective_today(), page=nav.url_path)
+    filters.sidebar(url, version, settings.rules, has_data, settings.effective_today(), page=nav.url_path,
+                    actor=actor)
     if not has_data and nav.url_path != "upload":
         common.empty_database(url)
         return

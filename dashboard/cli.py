@@ -1,5 +1,10 @@
 """The command line `python -m dashboard COMMAND`: its parser and every command (init, demo, summary, import,
-batches, undo, template, sync, brief, report), each a thin call into the library with its exit code.
+batches, undo, template, sync, brief, report, users, audit), each a thin call into the library with its exit code.
+
+Who acts: the command line is run by someone with a shell on the server, who can reach the database anyway,
+so it acts as the command-line operator (role "cli", allowed every write) under the OS user's name
+(DASHBOARD_USER, else the login name) — or, with `--as NAME`, under that name; when NAME is an account, with
+that account's role, so `--as` a leader or deputy is refused. `users ...` is how the first admin is created.
 
 Exit codes: 0 done; 2 refused (invalid files, unknown department, an undo or sync that cannot be done, unusable
 settings) with every reason printed to stderr. README.md lists every command and option (tests/test_docs.py).
@@ -13,9 +18,17 @@ import json
 import sys
 from pathlib import Path
 
-from dashboard import db, demo, summary
+from dashboard import accounts, audit, db, demo, summary
+from dashboard.accounts import AccountError, Forbidden
 from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.vocab import BATCH_STATUS_LABELS, EVALUATION_KINDS
+from dashboard.vocab import (
+    AUDIT_ACTION_LABELS,
+    BATCH_STATUS_LABELS,
+    EVALUATION_KINDS,
+    ROLE_LABELS,
+    ROLE_LABELS_ALL,
+    ROLES,
+)
 from data_loaders.cells import enum_parser
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
@@ -60,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", type=_evaluation_kind, metavar="KIND",
                    help="评价类型 of evaluation lists where neither a column nor the title says it: "
                         + " / ".join(EVALUATION_KINDS))
+    p.add_argument("--as", dest="as_user", metavar="NAME", help="who imports (default: the OS user); see users")
     p.set_defaults(handler=_import)
 
     p = sub.add_parser("batches", help="导入记录 / import history, newest first")
@@ -68,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("undo", help="撤销一次导入 / undo one import batch")
     p.add_argument("batch", type=int, metavar="BATCH")
+    p.add_argument("--as", dest="as_user", metavar="NAME", help="who undoes (default: the OS user)")
     p.set_defaults(handler=_undo)
 
     p = sub.add_parser("template", help="生成填报模板 / write the canonical workbook with instructions")
@@ -80,8 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int)
     p.add_argument("--as-of", dest="as_of", type=_date)
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--as", dest="as_user", metavar="NAME", help="who syncs (default: the OS user)")
     p.set_defaults(handler=_sync)
     _document_commands(sub)
+    _account_commands(sub)
     return parser
 
 
@@ -143,8 +160,11 @@ def _import(args, url: str, settings: Settings) -> int:
             print(f"{f} / - / - / -: 文件不存在或无法读取", file=sys.stderr)
         return EXIT_INVALID
     db.init_db(url)
+    actor = _actor(url, args, settings)
+    if actor is None:
+        return EXIT_INVALID
     result = import_files(url, [Path(f) for f in args.files], year=args.year, as_of=args.as_of,
-                          dry_run=args.dry_run, user=settings.user, evaluation_kind=args.kind)
+                          dry_run=args.dry_run, user=actor.name, actor=actor, evaluation_kind=args.kind)
     return _report(result)
 
 
@@ -166,9 +186,12 @@ def _batches(args, url: str, settings: Settings) -> int:
 
 def _undo(args, url: str, settings: Settings) -> int:
     db.init_db(url)
+    actor = _actor(url, args, settings)
+    if actor is None:
+        return EXIT_INVALID
     try:
-        info = undo_batch(url, args.batch)
-    except UndoRefused as exc:
+        info = undo_batch(url, args.batch, actor=actor)
+    except (UndoRefused, Forbidden) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     deleted = sum(info["deleted"].values())
@@ -185,9 +208,12 @@ def _template(args, url: str, settings: Settings) -> int:
 
 def _sync(args, url: str, settings: Settings) -> int:
     db.init_db(url)
+    actor = _actor(url, args, settings)
+    if actor is None:
+        return EXIT_INVALID
     try:
         result = sync(url, args.source, args.mapping, year=args.year, as_of=args.as_of, dry_run=args.dry_run,
-                      user=settings.user)
+                      user=actor.name, actor=actor)
     except SyncError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
@@ -268,3 +294,128 @@ def _evaluation_kind(value: str) -> str:
     if kind is None:
         raise argparse.ArgumentTypeError(f"评价类型应为 {'、'.join(EVALUATION_KINDS)} 之一：{value}")
     return kind
+
+
+# ------------------------------------------------------------------------------------------------ accounts, audit
+
+
+def _account_commands(sub) -> None:
+    p = sub.add_parser("users", help="账号管理 / accounts (add, list, passwd, disable, enable)")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="add|list|passwd|disable|enable")
+    q = users.add_parser("add", help="新建账号 / add an account")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--role", required=True, choices=ROLES)
+    q.add_argument("--department", action="append", default=[], metavar="D",
+                   help="限定的主管部门（代码或名称，可重复）/ limit the account to these departments")
+    q.add_argument("--password-stdin", dest="password_stdin", action="store_true",
+                   help="read the password from the first line of stdin (without it: no password, OIDC/proxy only)")
+    q.set_defaults(handler=_users_add)
+    q = users.add_parser("list", help="列出账号 / list accounts")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=_users_list)
+    q = users.add_parser("passwd", help="修改密码（结束该账号的所有会话）/ set a password")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--password-stdin", dest="password_stdin", action="store_true", required=True)
+    q.set_defaults(handler=_users_passwd)
+    for verb, help_ in (("disable", "停用账号（结束其所有会话）/ disable"), ("enable", "启用账号 / enable")):
+        q = users.add_parser(verb, help=help_)
+        q.add_argument("name", metavar="NAME")
+        q.set_defaults(handler=_users_disable if verb == "disable" else _users_enable)
+
+    p = sub.add_parser("audit", help="操作日志 / the audit trail, newest first")
+    p.add_argument("--since", type=_date, help="from this day on, YYYY-MM-DD")
+    p.add_argument("--json", action="store_true", help="a list of {time, user, role, action, detail}")
+    p.set_defaults(handler=_audit)
+
+
+def _actor(url: str, args, settings: Settings):
+    """The actor of a writing command (see the module docstring); None (message printed) when refused."""
+    name = getattr(args, "as_user", None)
+    if not name:
+        return accounts.operator(settings.user)
+    db.init_db(url)
+    known = accounts.get_user(url, name)
+    if known is None:
+        return accounts.operator(name)
+    if known["disabled"]:
+        print(f"账号 {name} 已停用", file=sys.stderr)
+        return None
+    return accounts.Actor(known["name"], known["role"], tuple(known["departments"]))
+
+
+def _password() -> str:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def _users_call(fn) -> int:
+    try:
+        info = fn()
+    except (AccountError, Forbidden) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    limit = "、".join(info["departments"]) or "全部部门"
+    state = "已停用" if info["disabled"] else "启用"
+    print(f"{info['name']}：{info['role_label']}，{limit}，{state}")
+    return EXIT_OK
+
+
+def _users_add(args, url: str, settings: Settings) -> int:
+    db.init_db(url)
+    password = _password() if args.password_stdin else None
+    depts = [d.strip() for d in args.department if d.strip()]
+    code = _users_call(lambda: accounts.add_user(url, accounts.operator(settings.user), args.name, args.role,
+                                                 password, depts))
+    if code == EXIT_OK and db.has_projects(url):
+        from dashboard.metrics.options import resolve_department
+
+        for d in depts:
+            if resolve_department(url, d) is None:
+                print(f"提醒：数据库中没有主管部门“{d}”，该账号在导入这个部门之前看不到任何数据", file=sys.stderr)
+    return code
+
+
+def _users_list(args, url: str, settings: Settings) -> int:
+    db.init_db(url)
+    users = accounts.list_users(url)
+    if args.json:
+        print(json.dumps(users, ensure_ascii=False))
+        return EXIT_OK
+    if not users:
+        print("还没有账号。新建第一个管理员：python -m dashboard users add NAME --role admin --password-stdin")
+    for u in users:
+        limit = "、".join(u["departments"]) or "全部部门"
+        state = "已停用" if u["disabled"] else ("已锁定" if u["locked_until"] else "启用")
+        print(f"{u['name']}\t{ROLE_LABELS.get(u['role'], u['role'])}\t{limit}\t{state}")
+    return EXIT_OK
+
+
+def _users_passwd(args, url: str, settings: Settings) -> int:
+    db.init_db(url)
+    password = _password()
+    return _users_call(lambda: accounts.set_password(url, accounts.operator(settings.user), args.name, password))
+
+
+def _users_disable(args, url: str, settings: Settings) -> int:
+    db.init_db(url)
+    return _users_call(lambda: accounts.set_disabled(url, accounts.operator(settings.user), args.name, True))
+
+
+def _users_enable(args, url: str, settings: Settings) -> int:
+    db.init_db(url)
+    return _users_call(lambda: accounts.set_disabled(url, accounts.operator(settings.user), args.name, False))
+
+
+def _audit(args, url: str, settings: Settings) -> int:
+    db.init_db(url)
+    rows = audit.entries(url, since=args.since)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("操作日志为空。")
+    for r in rows:
+        who = f"{r['user'] or '-'}（{ROLE_LABELS_ALL.get(r['role'], r['role'] or '-')}）"
+        detail = json.dumps(r["detail"], ensure_ascii=False)
+        print(f"{r['time']}  {who}  {AUDIT_ACTION_LABELS.get(r['action'], r['action'])}  {detail}")
+    return EXIT_OK

@@ -104,12 +104,17 @@ def _typed(table, cols: dict[str, list]) -> dict[str, np.ndarray]:
     return out
 
 
-def load_demo(url: str, scale: str = "county", seed: int = 1, rules: Rules | None = None) -> dict:
+def load_demo(url: str, scale: str = "county", seed: int = 1, rules: Rules | None = None, actor=None) -> dict:
     """Replace all data with the demo for `scale`, in one transaction. Returns counts and seconds.
 
     `rules` (default: DOMAIN.md's, `Rules()`) decide the stored grades and the lights the generated
-    monitoring follows; pass the configured `Settings.rules` so the demo agrees with the pages.
+    monitoring follows; pass the configured `Settings.rules` so the demo agrees with the pages. `actor`
+    (dashboard.accounts.Actor, from the web page) must be allowed to import; None is the command line.
     """
+    if actor is not None:
+        from dashboard import accounts
+
+        accounts.require(actor, "import")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     started = time.perf_counter()

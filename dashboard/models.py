@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for the schema's users
+    AUDIT_ACTIONS,
     BATCH_STATUSES,
     COMPARATORS,
     DEPARTMENT_KINDS,
@@ -41,6 +42,7 @@ from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for 
     GRADES,
     LIKELIHOODS,
     PROJECT_CATEGORIES,
+    ROLES,
     STAGES,
 )
 
@@ -332,3 +334,43 @@ def indicator_key(level1: str | None, level2: str | None, name: str) -> str:
 
 
 DATA_TABLES = (*DATA_TABLES, Indicator)
+# -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.accounts, dashboard.audit) ----
+
+class User(Base):
+    """An account: its role, the 主管部门 it is limited to (codes or names; empty = every department), its
+    argon2id password hash (NULL for accounts that sign in through OIDC or a proxy) and its lockout state."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(_enum(ROLES, "user_role"))
+    departments: Mapped[list] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuthSession(Base):
+    """A signed-in browser: the SHA-256 of the session id its token carries (never the id itself)."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """The audit trail, append-only (database triggers refuse UPDATE and DELETE): who did what, when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    user: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(_enum(AUDIT_ACTIONS, "audit_action"))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,4 +1,5 @@
-"""The page registry: every page of the app as plain data (file, title, URL path, icon, navigation section).
+"""The page registry: every page of the app as plain data (file, title, URL path, icon, navigation section, the
+roles that may open it).
 
 dashboard/app.py builds Streamlit's navigation from it; the benchmark and the browser tests import it to
 visit every page. No Streamlit here, so anything can read the list without starting the app.
@@ -9,7 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.vocab import ADMIN, ROLES, STAFF
+
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+READERS = frozenset(ROLES)  # every role reads the read pages
+WRITERS = frozenset({ADMIN, STAFF})
+ADMINS = frozenset({ADMIN})
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,7 @@ class Page:
     icon: str
     section: str  # navigation group; "" = the ungrouped first group
     default: bool = False  # the page served at "/"
+    roles: frozenset[str] = READERS  # the roles that may open it (dashboard.vocab.ROLES)
 
     @property
     def path(self) -> Path:
@@ -33,7 +40,7 @@ class Page:
 
 
 # the navigation shows the sections in this order, and the pages of a section in list order
-SECTIONS = ("", "专题", "查询与数据")
+SECTIONS = ("", "专题", "查询与数据", "管理")
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "overview.py", "总览", "overview", ":material/dashboard:", "", default=True),
@@ -44,16 +51,25 @@ PAGES: tuple[Page, ...] = (
     Page("evaluation", "evaluation.py", "评价结果", "evaluation", ":material/grading:", "专题"),
     Page("rectification", "rectification.py", "整改进度", "rectification", ":material/task_alt:", "专题"),
     Page("projects", "projects.py", "项目查询", "projects", ":material/search:", "查询与数据"),
-    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据"),
+    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据", roles=WRITERS),
+    Page("audit", "audit.py", "操作日志", "audit", ":material/history:", "管理", roles=ADMINS),
+    Page("users", "users.py", "账号管理", "users", ":material/manage_accounts:", "管理", roles=ADMINS),
 )
 
 BY_KEY: dict[str, Page] = {p.key: p for p in PAGES}
+BY_URL: dict[str, Page] = {p.route: p for p in PAGES}  # nav.url_path ("" for the default page) → page
 
 
 def default_page() -> Page:
     return next(p for p in PAGES if p.default)
 
 
-def sections() -> dict[str, list[Page]]:
-    """Section title → its pages, in navigation order."""
-    return {s: [p for p in PAGES if p.section == s] for s in SECTIONS}
+def sections(role: str | None = None) -> dict[str, list[Page]]:
+    """Section title → its pages, in navigation order; with a role, only the pages it may open (and only
+    the sections that keep some)."""
+    out = {s: [p for p in PAGES if p.section == s and (role is None or role in p.roles)] for s in SECTIONS}
+    return {s: ps for s, ps in out.items() if ps or role is None}
+
+
+def may_open(role: str | None, page: Page) -> bool:
+    return role is not None and role in page.roles

@@ -3,7 +3,7 @@ settings file, the fixed "today" and the importing user — from `dashboard.toml
 
 The file is `dashboard.toml` in the working directory, or the path in `DASHBOARD_SETTINGS`; every key is
 optional (docs/rules.md lists them). The environment variables are DATABASE_URL, DASHBOARD_SETTINGS,
-DASHBOARD_TODAY and DASHBOARD_USER; nothing else in the app reads the environment (tests/test_docs.py checks).
+DASHBOARD_TODAY, DASHBOARD_USER and DASHBOARD_AUTH_SECRET; nothing else in the app reads the environment (tests/test_docs.py checks).
 """
 
 from __future__ import annotations
@@ -100,6 +100,26 @@ class Documents:
 
 
 @dataclass(frozen=True)
+class Auth:
+    """[auth]: who may sign in and how (docs/deployment.md, section 7). `secret` signs the session tokens of
+    password mode: `[auth] secret`, or DASHBOARD_AUTH_SECRET; never printed (repr=False)."""
+
+    mode: str = "none"  # none | password | oidc | proxy
+    session_hours: float = 12.0  # a password-mode sign-in lasts this long
+    secret: str | None = field(default=None, repr=False)
+    cookie_name: str = "dashboard_session"
+    max_failures: int = 5  # wrong passwords in a row before the account is locked
+    lockout_minutes: float = 15.0
+    # proxy: the headers the authenticating proxy sets (the user's name, optionally e-mail)
+    proxy_user_header: str = "X-Forwarded-User"
+    proxy_email_header: str = "X-Forwarded-Email"
+    # oidc: the st.login provider ([auth.NAME] in .streamlit/secrets.toml; None = the [auth] section itself),
+    # and the claim holding the role (a role code, or a list containing one); None = the users table by e-mail
+    oidc_provider: str | None = None
+    oidc_role_claim: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     # DATABASE_URL, else [database] url of the file, else SQLite under data/
     db_url: str = DEFAULT_DB_URL
@@ -114,6 +134,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # [documents]: fonts, template and PDF converter of the brief and the annual report
     documents: Documents = field(default_factory=Documents)
+    # [auth]: sign-in mode, sessions, lockout, proxy headers, OIDC claim
+    auth: Auth = field(default_factory=Auth)
 
     def effective_today(self) -> dt.date:
         """The fixed day when DASHBOARD_TODAY is set, else today's date."""
@@ -167,13 +189,14 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         rules = rules_from_mapping(data.get("rules", {}))
         limits = _limits_from_mapping(data.get("limits", {}))
         documents = _documents_from_mapping(data.get("documents", {}))
+        auth = _auth_from_mapping(data.get("auth", {}), os.environ.get("DASHBOARD_AUTH_SECRET"))
     except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
     db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
     return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
                     today=_today(os.environ.get("DASHBOARD_TODAY")),
                     user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits,
-                    documents=documents)
+                    documents=documents, auth=auth)
 
 
 def _limits_from_mapping(data: dict) -> Limits:
@@ -190,3 +213,92 @@ def _documents_from_mapping(data: dict) -> Documents:
     if unknown:
         raise ValueError(f"未知的 [documents] 设置项：{', '.join(sorted(unknown))}")
     return Documents(**data)
+
+
+MIN_SECRET_CHARS = 32
+
+
+def _auth_from_mapping(data: dict, env_secret: str | None) -> Auth:
+    """The [auth] table; DASHBOARD_AUTH_SECRET overrides its `secret`. Password mode needs a secret of at
+    least MIN_SECRET_CHARS characters (the message never repeats the secret)."""
+    from dashboard.vocab import AUTH_MODES
+
+    known = {f.name for f in dataclasses.fields(Auth)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"未知的 [auth] 设置项：{', '.join(sorted(unknown))}")
+    data = dict(data)
+    if env_secret:
+        data["secret"] = env_secret
+    auth = Auth(**data)
+    if auth.mode not in AUTH_MODES:
+        raise ValueError(f"[auth] mode 应为 {' | '.join(AUTH_MODES)} 之一：{auth.mode!r}")
+    if auth.mode == "password" and len(auth.secret or "") < MIN_SECRET_CHARS:
+        raise ValueError(f"[auth] mode = \"password\" 需要至少 {MIN_SECRET_CHARS} 个字符的 secret"
+                         "（dashboard.toml 的 [auth] secret 或环境变量 DASHBOARD_AUTH_SECRET）")
+    if auth.session_hours <= 0 or auth.max_failures < 1 or auth.lockout_minutes < 0:
+        raise ValueError("[auth] session_hours 应大于 0，max_failures 至少为 1，lockout_minutes 不能为负")
+    return auth
+
+
+# -- saving the rules panel's values as the defaults (staff and admin; dashboard.ui.filters) --------------
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def rules_toml(rules: Rules) -> str:
+    """The [rules] table (and [rules.checkpoints]) giving exactly `rules`: the fields that differ from the defaults."""
+    base = Rules()
+    lines = ["[rules]"]
+    for f in dataclasses.fields(Rules):
+        value = getattr(rules, f.name)
+        if f.name != "checkpoints" and value != getattr(base, f.name):
+            lines.append(f"{f.name} = {_toml_value(value)}")
+    if rules.checkpoints != base.checkpoints:
+        lines.append("")
+        lines.append("[rules.checkpoints]")
+        lines += [f"{int(m)} = {float(v)!r}" for m, v in rules.checkpoints]
+    return "\n".join(lines) + "\n"
+
+
+def _without_rules(text: str) -> str:
+    """The file's text without its [rules] and [rules.*] tables (every other line, comments included, kept)."""
+    out, skipping = [], False
+    for line in text.splitlines():
+        head = line.strip()
+        if head.startswith("[") and not head.startswith("[["):
+            name = head.strip("[]").split("#")[0].strip().strip('"')
+            skipping = name == "rules" or name.startswith("rules.")
+        if not skipping:
+            out.append(line)
+    return "\n".join(out).rstrip() + "\n" if any(s.strip() for s in out) else ""
+
+
+def save_rules(rules: Rules, *, actor, url: str, path: str | os.PathLike | None = None) -> Path:
+    """Write `rules` as the [rules] table of the settings file (DASHBOARD_SETTINGS or ./dashboard.toml), keeping
+    every other table and comment; the actor must be allowed to (accounts.require "settings"). Audited as
+    `settings` with the values written. Returns the file written."""
+    from dashboard import accounts, audit
+
+    accounts.require(actor, "settings")
+    path = Path(path or os.environ.get("DASHBOARD_SETTINGS") or DEFAULT_SETTINGS_FILE)
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    block = rules_toml(rules)
+    new = (_without_rules(old) + "\n" if _without_rules(old) else "") + block
+    check = tomllib.loads(new)  # never write a file the next start could not read
+    if rules_from_mapping(check.get("rules", {})) != rules:
+        raise SettingsError("规则设置无法写成 dashboard.toml，未保存")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(path)
+    audit.record(url, actor.name, actor.role, "settings", {"file": str(path), "rules": tomllib.loads(block)["rules"]})
+    return path

@@ -69,3 +69,17 @@ LEVEL1_NAMES = (LEVEL1_OUTPUT, LEVEL1_OUTCOME, LEVEL1_SATISFACTION, LEVEL1_COST)
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 INDICATOR_STATUSES = (MET, NOT_MET, UNKNOWN)
 INDICATOR_STATUS_LABELS = {MET: "已完成", NOT_MET: "未完成", UNKNOWN: "无法判断"}
+# -- accounts and the audit trail (dashboard.accounts, dashboard.audit) -------------------------------
+ADMIN, STAFF, LEADER, DEPUTY = "admin", "staff", "leader", "deputy"
+ROLES = (ADMIN, STAFF, LEADER, DEPUTY)  # the roles an account can have
+ROLE_LABELS = {ADMIN: "管理员", STAFF: "绩效科", LEADER: "领导", DEPUTY: "人大代表"}
+# the command line's operator: whoever runs `python -m dashboard` on the server (never an account's role)
+OPERATOR = "cli"
+ROLE_LABELS_ALL = {**ROLE_LABELS, OPERATOR: "命令行操作员"}
+AUDIT_ACTIONS = ("login", "login_failed", "logout", "import", "import_refused", "undo", "sync", "settings",
+                 "user", "export")
+AUDIT_ACTION_LABELS = {
+    "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入", "import_refused": "导入被拒",
+    "undo": "撤销导入", "sync": "数据库同步", "settings": "保存规则设置", "user": "账号管理", "export": "下载导出",
+}
+AUTH_MODES = ("none", "password", "oidc", "proxy")

@@ -11,9 +11,10 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Boolean, Date, DateTime, delete, select, update
 
-from dashboard import db
+from dashboard import accounts, audit, db
 from dashboard import models as m
 from dashboard import writes as w
+from dashboard.accounts import Actor
 from dashboard.vocab import BATCH_COMMITTED, BATCH_UNDONE
 
 TABLE_NAMES = tuple(t.__tablename__ for t in m.DATA_TABLES)
@@ -67,8 +68,17 @@ def _restore_value(column, value):
     return value
 
 
-def undo_batch(url: str, batch_id: int) -> dict:
-    """Restore exactly the state before a batch, in one transaction; raises UndoRefused with the reason."""
+def undo_batch(url: str, batch_id: int, actor: Actor | None = None) -> dict:
+    """Restore exactly the state before a batch, in one transaction; raises UndoRefused with the reason.
+
+    `actor` must be allowed to undo (accounts.Forbidden otherwise); None means the command-line operator
+    (the configured or login name, as importer.batch_user). The undo and its audit entry commit together.
+    """
+    if actor is None:
+        from data_loaders.importer import batch_user
+
+        actor = accounts.operator(batch_user(None))
+    accounts.require(actor, "undo")
     b = m.ImportBatch.__table__
     cl = m.ChangeLog.__table__
     with w.write_transaction(url) as conn:
@@ -129,4 +139,7 @@ def undo_batch(url: str, batch_id: int) -> dict:
         w.refresh_latest(conn, affected)
         conn.execute(update(b).where(b.c.id == batch_id).values(
             status=BATCH_UNDONE, undone_at=dt.datetime.now().replace(microsecond=0)))
-    return {"batch_id": batch_id, "deleted": deleted, "restored": {k: len(v_) for k, v_ in by_table.items()}}
+        restored = {k: len(v_) for k, v_ in by_table.items()}
+        audit.record_in(conn, actor.name, actor.role, "undo",
+                        {"batch": batch_id, "deleted": {k: n for k, n in deleted.items() if n}, "restored": restored})
+    return {"batch_id": batch_id, "deleted": deleted, "restored": restored}

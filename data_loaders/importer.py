@@ -20,10 +20,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import db
+from dashboard import accounts, audit, db
 from dashboard import writes as w
+from dashboard.accounts import Actor, Forbidden
 from dashboard.settings import Rules, load_settings
-from dashboard.vocab import SOURCE_IMPORT, TABLE_LABELS
+from dashboard.vocab import SOURCE_IMPORT, SOURCE_SYNC, TABLE_LABELS
 from data_loaders import validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
 from data_loaders.problems import ERROR, Problem, ProblemList
@@ -100,12 +101,13 @@ def import_files(
     source: str = SOURCE_IMPORT,
     rules: Rules | None = None,
     evaluation_kind: str | None = None,
+    actor: Actor | None = None,
 ) -> ImportResult:
     """Read, link, validate and write a set of files as one batch; nothing is written on any error.
 
     `sources` are (name, bytes or path) pairs, or paths. `year` / `as_of` / `evaluation_kind` (评价类型,
     --kind) fill in where neither a column nor a title says them. `rules` gives the grade bands (default:
-    `load_settings().rules`).
+    `load_settings().rules`). `actor` is who imports (see import_results).
     """
     rules = rules if rules is not None else load_settings().rules
     progress = progress or (lambda _f, _m: None)
@@ -115,7 +117,8 @@ def import_files(
         progress(0.5 * i / max(len(sources), 1), f"读取 {name}")
         result = read_file(data, name, year=year, as_of=as_of, rules=rules, evaluation_kind=evaluation_kind)
         results.append((name, hashlib.sha256(data).hexdigest(), result))
-    return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules)
+    return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules,
+                          actor=actor)
 
 
 def import_results(
@@ -127,13 +130,30 @@ def import_results(
     progress: Progress | None = None,
     source: str = SOURCE_IMPORT,
     rules: Rules | None = None,
+    actor: Actor | None = None,
 ) -> ImportResult:
     """Write already-read files: `results` are (name, sha256, FileResult). Used by import_files, sync and
     the upload page. The reader already resolved year and as-of on every row (read_file's fallbacks).
     `rules` as for import_files.
+
+    `actor` must be allowed to import (sync: to sync), else nothing is read into the database and the
+    result carries the refusal. None means a library or command-line caller: the command-line operator
+    named `user` (batch_user). The batch records the actor's name; the import and its audit entry commit
+    together, a refused import is audited on its own (import_refused: files and first errors).
     """
     rules = rules if rules is not None else load_settings().rules
     progress = progress or (lambda _f, _m: None)
+    actor = actor if actor is not None else accounts.operator(batch_user(user))
+    permission = "sync" if source == SOURCE_SYNC else "import"
+    names = [name for name, _sha, _fr in results]
+    try:
+        accounts.require(actor, permission)
+    except Forbidden as exc:
+        audit.record(url, actor.name, actor.role, "import_refused",
+                     {"source": source, "files": names, "errors": [str(exc)], "reason": "forbidden"})
+        return ImportResult(ok=False, batch_id=None, counts={},
+                            problems=[Problem(", ".join(names) or "-", None, None, None, str(exc), ERROR)],
+                            files=[{"name": n} for n in names], dry_run=dry_run)
     problems: list[Problem] = []
     tables = []
     files = []
@@ -153,11 +173,13 @@ def import_results(
     try:
         with w.write_transaction(url) as conn:
             writer = Writer(conn, tables, problems, counts, rules=rules, progress=progress)
-            batch_id = writer.open_batch(source, batch_user(user), files)
+            batch_id = writer.open_batch(source, actor.name, files)
             writer.run()
             if any(p.level == ERROR for p in problems) or dry_run:
                 raise _Refused
             w.set_batch_counts(conn, batch_id, counts)
+            audit.record_in(conn, actor.name, actor.role, permission,
+                            {"batch": batch_id, "source": source, "files": names, "counts": _changed(counts)})
     except _Refused:
         batch_id = None
     except DBAPIError:
@@ -178,8 +200,17 @@ def import_results(
     problems.sort(key=lambda p: (p.file or "", p.sheet or "", p.row if p.row is not None else -1,
                                  p.column or "", p.level != ERROR))
     ok = not any(p.level == ERROR for p in problems)
+    if not ok and not dry_run:
+        errors = [str(p) for p in problems if p.level == ERROR]
+        audit.record(url, actor.name, actor.role, "import_refused",
+                     {"source": source, "files": names, "error_count": len(errors), "errors": errors[:10]})
     return ImportResult(ok=ok, batch_id=batch_id if ok and not dry_run else None, problems=problems,
                         counts=counts, files=files, dry_run=dry_run)
+
+
+def _changed(counts: dict) -> dict:
+    """The counts of the tables a batch touched (what the audit entry keeps)."""
+    return {t: c for t, c in counts.items() if any(c.values())}
 
 
 def _table_info(t) -> dict:

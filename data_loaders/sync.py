@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlalchemy import MetaData, Table, select, text
 from sqlalchemy.engine import make_url
 
-from dashboard import db
+from dashboard import accounts, audit, db
+from dashboard.accounts import Actor, Forbidden
 from dashboard.vocab import SOURCE_SYNC
 from data_loaders import schema
 from data_loaders.importer import KIND_ORDER, ImportResult, import_results
@@ -137,8 +138,17 @@ def sync(
     as_of: dt.date | None = None,
     dry_run: bool = False,
     user: str | None = None,
+    actor: Actor | None = None,
 ) -> ImportResult:
-    """Import every mapped table of a source database as one batch (source "sync")."""
+    """Import every mapped table of a source database as one batch (source "sync"); `actor` must be allowed
+    to sync, checked before the source is read (None: the command-line operator, see import_results)."""
+    if actor is not None:
+        try:
+            accounts.require(actor, "sync")
+        except Forbidden as exc:
+            audit.record(url, actor.name, actor.role, "import_refused",
+                         {"source": SOURCE_SYNC, "reason": "forbidden", "errors": [str(exc)]})
+            raise SyncError(str(exc)) from None
     sections = mapping if isinstance(mapping, dict) else load_mapping(mapping)
     source_url = db.normalise_url(source_url)
     shown = make_url(source_url).render_as_string(hide_password=True)
@@ -168,4 +178,4 @@ def sync(
         fr.problems[:] = [Problem(name, p.sheet, p.row, p.column, p.message, p.level) for p in fr.problems]
         results.append((name, hashlib.sha256(data).hexdigest(), fr))
     return import_results(url, results, dry_run=dry_run, user=user,
-                          source=SOURCE_SYNC)
+                          source=SOURCE_SYNC, actor=actor)

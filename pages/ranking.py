@@ -33,8 +33,12 @@ with common.guard("部门排名"):
         st.stop()
     small = int(ranks["small_sample"].fillna(False).astype(bool).sum())
     marked = "；侧栏选中的部门标为橙色" if ctx.scope.departments else ""
-    st.caption(f"共 {len(ranks)} 个主管部门，其中 {small} 个样本少（表中「样本少」为是）{marked}。"
-               "点击柱条或表格行打开部门画像。")
+    if ctx.scope.limit:  # a department-limited account: its own position among all, no other department shown
+        st.caption(f"本账号只显示所限部门在全部 {ranks.attrs.get('ranked', len(ranks))} 个参与排名的主管部门中的名次，"
+                   "不显示其他部门。")
+    else:
+        st.caption(f"共 {len(ranks)} 个主管部门，其中 {small} 个样本少（表中「样本少」为是）{marked}。"
+                   "点击柱条或表格行打开部门画像。")
     scored = ranks[ranks["composite"].notna()]
     show_small = ranking.small_toggle(scored, "ranking_small", w.min_projects)
     in_chart, excluded = ranking.without_small(scored, show_small)

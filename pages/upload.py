@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import common, export, filters, tables, text, upload
+from dashboard.ui import auth, common, export, filters, tables, text, upload
 
 ctx = filters.current()
 st.title("数据上传")
@@ -10,9 +10,8 @@ st.caption("支持 .xlsx / .xls / .csv，可一次选择多个文件；同一次
            "有任何错误则整批不写入。导入后各页面立即显示新数据，可在下方历史记录中撤销。")
 
 with common.guard("模板下载"):
-    st.download_button("下载标准模板（Excel）", data=upload.build_template, file_name=upload.TEMPLATE_FILE,
-                       mime=export.XLSX_MIME, on_click="ignore", icon=":material/download:", key="template",
-                       help="一个工作表一张表（部门单位、项目、绩效监控、绩效评价、问题整改），附填表说明。"
+    export.download("下载标准模板（Excel）", upload.build_template, upload.TEMPLATE_FILE, "template", what="标准模板",
+                    help="一个工作表一张表（部门单位、项目、绩效监控、绩效评价、问题整改），附填表说明。"
                             "不必完全照模板：常见的表头写法、标题行、合并单元格、元/万元都能识别。")
 
 st.subheader("① 选择文件")
@@ -76,7 +75,7 @@ def _import(reads, go: bool) -> None:
             except (TypeError, ValueError):
                 pass
 
-        result = upload.run_import(ctx.url, reads, dry_run=not go, progress=progress)
+        result = upload.run_import(ctx.url, reads, dry_run=not go, progress=progress, actor=auth.current())
         if result.ok:
             status.update(label="导入完成" if go else "检查通过，可以导入", state="complete")
         else:
@@ -146,7 +145,7 @@ def _confirm_undo(batch_id: int, base: bool) -> None:
         confirmed = st.checkbox("我确认要撤销基础数据", key="undo_base_ok")
     c1, c2 = st.columns(2)
     if c1.button("确定撤销", type="primary", key="undo_yes", disabled=not confirmed):
-        refused = upload.undo(ctx.url, batch_id)
+        refused = upload.undo(ctx.url, batch_id, actor=auth.current())
         if refused:
             st.error(refused)
             return

@@ -1,7 +1,8 @@
 """The layers of COMMON.md's target layout, enforced: imports point down (or sideways within a layer), and core,
 loaders and metrics never import streamlit.
 
-    core (0)     dashboard.settings, vocab, models, db, writes, rules, rules_sql, registry, migrations
+    core (0)     dashboard.settings, vocab, models, db, writes, rules, rules_sql, registry, migrations,
+                 accounts, audit
     loaders (1)  data_loaders.*, dashboard.demo*          metrics (1)  dashboard.facts, dashboard.metrics*, summary,
                                                                        dashboard.documents
     ui (2)       dashboard.ui.*                           pages (3)    pages/*.py, dashboard.app
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DIRS = ("dashboard", "data_loaders", "pages", "bench")
 
 CORE = {"dashboard", "dashboard.settings", "dashboard.vocab", "dashboard.models", "dashboard.db",
-        "dashboard.writes", "dashboard.rules", "dashboard.rules_sql", "dashboard.registry"}
+        "dashboard.writes", "dashboard.rules", "dashboard.rules_sql", "dashboard.registry",
+        "dashboard.accounts", "dashboard.audit"}
 LEVEL = {"core": 0, "loaders": 1, "metrics": 1, "ui": 2, "pages": 3, "cli": 4}
 NO_STREAMLIT = {"core", "loaders", "metrics"}
 # pages only draw: they reach data through dashboard.ui, never loaders or metrics directly

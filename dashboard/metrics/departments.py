@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from dashboard import rules as R
@@ -10,7 +12,7 @@ from dashboard.metrics.evaluation import grade_mix_by_department
 from dashboard.metrics.findings import findings_by_department
 from dashboard.metrics.monitoring import lights_by_department
 from dashboard.metrics.options import available_years
-from dashboard.metrics.query import Query, cached
+from dashboard.metrics.query import Query, cached, whole
 from dashboard.metrics.totals import kpis
 
 SUBSCORES = ["coverage", "execution", "evaluation", "rectification", "not_red"]
@@ -45,8 +47,9 @@ def _subscores(q: Query) -> pd.DataFrame:
 
 
 def _ranked(q: Query) -> pd.DataFrame:
-    """Every 主管部门 of the scope's year and fund source with its composite and rank (ties share the best)."""
-    return _ranked_whole(q.scoped(departments=())).copy()
+    """Every 主管部门 of the scope's year and fund source with its composite and rank (ties share the best),
+    past any limit: a limited viewer's rank is its position among all departments."""
+    return _ranked_whole(dataclasses.replace(q, scope=whole(q.scope))).copy()
 
 
 @cached()
@@ -58,10 +61,18 @@ def _ranked_whole(q: Query) -> pd.DataFrame:
 
 
 def department_ranking(q: Query) -> pd.DataFrame:
-    """Composite ranking of every 主管部门 of the scope's year and fund source, with rank change vs the year before."""
+    """Composite ranking of every 主管部门 of the scope's year and fund source, with rank change vs the year before.
+
+    Under a scope limit only the limited departments' rows are returned, ranked among all departments; the
+    frame's attrs["ranked"] says how many departments were ranked (no other department's name or score)."""
     df = _ranked(q)
+    ranked = int(df["composite"].notna().sum()) if not df.empty else 0
+    if q.scope.limit:
+        df = df[df["department_id"].isin(q.scope.limit)]
     if df.empty:
-        return pd.DataFrame(columns=RANKING_COLUMNS)
+        out = pd.DataFrame(columns=RANKING_COLUMNS)
+        out.attrs["ranked"] = ranked
+        return out
     prev = _ranked(q.scoped(year=q.scope.year - 1))
     df = df.merge(prev[["department_id", "rank"]].rename(columns={"rank": "prev_rank"}), on="department_id",
                   how="left")
@@ -69,7 +80,9 @@ def department_ranking(q: Query) -> pd.DataFrame:
     df["small_sample"] = df["projects"] < q.rules.min_projects
     for c in ("rank", "prev_rank", "rank_change", "evaluations", "findings"):
         df[c] = df[c].astype("Int64")
-    return df.sort_values(["rank", "department"], na_position="last")[RANKING_COLUMNS].reset_index(drop=True)
+    out = df.sort_values(["rank", "department"], na_position="last")[RANKING_COLUMNS].reset_index(drop=True)
+    out.attrs["ranked"] = ranked
+    return out
 
 
 def _scalar(value) -> float | None:

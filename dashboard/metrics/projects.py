@@ -136,11 +136,13 @@ _CARD_KEYS = ["id", "year", "code", "name", "department", "unit", "category", "f
 def project_card(q: Query, project_id: int) -> dict | None:
     """One project's whole lifecycle: target → monitoring → evaluations → findings → next year's budget.
 
-    Any year and department (q's scope is not used); q.rules and q.today judge lights, grades and overdue."""
+    Any year and department (q's scope is not used, except its limit: a project outside it is None);
+    q.rules and q.today judge lights, grades and overdue."""
+    limit = (P.department_id.in_(q.scope.limit),) if q.scope.limit else ()
     head = rows(q.url, select(
         P.id, P.year, P.code, P.name, D.name, U.name, P.category, P.fund_source, P.initial_budget,
         P.adjusted_budget, P.has_target, P.target_grade, P.ex_ante_result, P.is_key, P.department_id,
-    ).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id).where(P.id == project_id))
+    ).join(D, D.id == P.department_id).outerjoin(U, U.id == P.unit_id).where(P.id == project_id, *limit))
     if not head:
         return None
     project = dict(zip(_CARD_KEYS, head[0]))

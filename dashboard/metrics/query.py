@@ -24,11 +24,25 @@ from dashboard.settings import Rules
 
 @dataclass(frozen=True)
 class Scope:
-    """What the global filters select: a year, optionally some 主管部门 (ids) and a fund source."""
+    """What the global filters select: a year, optionally some 主管部门 (ids) and a fund source.
+
+    `limit` is what the viewer may see at all (a department-limited account: its departments' ids; () =
+    every department). It is enforced here, whatever a page asks: `departments` is always clamped into
+    `limit`, and asking for none or only others gives every department of the limit, never "all".
+    Only `whole` (per-department aggregates later filtered by `departments`) and the ranking's
+    position-among-all (metrics.departments, which then drops the other departments' rows) look past it.
+    """
 
     year: int
     departments: tuple[int, ...] = ()
     fund_source: str | None = None
+    limit: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if self.limit:
+            allowed = set(self.limit)
+            kept = tuple(sorted(d for d in self.departments if d in allowed)) or tuple(sorted(allowed))
+            object.__setattr__(self, "departments", kept)
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,9 @@ def scope_where(table, scope: Scope) -> list:
 
 
 def whole(scope: Scope) -> Scope:
-    """The scope over every department: per-department aggregates are cached for it and then filtered."""
-    return dataclasses.replace(scope, departments=())
+    """The scope over every department: per-department aggregates are cached for it and then filtered by
+    `scope.departments` (never empty under a limit, so a limited viewer still gets only its own rows)."""
+    return dataclasses.replace(scope, departments=(), limit=())
 
 
 def rows(url: str, stmt) -> list:

@@ -73,10 +73,17 @@ def provenance(ctx) -> None:
 
 
 def load_demo_button(url: str, key: str = "load_demo") -> None:
+    from dashboard.accounts import Forbidden
+    from dashboard.ui import auth
+
     if st.button("加载演示数据", type="primary", key=key, icon=":material/database:"):
         try:
             with st.spinner("正在生成演示数据……"):
-                demo.load_demo(url, rules=load_settings().rules)
+                demo.load_demo(url, rules=load_settings().rules,
+                               actor=auth.current() or auth.accounts.Actor("未登录", "anonymous"))
+        except Forbidden as exc:
+            st.error(str(exc))
+            return
         except Exception:
             ref = error_reference()
             log.exception("demo load failed [ref %s]", ref)
@@ -91,6 +98,12 @@ def empty_database(url: str) -> None:
     st.title("预算绩效监督驾驶舱")
     st.info("数据库中还没有任何项目数据。可以先加载演示数据看看效果，或到「数据上传」页导入本地的表格。",
             icon=":material/inbox:")
+    from dashboard.ui import auth
+
+    actor = auth.current()
+    if actor is None or not actor.may("import"):
+        st.caption("请联系绩效科或管理员导入数据。")
+        return
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         load_demo_button(url)
         link("upload", "去上传数据", icon=":material/upload:")

@@ -108,6 +108,11 @@ def resolve_department(ctx, text: str):
     return _cached(metrics.resolve_department, ctx.version, ctx.url, text)
 
 
+def resolve_department_at(url: str, version: int, text: str):
+    """resolve_department before there is a Context (the sidebar resolving an account's departments)."""
+    return _cached(metrics.resolve_department, version, url, text)
+
+
 def provenance(ctx) -> dict:
     return _metric(metrics.provenance, ctx)
 

@@ -1,6 +1,7 @@
 """Excel downloads of the tables on every page (xlsxwriter), safe against formula injection.
 
-`to_xlsx` writes small frames as they are (upload previews, import history). `listing_xlsx` writes a whole
+`download` is the one download button: every download goes to the audit trail (action export: what, scope,
+file). `to_xlsx` writes small frames as they are (upload previews, import history). `listing_xlsx` writes a whole
 list a staff member can forward: title rows (what the table is, its scope, 判断日期 / 数据截至, the source
 batch), then the header, then every row, read chunk by chunk and written in xlsxwriter's constant-memory
 mode so a province-wide list stays bounded; numbers rounded as on screen with Excel number formats.
@@ -9,6 +10,7 @@ mode so a province-wide list stays bounded; numbers rounded as on screen with Ex
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Iterable
 
@@ -16,7 +18,11 @@ import pandas as pd
 import streamlit as st
 import xlsxwriter
 
+from dashboard import audit
 from dashboard.ui import fmt
+
+log = logging.getLogger("dashboard.ui")
+_CTX_KEY = "_dashboard_ctx"  # filters.CTX_KEY: the page context of this run (its scope goes into the audit entry)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -73,18 +79,37 @@ def _quote_formula_text(ws, df: pd.DataFrame, as_text) -> None:
                 ws.write_string(r, c, value, as_text)
 
 
+def download(label: str, data, file_name: str, key: str, *, what: str | None = None, mime: str = XLSX_MIME,
+             **kwargs) -> None:
+    """The one download button of the app: `data` (bytes, or a callable run only when clicked, in its own
+    thread) as `file_name`; each download is written to the audit trail as `export` with what was downloaded
+    (`what`, else the file name), the scope shown and the file name — by the signed-in account."""
+    from dashboard.ui import auth  # ui modules import each other lazily where they would form a cycle
+
+    actor = auth.current()
+    settings = st.session_state.get(auth.SETTINGS_KEY)
+    ctx = st.session_state.get(_CTX_KEY)
+    scope = ctx.scope_label() if ctx is not None and hasattr(ctx, "scope_label") else None
+    url = settings.db_url if settings is not None else None
+    detail = {"what": what or file_name, "file": file_name, "scope": scope}
+
+    def produce():
+        content = data() if callable(data) else data
+        if url is not None:
+            try:
+                audit.record(url, actor.name if actor else None, actor.role if actor else None, "export", detail)
+            except Exception:  # the file still downloads; the failure is in the log
+                log.exception("export audit entry failed")
+        return content
+
+    kwargs.setdefault("icon", ":material/download:")
+    st.download_button(label, data=produce, file_name=file_name, mime=mime, key=key, on_click="ignore", **kwargs)
+
+
 def download_button(df: pd.DataFrame, file_stem: str, key: str, label: str = "下载 Excel") -> None:
     """An .xlsx download of exactly the table shown, generated only when clicked."""
-    st.download_button(
-        label,
-        data=lambda: to_xlsx(df, sheet=file_stem[:31]),
-        file_name=f"{file_stem}.xlsx",
-        mime=XLSX_MIME,
-        key=key,
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=df is None or df.empty,
-    )
+    download(label, lambda: to_xlsx(df, sheet=file_stem[:31]), f"{file_stem}.xlsx", key, what=file_stem,
+             disabled=df is None or df.empty)
 
 
 def _safe_sheet_name(name: str) -> str:

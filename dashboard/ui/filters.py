@@ -120,8 +120,22 @@ def _reset_rules(base: Rules) -> None:
     st.session_state[PRESET_KEY] = base.warning_preset
 
 
-def rules_panel(base: Rules) -> Rules:
-    """Sidebar expander 规则设置: returns the session's rules (base rules from dashboard.toml, edited here)."""
+def limit_ids(url: str, version: int, departments) -> tuple[int, ...]:
+    """The ids of an account's departments (codes or names); (-1,) when none of them exists, so a limited
+    account whose departments are not in the database sees nothing rather than everything."""
+    ids = set()
+    for d in departments:
+        found = data.resolve_department_at(url, version, d)
+        if found is not None:
+            ids.add(int(found))
+    return tuple(sorted(ids)) or (-1,)
+
+
+def rules_panel(base: Rules, actor=None, url: str | None = None) -> Rules:
+    """Sidebar expander 规则设置: returns the session's rules (base rules from dashboard.toml, edited here).
+
+    Staff and admins may also save them as the defaults (settings.save_rules, which checks the role again);
+    for every other role the panel is a what-if for this session only."""
     for key, _label, field, *_ in RULE_FIELDS:
         st.session_state.setdefault(key, _base_value(base, field))
     st.session_state.setdefault("r_min", int(base.min_projects))
@@ -136,6 +150,13 @@ def rules_panel(base: Rules) -> Rules:
                 values[field] = st.number_input(label, min_value=lo, max_value=hi, step=step, key=key)
         min_projects = st.number_input("样本少：项目数少于", min_value=1, max_value=1000, step=1, key="r_min")
         st.button("恢复默认", on_click=_reset_rules, args=(base,), key="r_reset")
+        may_save = actor is not None and actor.may("settings") and url is not None
+        if may_save:
+            save = st.button("保存为默认规则", key="r_save", icon=":material/save:",
+                             help="写入 dashboard.toml 的 [rules]，此后所有人默认使用；记入操作日志。")
+        else:
+            save = False
+            st.caption("本账号的调整只对本次会话生效，不能保存为默认规则。")
     problems = []
     if values["yellow_lag"] >= values["red_lag"]:
         problems.append("黄灯阈值应小于红灯阈值")
@@ -149,8 +170,27 @@ def rules_panel(base: Rules) -> Rules:
         return dataclasses.replace(base, warning_preset=preset)
     checkpoints = tuple((m, values[f"cp_{m}"]) for m in (4, 6, 8, 10))
     plain = {k: v for k, v in values.items() if not k.startswith("cp_")}
-    return dataclasses.replace(base, warning_preset=preset, checkpoints=checkpoints,
-                               min_projects=int(min_projects), **plain)
+    rules = dataclasses.replace(base, warning_preset=preset, checkpoints=checkpoints,
+                                min_projects=int(min_projects), **plain)
+    if save:
+        _save_rules(rules, actor, url)
+    return rules
+
+
+def _save_rules(rules: Rules, actor, url: str) -> None:
+    from dashboard.accounts import Forbidden
+    from dashboard.settings import SettingsError, save_rules
+
+    try:
+        path = save_rules(rules, actor=actor, url=url)
+    except (Forbidden, SettingsError) as exc:
+        st.sidebar.error(str(exc))
+        return
+    except OSError:
+        log.exception("saving rules failed")
+        st.sidebar.error("无法写入规则设置文件，未保存。请联系管理员检查文件权限。")
+        return
+    st.sidebar.success(f"已保存为默认规则（{path.name}），下次打开页面起生效。")
 
 
 def rules_summary(rules: Rules) -> str:
@@ -202,12 +242,15 @@ def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
 
 
 def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt.date,
-            page: str | None = None) -> Context:
+            page: str | None = None, actor=None) -> Context:
     """Draw 年度 / 部门 / 资金来源 / 判断日期 and the rules panel; store and return the run's Context.
 
     `today` is the default judging day (Settings.effective_today: DASHBOARD_TODAY or the date); the sidebar's
     判断日期 may replace it. On the department page (`page="department"`) the page picks its own department:
     the sidebar's department filter is shown disabled with a note saying so.
+
+    A department-limited `actor` (dashboard.accounts.Actor) gets only its departments to choose from, and the
+    Scope carries them as its `limit`, so every figure, list and export is clamped to them (metrics.query).
     """
     years: list[int] = []
     depts: list[tuple[int, str]] = []
@@ -220,6 +263,10 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
             funds = data.fund_source_options(url, version)
         except Exception:
             log.exception("filter options unavailable")
+    limit: tuple[int, ...] = ()
+    if actor is not None and actor.departments:
+        limit = limit_ids(url, version, actor.departments)
+        depts = [d for d in depts if d[0] in limit]
     with st.sidebar:
         st.markdown("**筛选**")
         if years:
@@ -236,11 +283,13 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
                                 help="可输入名称搜索；不选即全部。", select_all=False, disabled=own)
         if own:
             st.caption("部门画像只看一个部门：请在页面上的「主管部门」中选择。")
+        if limit:
+            st.caption("本账号只能查看以上部门的数据。")
         fund = st.selectbox("资金来源", [ALL_FUNDS, *funds], key="fund", bind="query-params")
         day = judge_control(today, int(year), base_rules.grace_days)
-    rules = rules_panel(base_rules)
+    rules = rules_panel(base_rules, actor, url)
     scope = Scope(year=int(year), departments=tuple(sorted(int(d) for d in chosen)),
-                  fund_source=None if fund == ALL_FUNDS else fund)
+                  fund_source=None if fund == ALL_FUNDS else fund, limit=limit)
     ctx = Context(url=url, version=version, scope=scope, rules=rules, today=day, years=tuple(years),
                   departments=tuple(depts), has_data=has_data)
     st.session_state[CTX_KEY] = ctx

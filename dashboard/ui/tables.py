@@ -74,10 +74,9 @@ def _titled_download(df: pd.DataFrame, file_stem: str, key: str, label: str, for
     """An .xlsx of exactly `df` (already labelled) under the title rows, generated only when clicked."""
     ctx = _context()
     head = heading(ctx, file_stem.replace("_", " ")) if ctx is not None else [file_stem]
-    st.download_button(
-        label, data=lambda: export.listing_xlsx([df], head, formats, sheet=file_stem, columns=list(df.columns)),
-        file_name=f"{file_stem}.xlsx", mime=export.XLSX_MIME, key=key, on_click="ignore",
-        icon=":material/download:", disabled=df is None or df.empty,
+    export.download(
+        label, lambda: export.listing_xlsx([df], head, formats, sheet=file_stem, columns=list(df.columns)),
+        f"{file_stem}.xlsx", key, what=file_stem, disabled=df is None or df.empty,
     )
 
 
@@ -191,10 +190,10 @@ def listing(listing: data.Listing, ctx, title: str, key: str, columns: list[str]
     event = st.dataframe(zh_frame(rows, cols), key=f"{key}_table", **kwargs)
     head = heading(ctx, title, filters)
     stem = file_stem or f"{title}_{ctx.scope.year}"
-    st.download_button(
-        "下载 Excel", data=lambda: listing_file(listing, cols, head, sheet=title[:31]),
-        file_name=f"{stem}.xlsx", mime=export.XLSX_MIME, key=f"{key}_xlsx", on_click="ignore",
-        icon=":material/download:", help=f"全部 {total:,} 条（不只是本页），含标题行：范围、判断日期、数据来源。",
+    export.download(
+        "下载 Excel", lambda: listing_file(listing, cols, head, sheet=title[:31]), f"{stem}.xlsx", f"{key}_xlsx",
+        what=f"{title}（全部 {total:,} 条）",
+        help=f"全部 {total:,} 条（不只是本页），含标题行：范围、判断日期、数据来源。",
     )
     return rows, (event if on_select else None)
 

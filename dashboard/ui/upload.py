@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from dashboard.accounts import Actor, Forbidden
 from dashboard.ui import fmt
 from dashboard.vocab import (
     BATCH_COMMITTED,
@@ -99,10 +100,13 @@ def has_errors(reads: list[Read]) -> bool:
     return any(result.errors for _name, _sha, result in reads)
 
 
-def run_import(url: str, reads: list[Read], *, dry_run: bool,
+def run_import(url: str, reads: list[Read], *, dry_run: bool, actor,
                progress: Callable[[float, str], None] | None = None) -> importer.ImportResult:
-    """Link, check and write (or only check) the files as read for the preview, as one batch."""
-    return importer.import_results(url, reads, dry_run=dry_run, user="web", progress=progress)
+    """Link, check and write (or only check) the files as read for the preview, as one batch, as `actor`
+    (the signed-in account: the importer checks its role and records its name on the batch)."""
+    if actor is None:  # never the command-line operator from a web page
+        actor = Actor("未登录", "anonymous")
+    return importer.import_results(url, reads, dry_run=dry_run, user=actor.name, progress=progress, actor=actor)
 
 
 def problems_frame(problems) -> pd.DataFrame:
@@ -191,11 +195,13 @@ def batch_label(b: dict) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def undo(url: str, batch_id: int) -> str | None:
-    """Undo a batch; None when done, else the reason in Chinese (nothing changed)."""
+def undo(url: str, batch_id: int, actor) -> str | None:
+    """Undo a batch as `actor`; None when done, else the reason in Chinese (nothing changed)."""
+    if actor is None:
+        actor = Actor("未登录", "anonymous")
     try:
-        importer.undo_batch(url, batch_id)
-    except importer.UndoRefused as exc:
+        importer.undo_batch(url, batch_id, actor=actor)
+    except (importer.UndoRefused, Forbidden) as exc:
         return f"不能撤销：{exc}"
     except Exception:
         ref = uuid.uuid4().hex[:8]

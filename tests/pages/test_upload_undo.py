@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
+from dashboard.settings import load_settings
 from data_loaders.importer import list_batches
 from tests.pages.apptest import make_app, table
 from tests.pages.test_upload import GOOD, _upload, fresh_db  # noqa: F401 - fixture
@@ -24,7 +25,9 @@ def test_newest_batch_preselected_and_options_named(fresh_db):  # noqa: F811
     created = list_batches(fresh_db)[0]["created_at"].replace("T", " ")[:16]
     # 好.xlsx adds one project to the fixture's existing 区教育局 / 区教育局本级, nothing else new or changed
     assert pick.value == 2
-    assert pick.options == [f"#2 · {created} · 好.xlsx · web · 新增 1 / 更新 0", BASE_LABEL]
+    # the batch names the real user: with sign-in off (mode none), the login name the settings give
+    user = load_settings().user
+    assert pick.options == [f"#2 · {created} · 好.xlsx · {user} · 新增 1 / 更新 0", BASE_LABEL]
 
 
 @pytest.fixture

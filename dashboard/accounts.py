@@ -1,0 +1,354 @@
+"""Accounts, roles and sign-in sessions: who may do what (`require`), users with argon2id password hashes,
+the lockout after repeated wrong passwords, and signed, expiring session tokens backed by a server-side table.
+
+No Streamlit here: the app's sign-in page (dashboard.ui.auth), the command line (`users ...`) and every writing
+function (import, undo, sync, saving rules, user management) call these functions.
+
+A token is `SID.EXPIRY.MAC`: SID a random 256-bit id, EXPIRY the Unix second it stops working, MAC the
+HMAC-SHA256 of `SID.EXPIRY` under `[auth] secret`. The table `auth_sessions` keeps only SHA-256(SID), so a copy
+of the database holds no usable token. A token is accepted only while its MAC is right, it has not expired,
+its row exists and is not ended, and its user is enabled — so signing out, disabling the user or changing the
+password (both end every session of the user) takes effect on the next script run everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, func, insert, select, update
+
+from dashboard import db
+from dashboard.models import AuthSession, User
+from dashboard.settings import Auth
+from dashboard.vocab import ADMIN, OPERATOR, ROLE_LABELS, ROLE_LABELS_ALL, ROLES, STAFF
+
+# argon2-cffi's defaults are RFC 9106's second recommended profile, argon2id (t=3, m=64 MiB, p=4)
+_HASHER = PasswordHasher()
+MIN_PASSWORD_CHARS = 8
+
+# who may change what: the permission names the writing functions check
+WRITE = frozenset({ADMIN, STAFF, OPERATOR})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "import": WRITE, "undo": WRITE, "sync": WRITE, "settings": WRITE,
+    "users": frozenset({ADMIN, OPERATOR}), "audit": frozenset({ADMIN, OPERATOR}),
+}
+WHAT = {"import": "导入数据", "undo": "撤销导入", "sync": "同步数据库", "settings": "保存规则设置",
+        "users": "管理账号", "audit": "查看操作日志"}
+
+
+class Forbidden(Exception):
+    """The actor's role may not do this; the message (Chinese) says who may."""
+
+
+class AccountError(ValueError):
+    """A user-management request that cannot be done (unknown name, weak password...); message in Chinese."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an account (name, role, the 主管部门 it is limited to) or the command-line operator."""
+
+    name: str
+    role: str
+    departments: tuple[str, ...] = ()  # codes or names; () = every department
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS_ALL.get(self.role, self.role)
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.departments)
+
+    def may(self, permission: str) -> bool:
+        # a department-limited account reads its departments only: every write touches all of them
+        return self.role in PERMISSIONS[permission] and not (self.limited and permission in WRITE_PERMISSIONS)
+
+
+WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users"})
+
+
+def operator(name: str | None) -> Actor:
+    """The command-line operator: whoever can run `python -m dashboard` on the server can reach the
+    database anyway, so it may write (role OPERATOR); the name is the OS user or `--as NAME`."""
+    return Actor(name or "命令行", OPERATOR)
+
+
+def require(actor: Actor | None, permission: str) -> Actor:
+    """The actor, when it may do `permission`; else Forbidden with a Chinese sentence."""
+    if actor is None:
+        raise Forbidden(f"未登录，无权{WHAT[permission]}")
+    if actor.may(permission):
+        return actor
+    allowed = "、".join(ROLE_LABELS[r] for r in ROLES if r in PERMISSIONS[permission])
+    if actor.limited and actor.role in PERMISSIONS[permission]:
+        raise Forbidden(f"账号 {actor.name} 只能查看限定的部门，无权{WHAT[permission]}")
+    raise Forbidden(f"账号 {actor.name}（{actor.label}）无权{WHAT[permission]}：只有{allowed}账号可以{WHAT[permission]}")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+# ------------------------------------------------------------------------------------------------ users
+
+def _row(conn: Connection, name: str):
+    return conn.execute(select(User.__table__).where(User.name == name)).mappings().first()
+
+
+def _check_password(password: str) -> str:
+    if password is None or len(password) < MIN_PASSWORD_CHARS:
+        raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
+    return password
+
+
+def _public(r) -> dict:
+    return {"name": r["name"], "role": r["role"], "role_label": ROLE_LABELS.get(r["role"], r["role"]),
+            "departments": list(r["departments"] or []), "disabled": bool(r["disabled"]),
+            "has_password": r["password_hash"] is not None,
+            "locked_until": r["locked_until"].isoformat() if r["locked_until"] else None,
+            "created_at": r["created_at"].isoformat() if r["created_at"] else None}
+
+
+def _audit(conn: Connection, actor: Actor, detail: dict) -> None:
+    from dashboard import audit
+
+    audit.record_in(conn, actor.name, actor.role, "user", detail)
+
+
+def add_user(url: str, actor: Actor, name: str, role: str, password: str | None = None,
+             departments: tuple[str, ...] | list[str] = ()) -> dict:
+    """Create an account (password None: it signs in through OIDC or a proxy only)."""
+    require(actor, "users")
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise AccountError("账号名不能为空，且不超过 100 个字符")
+    if role not in ROLES:
+        raise AccountError(f"角色应为 {'、'.join(ROLES)} 之一：{role}")
+    hashed = _HASHER.hash(_check_password(password)) if password is not None else None
+    depts = [d.strip() for d in departments if d and d.strip()]
+    now = _now()
+    with db.get_engine(url).begin() as conn:
+        if _row(conn, name) is not None:
+            raise AccountError(f"账号 {name} 已存在")
+        conn.execute(insert(User.__table__).values(
+            name=name, role=role, departments=depts, password_hash=hashed, disabled=False, failed_logins=0,
+            created_at=now, changed_at=now))
+        _audit(conn, actor, {"op": "add", "name": name, "role": role, "departments": depts})
+        return _public(_row(conn, name))
+
+
+def list_users(url: str) -> list[dict]:
+    with db.get_engine(url).connect() as conn:
+        rows = conn.execute(select(User.__table__).order_by(User.name)).mappings().all()
+    return [_public(r) for r in rows]
+
+
+def get_user(url: str, name: str) -> dict | None:
+    with db.get_engine(url).connect() as conn:
+        r = _row(conn, name)
+    return _public(r) if r else None
+
+
+def _end_sessions(conn: Connection, user_id: int, now: dt.datetime) -> int:
+    t = AuthSession.__table__
+    return conn.execute(update(t).where(t.c.user_id == user_id, t.c.ended_at.is_(None))
+                        .values(ended_at=now)).rowcount
+
+
+def _change(url: str, actor: Actor, name: str, values: dict, detail: dict, end_sessions: bool) -> dict:
+    require(actor, "users")
+    now = _now()
+    with db.get_engine(url).begin() as conn:
+        r = _row(conn, name)
+        if r is None:
+            raise AccountError(f"没有账号 {name}")
+        conn.execute(update(User.__table__).where(User.id == r["id"]).values(changed_at=now, **values))
+        ended = _end_sessions(conn, r["id"], now) if end_sessions else 0
+        _audit(conn, actor, {**detail, "name": name, "sessions_ended": ended})
+        return _public(_row(conn, name))
+
+
+def set_password(url: str, actor: Actor, name: str, password: str) -> dict:
+    """A new password; ends every session of the account and clears its lockout."""
+    hashed = _HASHER.hash(_check_password(password))
+    return _change(url, actor, name, {"password_hash": hashed, "failed_logins": 0, "locked_until": None},
+                   {"op": "passwd"}, end_sessions=True)
+
+
+def set_disabled(url: str, actor: Actor, name: str, disabled: bool) -> dict:
+    """Disable (ends every session) or enable an account."""
+    return _change(url, actor, name, {"disabled": bool(disabled), "failed_logins": 0, "locked_until": None},
+                   {"op": "disable" if disabled else "enable"}, end_sessions=bool(disabled))
+
+
+def set_role(url: str, actor: Actor, name: str, role: str, departments: list[str] | tuple[str, ...]) -> dict:
+    """A new role and department limit; ends every session so the change applies at once."""
+    if role not in ROLES:
+        raise AccountError(f"角色应为 {'、'.join(ROLES)} 之一：{role}")
+    depts = [d.strip() for d in departments if d and d.strip()]
+    return _change(url, actor, name, {"role": role, "departments": depts},
+                   {"op": "role", "role": role, "departments": depts}, end_sessions=True)
+
+
+def actor_for(url: str, name: str) -> Actor | None:
+    """The Actor of an enabled account, None when there is no such enabled account (OIDC / proxy lookups)."""
+    with db.get_engine(url).connect() as conn:
+        r = _row(conn, name)
+    if r is None or r["disabled"]:
+        return None
+    return Actor(r["name"], r["role"], tuple(r["departments"] or ()))
+
+
+# ------------------------------------------------------------------------------------------------ sign-in
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    message: str  # Chinese, for the sign-in page; the same for an unknown name and a wrong password
+    actor: Actor | None = None
+    token: str | None = None
+
+
+FAILED = "用户名或密码不正确"
+
+
+def _sign(secret: str, payload: str) -> str:
+    return hmac.new(secret.encode("utf-8"), payload.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(_HASHER.hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
+def _verify(hashed: str, password: str | None) -> bool:
+    try:
+        return _HASHER.verify(hashed, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def login(url: str, auth: Auth, name: str, password: str, now: dt.datetime | None = None) -> LoginResult:
+    """Check a name and password; on success open a session and return its token.
+
+    `auth.max_failures` wrong passwords in a row lock the account for `auth.lockout_minutes` (a correct
+    password during the lock is refused too). Every attempt goes to the audit trail (login / login_failed,
+    with the reason but never the password).
+    """
+    from dashboard import audit
+
+    now = now or _now()
+    name = (name or "").strip()
+    with db.get_engine(url).begin() as conn:
+        r = _row(conn, name) if name else None
+        if r is None:
+            _verify(_dummy_hash(), password)  # the same work as for a real account: no timing difference
+            audit.record_in(conn, name[:100] or None, None, "login_failed", {"reason": "unknown_user"})
+            return LoginResult(False, FAILED)
+        role = r["role"]
+        if r["locked_until"] is not None and r["locked_until"] > now:
+            audit.record_in(conn, name, role, "login_failed", {"reason": "locked"})
+            return LoginResult(False, f"密码错误次数过多，账号已锁定至 {r['locked_until']:%H:%M}，请稍后再试")
+        good = r["password_hash"] is not None and _verify(r["password_hash"], password)
+        users = User.__table__
+        if not good:
+            # one statement: two attempts at once both count
+            conn.execute(update(users).where(users.c.id == r["id"]).values(failed_logins=users.c.failed_logins + 1))
+            failures = int(conn.execute(select(users.c.failed_logins).where(users.c.id == r["id"])).scalar_one())
+            locked = failures >= auth.max_failures
+            if locked:
+                conn.execute(update(users).where(users.c.id == r["id"]).values(
+                    failed_logins=0, locked_until=now + dt.timedelta(minutes=auth.lockout_minutes)))
+            audit.record_in(conn, name, role, "login_failed",
+                            {"reason": "wrong_password", "failures": failures, "locked": locked})
+            if locked:
+                return LoginResult(False, f"密码连续错误 {failures} 次，账号已锁定 {auth.lockout_minutes:g} 分钟")
+            return LoginResult(False, FAILED)
+        if r["disabled"]:  # said only to whoever knows the password
+            audit.record_in(conn, name, role, "login_failed", {"reason": "disabled"})
+            return LoginResult(False, "该账号已停用，请联系管理员")
+        if _HASHER.check_needs_rehash(r["password_hash"]):
+            conn.execute(update(users).where(users.c.id == r["id"]).values(password_hash=_HASHER.hash(password)))
+        conn.execute(update(users).where(users.c.id == r["id"]).values(failed_logins=0, locked_until=None))
+        sid = secrets.token_urlsafe(32)
+        expires = now + dt.timedelta(hours=auth.session_hours)
+        conn.execute(insert(AuthSession.__table__).values(id=_sid_hash(sid), user_id=r["id"], created_at=now,
+                                                          expires_at=expires))
+        audit.record_in(conn, name, role, "login", {"expires_at": expires.isoformat()})
+    payload = f"{sid}.{int(expires.timestamp())}"
+    token = f"{payload}.{_sign(auth.secret, payload)}"
+    return LoginResult(True, "已登录", Actor(r["name"], role, tuple(r["departments"] or ())), token)
+
+
+def _parse(auth: Auth, token: str | None, now: dt.datetime) -> str | None:
+    """The SID of a well-formed, correctly signed, unexpired token; None otherwise."""
+    if not token or not auth.secret or len(token) > 300:
+        return None
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    sid, expiry, mac = parts
+    if not hmac.compare_digest(_sign(auth.secret, f"{sid}.{expiry}"), mac):
+        return None
+    if int(expiry) <= now.timestamp():
+        return None
+    return sid
+
+
+def session_actor(url: str, auth: Auth, token: str | None, now: dt.datetime | None = None) -> Actor | None:
+    """The Actor a token signs in, or None (bad signature, expired, signed out, user disabled or gone)."""
+    now = now or _now()
+    sid = _parse(auth, token, now)
+    if sid is None:
+        return None
+    s, u = AuthSession.__table__, User.__table__
+    with db.get_engine(url).connect() as conn:
+        r = conn.execute(select(u.c.name, u.c.role, u.c.departments, u.c.disabled)
+                         .join(s, s.c.user_id == u.c.id)
+                         .where(s.c.id == _sid_hash(sid), s.c.ended_at.is_(None), s.c.expires_at > now)).first()
+    if r is None or r.disabled:
+        return None
+    return Actor(r.name, r.role, tuple(r.departments or ()))
+
+
+def logout(url: str, auth: Auth, token: str | None) -> bool:
+    """End the token's session (whatever happens to the cookie, the token no longer works). True if it was open."""
+    from dashboard import audit
+
+    now = _now()
+    sid = _parse(auth, token, now)
+    if sid is None:
+        return False
+    s, u = AuthSession.__table__, User.__table__
+    with db.get_engine(url).begin() as conn:
+        r = conn.execute(select(u.c.name, u.c.role).join(s, s.c.user_id == u.c.id)
+                         .where(s.c.id == _sid_hash(sid), s.c.ended_at.is_(None))).first()
+        if r is None:
+            return False
+        conn.execute(update(s).where(s.c.id == _sid_hash(sid)).values(ended_at=now))
+        audit.record_in(conn, r.name, r.role, "logout", {})
+    return True
+
+
+def open_sessions(url: str, name: str) -> int:
+    """How many unexpired, not ended sessions the account has (tests, the user list)."""
+    s, u = AuthSession.__table__, User.__table__
+    with db.get_engine(url).connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(s).join(u, s.c.user_id == u.c.id)
+                                .where(u.c.name == name, s.c.ended_at.is_(None), s.c.expires_at > _now()))
+                   .scalar_one())
