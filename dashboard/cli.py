@@ -264,6 +264,8 @@ def _brief(args, url: str, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     out.write_bytes(data)
+    _audit_export(url, settings, "部门简报汇编" if args.all else "部门简报", out,
+                  "全部主管部门" + ("（需关注）" if args.only_attention else "") if args.all else args.department, args.year)
     print(f"部门简报已写入：{out}（{fmt}，判断日期 {today.isoformat()}）")
     return EXIT_OK
 
@@ -281,8 +283,16 @@ def _report_document(args, url: str, settings: Settings) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     out.write_bytes(data)
+    _audit_export(url, settings, "年度工作情况报告", out, args.department or "全部主管部门", args.year)
     print(f"年度工作情况报告初稿已写入：{out}（判断日期 {today.isoformat()}）")
     return EXIT_OK
+
+
+def _audit_export(url: str, settings: Settings, what: str, out: Path, scope: str, year: int) -> None:
+    """A document written by the command line is an `export` of the audit trail, by the OS user (operator)."""
+    operator = accounts.operator(settings.user)
+    audit.record(url, operator.name, operator.role, "export",
+                 {"what": what, "file": out.name, "scope": f"{year} 年 · {scope}", "via": "command line"})
 
 
 # ------------------------------------------------------------------------------------------------ import --kind

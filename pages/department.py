@@ -97,6 +97,7 @@ with common.guard("未销号问题"):
                    ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
                    page_key="fp", file_stem=f"{name}_未销号问题_{ctx.scope.year}", empty="没有未销号的问题。")
 
-with common.guard("批量简报"), st.expander("审议会用：各部门简报汇编（一个文件）", icon=":material/library_books:"):
-    st.caption(f"{ctx.scope.year} 年，目录页之后每个部门一份简报，数据与本页相同口径（全部资金来源）。")
-    documents.batch_button(ctx)
+if not ctx.scope.limit:  # every department's brief: not for a department-limited account
+    with common.guard("批量简报"), st.expander("审议会用：各部门简报汇编（一个文件）", icon=":material/library_books:"):
+        st.caption(f"{ctx.scope.year} 年，目录页之后每个部门一份简报，数据与本页相同口径（全部资金来源）。")
+        documents.batch_button(ctx)

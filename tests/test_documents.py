@@ -127,6 +127,12 @@ def test_brief_headline_equals_summary_json_and_hand_figures(db_url, capsys, mon
     assert [h.split("、", 1)[1] for h in headings[:len(B.SECTIONS)]] == [t for t, _ in B.SECTIONS]
     assert headings[0].startswith("一、") and headings[-1] == "注释"
     assert "滞后 ≥10 为黄灯、≥20 为红灯" in text and "≥90 优，≥80 良，≥60 中" in text and "≥10 分" in text
+    # the command line's document is an export of the audit trail, by the operator
+    from dashboard import audit
+
+    [entry] = [e for e in audit.entries(db_url) if e["action"] == "export"]
+    assert entry["role"] == "cli" and entry["detail"]["what"] == "部门简报" and entry["detail"]["file"] == "brief.docx"
+    assert entry["detail"]["scope"] == "2022 年 · 101"
 
 
 def test_brief_lists_are_the_page_lists(db_url):
@@ -152,6 +158,10 @@ def test_brief_lists_are_the_page_lists(db_url):
     assert "预算规模在本部门一半到两倍之间的 1 个主管部门（青山区教育局）" in text and "背景" in text
     peers = {r[0]: r[2] for r in _rows(_table_after(d, "同类部门"))}
     assert peers["绩效目标覆盖率（按资金）"] == "42.9%" and peers["评价平均分"] == "82.25"   # 教育局's own figures
+    # a department-limited reader's brief keeps the median but names no other department
+    hidden = _text(_brief(db_url, ids["D2"], peer_names=False))
+    assert "预算规模在本部门一半到两倍之间的 1 个主管部门（1 个部门，名称不显示）" in hidden
+    assert "青山区教育局" not in hidden and "青山镇" not in hidden
 
 
 def test_questions_cite_true_figures(db_url):

@@ -54,8 +54,9 @@ class Brief:
     """The facts of one department's brief, each read once from the metrics (cached on the instance)."""
 
     def __init__(self, url: str, year: int, department_id: int, today: dt.date, rules: Rules, docs: Documents,
-                 now: dt.datetime | None = None):
+                 now: dt.datetime | None = None, peer_names: bool = True):
         self.url, self.year, self.department_id = url, year, int(department_id)
+        self.peer_names = peer_names  # False for a department-limited reader: other departments stay unnamed
         self.today, self.rules, self.docs = today, rules, docs
         self.now = now or dt.datetime.now().replace(microsecond=0)
         self.notes: dict[str, str] = {}  # footnote markers, set when the brief is written
@@ -516,7 +517,9 @@ def peer_section(b: Brief, w: Writer) -> None:
     rows = [(label, N.fmt(p["mine"].get(key), kind), N.fmt(p["median"].get(key), kind))
             for key, label, kind in PEER_FIGURES]
     w.table(["指标", "本部门", "可比部门中位数"], rows, widths_mm=(70, 40, 46))
-    w.para(f"可比部门：{p['basis']}（{'、'.join(p['peers'][:12])}{' 等' if len(p['peers']) > 12 else ''}）。"
+    names = (f"{'、'.join(p['peers'][:12])}{' 等' if len(p['peers']) > 12 else ''}" if b.peer_names
+             else f"{len(p['peers'])} 个部门，名称不显示")
+    w.para(f"可比部门：{p['basis']}（{names}）。"
            "中位数只是背景参照，部门职能和项目结构不同，不能据此判断好坏。", style=NOTE)
 
 
@@ -579,9 +582,10 @@ def finish(doc, docs: Documents, fmt: str) -> bytes:
 
 
 def brief_document(url: str, year: int, department, today: dt.date, rules: Rules, docs: Documents,
-                   fmt: str = "docx", now: dt.datetime | None = None) -> bytes:
-    """The brief of one 主管部门 (id, code or name) and year, as .docx or .pdf bytes."""
-    b = Brief(url, year, resolve(url, department), today, rules, docs, now)
+                   fmt: str = "docx", now: dt.datetime | None = None, peer_names: bool = True) -> bytes:
+    """The brief of one 主管部门 (id, code or name) and year, as .docx or .pdf bytes; `peer_names=False` (a
+    department-limited reader) names no other department."""
+    b = Brief(url, year, resolve(url, department), today, rules, docs, now, peer_names=peer_names)
     doc = open_template(docs)
     write_brief(b, Writer(doc))
     return finish(doc, docs, fmt)

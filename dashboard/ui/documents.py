@@ -17,6 +17,7 @@ from dashboard import documents
 from dashboard.documents.docx_kit import DOCX_MIME, PDF_MIME
 from dashboard.documents.pdf import soffice_path
 from dashboard.settings import Documents, Rules, load_settings
+from dashboard.ui import export
 
 TTL = 3600
 
@@ -27,9 +28,9 @@ def _docs() -> Documents:
 
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
 def _brief(url: str, version: int, year: int, department_id: int, today: str, fmt: str, rules_key: str,
-           docs_key: str, _rules: Rules = None, _docs: Documents = None) -> bytes:
+           docs_key: str, peer_names: bool = True, _rules: Rules = None, _docs: Documents = None) -> bytes:
     return documents.brief_document(url, year, int(department_id), dt.date.fromisoformat(today), _rules, _docs,
-                                    fmt=fmt)
+                                    fmt=fmt, peer_names=peer_names)
 
 
 @st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
@@ -48,9 +49,9 @@ def _report(url: str, version: int, year: int, department_id: int | None, today:
 
 def document_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, key: str,
                       help: str | None = None, disabled: bool = False, icon: str = ":material/description:") -> None:
-    """The one download button of the documents: `make` runs only when it is clicked."""
-    st.download_button(label, data=make, file_name=file_name, mime=mime, key=key, on_click="ignore", icon=icon,
-                       help=help, disabled=disabled)
+    """The one download button of the documents: `make` runs only when it is clicked; each download is an
+    `export` entry of the audit trail (export.download)."""
+    export.download(label, make, file_name, key, what=label, mime=mime, icon=icon, help=help, disabled=disabled)
 
 
 def _keys(ctx, docs: Documents) -> dict:
@@ -68,14 +69,17 @@ def brief_buttons(ctx, department_id: int, name: str) -> None:
     stem = f"{_safe(name)}_{ctx.scope.year}年度部门简报"
     year, url, version = ctx.scope.year, ctx.url, ctx.version
     pdf_missing = soffice_path(docs) is None
+    peers = not ctx.scope.limit  # a department-limited reader's brief names no other department
     with st.container(horizontal=True, gap="small"):
         document_download("下载部门简报（Word）", lambda: _brief(url, version, year, department_id, k["today"], "docx",
-                                                         k["rules_key"], k["docs_key"], _rules=ctx.rules, _docs=docs),
+                                                         k["rules_key"], k["docs_key"], peers, _rules=ctx.rules,
+                                                         _docs=docs),
                           f"{stem}.docx", DOCX_MIME, "brief_docx",
                           help="给代表的审议材料：主要指标及同比、排名、图表、红灯与未报送、中差项目、自评虚高、未销号问题、"
                                "结果应用、同类部门参照、建议关注的问题。点击时生成。")
         document_download("下载部门简报（PDF）", lambda: _brief(url, version, year, department_id, k["today"], "pdf",
-                                                        k["rules_key"], k["docs_key"], _rules=ctx.rules, _docs=docs),
+                                                        k["rules_key"], k["docs_key"], peers, _rules=ctx.rules,
+                                                        _docs=docs),
                           f"{stem}.pdf", PDF_MIME, "brief_pdf", disabled=pdf_missing, icon=":material/picture_as_pdf:",
                           help=("本机没有安装 LibreOffice（libreoffice-writer-nogui），无法生成 PDF，请下载 Word 版。"
                                 if pdf_missing else "与 Word 版内容相同，由 LibreOffice 转换。点击时生成，约需几秒。"))
@@ -84,6 +88,8 @@ def brief_buttons(ctx, department_id: int, name: str) -> None:
 def batch_button(ctx) -> None:
     """The hearing batch: one .docx with a contents page and one brief per department (or only those needing
     attention)."""
+    if ctx.scope.limit:  # briefs of every department are not for a department-limited account
+        return
     docs = _docs()
     k = _keys(ctx, docs)
     year, url, version = ctx.scope.year, ctx.url, ctx.version
@@ -102,6 +108,9 @@ def report_button(ctx) -> None:
     k = _keys(ctx, docs)
     year, url, version = ctx.scope.year, ctx.url, ctx.version
     department_id = ctx.scope.departments[0] if len(ctx.scope.departments) == 1 else None
+    if department_id is None and ctx.scope.limit:  # a department-limited account: one of its departments only
+        st.caption("年度报告：请先在侧栏选择一个部门。")
+        return
     names = dict(ctx.departments)
     who = names.get(department_id, "") if department_id is not None else "全部部门"
     document_download("下载年度报告（Word 初稿）", lambda: _report(url, version, year, department_id, k["today"],

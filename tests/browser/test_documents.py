@@ -70,6 +70,11 @@ def test_brief_downloads_as_word_and_pdf(app_server, db_url, page, tmp_path):
     assert headline["预算（万元）"] == f"{s['budget_total']:,.2f}"
     assert headline["红灯项目（个）"] == f"{s['monitoring']['red']:,}"
     assert headline["逾期未整改（个）"] == f"{s['findings']['overdue']:,}"
+    from dashboard import audit
+
+    exports = [e for e in audit.entries(db_url) if e["action"] == "export"]
+    assert exports and exports[0]["detail"]["what"] == "下载部门简报（Word）"
+    assert exports[0]["detail"]["file"] == path.name
 
     if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice or pdftotext missing: the PDF button is disabled")

@@ -1,7 +1,7 @@
 """performance indicators (绩效指标) as a table; 全年执行数 on evaluations
 
 Revision ID: 0005_indicators
-Revises: 0003
+Revises: 0004_accounts
 Create Date: 2026-12-01 22:17:27.080136
 """
 import sqlalchemy as sa
