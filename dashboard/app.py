@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import db, registry
 from dashboard.settings import SettingsError, load_settings
-from dashboard.ui import common, filters
+from dashboard.ui import common, filters, warm
 
 log = logging.getLogger("dashboard.app")
 
@@ -48,6 +48,7 @@ def main() -> None:
                          for section, members in registry.sections().items()}, position="top")
     try:
         _init_database(url)
+        warm.start(settings)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
         version = db.data_version(url)
         has_data = db.has_projects(url)
     except Exception:
