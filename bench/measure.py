@@ -38,7 +38,8 @@ def clear_metric_caches() -> None:
 
 def page_times(url: str, timeout: float = 120) -> list[dict]:
     """Each page at default filters: cold (after st.cache_data.clear() and dashboard.metrics' in-process caches
-    cleared; the project_facts table of the current data version stays built) and warm (the same run again).
+    cleared; the project_facts table of the current data version stays built) and warm (the same run again),
+    each beside a run of the trivial script (bench/baseline_app.py) in a new AppTest right before it.
 
     A run longer than `timeout` is recorded with the time it had taken when abandoned (and the page's error)."""
     import streamlit as st
@@ -55,14 +56,17 @@ def page_times(url: str, timeout: float = 120) -> list[dict]:
             at.switch_page(f"../pages/{page.file}")
         st.cache_data.clear()
         clear_metric_caches()
+        # the trivial script's run right before the page's: the pair sees the same machine load
+        baseline = _timed_run(AppTest.from_file(str(BASELINE_APP), default_timeout=timeout), timeout)[0]
         cold, err_cold = _timed_run(at, timeout)
         warm, err_warm = _timed_run(at, timeout)
         errors = [e for e in (err_cold, err_warm) if e]
         errors += [str(e.value)[:200] for e in at.exception]
         warnings = [str(w.value)[:120] for w in at.warning if "暂时无法显示" in str(w.value)]
-        out.append({"page": page.key, "cold_s": cold, "warm_s": warm, "exceptions": errors,
+        out.append({"page": page.key, "cold_s": cold, "warm_s": warm, "baseline_s": baseline,
+                    "cold_ratio": cold / baseline, "warm_ratio": warm / baseline, "exceptions": errors,
                     "section_errors": warnings})
-        print(f"    page {page.key:<14} cold {cold:7.2f} s   warm {warm:6.2f} s"
+        print(f"    page {page.key:<14} cold {cold:7.2f} s   warm {warm:6.2f} s   trivial {baseline:5.2f} s"
               + (f"   ! {errors or warnings}" if errors or warnings else ""), flush=True)
     st.cache_data.clear()
     return out
@@ -304,14 +308,17 @@ async def _session(browser, targets: list[_Target], rounds: int, visits: list, e
         await ctx.close()
 
 
-def sessions(base_url: str, baseline: bool, n: int = 5, budget_s: float = 600, timeout: float = 120_000) -> dict:
+def sessions(base_url: str | list[str], baseline: bool, n: int = 5, budget_s: float = 600,
+             timeout: float = 120_000) -> dict:
     """`n` browser sessions at once (new contexts of one Chromium, loopback only), each visiting every page
-    once (the baseline: its one page as many times); bounded by `budget_s` and a per-visit `timeout` (ms)."""
+    once (the baseline: its one page as many times); bounded by `budget_s` and a per-visit `timeout` (ms).
+    Several base URLs (app replicas): session i stays on replica i mod len — a sticky balancer."""
     import asyncio
 
     from playwright.async_api import async_playwright
 
-    targets = _targets(base_url, baseline)
+    bases = [base_url] if isinstance(base_url, str) else list(base_url)
+    per_replica = [_targets(b, baseline) for b in bases]
     rounds = len(registry.PAGES) if baseline else 1
     visits: list = []
     errors: list = []
@@ -321,8 +328,8 @@ def sessions(base_url: str, baseline: bool, n: int = 5, budget_s: float = 600, t
             browser = await p.chromium.launch(executable_path=srv.chromium_path(), args=srv.CHROMIUM_ARGS)
             try:
                 deadline = time.monotonic() + budget_s
-                await asyncio.gather(*[_session(browser, targets, rounds, visits, errors, deadline, timeout)
-                                       for _ in range(n)])
+                await asyncio.gather(*[_session(browser, per_replica[i % len(bases)], rounds, visits, errors,
+                                                deadline, timeout) for i in range(n)])
             finally:
                 await browser.close()
 
@@ -335,7 +342,8 @@ def sessions(base_url: str, baseline: bool, n: int = 5, budget_s: float = 600, t
             "by_page": {k: report.best(s for kk, s in visits if kk == k) for k in {k for k, _ in visits}}}
 
 
-def browser_suite(url: str, out_dir: Path, tag: str, repeat: int = 2, n_sessions: int = 5) -> dict:
+def browser_suite(url: str, out_dir: Path, tag: str, repeat: int = 2, n_sessions: int = 5,
+                  replicas: int = 1) -> dict:
     """Every browser figure of one run, each beside its baseline measured right before it:
 
     - first visit after a server start (a new browser context, empty HTTP cache), before: the trivial page
@@ -375,10 +383,20 @@ def browser_suite(url: str, out_dir: Path, tag: str, repeat: int = 2, n_sessions
             out["rss_idle_mb"] = app.rss_mb()
             out["after"] = {"baseline_first_s": baseline_first, "first_s": _first_only(app, False, errs)}
             out["warm"] = _paired_pages(app, base, repeat, errs)
-            out["baseline_sessions"] = sessions(base.base_url, True, n_sessions)
-            out["app_sessions"] = sessions(app.base_url, False, n_sessions)
+            out["baseline_sessions"] = sessions(base.base_url, True, n_sessions) if n_sessions else {}
+            out["app_sessions"] = sessions(app.base_url, False, n_sessions) if n_sessions else {}
             out["rss_max_mb"] = app.peak_rss_mb()
             out["rss_end_mb"] = app.rss_mb()
+            if replicas > 1 and n_sessions:
+                # the same sessions spread over `replicas` app processes (the first one is warm already)
+                extra = [served(f"replica{i}", srv.APP, True) for i in range(1, replicas)]
+                try:
+                    out["replica_sessions"] = sessions([app.base_url] + [e.base_url for e in extra], False,
+                                                       n_sessions)
+                    out["replica_rss_mb"] = [app.peak_rss_mb()] + [e.peak_rss_mb() for e in extra]
+                finally:
+                    for e in extra:
+                        e.stop()
         finally:
             app.stop()
     finally:
