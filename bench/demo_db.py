@@ -159,3 +159,14 @@ def copy_sqlite(url: str, dest: Path) -> str:
         dst.close()
         src.close()
     return f"sqlite:///{dest}"
+
+
+def with_scale(url: str, scale: str) -> str:
+    """The URL of a scale's own database beside `url` (several scales in one run): `_<scale>` appended to the
+    database name (SQLite: to the file's stem), unless the name already ends with it."""
+    u = make_url(url)
+    name = u.database or ""
+    if kind(url) == "sqlite":
+        path = Path(name)
+        return url if path.stem.endswith(scale) else f"sqlite:///{path.with_name(f'{path.stem}_{scale}{path.suffix}')}"
+    return url if name.endswith(scale) else u.set(database=f"{name}_{scale}").render_as_string(hide_password=False)

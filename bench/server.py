@@ -61,6 +61,7 @@ class Server:
     proc: subprocess.Popen
     base_url: str
     log: Path
+    script_check_s: float | None = None  # seconds the readiness run of the script took (script_check=True)
 
     @property
     def pid(self) -> int:
@@ -89,13 +90,21 @@ class Server:
                 self.proc.wait(timeout=5)
 
 
-def start_server(db_url: str, log: Path, extra_env: dict | None = None, timeout: float = 90.0) -> Server:
-    """`python -m streamlit run dashboard/app.py` on a free port from the repo root; returns once healthy."""
+def start_server(db_url: str, log: Path, extra_env: dict | None = None, timeout: float = 90.0,
+                 app: Path = APP, script_check: bool = False) -> Server:
+    """`python -m streamlit run dashboard/app.py` (or another `app` script) on a free port from the repo root;
+    returns once healthy.
+
+    `script_check=True` is the deployment's readiness probe (docs/deployment.md): it enables
+    `server.scriptHealthCheckEnabled` and, once healthy, waits for `/_stcore/script-health-check`, which runs
+    the script once in a session of its own — the run that starts the app's warming thread (dashboard/ui/warm.py)
+    before any browser visits."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, **(extra_env or {})}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP.relative_to(ROOT)),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(Path(app).relative_to(ROOT)),
            "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--server.scriptHealthCheckEnabled", "true" if script_check else "false"]
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = open(log, "wb")  # noqa: SIM115 - owned by the process for its life
@@ -108,12 +117,25 @@ def start_server(db_url: str, log: Path, extra_env: dict | None = None, timeout:
         try:
             with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
                 if resp.read().decode().strip() == "ok":
-                    return Server(proc, base, log)
+                    server = Server(proc, base, log)
+                    if script_check:
+                        server.script_check_s = script_health_check(base, max(5.0, deadline - time.monotonic()))
+                    return server
         except OSError:
             pass
         time.sleep(0.2)  # polling interval of the health check, not a wait for the app
     proc.kill()
     raise RuntimeError(f"streamlit not healthy after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def script_health_check(base_url: str, timeout: float = 90.0) -> float:
+    """GET /_stcore/script-health-check (one run of the script in a session of its own); seconds it took."""
+    t = time.perf_counter()
+    with urllib.request.urlopen(base_url + "/_stcore/script-health-check", timeout=timeout) as resp:
+        body = resp.read().decode().strip()
+    if body != "ok":
+        raise RuntimeError(f"script health check said {body!r}")
+    return time.perf_counter() - t
 
 
 def page_url(base_url: str, page: Page, query: str = "") -> str:

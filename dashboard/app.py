@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import db, registry
 from dashboard.settings import SettingsError, load_settings
-from dashboard.ui import auth, common, filters
+from dashboard.ui import auth, common, filters, warm
 
 log = logging.getLogger("dashboard.app")
 
@@ -43,6 +43,7 @@ def main() -> None:
     url = settings.db_url
     try:
         _init_database(url)
+        warm.start(settings)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
     except Exception:
         ref = common.error_reference()
         log.exception("database unavailable [ref %s]", ref)

@@ -120,6 +120,15 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Performance:
+    """[performance]: warming the figures of the default page off the request path (dashboard/ui/warm.py)."""
+
+    warm: bool = True  # warm project_facts and the per-department aggregates when the server starts, after imports
+    warm_poll_s: float = 5.0  # how often the warming thread checks the data version (one small query)
+    warm_years: int = 1  # how many of the latest years it warms (the default page shows the latest)
+
+
+@dataclass(frozen=True)
 class Settings:
     # DATABASE_URL, else [database] url of the file, else SQLite under data/
     db_url: str = DEFAULT_DB_URL
@@ -136,6 +145,8 @@ class Settings:
     documents: Documents = field(default_factory=Documents)
     # [auth]: sign-in mode, sessions, lockout, proxy headers, OIDC claim
     auth: Auth = field(default_factory=Auth)
+    # [performance]: the warming thread (see Performance)
+    performance: Performance = field(default_factory=Performance)
 
     def effective_today(self) -> dt.date:
         """The fixed day when DASHBOARD_TODAY is set, else today's date."""
@@ -190,13 +201,14 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         limits = _limits_from_mapping(data.get("limits", {}))
         documents = _documents_from_mapping(data.get("documents", {}))
         auth = _auth_from_mapping(data.get("auth", {}), os.environ.get("DASHBOARD_AUTH_SECRET"))
+        performance = _performance_from_mapping(data.get("performance", {}))
     except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
     db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
     return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
                     today=_today(os.environ.get("DASHBOARD_TODAY")),
                     user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits,
-                    documents=documents, auth=auth)
+                    documents=documents, auth=auth, performance=performance)
 
 
 def _limits_from_mapping(data: dict) -> Limits:
@@ -302,3 +314,14 @@ def save_rules(rules: Rules, *, actor, url: str, path: str | os.PathLike | None 
     tmp.replace(path)
     audit.record(url, actor.name, actor.role, "settings", {"file": str(path), "rules": tomllib.loads(block)["rules"]})
     return path
+
+
+def _performance_from_mapping(data: dict) -> Performance:
+    known = {f.name for f in dataclasses.fields(Performance)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"未知的 [performance] 设置项：{', '.join(sorted(unknown))}")
+    perf = Performance(**data)
+    if not isinstance(perf.warm, bool) or perf.warm_poll_s <= 0 or int(perf.warm_years) < 1:
+        raise ValueError("[performance] 应为 warm = true/false，warm_poll_s 大于 0，warm_years 至少为 1")
+    return perf

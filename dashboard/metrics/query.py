@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -78,11 +79,32 @@ _CACHES: list = []
 
 
 def cached(maxsize: int = 64):
-    """functools.lru_cache, registered with clear_caches. Keys must be hashable values (Query, Scope, ...)."""
+    """functools.lru_cache, registered with clear_caches. Keys must be hashable values (Query, Scope, ...).
+
+    Single flight: callers asking for the same key at once (sessions opening together, the warming thread and
+    a first visit) wait for one computation instead of each running the same aggregate."""
     def wrap(fn):
         memo = functools.lru_cache(maxsize=maxsize)(fn)
+        guard = threading.Lock()
+        flights: dict = {}  # key → lock, only while it is being computed
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            key = (args, tuple(sorted(kwargs.items())))
+            with guard:
+                flight = flights.setdefault(key, threading.Lock())
+            try:
+                with flight:
+                    return memo(*args, **kwargs)
+            finally:
+                with guard:
+                    if flights.get(key) is flight:
+                        del flights[key]
+
+        call.cache_clear = memo.cache_clear
+        call.cache_info = memo.cache_info
         _CACHES.append(memo)
-        return memo
+        return call
     return wrap
 
 

@@ -1,0 +1,113 @@
+"""The warming thread: one per server process, off the request path, keyed on the data version.
+
+`start(settings)` (called by dashboard/app.py on each run; only the first call per process starts anything)
+starts a daemon thread that runs dashboard.metrics.warm.warm for each database URL it was given, and again
+whenever that URL's data version (or the judging day) changes — after an import, an undo or a demo load, from
+this process or another one. Between checks it waits `[performance] warm_poll_s` seconds; each check is one
+small query. Bounded: one thread, at most MAX_URLS databases (the oldest is forgotten), a database that fails
+MAX_FAILURES checks in a row is dropped. Only a real Streamlit server warms: under AppTest's mocked runtime
+(the tests, the benchmark's cold page runs) `start` does nothing. `[performance] warm = false` turns it off.
+
+The server starts the thread on its first script run: the readiness probe `/_stcore/script-health-check`
+(`server.scriptHealthCheckEnabled`, see docs/deployment.md) makes that run happen when the server starts,
+before any user's visit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from streamlit.logger import get_logger
+
+from dashboard.db import data_version
+from dashboard.metrics.warm import warm
+from dashboard.settings import Settings
+
+# Streamlit's logger: its handler and level (logger.level, info by default) put the warming in the server log
+log = get_logger("dashboard.warm")
+
+MAX_URLS = 4
+MAX_FAILURES = 3
+
+_lock = threading.Lock()
+_warmer: Warmer | None = None
+
+
+def real_server() -> bool:
+    """A real `streamlit run` process (not AppTest, whose runtime is a mock of Runtime)."""
+    try:
+        from streamlit.runtime import Runtime
+
+        return type(Runtime.instance()) is Runtime
+    except Exception:  # noqa: BLE001 - no runtime at all: bare mode
+        return False
+
+
+class Warmer(threading.Thread):
+    def __init__(self, poll_s: float):
+        super().__init__(name="dashboard-warm", daemon=True)
+        self.poll_s = float(poll_s)
+        self.targets: OrderedDict[str, Settings] = OrderedDict()
+        self.done: dict[str, tuple] = {}  # url → (data version, judging day) last warmed
+        self.results: dict[str, dict] = {}
+        self.failures: dict[str, int] = {}
+        self.wake = threading.Event()
+
+    def add(self, settings: Settings) -> None:
+        with _lock:
+            url = settings.db_url
+            new = url not in self.targets
+            self.targets[url] = settings
+            self.targets.move_to_end(url)
+            while len(self.targets) > MAX_URLS:
+                old, _ = self.targets.popitem(last=False)
+                self.done.pop(old, None)
+        if new:
+            self.wake.set()
+
+    def check(self, url: str, settings: Settings) -> None:
+        """Warm `url` if its data version or judging day changed since the last warming."""
+        today = settings.effective_today()
+        key = (data_version(url), today)
+        if self.done.get(url) == key:
+            return
+        perf = settings.performance
+        result = warm(url, settings.rules, today, years=perf.warm_years)
+        self.done[url] = (result["version"], today)
+        self.results[url] = result
+        log.info("warmed %s version %s years %s in %.2f s", url.split("://")[0], result["version"],
+                 result["years"], result["seconds"])
+
+    def run(self) -> None:
+        while True:
+            with _lock:
+                targets = list(self.targets.items())
+            for url, settings in targets:
+                try:
+                    self.check(url, settings)
+                    self.failures.pop(url, None)
+                except Exception:
+                    n = self.failures[url] = self.failures.get(url, 0) + 1
+                    log.warning("warming %s failed (%d in a row)", url.split("://")[0], n, exc_info=n == 1)
+                    if n >= MAX_FAILURES:
+                        with _lock:
+                            self.targets.pop(url, None)
+                        self.failures.pop(url, None)
+            self.wake.wait(self.poll_s)  # the interval between data-version checks, not a wait for a result
+            self.wake.clear()
+
+
+def start(settings: Settings) -> Warmer | None:
+    """Start (once per process) or extend the warming thread with this database; None when warming is off."""
+    global _warmer
+    if not settings.performance.warm or not real_server():
+        return None
+    with _lock:
+        if _warmer is None:
+            _warmer = Warmer(settings.performance.warm_poll_s)
+            _warmer.start()
+        warmer = _warmer
+    warmer.add(settings)
+    return warmer
+

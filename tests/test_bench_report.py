@@ -1,0 +1,127 @@
+"""The benchmark's pure helpers (bench/report.py, bench/demo_db.with_scale), the [performance] settings, the
+single-flight aggregate cache and the warming function — figures by hand, no timed assertions."""
+
+import threading
+
+import pytest
+
+from bench import report
+from bench.__main__ import ALTERNATIVES, ORDER, TARGETS, _verdict
+from bench.demo_db import with_scale
+from dashboard import metrics as mx
+from dashboard.metrics import query as mq
+from dashboard.metrics import warm as mw
+from dashboard.settings import Performance, Rules, SettingsError, load_settings
+from dashboard.ui import warm as uiwarm
+from tests import small_fixture as fx
+
+
+def test_p95_is_the_nearest_rank():
+    assert report.p95([]) is None
+    assert report.p95([3.0]) == 3.0
+    # 20 values 1..20: rank ceil(0.95 × 20) = 19 → 19
+    assert report.p95(range(1, 21)) == 19
+    # 45 visits (five sessions × nine pages): rank ceil(42.75) = 43 → the third largest
+    assert report.p95(list(range(45, 0, -1))) == 43
+    assert report.p95([None, 2.0, 1.0]) == 2.0
+
+
+def test_ratio_best_and_passes():
+    assert report.ratio(3.0, 1.5) == 2.0
+    assert report.ratio(None, 1.0) is None and report.ratio(1.0, 0) is None
+    assert report.best([None, 4.0, 2.5]) == 2.5 and report.best([None]) is None
+    assert report.passes(2.0, "<=", 2.0) is True and report.passes(9.9, ">=", 10) is False
+    assert report.passes(None, "<=", 1) is None
+
+
+def test_growth_table_has_a_row_per_metric_and_a_column_per_run():
+    runs = [{"scale": "county", "db": "sqlite", "metrics": {"import_ratio": 2.4, "rss_max_mb": None}},
+            {"scale": "province", "db": "sqlite", "metrics": {"import_ratio": 3.456, "rss_max_mb": 512.0}}]
+    text = report.growth_table(runs, ["import_ratio", "rss_max_mb"], {"import_ratio": ("<=", 2.0)})
+    lines = text.splitlines()
+    assert lines[0] == "| metric | target | county sqlite | province sqlite |"
+    assert lines[2] == "| import_ratio | <= 2 | 2.40 | 3.46 |"
+    assert lines[3] == "| rss_max_mb |  | n/a | 512.00 |"
+
+
+def test_the_bench_line_keeps_its_keys():
+    for key in ("import_ratio", "import_fresh_ratio", "import_peak_mb", "page_cold_max_s", "page_warm_max_s",
+                "rss_max_mb", "naive_ratio", "browser_overview_s", "browser_page_ratio_max", "browser_first_ratio",
+                "sessions5_p95_ratio", "sessions5_errors"):
+        assert key in ORDER
+    assert TARGETS["naive_ratio"] == (">=", 10.0) and TARGETS["import_fresh_ratio"] == ("<=", 2.5)
+
+
+def test_a_seconds_target_is_met_by_the_same_run_ratio():
+    assert ALTERNATIVES["page_warm_max_s"] == ("page_warm_ratio", 2.5)
+    assert _verdict("page_warm_max_s", 0.25) == "PASS"
+    assert _verdict("page_warm_max_s", 0.8, {"page_warm_ratio": 3.2}) == "FAIL"
+    assert _verdict("page_warm_max_s", 0.8, {"page_warm_ratio": 2.4}) == "PASS"
+    assert _verdict("sessions5_errors", 1) == "FAIL" and _verdict("browser_first_ratio", None) == "n/a"
+
+
+def test_with_scale_names_one_database_per_scale():
+    assert with_scale("postgresql+psycopg://postgres@127.0.0.1:5432/bench", "city") == \
+        "postgresql+psycopg://postgres@127.0.0.1:5432/bench_city"
+    assert with_scale("postgresql+psycopg://postgres@h/bench_city", "city").endswith("/bench_city")
+    assert with_scale("sqlite:////tmp/b/x.db", "county") == "sqlite:////tmp/b/x_county.db"
+
+
+def test_performance_settings(tmp_path, monkeypatch):
+    monkeypatch.delenv("DASHBOARD_SETTINGS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().performance == Performance(warm=True, warm_poll_s=5.0, warm_years=1)
+    (tmp_path / "dashboard.toml").write_text("[performance]\nwarm = false\nwarm_years = 2\n", encoding="utf-8")
+    assert load_settings().performance == Performance(warm=False, warm_poll_s=5.0, warm_years=2)
+    (tmp_path / "dashboard.toml").write_text("[performance]\nwarm_poll = 1\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="warm_poll"):
+        load_settings()
+
+
+def test_warming_starts_only_in_a_real_server(tmp_path, monkeypatch):
+    """pytest has no Streamlit runtime at all; AppTest has a mocked one: neither starts the thread."""
+    monkeypatch.chdir(tmp_path)
+    assert uiwarm.real_server() is False
+    assert uiwarm.start(load_settings()) is None
+
+
+def test_cached_computes_once_for_callers_asking_at_once():
+    calls, entered, release = [], threading.Event(), threading.Event()
+
+    @mq.cached(maxsize=4)
+    def slow(key):
+        calls.append(key)
+        entered.set()
+        release.wait(10)
+        return key * 2
+
+    results = []
+    a = threading.Thread(target=lambda: results.append(slow(21)))
+    a.start()
+    entered.wait(10)
+    b = threading.Thread(target=lambda: results.append(slow(21)))
+    b.start()
+    b.join(0.3)  # b now waits for a's computation (without single flight it would have called slow itself)
+    assert calls == [21]
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert results == [42, 42] and calls == [21]
+    slow.cache_clear()
+    assert slow(21) == 42 and calls == [21, 21]
+
+
+def test_warm_fills_the_aggregate_caches(sqlite_url):
+    fx.build(sqlite_url)
+    mx.clear_caches()
+    result = mw.warm(sqlite_url, Rules(), fx.TODAY)
+    assert result["version"] == mx.prepare(sqlite_url) and result["years"] == [max(mx.available_years(sqlite_url))]
+    from dashboard.metrics import aggregates
+
+    for memo in (aggregates._dept_projects, aggregates._dept_evaluations, aggregates._dept_findings):
+        assert memo.cache_info().currsize >= 1
+    # the warmed figures are the ones a page then gets (the same cache entries)
+    before = aggregates._dept_projects.cache_info().hits
+    q = mx.Query(sqlite_url, result["version"], mx.Scope(result["years"][0]), Rules(), fx.TODAY)
+    assert mx.kpis(q)["projects"]["projects"] >= 1
+    assert aggregates._dept_projects.cache_info().hits > before
