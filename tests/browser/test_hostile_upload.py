@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from bench import server as srv
 from dashboard.registry import BY_KEY
+from tests.browser import waits
 from tests.hostile_files import sparse_corner, zip_bomb
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -40,7 +41,7 @@ def test_hostile_upload_is_refused_while_another_session_works(server, browser, 
         up = staff.new_page()
         up.set_default_timeout(60_000)
         up.goto(srv.page_url(server.base_url, BY_KEY["upload"]))
-        srv.wait_ready(up, BY_KEY["upload"].title)
+        waits.wait_ready(up, BY_KEY["upload"].title)
         rss_before = server.rss_mb()
         started = time.monotonic()
         up.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
@@ -56,7 +57,7 @@ def test_hostile_upload_is_refused_while_another_session_works(server, browser, 
         other = leader.new_page()
         other.set_default_timeout(60_000)
         other.goto(srv.page_url(server.base_url, BY_KEY["ranking"]))
-        srv.wait_ready(other, BY_KEY["ranking"].title)
+        waits.wait_ready(other, BY_KEY["ranking"].title)
         expect(other.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
     finally:
         staff.close()
