@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from bench import server as srv
 
+# a generous bound, not a pause: the wait ends as soon as the signal shows. A fresh server's first run imports
+# pandas and Plotly and opens the database; on an overloaded machine (load 25 on two cores) that took over 60 s
+TIMEOUT = 180_000
+
 IDLE = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
@@ -19,12 +23,12 @@ IDLE = """() => {
 }"""
 
 
-def wait_idle(pg, timeout: float = 60_000) -> None:
+def wait_idle(pg, timeout: float = TIMEOUT) -> None:
     """The app is connected, no script run is under way and the status widget has gone."""
     pg.wait_for_function(IDLE, timeout=timeout, polling=100)
 
 
-def wait_ready(pg, title: str | None = None, timeout: float = 60_000) -> None:
+def wait_ready(pg, title: str | None = None, timeout: float = TIMEOUT) -> None:
     """The page's h1 (when given) is on screen and the app is idle."""
     srv.wait_ready(pg, title, timeout)
     wait_idle(pg, timeout)
