@@ -214,6 +214,8 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
     # three title rows (what, scope, 判断日期 / 数据截至 / batch), then the header (issue 9: exports staff can forward)
     assert str(rows[1][0]).startswith("范围") and "判断日期" in str(rows[2][0]), rows[:3]
     header = list(rows[3])
+    # seen failing under heavy load only (passes alone): show what the file held instead of a bare ValueError
+    assert labels.LABELS["department"] in header, (download.suggested_filename, rows[:6])
     dept_col, n_col = header.index(labels.LABELS["department"]), header.index(labels.LABELS["projects"])
     got = {r[dept_col]: r[n_col] for r in rows[4:]}
     m = _metrics()
