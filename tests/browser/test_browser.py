@@ -202,7 +202,10 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
 
     year = _metrics().available_years(db_url)[0]
     _goto(page, app_server, "coverage")
-    button = page.locator("[data-testid='stDownloadButton']").filter(has_text="下载 Excel").first
+    # the 各部门覆盖率 table's own button, by its key (a stress run once clicked the first "下载 Excel" on the
+    # page and got the 资金来源 table's file): wait for that element itself to be on screen
+    button = page.locator(".st-key-coverage_dept_xlsx [data-testid='stDownloadButton']")
+    expect(button).to_be_visible()
     with page.expect_download() as info:
         button.click()
     download = info.value
