@@ -7,7 +7,7 @@ SCALE ?= province
 PORT ?= 8501
 HOST ?= 127.0.0.1
 
-.PHONY: install run test test-fast screenshots bench lint clean
+.PHONY: install run test test-fast test-stress screenshots bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,20 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -q -m "not browser"
+
+# the browser tests STRESS_RUNS times in a row while a busy loop keeps one core at 100 %; stops at the first
+# failing run and says which run it was (the busy loop is this target's own process, killed on exit)
+STRESS_RUNS ?= 20
+test-stress: install
+	@$(PY) -c 'while True: pass' & busy=$$!; trap 'kill $$busy' EXIT INT TERM; \
+	for i in $$(seq 1 $(STRESS_RUNS)); do \
+	  if $(PY) -m pytest -q -p no:xdist -p no:cacheprovider -x tests/browser; then \
+	    echo "test-stress: run $$i of $(STRESS_RUNS) passed"; \
+	  else \
+	    echo "test-stress: run $$i of $(STRESS_RUNS) FAILED (runs before it passed)"; exit 1; \
+	  fi; \
+	done; \
+	echo "test-stress: all $(STRESS_RUNS) runs passed with one core kept busy"
 
 # the only target that writes docs/screenshots/ (ordinary test runs save their screenshots under a temp dir)
 screenshots: install

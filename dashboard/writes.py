@@ -145,6 +145,17 @@ def refresh_latest(conn: Connection, project_ids=None) -> None:
         conn.exec_driver_sql(f"DROP TABLE {scratch}")
 
 
+def latest_flags(project_ids, as_of) -> np.ndarray:
+    """refresh_latest's rule for rows of projects that have no stored monitoring records yet (created by the
+    same import): True exactly on each project's row with the newest as-of date. Inserting the rows with
+    their flags spares refresh_latest's two statements over every new project (~0.5 s per 100,000).
+    `(project, as_of)` is unique among the rows, as the database requires."""
+    codes, days = pd.factorize(pd.Series(as_of, dtype=object))
+    ordinal = np.array([d.toordinal() for d in days], dtype="int64")[codes]
+    newest = pd.Series(ordinal).groupby(np.asarray(project_ids, dtype="int64")).transform("max").to_numpy()
+    return ordinal == newest
+
+
 # -- bulk rows --------------------------------------------------------------------------------------------
 
 def read_frame(conn: Connection, stmt) -> pd.DataFrame:
@@ -305,12 +316,41 @@ def bulk_update(conn: Connection, table, df: pd.DataFrame, cols: list[str], id_c
         conn.exec_driver_sql(sql, rows)
 
 
-def insert_returning_ids(conn: Connection, table, records: list[dict]) -> list[int]:
-    """INSERT rows given as dicts and return their new ids in order (for the few parents others point at)."""
-    ids: list[int] = []
-    for i in range(0, len(records), CHUNK):
-        res = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), records[i:i + CHUNK])
-        ids.extend(r[0] for r in res)
+def reserve_ids(conn: Connection, table, n: int) -> list[int]:
+    """n new primary keys of `table`, for rows the caller then inserts with explicit ids in one bulk write.
+
+    An INSERT … RETURNING that must give the ids back in parameter order runs one statement per row on
+    SQLite (~7 s per 100,000 projects); reserving the ids first lets the rows go through bulk_insert.
+    Call it only inside write_transaction: its first statements took the writer lock (lock_writers on
+    PostgreSQL; on SQLite bump_data_version's UPDATE took the database's write lock), so no other writer
+    inserts until we commit. PostgreSQL takes a block of the table's own sequence; SQLite counts on from MAX(id).
+    """
+    if n <= 0:
+        return []
+    if not conn.in_transaction():
+        raise RuntimeError("reserve_ids needs the writer's transaction (write_transaction)")
+    if conn.dialect.name == "postgresql":
+        # one block of the table's sequence: nextval takes its first number and setval moves the sequence
+        # past the block in the same statement. Sequences are not transactional, so a session that does not
+        # hold the writer lock could draw a number between the two; no such writer exists (every insert
+        # goes through write_transaction, whose first statement waits for the lock), and a collision would
+        # be refused by the primary key, rolling the import back, never writing a wrong row.
+        last = conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), "
+                                 "nextval(pg_get_serial_sequence(:t, 'id')) + :n - 1)"),
+                            {"t": table.name, "n": int(n)}).scalar_one()
+        return list(range(int(last) - int(n) + 1, int(last) + 1))
+    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(start) + 1, int(start) + 1 + int(n)))
+
+
+def insert_with_ids(conn: Connection, table, frame: pd.DataFrame, cols: list[str]) -> list[int]:
+    """INSERT the frame's rows under newly reserved ids (reserve_ids) through bulk_insert; returns the ids
+    in row order (departments, units and projects: the rows that follow link to them)."""
+    ids = reserve_ids(conn, table, len(frame))
+    if ids:
+        columns = {c: frame[c] for c in cols if c != "id"}
+        columns["id"] = np.asarray(ids, dtype="int64")
+        bulk_insert(conn, table, columns, ["id", *[c for c in cols if c != "id"]])
     return ids
 
 

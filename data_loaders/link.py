@@ -79,6 +79,7 @@ class Linker:
         self.units = w.read_frame(c, select(T["units"]))
         self._index_orgs()
         self._reload_projects()
+        self.created_project_ids: set[int] = set()  # projects this transaction created (no stored records yet)
 
     def _index_orgs(self) -> None:
         d, u = self.depts, self.units
@@ -323,18 +324,23 @@ class Linker:
         if not todo.any():
             return key
         sub = df.loc[todo]
-        coded = sub["_code"].notna()
-        year = sub["year"].astype(str)
-        named = "n|" + year + "|" + sub["_dept_id"].astype(str) + "|" + sub["_name"].astype(str)
-        new_key = pd.Series(np.where(coded, "c|" + year + "|" + sub["_code"].astype(str), named), index=sub.index,
-                            dtype=object)
-        # a code-less row naming a project that a coded row of this set creates belongs to that project
-        coded_new = coded & sub["_name"].notna()
-        alias = dict(zip(named[coded_new], new_key[coded_new]))
-        if alias:
-            fix = ~coded & named.isin(list(alias))
-            new_key.loc[fix] = named[fix].map(alias)
-        key.loc[todo] = new_key.to_numpy()
+        years = sub["year"].to_numpy()
+        codes = sub["_code"].to_numpy(dtype=object)
+        coded = pd.notna(codes)
+        new_key = np.empty(len(sub), dtype=object)
+        # built in plain Python: pandas string concatenation of 100,000 rows costs ~10× more
+        new_key[coded] = [f"c|{y}|{c}" for y, c in zip(years[coded], codes[coded])]
+        if not coded.all():
+            names = sub["_name"].to_numpy(dtype=object)
+            depts = sub["_dept_id"].to_numpy(dtype=object)
+            named = np.array([f"n|{y}|{d}|{n}" for y, d, n in zip(years, depts, names)], dtype=object)
+            new_key[~coded] = named[~coded]
+            # a code-less row naming a project that a coded row of this set creates belongs to that project
+            coded_new = coded & pd.notna(names)
+            alias = dict(zip(named[coded_new], new_key[coded_new]))
+            if alias:
+                new_key[~coded] = [alias.get(k, k) for k in named[~coded]]
+        key.loc[todo] = new_key
         return key
 
     def prepare_project_rows(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -381,6 +387,7 @@ class Linker:
         new["batch_id"] = self.batch_id
         self.projects = pd.concat([self.projects, new], ignore_index=True)
         self.projects["year"] = self.projects["year"].astype("int64")
+        self.created_project_ids.update(ids)
         id_of = dict(zip(first["_key"], ids))
         filled = key[todo].map(id_of)
         pid = pid.copy()

@@ -16,6 +16,34 @@ from sqlalchemy import create_engine, text
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def _xdist_groups(item) -> str | None:
+    names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")})
+    return "_".join(names) or None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Make `--dist loadgroup` keep each xdist_group on one worker (the browser tests share one server).
+
+    pytest-xdist 3.8 marks a group by appending "@group" to `item._nodeid`, which pytest 9.2 no longer
+    reads (the id lives in `item._id`): every browser test went to whichever worker was free, each worker
+    started its own server and browser, and the two fought over the two cores. Here the suffix is set where
+    this pytest reads it; where xdist already managed (older pytest), nothing changes.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        group = _xdist_groups(item)
+        if group is None or item.nodeid.endswith("@" + group):
+            continue
+        if hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")
+        else:  # pragma: no cover - older pytest: xdist's own suffix applies
+            item._nodeid = f"{item.nodeid}@{group}"
+
+
 def _pg_available() -> str | None:
     try:
         engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

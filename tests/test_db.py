@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -75,3 +76,31 @@ def test_fixture_dates_roundtrip(db_url):
     with db.session_scope(db_url) as s:
         rec = s.get(MonitoringRecord, ids["M1"])
         assert rec.as_of == dt.date(2022, 8, 31)
+
+
+def test_reserved_ids_follow_the_stored_ones_and_the_database_continues_after_them(db_url):
+    db.init_db(db_url)
+    dept = Department.__table__
+    with writes.write_transaction(db_url) as conn:
+        conn.execute(dept.insert(), [{"name": "甲"}, {"name": "乙"}])  # ids 1, 2 from the database
+    with writes.write_transaction(db_url) as conn:
+        ids = writes.insert_with_ids(conn, dept, pd.DataFrame({"name": ["丙", "丁", "戊"], "kind": "部门"}),
+                                     ["name", "kind"])
+    assert ids == [3, 4, 5]
+    with writes.write_transaction(db_url) as conn:  # an ordinary insert afterwards gets the next free id
+        conn.execute(dept.insert(), {"name": "己"})
+    with db.get_engine(db_url).connect() as conn:
+        got = conn.execute(text("SELECT id, name FROM departments ORDER BY id")).all()
+    assert [tuple(r) for r in got] == [(1, "甲"), (2, "乙"), (3, "丙"), (4, "丁"), (5, "戊"), (6, "己")]
+
+
+def test_reserving_ids_outside_the_writers_transaction_is_refused(sqlite_url):
+    db.init_db(sqlite_url)
+    with db.get_engine(sqlite_url).connect() as conn, pytest.raises(RuntimeError, match="write_transaction"):
+        writes.reserve_ids(conn, Department.__table__, 2)
+
+
+def test_latest_flags_mark_each_projects_newest_row():
+    days = [dt.date(2024, 6, 30), dt.date(2024, 8, 31), dt.date(2024, 6, 30), dt.date(2024, 3, 31)]
+    flags = writes.latest_flags([7, 7, 9, 9], days)
+    assert flags.tolist() == [False, True, True, False]

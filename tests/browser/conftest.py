@@ -89,8 +89,11 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(problem + " (CI=true: browser tests must run)", pytrace=False)
         pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() retries until the element under test shows its value; its 5 s default is too short for a
+    # busy two-core machine (a page's run can take longer), while a real failure still ends within 30 s
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         b = srv.launch_chromium(p)
         try:

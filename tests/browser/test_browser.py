@@ -22,6 +22,7 @@ import pytest
 
 from bench import server as srv
 from dashboard.registry import BY_KEY, PAGES
+from tests.browser import waits
 
 _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
@@ -83,7 +84,7 @@ def _expect_money_kpi(pg, label, wan: float, timeout: float = 30_000) -> None:
 def _goto(pg, base: str, key: str, query: str = "") -> None:
     page = BY_KEY[key]
     pg.goto(srv.page_url(base, page, query))
-    srv.wait_ready(pg, page.title)
+    waits.wait_ready(pg, page.title)
 
 
 def _biggest_department(url: str, year: int) -> tuple[int, str]:
@@ -118,7 +119,7 @@ def test_page_renders_with_charts(app_server, page, key, shots_dir):
     srv.screenshot_full(page, shots_dir / f"{key}.png")
     if key == "overview":
         page.set_viewport_size(srv.PHONE)
-        srv.wait_ready(page)
+        waits.wait_ready(page)
         srv.wait_charts(page, 2)
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         _assert_clean(page)
@@ -143,7 +144,7 @@ def test_department_filter_updates_kpi(app_server, db_url, page):
     expected = _budget(db_url, year, dept_id)
     assert abs(expected - _budget(db_url, year)) > 1
     _expect_money_kpi(page, BUDGET_LABEL, expected)
-    srv.wait_ready(page)
+    waits.wait_ready(page)
     expect(page).to_have_url(re.compile(r"[?&]departments="))
     _assert_clean(page)
 
@@ -170,7 +171,7 @@ def test_deep_link_restores_filters(app_server, db_url, page):
     year, dept_id, dept_name, query = _deep_link_query(db_url)
     _goto(page, app_server, "coverage", query)
     _assert_filters_restored(page, db_url, year, dept_id, dept_name)
-    assert dept_name in page.locator("[data-testid='stMain']").inner_text()  # 当前范围 caption
+    expect(page.locator("[data-testid='stMain']")).to_contain_text(dept_name)  # 当前范围 caption
     _assert_clean(page)
 
 
@@ -201,7 +202,10 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
 
     year = _metrics().available_years(db_url)[0]
     _goto(page, app_server, "coverage")
-    button = page.locator("[data-testid='stDownloadButton']").filter(has_text="下载 Excel").first
+    # the 各部门覆盖率 table's own button, by its key (a stress run once clicked the first "下载 Excel" on the
+    # page and got the 资金来源 table's file): wait for that element itself to be on screen
+    button = page.locator(".st-key-coverage_dept_xlsx [data-testid='stDownloadButton']")
+    expect(button).to_be_visible()
     with page.expect_download() as info:
         button.click()
     download = info.value
@@ -213,6 +217,8 @@ def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
     # three title rows (what, scope, 判断日期 / 数据截至 / batch), then the header (issue 9: exports staff can forward)
     assert str(rows[1][0]).startswith("范围") and "判断日期" in str(rows[2][0]), rows[:3]
     header = list(rows[3])
+    # seen failing under heavy load only (passes alone): show what the file held instead of a bare ValueError
+    assert labels.LABELS["department"] in header, (download.suggested_filename, rows[:6])
     dept_col, n_col = header.index(labels.LABELS["department"]), header.index(labels.LABELS["projects"])
     got = {r[dept_col]: r[n_col] for r in rows[4:]}
     m = _metrics()
@@ -269,7 +275,7 @@ def _upload(pg, name: str, data: bytes) -> None:
         files=[{"name": name, "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "buffer": data}])
     pg.locator("[data-testid='stExpander']", has_text=name).first.wait_for(state="visible")
-    srv.wait_ready(pg)
+    waits.wait_ready(pg)
 
 
 def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
@@ -290,7 +296,7 @@ def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
     expect(page.locator("[data-testid='stMain']")).to_contain_text("绩效监控")
     page.get_by_role("button", name="导入", exact=True).click()
     expect(page.locator("[data-testid='stAlert']", has_text="已导入")).to_be_visible(timeout=60_000)
-    srv.wait_ready(page)
+    waits.wait_ready(page)
     _assert_clean(page)
     after = m.provenance(_q(db_url, year))
     assert after["monitoring_as_of"] == as_of
@@ -308,7 +314,7 @@ def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
     expect(page.get_by_role("button", name="导入", exact=True)).to_be_disabled()  # errors: import is off
     page.get_by_role("button", name="试导入（只检查，不写入）").click()
     expect(page.locator("[data-testid='stAlert']", has_text="没有写入任何数据")).to_be_visible(timeout=60_000)
-    srv.wait_ready(page)
+    waits.wait_ready(page)
     _assert_clean(page)
     with page.expect_download() as info:
         page.locator("[data-testid='stDownloadButton']").filter(has_text="下载错误清单").click()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from bench import server as srv
 from dashboard.registry import BY_KEY
+from tests.browser import waits
 from tests.hostile_files import sparse_corner, zip_bomb
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -39,15 +40,19 @@ def test_hostile_upload_is_refused_while_another_session_works(server, browser, 
     try:
         up = staff.new_page()
         up.set_default_timeout(60_000)
+        opened = time.monotonic()
         up.goto(srv.page_url(server.base_url, BY_KEY["upload"]))
-        srv.wait_ready(up, BY_KEY["upload"].title)
+        waits.wait_ready(up, BY_KEY["upload"].title)
+        page_s = time.monotonic() - opened  # the same machine's pace, measured in the same run
         rss_before = server.rss_mb()
         started = time.monotonic()
         up.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             files=[{"name": name, "mimeType": XLSX, "buffer": data}])
         expect(up.locator("[data-testid='stMain']")).to_contain_text(expected, timeout=30_000)
         refused_in = time.monotonic() - started
-        assert refused_in < 10, refused_in
+        # in seconds: 10 s, or twice this server's first render of the page on a loaded machine (at load 30
+        # on two cores everything took 3–4× longer, and a fixed 10 s failed the stress run)
+        assert refused_in < max(10.0, 2 * page_s), (refused_in, page_s)
         assert server.proc.poll() is None  # the server is alive
         assert server.peak_rss_mb() - rss_before < 500
         body = up.locator("body").inner_text()
@@ -56,7 +61,7 @@ def test_hostile_upload_is_refused_while_another_session_works(server, browser, 
         other = leader.new_page()
         other.set_default_timeout(60_000)
         other.goto(srv.page_url(server.base_url, BY_KEY["ranking"]))
-        srv.wait_ready(other, BY_KEY["ranking"].title)
+        waits.wait_ready(other, BY_KEY["ranking"].title)
         expect(other.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
     finally:
         staff.close()

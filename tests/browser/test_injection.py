@@ -17,6 +17,7 @@ from sqlalchemy import text
 from bench import server as srv
 from dashboard import db
 from dashboard.registry import BY_KEY, PAGES
+from tests.browser import waits
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -85,7 +86,7 @@ def test_hostile_names_render_as_text_everywhere(hostile_db, hostile_server, bro
         for key, query in _visits(dept, project):
             page = BY_KEY[key]
             pg.goto(srv.page_url(hostile_server, page, query))
-            srv.wait_ready(pg)
+            waits.wait_ready(pg)
             where = f"{key}?{query}"
             assert pg.locator(f"a[href*='{EVIL}']").count() == 0, where
             assert pg.locator(f"img[src*='{EVIL}']").count() == 0, where
@@ -98,12 +99,12 @@ def test_hostile_names_render_as_text_everywhere(hostile_db, hostile_server, bro
             seen_names += body.count("粗体部门") + body.count("红字")
         # the crafted link's text itself is shown literally in the warning
         pg.goto(srv.page_url(hostile_server, BY_KEY["department"], "dept=" + urllib.parse.quote(CRAFTED_DEPT)))
-        srv.wait_ready(pg)
+        waits.wait_ready(pg)
         warning = pg.locator("[data-testid='stAlert']", has_text="不存在").first.inner_text()
         assert f"「{CRAFTED_DEPT}」不存在" in warning.replace("\u200b", "")  # zero-width spaces stop autolinks
         # the project card's title is the literal name
         pg.goto(srv.page_url(hostile_server, BY_KEY["projects"], f"project={project}"))
-        srv.wait_ready(pg)
+        waits.wait_ready(pg)
         assert pg.locator("h1").first.inner_text().replace("\u200b", "").strip() == f"{PROJECT}0"
     finally:
         context.close()

@@ -13,6 +13,7 @@ import pytest
 
 from bench import server as srv
 from dashboard.registry import BY_KEY, PAGES
+from tests.browser import waits
 
 _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
@@ -30,7 +31,7 @@ CLIPPED = """() => Array.from(document.querySelectorAll("[data-testid='stMetricV
 def _goto(pg, base: str, key: str, query: str = "") -> None:
     info = BY_KEY[key]
     pg.goto(srv.page_url(base, info, query))
-    srv.wait_ready(pg, info.title)
+    waits.wait_ready(pg, info.title)
 
 
 def _in_view(pg, locator) -> bool:
@@ -52,7 +53,7 @@ def test_navigation_is_one_tap_away(app_server, phone):
         link = phone.locator("[data-testid='stSidebarNav'] a, [data-testid='stTopNav'] a").filter(has_text=p.title)
         assert _in_view(phone, link.first), f"{p.title} is not on screen after one tap"
     phone.locator("[data-testid='stSidebarNav'] a").filter(has_text=BY_KEY["ranking"].title).first.tap()
-    srv.wait_ready(phone, BY_KEY["ranking"].title)
+    waits.wait_ready(phone, BY_KEY["ranking"].title)
 
 
 @pytest.mark.parametrize("key", ["overview", "department", "rectification"])
