@@ -92,8 +92,9 @@ def browser():
     from playwright.sync_api import expect, sync_playwright
 
     # expect() retries until the element under test shows its value; its 5 s default is too short for a
-    # busy two-core machine (a page's run can take longer), while a real failure still ends within 30 s
-    expect.set_options(timeout=30_000)
+    # busy two-core machine (a page's run can take longer), while a real failure still ends within 60 s; set
+    # once here for every browser module (a module resetting it would shorten it for the modules after it)
+    expect.set_options(timeout=60_000)
     with sync_playwright() as p:
         b = srv.launch_chromium(p)
         try:

@@ -26,13 +26,6 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_auth")]
 
 
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    """A shared 2-core machine can take longer than Playwright's 5 s to draw a page: wait like wait_ready does."""
-    expect.set_options(timeout=60_000)
-    yield
-    expect.set_options(timeout=5_000)
-
 DEMO_TODAY = "2025-06-30"
 
 
