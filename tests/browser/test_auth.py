@@ -21,6 +21,7 @@ import pytest
 
 from bench import server as srv
 from dashboard.registry import BY_KEY, PAGES
+from tests.browser import waits
 
 _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
@@ -81,7 +82,9 @@ def _login_form_only(pg) -> None:
     srv.wait_ready(pg)
     expect(pg.get_by_label("用户名")).to_be_visible()
     expect(pg.get_by_label("密码")).to_be_visible()
-    expect(pg.get_by_role("button", name="登录")).to_be_visible()
+    expect(pg.get_by_role("button", name="登录", exact=True)).to_be_visible()
+    # the sidebar of the signed-in page (退出登录, the account line) has gone, not merely been overdrawn
+    expect(pg.get_by_role("button", name="退出登录")).to_have_count(0)
     srv.wait_ready(pg)
     assert pg.locator("[data-testid='stPlotlyChart']").count() == 0
     assert pg.locator("[data-testid='stMetric']").count() == 0
@@ -94,7 +97,7 @@ def _sign_in(pg, base: str, name: str, password: str = PW, path: str = "") -> No
     pg.goto(f"{base}/{path}")
     pg.get_by_label("用户名").fill(name)
     pg.get_by_label("密码").fill(password)
-    pg.get_by_role("button", name="登录").click()
+    pg.get_by_role("button", name="登录", exact=True).click()
     srv.wait_ready(pg)
 
 
@@ -177,6 +180,7 @@ def test_cookie_survives_reload_and_a_tampered_one_is_refused(auth_server, page)
     page.context.clear_cookies()
     page.context.add_cookies([cookie])
     page.goto(srv.page_url(auth_server, BY_KEY["overview"]))
+    waits.wait_ready(page, BY_KEY["overview"].title)  # the signed-in page has finished its run: the click is not lost in a rerun
     page.get_by_role("button", name="退出登录").click()
     _login_form_only(page)
     page.context.add_cookies([cookie])

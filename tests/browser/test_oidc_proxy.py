@@ -67,7 +67,7 @@ def oidc_server(db_url, tmp_path, monkeypatch):
 def _oidc_sign_in(pg, base: str, sub: str, path: str = "") -> None:
     pg.goto(f"{base}/{path}")
     srv.wait_ready(pg)
-    pg.get_by_role("button", name="登录").click()
+    pg.get_by_role("button", name="登录", exact=True).click()
     pg.get_by_role("button", name=sub).click()  # the provider's page: a predefined user
     pg.wait_for_url(f"{base}/**")
     srv.wait_ready(pg)
@@ -77,7 +77,7 @@ def test_oidc_sign_in_with_the_role_from_a_claim(oidc_server, page, browser):
     base = oidc_server
     page.goto(base)
     srv.wait_ready(page)
-    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    expect(page.get_by_role("button", name="登录", exact=True)).to_be_visible()
     assert page.locator("[data-testid='stMetric']").count() == 0
     _oidc_sign_in(page, base, "leader-1")
     expect(page.locator("[data-testid='stMetric']").first).to_be_visible()
