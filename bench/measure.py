@@ -381,12 +381,15 @@ def browser_suite(url: str, out_dir: Path, tag: str, repeat: int = 2, n_sessions
         try:
             out["script_check_s"] = app.script_check_s
             out["rss_idle_mb"] = app.rss_mb()
-            out["after"] = {"baseline_first_s": baseline_first, "first_s": _first_only(app, False, errs)}
-            out["warm"] = _paired_pages(app, base, repeat, errs)
-            out["baseline_sessions"] = sessions(base.base_url, True, n_sessions) if n_sessions else {}
-            out["app_sessions"] = sessions(app.base_url, False, n_sessions) if n_sessions else {}
+            with app.sample_anon() as anon:
+                out["after"] = {"baseline_first_s": baseline_first, "first_s": _first_only(app, False, errs)}
+                out["warm"] = _paired_pages(app, base, repeat, errs)
+                out["baseline_sessions"] = sessions(base.base_url, True, n_sessions) if n_sessions else {}
+                out["app_sessions"] = sessions(app.base_url, False, n_sessions) if n_sessions else {}
             out["rss_max_mb"] = app.peak_rss_mb()
             out["rss_end_mb"] = app.rss_mb()
+            out["rss_anon_max_mb"] = anon["peak"]
+            out["memory_end_mb"] = app.memory_mb()
             if replicas > 1 and n_sessions:
                 # the same sessions spread over `replicas` app processes (the first one is warm already)
                 extra = [served(f"replica{i}", srv.APP, True) for i in range(1, replicas)]

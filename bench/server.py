@@ -75,10 +75,49 @@ class Server:
         raise RuntimeError("VmHWM not found")
 
     def rss_mb(self) -> float:
+        return self.memory_mb()["VmRSS"]
+
+    def memory_mb(self) -> dict[str, float]:
+        """VmRSS, VmHWM and the parts of the resident set (RssAnon: the process's own memory; RssFile: mapped
+        files, on SQLite mostly the database file mapped by `PRAGMA mmap_size`, pages the kernel shares with
+        its file cache and drops under memory pressure), in MB."""
+        out = {}
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("VmRSS not found")
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = int(value.split()[0]) / 1024
+        if "VmRSS" not in out:
+            raise RuntimeError("VmRSS not found")
+        return out
+
+    def sample_anon(self, interval: float = 0.25):
+        """A context manager sampling RssAnon every `interval` s in a thread; its `peak` is the largest seen
+        (the kernel keeps no high-water mark of the anonymous part alone)."""
+        import threading
+        from contextlib import contextmanager
+
+        server = self
+
+        @contextmanager
+        def sampling():
+            state = {"peak": server.memory_mb().get("RssAnon", 0.0)}
+            stop = threading.Event()
+
+            def loop():
+                while not stop.wait(interval):
+                    try:
+                        state["peak"] = max(state["peak"], server.memory_mb().get("RssAnon", 0.0))
+                    except (OSError, RuntimeError):
+                        return
+
+            t = threading.Thread(target=loop, daemon=True)
+            t.start()
+            try:
+                yield state
+            finally:
+                stop.set()
+                t.join()
+        return sampling()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

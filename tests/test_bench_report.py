@@ -125,3 +125,32 @@ def test_warm_fills_the_aggregate_caches(sqlite_url):
     q = mx.Query(sqlite_url, result["version"], mx.Scope(result["years"][0]), Rules(), fx.TODAY)
     assert mx.kpis(q)["projects"]["projects"] >= 1
     assert aggregates._dept_projects.cache_info().hits > before
+
+
+def test_server_memory_parts_and_the_anonymous_peak(tmp_path):
+    """The sampler sees a 200 MB allocation that is freed again before the sample ends (VmHWM keeps it too;
+    RssAnon at the end has dropped back)."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.server import Server
+
+    ready = tmp_path / "ready"
+    code = ("import time, pathlib; time.sleep(0.3); b = bytearray(200 * 1024 * 1024); "
+            f"pathlib.Path({str(ready)!r}).write_text('x'); time.sleep(1.0); del b; time.sleep(30)")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        server = Server(proc, "http://127.0.0.1:1", tmp_path / "log")
+        with server.sample_anon(interval=0.05) as anon:
+            deadline = time.monotonic() + 20
+            while not ready.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.5)  # the allocation lived 1 s; the sampler polled it ~20 times
+        parts = server.memory_mb()
+        assert anon["peak"] >= 195
+        assert parts["RssAnon"] < anon["peak"] - 150  # freed: the end value alone would have missed it
+        assert parts["VmHWM"] >= 195 and {"VmRSS", "RssFile"} <= set(parts)
+    finally:
+        proc.kill()
+        proc.wait()
