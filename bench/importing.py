@@ -97,7 +97,7 @@ def time_calamine(path: Path, repeat: int = 3) -> tuple[float, float]:
     return best, best_cpu
 
 
-def time_import(url: str, path: Path, fresh_target, repeat: int = 2) -> tuple[float, dict]:
+def time_import(url: str, path: Path, fresh_target, repeat: int = 2, after=None) -> tuple[float, dict]:
     # CPU time of this process is reported beside the wall time: on a busy machine it is the steadier figure
     # (for PostgreSQL it leaves out the server's work, so the official ratio stays the wall-clock one)
     """Best time of data_loaders.importer.import_files on the workbook, each attempt on a clean target and
@@ -123,6 +123,8 @@ def time_import(url: str, path: Path, fresh_target, repeat: int = 2) -> tuple[fl
                 raise RuntimeError(f"benchmark import refused ({len(result.errors)} errors): {shown}")
             best, best_cpu = min(best, elapsed), min(best_cpu, cpu)
             pairs.append((read_s, elapsed, read_cpu_s, cpu))
+            if after is not None and len(pairs) == repeat:  # e.g. insert_floor, on what the import wrote
+                after(target)
             info = {"import_cpu_s": best_cpu, "batch_id": result.batch_id, "counts": result.counts.get("monitoring", {}),
                     "warnings": len(result.warnings), "pairs": pairs,
                     "paired_ratio": min(i / r for r, i, _, _ in pairs),
@@ -227,7 +229,7 @@ def write_fresh_workbook(path: Path, rows: int = 100_000, year: int = 2025, depa
             "units": departments * units_per_department, "as_of": as_of.isoformat(), "bytes": path.stat().st_size}
 
 
-def empty_target_factory(url: str, workdir: Path):
+def empty_target_factory(url: str, workdir: Path, name_suffix: str = "empty"):
     """Where each fresh import goes: a new SQLite file, or a new PostgreSQL database beside `url` (dropped after);
     the schema is created before the clock starts."""
     from sqlalchemy import create_engine, text
@@ -237,7 +239,7 @@ def empty_target_factory(url: str, workdir: Path):
 
     if url.startswith("sqlite"):
         def fresh_sqlite():
-            path = workdir / "import-empty.db"
+            path = workdir / f"import-{name_suffix}.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
             target = f"sqlite:///{path}"
@@ -251,7 +253,7 @@ def empty_target_factory(url: str, workdir: Path):
         return fresh_sqlite
 
     base = make_url(db.normalise_url(url))
-    name = f"{base.database}_empty"[:63]
+    name = f"{base.database}_{name_suffix}"[:63]
     target = base.set(database=name).render_as_string(hide_password=False)
 
     def admin(sql: str) -> None:
@@ -272,3 +274,44 @@ def empty_target_factory(url: str, workdir: Path):
             admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         return target, cleanup
     return fresh_pg
+
+
+FLOOR_TABLES = ("departments", "units", "projects", "monitoring")
+
+
+def insert_floor(imported_url: str, fresh_target, repeat: int = 2) -> dict:
+    """What any importer must pay to write the rows an import into an empty database wrote: the same
+    departments, units, projects and monitoring rows (ids included), read back from `imported_url` before the
+    clock starts, inserted into another empty database of the same schema through the one bulk path
+    (`dashboard.writes.bulk_insert`: executemany on SQLite, COPY on PostgreSQL) in one transaction with every
+    index and foreign key in place. Best of `repeat`; seconds per table and in all."""
+    from sqlalchemy import select
+
+    from dashboard import db, writes
+    from dashboard.models import Base
+
+    tables = [Base.metadata.tables[t] for t in FLOOR_TABLES]
+    with db.get_engine(imported_url).connect() as conn:
+        frames = {t.name: writes.read_frame(conn, select(t).order_by(t.c.id)) for t in tables}
+    for frame in frames.values():  # the batch ids belong to the other database
+        for col in ("created_batch_id", "batch_id"):
+            if col in frame.columns:
+                frame[col] = None
+    best: dict = {}
+    for _ in range(repeat):
+        target, cleanup = fresh_target()
+        try:
+            per = {}
+            t0 = time.perf_counter()
+            with db.get_engine(target).begin() as conn:
+                for t in tables:
+                    t1 = time.perf_counter()
+                    writes.bulk_insert(conn, t, frames[t.name])
+                    per[t.name] = time.perf_counter() - t1
+            total = time.perf_counter() - t0
+            if not best or total < best["total_s"]:
+                best = {"total_s": total, **{f"{k}_s": v for k, v in per.items()},
+                        "rows": {k: len(v) for k, v in frames.items()}}
+        finally:
+            cleanup(None)
+    return best

@@ -154,3 +154,44 @@ def test_server_memory_parts_and_the_anonymous_peak(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_insert_floor_writes_the_rows_the_fresh_import_wrote(tmp_path):
+    """The floor copies exactly what the import created (80 departments … 200 projects and records) into
+    another empty database; its seconds are per table and in all."""
+    from sqlalchemy import func, select
+
+    from bench import importing
+    from dashboard import db
+    from dashboard.models import MonitoringRecord, Project
+
+    book = tmp_path / "fresh.xlsx"
+    importing.write_fresh_workbook(book, rows=200, departments=8, units_per_department=2)
+    url = f"sqlite:///{tmp_path / 'base.db'}"
+    seen = {}
+
+    def after(target):
+        floor_factory = importing.empty_target_factory(url, tmp_path, name_suffix="floor")
+        original = floor_factory
+
+        def keep():  # look into the floor's database before its cleanup removes it
+            target2, cleanup = original()
+
+            def check_then_clean(batch):
+                with db.get_engine(target2).connect() as conn:
+                    seen["projects"] = conn.execute(select(func.count()).select_from(Project)).scalar_one()
+                    seen["budget"] = conn.execute(select(func.sum(MonitoringRecord.adjusted_budget))).scalar_one()
+                cleanup(batch)
+            return target2, check_then_clean
+        with db.get_engine(target).connect() as conn:
+            seen["imported_budget"] = conn.execute(select(func.sum(MonitoringRecord.adjusted_budget))).scalar_one()
+        seen["floor"] = importing.insert_floor(target, keep, repeat=1)
+
+    importing.time_import(url, book, importing.empty_target_factory(url, tmp_path), repeat=1, after=after)
+    floor = seen["floor"]
+    assert floor["rows"] == {"departments": 8, "units": 16, "projects": 200, "monitoring": 200}
+    assert seen["projects"] == 200
+    # 10,000 元 × (5 + i·7919 mod 995) per row, in 万元 as stored: summed independently here
+    expected = sum(10_000.0 * (5 + (i * 7919) % 995) for i in range(200)) / 10_000
+    assert seen["budget"] == seen["imported_budget"] == expected
+    assert floor["total_s"] >= floor["projects_s"] + floor["monitoring_s"] > 0
