@@ -38,9 +38,9 @@ def test_init_again_keeps_every_row(db_url):
 
 
 @pytest.mark.parametrize("row,constraint", [
-    (dict(year=2022, code="A1", name="重复编码", adjusted_budget=1.0), "unique"),
-    (dict(year=2022, code="Z9", name="负数预算", adjusted_budget=-1.0), "check"),
-    (dict(year=2022, code="Z8", name="类别错误", category="其他"), "check"),
+    ({"year": 2022, "code": "A1", "name": "重复编码", "adjusted_budget": 1.0}, "unique"),
+    ({"year": 2022, "code": "Z9", "name": "负数预算", "adjusted_budget": -1.0}, "check"),
+    ({"year": 2022, "code": "Z8", "name": "类别错误", "category": "其他"}, "check"),
 ])
 def test_database_constraints(db_url, row, constraint):
     ids = fx.build(db_url)

@@ -7,8 +7,8 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 from import_set import dump, one, project, rows
+from sqlalchemy import create_engine, text
 
 from dashboard import models as m
 from data_loaders.importer import list_batches, undo_batch
