@@ -7,11 +7,13 @@ charts' `.main-svg` for "charts drawn".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -90,34 +92,27 @@ class Server:
             raise RuntimeError("VmRSS not found")
         return out
 
+    @contextlib.contextmanager
     def sample_anon(self, interval: float = 0.25):
-        """A context manager sampling RssAnon every `interval` s in a thread; its `peak` is the largest seen
-        (the kernel keeps no high-water mark of the anonymous part alone)."""
-        import threading
-        from contextlib import contextmanager
+        """Sample RssAnon every `interval` s in a thread while the block runs; the yielded dict's `peak` is the
+        largest seen (the kernel keeps no high-water mark of the anonymous part alone)."""
+        state = {"peak": self.memory_mb().get("RssAnon", 0.0)}
+        stop = threading.Event()
 
-        server = self
+        def loop():
+            while not stop.wait(interval):
+                try:
+                    state["peak"] = max(state["peak"], self.memory_mb().get("RssAnon", 0.0))
+                except (OSError, RuntimeError):  # the process has ended
+                    return
 
-        @contextmanager
-        def sampling():
-            state = {"peak": server.memory_mb().get("RssAnon", 0.0)}
-            stop = threading.Event()
-
-            def loop():
-                while not stop.wait(interval):
-                    try:
-                        state["peak"] = max(state["peak"], server.memory_mb().get("RssAnon", 0.0))
-                    except (OSError, RuntimeError):
-                        return
-
-            t = threading.Thread(target=loop, daemon=True)
-            t.start()
-            try:
-                yield state
-            finally:
-                stop.set()
-                t.join()
-        return sampling()
+        sampler = threading.Thread(target=loop, daemon=True)
+        sampler.start()
+        try:
+            yield state
+        finally:
+            stop.set()
+            sampler.join()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

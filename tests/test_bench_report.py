@@ -157,7 +157,7 @@ def test_server_memory_parts_and_the_anonymous_peak(tmp_path):
 
 
 def test_insert_floor_writes_the_rows_the_fresh_import_wrote(tmp_path):
-    """The floor copies exactly what the import created (80 departments … 200 projects and records) into
+    """The floor copies exactly what the import created (8 departments, 16 units, 200 projects and records) into
     another empty database; its seconds are per table and in all."""
     from sqlalchemy import func, select
 
@@ -172,10 +172,9 @@ def test_insert_floor_writes_the_rows_the_fresh_import_wrote(tmp_path):
 
     def after(target):
         floor_factory = importing.empty_target_factory(url, tmp_path, name_suffix="floor")
-        original = floor_factory
 
         def keep():  # look into the floor's database before its cleanup removes it
-            target2, cleanup = original()
+            target2, cleanup = floor_factory()
 
             def check_then_clean(batch):
                 with db.get_engine(target2).connect() as conn:
