@@ -79,6 +79,11 @@ class Server:
     def rss_mb(self) -> float:
         return self.memory_mb()["VmRSS"]
 
+    def reset_peak_rss(self) -> None:
+        """Start VmHWM again from the current resident set (Linux: "5" into /proc/PID/clear_refs), so one
+        server can measure the peaks of several tests in turn."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
     def memory_mb(self) -> dict[str, float]:
         """VmRSS, VmHWM and the parts of the resident set (RssAnon: the process's own memory; RssFile: mapped
         files, on SQLite mostly the database file mapped by `PRAGMA mmap_size`, pages the kernel shares with

@@ -78,10 +78,33 @@ def _alembic_config(url: str):
     return cfg
 
 
+@functools.lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest revision of dashboard/migrations (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    """The revision a database is at (None: no schema yet)."""
+    engine = get_engine(url)
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def init_db(url: str) -> str:
-    """Create the schema, or upgrade it to the latest revision keeping every row. Returns the revision."""
+    """Create the schema, or upgrade it to the latest revision keeping every row. Returns the revision.
+
+    A database already at the newest revision is left alone without starting Alembic (the upgrade would do
+    nothing; reading the migration scripts is what costs)."""
     from alembic import command
 
+    head = head_revision()
+    if current_revision(url) == head:
+        return head
     engine = get_engine(url)
     cfg = _alembic_config(url)
     with engine.begin() as conn:

@@ -43,6 +43,20 @@ def _demo_db(directory: Path) -> str:
     return url
 
 
+def copy_db(db_url: str, target: Path) -> str:
+    """A copy of a SQLite database at `target` (SQLite's backup: whole even while a server writes the original)."""
+    import sqlite3
+
+    source = sqlite3.connect(db_url.split("///", 1)[1])
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(scope="session")
 def shots_dir(tmp_path_factory) -> Path:
     """Where the page screenshots go: SCREENSHOTS_DIR (relative to the repository root) or a temporary directory."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from bench import server as srv
 from dashboard.registry import BY_KEY, PAGES
 from tests.browser import waits
+from tests.browser.conftest import copy_db
 
 _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
@@ -51,15 +51,16 @@ def _cli(url: str, *args: str, stdin: str | None = None) -> subprocess.Completed
 def auth_env(db_url, tmp_path_factory):
     """A copy of the demo database with four accounts, and the settings file of password mode."""
     d = tmp_path_factory.mktemp("auth")
-    src = Path(db_url.split("///", 1)[1])
-    shutil.copy(src, d / "auth.db")
-    url = f"sqlite:///{d / 'auth.db'}"
+    url = copy_db(db_url, d / "auth.db")
     from dashboard.metrics.options import department_options
 
     dept = department_options(url).iloc[0]
-    for name, role, extra in (("deputy1", "deputy", []), ("staff1", "staff", []), ("lockme", "staff", []),
-                              ("admin1", "admin", []), ("limited1", "deputy", ["--department", str(dept["code"])])):
-        _cli(url, "users", "add", name, "--role", role, *extra, "--password-stdin", stdin=PW + "\n")
+    from dashboard import accounts
+
+    # in this process (a CLI start per account cost ~1.5 s each; `users add` itself is tested in test_roles.py)
+    for name, role, depts in (("deputy1", "deputy", []), ("staff1", "staff", []), ("lockme", "staff", []),
+                              ("admin1", "admin", []), ("limited1", "deputy", [str(dept["code"])])):
+        accounts.add_user(url, accounts.operator("tests"), name, role, PW, depts)
     settings = d / "dashboard.toml"
     settings.write_text(f'[auth]\nmode = "password"\nsecret = "{SECRET}"\n', encoding="utf-8")
     return {"url": url, "settings": settings, "dept": dept, "dir": d}

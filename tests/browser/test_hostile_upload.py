@@ -18,14 +18,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def server(db_url, tmp_path):
-    """A server of its own, so its memory is this test's alone."""
-    s = srv.start_server(db_url, tmp_path / "hostile.log", extra_env={"DASHBOARD_TODAY": "2025-06-30"})
+@pytest.fixture(scope="module")
+def module_server(db_url, tmp_path_factory):
+    """A server of this module's own, so its memory is these tests' alone."""
+    s = srv.start_server(db_url, tmp_path_factory.mktemp("hostile") / "hostile.log",
+                         extra_env={"DASHBOARD_TODAY": "2025-06-30"})
     try:
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture
+def server(module_server):
+    """The module's server with its peak memory (VmHWM) started again: each test measures its own peak."""
+    assert module_server.proc.poll() is None
+    module_server.reset_peak_rss()
+    return module_server
 
 
 @pytest.mark.parametrize("name,make,expected", [

@@ -18,6 +18,7 @@ from bench import server as srv
 from dashboard import db
 from dashboard.registry import BY_KEY, PAGES
 from tests.browser import waits
+from tests.browser.conftest import copy_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -30,12 +31,12 @@ CRAFTED_DEPT = f"[点我](https://{EVIL}/share)![](https://{EVIL}/track.png)"
 
 
 @pytest.fixture(scope="module")
-def hostile_db(tmp_path_factory) -> tuple[str, int, int]:
-    """The county demo plus one department and project whose names are hostile: (url, department id, project id)."""
+def hostile_db(db_url, tmp_path_factory) -> tuple[str, int, int]:
+    """A copy of the county demo plus one department and project whose names are hostile: (url, department id,
+    project id)."""
     tmp = tmp_path_factory.mktemp("injection")
-    url = f"sqlite:///{tmp / 'hostile.db'}"
+    url = copy_db(db_url, tmp / "hostile.db")
     run = [sys.executable, "-m", "dashboard", "--db", url]
-    subprocess.run([*run, "demo", "--scale", "county"], cwd=ROOT, check=True, capture_output=True, timeout=300)
     path = tmp / "hostile.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         out = csv.writer(f)

@@ -9,13 +9,13 @@ goes to it, the browser picks a user there, comes back through /oauth2callback, 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bench import server as srv
 from dashboard.registry import BY_KEY
+from tests.browser.conftest import copy_db
 
 _problem = srv.chromium_problem()
 if _problem and os.environ.get("CI") != "true":
@@ -30,8 +30,7 @@ DEMO_TODAY = "2025-06-30"
 
 
 def _copy(db_url: str, d: Path) -> str:
-    shutil.copy(Path(db_url.split("///", 1)[1]), d / "sso.db")
-    return f"sqlite:///{d / 'sso.db'}"
+    return copy_db(db_url, d / "sso.db")
 
 
 @pytest.fixture
