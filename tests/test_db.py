@@ -104,3 +104,22 @@ def test_latest_flags_mark_each_projects_newest_row():
     days = [dt.date(2024, 6, 30), dt.date(2024, 8, 31), dt.date(2024, 6, 30), dt.date(2024, 3, 31)]
     flags = writes.latest_flags([7, 7, 9, 9], days)
     assert flags.tolist() == [False, True, True, False]
+
+
+def test_a_database_one_revision_behind_is_upgraded_keeping_its_rows(sqlite_url):
+    """init_db leaves a database at the newest revision alone; one behind it still gets the migration."""
+    from alembic import command
+
+    engine = db.get_engine(sqlite_url)
+    cfg = db._alembic_config(sqlite_url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004_accounts")
+    assert db.current_revision(sqlite_url) == "0004_accounts"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO departments (name, kind) VALUES ('教育局', '部门')"))
+    assert not db.inspect(engine).has_table("indicators")
+    assert db.init_db(sqlite_url) == _head() == db.current_revision(sqlite_url)
+    assert db.inspect(engine).has_table("indicators")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM departments")).scalars().all() == ["教育局"]
