@@ -204,13 +204,17 @@ def test_limited_account_sees_only_its_department(auth_env, auth_server, page):
     others = [n for n in _all_department_names(auth_env["url"]) if n != dept["name"]]
     for key in ("overview", "ranking", "coverage", "monitoring", "evaluation", "rectification", "projects"):
         page.goto(srv.page_url(auth_server, BY_KEY[key], f"year={year}"))
+        # this page's own heading and a finished run: a check of the page before it drew would prove nothing
+        waits.wait_ready(page, BY_KEY[key].title)
         srv.wait_settled(page)
         body = page.locator("body").inner_text()
         leaked = [n for n in others if n in body]
         assert not leaked, (key, leaked[:5])
     # a download is audited with what and which scope, under the account's name
+    button = page.locator("[data-testid='stDownloadButton']").first
+    expect(button).to_be_visible()
     with page.expect_download():
-        page.locator("[data-testid='stDownloadButton']").first.click()
+        button.click()
     rows = json.loads(_cli(auth_env["url"], "audit", "--json").stdout)
     export = next(r for r in rows if r["action"] == "export")
     assert export["user"] == "limited1" and dept["name"] in export["detail"]["scope"]
