@@ -28,6 +28,7 @@ class Page:
     section: str  # navigation group; "" = the ungrouped first group
     default: bool = False  # the page served at "/"
     roles: frozenset[str] = READERS  # the roles that may open it (dashboard.vocab.ROLES)
+    filtered: bool = True  # False: the sidebar's 年度/部门/资金来源 do not act on this page (the sidebar says so)
 
     @property
     def path(self) -> Path:
@@ -51,9 +52,12 @@ PAGES: tuple[Page, ...] = (
     Page("evaluation", "evaluation.py", "评价结果", "evaluation", ":material/grading:", "专题"),
     Page("rectification", "rectification.py", "整改进度", "rectification", ":material/task_alt:", "专题"),
     Page("projects", "projects.py", "项目查询", "projects", ":material/search:", "查询与数据"),
-    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据", roles=WRITERS),
-    Page("audit", "audit.py", "操作日志", "audit", ":material/history:", "管理", roles=ADMINS),
-    Page("users", "users.py", "账号管理", "users", ":material/manage_accounts:", "管理", roles=ADMINS),
+    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据", roles=WRITERS,
+         filtered=False),
+    Page("audit", "audit.py", "操作日志", "audit", ":material/history:", "管理", roles=ADMINS,
+         filtered=False),
+    Page("users", "users.py", "账号管理", "users", ":material/manage_accounts:", "管理", roles=ADMINS,
+         filtered=False),
 )
 
 BY_KEY: dict[str, Page] = {p.key: p for p in PAGES}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from dashboard import registry
 from dashboard.metrics import Scope
 from dashboard.settings import Rules
 from dashboard.ui import data
@@ -267,8 +268,11 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
     if actor is not None and actor.departments:
         limit = limit_ids(url, version, actor.departments)
         depts = [d for d in depts if d[0] in limit]
+    shown = registry.BY_URL.get(page or "")
     with st.sidebar:
         st.markdown("**筛选**")
+        if page is not None and shown is not None and not shown.filtered:
+            st.caption(f"{shown.title}不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。")
         if years:
             year = st.selectbox("年度", years, key="year", bind="query-params",
                                 help="默认为有数据的最近一个年度。")

@@ -148,8 +148,14 @@ def test_an_admin_sees_the_audit_trail_and_accounts(password_mode):
     log = at.dataframe[0].value
     assert list(log.columns) == ["时间", "账号", "角色", "操作", "详情"]
     assert ((log["账号"] == name) & (log["操作"] == "登录")).any()
+    assert "操作日志不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。" in [c.value for c in at.sidebar.caption]
     at = _run("users", state={auth.TOKEN_KEY: token})
     assert name in set(at.dataframe[0].value["账号"])
+    assert "账号管理不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。" in [c.value for c in at.sidebar.caption]
+    at = _run("upload", state={auth.TOKEN_KEY: token})
+    assert "数据上传不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。" in [c.value for c in at.sidebar.caption]
+    at = _run("ranking", state={auth.TOKEN_KEY: token})
+    assert not [c.value for c in at.sidebar.caption if "不受以下筛选影响" in c.value]
 
 
 def test_a_department_limited_deputy_sees_only_its_department(password_mode):
