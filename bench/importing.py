@@ -38,6 +38,28 @@ def latest_projects(url: str):
     return year, rows
 
 
+def _monitoring_row(ws, r: int, date_fmt, i: int, year: int, day: dt.date, dept: str, unit: str | None, code: str,
+                    name: str, budget: float, executed: float, share: float) -> None:
+    """Row `r` of a 绩效监控 sheet in the column order of HEADERS / FRESH_SUB; `i` picks the reason and the
+    likelihood so that every workbook of the same size says the same."""
+    ws.write_number(r, 0, year)
+    ws.write_datetime(r, 1, dt.datetime.combine(day, dt.time()), date_fmt)
+    ws.write_string(r, 2, dept)
+    if unit:
+        ws.write_string(r, 3, unit)
+    ws.write_string(r, 4, code)
+    ws.write_string(r, 5, name)
+    ws.write_number(r, 6, budget)
+    ws.write_number(r, 7, executed)
+    ws.write_number(r, 8, round(share, 4))
+    ws.write_number(r, 9, round(min(1.0, share + 0.05), 4))
+    reason = REASONS[i % len(REASONS)]
+    if reason:
+        ws.write_string(r, 10, reason)
+    ws.write_string(r, 11, LIKELIHOOD[i % 3 if share < 0.5 else 0])
+    ws.write_string(r, 12, "否")
+
+
 def write_workbook(url: str, path: Path, rows: int = 100_000, as_of: dt.date | None = None) -> dict:
     """The workbook (xlsxwriter, constant memory). Returns what it holds."""
     import xlsxwriter
@@ -60,23 +82,7 @@ def write_workbook(url: str, path: Path, rows: int = 100_000, as_of: dt.date | N
         budget = round(float(adjusted if adjusted is not None else (initial or 100.0)), 4)
         share = 0.35 + (i * 7919 % 600) / 1000  # 0.35 … 0.95, deterministic
         executed = round(budget * share, 4)
-        r = i + 1
-        ws.write_number(r, 0, year)
-        ws.write_datetime(r, 1, dt.datetime.combine(day, dt.time()), date_fmt)
-        ws.write_string(r, 2, dept)
-        if unit:
-            ws.write_string(r, 3, unit)
-        ws.write_string(r, 4, code)
-        ws.write_string(r, 5, name)
-        ws.write_number(r, 6, budget)
-        ws.write_number(r, 7, executed)
-        ws.write_number(r, 8, round(share, 4))
-        ws.write_number(r, 9, round(min(1.0, share + 0.05), 4))
-        reason = REASONS[i % len(REASONS)]
-        if reason:
-            ws.write_string(r, 10, reason)
-        ws.write_string(r, 11, LIKELIHOOD[i % 3 if share < 0.5 else 0])
-        ws.write_string(r, 12, "否")
+        _monitoring_row(ws, i + 1, date_fmt, i, year, day, dept, unit, code, name, budget, executed, share)
     wb.close()
     return {"rows": rows, "year": year, "projects": n, "as_of": as_of.isoformat(), "dates": len(dates),
             "bytes": path.stat().st_size}
@@ -208,22 +214,8 @@ def write_fresh_workbook(path: Path, rows: int = 100_000, year: int = 2025, depa
         u = (i // departments) % units_per_department
         budget = 10_000.0 * (5 + (i * 7919) % 995)  # 5 万 … 1,000 万 in 元
         share = 0.35 + (i * 104729 % 600) / 1000
-        r = first + i
-        ws.write_number(r, 0, year)
-        ws.write_datetime(r, 1, dt.datetime.combine(as_of, dt.time()), date_fmt)
-        ws.write_string(r, 2, dept_names[d])
-        ws.write_string(r, 3, f"{dept_names[d]}第{u + 1}单位")
-        ws.write_string(r, 4, f"F{year}{i + 1:07d}")
-        ws.write_string(r, 5, f"项目{i + 1:07d}")
-        ws.write_number(r, 6, budget)
-        ws.write_number(r, 7, round(budget * share, 2))
-        ws.write_number(r, 8, round(share, 4))
-        ws.write_number(r, 9, round(min(1.0, share + 0.05), 4))
-        reason = REASONS[i % len(REASONS)]
-        if reason:
-            ws.write_string(r, 10, reason)
-        ws.write_string(r, 11, LIKELIHOOD[i % 3 if share < 0.5 else 0])
-        ws.write_string(r, 12, "否")
+        _monitoring_row(ws, first + i, date_fmt, i, year, as_of, dept_names[d], f"{dept_names[d]}第{u + 1}单位",
+                        f"F{year}{i + 1:07d}", f"项目{i + 1:07d}", budget, round(budget * share, 2), share)
     wb.close()
     return {"rows": rows, "year": year, "projects": rows, "departments": departments,
             "units": departments * units_per_department, "as_of": as_of.isoformat(), "bytes": path.stat().st_size}
