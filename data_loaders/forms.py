@@ -139,14 +139,7 @@ def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> No
             c = money_cols.get("adjusted_budget", money_cols.get("initial_budget"))
             if c is not None and c < len(row):
                 form.fields["fund_total"] = FormField(row[c], r, c)
-                parts = []
-                for rr in range(r + 1, min(end, r + 6)):
-                    cell = grid[rr][c] if c < len(grid[rr]) else ""
-                    label = " ".join(cell_text(v) for v in grid[rr][:c] if cell_text(v))
-                    if not label or H.candidates(label):
-                        break
-                    parts.append(FormField(cell, rr, c))
-                form.fields["fund_parts"] = FormField(parts, r, c)
+                form.fields["fund_parts"] = FormField(_parts(grid, r, end, c), r, c)
             # every money column of the total row (年初预算数, 全年预算数, 全年执行数) with the rows under it
             form.fields["money"] = FormField({name: (FormField(row[mc] if mc < len(row) else None, r, mc),
                                                      _parts(grid, r, end, mc))
