@@ -340,7 +340,12 @@ def logout(url: str, auth: Auth, token: str | None) -> bool:
                          .where(s.c.id == _sid_hash(sid), s.c.ended_at.is_(None))).first()
         if r is None:
             return False
-        conn.execute(update(s).where(s.c.id == _sid_hash(sid)).values(ended_at=now))
+        # ended only if still open when the row is written: of two sign-outs at once (two tabs, a double
+        # click) one ends the session and is logged, the other finds it ended and writes nothing
+        ended = conn.execute(update(s).where(s.c.id == _sid_hash(sid), s.c.ended_at.is_(None))
+                             .values(ended_at=now)).rowcount
+        if not ended:
+            return False
         audit.record_in(conn, r.name, r.role, "logout", {})
     return True
 

@@ -74,6 +74,38 @@ def test_login_token_roundtrip_and_logout(url):
     assert not accounts.logout(url, AUTH, res.token)
 
 
+def test_two_sign_outs_at_once_end_the_session_once(url):
+    """Two tabs signing out together: both read the session open, then both write. The interleaving is forced
+    (each waits at the UPDATE until the other has read), so exactly one ends it and one logout is logged."""
+    import threading
+
+    from sqlalchemy import event
+
+    _staff(url)
+    token = accounts.login(url, AUTH, "zhang", PW).token
+    engine = db.get_engine(url)
+    both_read = threading.Barrier(2, timeout=20)
+
+    def hold(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE AUTH_SESSIONS"):
+            both_read.wait()
+
+    results: list = []
+    event.listen(engine, "before_cursor_execute", hold)
+    try:
+        threads = [threading.Thread(target=lambda: results.append(accounts.logout(url, AUTH, token)))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        event.remove(engine, "before_cursor_execute", hold)
+    assert sorted(results) == [False, True]
+    assert [e["action"] for e in audit.entries(url, user="zhang")].count("logout") == 1
+    assert accounts.session_actor(url, AUTH, token) is None
+
+
 def test_tampered_expired_and_foreign_tokens_are_refused(url):
     _staff(url)
     token = accounts.login(url, AUTH, "zhang", PW).token
