@@ -271,7 +271,7 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
     shown = registry.BY_URL.get(page or "")
     with st.sidebar:
         st.markdown("**筛选**")
-        if page is not None and shown is not None and not shown.filtered:
+        if shown is not None and not shown.filtered:  # page None is the default page, which is filtered
             st.caption(f"{shown.title}不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。")
         if years:
             year = st.selectbox("年度", years, key="year", bind="query-params",
