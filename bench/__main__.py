@@ -84,7 +84,7 @@ def _step(msg: str) -> None:
 
 def _fresh_target_factory(url: str, workdir: Path):
     """Where each benchmark import goes: a copy of the SQLite file, or PostgreSQL itself with undo after."""
-    from dashboard.db import get_engine
+    from dashboard.core.db import get_engine
 
     if demo_db.kind(url) == "sqlite":
         demo_db.checkpoint(url)

@@ -3,7 +3,7 @@
 The marker is the demo's own import batch (source 'demo', note '演示数据 scale=S seed=N'), written in the
 same transaction as the demo rows, so it exists only for a complete load. The database is reused only when
 that batch is the one committed batch (a leftover benchmark import would change the figures), and when
-bench/out/demo-markers.json records that it was loaded by the current dashboard/demo.py (the generator
+bench/out/demo-markers.json records that it was loaded by the current dashboard/demo/__init__.py (the generator
 changes while the project grows; an old province database would measure different data).
 """
 
@@ -34,7 +34,7 @@ def ensure_database(url: str) -> None:
     """PostgreSQL: create the database when it does not exist yet (connecting to the server's `postgres`)."""
     if kind(url) != "postgresql":
         return
-    from dashboard.db import normalise_url
+    from dashboard.core.db import normalise_url
 
     u = make_url(normalise_url(url))
     admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -67,7 +67,7 @@ def _markers() -> dict:
 
 
 def _write_marker(url: str, scale: str, seed: int) -> None:
-    from dashboard.db import normalise_url
+    from dashboard.core.db import normalise_url
 
     markers = _markers()
     markers[normalise_url(url)] = {"scale": scale, "seed": seed, "demo_sha": _demo_sha()}
@@ -76,7 +76,7 @@ def _write_marker(url: str, scale: str, seed: int) -> None:
 
 
 def marker_ok(url: str, scale: str, seed: int) -> bool:
-    from dashboard.db import normalise_url
+    from dashboard.core.db import normalise_url
 
     mine = _markers().get(normalise_url(url))
     if mine != {"scale": scale, "seed": seed, "demo_sha": _demo_sha()}:
@@ -85,8 +85,8 @@ def marker_ok(url: str, scale: str, seed: int) -> bool:
 
 
 def _batch_marker_ok(url: str, scale: str, seed: int) -> bool:
-    from dashboard import db
-    from dashboard.models import ImportBatch, Project
+    from dashboard.core import db
+    from dashboard.core.models import ImportBatch, Project
 
     if not db.is_initialised(url):
         return False
@@ -99,7 +99,8 @@ def _batch_marker_ok(url: str, scale: str, seed: int) -> bool:
 
 def ensure_demo(url: str, scale: str, seed: int, analyze: bool = True) -> dict:
     """Load the demo unless the marker says this database already holds it. Returns what happened."""
-    from dashboard import db, demo
+    from dashboard import demo
+    from dashboard.core import db
 
     ensure_database(url)
     db.init_db(url)
@@ -120,7 +121,7 @@ def ensure_statistics(url: str) -> bool:
     """SQLite without ANALYZE statistics picks ix_evaluations_year_dept for `EXISTS (… e.project_id = p.id AND
     e.year = p.year)` and scans a whole year of evaluations per project (minutes at province scale). The demo
     loader runs ANALYZE on PostgreSQL only; do it here when sqlite_stat1 is missing. Returns True if it ran."""
-    from dashboard import db
+    from dashboard.core import db
 
     with db.get_engine(url).connect() as conn:
         has = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar_one()
@@ -138,7 +139,7 @@ def sqlite_path(url: str) -> Path:
 
 def checkpoint(url: str) -> None:
     """Fold the WAL into the main file so the database can be copied as one file."""
-    from dashboard import db
+    from dashboard.core import db
 
     db.get_engine(url).dispose()
     conn = sqlite3.connect(sqlite_path(url))

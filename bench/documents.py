@@ -50,8 +50,8 @@ def _best(fn, repeat: int) -> tuple[float, float]:
 def time_documents(url: str, repeat: int = 3) -> dict:
     """Seconds for the county brief (.docx, .pdf) and the annual report; which department and year."""
     from dashboard import documents, metrics
-    from dashboard.rules import DEFAULT_RULES
-    from dashboard.settings import Documents
+    from dashboard.core.rules import DEFAULT_RULES
+    from dashboard.core.settings import Documents
 
     docs = Documents()
     year = metrics.available_years(url)[0]

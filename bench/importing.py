@@ -22,9 +22,9 @@ REASONS = ("", "", "", "项目招标延迟", "资金拨付滞后", "政策调整
 
 
 def latest_projects(url: str):
-    from dashboard.db import get_engine
+    from dashboard.core.db import get_engine
+    from dashboard.core.models import Department, Project, Unit
     from dashboard.metrics import available_years
-    from dashboard.models import Department, Project, Unit
 
     year = available_years(url)[0]
     with get_engine(url).connect() as conn:
@@ -227,7 +227,7 @@ def empty_target_factory(url: str, workdir: Path, name_suffix: str = "empty"):
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from dashboard import db
+    from dashboard.core import db
 
     if url.startswith("sqlite"):
         def fresh_sqlite():
@@ -275,12 +275,12 @@ def insert_floor(imported_url: str, fresh_target, repeat: int = 2) -> dict:
     """What any importer must pay to write the rows an import into an empty database wrote: the same
     departments, units, projects and monitoring rows (ids included), read back from `imported_url` before the
     clock starts, inserted into another empty database of the same schema through the one bulk path
-    (`dashboard.writes.bulk_insert`: executemany on SQLite, COPY on PostgreSQL) in one transaction with every
+    (`dashboard.core.writes.bulk_insert`: executemany on SQLite, COPY on PostgreSQL) in one transaction with every
     index and foreign key in place. Best of `repeat`; seconds per table and in all."""
     from sqlalchemy import select
 
-    from dashboard import db, writes
-    from dashboard.models import Base
+    from dashboard.core import db, writes
+    from dashboard.core.models import Base
 
     tables = [Base.metadata.tables[t] for t in FLOOR_TABLES]
     with db.get_engine(imported_url).connect() as conn:

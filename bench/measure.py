@@ -77,8 +77,8 @@ def page_times(url: str, timeout: float = 120) -> list[dict]:
 
 def naive_overview(url: str, year: int, rules, today: dt.date) -> dict:
     """The overview's figures the naive way: whole tables into pandas, then filter and group there."""
-    from dashboard import rules as R
-    from dashboard.db import get_engine
+    from dashboard.core import rules as R
+    from dashboard.core.db import get_engine
 
     engine = get_engine(url)
     with engine.connect() as conn:
@@ -132,7 +132,7 @@ def naive_overview(url: str, year: int, rules, today: dt.date) -> dict:
 
 def naive_ratio(url: str, repeat: int = 3) -> dict:
     from dashboard import metrics
-    from dashboard.settings import load_settings
+    from dashboard.core.settings import load_settings
 
     rules = load_settings().rules
     year = metrics.available_years(url)[0]

@@ -16,8 +16,9 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts dash
 
 import streamlit as st
 
-from dashboard import db, registry
-from dashboard.settings import SettingsError, load_settings
+from dashboard import registry
+from dashboard.core import db
+from dashboard.core.settings import SettingsError, load_settings
 from dashboard.ui import auth, common, filters, warm
 
 log = logging.getLogger("dashboard.app")
@@ -84,7 +85,7 @@ def main() -> None:
                  icon=":material/error:")
         return
     filters.sidebar(url, version, settings.rules, has_data, settings.effective_today(), page=nav.url_path,
-                    actor=actor)
+                    actor=actor, unfiltered=None if current.filtered else current.title)
     if not has_data and nav.url_path != "upload":
         common.empty_database(url)
         return

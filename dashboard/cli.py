@@ -18,10 +18,11 @@ import json
 import sys
 from pathlib import Path
 
-from dashboard import accounts, audit, db, demo, summary
-from dashboard.accounts import AccountError, Forbidden
-from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.vocab import (
+from dashboard import demo
+from dashboard.core import accounts, audit, db
+from dashboard.core.accounts import AccountError, Forbidden
+from dashboard.core.settings import Settings, SettingsError, load_settings
+from dashboard.core.vocab import (
     AUDIT_ACTION_LABELS,
     BATCH_STATUS_LABELS,
     EVALUATION_KINDS,
@@ -29,6 +30,8 @@ from dashboard.vocab import (
     ROLE_LABELS_ALL,
     ROLES,
 )
+from dashboard.metrics import summary
+from dashboard.metrics.options import resolve_department
 from data_loaders.cells import enum_parser
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
@@ -164,7 +167,8 @@ def _import(args, url: str, settings: Settings) -> int:
     if actor is None:
         return EXIT_INVALID
     result = import_files(url, [Path(f) for f in args.files], year=args.year, as_of=args.as_of,
-                          dry_run=args.dry_run, user=actor.name, actor=actor, evaluation_kind=args.kind)
+                          dry_run=args.dry_run, user=actor.name, actor=actor, evaluation_kind=args.kind,
+                          rules=settings.rules, limits=settings.limits)
     return _report(result)
 
 
@@ -213,7 +217,7 @@ def _sync(args, url: str, settings: Settings) -> int:
         return EXIT_INVALID
     try:
         result = sync(url, args.source, args.mapping, year=args.year, as_of=args.as_of, dry_run=args.dry_run,
-                      user=actor.name, actor=actor)
+                      user=actor.name, actor=actor, rules=settings.rules, limits=settings.limits)
     except SyncError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
@@ -377,8 +381,6 @@ def _users_add(args, url: str, settings: Settings) -> int:
     code = _users_call(lambda: accounts.add_user(url, accounts.operator(settings.user), args.name, args.role,
                                                  password, depts))
     if code == EXIT_OK and db.has_projects(url):
-        from dashboard.metrics.options import resolve_department
-
         for d in depts:
             if resolve_department(url, d) is None:
                 print(f"提醒：数据库中没有主管部门“{d}”，该账号在导入这个部门之前看不到任何数据", file=sys.stderr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.vocab import ADMIN, ROLES, STAFF
+from dashboard.core.vocab import ADMIN, ROLES, STAFF
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 READERS = frozenset(ROLES)  # every role reads the read pages
@@ -27,7 +27,7 @@ class Page:
     icon: str
     section: str  # navigation group; "" = the ungrouped first group
     default: bool = False  # the page served at "/"
-    roles: frozenset[str] = READERS  # the roles that may open it (dashboard.vocab.ROLES)
+    roles: frozenset[str] = READERS  # the roles that may open it (dashboard.core.vocab.ROLES)
     filtered: bool = True  # False: the sidebar's 年度/部门/资金来源 do not act on this page (the sidebar says so)
 
     @property

@@ -11,11 +11,11 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Boolean, Date, DateTime, delete, select, update
 
-from dashboard import accounts, audit, db
-from dashboard import models as m
-from dashboard import writes as w
-from dashboard.accounts import Actor
-from dashboard.vocab import BATCH_COMMITTED, BATCH_UNDONE
+from dashboard.core import accounts, audit, db
+from dashboard.core import models as m
+from dashboard.core import writes as w
+from dashboard.core.accounts import Actor
+from dashboard.core.vocab import BATCH_COMMITTED, BATCH_UNDONE
 
 TABLE_NAMES = tuple(t.__tablename__ for t in m.DATA_TABLES)
 T = {t.__tablename__: t.__table__ for t in m.DATA_TABLES}
@@ -72,12 +72,10 @@ def undo_batch(url: str, batch_id: int, actor: Actor | None = None) -> dict:
     """Restore exactly the state before a batch, in one transaction; raises UndoRefused with the reason.
 
     `actor` must be allowed to undo (accounts.Forbidden otherwise); None means the command-line operator
-    (the configured or login name, as importer.batch_user). The undo and its audit entry commit together.
+    (accounts.operator; the command line passes its configured or login name). The undo and its audit entry commit together.
     """
     if actor is None:
-        from data_loaders.importer import batch_user
-
-        actor = accounts.operator(batch_user(None))
+        actor = accounts.operator(None)
     accounts.require(actor, "undo")
     b = m.ImportBatch.__table__
     cl = m.ChangeLog.__table__

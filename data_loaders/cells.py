@@ -15,7 +15,18 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dashboard.vocab import BOOL, CODE, DATE, ENUM, MONEY, MONEY_SCALES, PERCENT, SCORE, SIGNED_MONEY, YEAR
+from dashboard.core.vocab import (
+    BOOL,
+    CODE,
+    DATE,
+    ENUM,
+    MONEY,
+    MONEY_SCALES,
+    PERCENT,
+    SCORE,
+    SIGNED_MONEY,
+    YEAR,
+)
 from data_loaders import schema
 
 Parsed = tuple[Any, str | None]

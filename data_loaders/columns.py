@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dashboard.vocab import CODE, MONEY, NUMERIC_TYPES, PERCENT, SCORE, SIGNED_MONEY, TEXT_TYPES
+from dashboard.core.vocab import CODE, MONEY, NUMERIC_TYPES, PERCENT, SCORE, SIGNED_MONEY, TEXT_TYPES
 from data_loaders import schema
 from data_loaders.cells import (
     BLANK_TOKENS,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.vocab import STAGE_DECLARED
+from dashboard.core.vocab import STAGE_DECLARED
 from data_loaders import cells as C
 from data_loaders import headers as H
 from data_loaders import indicators as I

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.rules import grade_for_score
-from dashboard.settings import Rules
-from dashboard.vocab import SELF_KIND, STAGE_SELF
+from dashboard.core.rules import grade_for_score
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import SELF_KIND, STAGE_SELF
 from data_loaders import cells as C
 from data_loaders import declaration as D
 from data_loaders import headers as H

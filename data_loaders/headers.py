@@ -1,6 +1,6 @@
 """Which canonical field a header cell names, and which of the five tables a set of headers is.
 
-Synonyms come from DOMAIN.md ("Header wording varies") and the national monitoring export.
+Synonyms come from docs/data-formats.md ("Header wording varies") and the national monitoring export.
 Headers are compared after NFKC, with spaces, "*" marks and bracketed units removed, so
 "调整后预算数（万元）", "调整后预算数(万元)" and " 调整后预算数 " are the same header.
 """
@@ -201,7 +201,7 @@ EXTRA_FIELDS: dict[str, set[str]] = {
 # a monitoring export with indicator columns (one row per indicator) reads them too; data_loaders.indicators splits
 EXTRA_FIELDS["monitoring"] |= INDICATOR_FIELDS
 
-# Fields whose presence says which table it is, strongest table first (DOMAIN.md order of
+# Fields whose presence says which table it is, strongest table first (docs/data-formats.md order of
 # specificity: an evaluation list may carry 执行数, a monitoring export carries 整改要求).
 SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
     ("evaluations", frozenset({"score", "grade", "kind", "object_type", "evaluator", "deputies_participated",

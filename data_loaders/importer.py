@@ -9,7 +9,6 @@ for a dry run. History and undo are batches.py's (re-exported here).
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import logging
 import os
@@ -20,11 +19,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import accounts, audit, db
-from dashboard import writes as w
-from dashboard.accounts import Actor, Forbidden
-from dashboard.settings import Rules, load_settings
-from dashboard.vocab import SOURCE_IMPORT, SOURCE_SYNC, TABLE_LABELS
+from dashboard.core import accounts, audit, db
+from dashboard.core import writes as w
+from dashboard.core.accounts import Actor, Forbidden
+from dashboard.core.settings import Limits, Rules
+from dashboard.core.vocab import SOURCE_IMPORT, SOURCE_SYNC, TABLE_LABELS
 from data_loaders import validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
 from data_loaders.problems import ERROR, Problem, ProblemList
@@ -66,20 +65,6 @@ class _Refused(Exception):
     """Raised inside the transaction so that it rolls back (errors found, or a dry run)."""
 
 
-def batch_user(user: str | None) -> str | None:
-    """Who the batch records: the caller's `user`; when None, the configured one (Settings.user, where the
-    settings have it), else the login name (getpass); None when there is none."""
-    if user is not None:
-        return user
-    configured = getattr(load_settings(), "user", None)
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name is not an error
-        return None
-
-
 def _load_source(item) -> tuple[str, bytes]:
     if isinstance(item, (str, os.PathLike)):
         name, src = Path(item).name, item
@@ -102,20 +87,22 @@ def import_files(
     rules: Rules | None = None,
     evaluation_kind: str | None = None,
     actor: Actor | None = None,
+    limits: Limits | None = None,
 ) -> ImportResult:
     """Read, link, validate and write a set of files as one batch; nothing is written on any error.
 
     `sources` are (name, bytes or path) pairs, or paths. `year` / `as_of` / `evaluation_kind` (评价类型,
-    --kind) fill in where neither a column nor a title says them. `rules` gives the grade bands (default:
-    `load_settings().rules`). `actor` is who imports (see import_results).
+    --kind) fill in where neither a column nor a title says them. `rules` gives the grade bands (the
+    configured ones, passed down by the entry point; default: the documented defaults, `Rules()`). `limits` what one file may hold (default: `Limits()`). `actor` is who imports (see import_results).
     """
-    rules = rules if rules is not None else load_settings().rules
+    rules = rules if rules is not None else Rules()
     progress = progress or (lambda _f, _m: None)
     results = []
     for i, item in enumerate(sources):
         name, data = _load_source(item)
         progress(0.5 * i / max(len(sources), 1), f"读取 {name}")
-        result = read_file(data, name, year=year, as_of=as_of, rules=rules, evaluation_kind=evaluation_kind)
+        result = read_file(data, name, year=year, as_of=as_of, rules=rules, limits=limits,
+                           evaluation_kind=evaluation_kind)
         results.append((name, hashlib.sha256(data).hexdigest(), result))
     return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules,
                           actor=actor)
@@ -138,12 +125,12 @@ def import_results(
 
     `actor` must be allowed to import (sync: to sync), else nothing is read into the database and the
     result carries the refusal. None means a library or command-line caller: the command-line operator
-    named `user` (batch_user). The batch records the actor's name; the import and its audit entry commit
+    named `user` (accounts.operator; the command line passes the configured or login name). The batch records the actor's name; the import and its audit entry commit
     together, a refused import is audited on its own (import_refused: files and first errors).
     """
-    rules = rules if rules is not None else load_settings().rules
+    rules = rules if rules is not None else Rules()
     progress = progress or (lambda _f, _m: None)
-    actor = actor if actor is not None else accounts.operator(batch_user(user))
+    actor = actor if actor is not None else accounts.operator(user)
     permission = "sync" if source == SOURCE_SYNC else "import"
     names = [name for name, _sha, _fr in results]
     try:

@@ -5,7 +5,7 @@ Where indicators come from: the template's 绩效指标 sheet (schema.INDICATORS
 the national monitoring export (`split_monitoring`), the self-evaluation forms (forms.py) and the target
 declaration form (declaration.py). All of them end as rows of kind "indicators", written by
 `write_indicators` through the import writer (one write path, provenance and undo like every other row).
-The stored comparator / number / unit come from dashboard.rules.indicator_columns, the same parse the
+The stored comparator / number / unit come from dashboard.core.rules.indicator_columns, the same parse the
 已完成 rule is defined on.
 """
 
@@ -18,13 +18,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from dashboard import models as m
-from dashboard import rules as R
-from dashboard import writes as w
-from dashboard.vocab import LIKELIHOODS, STAGE_MONITORING
+from dashboard.core import models as m
+from dashboard.core import rules as R
+from dashboard.core import writes as w
+from dashboard.core.vocab import LIKELIHOODS, STAGE_MONITORING
+from data_loaders import cells as C
 from data_loaders import headers as H
 from data_loaders.headers import INDICATOR_FIELDS
 from data_loaders.link import T, as_object
+from data_loaders.problems import WARNING, Problem
 from data_loaders.tables import ParsedTable, objects
 
 # "产出指标(50分)", "效益指标（30分）" → "产出指标"; "指标1：发放人数" → "发放人数"
@@ -256,9 +258,6 @@ def form_indicator_table(file: str, sheet: str | None, stage: str, items: list[t
                          meta: dict, problems: list) -> ParsedTable | None:
     """Indicator rows of forms → one indicators table. `items` pairs each form's project columns (year,
     department, unit, project_code, project_name and their codes) with its indicator rows."""
-    from data_loaders import cells as C
-    from data_loaders.problems import WARNING, Problem
-
     records = []
     for project, rows in items:
         for r, cell in rows:

@@ -234,7 +234,7 @@ def as_of_from_notes(notes: list[str]) -> dt.date | None:
     return None
 
 
-# The evaluation kind a title names, first match wins (the words of dashboard.vocab.EVALUATION_KINDS and
+# The evaluation kind a title names, first match wins (the words of dashboard.core.vocab.EVALUATION_KINDS and
 # their variants): 抽查复核 / 复评 of self-evaluations before 自评; 部门自评 is a 部门评价 (cells.ENUM_SYNONYMS).
 _KIND_IN_TITLE = (
     ("抽查复核", re.compile(r"抽查|复核|复评")),
@@ -406,7 +406,7 @@ def _rows_with(col: Column, texts) -> list[int]:
 def _mark_skipped(layout: Layout, c: int, col: Column, columns: list[Column], skip: np.ndarray) -> None:
     """Totals (合计/总计/小计), 其中 sub-rows, footnotes, group titles, repeated header rows in column c.
 
-    A total may sit in any short text cell (DOMAIN.md), except in long-text columns where a
+    A total may sit in any short text cell (docs/data-formats.md), except in long-text columns where a
     sentence may end in 合计; 其中 and footnotes count only as the row's first filled cell, so
     a 偏差原因 that starts with "其中" does not drop its row.
     """

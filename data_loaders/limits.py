@@ -13,7 +13,7 @@ import re
 import zipfile
 from io import BytesIO
 
-from dashboard.settings import Limits
+from dashboard.core.settings import Limits
 
 XLSX_MAGIC, XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 _CHUNK = 1 << 20

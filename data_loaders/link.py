@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from dashboard import models as m
-from dashboard import writes as w
+from dashboard.core import models as m
+from dashboard.core import writes as w
 from data_loaders.problems import Problem
 
 T = {t.__tablename__: t.__table__ for t in m.DATA_TABLES}

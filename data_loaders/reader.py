@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import python_calamine
 
-from dashboard.settings import Limits, Rules, load_settings
+from dashboard.core.settings import Limits, Rules
 from data_loaders import forms as F
 from data_loaders import headers as H
 from data_loaders import indicators as I
@@ -64,9 +64,9 @@ def read_file(
     """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
     `year` / `as_of` / `evaluation_kind` (评价类型) are fallbacks (command line, upload page) used only
-    where neither a column nor the title says it. `rules` gives the grade bands of the score/grade check (default: the
-    configured ones, `load_settings().rules`); `limits` what the file may hold, checked before any cell is
-    parsed (default: the configured `[limits]`). Never raises for bad input: everything wrong is a Problem.
+    where neither a column nor the title says it. `rules` gives the grade bands of the score/grade check and `limits` what
+    the file may hold, checked before any cell is parsed: both passed down from the entry point's settings
+    (default: the documented defaults, `Rules()` and `Limits()`). Never raises for bad input: everything wrong is a Problem.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
     the others are object columns holding str / datetime.date / bool / int or None.
     `ParsedTable.records()` gives plain dicts with None for empty.
@@ -76,11 +76,9 @@ def read_file(
     # third of the parsing time of a 100k-row sheet) and restored after.
     was_enabled = gc.isenabled()
     gc.disable()
-    settings = load_settings() if rules is None or limits is None else None
     try:
-        return _read_file(source, filename, year=year, as_of=as_of,
-                          rules=rules if rules is not None else settings.rules,
-                          limits=limits if limits is not None else settings.limits, evaluation_kind=evaluation_kind)
+        return _read_file(source, filename, year=year, as_of=as_of, rules=rules if rules is not None else Rules(),
+                          limits=limits if limits is not None else Limits(), evaluation_kind=evaluation_kind)
     finally:
         if was_enabled:
             gc.enable()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard import vocab
+from dashboard.core import vocab
 
-# field types (defined in dashboard.vocab, re-exported here for the readers): text, code, money (万元, ≥0),
+# field types (defined in dashboard.core.vocab, re-exported here for the readers): text, code, money (万元, ≥0),
 # signed_money (万元, may be negative), number, percent (stored as a fraction), score (0–100), date,
 # bool, year (int), and enum (one of Field.enum)
-from dashboard.vocab import (
+from dashboard.core.vocab import (
     BOOL,
     CODE,
     DATE,
@@ -135,7 +135,7 @@ ONE_OF = {
 }
 
 # 绩效指标: one row per indicator of a project at a stage. Values are read as written (text) and parsed into
-# comparator / number / unit by dashboard.rules.indicator_columns when they are written.
+# comparator / number / unit by dashboard.core.rules.indicator_columns when they are written.
 INDICATORS = TableSpec("indicators", "绩效指标", (
     Field("year", "年度", YEAR, required=True),
     Field("stage", "阶段", ENUM, vocab.STAGES, required=True),

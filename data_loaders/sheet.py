@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.settings import Rules
-from dashboard.vocab import CODE, MONEY, MONEY_SCALES, SIGNED_MONEY
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import CODE, MONEY, MONEY_SCALES, SIGNED_MONEY
 from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders import schema, validate

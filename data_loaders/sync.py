@@ -19,9 +19,10 @@ from pathlib import Path
 from sqlalchemy import MetaData, Table, select, text
 from sqlalchemy.engine import make_url
 
-from dashboard import accounts, audit, db
-from dashboard.accounts import Actor, Forbidden
-from dashboard.vocab import SOURCE_SYNC
+from dashboard.core import accounts, audit, db
+from dashboard.core.accounts import Actor, Forbidden
+from dashboard.core.settings import Limits, Rules
+from dashboard.core.vocab import SOURCE_SYNC
 from data_loaders import schema
 from data_loaders.importer import KIND_ORDER, ImportResult, import_results
 from data_loaders.problems import ERROR, Problem
@@ -94,7 +95,7 @@ def _cell(value) -> str:
 def fetch(source_url: str, kind: str, section: dict) -> bytes:
     """Run one section's query and return it as UTF-8 CSV bytes with canonical headers.
 
-    The source is opened like every database, by dashboard.db (one pooled engine per URL), and only read.
+    The source is opened like every database, by dashboard.core.db (one pooled engine per URL), and only read.
     """
     with db.get_engine(source_url).connect() as conn:
         if section.get("query"):
@@ -139,9 +140,12 @@ def sync(
     dry_run: bool = False,
     user: str | None = None,
     actor: Actor | None = None,
+    rules: Rules | None = None,
+    limits: Limits | None = None,
 ) -> ImportResult:
     """Import every mapped table of a source database as one batch (source "sync"); `actor` must be allowed
-    to sync, checked before the source is read (None: the command-line operator, see import_results)."""
+    to sync, checked before the source is read (None: the command-line operator, see import_results).
+    `rules` and `limits` as for import_files (the entry point's settings; default the documented ones)."""
     if actor is not None:
         try:
             accounts.require(actor, "sync")
@@ -168,7 +172,7 @@ def sync(
         s_as_of = section.get("as_of", as_of)
         if isinstance(s_as_of, str):
             s_as_of = dt.date.fromisoformat(s_as_of)
-        fr = read_file(data, name + ".csv", year=s_year, as_of=s_as_of)
+        fr = read_file(data, name + ".csv", year=s_year, as_of=s_as_of, rules=rules, limits=limits)
         for t in fr.tables:
             t.file = name
             if t.kind != kind:
@@ -178,4 +182,4 @@ def sync(
         fr.problems[:] = [Problem(name, p.sheet, p.row, p.column, p.message, p.level) for p in fr.problems]
         results.append((name, hashlib.sha256(data).hexdigest(), fr))
     return import_results(url, results, dry_run=dry_run, user=user,
-                          source=SOURCE_SYNC, actor=actor)
+                          source=SOURCE_SYNC, actor=actor, rules=rules)

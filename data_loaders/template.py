@@ -17,7 +17,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from dashboard.vocab import (
+from dashboard.core.vocab import (
     BOOL,
     CODE,
     DATE,

@@ -16,8 +16,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from dashboard.rules import grade_for_score
-from dashboard.settings import Rules
+from dashboard.core.rules import grade_for_score
+from dashboard.core.settings import Rules
 from data_loaders import schema
 from data_loaders.problems import ERROR, WARNING, Problem
 from data_loaders.tables import objects, show_number
@@ -233,7 +233,7 @@ def _over(executed: np.ndarray, budget: np.ndarray) -> np.ndarray:
 
 def over_budget(values: dict[str, np.ndarray], sheet) -> None:
     """执行数 above the row's 调整后预算, or a 执行率 above 100% where the amounts are not both given:
-    accepted with a warning (DOMAIN.md), flagged later on the pages."""
+    accepted with a warning (docs/data-formats.md), flagged later on the pages."""
     executed, budget, rate = values.get("executed"), values.get("adjusted_budget"), values.get("execution_rate")
     rows = sheet.excel_rows
     computed = np.zeros(len(rows), dtype=bool)

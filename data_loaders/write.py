@@ -1,5 +1,5 @@
 """Writing one import set inside one transaction: the files' tables combined per kind, checked across rows
-and files, and upserted (insert new rows, update only changed values, log old values) through dashboard.writes.
+and files, and upserted (insert new rows, update only changed values, log old values) through dashboard.core.writes.
 
 Linking to departments, units and projects is link.py's (`Writer` extends `link.Linker`); the set checks
 are validate.py's; the transaction and the batch record are the importer's.
@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Double, Integer, select
 
-from dashboard import models as m
-from dashboard import writes as w
-from dashboard.rules import grade_for_score
-from dashboard.settings import Rules
-from dashboard.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, YEAR
+from dashboard.core import models as m
+from dashboard.core import writes as w
+from dashboard.core.rules import grade_for_score
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, YEAR
 from data_loaders import schema
 from data_loaders import validate as v
+from data_loaders.indicators import write_indicators
 from data_loaders.link import Linker, T, as_object, code_series
 from data_loaders.problems import ERROR, Problem
 
@@ -420,8 +421,6 @@ class Writer(Linker):
 
 
     def do_indicators(self, df: pd.DataFrame) -> None:
-        from data_loaders.indicators import write_indicators
-
         write_indicators(self, df)
 
 

@@ -6,9 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import audit
-from dashboard.ui import auth, common, export, tables
-from dashboard.vocab import AUDIT_ACTION_LABELS, AUDIT_ACTIONS, ROLE_LABELS_ALL
+from dashboard.ui import audit, auth, common, export, tables, vocab
 
 FAILED_REASONS = {"unknown_user": "无此账号", "wrong_password": "密码错误", "locked": "账号锁定中",
                   "disabled": "账号已停用"}
@@ -35,7 +33,7 @@ def describe(action: str, d: dict) -> str:
         return "经" + VIA.get(d.get("via"), "密码") + "登录"
     if action == "user":
         return f"{USER_OPS.get(d.get('op'), d.get('op'))}：{d.get('name', '')}" + (
-            f"，角色 {ROLE_LABELS_ALL.get(d['role'], d['role'])}" if d.get("role") else "")
+            f"，角色 {vocab.ROLE_LABELS_ALL.get(d['role'], d['role'])}" if d.get("role") else "")
     if action == "export":
         return f"{d.get('what', '')}（{d.get('scope') or '-'}）"
     if action == "settings":
@@ -60,7 +58,7 @@ with common.guard("操作日志"):
     rows = audit.entries(settings.db_url, since=since, until=until)
     users = sorted({r["user"] for r in rows if r["user"]})
     who = c3.selectbox("账号", ["全部账号", *users], key="audit_user")
-    picked = c4.multiselect("操作", list(AUDIT_ACTIONS), format_func=AUDIT_ACTION_LABELS.get, key="audit_actions",
+    picked = c4.multiselect("操作", list(vocab.AUDIT_ACTIONS), format_func=vocab.AUDIT_ACTION_LABELS.get, key="audit_actions",
                             placeholder="全部操作")
     if who != "全部账号":
         rows = [r for r in rows if r["user"] == who]
@@ -69,8 +67,8 @@ with common.guard("操作日志"):
     frame = pd.DataFrame({
         "时间": [r["time"] for r in rows],
         "账号": [r["user"] or "" for r in rows],
-        "角色": [ROLE_LABELS_ALL.get(r["role"], r["role"] or "") for r in rows],
-        "操作": [AUDIT_ACTION_LABELS.get(r["action"], r["action"]) for r in rows],
+        "角色": [vocab.ROLE_LABELS_ALL.get(r["role"], r["role"] or "") for r in rows],
+        "操作": [vocab.AUDIT_ACTION_LABELS.get(r["action"], r["action"]) for r in rows],
         "详情": [describe(r["action"], r["detail"]) for r in rows],
     })
     raw = frame.assign(**{"详情（原始）": [json.dumps(r["detail"], ensure_ascii=False) for r in rows]})

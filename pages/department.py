@@ -5,8 +5,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard import vocab
-from dashboard.ui import common, data, deeplink, documents, filters, fmt, kpi, tables, text, trends
+from dashboard.ui import common, data, deeplink, documents, filters, fmt, kpi, tables, text, trends, vocab
 
 ctx = filters.current()
 names = dict(ctx.departments)

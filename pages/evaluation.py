@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
-from dashboard.vocab import EVALUATION_KINDS
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables, vocab
 
 ctx = filters.current()
 common.header("评价结果", ctx)
@@ -49,7 +48,7 @@ with common.guard("各评价类型等级分布"):
 
 with common.guard("评价清单"):
     st.subheader("评价清单", help="按得分从低到高，便于先看问题项目。")
-    kind = st.segmented_control("评价类型", ["全部", *EVALUATION_KINDS], default="全部", key="eval_kind",
+    kind = st.segmented_control("评价类型", ["全部", *vocab.EVALUATION_KINDS], default="全部", key="eval_kind",
                                 bind="query-params")
     one_kind = None if kind in (None, "全部") else kind
     tables.listing(data.evaluation_list(ctx, kind=one_kind), ctx, "评价清单", "eval_list",

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from dashboard import vocab
-from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables, vocab
 
 ctx = filters.current()
 common.header("监控预警", ctx)

@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from dashboard import vocab
-from dashboard.rules import budget_base
-from dashboard.ui import common, data, deeplink, deltas, filters, fmt, kpi, tables, text
+from dashboard.ui import common, data, deeplink, deltas, filters, fmt, kpi, tables, text, vocab
 
 ctx = filters.current()
 
@@ -24,7 +22,7 @@ def _card(project_id: int) -> None:
                + (" · 重点项目" if p.get("is_key") else ""))
     common.link("department", f"查看{p['department']}的部门画像", query_params={"dept": str(p["department_id"])},
                 icon=":material/apartment:")
-    budget = budget_base(p["adjusted_budget"], p["initial_budget"])
+    budget = p["budget"]
 
     st.subheader("① 预算与绩效目标")
     target = {True: "已设定", False: "未设定"}.get(p["has_target"], "未填")

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
-from dashboard.vocab import FINDING_STATUSES
+from dashboard.ui import charts, common, data, filters, fmt, kpi, tables, vocab
 
 OVERDUE_CHOICES = {"全部": None, "逾期": True, "未逾期": False}
 
@@ -52,7 +51,7 @@ with right, common.guard("销号趋势"):
 with common.guard("问题清单"):
     st.subheader("问题清单", help="本年全部问题，按整改时限从早到晚；默认只列逾期未整改的，可按状态、部门、是否逾期和账龄筛选。")
     c1, c2, c3, c4 = st.columns([2, 3, 3, 2])
-    statuses = c1.multiselect("整改状态", FINDING_STATUSES, key="fs", bind="query-params", placeholder="全部")
+    statuses = c1.multiselect("整改状态", vocab.FINDING_STATUSES, key="fs", bind="query-params", placeholder="全部")
     in_scope = [d for d, _ in ctx.departments if not ctx.scope.departments or d in ctx.scope.departments]
     depts = c2.multiselect("主管部门", in_scope, format_func=ctx.department_name, key="fd", bind="query-params",
                            placeholder="全部（侧栏范围内）")

@@ -1,12 +1,10 @@
 """账号管理 (admins): every account with its role, departments and state; add, change role, reset password,
-disable / enable — each through dashboard.accounts, which checks the role again and writes the audit trail."""
+disable / enable — each through dashboard.core.accounts, which checks the role again and writes the audit trail."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import accounts
-from dashboard.ui import auth, common, filters, tables
-from dashboard.vocab import ROLE_LABELS, ROLES
+from dashboard.ui import accounts, auth, common, filters, tables, vocab
 
 actor = auth.current()
 if actor is None or not actor.may("users"):
@@ -53,7 +51,7 @@ left, right = st.columns(2)
 with left.form("user_add", clear_on_submit=True):
     st.subheader("新建账号")
     name = st.text_input("账号名", max_chars=100, key="ua_name")
-    role = st.selectbox("角色", list(ROLES), format_func=ROLE_LABELS.get, key="ua_role")
+    role = st.selectbox("角色", list(vocab.ROLES), format_func=vocab.ROLE_LABELS.get, key="ua_role")
     depts = st.multiselect("限定部门（不选即全部）", dept_names, key="ua_depts")
     pw = st.text_input("初始密码（至少 8 个字符；统一认证登录的账号可留空）", type="password", key="ua_pw",
                        autocomplete="new-password")
@@ -68,8 +66,8 @@ with right.container(border=True):
     else:
         who = st.selectbox("账号", names, key="uc_name")
         info = next(u for u in users if u["name"] == who)
-        new_role = st.selectbox("角色", list(ROLES), index=list(ROLES).index(info["role"]),
-                                format_func=ROLE_LABELS.get, key=f"uc_role_{who}")
+        new_role = st.selectbox("角色", list(vocab.ROLES), index=list(vocab.ROLES).index(info["role"]),
+                                format_func=vocab.ROLE_LABELS.get, key=f"uc_role_{who}")
         new_depts = st.multiselect("限定部门", sorted(set(dept_names) | set(info["departments"])),
                                    default=info["departments"], key=f"uc_depts_{who}")
         if st.button("保存角色和部门", key="uc_save"):

@@ -78,7 +78,7 @@ def _fresh_pg_database(pg_server: str, template: str | None = None):
     try:
         yield url
     finally:
-        from dashboard.db import get_engine
+        from dashboard.core.db import get_engine
 
         get_engine(url).dispose()
         with admin.connect() as conn:
@@ -113,7 +113,7 @@ def sqlite_url(tmp_path):
 
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory) -> Path:
-    from dashboard import db
+    from dashboard.core import db
 
     path = tmp_path_factory.mktemp("template") / "schema.db"
     url = f"sqlite:///{path}"
@@ -128,7 +128,7 @@ def _sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def _pg_template(pg_server):
     """A migrated PostgreSQL database per worker, the TEMPLATE of each test's database (dropped at the end)."""
-    from dashboard import db
+    from dashboard.core import db
 
     name = f"tpl_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
@@ -159,7 +159,7 @@ class Templates:
         self.pg: str | None = None  # the server's admin URL, kept for the drop at the end of the session
 
     def _template(self, engine: str, key: str, build) -> str:
-        from dashboard import db
+        from dashboard.core import db
 
         if (engine, key) in self.built:
             return self.built[(engine, key)]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard import db, writes
-from dashboard.models import (
+from dashboard.core import db, writes
+from dashboard.core.models import (
     Department,
     Evaluation,
     Finding,

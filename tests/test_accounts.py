@@ -1,4 +1,4 @@
-"""Accounts, sessions and the audit trail (dashboard.accounts, dashboard.audit) on SQLite and PostgreSQL."""
+"""Accounts, sessions and the audit trail (dashboard.core.accounts, dashboard.core.audit) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import accounts, audit, db
-from dashboard.accounts import AccountError, Actor, Forbidden
-from dashboard.settings import Auth, SettingsError, load_settings
+from dashboard.core import accounts, audit, db
+from dashboard.core.accounts import AccountError, Actor, Forbidden
+from dashboard.core.settings import Auth, SettingsError, load_settings
 
 SECRET = "s" * 40
 AUTH = Auth(mode="password", secret=SECRET)

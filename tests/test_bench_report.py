@@ -9,9 +9,9 @@ from bench import report
 from bench.__main__ import ALTERNATIVES, ORDER, TARGETS, _verdict
 from bench.demo_db import with_scale
 from dashboard import metrics as mx
+from dashboard.core.settings import Performance, Rules, SettingsError, load_settings
 from dashboard.metrics import query as mq
 from dashboard.metrics import warm as mw
-from dashboard.settings import Performance, Rules, SettingsError, load_settings
 from dashboard.ui import warm as uiwarm
 from tests import small_fixture as fx
 
@@ -162,8 +162,8 @@ def test_insert_floor_writes_the_rows_the_fresh_import_wrote(tmp_path):
     from sqlalchemy import func, select
 
     from bench import importing
-    from dashboard import db
-    from dashboard.models import MonitoringRecord, Project
+    from dashboard.core import db
+    from dashboard.core.models import MonitoringRecord, Project
 
     book = tmp_path / "fresh.xlsx"
     importing.write_fresh_workbook(book, rows=200, departments=8, units_per_department=2)

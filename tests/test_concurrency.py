@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select, text
 
-from dashboard import db
-from dashboard import models as m
+from dashboard.core import db
+from dashboard.core import models as m
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ["年度", "监控截止日期", "主管部门", "预算单位", "项目编码", "项目名称", "调整后预算", "执行数"]
@@ -129,8 +129,8 @@ def test_database_refuses_a_second_latest_record(db_url):
 
 _REBUILD = (  # import everything, say ready, wait for the common start signal, then rebuild
     "import pathlib, sys, time\n"
-    "from dashboard import db\n"
-    "from dashboard.facts import ensure_facts\n"
+    "from dashboard.core import db\n"
+    "from dashboard.metrics.facts import ensure_facts\n"
     "url, ready, go = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])\n"
     "version = db.data_version(url)\n"
     "ready.touch()\n"

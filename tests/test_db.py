@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from dashboard import db, writes
-from dashboard.models import Base, Department, Evaluation, Project
+from dashboard.core import db, writes
+from dashboard.core.models import Base, Department, Evaluation, Project
 from tests import small_fixture as fx
 
 
@@ -22,7 +22,7 @@ def test_migrations_match_models(db_url):
 
 
 def _head() -> str:
-    """The newest revision of dashboard/migrations (one head)."""
+    """The newest revision of dashboard/core/migrations (one head)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(db.MIGRATIONS)).get_current_head()
@@ -71,7 +71,7 @@ def test_normalise_url():
 
 def test_fixture_dates_roundtrip(db_url):
     ids = fx.build(db_url)
-    from dashboard.models import MonitoringRecord
+    from dashboard.core.models import MonitoringRecord
 
     with db.session_scope(db_url) as s:
         rec = s.get(MonitoringRecord, ids["M1"])

@@ -9,9 +9,17 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from dashboard import db, demo, rules
-from dashboard.models import DATA_TABLES, Department, ImportBatch, Meta, evaluation_object_key, finding_key
-from dashboard.vocab import EVALUATION_KINDS, FINDING_STATUSES, FUND_SOURCES
+from dashboard import demo
+from dashboard.core import db, rules
+from dashboard.core.models import (
+    DATA_TABLES,
+    Department,
+    ImportBatch,
+    Meta,
+    evaluation_object_key,
+    finding_key,
+)
+from dashboard.core.vocab import EVALUATION_KINDS, FINDING_STATUSES, FUND_SOURCES
 
 TODAY = dt.date(2025, 6, 30)
 
@@ -311,8 +319,8 @@ def test_findings_states_and_overdue(county):
 
 
 def test_enumerated_values_come_from_the_vocabulary():
-    from dashboard import vocab
-    from dashboard.demo_data import generate
+    from dashboard.core import vocab
+    from dashboard.demo.data import generate
 
     tables = {model.__tablename__: cols for model, cols in generate("county", 1).tables}
     allowed = {
@@ -328,8 +336,8 @@ def test_enumerated_values_come_from_the_vocabulary():
 
 
 def test_configured_rules_decide_the_stored_grades():
-    from dashboard.demo_data import generate
-    from dashboard.settings import Rules
+    from dashboard.core.settings import Rules
+    from dashboard.demo.data import generate
 
     strict = Rules(grade_excellent=95, grade_good=85, grade_pass=70)
     default_ev = {model.__tablename__: cols for model, cols in generate("county", 1).tables}["evaluations"]
@@ -342,7 +350,7 @@ def test_configured_rules_decide_the_stored_grades():
 def test_indicators_follow_the_projects_and_the_rule(county):
     """Issue 12: projects with targets declare indicators; monitoring and self-evaluation report on them; the
     stored columns are the rule's parse of the texts, and the stages follow the project's records."""
-    from dashboard import rules as R
+    from dashboard.core import rules as R
 
     url, stats = county
     assert stats["indicators"] > 0

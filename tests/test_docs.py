@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import build_parser
-from dashboard.settings import Limits, Rules, Settings
+from dashboard.core.settings import Limits, Rules, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -146,7 +146,7 @@ def test_every_environment_variable_is_documented(name, where):
 def test_app_reads_the_environment_only_through_settings():
     """Outside settings (and the bench/test harness) no module of the app reads os.environ."""
     readers = {str(p.relative_to(ROOT)): _env_reads(p) for p in _python_files(*DOCSTRING_DIRS)}
-    others = {k: v for k, v in readers.items() if v and k != "dashboard/settings.py"}
+    others = {k: v for k, v in readers.items() if v and k != "dashboard/core/settings.py"}
     assert not others, others
 
 

@@ -13,13 +13,14 @@ import subprocess
 import docx
 import pytest
 
-from dashboard import db, demo, metrics
+from dashboard import demo, metrics
 from dashboard.__main__ import main
+from dashboard.core import db
+from dashboard.core.settings import Documents, Rules
+from dashboard.core.vocab import GREY, RED
 from dashboard.documents import brief as B
 from dashboard.documents import numbers as N
 from dashboard.documents.docx_kit import EDIT_MARK, DocumentError, fallback_fonts, open_template, style_font
-from dashboard.settings import Documents, Rules
-from dashboard.vocab import GREY, RED
 from tests import small_fixture as fx
 
 TODAY = fx.TODAY.isoformat()
@@ -128,7 +129,7 @@ def test_brief_headline_equals_summary_json_and_hand_figures(db_url, capsys, mon
     assert headings[0].startswith("一、") and headings[-1] == "注释"
     assert "滞后 ≥10 为黄灯、≥20 为红灯" in text and "≥90 优，≥80 良，≥60 中" in text and "≥10 分" in text
     # the command line's document is an export of the audit trail, by the operator
-    from dashboard import audit
+    from dashboard.core import audit
 
     [entry] = [e for e in audit.entries(db_url) if e["action"] == "export"]
     assert entry["role"] == "cli" and entry["detail"]["what"] == "部门简报" and entry["detail"]["file"] == "brief.docx"
@@ -192,8 +193,8 @@ def test_questions_cite_true_figures(db_url):
     # D3: F7 211 days overdue (> 90); a 差 grade without any finding becomes a question
     b3 = B.Brief(db_url, 2022, ids["D3"], fx.TODAY, Rules(), Documents(), NOW)
     assert [(q.rule, q.figures["days_overdue"]) for q in b3.questions] == [("overdue", 211)]
-    from dashboard import writes
-    from dashboard.models import Evaluation, evaluation_object_key
+    from dashboard.core import writes
+    from dashboard.core.models import Evaluation, evaluation_object_key
 
     with db.session_scope(db_url) as s:
         s.add(Evaluation(year=2022, kind="部门评价", object_type="项目支出", project_id=ids["P7"],
@@ -265,7 +266,7 @@ def test_template_page_styles_and_configured_fonts():
 
 
 def test_documents_settings_from_toml(tmp_path):
-    from dashboard.settings import SettingsError, load_settings
+    from dashboard.core.settings import SettingsError, load_settings
 
     f = tmp_path / "dashboard.toml"
     f.write_text('[documents]\nbody_font = "仿宋"\nlist_rows = 10\n', encoding="utf-8")
@@ -440,8 +441,8 @@ def test_data_text_is_written_as_text(sqlite_url):
     (invalid in XML) are dropped instead of breaking the file."""
     from sqlalchemy import update
 
-    from dashboard import writes
-    from dashboard.models import MonitoringRecord, Project
+    from dashboard.core import writes
+    from dashboard.core.models import MonitoringRecord, Project
 
     ids = fx.build(sqlite_url)
     with db.session_scope(sqlite_url) as s:

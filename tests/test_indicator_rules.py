@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, insert, select
 
-from dashboard import rules as R
-from dashboard import rules_sql as RS
-from dashboard.db import get_engine
-from dashboard.vocab import MET, NOT_MET, STAGE_MONITORING, STAGE_SELF, UNKNOWN
+from dashboard.core import rules as R
+from dashboard.core import rules_sql as RS
+from dashboard.core.db import get_engine
+from dashboard.core.vocab import MET, NOT_MET, STAGE_MONITORING, STAGE_SELF, UNKNOWN
 
 # (target as written, actual as written, expected status), at 自评 (the year-end value is judged)
 CASES = [

@@ -1,14 +1,19 @@
-"""The layers of COMMON.md's target layout, enforced: imports point down (or sideways within a layer), and core,
-loaders and metrics never import streamlit.
+"""The layers, read off the folders: a module's layer is the folder it lives in, and imports point down.
 
-    core (0)     dashboard.settings, vocab, models, db, writes, rules, rules_sql, registry, migrations,
-                 accounts, audit
-    loaders (1)  data_loaders.*, dashboard.demo*          metrics (1)  dashboard.facts, dashboard.metrics*, summary,
-                                                                       dashboard.documents
-    ui (2)       dashboard.ui.*                           pages (3)    pages/*.py, dashboard.app
-    cli (4)      dashboard.cli, dashboard.__main__, bench.*
-loaders and metrics are one level but must not import each other; pages reach loaders and metrics only through
-dashboard.ui. Imports inside functions count too.
+    core (0)       dashboard/core/        settings, vocabulary, schema, database, the write path, rules, accounts, audit
+    loaders (1)    data_loaders/          reading and importing files (imports dashboard.core only)
+    demo (1)       dashboard/demo/        the demo generator
+    metrics (1)    dashboard/metrics/     every figure, in SQL, and `summary`
+    present (2)    dashboard/present/     formats, labels and the palette: how a figure is shown, on screen and paper
+    documents (3)  dashboard/documents/   the brief and the annual report
+    ui (4)         dashboard/ui/          Streamlit components; the one door the pages use
+    pages (5)      pages/                 the pages: they only draw, through dashboard.ui
+    app (6)        dashboard/*.py         the app shell (app.py) and the page registry (registry.py)
+    cli (7)        dashboard/cli.py, dashboard/__main__.py, bench/
+
+Layers of the same level never import each other; core, loaders, demo, metrics, present and documents never
+import Streamlit; pages import nothing of the project but dashboard.ui. No import cycle anywhere, inside a layer
+too. Imports inside functions count as well, and are kept for heavy optional libraries only (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -21,42 +26,43 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = ("dashboard", "data_loaders", "pages", "bench")
 
-CORE = {"dashboard", "dashboard.settings", "dashboard.vocab", "dashboard.models", "dashboard.db",
-        "dashboard.writes", "dashboard.rules", "dashboard.rules_sql", "dashboard.registry",
-        "dashboard.accounts", "dashboard.audit"}
-LEVEL = {"core": 0, "loaders": 1, "metrics": 1, "ui": 2, "pages": 3, "cli": 4}
-NO_STREAMLIT = {"core", "loaders", "metrics"}
-# pages only draw: they reach data through dashboard.ui, never loaders or metrics directly
-NOT_FROM = {"pages": {"loaders", "metrics"}}
+# folder (relative to the repository) → layer; the longest matching folder wins
+FOLDERS = {
+    "dashboard/core": "core",
+    "data_loaders": "loaders",
+    "dashboard/demo": "demo",
+    "dashboard/metrics": "metrics",
+    "dashboard/present": "present",
+    "dashboard/documents": "documents",
+    "dashboard/ui": "ui",
+    "pages": "pages",
+    "dashboard": "app",
+    "bench": "cli",
+}
+LEVEL = {"core": 0, "loaders": 1, "demo": 1, "metrics": 1, "present": 2, "documents": 3, "ui": 4, "pages": 5,
+         "app": 6, "cli": 7}
+NO_STREAMLIT = {"core", "loaders", "demo", "metrics", "present", "documents"}
+ONLY_FROM = {"pages": {"ui"}}  # pages only draw: every figure and word reaches them through dashboard.ui
+# the command line is the entry point beside the app shell: dashboard/cli.py and dashboard/__main__.py
+CLI_FILES = {"dashboard/cli.py", "dashboard/__main__.py"}
 
 
-def _starts(module: str, *prefixes: str) -> bool:
-    """module is one of the prefixes, or a submodule of one; a prefix ending in * matches by name too."""
-    for p in prefixes:
-        if p.endswith("*") and module.startswith(p[:-1]):
-            return True
-        if module == p or module.startswith(p + "."):
-            return True
-    return False
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
 
 
-def layer(module: str) -> str | None:
-    """The layer of a project module, None for modules outside the project (the standard library, packages)."""
-    if module in CORE or _starts(module, "dashboard.migrations"):
-        return "core"
-    if _starts(module, "data_loaders", "dashboard.demo*"):
-        return "loaders"
-    if _starts(module, "dashboard.facts", "dashboard.metrics*", "dashboard.summary", "dashboard.documents"):
-        return "metrics"
-    if _starts(module, "dashboard.ui"):
-        return "ui"
-    if _starts(module, "pages", "dashboard.app"):
-        return "pages"
-    if _starts(module, "dashboard.cli", "dashboard.__main__", "bench"):
+def layer_of_path(path: Path) -> str:
+    rel = _rel(path)
+    if rel in CLI_FILES:
         return "cli"
-    if _starts(module, "dashboard"):
-        raise AssertionError(f"{module} has no layer: add it to tests/test_layers.py (and COMMON.md)")
-    return None
+    if rel == "dashboard/__init__.py":
+        return "core"  # the empty package every module's name starts with
+    folder = rel.rpartition("/")[0]
+    while folder:
+        if folder in FOLDERS:
+            return FOLDERS[folder]
+        folder = folder.rpartition("/")[0]
+    raise AssertionError(f"{rel} is in no layer's folder: move it into one (tests/test_layers.py lists them)")
 
 
 def _module_name(path: Path) -> str:
@@ -67,16 +73,32 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for d in DIRS for p in sorted((ROOT / d).rglob("*.py"))}
+LAYER = {m: layer_of_path(p) for m, p in MODULES.items()}
 
 
-def _imports(module: str, path: Path, source: str) -> list[tuple[int, str]]:
-    """(line, imported module) for every import statement, at any depth; `from a import b` gives a.b when
-    a.b is a module of the project, else a."""
+def layer(module: str) -> str | None:
+    """The layer of a project module (or of the project module it is inside), None outside the project."""
+    while module:
+        if module in LAYER:
+            return LAYER[module]
+        module = module.rpartition(".")[0]
+    return None
+
+
+def _imports(module: str, path: Path, source: str) -> list[tuple[int, str, bool]]:
+    """(line, imported module, inside a function) for every import statement, at any depth; `from a import b`
+    gives a.b when a.b is a module of the project, else a."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(source)
+    nested = set()
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nested |= {id(n) for n in ast.walk(fn) if isinstance(n, (ast.Import, ast.ImportFrom))}
     out = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
+        inner = id(node) in nested
         if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
+            out += [(node.lineno, a.name, inner) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -84,16 +106,16 @@ def _imports(module: str, path: Path, source: str) -> list[tuple[int, str]]:
                 base = ".".join(anchor + ([base] if base else []))
             for a in node.names:
                 full = f"{base}.{a.name}"
-                out.append((node.lineno, full if full in MODULES else base))
+                out.append((node.lineno, full if full in MODULES else base, inner))
     return out
 
 
 def _violations(module: str, path: Path, source: str | None = None) -> list[str]:
-    own = layer(module)
+    own = layer(module) if module in LAYER else layer_of_path(path)
     found = []
     source = path.read_text(encoding="utf-8") if source is None else source
-    for line, target in _imports(module, path, source):
-        where = f"{path.relative_to(ROOT)}:{line}: {module} ({own}) imports {target}"
+    for line, target, _ in _imports(module, path, source):
+        where = f"{_rel(path)}:{line}: {module} ({own}) imports {target}"
         if target.split(".")[0] == "streamlit":
             if own in NO_STREAMLIT:
                 found.append(f"{where} — {own} must not import streamlit")
@@ -101,34 +123,109 @@ def _violations(module: str, path: Path, source: str | None = None) -> list[str]
         theirs = layer(target)
         if theirs is None or target == module:
             continue
-        if LEVEL[theirs] > LEVEL[own]:
+        if own in ONLY_FROM and theirs not in ONLY_FROM[own]:
+            found.append(f"{where} ({theirs}) — {own} may import only {', '.join(sorted(ONLY_FROM[own]))}")
+        elif LEVEL[theirs] > LEVEL[own]:
             found.append(f"{where} ({theirs}) — an upward import")
-        elif theirs in NOT_FROM.get(own, ()):
-            found.append(f"{where} ({theirs}) — {own} must go through dashboard.ui")
-        elif {own, theirs} == {"loaders", "metrics"}:
-            found.append(f"{where} ({theirs}) — loaders and metrics must not import each other")
+        elif LEVEL[theirs] == LEVEL[own] and theirs != own:
+            found.append(f"{where} ({theirs}) — {own} and {theirs} are one level and must not import each other")
     return found
 
 
-def test_every_project_module_has_a_layer():
-    assert all(layer(m) for m in MODULES), [m for m in MODULES if not layer(m)]
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {m: set() for m in MODULES}
+    for m, p in MODULES.items():
+        for _, target, _ in _imports(m, p, p.read_text(encoding="utf-8")):
+            t = target
+            while t and t not in MODULES:
+                t = t.rpartition(".")[0]
+            if t and t != m:
+                graph[m].add(t)
+    return graph
 
 
-def test_layer_map_examples():
-    assert layer("dashboard.metrics_scope") == "metrics" and layer("dashboard.demo_data") == "loaders"
-    assert layer("pages.overview") == "pages" and layer("bench.server") == "cli" and layer("pandas") is None
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    component.append(w)
+                    if w == node:
+                        break
+                if len(component) > 1:
+                    out.append(sorted(component))
+    return out
 
+
+def test_every_project_module_has_a_layer_from_its_folder():
+    assert LAYER["dashboard.core.settings"] == "core" and LAYER["data_loaders.importer"] == "loaders"
+    assert LAYER["dashboard.metrics.summary"] == "metrics" and LAYER["dashboard.demo.data"] == "demo"
+    assert LAYER["pages.overview"] == "pages" and LAYER["dashboard.app"] == "app"
+    assert LAYER["dashboard.cli"] == "cli" and LAYER["bench.server"] == "cli" and layer("pandas") is None
+    assert set(LAYER.values()) == set(LEVEL)
+
+
+def test_only_the_entry_points_live_directly_in_dashboard():
+    direct = sorted(p.name for p in (ROOT / "dashboard").glob("*.py"))
+    assert direct == ["__init__.py", "__main__.py", "app.py", "cli.py", "registry.py"], direct
 
 
 def test_the_walk_finds_lazy_upward_and_streamlit_imports():
-    source = "def f():\n    from dashboard.ui import fmt\n    import streamlit as st\nfrom . import metrics\n"
-    found = _violations("dashboard.summary", ROOT / "dashboard" / "summary.py", source)
+    source = "def f():\n    from dashboard.ui import tables\n    import streamlit as st\nfrom . import query\n"
+    path = ROOT / "dashboard" / "metrics" / "summary.py"
+    found = _violations("dashboard.metrics.summary", path, source)
     assert len(found) == 2, found
-    assert "dashboard/summary.py:2: dashboard.summary (metrics) imports dashboard.ui.fmt (ui)" in found[0]
+    assert "dashboard/metrics/summary.py:2: dashboard.metrics.summary (metrics) imports dashboard.ui.tables (ui)" \
+        in found[0]
     assert "must not import streamlit" in found[1]
     assert _violations("data_loaders.x", ROOT / "data_loaders" / "x.py", "from dashboard import metrics\n")
+    assert _violations("data_loaders.x", ROOT / "data_loaders" / "x.py", "from dashboard.demo import data\n")
     assert _violations("pages.x", ROOT / "pages" / "x.py", "import data_loaders.importer\n")
+    assert _violations("pages.x", ROOT / "pages" / "x.py", "from dashboard.present import fmt\n")
+    assert not _violations("pages.x", ROOT / "pages" / "x.py", "from dashboard.ui import fmt\n")
     assert not _violations("dashboard.ui.x", ROOT / "dashboard" / "ui" / "x.py", "from dashboard import demo\n")
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_no_import_cycles():
+    found = cycles(_graph())
+    assert not found, "import cycles:\n" + "\n".join(" → ".join(c) for c in found)
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

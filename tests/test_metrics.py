@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from dashboard import metrics as mx
-from dashboard import rules as R
-from dashboard import writes
-from dashboard.settings import Rules
+from dashboard.core import rules as R
+from dashboard.core import writes
+from dashboard.core.settings import Rules
 from tests import small_fixture as fx
 
 RULES = Rules()
@@ -211,8 +211,8 @@ def test_figures_follow_the_data_version(fixture_db):
     """project_facts and the in-process caches are keyed on the data version: a write shows at the next prepare,
     and metrics themselves only read the facts of the version they are given (they never rebuild them)."""
     url, ids = fixture_db
-    from dashboard import db
-    from dashboard.models import MonitoringRecord
+    from dashboard.core import db
+    from dashboard.core.models import MonitoringRecord
 
     before = Q(url, mx.Scope(2022))
     assert mx.monitoring_totals(before)["grey"] == 1

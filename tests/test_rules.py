@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from dashboard import rules as R
-from dashboard.settings import Rules, rules_from_mapping
+from dashboard.core import rules as R
+from dashboard.core.settings import Rules, rules_from_mapping
 
 
 @pytest.mark.parametrize("score,grade", [
@@ -22,7 +22,7 @@ def test_grade_bands_follow_settings():
 
 
 @pytest.mark.parametrize("day,expected", [
-    (dt.date(2022, 8, 31), 243 / 365),   # DOMAIN.md: 66.6%
+    (dt.date(2022, 8, 31), 243 / 365),   # docs/rules.md: 66.6%
     (dt.date(2022, 1, 1), 1 / 365),
     (dt.date(2022, 12, 31), 1.0),
     (dt.date(2024, 8, 31), 244 / 366),   # leap year: Feb 29 counts
@@ -134,7 +134,7 @@ def test_execution_subscore():
 
 
 def test_rules_from_settings_file(tmp_path, monkeypatch):
-    from dashboard.settings import load_settings
+    from dashboard.core.settings import load_settings
 
     f = tmp_path / "dashboard.toml"
     f.write_text('[rules]\nred_lag = 25\nwarning_preset = "checkpoints"\n[rules.checkpoints]\n6 = 45\n',

@@ -1,4 +1,4 @@
-"""Every SQL rendering in dashboard.rules_sql, evaluated on SQLite and PostgreSQL, equals its Python rule at the thresholds."""
+"""Every SQL rendering in dashboard.core.rules_sql, evaluated on SQLite and PostgreSQL, equals its Python rule at the thresholds."""
 
 import datetime as dt
 
@@ -20,11 +20,11 @@ from sqlalchemy import (
     true,
 )
 
-from dashboard import rules as R
-from dashboard import rules_sql as RS
-from dashboard.db import get_engine
-from dashboard.settings import Rules
-from dashboard.vocab import FINDING_STATUSES, GRADE_RANK, GREY
+from dashboard.core import rules as R
+from dashboard.core import rules_sql as RS
+from dashboard.core.db import get_engine
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import FINDING_STATUSES, GRADE_RANK, GREY
 
 meta = MetaData()
 CASES = Table(

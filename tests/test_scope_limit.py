@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from dashboard import metrics
-from dashboard.rules import DEFAULT_RULES
+from dashboard.core.rules import DEFAULT_RULES
 from tests import small_fixture as fx
 
 

@@ -86,7 +86,7 @@ def test_init_is_repeatable(sqlite_url, capsys):
     assert main(["--db", sqlite_url, "init"]) == 0
     from alembic.script import ScriptDirectory
 
-    from dashboard import db
+    from dashboard.core import db
 
     assert ScriptDirectory(str(db.MIGRATIONS)).get_current_head() in capsys.readouterr().out
 
@@ -96,7 +96,8 @@ def test_summary_invariants_on_county_demo(db_url, capsys):
     ratios within 0–1, and the counts match plain SQL counts."""
     from sqlalchemy import text
 
-    from dashboard import db, demo
+    from dashboard import demo
+    from dashboard.core import db
 
     db.init_db(db_url)
     demo.load_demo(db_url, scale="county", seed=3)

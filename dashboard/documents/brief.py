@@ -1,6 +1,6 @@
 """部门简报: one 主管部门 and year as a hearing brief (.docx, or .pdf through LibreOffice), and the batch of briefs.
 
-Every figure comes from the metric functions the pages use: the headline figures from dashboard.summary (what
+Every figure comes from the metric functions the pages use: the headline figures from dashboard.metrics.summary (what
 `summary --json` prints for the same department, year and judging date), the lists from the same metric calls
 as 部门画像 (warning_list red + grey, open_findings, evaluation_list, inflation_list), the rank from
 department_ranking. A brief is `SECTIONS` in order: each entry is (title, function(brief)) and adding a section
@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard import metrics, summary
+from dashboard import metrics
+from dashboard.core.settings import Documents, Rules
+from dashboard.core.vocab import BATCH_SOURCE_LABELS, GREY, LIGHT_LABELS, RED, STAGE_LABELS
 from dashboard.documents import charts
 from dashboard.documents import numbers as N
 from dashboard.documents.docx_kit import (
@@ -31,9 +33,8 @@ from dashboard.documents.docx_kit import (
     to_bytes,
 )
 from dashboard.documents.pdf import docx_to_pdf
+from dashboard.metrics import summary
 from dashboard.metrics.query import cached
-from dashboard.settings import Documents, Rules
-from dashboard.vocab import BATCH_SOURCE_LABELS, GREY, LIGHT_LABELS, RED, STAGE_LABELS
 
 LOW_GRADES = ("中", "差")
 QUESTIONS_PER_RULE = 3

@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from dashboard.vocab import GRADES, GREEN, GREY, LIGHT_LABELS, RED, YELLOW
+from dashboard.core.vocab import GRADES, GREEN, GREY, LIGHT_LABELS, RED, YELLOW
 
 LIGHT_COLOURS = {GREEN: "#2e9d5b", YELLOW: "#e8b400", RED: "#d2322d", GREY: "#9aa0a6"}
 GRADE_COLOURS = {"优": "#1f6fb2", "良": "#5aa0d8", "中": "#e8a33d", "差": "#c8372d"}

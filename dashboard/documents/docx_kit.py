@@ -24,7 +24,7 @@ from docx.enum.text import WD_BREAK, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from dashboard.settings import Documents
+from dashboard.core.settings import Documents
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 TEMPLATE = ASSETS / "brief-template.docx"

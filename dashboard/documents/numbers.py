@@ -1,7 +1,7 @@
 """How figures read in the documents: 万元 to 0.01, percentages to 0.1, scores to 0.01, changes with a sign.
 
-The documents format the rounded values of `summary --json` (dashboard.summary), so a brief's figure and the
-JSON agree digit for digit; the UI's own formatting lives in dashboard.ui.fmt (a layer above, not importable here).
+The documents format the rounded values of `summary --json` (dashboard.metrics.summary), so a brief's figure and the
+JSON agree digit for digit; the UI's own formatting lives in dashboard.present.fmt (a layer above, not importable here).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from dashboard.core.settings import Documents
 from dashboard.documents.docx_kit import DocumentError
-from dashboard.settings import Documents
 
 
 def soffice_path(docs: Documents) -> str | None:

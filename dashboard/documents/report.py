@@ -1,7 +1,7 @@
 """年度工作情况报告 draft (.docx): the structure of the bureaus' own annual reports (docs in shared/seeds),
 一、绩效目标管理 … 六、存在的问题及下一步工作, every figure live, compared with the year before where it has data.
 
-The figures come from dashboard.summary (the `summary --json` figures of the same scope and judging date) and
+The figures come from dashboard.metrics.summary (the `summary --json` figures of the same scope and judging date) and
 the metric functions the pages use (coverage, lights, evaluations by kind, findings by department, result
 application). Part 六 is drafted from the gaps by rule; each of its paragraphs starts 【待编辑】 (highlighted)
 for staff to rewrite. Optionally for one 主管部门.
@@ -14,13 +14,14 @@ import functools
 
 import pandas as pd
 
-from dashboard import metrics, summary
+from dashboard import metrics
+from dashboard.core.settings import Documents, Rules
+from dashboard.core.vocab import EVALUATION_KINDS, GRADES, RED
 from dashboard.documents import charts
 from dashboard.documents import numbers as N
 from dashboard.documents.brief import TEXT_WIDTH_MM, finish, pick, resolve
 from dashboard.documents.docx_kit import NOTE, Writer, chart_font, open_template
-from dashboard.settings import Documents, Rules
-from dashboard.vocab import EVALUATION_KINDS, GRADES, RED
+from dashboard.metrics import summary
 
 KEY_KIND = "财政重点评价"
 TOP = 10  # departments named in a ranking paragraph

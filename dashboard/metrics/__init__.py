@@ -5,7 +5,7 @@ then `kpis(q)`, `warning_list(q, lights=(...), limit=..., offset=...)`, … Ever
 small DataFrame or dict; none loads a whole table into pandas. Every list takes `limit=None, offset=0`
 (all rows by default, or one page) and has a `*_count` with the same filters, so no list is cut silently. `prepare` brings project_facts up to the data
 version once; metrics only read it. Lookups that need no scope (years, departments, fund sources) take the
-URL. Rules come from dashboard.rules, and where one runs in SQL from dashboard.rules_sql.
+URL. Rules come from dashboard.core.rules, and where one runs in SQL from dashboard.core.rules_sql.
 """
 
 from dashboard.metrics.coverage import (

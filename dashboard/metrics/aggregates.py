@@ -11,7 +11,12 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import and_, case, distinct, func, literal, select
 
-from dashboard import rules_sql as RS
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Evaluation as E
+from dashboard.core.models import Finding as F
+from dashboard.core.models import ProjectFacts as PF
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import GREEN, GREY, RED, YELLOW
 from dashboard.metrics.query import (
     Query,
     Scope,
@@ -23,11 +28,6 @@ from dashboard.metrics.query import (
     scope_where,
     whole,
 )
-from dashboard.models import Evaluation as E
-from dashboard.models import Finding as F
-from dashboard.models import ProjectFacts as PF
-from dashboard.settings import Rules
-from dashboard.vocab import GREEN, GREY, RED, YELLOW
 
 LIGHT_COLUMNS = [GREEN, YELLOW, RED, GREY]
 _DEPT_COLUMNS = ["projects", "units", "budget", "target_projects", "target_budget", "monitored_projects",

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import case, distinct, func, literal, or_, select
 
-from dashboard import rules_sql as RS
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Department as D
+from dashboard.core.models import Evaluation as E
+from dashboard.core.models import Project as P
+from dashboard.core.models import Unit as U
+from dashboard.core.vocab import EVALUATION_KINDS
 from dashboard.metrics.aggregates import dept_projects
 from dashboard.metrics.query import Query, count_rows, frame, paged, ratio, rows, scope_where, with_names
 from dashboard.metrics.totals import project_totals
-from dashboard.models import Department as D
-from dashboard.models import Evaluation as E
-from dashboard.models import Project as P
-from dashboard.models import Unit as U
-from dashboard.vocab import EVALUATION_KINDS
 
 BUDGET = RS.budget_base(P.adjusted_budget, P.initial_budget)
 

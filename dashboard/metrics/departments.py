@@ -6,7 +6,7 @@ import dataclasses
 
 import pandas as pd
 
-from dashboard import rules as R
+from dashboard.core import rules as R
 from dashboard.metrics.coverage import coverage_by_department
 from dashboard.metrics.evaluation import grade_mix_by_department
 from dashboard.metrics.findings import findings_by_department

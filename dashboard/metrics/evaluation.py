@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import case, func, select
 
-from dashboard import rules_sql as RS
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Department as D
+from dashboard.core.models import Evaluation as E
+from dashboard.core.models import Project as P
+from dashboard.core.models import ProjectFacts as PF
+from dashboard.core.models import Unit as U
+from dashboard.core.vocab import EVALUATION_KINDS, GRADES
 from dashboard.metrics.aggregates import dept_evaluations, has_inflation_pair, inflation_flagged
 from dashboard.metrics.query import Query, count_rows, frame, many, paged, rows, scope_where, with_names
-from dashboard.models import Department as D
-from dashboard.models import Evaluation as E
-from dashboard.models import Project as P
-from dashboard.models import ProjectFacts as PF
-from dashboard.models import Unit as U
-from dashboard.vocab import EVALUATION_KINDS, GRADES
 
 
 def _grade_pivot(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import case, func, null, or_, select
 
-from dashboard import rules as R
-from dashboard import rules_sql as RS
+from dashboard.core import rules as R
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Department as D
+from dashboard.core.models import Finding as F
+from dashboard.core.models import Project as P
+from dashboard.core.models import Unit as U
+from dashboard.core.vocab import FINDING_STATUSES, RECTIFIED
 from dashboard.metrics.aggregates import dept_findings
 from dashboard.metrics.query import Query, count_rows, frame, many, paged, rows, scope_where, with_names
-from dashboard.models import Department as D
-from dashboard.models import Finding as F
-from dashboard.models import Project as P
-from dashboard.models import Unit as U
-from dashboard.vocab import FINDING_STATUSES, RECTIFIED
 
 
 def findings_by_department(q: Query) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 (each project counted once, at its most advanced stage), the unmet and at-risk lists, met shares and target
 quality by 主管部门, and one project's indicators stage by stage.
 
-The 已完成 rule is dashboard.rules.indicator_status, run in SQL as dashboard.rules_sql.indicator_status_row.
+The 已完成 rule is dashboard.core.rules.indicator_status, run in SQL as dashboard.core.rules_sql.indicator_status_row.
 Which stage counts: vocab.STAGE_RANK (评价 over 自评 over 监控 over 申报). Target quality looks at the targets
 as first stated (the project's least advanced stage, normally 申报).
 """
@@ -12,12 +12,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, or_, select
 
-from dashboard import rules_sql as RS
-from dashboard.metrics.query import Query, count_rows, frame, paged, rows, scope_where, with_names
-from dashboard.models import Department as D
-from dashboard.models import Indicator as I
-from dashboard.models import Project as P
-from dashboard.vocab import (
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Department as D
+from dashboard.core.models import Indicator as I
+from dashboard.core.models import Project as P
+from dashboard.core.vocab import (
     LEVEL1_OUTCOME,
     LEVEL1_OUTPUT,
     LEVEL1_SATISFACTION,
@@ -29,6 +28,7 @@ from dashboard.vocab import (
     STAGES,
     UNKNOWN,
 )
+from dashboard.metrics.query import Query, count_rows, frame, paged, rows, scope_where, with_names
 
 IT = I.__table__
 STATUS = RS.indicator_status_row(IT.c)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import and_, case, or_, select
 
-from dashboard import rules as R
-from dashboard import rules_sql as RS
+from dashboard.core import rules as R
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Department as D
+from dashboard.core.models import MonitoringRecord as M
+from dashboard.core.models import Project as P
+from dashboard.core.models import ProjectFacts as PF
+from dashboard.core.models import Unit as U
+from dashboard.core.vocab import GREEN, GREY, RED, YELLOW
 from dashboard.metrics.aggregates import dept_projects, light, rate_pct
 from dashboard.metrics.query import Query, count_rows, dates_of, frame, many, paged, scope_where, with_names
-from dashboard.models import Department as D
-from dashboard.models import MonitoringRecord as M
-from dashboard.models import Project as P
-from dashboard.models import ProjectFacts as PF
-from dashboard.models import Unit as U
-from dashboard.vocab import GREEN, GREY, RED, YELLOW
 
 
 def lights_by_department(q: Query) -> pd.DataFrame:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import or_, select
 
+from dashboard.core.models import Department as D
+from dashboard.core.models import ImportBatch
+from dashboard.core.models import Project as P
+from dashboard.core.models import ProjectFacts as PF
+from dashboard.core.vocab import BATCH_COMMITTED
 from dashboard.metrics.query import Query, frame, latest_dates, rows, whole
-from dashboard.models import Department as D
-from dashboard.models import ImportBatch
-from dashboard.models import Project as P
-from dashboard.models import ProjectFacts as PF
-from dashboard.vocab import BATCH_COMMITTED
 
 
 def available_years(url: str) -> list[int]:

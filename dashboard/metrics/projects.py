@@ -6,18 +6,18 @@ import pandas as pd
 from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlalchemy.orm import aliased
 
-from dashboard import rules as R
-from dashboard import rules_sql as RS
+from dashboard.core import rules as R
+from dashboard.core import rules_sql as RS
+from dashboard.core.models import Department as D
+from dashboard.core.models import Evaluation as E
+from dashboard.core.models import Finding as F
+from dashboard.core.models import MonitoringRecord as M
+from dashboard.core.models import Project as P
+from dashboard.core.models import ProjectFacts as PF
+from dashboard.core.models import Unit as U
+from dashboard.core.vocab import EVALUATION_KINDS, GREY, INDEPENDENT_KINDS, RECTIFIED, SELF_KIND
 from dashboard.metrics import aggregates as A
 from dashboard.metrics.query import Query, frame, many, paged, rows, scope_where
-from dashboard.models import Department as D
-from dashboard.models import Evaluation as E
-from dashboard.models import Finding as F
-from dashboard.models import MonitoringRecord as M
-from dashboard.models import Project as P
-from dashboard.models import ProjectFacts as PF
-from dashboard.models import Unit as U
-from dashboard.vocab import EVALUATION_KINDS, GREY, INDEPENDENT_KINDS, RECTIFIED, SELF_KIND
 
 # The evaluation shown for a project: the most independent one (抽查复核 > 财政重点评价 > 部门评价 > 单位自评).
 _SHOWN_FIRST = (*INDEPENDENT_KINDS, *(k for k in EVALUATION_KINDS if k not in (*INDEPENDENT_KINDS, SELF_KIND)),
@@ -147,6 +147,7 @@ def project_card(q: Query, project_id: int) -> dict | None:
         return None
     project = dict(zip(_CARD_KEYS, head[0]))
     budget = R.budget_base(project["adjusted_budget"], project["initial_budget"])
+    project["budget"] = budget  # the base of the execution rate (adjusted, else initial)
     evals = frame(q.url, select(E.kind, E.score, RS.grade(E.score, E.grade, q.rules).label("grade"), E.evaluator,
                                 E.deputies_participated, E.main_problems, E.result_application,
                                 E.next_year_budget_change)

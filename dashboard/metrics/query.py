@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import and_, exists, func, select
 
-from dashboard.db import data_version, get_engine
-from dashboard.facts import ensure_facts
-from dashboard.models import Department, Project, ProjectFacts
-from dashboard.rules import DEFAULT_RULES
-from dashboard.settings import Rules
+from dashboard.core.db import data_version, get_engine
+from dashboard.core.models import Department, Project, ProjectFacts
+from dashboard.core.rules import DEFAULT_RULES
+from dashboard.core.settings import Rules
+from dashboard.metrics.facts import ensure_facts
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dashboard import rules as R
+from dashboard.core import rules as R
+from dashboard.core.vocab import EVALUATION_KINDS, FINDING_STATUSES, GRADES, GREEN, GREY, RED, YELLOW
 from dashboard.metrics.aggregates import dept_evaluations, dept_findings, dept_inflation, dept_projects
 from dashboard.metrics.query import Query, ratio
-from dashboard.vocab import EVALUATION_KINDS, FINDING_STATUSES, GRADES, GREEN, GREY, RED, YELLOW
 
 
 def project_totals(q: Query) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from dashboard.core.settings import Rules
 from dashboard.metrics.coverage import coverage_by_department
 from dashboard.metrics.departments import department_ranking
 from dashboard.metrics.evaluation import grade_mix_by_department
@@ -20,7 +21,6 @@ from dashboard.metrics.monitoring import lights_by_department
 from dashboard.metrics.options import available_years
 from dashboard.metrics.query import Query, Scope, prepare
 from dashboard.metrics.totals import kpis
-from dashboard.settings import Rules
 
 # the figures of the overview and the topic pages at default filters; each sums the per-department aggregates
 FIGURES = (kpis, lights_by_department, department_ranking, coverage_by_department, grade_mix_by_department,

@@ -3,7 +3,7 @@ sign-out, and the page shown for a page the role may not open.
 
 `gate(settings, url)` runs at the top of dashboard/app.py, before navigation, on every run (also the first
 request of a fresh server: the entry point is not next to pages/, so every URL passes through it). It returns
-the Actor (dashboard.accounts) or None; with None the app registers every page URL as the sign-in page.
+the Actor (dashboard.core.accounts) or None; with None the app registers every page URL as the sign-in page.
 
 Modes (`[auth] mode`, docs/deployment.md §7):
 - none: the local user acts as admin; `notice()` says on every page that sign-in is off.
@@ -21,10 +21,10 @@ import logging
 
 import streamlit as st
 
-from dashboard import accounts, audit
-from dashboard.accounts import Actor
-from dashboard.settings import Settings
-from dashboard.vocab import ADMIN, ROLE_LABELS, ROLES
+from dashboard.core import accounts, audit
+from dashboard.core.accounts import Actor
+from dashboard.core.settings import Settings
+from dashboard.core.vocab import ADMIN, ROLE_LABELS, ROLES
 
 log = logging.getLogger("dashboard.ui")
 ACTOR_KEY = "_auth_actor"
@@ -61,6 +61,12 @@ def _cookie(name: str, value: str, max_age: int) -> None:
 def current() -> Actor | None:
     """The actor of this run (set by gate)."""
     return st.session_state.get(ACTOR_KEY)
+
+
+def settings() -> Settings:
+    """The Settings app.py read and checked at the start of this run (handed over by gate): the one place the
+    ui functions take rules, limits and documents from; nothing below app.py reads the file again."""
+    return st.session_state[SETTINGS_KEY]
 
 
 # ------------------------------------------------------------------------------------------------ the gate

@@ -8,9 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.rules import checkpoint_threshold
-from dashboard.ui import fmt, text
-from dashboard.vocab import FINDING_STATUSES, GRADES, GREEN, GREY, LIGHT_LABELS, LIGHTS, RED, YELLOW
+from dashboard.core.rules import checkpoint_threshold
+from dashboard.core.vocab import FINDING_STATUSES, GRADES, GREEN, GREY, LIGHT_LABELS, LIGHTS, RED, YELLOW
+from dashboard.present import fmt
+from dashboard.ui import text
 
 GRADE_COLORS = dict(zip(GRADES, ("#2e7d32", "#1565c0", "#f9a825", "#c62828")))  # 优 良 中 差
 LIGHT_COLORS = {RED: "#c62828", YELLOW: "#f9a825", GREEN: "#2e7d32", GREY: "#9e9e9e"}

@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import demo
-from dashboard.settings import load_settings
-from dashboard.ui import data, fmt, text
-from dashboard.vocab import BATCH_SOURCE_LABELS
+from dashboard.core.accounts import Forbidden
+from dashboard.core.vocab import BATCH_SOURCE_LABELS
+from dashboard.present import fmt
+from dashboard.ui import auth, data, text
 
 log = logging.getLogger("dashboard.ui")
 PAGES_KEY = "_dashboard_pages"
@@ -73,13 +74,10 @@ def provenance(ctx) -> None:
 
 
 def load_demo_button(url: str, key: str = "load_demo") -> None:
-    from dashboard.accounts import Forbidden
-    from dashboard.ui import auth
-
     if st.button("加载演示数据", type="primary", key=key, icon=":material/database:"):
         try:
             with st.spinner("正在生成演示数据……"):
-                demo.load_demo(url, rules=load_settings().rules,
+                demo.load_demo(url, rules=auth.settings().rules,
                                actor=auth.current() or auth.accounts.Actor("未登录", "anonymous"))
         except Forbidden as exc:
             st.error(str(exc))
@@ -98,8 +96,6 @@ def empty_database(url: str) -> None:
     st.title("预算绩效监督驾驶舱")
     st.info("数据库中还没有任何项目数据。可以先加载演示数据看看效果，或到「数据上传」页导入本地的表格。",
             icon=":material/inbox:")
-    from dashboard.ui import auth
-
     actor = auth.current()
     if actor is None or not actor.may("import"):
         st.caption("请联系绩效科或管理员导入数据。")

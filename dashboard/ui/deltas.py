@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.ui import fmt
+from dashboard.present import fmt
 
 FLAT = "持平"
 # '+0.0 个百分点', '0', '-0.00 万元' — but not '+0.1 分' (a digit or a point may not follow the zeros)

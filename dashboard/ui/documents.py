@@ -14,16 +14,16 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import documents
+from dashboard.core.settings import Documents, Rules
 from dashboard.documents.docx_kit import DOCX_MIME, PDF_MIME
 from dashboard.documents.pdf import soffice_path
-from dashboard.settings import Documents, Rules, load_settings
-from dashboard.ui import export
+from dashboard.ui import auth, export
 
 TTL = 3600
 
 
 def _docs() -> Documents:
-    return load_settings().documents
+    return auth.settings().documents
 
 
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)

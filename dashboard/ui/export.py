@@ -18,8 +18,9 @@ import pandas as pd
 import streamlit as st
 import xlsxwriter
 
-from dashboard import audit
-from dashboard.ui import fmt
+from dashboard.core import audit
+from dashboard.present import fmt
+from dashboard.ui import auth
 
 log = logging.getLogger("dashboard.ui")
 _CTX_KEY = "_dashboard_ctx"  # filters.CTX_KEY: the page context of this run (its scope goes into the audit entry)
@@ -84,8 +85,6 @@ def download(label: str, data, file_name: str, key: str, *, what: str | None = N
     """The one download button of the app: `data` (bytes, or a callable run only when clicked, in its own
     thread) as `file_name`; each download is written to the audit trail as `export` with what was downloaded
     (`what`, else the file name), the scope shown and the file name — by the signed-in account."""
-    from dashboard.ui import auth  # ui modules import each other lazily where they would form a cycle
-
     actor = auth.current()
     settings = st.session_state.get(auth.SETTINGS_KEY)
     ctx = st.session_state.get(_CTX_KEY)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import registry
+from dashboard.core.accounts import Forbidden
+from dashboard.core.rules_file import save_rules
+from dashboard.core.settings import Rules, SettingsError
 from dashboard.metrics import Scope
-from dashboard.settings import Rules
 from dashboard.ui import data
 
 log = logging.getLogger("dashboard.ui")
@@ -135,7 +136,7 @@ def limit_ids(url: str, version: int, departments) -> tuple[int, ...]:
 def rules_panel(base: Rules, actor=None, url: str | None = None) -> Rules:
     """Sidebar expander 规则设置: returns the session's rules (base rules from dashboard.toml, edited here).
 
-    Staff and admins may also save them as the defaults (settings.save_rules, which checks the role again);
+    Staff and admins may also save them as the defaults (core.rules_file.save_rules, which checks the role again);
     for every other role the panel is a what-if for this session only."""
     for key, _label, field, *_ in RULE_FIELDS:
         st.session_state.setdefault(key, _base_value(base, field))
@@ -179,9 +180,6 @@ def rules_panel(base: Rules, actor=None, url: str | None = None) -> Rules:
 
 
 def _save_rules(rules: Rules, actor, url: str) -> None:
-    from dashboard.accounts import Forbidden
-    from dashboard.settings import SettingsError, save_rules
-
     try:
         path = save_rules(rules, actor=actor, url=url)
     except (Forbidden, SettingsError) as exc:
@@ -243,14 +241,16 @@ def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
 
 
 def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt.date,
-            page: str | None = None, actor=None) -> Context:
+            page: str | None = None, actor=None, unfiltered: str | None = None) -> Context:
     """Draw 年度 / 部门 / 资金来源 / 判断日期 and the rules panel; store and return the run's Context.
 
     `today` is the default judging day (Settings.effective_today: DASHBOARD_TODAY or the date); the sidebar's
     判断日期 may replace it. On the department page (`page="department"`) the page picks its own department:
     the sidebar's department filter is shown disabled with a note saying so.
 
-    A department-limited `actor` (dashboard.accounts.Actor) gets only its departments to choose from, and the
+    `unfiltered` is the title of a page the filters do not act on (the registry says which): the sidebar says so.
+
+    A department-limited `actor` (dashboard.core.accounts.Actor) gets only its departments to choose from, and the
     Scope carries them as its `limit`, so every figure, list and export is clamped to them (metrics.query).
     """
     years: list[int] = []
@@ -268,11 +268,10 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
     if actor is not None and actor.departments:
         limit = limit_ids(url, version, actor.departments)
         depts = [d for d in depts if d[0] in limit]
-    shown = registry.BY_URL.get(page or "")
     with st.sidebar:
         st.markdown("**筛选**")
-        if shown is not None and not shown.filtered:  # page None is the default page, which is filtered
-            st.caption(f"{shown.title}不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。")
+        if unfiltered:
+            st.caption(f"{unfiltered}不受以下筛选影响；筛选会保留，回到其他页面时仍然有效。")
         if years:
             year = st.selectbox("年度", years, key="year", bind="query-params",
                                 help="默认为有数据的最近一个年度。")

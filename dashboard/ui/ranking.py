@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import common, deltas, fmt, labels, tables
+from dashboard.present import fmt, labels
+from dashboard.ui import common, deltas, tables
 
 TABLE_COLUMNS = ["rank", "department", "composite", "coverage", "execution", "evaluation", "rectification",
                  "not_red", "projects", "prev_rank", "small_sample"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import data, export, filters, fmt, labels
-from dashboard.vocab import INDICATOR_STATUS_LABELS, LIGHT_LABELS
+from dashboard.core.vocab import INDICATOR_STATUS_LABELS, LIGHT_LABELS
+from dashboard.present import fmt, labels
+from dashboard.ui import data, export, filters
 
 MONEY_SCREEN_FORMAT = "%,.2f"  # sprintf-js: thousands separators, '-' for negatives
 PAGE_SIZE = 50

@@ -16,9 +16,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard.accounts import Actor, Forbidden
-from dashboard.ui import fmt
-from dashboard.vocab import (
+from dashboard.core.accounts import Actor, Forbidden
+from dashboard.core.settings import Limits, Rules
+from dashboard.core.vocab import (
     BATCH_COMMITTED,
     BATCH_SOURCE_LABELS,
     BATCH_STATUS_LABELS,
@@ -26,6 +26,8 @@ from dashboard.vocab import (
     SOURCE_DEMO,
     TABLE_LABELS,
 )
+from dashboard.present import fmt
+from dashboard.ui import auth
 from data_loaders import importer, isolated, layout, reader, schema, template, validate
 from data_loaders.problems import TOP_TAGS, WARNING
 
@@ -43,23 +45,27 @@ KIND_OPTIONS = EVALUATION_KINDS  # the upload page's 评价类型 selector (impo
 
 @st.cache_data(max_entries=READ_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在读取文件……")
 def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes,
-          kind: str | None = None) -> reader.FileResult:
+          kind: str | None, rules: Rules, limits: Limits) -> reader.FileResult:
     """reader.read_file of one upload in a child process (a parser crash is one error for this file, never the
     server's end), keyed on its content hash (the bytes themselves are not hashed again).
 
     st.cache_data hands every caller its own copy, so the importer may change the tables it is given.
     """
-    return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of, evaluation_kind=kind)
+    return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of, evaluation_kind=kind, rules=rules,
+                                       limits=limits)
 
 
 def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None,
                  kind: str | None = None) -> list[Read]:
     """Each uploaded (name, bytes) read once; the same list goes to `run_import`. A file of nothing but the
-    template's example rows carries its error here already, so the preview shows it before any import."""
+    template's example rows carries its error here already, so the preview shows it before any import.
+    The configured grade bands and [limits] (auth.settings) judge every file."""
+    settings = auth.settings()
     reads = []
     for name, raw in payload:
         sha = hashlib.sha256(raw).hexdigest()
-        result = _read(name, sha, year, as_of, raw, kind)  # the cache's own copy: adding to it is safe
+        # the cache's own copy: adding to it is safe
+        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits)
         untouched = validate.template_only(result)
         if untouched is not None and untouched not in result.problems:
             result.problems.insert(0, untouched)
@@ -106,7 +112,8 @@ def run_import(url: str, reads: list[Read], *, dry_run: bool, actor,
     (the signed-in account: the importer checks its role and records its name on the batch)."""
     if actor is None:  # never the command-line operator from a web page
         actor = Actor("未登录", "anonymous")
-    return importer.import_results(url, reads, dry_run=dry_run, user=actor.name, progress=progress, actor=actor)
+    return importer.import_results(url, reads, dry_run=dry_run, user=actor.name, progress=progress, actor=actor,
+                                   rules=auth.settings().rules)
 
 
 def problems_frame(problems) -> pd.DataFrame:

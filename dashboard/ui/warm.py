@@ -20,9 +20,9 @@ from collections import OrderedDict
 
 from streamlit.logger import get_logger
 
-from dashboard.db import data_version
+from dashboard.core.db import data_version
+from dashboard.core.settings import Settings
 from dashboard.metrics.warm import warm
-from dashboard.settings import Settings
 
 # Streamlit's logger: its handler and level (logger.level, info by default) put the warming in the server log
 log = get_logger("dashboard.warm")

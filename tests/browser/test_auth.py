@@ -55,7 +55,7 @@ def auth_env(db_url, tmp_path_factory):
     from dashboard.metrics.options import department_options
 
     dept = department_options(url).iloc[0]
-    from dashboard import accounts
+    from dashboard.core import accounts
 
     # in this process (a CLI start per account cost ~1.5 s each; `users add` itself is tested in test_roles.py)
     for name, role, depts in (("deputy1", "deputy", []), ("staff1", "staff", []), ("lockme", "staff", []),

@@ -47,7 +47,7 @@ def _metrics():
 
 
 def _rules():
-    from dashboard.settings import rules_from_mapping
+    from dashboard.core.settings import rules_from_mapping
 
     return rules_from_mapping({})
 
@@ -198,7 +198,7 @@ def test_first_hit_deep_link_goes_through_shell(fresh_server, db_url, page):
 
 
 def test_table_downloads_as_xlsx(app_server, db_url, page, tmp_path):
-    from dashboard.ui import labels
+    from dashboard.present import labels
 
     year = _metrics().available_years(db_url)[0]
     _goto(page, app_server, "coverage")
@@ -238,8 +238,8 @@ def _monitoring_workbook(db_url: str, year: int, as_of: dt.date, n: int = 20, ba
     """
     from sqlalchemy import select
 
-    from dashboard.db import get_engine
-    from dashboard.models import Department, Project, Unit
+    from dashboard.core.db import get_engine
+    from dashboard.core.models import Department, Project, Unit
 
     with get_engine(db_url).connect() as conn:
         rows = conn.execute(
@@ -279,7 +279,7 @@ def _upload(pg, name: str, data: bytes) -> None:
 
 
 def test_upload_import_and_bad_file(app_server, db_url, page, tmp_path):
-    from dashboard.db import data_version
+    from dashboard.core.db import data_version
 
     m = _metrics()
     year = m.available_years(db_url)[0]

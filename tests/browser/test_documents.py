@@ -1,5 +1,5 @@
 """The document downloads in a real browser: 下载部门简报 (Word and PDF) on 部门画像 and 下载年度报告 on 总览 each
-deliver a file that opens (python-docx / pdftotext) and carries the figures dashboard.summary gives."""
+deliver a file that opens (python-docx / pdftotext) and carries the figures dashboard.metrics.summary gives."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def _department(url: str) -> tuple[int, str, str | None, int]:
 
 
 def test_brief_downloads_as_word_and_pdf(app_server, db_url, page, tmp_path):
-    from dashboard import summary
-    from dashboard.rules import DEFAULT_RULES
+    from dashboard.core.rules import DEFAULT_RULES
+    from dashboard.metrics import summary
 
     dept_id, name, code, year = _department(db_url)
     _goto(page, app_server, "department", f"dept={dept_id}")
@@ -70,7 +70,7 @@ def test_brief_downloads_as_word_and_pdf(app_server, db_url, page, tmp_path):
     assert headline["预算（万元）"] == f"{s['budget_total']:,.2f}"
     assert headline["红灯项目（个）"] == f"{s['monitoring']['red']:,}"
     assert headline["逾期未整改（个）"] == f"{s['findings']['overdue']:,}"
-    from dashboard import audit
+    from dashboard.core import audit
 
     exports = [e for e in audit.entries(db_url) if e["action"] == "export"]
     assert exports and exports[0]["detail"]["what"] == "下载部门简报（Word）"
@@ -86,8 +86,9 @@ def test_brief_downloads_as_word_and_pdf(app_server, db_url, page, tmp_path):
 
 
 def test_annual_report_downloads_from_overview(app_server, db_url, page, tmp_path):
-    from dashboard import metrics, summary
-    from dashboard.rules import DEFAULT_RULES
+    from dashboard import metrics
+    from dashboard.core.rules import DEFAULT_RULES
+    from dashboard.metrics import summary
 
     year = metrics.available_years(db_url)[0]
     _goto(page, app_server, "overview")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from bench import server as srv
-from dashboard import db
+from dashboard.core import db
 from dashboard.registry import BY_KEY, PAGES
 from tests.browser import waits
 from tests.browser.conftest import copy_db

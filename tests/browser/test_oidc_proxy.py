@@ -105,10 +105,10 @@ def test_oidc_sign_in_with_the_role_from_a_claim(oidc_server, page, browser):
 
 @pytest.fixture
 def proxy_server(db_url, tmp_path):
-    from dashboard import accounts
+    from dashboard.core import accounts
 
     url = _copy(db_url, tmp_path)
-    from dashboard import db
+    from dashboard.core import db
 
     db.init_db(url)
     accounts.add_user(url, accounts.operator("tests"), "zhao", "deputy")

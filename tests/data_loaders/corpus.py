@@ -1,4 +1,4 @@
-"""A corpus of realistic messy input files (the DOMAIN.md cases) with the figures each must yield.
+"""A corpus of realistic messy input files (the docs/data-formats.md cases) with the figures each must yield.
 
 `build_corpus(dir)` writes the good files and returns {name: (path, expected)}; `expected` states
 what reading (and importing) the file must give: table kind, data rows, sums in 万元, year, as_of,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from dashboard import db
-from dashboard import models as m
+from dashboard.core import db
+from dashboard.core import models as m
 
 FILES = {
     "units.csv": """主管部门编码,主管部门,单位编码,单位名称,单位类型,所属领域

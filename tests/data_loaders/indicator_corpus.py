@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 
-from dashboard.vocab import MET, NOT_MET, UNKNOWN
+from dashboard.core.vocab import MET, NOT_MET, UNKNOWN
 from data_loaders import schema
 
 

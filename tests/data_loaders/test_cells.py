@@ -1,4 +1,4 @@
-"""Cell parsers: every spelling DOMAIN.md lists, the refusals, and hypothesis round-trips."""
+"""Cell parsers: every spelling docs/data-formats.md lists, the refusals, and hypothesis round-trips."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from import_set import EXPECTED_COUNTS, FILES, dump
 
-from dashboard import models as m
 from dashboard.cli import main
+from dashboard.core import models as m
 
 LINE = re.compile(r"^(?P<file>[^/]+) / (?P<sheet>[^/]+) / 第(?P<row>\d+)行 / (?P<column>[^:]+): (?P<message>.+)$")
 

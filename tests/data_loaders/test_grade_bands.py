@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 
 import openpyxl
-from import_set import one, rows
+from import_set import rows
 
-from dashboard import models as m
 from dashboard.__main__ import main
-from dashboard.settings import Rules
+from dashboard.core import models as m
+from dashboard.core.settings import Rules
 from data_loaders.importer import import_files, list_batches
 from data_loaders.reader import read_file
 
@@ -73,13 +73,14 @@ def test_import_with_default_bands_refuses_the_row(db_url):
     assert rows(db_url, m.Evaluation) == [] and list_batches(db_url) == []
 
 
-def test_import_defaults_to_the_settings_file(db_url, tmp_path, monkeypatch):
+def test_the_library_reads_no_settings_file_of_its_own(db_url, tmp_path, monkeypatch):
+    """Settings are read once at the entry points (cli, app, bench) and passed down: import_files without
+    `rules` judges by the documented defaults even when a settings file says otherwise."""
     settings = tmp_path / "local.toml"
     settings.write_text("[rules]\ngrade_excellent = 85\n", encoding="utf-8")
     monkeypatch.setenv("DASHBOARD_SETTINGS", str(settings))
     result = import_files(db_url, [("e.csv", EVAL.encode())])
-    assert result.ok, [str(p) for p in result.errors]
-    assert one(db_url, m.Evaluation, object_name="教师培训").grade == "优"
+    assert not result.ok and [_problem(p) for p in result.errors] == [("e.csv", None, 2, "等级（H列）", DEFAULT_MESSAGE)]
 
 
 def test_cli_import_uses_dashboard_toml(sqlite_url, tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""Header mapping: every DOMAIN.md variant, normalisation, table-kind detection, layout from titles."""
+"""Header mapping: every docs/data-formats.md variant, normalisation, table-kind detection, layout from titles."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from corpus import bad_file_names, build_corpus, write_bad_files
 
-from dashboard import db
-from dashboard import models as m
+from dashboard.core import db
+from dashboard.core import models as m
 from data_loaders.importer import import_files, list_batches
 
 BAD_CASES = bad_file_names()

@@ -12,10 +12,10 @@ import pytest
 from import_set import dump, one, rows
 
 from dashboard import metrics
-from dashboard import models as m
-from dashboard import rules as R
 from dashboard.cli import main
-from dashboard.settings import Rules
+from dashboard.core import models as m
+from dashboard.core import rules as R
+from dashboard.core.settings import Rules
 from data_loaders.importer import import_files, undo_batch
 from data_loaders.reader import read_file
 

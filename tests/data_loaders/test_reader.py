@@ -441,7 +441,7 @@ _CELL = st.one_of(st.sampled_from(_WORDS), st.text(max_size=6), st.floats(allow_
 @given(st.integers(1, 6).flatmap(lambda w: st.lists(st.lists(_CELL, min_size=w, max_size=w), max_size=12)),
        st.lists(st.tuples(st.integers(0, 11), st.integers(0, 5), st.integers(0, 3), st.integers(0, 2)), max_size=3))
 def test_any_grid_reads_without_raising(grid, merges):
-    from dashboard.settings import Rules
+    from dashboard.core.settings import Rules
     from data_loaders.reader import read_grid
 
     grid = [[("" if v is None else v) for v in row] for row in grid]

@@ -10,11 +10,12 @@ import json
 import pytest
 from import_set import FILES, all_sources, dump
 
-from dashboard import accounts, audit, db
-from dashboard import models as m
-from dashboard.accounts import Actor, Forbidden
 from dashboard.cli import main
-from dashboard.settings import Rules, load_settings, save_rules
+from dashboard.core import accounts, audit, db
+from dashboard.core import models as m
+from dashboard.core.accounts import Actor, Forbidden
+from dashboard.core.rules_file import save_rules
+from dashboard.core.settings import Rules, load_settings
 from data_loaders.importer import import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
 

@@ -23,8 +23,8 @@ from corpus_seams import (
 )
 from import_set import dump, one, project, rows
 
-from dashboard import models as m
 from dashboard.cli import main
+from dashboard.core import models as m
 from data_loaders import forms as F
 from data_loaders import headers as H
 from data_loaders import layout as L

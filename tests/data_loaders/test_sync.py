@@ -10,7 +10,7 @@ import pytest
 from import_set import dump, one, project, rows
 from sqlalchemy import create_engine, text
 
-from dashboard import models as m
+from dashboard.core import models as m
 from data_loaders.importer import list_batches, undo_batch
 from data_loaders.sync import SyncError, load_mapping, sync
 

@@ -8,8 +8,8 @@ import io
 
 import openpyxl
 
-from dashboard import models as m
 from dashboard.cli import main
+from dashboard.core import models as m
 from data_loaders import schema
 from data_loaders.importer import import_files, list_batches
 from data_loaders.template import EXAMPLE_YEAR, build_template

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from import_set import FILES, all_sources, assert_no_errors, dump, one, project, rows, src
 
-from dashboard import db
-from dashboard import models as m
+from dashboard.core import db
+from dashboard.core import models as m
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 
 EMPTY = {t.__tablename__: [] for t in m.DATA_TABLES}

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard import db
-from dashboard.models import (
+from dashboard.core import db
+from dashboard.core.models import (
     Department,
     Evaluation,
     Finding,

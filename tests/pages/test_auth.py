@@ -1,7 +1,7 @@
 """Sign-in and roles under AppTest (dashboard/ui/auth.py, dashboard/app.py): what each role gets on each page.
 
 Password mode runs with a settings file of its own; sign-in goes through the real form or a token made by
-dashboard.accounts.login, put into session state the way the form does. OIDC roles come from `at.user`.
+dashboard.core.accounts.login, put into session state the way the form does. OIDC roles come from `at.user`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import uuid
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import accounts, audit, registry
-from dashboard.settings import load_settings
+from dashboard import registry
+from dashboard.core import accounts, audit
+from dashboard.core.settings import load_settings
 from dashboard.ui import auth
 from tests.pages.apptest import APP, metrics, texts
 

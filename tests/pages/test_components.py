@@ -7,7 +7,8 @@ import io
 import openpyxl
 import pandas as pd
 
-from dashboard.ui import deltas, export, fmt, labels, ranking, tables
+from dashboard.present import fmt, labels
+from dashboard.ui import deltas, export, ranking, tables
 
 
 def test_money_in_wan_and_yi():

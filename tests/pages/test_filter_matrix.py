@@ -1,5 +1,5 @@
 """Every page under sampled combinations of 年度 × 部门 × 资金来源, and the overview's headline figures against
-`dashboard.summary.summary` (the command line's figures) for the same scope.
+`dashboard.metrics.summary.summary` (the command line's figures) for the same scope.
 
 18 combinations (2 years × 3 department choices × 3 fund choices); each page gets 6 of them, rotating so every
 combination is rendered on three pages and every page sees both years, every department choice and every fund.
@@ -13,8 +13,8 @@ import itertools
 import pytest
 
 from dashboard import registry
-from dashboard.settings import Rules
-from dashboard.summary import summary
+from dashboard.core.settings import Rules
+from dashboard.metrics.summary import summary
 from tests.pages import fixture_db
 from tests.pages.apptest import make_app, metrics
 

@@ -47,8 +47,8 @@ def app(indicator_db, monkeypatch):
 def _project_id(url: str, name: str) -> int:
     from sqlalchemy import select
 
-    from dashboard import db
-    from dashboard.models import Project
+    from dashboard.core import db
+    from dashboard.core.models import Project
 
     with db.get_engine(url).connect() as conn:
         return conn.execute(select(Project.id).where(Project.name == name)).scalar_one()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.settings import Rules
+from dashboard.core.settings import Rules
 from dashboard.ui import filters
 from tests.pages.apptest import metrics, table, texts
 

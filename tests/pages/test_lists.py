@@ -16,8 +16,9 @@ import openpyxl
 import pytest
 import streamlit as st
 
-from dashboard import db, metrics
-from dashboard.models import Evaluation, Meta, Project, evaluation_object_key
+from dashboard import metrics
+from dashboard.core import db
+from dashboard.core.models import Evaluation, Meta, Project, evaluation_object_key
 from dashboard.ui import data, export, tables
 from tests.pages import fixture_db
 from tests.pages.apptest import table, texts

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 import streamlit as st
 
-from dashboard import db
+from dashboard.core import db
 from tests.pages import fixture_db
 from tests.pages.apptest import make_app, metrics, table
 

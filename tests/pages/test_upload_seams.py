@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from dashboard import db
-from dashboard import models as m
+from dashboard.core import db
+from dashboard.core import models as m
 from tests.data_loaders.corpus_seams import (
     evaluations_titled,
     monitoring_month_columns,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from dashboard.settings import load_settings
+from dashboard.core.settings import load_settings
 from data_loaders.importer import list_batches
 from tests.pages.apptest import make_app, table
 from tests.pages.test_upload import GOOD, _upload, fresh_db  # noqa: F401 - fixture

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.demo_words import (
+from dashboard.core.vocab import DEPARTMENT_KINDS
+from dashboard.demo.words import (
     DEPARTMENTS,
     GENERIC_TEMPLATES,
     PARK_UNITS,
@@ -21,7 +22,6 @@ from dashboard.demo_words import (
     TOWN_UNITS,
     TOWNS,
 )
-from dashboard.vocab import DEPARTMENT_KINDS
 
 MINISTRY, TOWNSHIP, PARK = DEPARTMENT_KINDS  # 部门, 乡镇街道, 园区
 

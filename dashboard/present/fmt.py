@@ -1,6 +1,6 @@
 """Number, money and date formatting for the UI: 万元 with thousands separators, 亿元 from 10,000 万元 up.
 
-Formatting only: column headers live in dashboard.ui.labels, enumerations and their labels in dashboard.vocab.
+Formatting only: column headers live in dashboard.present.labels, enumerations and their labels in dashboard.core.vocab.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from dashboard.vocab import MONEY_SCALES
+from dashboard.core.vocab import MONEY_SCALES
 
 DASH = "—"
 YI = MONEY_SCALES["亿元"]  # 万元 per 亿元: amounts from here up are shown in 亿元

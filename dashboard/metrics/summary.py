@@ -1,11 +1,11 @@
-"""`summary --json`: the headline figures of a year (PRODUCT.md's contract), from the metric functions the pages use."""
+"""`summary --json`: the headline figures of a year (the contract in README's command reference), from the metric functions the pages use."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from dashboard import metrics
-from dashboard.settings import Rules
+from dashboard.core.settings import Rules
 
 
 class UnknownDepartment(LookupError):

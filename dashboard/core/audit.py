@@ -1,6 +1,6 @@
 """The audit trail: one append-only table (audit_log) of who did what and when.
 
-Actions (dashboard.vocab.AUDIT_ACTIONS): login, login_failed, logout, import, import_refused, undo, sync,
+Actions (dashboard.core.vocab.AUDIT_ACTIONS): login, login_failed, logout, import, import_refused, undo, sync,
 settings, user, export. `record_in` writes inside a caller's transaction (an import and its entry commit or
 roll back together); `record` opens its own. There is no function that changes or deletes an entry, and the
 database refuses UPDATE and DELETE on the table (triggers of revision 0004_accounts). Details never hold a
@@ -14,9 +14,9 @@ import json
 
 from sqlalchemy import Connection, insert, select
 
-from dashboard import db
-from dashboard.models import AuditEntry
-from dashboard.vocab import AUDIT_ACTIONS
+from dashboard.core import db
+from dashboard.core.models import AuditEntry
+from dashboard.core.vocab import AUDIT_ACTIONS
 
 T = AuditEntry.__table__
 MAX_DETAIL_CHARS = 20_000  # a refused import of thousands of errors keeps its first ones

@@ -1,11 +1,11 @@
 """Column headers of the metric tables (shared by on-screen tables and Excel downloads) and which columns hold money or ratios.
 
-Enumeration values and their labels (lights, batch sources, table kinds) come from dashboard.vocab.
+Enumeration values and their labels (lights, batch sources, table kinds) come from dashboard.core.vocab.
 """
 
 from __future__ import annotations
 
-from dashboard.vocab import LIGHT_LABELS
+from dashboard.core.vocab import LIGHT_LABELS
 
 # Display names of the metric columns, shared by tables and Excel downloads.
 LABELS: dict[str, str] = {

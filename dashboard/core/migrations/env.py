@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection handed over by dashboard.db.init_db (or the URL)."""
+"""Alembic environment: runs on the connection handed over by dashboard.core.db.init_db (or the URL)."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from dashboard.models import Base
+from dashboard.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

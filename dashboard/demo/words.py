@@ -2,7 +2,7 @@
 
 Everything here is text the generator draws names and descriptions from, shaped after real Anhui county
 project lists; nothing here decides a figure. Enumerated values (categories, grades, statuses ...) are
-not here: they come from dashboard.vocab.
+not here: they come from dashboard.core.vocab.
 """
 
 # Project templates: "name|r" recurs year after year, "name|o" is a one-off (工程 etc.);

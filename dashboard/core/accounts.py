@@ -23,10 +23,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, func, insert, select, update
 
-from dashboard import db
-from dashboard.models import AuthSession, User
-from dashboard.settings import Auth
-from dashboard.vocab import ADMIN, OPERATOR, ROLE_LABELS, ROLE_LABELS_ALL, ROLES, STAFF
+from dashboard.core import audit, db
+from dashboard.core.models import AuthSession, User
+from dashboard.core.settings import Auth
+from dashboard.core.vocab import ADMIN, OPERATOR, ROLE_LABELS, ROLE_LABELS_ALL, ROLES, STAFF
 
 # argon2-cffi's defaults are RFC 9106's second recommended profile, argon2id (t=3, m=64 MiB, p=4)
 _HASHER = PasswordHasher()
@@ -117,8 +117,6 @@ def _public(r) -> dict:
 
 
 def _audit(conn: Connection, actor: Actor, detail: dict) -> None:
-    from dashboard import audit
-
     audit.record_in(conn, actor.name, actor.role, "user", detail)
 
 
@@ -250,8 +248,6 @@ def login(url: str, auth: Auth, name: str, password: str, now: dt.datetime | Non
     password during the lock is refused too). Every attempt goes to the audit trail (login / login_failed,
     with the reason but never the password).
     """
-    from dashboard import audit
-
     now = now or _now()
     name = (name or "").strip()
     with db.get_engine(url).begin() as conn:
@@ -328,8 +324,6 @@ def session_actor(url: str, auth: Auth, token: str | None, now: dt.datetime | No
 
 def logout(url: str, auth: Auth, token: str | None) -> bool:
     """End the token's session (whatever happens to the cookie, the token no longer works). True if it was open."""
-    from dashboard import audit
-
     now = _now()
     sid = _parse(auth, token, now)
     if sid is None:

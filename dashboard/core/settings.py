@@ -1,4 +1,4 @@
-"""Every setting the app reads: rule thresholds and weights (DOMAIN.md's defaults), the database URL, the
+"""Every setting the app reads: rule thresholds and weights (docs/rules.md's defaults), the database URL, the
 settings file, the fixed "today" and the importing user — from `dashboard.toml` and the environment.
 
 The file is `dashboard.toml` in the working directory, or the path in `DASHBOARD_SETTINGS`; every key is
@@ -15,6 +15,8 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dashboard.core.vocab import AUTH_MODES
 
 DEFAULT_DB_URL = "sqlite:///data/dashboard.db"
 DEFAULT_SETTINGS_FILE = "dashboard.toml"
@@ -189,9 +191,14 @@ def _today(value: str | None) -> dt.date | None:
         raise SettingsError(f"环境变量 DASHBOARD_TODAY 应为 YYYY-MM-DD：{value!r}") from None
 
 
+def settings_path() -> Path:
+    """The settings file: DASHBOARD_SETTINGS, else ./dashboard.toml (it need not exist)."""
+    return Path(os.environ.get("DASHBOARD_SETTINGS") or DEFAULT_SETTINGS_FILE)
+
+
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """Settings from the TOML file (if any) and the environment; SettingsError says what to correct."""
-    path = Path(path or os.environ.get("DASHBOARD_SETTINGS") or DEFAULT_SETTINGS_FILE)
+    path = Path(path or settings_path())
     data: dict = {}
     found = path.is_file()
     try:
@@ -233,8 +240,6 @@ MIN_SECRET_CHARS = 32
 def _auth_from_mapping(data: dict, env_secret: str | None) -> Auth:
     """The [auth] table; DASHBOARD_AUTH_SECRET overrides its `secret`. Password mode needs a secret of at
     least MIN_SECRET_CHARS characters (the message never repeats the secret)."""
-    from dashboard.vocab import AUTH_MODES
-
     known = {f.name for f in dataclasses.fields(Auth)}
     unknown = set(data) - known
     if unknown:
@@ -251,69 +256,6 @@ def _auth_from_mapping(data: dict, env_secret: str | None) -> Auth:
     if auth.session_hours <= 0 or auth.max_failures < 1 or auth.lockout_minutes < 0:
         raise ValueError("[auth] session_hours 应大于 0，max_failures 至少为 1，lockout_minutes 不能为负")
     return auth
-
-
-# -- saving the rules panel's values as the defaults (staff and admin; dashboard.ui.filters) --------------
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def rules_toml(rules: Rules) -> str:
-    """The [rules] table (and [rules.checkpoints]) giving exactly `rules`: the fields that differ from the defaults."""
-    base = Rules()
-    lines = ["[rules]"]
-    for f in dataclasses.fields(Rules):
-        value = getattr(rules, f.name)
-        if f.name != "checkpoints" and value != getattr(base, f.name):
-            lines.append(f"{f.name} = {_toml_value(value)}")
-    if rules.checkpoints != base.checkpoints:
-        lines.append("")
-        lines.append("[rules.checkpoints]")
-        lines += [f"{int(m)} = {float(v)!r}" for m, v in rules.checkpoints]
-    return "\n".join(lines) + "\n"
-
-
-def _without_rules(text: str) -> str:
-    """The file's text without its [rules] and [rules.*] tables (every other line, comments included, kept)."""
-    out, skipping = [], False
-    for line in text.splitlines():
-        head = line.strip()
-        if head.startswith("[") and not head.startswith("[["):
-            name = head.strip("[]").split("#")[0].strip().strip('"')
-            skipping = name == "rules" or name.startswith("rules.")
-        if not skipping:
-            out.append(line)
-    return "\n".join(out).rstrip() + "\n" if any(s.strip() for s in out) else ""
-
-
-def save_rules(rules: Rules, *, actor, url: str, path: str | os.PathLike | None = None) -> Path:
-    """Write `rules` as the [rules] table of the settings file (DASHBOARD_SETTINGS or ./dashboard.toml), keeping
-    every other table and comment; the actor must be allowed to (accounts.require "settings"). Audited as
-    `settings` with the values written. Returns the file written."""
-    from dashboard import accounts, audit
-
-    accounts.require(actor, "settings")
-    path = Path(path or os.environ.get("DASHBOARD_SETTINGS") or DEFAULT_SETTINGS_FILE)
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    block = rules_toml(rules)
-    new = (_without_rules(old) + "\n" if _without_rules(old) else "") + block
-    check = tomllib.loads(new)  # never write a file the next start could not read
-    if rules_from_mapping(check.get("rules", {})) != rules:
-        raise SettingsError("规则设置无法写成 dashboard.toml，未保存")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(path)
-    audit.record(url, actor.name, actor.role, "settings", {"file": str(path), "rules": tomllib.loads(block)["rules"]})
-    return path
 
 
 def _performance_from_mapping(data: dict) -> Performance:

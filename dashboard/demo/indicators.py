@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dashboard import rules as R
-from dashboard.models import indicator_key
-from dashboard.vocab import LIKELIHOODS, STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF
+from dashboard.core import rules as R
+from dashboard.core.models import indicator_key
+from dashboard.core.vocab import LIKELIHOODS, STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF
 
 INDICATOR_COLUMNS = ("id", "project_id", "year", "stage", "as_of", "indicator_key", "level1", "level2", "name",
                      "comparator", "target_text", "target_value", "target_unit", "actual_text", "actual_value",

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.models import Meta
+from dashboard.core.models import Meta, Project
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -80,7 +80,7 @@ def _alembic_config(url: str):
 
 @functools.lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest revision of dashboard/migrations (read once per process)."""
+    """The newest revision of dashboard/core/migrations (read once per process)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -126,7 +126,5 @@ def data_version(url: str) -> int:
 
 
 def has_projects(url: str) -> bool:
-    from dashboard.models import Project
-
     with get_engine(url).connect() as conn:
         return conn.execute(select(Project.id).limit(1)).first() is not None

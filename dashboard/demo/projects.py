@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.demo_org import Org, Scale, cn_number
-from dashboard.demo_words import FUND_LEVELS, FUND_SECTORS, N_GENERIC, SOE_SECTORS, SUBSIDY_WORDS
-from dashboard.vocab import EX_ANTE_RESULTS, FUND_SOURCES, GRADES, PROJECT_CATEGORIES
+from dashboard.core.vocab import EX_ANTE_RESULTS, FUND_SOURCES, GRADES, PROJECT_CATEGORIES
+from dashboard.demo.org import Org, Scale, cn_number
+from dashboard.demo.words import FUND_LEVELS, FUND_SECTORS, N_GENERIC, SOE_SECTORS, SUBSIDY_WORDS
 
 PROJECT, WHOLE, POLICY, BOND = PROJECT_CATEGORIES  # 项目支出, 部门整体支出, 政策, 新增债券
 GENERAL, GOV_FUND, SOE, SOCIAL = FUND_SOURCES  # 一般公共预算, 政府性基金预算, 国有资本经营预算, 社会保险基金预算

@@ -1,4 +1,4 @@
-"""Domain rules from DOMAIN.md as small pure functions; thresholds come from `settings.Rules`.
+"""Domain rules from docs/rules.md as small pure functions; thresholds come from `settings.Rules`.
 
 Metrics (SQL) and the importer use these same functions or mirror them in SQL with the same
 thresholds; tests check both against each other.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.settings import Rules
-from dashboard.vocab import (
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import (
     GRADE_RANK,
     GREEN,
     GREY,
@@ -38,7 +38,7 @@ EPS = 1e-9
 def grade_for_score(score: float | None, rules: Rules = DEFAULT_RULES) -> str | None:
     """Grade from a 100-point score.
 
-    DOMAIN.md: "Grade from a 100-point score: ≥90 优, ≥80 良, ≥60 中, else 差
+    docs/rules.md: "Grade from a 100-point score: ≥90 优, ≥80 良, ≥60 中, else 差
     (财预〔2020〕10号 bands "90（含）以上为优…")." Lower bound inclusive: 89.99 → 良, 90 → 优.
     """
     if score is None:
@@ -55,7 +55,7 @@ def grade_for_score(score: float | None, rules: Rules = DEFAULT_RULES) -> str | 
 def time_progress(as_of: dt.date) -> float:
     """序时进度 as a fraction.
 
-    DOMAIN.md: "Time progress 序时进度 T at the monitoring date = days elapsed ÷ days in the year
+    docs/rules.md: "Time progress 序时进度 T at the monitoring date = days elapsed ÷ days in the year
     (2022-08-31 → 66.6%)." Days elapsed counts the as-of day itself (Jan 1 → 1/365).
     """
     days_in_year = 366 if calendar.isleap(as_of.year) else 365
@@ -65,7 +65,7 @@ def time_progress(as_of: dt.date) -> float:
 def budget_base(adjusted: float | None, initial: float | None) -> float | None:
     """The execution-rate denominator.
 
-    DOMAIN.md: "执行数 ÷ 调整后预算数 (fall back to 年初预算 where no adjusted budget is given)".
+    docs/rules.md: "执行数 ÷ 调整后预算数 (fall back to 年初预算 where no adjusted budget is given)".
     """
     return adjusted if adjusted is not None else initial
 
@@ -73,7 +73,7 @@ def budget_base(adjusted: float | None, initial: float | None) -> float | None:
 def execution_rate(executed: float | None, adjusted: float | None, initial: float | None = None) -> float | None:
     """预算执行率 as a fraction; None when there is no executed figure or no positive budget.
 
-    DOMAIN.md: "Execution rate 预算执行率 = 执行数 ÷ 调整后预算数 (fall back to 年初预算 where no
+    docs/rules.md: "Execution rate 预算执行率 = 执行数 ÷ 调整后预算数 (fall back to 年初预算 where no
     adjusted budget is given ...). Can exceed 100% in bad data: show it, flag it."
     """
     base = budget_base(adjusted, initial)
@@ -85,7 +85,7 @@ def execution_rate(executed: float | None, adjusted: float | None, initial: floa
 def lag_light(lag_points: float, rules: Rules = DEFAULT_RULES) -> str:
     """Light for a lag in percentage points.
 
-    DOMAIN.md: "lag = T − execution rate in percentage points: green < 10, yellow 10 ≤ lag < 20,
+    docs/rules.md: "lag = T − execution rate in percentage points: green < 10, yellow 10 ≤ lag < 20,
     red ≥ 20 (a lag of exactly 10.0 is yellow, exactly 20.0 red)."
     """
     if lag_points >= rules.red_lag - EPS:
@@ -113,7 +113,7 @@ def warning_light(
 ) -> str:
     """Warning light of one monitoring record (rates as fractions).
 
-    DOMAIN.md: "If a target-progress figure is given, the same bands apply to T − target progress and
+    docs/rules.md: "If a target-progress figure is given, the same bands apply to T − target progress and
     the worse light wins. A project that should have reported and did not is grey (未报送). Offer a
     second preset, fixed checkpoints (四川 2025 practice): red if cumulative execution is below 25% at
     end of April, 40% at end of June, 60% at end of August, 80% at end of October."
@@ -153,7 +153,7 @@ def self_evaluation_inflation(
 ) -> Inflation:
     """自评虚高 for one project and year.
 
-    DOMAIN.md: "where a project has both a 单位自评 score and an independent score (抽查复核 or
+    docs/rules.md: "where a project has both a 单位自评 score and an independent score (抽查复核 or
     财政重点评价) for the same year, gap = self − independent; flag gap ≥ 10 points or a different
     grade." Grades are taken from the scores when given, else from the records. Inflation is the self
     rating being *higher*: a self grade below the independent one is a different grade but not flagged.
@@ -170,7 +170,7 @@ def self_evaluation_inflation(
 
 
 def is_overdue(status: str, deadline: dt.date | None, today: dt.date) -> bool:
-    """DOMAIN.md: "Overdue = not 已整改 and today past the deadline" (not overdue on the deadline day)."""
+    """docs/rules.md: "Overdue = not 已整改 and today past the deadline" (not overdue on the deadline day)."""
     return status != "已整改" and deadline is not None and today > deadline
 
 
@@ -179,7 +179,7 @@ def days_overdue(status: str, deadline: dt.date | None, today: dt.date) -> int:
 
 
 def age_bucket(days: int, rules: Rules = DEFAULT_RULES) -> str:
-    """DOMAIN.md: "Age buckets ≤30, 31–90, 91–180, >180 days" (here: days overdue of an open finding)."""
+    """docs/rules.md: "Age buckets ≤30, 31–90, 91–180, >180 days" (here: days overdue of an open finding)."""
     lower = 0
     for upper in rules.age_buckets:
         if days <= upper:
@@ -194,19 +194,19 @@ def age_bucket_labels(rules: Rules = DEFAULT_RULES) -> list[str]:
 
 
 def rectification_rate(rectified: int, total: int) -> float | None:
-    """DOMAIN.md: "Rate = 已整改 ÷ all findings"."""
+    """docs/rules.md: "Rate = 已整改 ÷ all findings"."""
     return rectified / total if total else None
 
 
 def coverage(part: float, whole: float) -> float | None:
-    """DOMAIN.md: "target coverage by money = Σ budget of projects with targets ÷ Σ budget (also by count)"."""
+    """docs/rules.md: "target coverage by money = Σ budget of projects with targets ÷ Σ budget (also by count)"."""
     return part / whole if whole else None
 
 
 def execution_subscore(rate: float | None, as_of: dt.date | None, rules: Rules = DEFAULT_RULES) -> float | None:
     """Execution sub-score (0–100) of the composite: max(0, 100 − penalty × lag points), lag = T − rate.
 
-    DOMAIN.md names the sub-score "execution (lag-based)"; with the default penalty 2 a department at the
+    docs/rules.md names the sub-score "execution (lag-based)"; with the default penalty 2 a department at the
     red line (lag 20) scores 60, the pass mark, and one ahead of time progress scores 100.
     """
     if rate is None or as_of is None:
@@ -218,7 +218,7 @@ def execution_subscore(rate: float | None, as_of: dt.date | None, rules: Rules =
 def composite_score(subscores: dict[str, float | None], rules: Rules = DEFAULT_RULES) -> float | None:
     """Department composite score for rankings.
 
-    DOMAIN.md: "a weighted sum of sub-scores on 0–100 — target coverage, execution (lag-based), average
+    docs/rules.md: "a weighted sum of sub-scores on 0–100 — target coverage, execution (lag-based), average
     evaluation score, rectification rate, share not red — with default weights 20/20/30/20/10."
     A missing sub-score (no evaluations, no findings, ...) is left out and the remaining weights are
     rescaled to 100, so departments are not punished for what was not examined.

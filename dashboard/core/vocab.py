@@ -69,7 +69,7 @@ LEVEL1_NAMES = (LEVEL1_OUTPUT, LEVEL1_OUTCOME, LEVEL1_SATISFACTION, LEVEL1_COST)
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 INDICATOR_STATUSES = (MET, NOT_MET, UNKNOWN)
 INDICATOR_STATUS_LABELS = {MET: "已完成", NOT_MET: "未完成", UNKNOWN: "无法判断"}
-# -- accounts and the audit trail (dashboard.accounts, dashboard.audit) -------------------------------
+# -- accounts and the audit trail (dashboard.core.accounts, dashboard.core.audit) -------------------------------
 ADMIN, STAFF, LEADER, DEPUTY = "admin", "staff", "leader", "deputy"
 ROLES = (ADMIN, STAFF, LEADER, DEPUTY)  # the roles an account can have
 ROLE_LABELS = {ADMIN: "管理员", STAFF: "绩效科", LEADER: "领导", DEPUTY: "人大代表"}

@@ -3,7 +3,7 @@
 What happens in one year shows in the next: a project graded 中 has its budget cut the following
 year, one graded 差 disappears, and recurring projects keep their code. Everything is drawn from one
 `numpy.random.default_rng(seed)` in a fixed order, so the same seed gives identical table contents
-(do not reorder the draws). Grades and lights are judged by the vectorised twins of dashboard.rules
+(do not reorder the draws). Grades and lights are judged by the vectorised twins of dashboard.core.rules
 with the `Rules` given, so stored grades agree with the configured bands. Rows carry explicit ids
 (children reference parents without round trips); nothing here touches a database.
 """
@@ -16,10 +16,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard import rules as R
-from dashboard.demo_indicators import INDICATOR_COLUMNS, indicators_of_year
-from dashboard.demo_org import MINISTRY, SCALES, Org, Scale, build_org
-from dashboard.demo_projects import (
+from dashboard.core import rules as R
+from dashboard.core.models import (
+    Department,
+    Evaluation,
+    Finding,
+    Indicator,
+    MonitoringRecord,
+    Project,
+    Unit,
+    evaluation_object_key,
+    finding_key,
+)
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import (
+    EVALUATION_KINDS,
+    FINDING_SOURCES,
+    FINDING_STATUSES,
+    GRADES,
+    GREEN,
+    LIKELIHOODS,
+    RED,
+    YELLOW,
+)
+from dashboard.demo.indicators import INDICATOR_COLUMNS, indicators_of_year
+from dashboard.demo.org import MINISTRY, SCALES, Org, Scale, build_org
+from dashboard.demo.projects import (
     POLICY,
     PROJECT,
     PROJECT_COLUMNS,
@@ -28,7 +50,7 @@ from dashboard.demo_projects import (
     Year,
     projects_of_year,
 )
-from dashboard.demo_words import (
+from dashboard.demo.words import (
     DEPT_FINDINGS,
     DEVIATION_REASONS,
     FINDINGS_AUDIT,
@@ -41,28 +63,6 @@ from dashboard.demo_words import (
     POLICIES,
     POLICY_SECTOR,
     SELF_PROBLEMS,
-)
-from dashboard.models import (
-    Department,
-    Evaluation,
-    Finding,
-    Indicator,
-    MonitoringRecord,
-    Project,
-    Unit,
-    evaluation_object_key,
-    finding_key,
-)
-from dashboard.settings import Rules
-from dashboard.vocab import (
-    EVALUATION_KINDS,
-    FINDING_SOURCES,
-    FINDING_STATUSES,
-    GRADES,
-    GREEN,
-    LIKELIHOODS,
-    RED,
-    YELLOW,
 )
 
 YEARS = (2022, 2023, 2024)
@@ -228,7 +228,7 @@ def _scores(rng: np.random.Generator, yr: Year, factor: float) -> _Scores:
 
 def _next_year(rng: np.random.Generator, yr: Year, s: _Scores, lines: ProjectLines,
                rules: Rules) -> tuple[np.ndarray, np.ndarray]:
-    """The decisive grade sets next year's money (DOMAIN.md: 优 优先保障, 良 保障, 中 压减, 差 取消/暂停).
+    """The decisive grade sets next year's money (docs/rules.md: 优 优先保障, 良 保障, 中 压减, 差 取消/暂停).
 
     Fills `s.change` and `s.decisive_kind`; returns the lines that carry on and their next budgets.
     """
@@ -432,7 +432,7 @@ def _known(value: float | None) -> bool:
 
 
 def _application(grade: str, change: float | None, budget: float | None) -> str:
-    """结果应用 wording per grade (DOMAIN.md: 优 优先保障, 良 保障, 中 压减, 差 取消/暂停)."""
+    """结果应用 wording per grade (docs/rules.md: 优 优先保障, 良 保障, 中 压减, 差 取消/暂停)."""
     if grade == EXCELLENT:
         return "评价结果为优，下年度预算优先保障"
     if grade == GOOD:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dashboard.vocab import (  # noqa: F401 - the enumerations, re-exported for the schema's users
+from dashboard.core.vocab import (  # noqa: F401 - the enumerations, re-exported for the schema's users
     AUDIT_ACTIONS,
     BATCH_STATUSES,
     COMPARATORS,
@@ -250,7 +250,7 @@ def finding_key(department_id: int, project_id: int | None, description: str) ->
 class ProjectFacts(Base):
     """Derived, never edited: one row per project with its latest monitoring figures, so page aggregates
     scan one narrow table instead of joining. Rebuilt from the data tables whenever the data version
-    changes (dashboard.facts); not part of imports, undo or exports."""
+    changes (dashboard.metrics.facts); not part of imports, undo or exports."""
 
     __tablename__ = "project_facts"
     # clustered by year and department (SQLite WITHOUT ROWID): a year's rows are read in one range
@@ -289,7 +289,7 @@ class Indicator(Tracked, Base):
 
     The actual value the 已完成 rule uses is `actual_*` (实际完成值, year-end) at 自评/评价 and `expected_*`
     (全年预计完成) at 监控; `current_*` is 截至目前完成 at 监控. Texts are kept as written (whitespace
-    collapsed); the parsed value/unit come from dashboard.rules.parse_indicator_value.
+    collapsed); the parsed value/unit come from dashboard.core.rules.parse_indicator_value.
     """
 
     __tablename__ = "indicators"
@@ -334,7 +334,7 @@ def indicator_key(level1: str | None, level2: str | None, name: str) -> str:
 
 
 DATA_TABLES = (*DATA_TABLES, Indicator)
-# -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.accounts, dashboard.audit) ----
+# -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.core.accounts, dashboard.core.audit) ----
 
 class User(Base):
     """An account: its role, the 主管部门 it is limited to (codes or names; empty = every department), its

@@ -3,7 +3,7 @@
 Page aggregates scan this one narrow table instead of joining projects, monitoring and evaluations on
 every request. It is a materialised view keyed on the data version: `ensure_facts`, called once per
 version by dashboard.metrics.prepare, rebuilds it after an import, undo or demo load (one INSERT … SELECT);
-every later read uses it as it is. The rules it applies in SQL come from dashboard.rules_sql.
+every later read uses it as it is. The rules it applies in SQL come from dashboard.core.rules_sql.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from sqlalchemy import and_, case, delete, exists, false, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
-from dashboard import rules_sql as RS
-from dashboard.db import get_engine
-from dashboard.models import Evaluation, Meta, MonitoringRecord, Project, ProjectFacts
-from dashboard.vocab import INDEPENDENT_KINDS, SELF_KIND
-from dashboard.writes import lock_writers
+from dashboard.core import rules_sql as RS
+from dashboard.core.db import get_engine
+from dashboard.core.models import Evaluation, Meta, MonitoringRecord, Project, ProjectFacts
+from dashboard.core.vocab import INDEPENDENT_KINDS, SELF_KIND
+from dashboard.core.writes import lock_writers
 
 FACTS_KEY = "facts_version"
 

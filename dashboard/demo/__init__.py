@@ -1,6 +1,6 @@
-"""Loading the demo into a database: all data replaced by the generated demo (dashboard.demo_data) in one writer transaction.
+"""Loading the demo into a database: all data replaced by the generated demo (dashboard.demo.data) in one writer transaction.
 
-Rows go in through dashboard.writes (its bulk transaction, batch and bulk insert). What stays here are
+Rows go in through dashboard.core.writes (its bulk transaction, batch and bulk insert). What stays here are
 the two bulk-load tactics only a whole-database replacement may use: clearing every data table, and on
 PostgreSQL dropping indexes and constraints for the load and restoring them after it.
 """
@@ -12,10 +12,8 @@ import time
 import numpy as np
 from sqlalchemy import Boolean, Double, Integer, delete, text
 
-from dashboard import db, writes
-from dashboard.demo_data import generate
-from dashboard.demo_org import SCALES
-from dashboard.models import (
+from dashboard.core import accounts, db, writes
+from dashboard.core.models import (
     ChangeLog,
     Department,
     Evaluation,
@@ -26,8 +24,10 @@ from dashboard.models import (
     Project,
     Unit,
 )
-from dashboard.settings import Rules
-from dashboard.vocab import SOURCE_DEMO
+from dashboard.core.settings import Rules
+from dashboard.core.vocab import SOURCE_DEMO
+from dashboard.demo.data import generate
+from dashboard.demo.org import SCALES
 
 _DATA_TABLES = ("import_batches", "change_log", "departments", "units", "projects", "monitoring", "evaluations",
                 "findings", "indicators")
@@ -107,13 +107,11 @@ def _typed(table, cols: dict[str, list]) -> dict[str, np.ndarray]:
 def load_demo(url: str, scale: str = "county", seed: int = 1, rules: Rules | None = None, actor=None) -> dict:
     """Replace all data with the demo for `scale`, in one transaction. Returns counts and seconds.
 
-    `rules` (default: DOMAIN.md's, `Rules()`) decide the stored grades and the lights the generated
+    `rules` (default: docs/rules.md's, `Rules()`) decide the stored grades and the lights the generated
     monitoring follows; pass the configured `Settings.rules` so the demo agrees with the pages. `actor`
-    (dashboard.accounts.Actor, from the web page) must be allowed to import; None is the command line.
+    (dashboard.core.accounts.Actor, from the web page) must be allowed to import; None is the command line.
     """
     if actor is not None:
-        from dashboard import accounts
-
         accounts.require(actor, "import")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")

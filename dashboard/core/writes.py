@@ -33,9 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import db
-from dashboard import models as m
-from dashboard.vocab import BATCH_COMMITTED
+from dashboard.core import db
+from dashboard.core import models as m
+from dashboard.core.vocab import BATCH_COMMITTED
 
 CHUNK = 5000  # rows per executemany / per COPY slice: bounds the memory of one statement's parameters
 # pg_advisory_xact_lock key shared by every writer of one database ("dashboard" as a number)
