@@ -180,15 +180,6 @@ def is_ignored(header: object) -> bool:
     return norm_header(header) in IGNORED
 
 
-def field_for(header: object, kind: str) -> str | None:
-    """The field of table `kind` that a header names, or None."""
-    names = {f.name for f in schema.TABLES[kind].fields} | EXTRA_FIELDS.get(kind, set())
-    for name in candidates(header):
-        if name in names:
-            return name
-    return None
-
-
 # Fields the reader derives beyond schema.py: codes split off "219-某某镇人民政府" cells.
 EXTRA_FIELDS: dict[str, set[str]] = {
     "projects": {"department_code", "unit_code"},
@@ -213,14 +204,6 @@ SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
                              "is_key", "category", "fund_source", "project_code", "project_name"})),
     ("units", frozenset({"unit_kind", "sector", "unit_code", "department_code"})),
 )
-
-
-def detect_kind(headers: list[object]) -> str | None:
-    """The table a header row belongs to, or None when it is none of the five."""
-    found: set[str] = set()
-    for h in headers:
-        found.update(candidates(h))
-    return kind_from_fields(found)
 
 
 def kind_from_fields(found: set[str]) -> str | None:

@@ -27,10 +27,6 @@ class Problem:
     # "" for cell and row problems, or one of the TAG_* names below
     tag: str = ""
 
-    @property
-    def is_error(self) -> bool:
-        return self.level == ERROR
-
     def location(self) -> str:
         """"file / sheet / 第n行 / column" with the parts that are unknown shown as "-"."""
         return " / ".join((

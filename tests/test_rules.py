@@ -177,12 +177,6 @@ def test_time_progress_many_twin():
     assert R.time_progress_many([dt.date(2100, 12, 30)])[0] == 364 / 365
 
 
-@pytest.mark.parametrize("rules", [Rules(), OTHER_RULES])
-def test_lag_lights_twin(rules):
-    assert R.lag_lights(LAGS, rules).tolist() == [R.lag_light(x, rules) for x in LAGS]
-    assert R.lag_lights([9.99, 10, 66.6 - 56.6, 19.99, 20]).tolist() == ["green", "yellow", "yellow", "yellow", "red"]
-
-
 def test_checkpoint_thresholds_twin():
     rules = Rules(warning_preset="checkpoints")
     twin = [None if math.isnan(t) else t for t in R.checkpoint_thresholds(DAYS, rules).tolist()]

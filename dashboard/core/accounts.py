@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from dashboard.core import audit, db
 from dashboard.core.models import AuthSession, User
@@ -32,14 +32,18 @@ from dashboard.core.vocab import ADMIN, OPERATOR, ROLE_LABELS, ROLE_LABELS_ALL, 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_CHARS = 8
 
-# who may change what: the permission names the writing functions check
+# The one table of who may do what. The writing functions check their permission here (require), and the page
+# registry names one permission per page, so a page is shown exactly to the accounts that may use it.
 WRITE = frozenset({ADMIN, STAFF, OPERATOR})
 PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES) | {OPERATOR},
     "import": WRITE, "undo": WRITE, "sync": WRITE, "settings": WRITE,
     "users": frozenset({ADMIN, OPERATOR}), "audit": frozenset({ADMIN, OPERATOR}),
 }
-WHAT = {"import": "导入数据", "undo": "撤销导入", "sync": "同步数据库", "settings": "保存规则设置",
+WHAT = {"read": "查看数据", "import": "导入数据", "undo": "撤销导入", "sync": "同步数据库", "settings": "保存规则设置",
         "users": "管理账号", "audit": "查看操作日志"}
+# a department-limited account reads its departments only: every write touches all of them
+WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users"})
 
 
 class Forbidden(Exception):
@@ -67,11 +71,7 @@ class Actor:
         return bool(self.departments)
 
     def may(self, permission: str) -> bool:
-        # a department-limited account reads its departments only: every write touches all of them
         return self.role in PERMISSIONS[permission] and not (self.limited and permission in WRITE_PERMISSIONS)
-
-
-WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users"})
 
 
 def operator(name: str | None) -> Actor:
@@ -342,12 +342,3 @@ def logout(url: str, auth: Auth, token: str | None) -> bool:
             return False
         audit.record_in(conn, r.name, r.role, "logout", {})
     return True
-
-
-def open_sessions(url: str, name: str) -> int:
-    """How many unexpired, not ended sessions the account has (tests, the user list)."""
-    s, u = AuthSession.__table__, User.__table__
-    with db.get_engine(url).connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(s).join(u, s.c.user_id == u.c.id)
-                                .where(u.c.name == name, s.c.ended_at.is_(None), s.c.expires_at > _now()))
-                   .scalar_one())

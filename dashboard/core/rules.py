@@ -269,12 +269,6 @@ def _lag_codes(lag_points: np.ndarray, rules: Rules) -> np.ndarray:
     return np.where(np.isnan(lag_points), -1, codes)
 
 
-def lag_lights(lag_points, rules: Rules = DEFAULT_RULES) -> np.ndarray:
-    """Twin of `lag_light`: an object array of green/yellow/red for lags in percentage points (NaN is green, as there)."""
-    codes = _lag_codes(np.asarray(lag_points, dtype=float), rules)
-    return _LIGHT_CODES[np.maximum(codes, 0)]
-
-
 def checkpoint_thresholds(as_of, rules: Rules = DEFAULT_RULES) -> np.ndarray:
     """Twin of `checkpoint_threshold`: the minimum (percent) in force on each date, NaN where none (or NaT)."""
     days = np.asarray(as_of, dtype="datetime64[D]")
