@@ -1,5 +1,9 @@
 """The page registry: every page of the app as plain data (file, title, URL path, icon, navigation section, the
-roles that may open it).
+permission it needs).
+
+Who may open a page is not a second table: each page names one permission of dashboard.core.accounts.PERMISSIONS
+(the table the writing functions check), and an account sees a page exactly when it has that permission — so a
+department-limited staff account, which may not import, never sees the upload page.
 
 dashboard/app.py builds Streamlit's navigation from it; the benchmark and the browser tests import it to
 visit every page. No Streamlit here, so anything can read the list without starting the app.
@@ -10,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.core.vocab import ADMIN, ROLES, STAFF
+from dashboard.core.accounts import Actor
 
+# pages/ sits beside dashboard/ in the repository and in an installed wheel (pyproject.toml packages both);
+# not looked up by import name: under pytest the name `pages` is the tests/pages package
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
-READERS = frozenset(ROLES)  # every role reads the read pages
-WRITERS = frozenset({ADMIN, STAFF})
-ADMINS = frozenset({ADMIN})
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Page:
     icon: str
     section: str  # navigation group; "" = the ungrouped first group
     default: bool = False  # the page served at "/"
-    roles: frozenset[str] = READERS  # the roles that may open it (dashboard.core.vocab.ROLES)
+    permission: str = "read"  # what an account needs to open it (dashboard.core.accounts.PERMISSIONS)
     filtered: bool = True  # False: the sidebar's 年度/部门/资金来源 do not act on this page (the sidebar says so)
 
     @property
@@ -52,11 +55,11 @@ PAGES: tuple[Page, ...] = (
     Page("evaluation", "evaluation.py", "评价结果", "evaluation", ":material/grading:", "专题"),
     Page("rectification", "rectification.py", "整改进度", "rectification", ":material/task_alt:", "专题"),
     Page("projects", "projects.py", "项目查询", "projects", ":material/search:", "查询与数据"),
-    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据", roles=WRITERS,
+    Page("upload", "upload.py", "数据上传", "upload", ":material/upload_file:", "查询与数据", permission="import",
          filtered=False),
-    Page("audit", "audit.py", "操作日志", "audit", ":material/history:", "管理", roles=ADMINS,
+    Page("audit", "audit.py", "操作日志", "audit", ":material/history:", "管理", permission="audit",
          filtered=False),
-    Page("users", "users.py", "账号管理", "users", ":material/manage_accounts:", "管理", roles=ADMINS,
+    Page("users", "users.py", "账号管理", "users", ":material/manage_accounts:", "管理", permission="users",
          filtered=False),
 )
 
@@ -68,12 +71,13 @@ def default_page() -> Page:
     return next(p for p in PAGES if p.default)
 
 
-def sections(role: str | None = None) -> dict[str, list[Page]]:
-    """Section title → its pages, in navigation order; with a role, only the pages it may open (and only
-    the sections that keep some)."""
-    out = {s: [p for p in PAGES if p.section == s and (role is None or role in p.roles)] for s in SECTIONS}
-    return {s: ps for s, ps in out.items() if ps or role is None}
+def may_open(actor: Actor | None, page: Page) -> bool:
+    """Whether the account may open the page: it has the page's permission (accounts.Actor.may)."""
+    return actor is not None and actor.may(page.permission)
 
 
-def may_open(role: str | None, page: Page) -> bool:
-    return role is not None and role in page.roles
+def sections(actor: Actor | None = None, *, every: bool = False) -> dict[str, list[Page]]:
+    """Section title → its pages, in navigation order: the pages `actor` may open (and only the sections that
+    keep some); `every=True` lists every page."""
+    out = {s: [p for p in PAGES if p.section == s and (every or may_open(actor, p))] for s in SECTIONS}
+    return {s: ps for s, ps in out.items() if ps or every}
