@@ -33,10 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 from bench import demo_db, documents, importing, measure, report
 
 TARGETS = {  # metric: (comparison, target)

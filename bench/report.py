@@ -1,6 +1,6 @@
 """Pure helpers of the benchmark's report: percentiles, ratios, verdicts and the county → city → province table.
 
-No timing and no I/O here, so tests/test_bench_report.py checks them by hand.
+No timing and no I/O here, so tests/bench/test_bench_report.py checks them by hand.
 """
 
 from __future__ import annotations

@@ -7,24 +7,19 @@ not next to pages/, so a deep link always passes through this shell (see docs on
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` only puts dashboard/ on sys.path
-    sys.path.insert(0, str(ROOT))
 
 import streamlit as st
 
 from dashboard import registry
 from dashboard.core import db
-from dashboard.core.settings import SettingsError, load_settings
+from dashboard.core.settings import SettingsError, load_settings, require_secret
 from dashboard.ui import auth, common, filters, warm
 
 log = logging.getLogger("dashboard.app")
 
 # a local icon: a ":material/…:" page icon makes every browser fetch it from fonts.gstatic.com
-FAVICON = ROOT / "dashboard" / "assets" / "favicon.png"
+FAVICON = Path(__file__).with_name("assets") / "favicon.png"
 st.set_page_config(page_title="预算绩效监督驾驶舱", page_icon=str(FAVICON), layout="wide", initial_sidebar_state="auto")
 
 
@@ -36,7 +31,7 @@ def _init_database(url: str) -> str:
 
 def main() -> None:
     try:
-        settings = load_settings()
+        settings = require_secret(load_settings())  # password sign-in signs sessions: no secret, no sign-in
     except SettingsError as exc:  # a bad dashboard.toml or DASHBOARD_TODAY must say so, not show a traceback
         log.exception("settings unusable")
         st.error(f"{exc}。请改正后刷新页面。", icon=":material/error:")
@@ -54,23 +49,22 @@ def main() -> None:
     # sign-in first, on every run and every URL: a signed-out visitor gets the sign-in page at each page's
     # URL, a signed-in one the pages of its role, and every other page's URL shows only 无权限访问
     actor = auth.gate(settings, url)
-    role = actor.role if actor else None
     pages = {}
     for p in registry.PAGES:
-        if registry.may_open(role, p):
+        if registry.may_open(actor, p):
             pages[p.key] = st.Page(p.path, title=p.title, url_path=p.url_path, icon=p.icon, default=p.default)
         else:
             stand_in = auth.sign_in_page if actor is None else auth.denied_page
             pages[p.key] = st.Page(stand_in, title=p.title if actor else "登录", url_path=p.url_path,
                                    default=p.default, visibility="hidden")
     st.session_state[common.PAGES_KEY] = pages
-    visible = registry.sections(role) if actor else {}
-    hidden = [pages[p.key] for p in registry.PAGES if not registry.may_open(role, p)]
+    visible = registry.sections(actor) if actor else {}
+    hidden = [pages[p.key] for p in registry.PAGES if not registry.may_open(actor, p)]
     nav_pages = {section: [pages[p.key] for p in members] for section, members in visible.items()}
     nav_pages.setdefault("", []).extend(hidden)
     nav = st.navigation(nav_pages, position="top" if actor else "hidden")
     current = registry.BY_URL.get(nav.url_path)
-    if actor is None or current is None or not registry.may_open(role, current):
+    if actor is None or current is None or not registry.may_open(actor, current):
         nav.run()  # the sign-in page or 无权限访问: no sidebar, no figures
         return
     auth.account_box(settings, actor)

@@ -248,7 +248,7 @@ def _document_commands(sub) -> None:
 
 
 def _brief(args, url: str, settings: Settings) -> int:
-    from dashboard import documents
+    from dashboard import documents  # lazy: python-docx and matplotlib load only for brief and report
 
     if args.only_attention and not args.all:
         print("--only-attention 只能与 --all 一起使用。", file=sys.stderr)
@@ -275,7 +275,7 @@ def _brief(args, url: str, settings: Settings) -> int:
 
 
 def _report_document(args, url: str, settings: Settings) -> int:
-    from dashboard import documents
+    from dashboard import documents  # lazy: python-docx and matplotlib load only for brief and report
 
     out = Path(args.output)
     db.init_db(url)
@@ -338,7 +338,7 @@ def _account_commands(sub) -> None:
 
     p = sub.add_parser("audit", help="操作日志 / the audit trail, newest first")
     p.add_argument("--since", type=_date, help="from this day on, YYYY-MM-DD")
-    p.add_argument("--json", action="store_true", help="a list of {time, user, role, action, detail}")
+    p.add_argument("--json", action="store_true", help="a list of {id, time, user, role, action, detail}")
     p.set_defaults(handler=_audit)
 
 

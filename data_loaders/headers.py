@@ -89,7 +89,7 @@ INDICATOR_FIELDS = frozenset({"level1", "level2", "name", "comparator", "target"
                               "current", "expected", "weight"})
 
 # Column names of the 预算管理一体化 standard table PAY_PERF_MONITOR_INFO, for raw database exports
-# (templates-and-rules.zh.md §2.4); complete_rate is the 完成目标可能性 code 1/2/3, not a rate.
+# (accepted headers, docs/data-formats.md §2); complete_rate is the 完成目标可能性 code 1/2/3, not a rate.
 NATIONAL_EXPORT_NAMES = {
     "fiscal_year": "year", "dept_code": "department_code", "dept_name": "department", "agency_code": "unit_code",
     "agency_name": "unit", "pro_code": "project_code", "pro_name": "project_name", "pro_bgt_comp": "executed",

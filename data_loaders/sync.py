@@ -44,7 +44,7 @@ def load_mapping(path: str | os.PathLike) -> dict[str, dict]:
         raise SyncError(f"无法读取映射文件 {p}：{exc.strerror or exc}") from None
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
-            import yaml  # optional: TOML needs nothing beyond the standard library
+            import yaml  # lazy: PyYAML is optional (TOML needs nothing beyond the standard library)
         except ImportError:
             raise SyncError("读取 YAML 映射文件需要安装 PyYAML；或改用 TOML 格式") from None
         data = yaml.safe_load(raw.decode("utf-8"))

@@ -18,7 +18,7 @@ with common.guard("评价概况"):
         {"label": "评价记录", "value": fmt.count(e["count"]),
              "help": "、".join(f"{k} {v}" for k, v in e["by_kind"].items())},
         {"label": "平均分", "value": fmt.score(e["avg_score"]).replace(" 分", "")},
-        {"label": "优良率", "value": fmt.pct((e["grades"]["优"] + e["grades"]["良"]) / e["count"]),
+        {"label": "优良率", "value": fmt.pct(data.good_share(e)),
              "help": "（优 + 良）÷ 评价记录数。"},
         {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
              "help": f"单位自评比抽查复核（无则财政重点评价）高 ≥{ctx.rules.inflation_gap:g} 分，或等级更好。"},

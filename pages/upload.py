@@ -147,7 +147,7 @@ def _confirm_undo(batch_id: int, base: bool) -> None:
     if c1.button("确定撤销", type="primary", key="undo_yes", disabled=not confirmed):
         refused = upload.undo(ctx.url, batch_id, actor=auth.current())
         if refused:
-            st.error(refused)
+            st.error(text.md(refused))
             return
         _clear_undo()
         st.session_state["undone_msg"] = f"已撤销批次 #{batch_id}，数据已恢复到该批次导入之前。"

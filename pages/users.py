@@ -4,7 +4,7 @@ disable / enable — each through dashboard.core.accounts, which checks the role
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import accounts, auth, common, filters, tables, vocab
+from dashboard.ui import accounts, auth, common, filters, tables, text, vocab
 
 actor = auth.current()
 if actor is None or not actor.may("users"):
@@ -18,14 +18,14 @@ st.title("账号管理")
 st.caption(f"登录方式：[auth] mode = \"{settings.auth.mode}\"。停用账号或重设密码会立即结束该账号的所有会话；"
            "每次变更都记入操作日志。")
 if st.session_state.get("users_msg"):
-    st.success(st.session_state.pop("users_msg"))
+    st.success(text.md(st.session_state.pop("users_msg")))  # names it holds are shown as text
 
 
 def _run(fn, done: str) -> None:
     try:
         fn()
     except (accounts.AccountError, accounts.Forbidden) as exc:
-        st.error(str(exc))
+        st.error(text.md(str(exc)))  # the message may quote an account name
         return
     st.session_state["users_msg"] = done
     st.rerun()

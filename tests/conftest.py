@@ -108,7 +108,7 @@ def sqlite_url(tmp_path):
 
 # `db_url` hands every test a database already at the newest schema revision, copied from one migrated
 # template per worker: running the migrations costs 0.1–0.9 s a database, copying a few milliseconds. The
-# schema is the migrations' own (tests/test_db.py compares it with the models); a test that needs a database
+# schema is the migrations' own (tests/core/test_db.py compares it with the models); a test that needs a database
 # without a schema asks for `sqlite_url` or `pg_url`.
 
 @pytest.fixture(scope="session")

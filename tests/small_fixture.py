@@ -19,6 +19,7 @@ from dashboard.core.models import (
     evaluation_object_key,
     finding_key,
 )
+from tests.sessions import session_scope
 
 TODAY = dt.date(2023, 3, 31)
 AUG = dt.date(2022, 8, 31)
@@ -28,7 +29,7 @@ def build(url: str) -> dict[str, int]:
     """Create the schema and the fixture rows; returns ids by short name."""
     db.init_db(url)
     ids: dict[str, int] = {}
-    with db.session_scope(url) as s:
+    with session_scope(url) as s:
         batch = ImportBatch(created_at=dt.datetime(2023, 1, 5, 9, 30), user="fixture", source="import",
                             files=[{"name": "fixture.xlsx", "sha256": "0" * 64}], counts={})
         s.add(batch)

@@ -228,6 +228,23 @@ def test_no_import_cycles():
     assert not found, "import cycles:\n" + "\n".join(" → ".join(c) for c in found)
 
 
+LAZY_DIRS = ("dashboard", "data_loaders", "pages")
+
+
+def test_imports_inside_functions_are_only_heavy_libraries_said_so():
+    """An import inside a function hides a cycle or a cost: allowed only for a heavy optional library, with a
+    `# lazy:` comment on the line saying which and why."""
+    found = []
+    for module, path in MODULES.items():
+        if not module.startswith(LAZY_DIRS):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for line, _target, inner in _imports(module, path, "\n".join(lines)):
+            if inner and "# lazy:" not in lines[line - 1]:
+                found.append(f"{_rel(path)}:{line}: {lines[line - 1].strip()}")
+    assert not found, "imports inside functions without a `# lazy:` reason:\n" + "\n".join(found)
+
+
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_point_down(module):
     problems = _violations(module, MODULES[module])

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.core.models import Meta, Project
 
@@ -50,27 +48,8 @@ def get_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-@functools.lru_cache(maxsize=8)
-def _sessionmaker(url: str) -> sessionmaker:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
-
-
-@contextmanager
-def session_scope(url: str):
-    """A session in one transaction: committed on success, rolled back on any exception."""
-    session: Session = _sessionmaker(url)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 def _alembic_config(url: str):
-    from alembic.config import Config
+    from alembic.config import Config  # lazy: alembic loads only to create or upgrade the schema
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -81,7 +60,7 @@ def _alembic_config(url: str):
 @functools.lru_cache(maxsize=1)
 def head_revision() -> str:
     """The newest revision of dashboard/core/migrations (read once per process)."""
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # lazy: alembic, as above
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
@@ -100,7 +79,7 @@ def init_db(url: str) -> str:
 
     A database already at the newest revision is left alone without starting Alembic (the upgrade would do
     nothing; reading the migration scripts is what costs)."""
-    from alembic import command
+    from alembic import command  # lazy: alembic, as above
 
     head = head_revision()
     if current_revision(url) == head:

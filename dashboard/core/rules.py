@@ -114,8 +114,8 @@ def warning_light(
     """Warning light of one monitoring record (rates as fractions).
 
     docs/rules.md: "If a target-progress figure is given, the same bands apply to T − target progress and
-    the worse light wins. A project that should have reported and did not is grey (未报送). Offer a
-    second preset, fixed checkpoints (四川 2025 practice): red if cumulative execution is below 25% at
+    the worse light wins. A project that should have reported and did not is grey (未报送). A second
+    preset, fixed checkpoints (四川 2025 practice): red if cumulative execution is below 25% at
     end of April, 40% at end of June, 60% at end of August, 80% at end of October."
 
     With no record (as_of None) the light is grey. A record without an execution figure is judged on
@@ -235,7 +235,7 @@ def composite_score(subscores: dict[str, float | None], rules: Rules = DEFAULT_R
 # Twins of the rules above for whole numpy arrays at once (the demo generator judges a million
 # monitoring records at province scale; a Python loop over the scalar rules would dominate its time).
 # Each twin applies the same thresholds, inclusive bounds and EPS tolerance as the scalar rule it names;
-# tests/test_rules.py checks each one equals its scalar rule element-wise at and around the thresholds.
+# tests/core/test_rules.py checks each one equals its scalar rule element-wise at and around the thresholds.
 # Missing values are NaN (numbers) or NaT (dates) where the scalar rule takes None.
 
 _LIGHT_CODES = np.array([GREEN, YELLOW, RED], dtype=object)  # index = LIGHT_ORDER value

@@ -1,7 +1,7 @@
 """Every SQL rendering of a rule of dashboard.core.rules, built from the same thresholds (SQLite and PostgreSQL alike).
 
 Aggregates that run inside the database cannot call the Python rules row by row, so each rule that has to
-run in SQL is written here once, beside the name of the Python function it mirrors; tests/test_rules_sql.py
+run in SQL is written here once, beside the name of the Python function it mirrors; tests/core/test_rules_sql.py
 evaluates every expression on both engines and compares it with the Python rule at the thresholds.
 Per-date rules (time progress, checkpoints) are computed in Python for the distinct dates present and bound
 as a CASE over the date, so the calendar arithmetic stays in dashboard.core.rules.

@@ -4,6 +4,11 @@ settings file, the fixed "today" and the importing user — from `dashboard.toml
 The file is `dashboard.toml` in the working directory, or the path in `DASHBOARD_SETTINGS`; every key is
 optional (docs/rules.md lists them). The environment variables are DATABASE_URL, DASHBOARD_SETTINGS,
 DASHBOARD_TODAY, DASHBOARD_USER and DASHBOARD_AUTH_SECRET; nothing else in the app reads the environment (tests/test_docs.py checks).
+
+Settings are read once, at the entry points (dashboard/cli.py main, dashboard/app.py), checked here
+(check_settings: unknown tables and keys, types, ranges and orders; check_rules is also the sidebar rules
+panel's check) and passed down. A refusal is a SettingsError whose Chinese sentence names the file, the table
+and the key. The session secret is checked only where password sign-in uses it (require_secret).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import getpass
+import itertools
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -155,19 +162,36 @@ class Settings:
         return self.today or dt.date.today()
 
 
+def _month(key):
+    """A [rules.checkpoints] key as a month number where it is one ("4" → 4); else the key as written."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        return key
+
+
 def _coerce(name: str, value):
+    """[rules] values as the Rules fields hold them, where they have the right shape; anything else is kept as
+    written, for check_rules to refuse with the key (nothing here raises on a wrong type)."""
     if name == "checkpoints" and isinstance(value, dict):
-        return tuple(sorted((int(k), float(v)) for k, v in value.items()))
-    if name == "age_buckets":
-        return tuple(int(v) for v in value)
+        points = [(_month(k), float(v) if _is_number(v) else v) for k, v in value.items()]
+        if all(isinstance(m, int) for m, _ in points):
+            points.sort(key=lambda p: p[0])
+        return tuple(points)
+    if name == "age_buckets" and isinstance(value, list):
+        return tuple(value)
     return value
 
 
-def rules_from_mapping(data: dict) -> Rules:
-    known = {f.name for f in dataclasses.fields(Rules)}
-    unknown = set(data) - known
+def _unknown_keys(cls, data: dict, table: str, source: str = "") -> None:
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
     if unknown:
-        raise ValueError(f"未知的规则设置项：{', '.join(sorted(unknown))}")
+        raise SettingsError(f"{source}[{table}] 有未知的设置项 {'、'.join(unknown)}")
+
+
+def rules_from_mapping(data: dict) -> Rules:
+    """Rules from a [rules] table (unknown keys refused); check_rules checks the values."""
+    _unknown_keys(Rules, data, "rules")
     return Rules(**{k: _coerce(k, v) for k, v in data.items()})
 
 
@@ -196,74 +220,262 @@ def settings_path() -> Path:
     return Path(os.environ.get("DASHBOARD_SETTINGS") or DEFAULT_SETTINGS_FILE)
 
 
-def load_settings(path: str | os.PathLike | None = None) -> Settings:
-    """Settings from the TOML file (if any) and the environment; SettingsError says what to correct."""
-    path = Path(path or settings_path())
-    data: dict = {}
-    found = path.is_file()
-    try:
-        if found:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        rules = rules_from_mapping(data.get("rules", {}))
-        limits = _limits_from_mapping(data.get("limits", {}))
-        documents = _documents_from_mapping(data.get("documents", {}))
-        auth = _auth_from_mapping(data.get("auth", {}), os.environ.get("DASHBOARD_AUTH_SECRET"))
-        performance = _performance_from_mapping(data.get("performance", {}))
-    except (ValueError, TypeError) as exc:  # tomllib.TOMLDecodeError is a ValueError
-        raise SettingsError(f"规则设置文件 dashboard.toml 有误（{path}）：{exc}") from exc
-    db_url = os.environ.get("DATABASE_URL") or data.get("database", {}).get("url") or DEFAULT_DB_URL
-    return Settings(db_url=db_url, rules=rules, settings_file=path if found else None,
-                    today=_today(os.environ.get("DASHBOARD_TODAY")),
-                    user=os.environ.get("DASHBOARD_USER") or _login_name(), limits=limits,
-                    documents=documents, auth=auth, performance=performance)
-
-
-def _limits_from_mapping(data: dict) -> Limits:
-    known = {f.name for f in dataclasses.fields(Limits)}
-    unknown = set(data) - known
-    if unknown:
-        raise ValueError(f"未知的 [limits] 设置项：{', '.join(sorted(unknown))}")
-    return Limits(**data)
-
-
-def _documents_from_mapping(data: dict) -> Documents:
-    known = {f.name for f in dataclasses.fields(Documents)}
-    unknown = set(data) - known
-    if unknown:
-        raise ValueError(f"未知的 [documents] 设置项：{', '.join(sorted(unknown))}")
-    return Documents(**data)
-
-
+TABLES = ("rules", "limits", "documents", "auth", "performance", "database")  # the tables dashboard.toml may hold
+WARNING_PRESETS = ("lag", "checkpoints")
+WEIGHT_FIELDS = ("weight_coverage", "weight_execution", "weight_evaluation", "weight_rectification", "weight_not_red")
 MIN_SECRET_CHARS = 32
 
 
-def _auth_from_mapping(data: dict, env_secret: str | None) -> Auth:
-    """The [auth] table; DASHBOARD_AUTH_SECRET overrides its `secret`. Password mode needs a secret of at
-    least MIN_SECRET_CHARS characters (the message never repeats the secret)."""
-    known = {f.name for f in dataclasses.fields(Auth)}
-    unknown = set(data) - known
+def load_settings(path: str | os.PathLike | None = None) -> Settings:
+    """Settings from the TOML file (if any) and the environment, checked (check_settings): a SettingsError
+    names the file, the table and the key to correct. The session secret is not required here (only the
+    web app's password sign-in needs it: require_secret)."""
+    path = Path(path or settings_path())
+    found = path.is_file()
+    data = _read(path) if found else {}
+    source = f"设置文件 {path} 的 "
+    _check_tables(data, source)
+    file_url = data.get("database", {}).get("url")
+    auth = dict(data.get("auth", {}))
+    if os.environ.get("DASHBOARD_AUTH_SECRET"):
+        auth["secret"] = os.environ["DASHBOARD_AUTH_SECRET"]
+    settings = Settings(
+        db_url=os.environ.get("DATABASE_URL") or file_url or DEFAULT_DB_URL,
+        rules=rules_from_mapping(data.get("rules", {})),
+        settings_file=path if found else None,
+        today=_today(os.environ.get("DASHBOARD_TODAY")),
+        user=os.environ.get("DASHBOARD_USER") or _login_name(),
+        limits=Limits(**data.get("limits", {})),
+        documents=Documents(**data.get("documents", {})),
+        auth=Auth(**auth),
+        performance=Performance(**data.get("performance", {})),
+    )
+    return check_settings(settings, source)
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"设置文件 {path} 不是有效的 TOML：{exc}") from exc
+    except UnicodeDecodeError:
+        raise SettingsError(f"设置文件 {path} 应为 UTF-8 编码的文本") from None
+    except OSError as exc:
+        raise SettingsError(f"设置文件 {path} 无法读取：{exc.strerror or exc}") from None
+
+
+def _check_tables(data: dict, source: str) -> None:
+    """Every top-level name a known table, every key of a table a known setting, [database] url a string."""
+    for name, value in data.items():
+        if name not in TABLES:
+            if isinstance(value, dict):
+                raise SettingsError(f"{source}[{name}] 是未知的表（可用的表：{'、'.join(f'[{t}]' for t in TABLES)}）")
+            raise SettingsError(f"{source}{name} 不在任何表中：应写在 {'、'.join(f'[{t}]' for t in TABLES)} 之一的下面")
+        if not isinstance(value, dict):
+            raise SettingsError(f"{source}{name}（{_show(value)}）应为表 [{name}]")
+    for cls, table in ((Rules, "rules"), (Limits, "limits"), (Documents, "documents"), (Auth, "auth"),
+                       (Performance, "performance")):
+        _unknown_keys(cls, data.get(table, {}), table, source)
+    database = data.get("database", {})
+    unknown = sorted(set(database) - {"url"})
     if unknown:
-        raise ValueError(f"未知的 [auth] 设置项：{', '.join(sorted(unknown))}")
-    data = dict(data)
-    if env_secret:
-        data["secret"] = env_secret
-    auth = Auth(**data)
+        raise SettingsError(f"{source}[database] 有未知的设置项 {'、'.join(unknown)}")
+    if "url" in database and not (isinstance(database["url"], str) and database["url"].strip()):
+        raise SettingsError(f"{source}[database] url（{_show(database['url'])}）应为数据库 URL 字符串")
+
+
+# ------------------------------------------------------------------------------------------------ the check
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _show(value) -> str:
+    """A value for a message, as a file would write it: 85 (also for 85.0), 0.5, "many", true, [30, 90]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else repr(value)
+    if isinstance(value, str):
+        return '"' + (value if len(value) <= 40 else value[:40] + "…") + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "未设置"
+    return str(value)
+
+
+class _Check:
+    """Refusals for one table: `设置文件 PATH 的 [TABLE] KEY（VALUE）应……` (source "" → `[TABLE] KEY…`)."""
+
+    def __init__(self, source: str, table: str, obj):
+        self.source, self.table, self.obj = source, table, obj
+
+    def fail(self, text: str, table: str | None = None):
+        raise SettingsError(f"{self.source}[{table or self.table}] {text}")
+
+    def value(self, key: str) -> str:
+        return f"{key}（{_show(getattr(self.obj, key))}）"
+
+    def types(self, skip: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> None:
+        """Every field of the dataclass holds a value of its annotated type: float = a finite number (an int
+        is one), int = a whole number written without a decimal point (true/false are not numbers)."""
+        for f in dataclasses.fields(self.obj):
+            if f.name in skip:
+                continue
+            v = getattr(self.obj, f.name)
+            shown = f"{f.name} " if f.name in hidden else self.value(f.name)  # the secret is never shown
+            kind = str(f.type)
+            if kind == "float" and not _is_number(v):
+                self.fail(f"{shown}应为{'有限的' if isinstance(v, float) else ''}数字")
+            elif kind == "int" and not (isinstance(v, int) and not isinstance(v, bool)):
+                shown = f"{f.name}（{v!r}）" if isinstance(v, float) else shown  # 3.0, not 3
+                self.fail(f"{shown}应为整数（不带小数点）")
+            elif kind == "bool" and not isinstance(v, bool):
+                self.fail(f"{shown}应为 true 或 false")
+            elif kind in ("str", "str | None") and not (isinstance(v, str) or (v is None and kind != "str")):
+                self.fail(f"{shown}应为字符串（加引号）")
+
+    def at_least(self, key: str, low: float) -> None:
+        if getattr(self.obj, key) < low:
+            self.fail(f"{self.value(key)}{'不能为负数' if low == 0 else f'应不小于 {low:g}'}")
+
+    def above(self, key: str, low: float = 0) -> None:
+        if not getattr(self.obj, key) > low:
+            self.fail(f"{self.value(key)}应大于 {low:g}")
+
+    def within(self, key: str, low: float, high: float) -> None:
+        if not low <= getattr(self.obj, key) <= high:
+            self.fail(f"{self.value(key)}应在 {low:g} 到 {high:g} 之间")
+
+    def below(self, key: str, other: str) -> None:
+        if not getattr(self.obj, key) < getattr(self.obj, other):
+            self.fail(f"{self.value(key)}应小于 {self.value(other)}")
+
+    def filled(self, key: str) -> None:
+        if not getattr(self.obj, key).strip():
+            self.fail(f"{key} 不能为空")
+
+
+def check_rules(rules: Rules, source: str = "") -> Rules:
+    """The one check of rule values — of the settings file (load_settings) and of the sidebar's rules panel.
+
+    grade_excellent > grade_good > grade_pass, all within 0–100; 0 ≤ yellow_lag < red_lag; warning_preset
+    one of WARNING_PRESETS; checkpoints months 1–12 in order, rates 0–100 never lower than an earlier month's;
+    inflation_gap ≥ 0; age_buckets ascending positive whole numbers; every weight a number ≥ 0 and their sum
+    > 0 (docs/rules.md: 综合得分 = Σ weight × sub-score ÷ Σ weight, so the sum need not be 100); execution_penalty
+    ≥ 0; min_projects a whole number ≥ 1; grace_days a whole number ≥ 0. Returns `rules`; SettingsError
+    otherwise, `source` (e.g. "设置文件 PATH 的 ") before the table and key it names."""
+    c = _Check(source, "rules", rules)
+    c.types(skip=("checkpoints", "age_buckets"))
+    for key in ("grade_excellent", "grade_good", "grade_pass"):
+        c.within(key, 0, 100)
+    if not rules.grade_excellent > rules.grade_good:
+        c.fail(f"{c.value('grade_excellent')}应大于 {c.value('grade_good')}")
+    if not rules.grade_good > rules.grade_pass:
+        c.fail(f"{c.value('grade_good')}应大于 {c.value('grade_pass')}")
+    c.at_least("yellow_lag", 0)
+    c.at_least("red_lag", 0)
+    c.below("yellow_lag", "red_lag")
+    if rules.warning_preset not in WARNING_PRESETS:
+        c.fail(f"{c.value('warning_preset')}应为 {' 或 '.join(_show(p) for p in WARNING_PRESETS)}")
+    _check_checkpoints(c, rules.checkpoints)
+    c.at_least("inflation_gap", 0)
+    buckets = rules.age_buckets
+    if not (isinstance(buckets, (tuple, list)) and buckets
+            and all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in buckets)
+            and all(a < b for a, b in itertools.pairwise(buckets))):
+        c.fail(f"{c.value('age_buckets')}应为从小到大的正整数（天），如 [30, 90, 180]")
+    for key in WEIGHT_FIELDS:
+        c.at_least(key, 0)
+    total = sum(getattr(rules, key) for key in WEIGHT_FIELDS)
+    if not total > 0:
+        c.fail(f"{'、'.join(WEIGHT_FIELDS)} 之和（{total:g}）应大于 0")
+    c.at_least("execution_penalty", 0)
+    c.at_least("min_projects", 1)
+    c.at_least("grace_days", 0)
+    return rules
+
+
+def _check_checkpoints(c: _Check, checkpoints) -> None:
+    table = "rules.checkpoints"
+    if not isinstance(checkpoints, tuple) or not all(isinstance(p, tuple) and len(p) == 2 for p in checkpoints):
+        c.fail(f"{c.value('checkpoints')}应写成表 [rules.checkpoints]，每行「月份 = 该月末最低累计执行率（%）」")
+    previous = None
+    for month, rate in checkpoints:
+        if not (isinstance(month, int) and not isinstance(month, bool) and 1 <= month <= 12):
+            c.fail(f"{month} 应为月份 1 到 12", table)
+        if not _is_number(rate):
+            c.fail(f"{month}（{_show(rate)}）应为数字（执行率，%）", table)
+        if not 0 <= rate <= 100:
+            c.fail(f"{month}（{_show(rate)}）应在 0 到 100 之间", table)
+        if previous is not None:
+            if month <= previous[0]:
+                c.fail(f"{month} 应排在 {previous[0]} 之后，且每个月份只写一次", table)
+            if rate < previous[1]:
+                c.fail(f"{month}（{_show(rate)}）应不低于 {previous[0]}（{_show(previous[1])}）：节点要求的执行率应随月份上升",
+                       table)
+        previous = (month, rate)
+
+
+def check_settings(settings: Settings, source: str | None = None) -> Settings:
+    """Check the values of every table (types and ranges): [rules] by check_rules, then [limits], [documents],
+    [auth] and [performance]. Returns `settings`; a SettingsError names the file, the table and the key.
+    `source` defaults to the settings file's own (「设置文件 PATH 的 」)."""
+    if source is None:
+        source = f"设置文件 {settings.settings_file} 的 " if settings.settings_file else "设置 "
+    check_rules(settings.rules, source)
+
+    c = _Check(source, "limits", settings.limits)
+    c.types()
+    for f in dataclasses.fields(Limits):
+        c.above(f.name)
+
+    c = _Check(source, "documents", settings.documents)
+    c.types()
+    c.filled("soffice")
+    c.at_least("list_rows", 1)
+    c.at_least("question_overdue_days", 0)
+    c.above("pdf_timeout_s")
+
+    auth = settings.auth
+    c = _Check(source, "auth", auth)
+    c.types(hidden=("secret",))
     if auth.mode not in AUTH_MODES:
-        raise ValueError(f"[auth] mode 应为 {' | '.join(AUTH_MODES)} 之一：{auth.mode!r}")
-    if auth.mode == "password" and len(auth.secret or "") < MIN_SECRET_CHARS:
-        raise ValueError(f"[auth] mode = \"password\" 需要至少 {MIN_SECRET_CHARS} 个字符的 secret"
-                         "（dashboard.toml 的 [auth] secret 或环境变量 DASHBOARD_AUTH_SECRET）")
-    if auth.session_hours <= 0 or auth.max_failures < 1 or auth.lockout_minutes < 0:
-        raise ValueError("[auth] session_hours 应大于 0，max_failures 至少为 1，lockout_minutes 不能为负")
-    return auth
+        c.fail(f"{c.value('mode')}应为 {'、'.join(_show(m) for m in AUTH_MODES)} 之一")
+    c.above("session_hours")
+    c.at_least("max_failures", 1)
+    c.at_least("lockout_minutes", 0)
+    c.filled("cookie_name")
+    c.filled("proxy_user_header")
+
+    c = _Check(source, "performance", settings.performance)
+    c.types()
+    c.above("warm_poll_s")
+    c.at_least("warm_years", 1)
+
+    if not (isinstance(settings.db_url, str) and settings.db_url.strip()):
+        raise SettingsError(f"{source}[database] url 应为数据库 URL 字符串")
+    return settings
 
 
-def _performance_from_mapping(data: dict) -> Performance:
-    known = {f.name for f in dataclasses.fields(Performance)}
-    unknown = set(data) - known
-    if unknown:
-        raise ValueError(f"未知的 [performance] 设置项：{', '.join(sorted(unknown))}")
-    perf = Performance(**data)
-    if not isinstance(perf.warm, bool) or perf.warm_poll_s <= 0 or int(perf.warm_years) < 1:
-        raise ValueError("[performance] 应为 warm = true/false，warm_poll_s 大于 0，warm_years 至少为 1")
-    return perf
+def require_secret(settings: Settings) -> Settings:
+    """Password mode signs and verifies session tokens with `[auth] secret` (or DASHBOARD_AUTH_SECRET): where
+    that happens (the web app's sign-in) the secret must be there, at least MIN_SECRET_CHARS characters.
+    Returns `settings`; SettingsError says what to set and where (never the secret itself). Other modes, and
+    every command of the command line, need no secret."""
+    if settings.auth.mode != "password":
+        return settings
+    secret = settings.auth.secret or ""
+    if len(secret) >= MIN_SECRET_CHARS:
+        return settings
+    file = settings.settings_file or settings_path()
+    what = f"密码登录（设置文件 {file} 的 [auth] mode = \"password\"）需要会话密钥"
+    where = (f"请在服务器的环境中设置 DASHBOARD_AUTH_SECRET（至少 {MIN_SECRET_CHARS} 个字符，如 openssl rand -hex 32 "
+             f"的输出），或在设置文件 {file} 的 [auth] 中设置 secret")
+    if not secret:
+        raise SettingsError(f"{what}，但没有设置：{where}")
+    raise SettingsError(f"{what}，现在的只有 {len(secret)} 个字符，太短：{where}")

@@ -5,13 +5,16 @@ Every figure comes from the metric functions the pages use: the headline figures
 as 部门画像 (warning_list red + grey, open_findings, evaluation_list, inflation_list), the rank from
 department_ranking. A brief is `SECTIONS` in order: each entry is (title, function(brief)) and adding a section
 (say, indicators not met) is one line there; section numbers follow the order. `questions()` drafts the
-建议关注的问题 from the facts by rule, each with the figure it rests on.
+建议关注的问题 from the facts by rule, each with the figure it rests on. Every threshold it writes is the
+configured one (Rules, Documents) and every figure reads as on screen (dashboard.present.fmt).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,10 +22,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dashboard import metrics
+from dashboard.core import rules as R
 from dashboard.core.settings import Documents, Rules
 from dashboard.core.vocab import BATCH_SOURCE_LABELS, GREY, LIGHT_LABELS, RED, STAGE_LABELS
 from dashboard.documents import charts
-from dashboard.documents import numbers as N
 from dashboard.documents.docx_kit import (
     NOTE,
     DocumentError,
@@ -35,6 +38,7 @@ from dashboard.documents.docx_kit import (
 from dashboard.documents.pdf import docx_to_pdf
 from dashboard.metrics import summary
 from dashboard.metrics.query import cached
+from dashboard.present import fmt as F  # `fmt` is the docx/pdf argument of the entry points
 
 LOW_GRADES = ("中", "差")
 QUESTIONS_PER_RULE = 3
@@ -212,10 +216,10 @@ def peer_context(q: metrics.Query, department_id: int) -> dict:
         basis = f"预算规模在本部门一半到两倍之间的 {len(peers)} 个主管部门"
     median = {}
     for key, _, _ in PEER_FIGURES:
-        values = [float(v) for v in peers[key] if not N.missing(v)]
+        values = [float(v) for v in peers[key] if not F.missing(v)]
         median[key] = statistics.median(values) if values else None
     return {"basis": basis, "peers": sorted(peers["department"].tolist()),
-            "mine": {k: (None if N.missing(me[k]) else float(me[k])) for k, _, _ in PEER_FIGURES},
+            "mine": {k: (None if F.missing(me[k]) else float(me[k])) for k, _, _ in PEER_FIGURES},
             "median": median}
 
 
@@ -223,7 +227,7 @@ def peer_context(q: metrics.Query, department_id: int) -> dict:
 
 def _name(row) -> str:
     name = row.get("name") if "name" in row else row.get("object_name")
-    return str(name if not N.missing(name) else row.get("object_name") or "—")
+    return str(name if not F.missing(name) else row.get("object_name") or "—")
 
 
 def questions(b: Brief) -> list[Question]:
@@ -232,11 +236,11 @@ def questions(b: Brief) -> list[Question]:
     s = b.summary
     reds = b.warnings[b.warnings["light"] == RED]
     for _, r in reds.head(QUESTIONS_PER_RULE).iterrows():
-        reason = r["deviation_reason"] if not N.missing(r["deviation_reason"]) else None
+        reason = r["deviation_reason"] if not F.missing(r["deviation_reason"]) else None
         points, on_target = worst_lag(r)
-        basis = (f"截至 {N.date(r['as_of'])} " + (f"目标完成进度 {N.pct(r['target_progress'])}" if on_target else
-                                                 f"预算执行率 {N.pct(r['execution_rate'])}")
-                 + f"，序时进度 {N.pct(r['time_progress'])}，滞后 {N.points(points)} 个百分点（红灯）")
+        basis = (f"截至 {F.date(r['as_of'])} " + (f"目标完成进度 {F.pct(r['target_progress'])}" if on_target else
+                                                 f"预算执行率 {F.pct(r['execution_rate'])}")
+                 + f"，序时进度 {F.pct(r['time_progress'])}，滞后 {F.points(points)} 个百分点（红灯）")
         text = (f"「{r['name']}」预算执行明显滞后，" + (f"单位说明的原因是「{reason}」。这一原因是否成立，年底前能否完成？"
                                                if reason else "单位没有说明偏差原因。滞后的原因是什么，年底前能否完成？"))
         out.append(Question("red", text, basis, {"project_id": int(r["project_id"]), "lag": points,
@@ -250,11 +254,10 @@ def questions(b: Brief) -> list[Question]:
     bad = b.low_grades[(b.low_grades["grade"] == "差")]
     unfollowed = bad[~bad["project_id"].isin(b.finding_projects) | bad["project_id"].isna()]
     for _, r in unfollowed.head(QUESTIONS_PER_RULE).iterrows():
-        score = "—" if N.missing(r["score"]) else N.score(r["score"], 1)
         out.append(Question(
             "bad_no_finding", f"「{r['object_name']}」{r['kind']}等级为差，但没有登记整改问题。评价发现的问题是否已要求整改？",
-            f"{r['kind']}得分 {score} 分（差），登记的整改问题 0 个",
-            {"evaluation_id": int(r["evaluation_id"]), "score": None if N.missing(r["score"]) else float(r["score"])}))
+            f"{r['kind']}得分 {F.score(r['score'])}（差），登记的整改问题 0 个",
+            {"evaluation_id": int(r["evaluation_id"]), "score": None if F.missing(r["score"]) else float(r["score"])}))
     if len(unfollowed) > QUESTIONS_PER_RULE:
         out[-1] = _more(out[-1], len(unfollowed) - QUESTIONS_PER_RULE, "差等级评价")
     days = b.docs.question_overdue_days
@@ -264,30 +267,40 @@ def questions(b: Brief) -> list[Question]:
         out.append(Question(
             "overdue", f"问题「{r['description']}」已过整改时限 {int(r['days_overdue'])} 天仍为{r['status']}，"
                        "卡在哪里，何时能整改到位？",
-            f"整改时限 {N.date(r['deadline'])}，按 {N.date(b.today)} 逾期 {int(r['days_overdue'])} 天（超过 {days} 天）",
+            f"整改时限 {F.date(r['deadline'])}，按 {F.date(b.today)} 逾期 {int(r['days_overdue'])} 天（超过 {days} 天）",
             {"finding_id": int(r["finding_id"]), "days_overdue": int(r["days_overdue"])}))
     if len(late) > QUESTIONS_PER_RULE:
         out[-1] = _more(out[-1], len(late) - QUESTIONS_PER_RULE, f"逾期超过 {days} 天的问题")
     gap_rule = b.rules.inflation_gap
-    high = b.inflation[b.inflation["gap"].fillna(-1e9) >= gap_rule - 1e-9]
+    by_gap = pd.Series([inflated_by_gap(r, b.rules) for _, r in b.inflation.iterrows()], index=b.inflation.index,
+                       dtype=bool)
+    high = b.inflation[by_gap]
     for _, r in high.head(QUESTIONS_PER_RULE).iterrows():
         out.append(Question(
             "inflation", f"「{r['name']}」单位自评明显高于{r['independent_kind']}，自评是怎样打分的？",
-            f"单位自评 {N.score(r['self_score'], 1)} 分，{r['independent_kind']} {N.score(r['independent_score'], 1)} 分，"
-            f"高出 {N.score(r['gap'], 1)} 分（≥{gap_rule:g} 分即为自评虚高）",
+            f"单位自评 {F.score(r['self_score'])}，{r['independent_kind']} {F.score(r['independent_score'])}，"
+            f"高出 {F.score(r['gap'])}（≥{gap_rule:g} 分即为自评虚高）",
             {"project_id": int(r["project_id"]), "gap": float(r["gap"])}))
     if len(high) > QUESTIONS_PER_RULE:
-        out[-1] = _more(out[-1], len(high) - QUESTIONS_PER_RULE, "自评高出 10 分以上的项目")
+        out[-1] = _more(out[-1], len(high) - QUESTIONS_PER_RULE, f"自评高出 {gap_rule:g} 分以上的项目")
     return out
 
 
+def inflated_by_gap(r, rules: Rules) -> bool:
+    """Whether the score gap alone makes a flagged project 自评虚高 (one flagged only for its better self grade gets
+    no question about the gap). Asked of the rule itself, R.self_evaluation_inflation, on the two scores with its
+    grade comparison switched off (every score in one band): its threshold, rounding and tolerance, not a copy."""
+    if F.missing(r["self_score"]) or F.missing(r["independent_score"]):
+        return False
+    one_band = dataclasses.replace(rules, grade_excellent=math.inf, grade_good=math.inf, grade_pass=math.inf)
+    return R.self_evaluation_inflation(float(r["self_score"]), float(r["independent_score"]), rules=one_band).flagged
+
+
 def worst_lag(r) -> tuple[float | None, bool]:
-    """The lag that lit the light: the worse of execution lag and target-progress lag (points), and whether it
-    is the target one (rules.warning_light takes the worse of the two)."""
-    lag = None if N.missing(r["lag"]) else float(r["lag"])
-    target = None
-    if not N.missing(r.get("target_progress")) and not N.missing(r.get("time_progress")):
-        target = (float(r["time_progress"]) - float(r["target_progress"])) * 100
+    """The lag that lit the light: the worse of the execution lag and the target-progress lag (points) that
+    project_facts stores (rules.warning_light takes the worse of the two), and whether it is the target one."""
+    lag = None if F.missing(r["lag"]) else float(r["lag"])
+    target = None if F.missing(r.get("target_lag")) else float(r["target_lag"])
     if target is not None and (lag is None or target > lag):
         return target, True
     return lag, False
@@ -316,7 +329,7 @@ def _rules_notes(w: Writer, rules: Rules, today: dt.date) -> dict[str, str]:
                         f"≥{rules.grade_pass:g} 中，其余为差；无得分时取填报的等级。平均分含部门整体支出和政策评价。"),
         "inflation": w.note(f"自评虚高：同一项目同一年度单位自评比抽查复核（没有时取财政重点评价）高 ≥{rules.inflation_gap:g} 分，"
                             "或自评等级更好。"),
-        "overdue": w.note(f"逾期：未整改或整改中，且判断日期 {N.date(today)} 已过整改时限（时限当天不算逾期）；"
+        "overdue": w.note(f"逾期：未整改或整改中，且判断日期 {F.date(today)} 已过整改时限（时限当天不算逾期）；"
                           "整改率 = 已整改 ÷ 全部问题。"),
         "indicators": w.note("绩效指标已完成：实际完成值（监控阶段取全年预计完成值）满足目标值，数值按比较符号在同一单位下比较，"
                              "只写数值的目标按“=”；文字目标须完全相同；缺实际值、单位不同或读不出的为无法判断。"),
@@ -362,13 +375,13 @@ def header_block(b: Brief, w: Writer) -> None:
     if p.get("batch_id") is not None:
         files = [f.get("name", "") if isinstance(f, dict) else str(f) for f in (p.get("files") or [])]
         source = BATCH_SOURCE_LABELS.get(p.get("source"), p.get("source") or "")
-        batch = f"#{p['batch_id']}（{N.date(p.get('created_at'))}，{source}" + (
+        batch = f"#{p['batch_id']}（{F.timestamp(p.get('created_at'))}，{source}" + (
             "：" + "、".join(files[:3]) + (f" 等 {len(files)} 个文件" if len(files) > 3 else "") if files else "") + "）"
     rows = [("部门", b.name + (f"（编码 {b.code}）" if b.code else "")), ("年度", f"{b.year} 年"),
             ("范围", "本部门全部预算单位、全部资金来源"),
-            ("数据截至", f"监控数据截至 {N.date(b.summary['monitoring']['as_of'])}"),
-            ("判断日期", f"{N.date(b.today)}（逾期、账龄按此日判断）"), ("来源批次", batch),
-            ("生成时间", N.date(b.now))]
+            ("数据截至", f"监控数据截至 {F.date(b.summary['monitoring']['as_of'])}"),
+            ("判断日期", f"{F.date(b.today)}（逾期、账龄按此日判断）"), ("来源批次", batch),
+            ("生成时间", F.timestamp(b.now))]
     w.table(["项目", "内容"], rows, widths_mm=(30, TEXT_WIDTH_MM - 30))
 
 
@@ -379,12 +392,12 @@ def headline(b: Brief, w: Writer) -> None:
     rows = []
     for label, path, kind, note in HEADLINE_ROWS:
         now, before = pick(s, path), pick(p, path)
-        rows.append((label + (notes[note] if note else ""), N.fmt(now, kind), N.fmt(before, kind),
-                     N.change(now, before, kind)))
+        rows.append((label + (notes[note] if note else ""), F.figure(now, kind), F.figure(before, kind),
+                     F.change(now, before, kind)))
     w.table(["指标", f"{b.year} 年", prev_label, "变化"], rows, widths_mm=(62, 32, 32, 30))
     r = b.rank
     if r and r["rank"] is not None:
-        text = (f"综合得分 {N.score(r['composite'], 1)}，在 {r['of']} 个主管部门中排第 {r['rank']} 名"
+        text = (f"综合得分 {F.score(r['composite'], unit=False)}，在 {r['of']} 个主管部门中排第 {r['rank']} 名"
                 + (f"（上年第 {r['prev_rank']} 名）" if r["prev_rank"] is not None else "（上年无排名）") + "。"
                 + notes["rank"])
         if r["small_sample"]:
@@ -404,17 +417,17 @@ def chart_section(b: Brief, w: Writer) -> None:
                style=NOTE)
     w.pictures([charts.lights(s["monitoring"], font), charts.grades(s["evaluations"]["grades"], font)],
                width_mm=TEXT_WIDTH_MM / 2 - 2)
-    w.para(f"图 2　预警灯（截至 {N.date(s['monitoring']['as_of'])}）与评价等级分布。", style=NOTE)
+    w.para(f"图 2　预警灯（截至 {F.date(s['monitoring']['as_of'])}）与评价等级分布。", style=NOTE)
 
 
 def _lag_text(r) -> str:
     points, on_target = worst_lag(r)
-    return N.points(points) + ("（目标进度）" if on_target else "")
+    return F.points(points) + ("（目标进度）" if on_target else "")
 
 
 def _named(r) -> str:
     """A project's name with its code on the next line."""
-    return f"{r['name']}\n{r['code']}" if not N.missing(r["code"]) else str(r["name"])
+    return f"{r['name']}\n{r['code']}" if not F.missing(r["code"]) else str(r["name"])
 
 
 def _cut(df: pd.DataFrame, b: Brief) -> pd.DataFrame:
@@ -426,9 +439,9 @@ def warnings_section(b: Brief, w: Writer) -> None:
     if df.empty:
         w.para("本年没有红灯或未报送项目。")
         return
-    rows = [(LIGHT_LABELS.get(r["light"], r["light"]), _named(r), N.money(r["budget"]),
-             N.pct(r["execution_rate"]), N.pct(r["time_progress"]), _lag_text(r),
-             r["deviation_reason"] if not N.missing(r["deviation_reason"]) else "—")
+    rows = [(LIGHT_LABELS.get(r["light"], r["light"]), _named(r), F.money(r["budget"]),
+             F.pct(r["execution_rate"]), F.pct(r["time_progress"]), _lag_text(r),
+             r["deviation_reason"] if not F.missing(r["deviation_reason"]) else "—")
             for _, r in _cut(df, b).iterrows()]
     w.table(["预警", "项目", "预算（万元）", "执行率", "序时进度", "滞后（百分点）", "偏差原因"], rows,
             widths_mm=(14, 44, 20, 16, 16, 16, 30))
@@ -440,8 +453,8 @@ def low_grade_section(b: Brief, w: Writer) -> None:
     if df.empty:
         w.para("本年没有评价等级为中或差的项目。")
         return
-    rows = [(r["kind"], r["object_name"], N.score(r["score"], 1), r["grade"],
-             r["main_problems"] if not N.missing(r["main_problems"]) else "—") for _, r in _cut(df, b).iterrows()]
+    rows = [(r["kind"], r["object_name"], F.score(r["score"], unit=False), r["grade"],
+             r["main_problems"] if not F.missing(r["main_problems"]) else "—") for _, r in _cut(df, b).iterrows()]
     w.table(["评价类型", "评价对象", "得分", "等级", "发现的主要问题"], rows, widths_mm=(22, 46, 14, 12, 62))
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "条评价")
 
@@ -451,9 +464,9 @@ def inflation_section(b: Brief, w: Writer) -> None:
     if df.empty:
         w.para("本年没有被标记为自评虚高的项目。" + b.notes["inflation"])
         return
-    rows = [(_named(r), f"{N.score(r['self_score'], 1)}（{r['self_grade'] or '—'}）",
-             r["independent_kind"], f"{N.score(r['independent_score'], 1)}（{r['independent_grade'] or '—'}）",
-             N.score(r["gap"], 1)) for _, r in _cut(df, b).iterrows()]
+    rows = [(_named(r), f"{F.score(r['self_score'], unit=False)}（{r['self_grade'] or '—'}）",
+             r["independent_kind"], f"{F.score(r['independent_score'], unit=False)}（{r['independent_grade'] or '—'}）",
+             F.score(r["gap"], unit=False)) for _, r in _cut(df, b).iterrows()]
     w.table(["项目", "单位自评（等级）", "独立评价", "独立评价得分（等级）", "高出（分）"], rows,
             widths_mm=(56, 28, 26, 28, 18))
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "个项目")
@@ -463,13 +476,13 @@ def findings_section(b: Brief, w: Writer) -> None:
     df = b.open_findings
     f = b.summary["findings"]
     w.para(f"本年发现问题 {f['total']} 个，已整改 {f['rectified']} 个，整改中 {f['in_progress']} 个，未整改 "
-           f"{f['not_started']} 个；其中逾期 {f['overdue']} 个（按 {N.date(b.today)} 判断）。{b.notes['overdue']}")
+           f"{f['not_started']} 个；其中逾期 {f['overdue']} 个（按 {F.date(b.today)} 判断）。{b.notes['overdue']}")
     if df.empty:
         w.para("没有未销号的问题。")
         return
-    rows = [(r["project"] if not N.missing(r["project"]) else "（部门层面）", r["description"], N.date(r["deadline"]),
+    rows = [(r["project"] if not F.missing(r["project"]) else "（部门层面）", r["description"], F.date(r["deadline"]),
              r["status"], (f"逾期 {int(r['days_overdue'])} 天" if r["days_overdue"] else "未逾期"),
-             r["measures"] if not N.missing(r["measures"]) else "—") for _, r in _cut(df, b).iterrows()]
+             r["measures"] if not F.missing(r["measures"]) else "—") for _, r in _cut(df, b).iterrows()]
     w.table(["项目", "问题", "整改时限", "状态", "账龄", "整改措施"], rows, widths_mm=(32, 40, 20, 14, 18, 32))
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "个未销号问题")
 
@@ -479,16 +492,16 @@ def result_section(b: Brief, w: Writer) -> None:
     if ra.empty:
         w.para("本年没有可用于结果应用的评价等级。")
         return
-    rows = [(r["grade"], N.count(r["evaluations"]), N.count(r["cut"]), N.count(r["increased"]),
-             N.change(r["budget_change_total"], 0, "money").replace(" 万元", "")) for _, r in ra.iterrows()]
+    rows = [(r["grade"], F.count(r["evaluations"]), F.count(r["cut"]), F.count(r["increased"]),
+             F.money(r["budget_change_total"], signed=True)) for _, r in ra.iterrows()]
     w.table(["等级", "评价（条）", "下年调减（条）", "下年调增（条）", "下年预算调整合计（万元）"], rows,
             widths_mm=(20, 30, 34, 34, 38))
     df = b.budget_changes
     if df.empty:
         w.para("评价记录中没有填写下年预算调整。")
         return
-    rows = [(r["object_name"], r["kind"], r["grade"] or "—", N.change(r["next_year_budget_change"], 0, "money"),
-             r["result_application"] if not N.missing(r["result_application"]) else "—")
+    rows = [(r["object_name"], r["kind"], r["grade"] or "—", F.change(r["next_year_budget_change"], 0, "money"),
+             r["result_application"] if not F.missing(r["result_application"]) else "—")
             for _, r in _cut(df, b).iterrows()]
     w.table(["评价对象", "评价类型", "等级", "下年预算调整", "结果应用"], rows, widths_mm=(46, 24, 12, 30, 44))
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "条有下年预算调整的评价")
@@ -503,9 +516,9 @@ def indicators_section(b: Brief, w: Writer) -> None:
         return
     stages = dict(STAGE_LABELS)
     rows = [(r["project"], stages.get(r["stage"], r["stage"]), r["indicator"],
-             r["target_text"] if not N.missing(r["target_text"]) else "—",
-             r["actual_text"] if not N.missing(r["actual_text"]) else "—",
-             r["deviation_reason"] if not N.missing(r["deviation_reason"]) else "—") for _, r in df.iterrows()]
+             r["target_text"] if not F.missing(r["target_text"]) else "—",
+             r["actual_text"] if not F.missing(r["actual_text"]) else "—",
+             r["deviation_reason"] if not F.missing(r["deviation_reason"]) else "—") for _, r in df.iterrows()]
     w.table(["项目", "阶段", "指标", "目标值", "实际（预计）完成", "偏差原因"], rows, widths_mm=(36, 12, 34, 22, 22, 30))
     w.cut_note(b.unmet_indicators_count, len(df), "个未完成的指标")
 
@@ -515,7 +528,7 @@ def peer_section(b: Brief, w: Writer) -> None:
     if not p["basis"] or not p["peers"]:
         w.para("没有可比的主管部门，不作参照。")
         return
-    rows = [(label, N.fmt(p["mine"].get(key), kind), N.fmt(p["median"].get(key), kind))
+    rows = [(label, F.figure(p["mine"].get(key), kind), F.figure(p["median"].get(key), kind))
             for key, label, kind in PEER_FIGURES]
     w.table(["指标", "本部门", "可比部门中位数"], rows, widths_mm=(70, 40, 46))
     names = (f"{'、'.join(p['peers'][:12])}{' 等' if len(p['peers']) > 12 else ''}" if b.peer_names
@@ -555,7 +568,7 @@ def write_brief(b: Brief, w: Writer) -> None:
     header_block(b, w)
     b.notes = _rules_notes(w, b.rules, b.today)
     for i, (title, section) in enumerate(SECTIONS, 1):
-        w.heading(f"{N.chinese_number(i)}、{title}")
+        w.heading(f"{F.chinese_number(i)}、{title}")
         section(b, w)
     w.write_notes()
 
@@ -634,7 +647,7 @@ def brief_batch(url: str, year: int, today: dt.date, rules: Rules, docs: Documen
         s = b.summary
         w.para(f"{i}. {b.name}　红灯 {s['monitoring']['red']} 个，评价为差 {s['evaluations']['grades']['差']} 条，"
                f"逾期问题 {s['findings']['overdue']} 个", style=NOTE)
-    w.para(f"判断日期 {N.date(today)}；生成时间 {N.date(briefs[0].now if briefs else now or dt.datetime.now())}。",
+    w.para(f"判断日期 {F.date(today)}；生成时间 {F.timestamp(briefs[0].now if briefs else now or dt.datetime.now())}。",
            style=NOTE)
     for b in briefs:
         w.page_break()

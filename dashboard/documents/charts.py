@@ -1,13 +1,13 @@
 """Charts for the documents as PNG bytes, drawn by matplotlib (Agg) with a CJK font: no browser, no download.
 
 matplotlib rather than Plotly + kaleido: kaleido starts Chromium for each document (3.5–4.4 s measured), one
-matplotlib chart takes well under a second. The font is docx_kit.chart_font (Noto Sans CJK SC by default).
+matplotlib chart takes well under a second. The font is docx_kit.chart_font (Noto Sans CJK SC by default); the
+colours are the app's (dashboard.present.palette), the figures read as dashboard.present.fmt writes them.
 """
 
 from __future__ import annotations
 
 import io
-import math
 
 import matplotlib
 
@@ -15,9 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from dashboard.core.vocab import GRADES, GREEN, GREY, LIGHT_LABELS, RED, YELLOW
+from dashboard.present import fmt
+from dashboard.present.palette import GRADE_COLORS, LIGHT_COLORS, PRIMARY
 
-LIGHT_COLOURS = {GREEN: "#2e9d5b", YELLOW: "#e8b400", RED: "#d2322d", GREY: "#9aa0a6"}
-GRADE_COLOURS = {"优": "#1f6fb2", "良": "#5aa0d8", "中": "#e8a33d", "差": "#c8372d"}
 DPI = 150
 
 
@@ -39,24 +39,25 @@ def _values_only(ax) -> None:
     ax.spines["left"].set_visible(False)
 
 
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+def _bare_score(x: float) -> str:
+    return fmt.score(x, unit=False)
 
 
 def trend(rows: list[dict], font: str) -> bytes:
     """Small multiples over the years: budget (万元), execution rate, average score, rectification rate."""
-    panels = [("budget", "预算（万元）", 1.0, "{:,.0f}"), ("execution_rate", "预算执行率（%）", 100.0, "{:.1f}"),
-              ("avg_score", "评价平均分", 1.0, "{:.1f}"), ("rectification_rate", "整改率（%）", 100.0, "{:.1f}")]
+    panels = [("budget", "预算（万元）", 1.0, fmt.money_short), ("execution_rate", "预算执行率", 100.0, fmt.pct),
+              ("avg_score", "评价平均分", 1.0, _bare_score), ("rectification_rate", "整改率", 100.0, fmt.pct)]
     years = [str(r["year"]) for r in rows]
     with plt.rc_context(_style(font)):
         fig, axes = plt.subplots(1, len(panels), figsize=(7.2, 1.9))
-        for ax, (key, label, scale, pattern) in zip(axes, panels):
-            values = [None if _missing(r.get(key)) else float(r[key]) * scale for r in rows]
-            xs = [i for i, v in enumerate(values) if v is not None]
-            ys = [v for v in values if v is not None]
-            ax.plot(xs, ys, marker="o", color="#1f6fb2", linewidth=1.6)
-            for x, y in zip(xs, ys):
-                ax.annotate(pattern.format(y), (x, y), textcoords="offset points", xytext=(0, 5), ha="center",
+        for ax, (key, label, scale, text) in zip(axes, panels):
+            raw = [None if fmt.missing(r.get(key)) else float(r[key]) for r in rows]
+            xs = [i for i, v in enumerate(raw) if v is not None]
+            labels = [text(v) for v in raw if v is not None]
+            ys = [v * scale for v in raw if v is not None]
+            ax.plot(xs, ys, marker="o", color=PRIMARY, linewidth=1.6)
+            for x, y, label_text in zip(xs, ys, labels):
+                ax.annotate(label_text, (x, y), textcoords="offset points", xytext=(0, 5), ha="center",
                             fontsize=7)
             ax.set_title(label, fontsize=9)
             ax.set_xticks(range(len(years)), years)
@@ -77,7 +78,7 @@ def lights(counts: dict[str, int], font: str) -> bytes:
     with plt.rc_context(_style(font)):
         fig, ax = plt.subplots(figsize=(3.5, 2.3))
         values = [int(counts.get(k, 0)) for k in order]
-        bars = ax.bar([LIGHT_LABELS[k] for k in order], values, color=[LIGHT_COLOURS[k] for k in order])
+        bars = ax.bar([LIGHT_LABELS[k] for k in order], values, color=[LIGHT_COLORS[k] for k in order])
         ax.bar_label(bars, fontsize=8)
         ax.set_title("预警灯（项目数）", fontsize=9)
         _values_only(ax)
@@ -91,7 +92,7 @@ def grades(counts: dict[str, int], font: str) -> bytes:
     with plt.rc_context(_style(font)):
         fig, ax = plt.subplots(figsize=(3.5, 2.3))
         values = [int(counts.get(g, 0)) for g in GRADES]
-        bars = ax.bar(list(GRADES), values, color=[GRADE_COLOURS[g] for g in GRADES])
+        bars = ax.bar(list(GRADES), values, color=[GRADE_COLORS[g] for g in GRADES])
         ax.bar_label(bars, fontsize=8)
         ax.set_title("评价等级分布（条）", fontsize=9)
         _values_only(ax)
@@ -100,8 +101,8 @@ def grades(counts: dict[str, int], font: str) -> bytes:
         return _png(fig)
 
 
-def department_bars(labels: list[str], values: list[float], title: str, font: str, colour: str = "#d2322d"
-                    ) -> bytes:
+def department_bars(labels: list[str], values: list[float], title: str, font: str,
+                    colour: str = LIGHT_COLORS[RED]) -> bytes:
     """A horizontal bar per department (the annual report's worst ones), largest on top."""
     with plt.rc_context(_style(font)):
         fig, ax = plt.subplots(figsize=(7.0, 0.28 * max(len(labels), 3) + 0.8))

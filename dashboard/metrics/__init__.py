@@ -20,6 +20,7 @@ from dashboard.metrics.departments import department_ranking, department_trend
 from dashboard.metrics.evaluation import (
     evaluation_count,
     evaluation_list,
+    good_share,
     grade_mix_by_department,
     grade_mix_by_kind,
     inflation_count,
@@ -93,6 +94,7 @@ __all__ = [
     "findings_count",
     "findings_list",
     "fund_source_options",
+    "good_share",
     "grade_mix_by_department",
     "grade_mix_by_kind",
     "indicator_totals",

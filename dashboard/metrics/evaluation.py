@@ -1,4 +1,4 @@
-"""Evaluation figures: grade mixes, the evaluation list, self-evaluation inflation and result application."""
+"""Evaluation figures: grade mixes and the 优良率, the evaluation list, self-evaluation inflation and result application."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from dashboard.core.models import Unit as U
 from dashboard.core.vocab import EVALUATION_KINDS, GRADES
 from dashboard.metrics.aggregates import dept_evaluations, has_inflation_pair, inflation_flagged
 from dashboard.metrics.query import Query, count_rows, frame, many, paged, rows, scope_where, with_names
+
+GOOD_GRADES = GRADES[:2]  # 优 良: the grades the 优良率 counts
 
 
 def _grade_pivot(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:
@@ -34,6 +36,15 @@ def _grade_pivot(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:
 def grade_mix_by_department(q: Query) -> pd.DataFrame:
     out = _grade_pivot(dept_evaluations(q), ["department_id"])
     return with_names(q, out).sort_values("department").reset_index(drop=True)
+
+
+def good_share(evaluations: dict) -> float | None:
+    """优良率: evaluations graded 优 or 良 ÷ every evaluation record, from a grade mix such as
+    `kpis(q)["evaluations"]` or summary's "evaluations" (keys "grades" and "count"); None without a record."""
+    n = int(evaluations["count"] or 0)
+    if not n:
+        return None
+    return sum(int(evaluations["grades"].get(g) or 0) for g in GOOD_GRADES) / n
 
 
 def grade_mix_by_kind(q: Query) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def _warnings(q: Query, lights: tuple[str, ...]):
             PF.as_of, case((PF.as_of.is_(None), PF.budget), else_=PF.base).label("budget"), PF.executed,
             (rate_pct() / 100).label("execution_rate"),
             (RS.time_progress_pct(PF.as_of, dates_of(q)) / 100).label("time_progress"),
-            PF.lag, PF.target_progress, lit.label("light"),
+            PF.lag, PF.target_progress, PF.target_lag, lit.label("light"),
             M.deviation_reason, M.likelihood,
         )
         .join(P, P.id == PF.project_id)

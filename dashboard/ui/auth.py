@@ -25,6 +25,7 @@ from dashboard.core import accounts, audit
 from dashboard.core.accounts import Actor
 from dashboard.core.settings import Settings
 from dashboard.core.vocab import ADMIN, ROLE_LABELS, ROLES
+from dashboard.ui import text
 
 log = logging.getLogger("dashboard.ui")
 ACTOR_KEY = "_auth_actor"
@@ -168,13 +169,13 @@ def sign_in_page() -> None:
     elif mode == "proxy":
         claimed = st.session_state.get("_auth_claimed")
         if claimed:
-            st.error(f"账号「{claimed}」没有登记或已停用，请联系管理员开通。", icon=":material/block:")
+            st.error(f"账号「{text.md(claimed)}」没有登记或已停用，请联系管理员开通。", icon=":material/block:")
         else:
             st.error("未收到统一认证的用户信息。请通过单位的统一登录入口访问本系统。", icon=":material/block:")
     else:
         claimed = st.session_state.get("_auth_claimed")
         if claimed:
-            st.error(f"账号「{claimed}」没有本系统的角色，请联系管理员开通。", icon=":material/block:")
+            st.error(f"账号「{text.md(claimed)}」没有本系统的角色，请联系管理员开通。", icon=":material/block:")
             st.button("退出统一认证", on_click=st.logout, key="oidc_logout")
         else:
             st.caption("请使用单位统一身份认证登录。")
@@ -219,8 +220,8 @@ def account_box(settings: Settings, actor: Actor) -> None:
     if mode == "none":
         return
     with st.sidebar:
-        limit = f" · 限 {'、'.join(actor.departments)}" if actor.departments else ""
-        st.caption(f"当前账号：{actor.name}（{ROLE_LABELS.get(actor.role, actor.role)}）{limit}")
+        limit = f" · 限 {'、'.join(text.md(d) for d in actor.departments)}" if actor.departments else ""
+        st.caption(f"当前账号：{text.md(actor.name)}（{ROLE_LABELS.get(actor.role, actor.role)}）{limit}")
         if mode == "password":
             st.button("退出登录", key="logout", icon=":material/logout:", on_click=_logout, args=(settings,))
         elif mode == "oidc":

@@ -1,4 +1,5 @@
-"""Plotly figure builders and the dashboard's one palette (grades, lights, statuses), with 万元/亿元 hovers.
+"""Plotly figure builders with 万元/亿元 hovers, in the dashboard's one palette (dashboard.present.palette: grades,
+lights, statuses — the documents' charts use the same colours).
 
 Axis numbers are written out with thousands separators (10,000, never plotly's SI "10k").
 """
@@ -9,15 +10,21 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.core.rules import checkpoint_threshold
-from dashboard.core.vocab import FINDING_STATUSES, GRADES, GREEN, GREY, LIGHT_LABELS, LIGHTS, RED, YELLOW
+from dashboard.core.vocab import FINDING_STATUSES, GREEN, LIGHT_LABELS, LIGHTS, RED, YELLOW
 from dashboard.present import fmt
+
+# the pages read the palette from here too (charts.GRADE_COLORS, charts.PRIMARY)
+from dashboard.present.palette import (
+    AGE_SHADES,
+    GRADE_COLORS,
+    GRID,
+    LIGHT_COLORS,
+    MUTED,
+    PRIMARY,
+    STATUS_COLORS,
+)
 from dashboard.ui import text
 
-GRADE_COLORS = dict(zip(GRADES, ("#2e7d32", "#1565c0", "#f9a825", "#c62828")))  # 优 良 中 差
-LIGHT_COLORS = {RED: "#c62828", YELLOW: "#f9a825", GREEN: "#2e7d32", GREY: "#9e9e9e"}
-STATUS_COLORS = dict(zip(FINDING_STATUSES, ("#c62828", "#f9a825", "#2e7d32")))  # 未整改 整改中 已整改
-PRIMARY = "#1f4e79"
-MUTED = "#9e9e9e"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
           "locale": "zh-CN"}
@@ -179,19 +186,11 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
         else:
             fig.add_scatter(y=y, x=x, name=label, mode="markers", hovertemplate=hover,
                             marker={"color": color, "size": 9, "symbol": symbols[i % 3], "opacity": 0.85})
-    fig.update_yaxes(autorange="reversed", type="category", showgrid=len(columns) > 1, gridcolor="#eeeeee")
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=len(columns) > 1, gridcolor=GRID)
     fig.update_xaxes(range=[0, 105] if df[[c for c, _, _ in columns]].max().max() <= 1.05 else None,
-                     showgrid=True, gridcolor="#eeeeee")
+                     showgrid=True, gridcolor=GRID)
     return _layout(fig, _bar_height(len(df), per_row=20 if len(columns) > 1 else 30), x_title="覆盖率（%）",
                    legend=len(columns) > 1)
-
-
-def budget_bars(df: pd.DataFrame, category: str, value: str, label: str) -> go.Figure:
-    fig = go.Figure(go.Bar(
-        x=text.chart_all(df[category]), y=df[value].astype(float), marker_color=PRIMARY,
-        customdata=fmt_series_wan(df[value]), hovertemplate="%{x}<br>" + label + "：%{customdata}<extra></extra>",
-    ))
-    return _layout(fig, 300, y_title=f"{label}（万元）", legend=False)
 
 
 def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color: str = PRIMARY) -> go.Figure:
@@ -233,8 +232,7 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
 
 
 def age_buckets(df: pd.DataFrame) -> go.Figure:
-    shades = ["#f9a825", "#ef6c00", "#d84315", "#b71c1c", "#7f0000"]
-    fig = go.Figure(go.Bar(x=df["bucket"], y=df["count"], marker_color=shades[: len(df)],
+    fig = go.Figure(go.Bar(x=df["bucket"], y=df["count"], marker_color=list(AGE_SHADES[: len(df)]),
                            text=df["count"], textposition="outside",
                            hovertemplate="逾期 %{x}：%{y:,} 个<extra></extra>"))
     fig.update_traces(cliponaxis=False)

@@ -123,6 +123,11 @@ def kpis(ctx, scope=None) -> dict:
     return _metric(metrics.kpis, ctx, scope=scope)
 
 
+def good_share(evaluations: dict) -> float | None:
+    """优良率 of `kpis(ctx)["evaluations"]` (metrics.good_share: arithmetic on figures already cached, so no cache)."""
+    return metrics.good_share(evaluations)
+
+
 def coverage_by_department(ctx):
     return _metric(metrics.coverage_by_department, ctx)
 

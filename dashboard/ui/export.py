@@ -9,10 +9,13 @@ mode so a province-wide list stays bounded; numbers rounded as on screen with Ex
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
+import tempfile
 from collections.abc import Iterable
+from typing import IO
 
 import pandas as pd
 import streamlit as st
@@ -131,40 +134,58 @@ def listing_xlsx(chunks: Iterable[pd.DataFrame], heading: list[str], formats: di
     `formats` maps a column header to MONEY_FORMAT / PERCENT_FORMAT / ONE_DECIMAL_FORMAT / COUNT_FORMAT;
     values of those columns are rounded as on screen (percent: fractions, 0.623 → 62.3%). Header frozen,
     widths fitted to the header and the first chunk. Formula-like text is a quote-prefixed text cell.
+
+    Streamed: each chunk is written as it is read and let go before the next is asked for (xlsxwriter's
+    constant-memory mode keeps one row and spools the sheet to a temporary file), and the workbook is zipped
+    into a temporary file too: what grows with the list is only the finished file's bytes, returned.
     """
+    with tempfile.TemporaryFile() as out:
+        _write_listing(out, chunks, heading, formats, sheet, columns)
+        out.seek(0)
+        return out.read()
+
+
+def _write_listing(out: IO[bytes], chunks: Iterable[pd.DataFrame], heading: list[str],
+                   formats: dict[str, str] | None, sheet: str, columns: list[str] | None) -> None:
+    """`listing_xlsx` written into `out` (a seekable binary file): at most one chunk held at a time."""
     formats = formats or {}
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
                                      "strings_to_urls": False, "strings_to_numbers": False})
-    ws = book.add_worksheet(_safe_sheet_name(sheet))
-    title_fmt = book.add_format({"bold": True, "font_size": 13})
-    note_fmt = book.add_format({"font_color": "#555555"})
-    head_fmt = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
-    as_text = book.add_format({"quote_prefix": True})
-    number_fmts = {name: book.add_format({"num_format": f}) for name, f in formats.items()}
-    header_row = len(heading)
-    it = iter(chunks)
-    first = next(it, None)
-    cols = list(columns if columns is not None else (first.columns if first is not None else []))
-    widths = [min(40, max(10, _width(c) + 2)) for c in cols]
-    if first is not None:
-        for i, c in enumerate(cols):
-            if c not in first:
-                continue
-            sample = first[c].head(200).map(lambda v: 0 if fmt.missing(v) else _width(v))
-            widths[i] = min(60, max(widths[i], int(sample.max() if len(sample) else 0) + 2))
-    for i, w in enumerate(widths):
-        ws.set_column(i, i, w)
-    ws.freeze_panes(header_row + 1, 0)
-    for r, line in enumerate(heading):  # constant-memory mode: rows strictly in order
-        ws.write_string(r, 0, line, title_fmt if r == 0 else note_fmt)
-    for c, name in enumerate(cols):
-        ws.write_string(header_row, c, str(name), as_text if could_be_formula(str(name)) else head_fmt)
-    r = header_row + 1
-    for df in ([first] if first is not None else []) + [df for df in it]:
-        r = _write_rows(ws, df, cols, r, formats, number_fmts, as_text)
+    try:
+        ws = book.add_worksheet(_safe_sheet_name(sheet))
+        title_fmt = book.add_format({"bold": True, "font_size": 13})
+        note_fmt = book.add_format({"font_color": "#555555"})
+        head_fmt = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
+        as_text = book.add_format({"quote_prefix": True})
+        number_fmts = {name: book.add_format({"num_format": f}) for name, f in formats.items()}
+        header_row = len(heading)
+        it = iter(chunks)
+        chunk = next(it, None)
+        cols = list(columns if columns is not None else (chunk.columns if chunk is not None else []))
+        widths = [min(40, max(10, _width(c) + 2)) for c in cols]
+        if chunk is not None:
+            for i, c in enumerate(cols):
+                if c not in chunk:
+                    continue
+                sample = chunk[c].head(200).map(lambda v: 0 if fmt.missing(v) else _width(v))
+                widths[i] = min(60, max(widths[i], int(sample.max() if len(sample) else 0) + 2))
+        for i, w in enumerate(widths):
+            ws.set_column(i, i, w)
+        ws.freeze_panes(header_row + 1, 0)
+        for r, line in enumerate(heading):  # constant-memory mode: rows strictly in order
+            ws.write_string(r, 0, line, title_fmt if r == 0 else note_fmt)
+        for c, name in enumerate(cols):
+            ws.write_string(header_row, c, str(name), as_text if could_be_formula(str(name)) else head_fmt)
+        r = header_row + 1
+        while chunk is not None:
+            r = _write_rows(ws, chunk, cols, r, formats, number_fmts, as_text)
+            chunk = None  # the written rows go before the next chunk is read
+            chunk = next(it, None)
+    except BaseException:
+        with contextlib.suppress(Exception):  # only to remove the sheet's temporary file; the first error wins
+            book.close()
+        raise
     book.close()
-    return buf.getvalue()
 
 
 def _write_rows(ws, df: pd.DataFrame, cols: list[str], r: int, formats: dict, number_fmts: dict, as_text) -> int:

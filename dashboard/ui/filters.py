@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard.core.accounts import Forbidden
 from dashboard.core.rules_file import save_rules
-from dashboard.core.settings import Rules, SettingsError
+from dashboard.core.settings import Rules, SettingsError, check_rules
 from dashboard.metrics import Scope
 from dashboard.ui import data
 
@@ -159,21 +159,15 @@ def rules_panel(base: Rules, actor=None, url: str | None = None) -> Rules:
         else:
             save = False
             st.caption("本账号的调整只对本次会话生效，不能保存为默认规则。")
-    problems = []
-    if values["yellow_lag"] >= values["red_lag"]:
-        problems.append("黄灯阈值应小于红灯阈值")
-    if not values["grade_excellent"] > values["grade_good"] > values["grade_pass"]:
-        problems.append("等级分数线应满足 优 > 良 > 中")
-    if sum(values[f] for f in ("weight_coverage", "weight_execution", "weight_evaluation",
-                                "weight_rectification", "weight_not_red")) <= 0:
-        problems.append("权重之和应大于 0")
-    if problems:
-        st.sidebar.warning("规则设置有误，暂用默认值：" + "；".join(problems))
-        return dataclasses.replace(base, warning_preset=preset)
     checkpoints = tuple((m, values[f"cp_{m}"]) for m in (4, 6, 8, 10))
     plain = {k: v for k, v in values.items() if not k.startswith("cp_")}
     rules = dataclasses.replace(base, warning_preset=preset, checkpoints=checkpoints,
                                 min_projects=int(min_projects), **plain)
+    try:
+        check_rules(rules)  # the settings file's own check (dashboard.core.settings)
+    except SettingsError as exc:
+        st.sidebar.warning(f"规则设置有误，暂用默认值：{exc}")
+        return dataclasses.replace(base, warning_preset=preset)
     if save:
         _save_rules(rules, actor, url)
     return rules
@@ -187,7 +181,7 @@ def _save_rules(rules: Rules, actor, url: str) -> None:
         return
     except OSError:
         log.exception("saving rules failed")
-        st.sidebar.error("无法写入规则设置文件，未保存。请联系管理员检查文件权限。")
+        st.sidebar.error("无法写入设置文件 dashboard.toml，未保存。请联系管理员检查文件权限。")
         return
     st.sidebar.success(f"已保存为默认规则（{path.name}），下次打开页面起生效。")
 

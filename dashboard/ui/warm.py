@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 
 from streamlit.logger import get_logger
+from streamlit.runtime import Runtime
 
 from dashboard.core.db import data_version
 from dashboard.core.settings import Settings
@@ -37,8 +38,6 @@ _warmer: Warmer | None = None
 def real_server() -> bool:
     """A real `streamlit run` process (not AppTest, whose runtime is a mock of Runtime)."""
     try:
-        from streamlit.runtime import Runtime
-
         return type(Runtime.instance()) is Runtime
     except Exception:  # noqa: BLE001 - no runtime at all: bare mode
         return False

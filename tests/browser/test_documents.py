@@ -13,6 +13,7 @@ import docx
 import pytest
 
 from bench import server as srv
+from dashboard.present import fmt
 from dashboard.registry import BY_KEY
 
 _problem = srv.chromium_problem()
@@ -99,4 +100,4 @@ def test_annual_report_downloads_from_overview(app_server, db_url, page, tmp_pat
                         "六、存在的问题及下一步工作"]
     s = summary.summary(db_url, year, None, dt.date.fromisoformat(DEMO_TODAY), DEFAULT_RULES)
     text = "\n".join(p.text for p in d.paragraphs)
-    assert f"项目 {s['projects']:,} 个" in text and f"预算资金 {s['budget_total']:,.2f} 万元" in text
+    assert f"项目 {s['projects']:,} 个" in text and f"预算资金 {fmt.wan(s['budget_total'])}" in text

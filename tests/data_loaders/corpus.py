@@ -322,8 +322,8 @@ def findings_excel_dates(d: Path) -> tuple[Path, dict]:
 
 
 def self_evaluation_forms(d: Path) -> tuple[Path, dict]:
-    """Two 《项目支出绩效自评表》 forms stacked on one sheet (the central/Hebei layout, §2.1 of
-    templates-and-rules.zh.md): code and name run together, 主管部门 with a region code, the money
+    """Two 《项目支出绩效自评表》 forms stacked on one sheet (the central/Hebei layout,
+    docs/data-formats.md §7): code and name run together, 主管部门 with a region code, the money
     block with 项目资金（万元） merged down, the second form's 年度资金总额 left 0 with the money in
     the rows under it (池州), 总分 | 100 | score at the end, a 自评等级 line on the second."""
     w = 10

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from dashboard.core import db
 from dashboard.core import models as m
+from tests.sessions import session_scope
 
 FILES = {
     "units.csv": """主管部门编码,主管部门,单位编码,单位名称,单位类型,所属领域
@@ -73,7 +74,7 @@ def dump(url: str) -> dict[str, list[tuple]]:
 
 
 def rows(url: str, model, **where) -> list:
-    with db.session_scope(url) as s:
+    with session_scope(url) as s:
         q = select(model)
         for k, v in where.items():
             q = q.where(getattr(model, k) == v)

@@ -71,7 +71,7 @@ def template_sheet(d: Path) -> tuple[Path, dict]:
 
 
 def declaration_form(d: Path) -> tuple[Path, dict]:
-    """《项目支出绩效目标申报表》 (the local general layout of templates-and-rules.zh.md §2.5): basic lines,
+    """《项目支出绩效目标申报表》 (the local general layout, docs/data-formats.md §9.4): basic lines,
     项目资金申请 block, a 长期 and a 年度 indicator table (only the 年度 one is the year's targets), signatures."""
     pad = _pad(8)
     rows = [

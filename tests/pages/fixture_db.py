@@ -47,6 +47,7 @@ from dashboard.core.models import (
     evaluation_object_key,
     finding_key,
 )
+from tests.sessions import session_scope
 
 TODAY = "2025-03-31"
 D = dt.date
@@ -56,7 +57,7 @@ def build(url: str) -> dict[str, int]:
     """Create the schema and the rows; returns ids by a readable key (dept codes, project codes 'JY-01@2024')."""
     db.init_db(url)
     ids: dict[str, int] = {}
-    with db.session_scope(url) as s:
+    with session_scope(url) as s:
         batch = ImportBatch(created_at=dt.datetime(2025, 3, 1, 10, 0), user="tester", source="import",
                             files=[{"name": "测试数据.xlsx", "sha256": "0" * 64, "sheets": ["项目"]}],
                             counts={}, status="committed")

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import registry
 from dashboard.core import accounts, audit
 from dashboard.core.settings import load_settings
-from dashboard.ui import auth
+from dashboard.ui import auth, text
 from tests.pages.apptest import APP, metrics, texts
 
 SECRET = "x" * 48
@@ -91,7 +91,7 @@ def test_sign_in_through_the_form_then_sign_out(password_mode):
     at.button[0].click().run()
     assert not at.exception
     assert metrics(at)["预算（亿元）"][0] == "1.98"  # the overview, as in test_pages
-    assert f"当前账号：{name}（领导）" in "\n".join(c.value for c in at.sidebar.caption)
+    assert f"当前账号：{text.md(name)}（领导）" in "\n".join(c.value for c in at.sidebar.caption)
     token = at.session_state[auth.TOKEN_KEY]
     assert accounts.session_actor(url, load_settings().auth, token).name == name
     at.button(key="logout").click().run()
@@ -199,5 +199,5 @@ def test_oidc_role_from_a_claim_or_from_the_account_by_email(oidc_mode):
     f.write_text('[auth]\nmode = "oidc"\n', encoding="utf-8")
     accounts.add_user(url, OP, "lead@bureau.example", "leader")
     at = _run(user={"is_logged_in": True, "email": "lead@bureau.example"})
-    assert metrics(at) and "当前账号：lead@bureau.example（领导）" in "\n".join(c.value for c in at.sidebar.caption)
+    assert metrics(at) and f"当前账号：{text.md('lead@bureau.example')}（领导）" in "\n".join(c.value for c in at.sidebar.caption)
     assert dataclasses.asdict(load_settings().auth)["mode"] == "oidc"

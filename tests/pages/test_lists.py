@@ -17,11 +17,11 @@ import pytest
 import streamlit as st
 
 from dashboard import metrics
-from dashboard.core import db
 from dashboard.core.models import Evaluation, Meta, Project, evaluation_object_key
 from dashboard.ui import data, export, tables
 from tests.pages import fixture_db
 from tests.pages.apptest import table, texts
+from tests.sessions import session_scope
 
 TODAY = dt.date.fromisoformat(fixture_db.TODAY)
 EXTRA = 120
@@ -33,7 +33,7 @@ def big_url(tmp_path_factory):
     """The fixture database plus 120 projects and 55 evaluations (a database of its own: other tests keep the small one)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('lists') / 'big.db'}"
     ids = fixture_db.build(url)
-    with db.session_scope(url) as s:
+    with session_scope(url) as s:
         batch_id = s.query(Project).first().batch_id
         new = []
         for i in range(1, EXTRA + 1):

@@ -240,7 +240,7 @@ def test_unreachable_database_and_bad_settings_show_a_message(app_env, monkeypat
     bad.write_text("[rules]\nno_such_rule = 1\n", encoding="utf-8")
     monkeypatch.setenv("DASHBOARD_SETTINGS", str(bad))
     at = make_app()
-    assert any("dashboard.toml 有误" in e.value and "no_such_rule" in e.value for e in at.error)
+    assert any(f"设置文件 {bad} 的 [rules]" in e.value and "no_such_rule" in e.value for e in at.error)
 
 
 def test_filtered_views_of_the_topic_pages(app):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from dashboard.core import db
 from dashboard.core import models as m
 from tests.data_loaders.corpus_seams import (
     evaluations_titled,
@@ -19,6 +18,7 @@ from tests.data_loaders.corpus_seams import (
 )
 from tests.pages.apptest import make_app, table
 from tests.pages.test_upload import fresh_db  # noqa: F401 - fixture
+from tests.sessions import session_scope
 
 
 def _upload(at, path: Path):
@@ -28,7 +28,7 @@ def _upload(at, path: Path):
 
 
 def _evaluations(url: str) -> list:
-    with db.session_scope(url) as s:
+    with session_scope(url) as s:
         return [(e.object_name, e.kind) for e in s.scalars(select(m.Evaluation).where(m.Evaluation.year == 2023))]
 
 

@@ -19,9 +19,10 @@ from dashboard.core import db
 from dashboard.core.settings import Documents, Rules
 from dashboard.core.vocab import GREY, RED
 from dashboard.documents import brief as B
-from dashboard.documents import numbers as N
 from dashboard.documents.docx_kit import EDIT_MARK, DocumentError, fallback_fonts, open_template, style_font
+from dashboard.present import fmt
 from tests import small_fixture as fx
+from tests.sessions import session_scope
 
 TODAY = fx.TODAY.isoformat()
 NOW = dt.datetime(2023, 4, 1, 9, 0)
@@ -109,11 +110,11 @@ def test_brief_headline_equals_summary_json_and_hand_figures(db_url, capsys, mon
     got = _headline(d)
     for label, path, kind, _ in B.HEADLINE_ROWS:
         now, before = B.pick(s, path), B.pick(p, path)
-        assert got[label] == (N.fmt(now, kind), N.fmt(before, kind), N.change(now, before, kind)), label
-    # the same figures by hand (tests/test_summary.py: 青山区教育局 2022, 2021 has Q1 only)
+        assert got[label] == (fmt.figure(now, kind), fmt.figure(before, kind), fmt.change(now, before, kind)), label
+    # the same figures by hand (tests/metrics/test_summary.py: 青山区教育局 2022, 2021 has Q1 only)
     assert got["预算（万元）"] == ("350.00", "90.00", "+260.00 万元")
     assert got["绩效目标覆盖率（按资金）"][0] == "42.9%" and got["预算执行率"][0] == "48.0%"
-    assert got["红灯项目（个）"][0] == "1" and got["评价平均分"][0] == "82.25" and got["整改率"][0] == "33.3%"
+    assert got["红灯项目（个）"][0] == "1" and got["评价平均分"][0] == "82.2" and got["整改率"][0] == "33.3%"
     assert got["逾期未整改（个）"][0] == "1"
     text = _text(d)
     assert "青山区教育局2022年度预算绩效情况简报" in text
@@ -158,7 +159,7 @@ def test_brief_lists_are_the_page_lists(db_url):
     # peers: no department shares 卫生; budget 450 → 225..900 keeps 青山区教育局 (350), not 青山镇 (200)
     assert "预算规模在本部门一半到两倍之间的 1 个主管部门（青山区教育局）" in text and "背景" in text
     peers = {r[0]: r[2] for r in _rows(_table_after(d, "同类部门"))}
-    assert peers["绩效目标覆盖率（按资金）"] == "42.9%" and peers["评价平均分"] == "82.25"   # 教育局's own figures
+    assert peers["绩效目标覆盖率（按资金）"] == "42.9%" and peers["评价平均分"] == "82.2"   # 教育局's own figures
     # a department-limited reader's brief keeps the median but names no other department
     hidden = _text(_brief(db_url, ids["D2"], peer_names=False))
     assert "预算规模在本部门一半到两倍之间的 1 个主管部门（1 个部门，名称不显示）" in hidden
@@ -196,7 +197,7 @@ def test_questions_cite_true_figures(db_url):
     from dashboard.core import writes
     from dashboard.core.models import Evaluation, evaluation_object_key
 
-    with db.session_scope(db_url) as s:
+    with session_scope(db_url) as s:
         s.add(Evaluation(year=2022, kind="部门评价", object_type="项目支出", project_id=ids["P7"],
                          department_id=ids["D3"], object_key=evaluation_object_key(ids["P7"], ids["D3"], None),
                          score=50.0, grade="差"))
@@ -296,12 +297,12 @@ def test_report_structure_figures_and_yoy(db_url, capsys, monkeypatch, tmp_path)
     assert f"预算资金 {s['budget_total']:,.2f} 万元，比上年增加 630.00 万元" in text
     assert "按资金为 70.0%，比上年下降 30.0 个百分点" in text
     m = s["monitoring"]
-    assert f"{m['reported']} 个项目报送了绩效运行监控" in text and f"预算执行率 {N.pct(m['execution_rate'])}" in text
+    assert f"{m['reported']} 个项目报送了绩效运行监控" in text and f"预算执行率 {fmt.pct(m['execution_rate'])}" in text
     assert f"红灯 {m['red']} 个" in text and f"未报送监控的项目 {m['grey']} 个" in text
     e, f = s["evaluations"], s["findings"]
-    assert f"共完成绩效评价 {e['count']} 条" in text and f"评价平均分 {N.score(e['avg_score'])}" in text
+    assert f"共完成绩效评价 {e['count']} 条" in text and f"评价平均分 {fmt.score(e['avg_score'])}" in text
     assert "优 4 条、良 4 条、中 1 条、差 1 条" in text
-    assert f"发现问题 {f['total']} 个" in text and f"整改率 {N.pct(f['rate'])}" in text
+    assert f"发现问题 {f['total']} 个" in text and f"整改率 {fmt.pct(f['rate'])}" in text
     assert f"逾期未整改 {f['overdue']} 个" in text
     assert "调减 1 条" in text and "-20.00 万元" in text
     # 六: every drafted paragraph marked for staff to edit
@@ -344,8 +345,8 @@ def test_brief_pdf_text_fonts_and_pages(sqlite_url, tmp_path, capsys, monkeypatc
                           check=True).stdout
     compact = re.sub(r"\s+", "", text)
     s = _summary(capsys, monkeypatch, sqlite_url, 2022, "102")
-    for figure in (f"{s['budget_total']:,.2f}", N.pct(s["target_coverage"]["by_funds"]),
-                   N.pct(s["monitoring"]["execution_rate"]), N.score(s["evaluations"]["avg_score"])):
+    for figure in (f"{s['budget_total']:,.2f}", fmt.pct(s["target_coverage"]["by_funds"]),
+                   fmt.pct(s["monitoring"]["execution_rate"]), fmt.score(s["evaluations"]["avg_score"], unit=False)):
         assert figure in compact, figure
     for words in ("青山区卫生健康委员会2022年度预算绩效情况简报", "建议关注的问题", "基本公共卫生服务", "专项资金管理不规范",
                   "逾期120天"):
@@ -388,7 +389,7 @@ def test_county_brief_agrees_with_summary_and_pages(county, capsys, monkeypatch)
     p = _summary(capsys, monkeypatch, county, year - 1, name, COUNTY_TODAY.isoformat())
     got = _headline(d)
     for label, path, kind, _ in B.HEADLINE_ROWS:
-        assert got[label][:2] == (N.fmt(B.pick(s, path), kind), N.fmt(B.pick(p, path), kind)), label
+        assert got[label][:2] == (fmt.figure(B.pick(s, path), kind), fmt.figure(B.pick(p, path), kind)), label
     q = _q(county, year, (dept_id,), COUNTY_TODAY)
     n_warn = metrics.warning_count(q, (RED, GREY))
     warn = _rows(_table_after(d, "红灯与未报送"))
@@ -429,9 +430,9 @@ def test_county_report_agrees_with_summary(county, capsys, monkeypatch):
     s = _summary(capsys, monkeypatch, county, year, today=COUNTY_TODAY.isoformat())
     p = _summary(capsys, monkeypatch, county, year - 1, today=COUNTY_TODAY.isoformat())
     text = _text(d)
-    assert f"项目 {s['projects']:,} 个" in text and f"预算资金 {s['budget_total']:,.2f} 万元" in text
+    assert f"项目 {s['projects']:,} 个" in text and f"预算资金 {fmt.wan(s['budget_total'])}" in text
     diff = s["budget_total"] - p["budget_total"]
-    assert f"比上年{'增加' if diff > 0 else '减少'} {abs(diff):,.2f} 万元" in text
+    assert f"比上年{'增加' if diff > 0 else '减少'} {fmt.wan(abs(diff))}" in text
     assert f"红灯 {s['monitoring']['red']:,} 个" in text and f"共完成绩效评价 {s['evaluations']['count']:,} 条" in text
     assert f"发现问题 {s['findings']['total']:,} 个" in text and f"逾期未整改 {s['findings']['overdue']:,} 个" in text
 
@@ -445,7 +446,7 @@ def test_data_text_is_written_as_text(sqlite_url):
     from dashboard.core.models import MonitoringRecord, Project
 
     ids = fx.build(sqlite_url)
-    with db.session_scope(sqlite_url) as s:
+    with session_scope(sqlite_url) as s:
         s.execute(update(Project).where(Project.id == ids["P3"]).values(name="<w:t>学校</w:t>\x07&amp;=1+1"))
         s.execute(update(MonitoringRecord).where(MonitoringRecord.id == ids["M3"])
                   .values(deviation_reason="]]><script>alert(1)</script>"))

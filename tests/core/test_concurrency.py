@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, text
 from dashboard.core import db
 from dashboard.core import models as m
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["年度", "监控截止日期", "主管部门", "预算单位", "项目编码", "项目名称", "调整后预算", "执行数"]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from dashboard.core import db, writes
 from dashboard.core.models import Base, Department, Evaluation, Project
 from tests import small_fixture as fx
+from tests.sessions import session_scope
 
 
 def test_migrations_match_models(db_url):
@@ -44,18 +45,18 @@ def test_init_again_keeps_every_row(db_url):
 ])
 def test_database_constraints(db_url, row, constraint):
     ids = fx.build(db_url)
-    with pytest.raises(IntegrityError), db.session_scope(db_url) as s:
+    with pytest.raises(IntegrityError), session_scope(db_url) as s:
         s.add(Project(department_id=ids["D1"], **row))
 
 
 def test_score_range_and_version(db_url):
     ids = fx.build(db_url)
     v = db.data_version(db_url)
-    with pytest.raises(IntegrityError), db.session_scope(db_url) as s:
+    with pytest.raises(IntegrityError), session_scope(db_url) as s:
         s.add(Evaluation(year=2022, kind="单位自评", object_type="项目支出", object_key="x",
                          department_id=ids["D1"], score=100.5))
     assert db.data_version(db_url) == v            # a failed write changes nothing
-    with db.session_scope(db_url) as s:
+    with session_scope(db_url) as s:
         s.add(Department(name="新部门", kind="部门"))
         writes.bump_data_version(s.connection())
     assert db.data_version(db_url) == v + 1
@@ -73,7 +74,7 @@ def test_fixture_dates_roundtrip(db_url):
     ids = fx.build(db_url)
     from dashboard.core.models import MonitoringRecord
 
-    with db.session_scope(db_url) as s:
+    with session_scope(db_url) as s:
         rec = s.get(MonitoringRecord, ids["M1"])
         assert rec.as_of == dt.date(2022, 8, 31)
 

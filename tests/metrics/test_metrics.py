@@ -9,6 +9,7 @@ from dashboard.core import rules as R
 from dashboard.core import writes
 from dashboard.core.settings import Rules
 from tests import small_fixture as fx
+from tests.sessions import session_scope
 
 RULES = Rules()
 T = 243 / 365 * 100  # time progress at 2022-08-31, percent
@@ -211,12 +212,11 @@ def test_figures_follow_the_data_version(fixture_db):
     """project_facts and the in-process caches are keyed on the data version: a write shows at the next prepare,
     and metrics themselves only read the facts of the version they are given (they never rebuild them)."""
     url, ids = fixture_db
-    from dashboard.core import db
     from dashboard.core.models import MonitoringRecord
 
     before = Q(url, mx.Scope(2022))
     assert mx.monitoring_totals(before)["grey"] == 1
-    with db.session_scope(url) as s:
+    with session_scope(url) as s:
         s.add(MonitoringRecord(project_id=ids["P5"], as_of=fx.AUG, executed=100.0, is_latest=True))
         writes.bump_data_version(s.connection())
     mx.clear_caches()
