@@ -22,6 +22,7 @@ from dashboard.documents import brief as B
 from dashboard.documents.docx_kit import EDIT_MARK, DocumentError, fallback_fonts, open_template, style_font
 from dashboard.present import fmt
 from tests import small_fixture as fx
+from tests.documents.docx_read import rows, table_after
 from tests.sessions import session_scope
 
 TODAY = fx.TODAY.isoformat()
@@ -56,31 +57,10 @@ def _text(d: docx.Document) -> str:
     return "\n".join(parts)
 
 
-def _table_after(d: docx.Document, heading_part: str) -> docx.table.Table | None:
-    """The first table after the heading containing `heading_part` (None when the section has no table)."""
-    body = d.element.body
-    seen = False
-    for el in body.iterchildren():
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            p = docx.text.paragraph.Paragraph(el, d)
-            if p.style.name == "Heading 1":
-                if seen:
-                    return None
-                seen = heading_part in p.text
-        elif tag == "tbl" and seen:
-            return docx.table.Table(el, d)
-    return None
-
-
-def _rows(table) -> list[list[str]]:
-    return [[c.text for c in row.cells] for row in table.rows[1:]]
-
-
 def _headline(d: docx.Document) -> dict[str, tuple[str, str, str]]:
     """The headline table as label (without its note marker) → (this year, last year, change)."""
-    t = _table_after(d, "主要指标")
-    return {re.sub(r"〔\d+〕", "", r[0]): (r[1], r[2], r[3]) for r in _rows(t)}
+    t = table_after(d, "主要指标")
+    return {re.sub(r"〔\d+〕", "", r[0]): (r[1], r[2], r[3]) for r in rows(t)}
 
 
 def _brief(url, department, **kw) -> docx.Document:
@@ -141,24 +121,24 @@ def test_brief_lists_are_the_page_lists(db_url):
     ids = fx.build(db_url)
     d = _brief(db_url, ids["D2"])
     q = _q(db_url, departments=(ids["D2"],))
-    warn = _rows(_table_after(d, "红灯与未报送"))
+    warn = rows(table_after(d, "红灯与未报送"))
     page = metrics.warning_list(q, lights=(RED, GREY))
     assert [r[1].split("\n")[0] for r in warn] == page["name"].tolist() == ["基本公共卫生服务", "疾病预防控制"]
     assert [r[0] for r in warn] == ["红灯", "未报送"]
     # P4 is red on target progress: 66.6 − 40.0 = 26.6 points (its execution lag is 6.6)
     assert warn[0][5] == "26.6（目标进度）" and warn[0][3] == "60.0%"
-    low = _rows(_table_after(d, "中、差"))
+    low = rows(table_after(d, "中、差"))
     assert [(r[1], r[2], r[3]) for r in low] == [("青山区卫生健康委员会部门整体支出", "78.0", "中")]
-    infl = _rows(_table_after(d, "自评虚高"))
+    infl = rows(table_after(d, "自评虚高"))
     assert [(r[0].split("\n")[0], r[1], r[3], r[4]) for r in infl] == [("基本公共卫生服务", "92.0（优）", "88.0（良）", "4.0")]
-    finds = _rows(_table_after(d, "未销号问题"))
+    finds = rows(table_after(d, "未销号问题"))
     assert [(r[1], r[2], r[4]) for r in finds] == [("专项资金管理不规范", "2022-12-01", "逾期 120 天")]
     assert metrics.open_findings(q)["description"].tolist() == ["专项资金管理不规范"]
     text = _text(d)
     assert "共 2 个项目，已全部列出。" in text and "共 1 个未销号问题，已全部列出。" in text
     # peers: no department shares 卫生; budget 450 → 225..900 keeps 青山区教育局 (350), not 青山镇 (200)
     assert "预算规模在本部门一半到两倍之间的 1 个主管部门（青山区教育局）" in text and "背景" in text
-    peers = {r[0]: r[2] for r in _rows(_table_after(d, "同类部门"))}
+    peers = {r[0]: r[2] for r in rows(table_after(d, "同类部门"))}
     assert peers["绩效目标覆盖率（按资金）"] == "42.9%" and peers["评价平均分"] == "82.2"   # 教育局's own figures
     # a department-limited reader's brief keeps the median but names no other department
     hidden = _text(_brief(db_url, ids["D2"], peer_names=False))
@@ -392,7 +372,7 @@ def test_county_brief_agrees_with_summary_and_pages(county, capsys, monkeypatch)
         assert got[label][:2] == (fmt.figure(B.pick(s, path), kind), fmt.figure(B.pick(p, path), kind)), label
     q = _q(county, year, (dept_id,), COUNTY_TODAY)
     n_warn = metrics.warning_count(q, (RED, GREY))
-    warn = _rows(_table_after(d, "红灯与未报送"))
+    warn = rows(table_after(d, "红灯与未报送"))
     assert [r[1].split("\n")[0] for r in warn] == metrics.warning_list(q, (RED, GREY), limit=5)["name"].tolist()
     text = _text(d)
     assert (f"共 {n_warn:,} 个项目，此处列出前 5 个项目" if n_warn > 5 else f"共 {n_warn} 个项目，已全部列出") in text
@@ -402,10 +382,10 @@ def test_county_brief_agrees_with_summary_and_pages(county, capsys, monkeypatch)
     assert ind["count"] > 0  # the county demo has indicators
     assert (f"本年绩效指标 {ind['count']} 个（每个项目按最新阶段计：评价/自评、监控、申报），已完成 {ind['met']} 个，"
             f"未完成 {ind['not_met']} 个，无法判断 {ind['unknown']} 个。") in text
-    unmet = _table_after(d, "绩效指标完成情况")
+    unmet = table_after(d, "绩效指标完成情况")
     if ind["not_met"]:
-        assert [r[0] for r in _rows(unmet)] == metrics.unmet_indicators(q, limit=5)["project"].tolist()
-        assert len(_rows(unmet)) == min(5, ind["not_met"])
+        assert [r[0] for r in rows(unmet)] == metrics.unmet_indicators(q, limit=5)["project"].tolist()
+        assert len(rows(unmet)) == min(5, ind["not_met"])
     else:
         assert unmet is None
     b = B.Brief(county, year, dept_id, COUNTY_TODAY, Rules(), Documents(list_rows=5), NOW)

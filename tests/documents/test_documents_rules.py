@@ -30,6 +30,7 @@ from dashboard.present import fmt, palette
 from dashboard.ui import charts as ui_charts
 from dashboard.ui import deltas
 from tests import small_fixture as fx
+from tests.documents.docx_read import rows, table_after
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2025, 7, 1, 9, 0)
@@ -42,25 +43,6 @@ def _text(d: docx.Document) -> str:
         for row in t.rows:
             parts.extend(c.text for c in row.cells)
     return "\n".join(parts)
-
-
-def _table_after(d: docx.Document, heading_part: str):
-    seen = False
-    for el in d.element.body.iterchildren():
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            p = docx.text.paragraph.Paragraph(el, d)
-            if p.style.name == "Heading 1":
-                if seen:
-                    return None
-                seen = heading_part in p.text
-        elif tag == "tbl" and seen:
-            return docx.table.Table(el, d)
-    return None
-
-
-def _rows(table) -> list[list[str]]:
-    return [[c.text for c in row.cells] for row in table.rows[1:]]
 
 
 def _query(url, year, rules, departments=(), today=TODAY) -> metrics.Query:
@@ -103,7 +85,7 @@ def test_brief_inflation_follows_the_configured_gap(county, gap):
     q = _query(county, year, rules, (dept_id,))
     flagged = metrics.inflation_list(q)
     flagged = flagged[flagged["flagged"]]
-    listed = [r[0].split("\n")[0] for r in _rows(_table_after(d, "自评虚高"))]
+    listed = [r[0].split("\n")[0] for r in rows(table_after(d, "自评虚高"))]
     assert listed == flagged["name"].head(Documents().list_rows).tolist()
     assert len(flagged) == metrics.inflation_count(q)[1]
     # the questions: the projects whose gap reaches the setting, largest first, each citing the setting
@@ -259,7 +241,7 @@ def test_the_brief_headline_is_what_the_cards_show(sqlite_url):
     ids = fx.build(sqlite_url)
     d = docx.Document(io.BytesIO(B.brief_document(sqlite_url, 2022, ids["D1"], fx.TODAY, Rules(), Documents(),
                                                   now=NOW)))
-    head = {re.sub(r"〔\d+〕", "", r[0]): r[1] for r in _rows(_table_after(d, "主要指标"))}
+    head = {re.sub(r"〔\d+〕", "", r[0]): r[1] for r in rows(table_after(d, "主要指标"))}
     k = metrics.kpis(_query(sqlite_url, 2022, Rules(), (ids["D1"],), fx.TODAY))
     p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
     assert head["预算（万元）"] == fmt.money(p["budget_total"]) == "350.00"

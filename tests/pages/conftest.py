@@ -35,6 +35,18 @@ def app_env(fixture_url, monkeypatch):
     st.cache_data.clear()
 
 
+SECRET = "x" * 48  # the session secret of password mode in the page tests
+
+
+@pytest.fixture
+def password_mode(app_env, tmp_path, monkeypatch):
+    """The app in password mode ([auth] mode = "password" in a settings file of its own)."""
+    f = tmp_path / "dashboard.toml"
+    f.write_text(f'[auth]\nmode = "password"\nsecret = "{SECRET}"\n', encoding="utf-8")
+    monkeypatch.setenv("DASHBOARD_SETTINGS", str(f))
+    return app_env
+
+
 @pytest.fixture
 def app(app_env):
     return make_app

@@ -18,17 +18,8 @@ from dashboard.core.settings import load_settings
 from dashboard.ui import auth, text
 from tests.pages.apptest import APP, metrics, texts
 
-SECRET = "x" * 48
 PW = "a good password"
 OP = accounts.operator("tests")
-
-
-@pytest.fixture
-def password_mode(app_env, tmp_path, monkeypatch):
-    f = tmp_path / "dashboard.toml"
-    f.write_text(f'[auth]\nmode = "password"\nsecret = "{SECRET}"\n', encoding="utf-8")
-    monkeypatch.setenv("DASHBOARD_SETTINGS", str(f))
-    return app_env
 
 
 def _user(url, role, departments=()):

@@ -15,7 +15,6 @@ from dashboard.core.vocab import ROLES
 from dashboard.ui import auth, common
 from tests.pages.apptest import APP
 
-SECRET = "y" * 48
 PW = "a good password"
 OP = accounts.operator("tests")
 
@@ -42,14 +41,6 @@ def test_the_pages_shown_are_the_operations_allowed(role, limited):
 
 def test_every_page_names_a_permission_of_the_table():
     assert {p.permission for p in registry.PAGES} <= set(accounts.PERMISSIONS)
-
-
-@pytest.fixture
-def password_mode(app_env, tmp_path, monkeypatch):
-    f = tmp_path / "dashboard.toml"
-    f.write_text(f'[auth]\nmode = "password"\nsecret = "{SECRET}"\n', encoding="utf-8")
-    monkeypatch.setenv("DASHBOARD_SETTINGS", str(f))
-    return app_env
 
 
 def test_a_department_limited_staff_account_is_shown_no_upload_page(password_mode):
