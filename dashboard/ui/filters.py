@@ -159,7 +159,10 @@ def rules_panel(base: Rules, actor=None, url: str | None = None) -> Rules:
         else:
             save = False
             st.caption("本账号的调整只对本次会话生效，不能保存为默认规则。")
-    checkpoints = tuple((m, values[f"cp_{m}"]) for m in (4, 6, 8, 10))
+    # the panel offers 4, 6, 8 and 10月末; a month the settings leave out stays out unless a value is set for it
+    # (a settings file with only `6 = 45` keeps one checkpoint, not three more at 0 %)
+    known = dict(base.checkpoints)
+    checkpoints = tuple((m, values[f"cp_{m}"]) for m in (4, 6, 8, 10) if m in known or values[f"cp_{m}"] > 0)
     plain = {k: v for k, v in values.items() if not k.startswith("cp_")}
     rules = dataclasses.replace(base, warning_preset=preset, checkpoints=checkpoints,
                                 min_projects=int(min_projects), **plain)

@@ -357,3 +357,16 @@ def test_rectification_department_table_is_in_the_order_its_caption_claims(app):
     rows = list(zip(df["逾期数"], df["未整改"] + df["整改中"], df["主管部门"]))
     assert rows == sorted(rows, key=lambda r: (-r[0], -r[1], r[2]))
     assert df["逾期数"].tolist()[0] == max(df["逾期数"])
+
+
+def test_a_settings_file_with_one_checkpoint_keeps_one(app, tmp_path, monkeypatch):
+    """[rules.checkpoints] with only 8 = 60: the rules panel does not add 4, 6 and 10月末 at 0 %, so the file's
+    rule applies (the same 4 red as the default checkpoints, whose 8月末 is 60 %) and no 规则设置有误 warning."""
+    f = tmp_path / "one-checkpoint.toml"
+    f.write_text('[rules]\nwarning_preset = "checkpoints"\n\n[rules.checkpoints]\n8 = 60.0\n', encoding="utf-8")
+    monkeypatch.setenv("DASHBOARD_SETTINGS", str(f))
+    at = app("monitoring")
+    assert not [w.value for w in at.sidebar.warning if "规则设置有误" in w.value]
+    m = metrics(at)
+    assert (m["红灯"][0], m["黄灯"][0]) == ("4", "0")
+    assert "8月末 60%" in texts(at) and "4月末" not in texts(at)
