@@ -30,6 +30,15 @@ MONEY_DIGITS = 2
 PCT_DIGITS = 1  # percentages, percentage points and lags
 SCORE_DIGITS = 1
 
+# The same digits spelled for the two media that format numbers themselves: Streamlit's table columns
+# (sprintf-js) and the Excel downloads (number formats; the minus sign for negatives, never parentheses).
+TABLE_MONEY = f"%,.{MONEY_DIGITS}f"
+TABLE_ONE_DECIMAL = f"%.{PCT_DIGITS}f"  # scores, percentage points
+EXCEL_MONEY = "#,##0." + "0" * MONEY_DIGITS
+EXCEL_PERCENT = "0." + "0" * PCT_DIGITS + "%"
+EXCEL_ONE_DECIMAL = "0." + "0" * PCT_DIGITS
+EXCEL_COUNT = "#,##0"
+
 
 def missing(x) -> bool:
     """None, NaN or NaT: shown as a dash, never as 'nan'."""

@@ -30,12 +30,14 @@ _CTX_KEY = "_dashboard_ctx"  # filters.CTX_KEY: the page context of this run (it
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Excel number formats of the list downloads (the minus sign for negatives, never parentheses)
-MONEY_FORMAT = "#,##0.00"
-PERCENT_FORMAT = "0.0%"
-ONE_DECIMAL_FORMAT = "0.0"
-COUNT_FORMAT = "#,##0"
-_DIGITS = {MONEY_FORMAT: 2, PERCENT_FORMAT: 3, ONE_DECIMAL_FORMAT: 1, COUNT_FORMAT: 0}
+# Excel number formats of the list downloads: the digits of dashboard.present.fmt
+MONEY_FORMAT = fmt.EXCEL_MONEY
+PERCENT_FORMAT = fmt.EXCEL_PERCENT
+ONE_DECIMAL_FORMAT = fmt.EXCEL_ONE_DECIMAL
+COUNT_FORMAT = fmt.EXCEL_COUNT
+# a cell's value rounded to what its format shows (a fraction shown as a percentage keeps two more digits)
+_DIGITS = {MONEY_FORMAT: fmt.MONEY_DIGITS, PERCENT_FORMAT: fmt.PCT_DIGITS + 2, ONE_DECIMAL_FORMAT: fmt.PCT_DIGITS,
+           COUNT_FORMAT: 0}
 
 
 def could_be_formula(value) -> bool:

@@ -15,7 +15,6 @@ from dashboard.core.vocab import INDICATOR_STATUS_LABELS, LIGHT_LABELS
 from dashboard.present import fmt, labels
 from dashboard.ui import data, export, filters
 
-MONEY_SCREEN_FORMAT = "%,.2f"  # sprintf-js: thousands separators, '-' for negatives
 PAGE_SIZE = 50
 
 
@@ -57,9 +56,9 @@ def column_config(columns) -> dict:
     for col in columns:
         label = labels.label(col)
         if col in labels.MONEY_COLUMNS:
-            config[label] = st.column_config.NumberColumn(label, format=MONEY_SCREEN_FORMAT)
+            config[label] = st.column_config.NumberColumn(label, format=fmt.TABLE_MONEY)
         elif col in labels.FRACTION_COLUMNS or col in labels.ONE_DECIMAL_COLUMNS:
-            config[label] = st.column_config.NumberColumn(label, format="%.1f")
+            config[label] = st.column_config.NumberColumn(label, format=fmt.TABLE_ONE_DECIMAL)
     return config
 
 
