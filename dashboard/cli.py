@@ -26,6 +26,7 @@ from dashboard.core.vocab import (
     AUDIT_ACTION_LABELS,
     BATCH_STATUS_LABELS,
     EVALUATION_KINDS,
+    MONEY_SCALES,
     ROLE_LABELS,
     ROLE_LABELS_ALL,
     ROLES,
@@ -76,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", type=_evaluation_kind, metavar="KIND",
                    help="评价类型 of evaluation lists where neither a column nor the title says it: "
                         + " / ".join(EVALUATION_KINDS))
+    p.add_argument("--unit", choices=tuple(MONEY_SCALES), metavar="UNIT",
+                   help="金额单位 of every amount in the files: " + " / ".join(MONEY_SCALES)
+                        + " (wins over the headers; use it when the import asks to confirm the unit)")
+    p.add_argument("--department", metavar="NAME",
+                   help="主管部门 of rows that name none (a unit's file without a 主管部门 column or cell)")
     p.add_argument("--as", dest="as_user", metavar="NAME", help="who imports (default: the OS user); see users")
     p.set_defaults(handler=_import)
 
@@ -168,7 +174,8 @@ def _import(args, url: str, settings: Settings) -> int:
         return EXIT_INVALID
     result = import_files(url, [Path(f) for f in args.files], year=args.year, as_of=args.as_of,
                           dry_run=args.dry_run, user=actor.name, actor=actor, evaluation_kind=args.kind,
-                          rules=settings.rules, limits=settings.limits)
+                          rules=settings.rules, limits=settings.limits, unit=args.unit,
+                          department=args.department)
     return _report(result)
 
 

@@ -53,6 +53,8 @@ _REFERENCES = (
     ("findings", "project_id", "projects"), ("findings", "department_id", "departments"),
     ("findings", "unit_id", "units"),
     ("indicators", "project_id", "projects"),
+    ("department_wide", "department_id", "departments"), ("department_tasks", "department_id", "departments"),
+    ("department_indicators", "department_id", "departments"),
 )
 
 

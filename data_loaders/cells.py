@@ -65,7 +65,7 @@ def clean_text(value: Any) -> str | None:
     Collapsing matters because units type the same name with stray spaces and line breaks,
     and names are matched exactly later ((一期) == （一期） after NFKC).
     """
-    if value is None:
+    if value is None or excel_error(value) is not None:  # an Excel error value is no name
         return None
     if isinstance(value, float):
         if math.isnan(value):
@@ -120,6 +120,23 @@ def _to_float(text: str) -> float | None:
     return -number if negative else number
 
 
+# Excel's error values: a formula that failed. Never a number, and said as such (not "不是数字")
+EXCEL_ERRORS = frozenset({"#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA"})
+
+
+def excel_error(value: Any) -> str | None:
+    """The Excel error value a cell holds (#REF!, #DIV/0!, #N/A, #VALUE! …), or None."""
+    if not isinstance(value, str) or "#" not in value:
+        return None
+    text = nfkc(value).strip().upper()
+    return text if text in EXCEL_ERRORS else None
+
+
+def error_message(code: str) -> str:
+    return f"单元格是 Excel 错误值 {code}（公式出错），不是数字，没有读取；请在 Excel 中改正后重新导出"
+
+
 def parse_number(value: Any) -> Parsed:
     """Any plain number, possibly typed as text with thousands separators or full-width digits."""
     if value is None:
@@ -132,6 +149,8 @@ def parse_number(value: Any) -> Parsed:
     if isinstance(value, (dt.date, dt.datetime)):
         return None, f"“{_show(value)}” 是日期，不是数字"
     text = nfkc(str(value))
+    if (code := excel_error(text)) is not None:  # before the blanks: #N/A is an error here, not "no value"
+        return None, error_message(code)
     if text in BLANK_TOKENS:
         return None, None
     number = _to_float(text)
@@ -191,7 +210,7 @@ def parse_percent(value: Any) -> Parsed:
             return number / 100.0, None
     number, error = parse_number(value)
     if error:
-        return None, f"“{_show(value)}” 不是百分数"
+        return None, error if excel_error(value) else f"“{_show(value)}” 不是百分数"
     if number is None:
         return None, None
     if number < 0:

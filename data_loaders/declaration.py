@@ -17,42 +17,21 @@ import pandas as pd
 
 from dashboard.core.vocab import STAGE_DECLARED
 from data_loaders import cells as C
-from data_loaders import headers as H
 from data_loaders import indicators as I
-from data_loaders.layout import cell_text, is_blank_text, pick_title, year_from_notes
+from data_loaders import keyvalue as KV
+from data_loaders.layout import cell_text, pick_title, year_from_notes
 from data_loaders.problems import Problem
 from data_loaders.tables import ParsedTable, objects
 
 _TITLE = re.compile(r"绩效目标(?:申报)?表")
 _NOT_THIS = re.compile(r"自评|监控|评价")
-_KEYS = {
-    "project_name": ("项目名称",),
-    "project_code": ("项目编码", "项目代码"),
-    "department": ("主管部门", "主管部门及代码", "主管部门名称", "主管部门(盖章)"),
-    "department_code": ("主管部门编码", "主管部门代码"),
-    "unit": ("项目实施单位", "实施单位", "预算单位", "实施单位(盖章)"),
-    "budget": ("资金总额", "年度资金总额", "项目资金总额", "资金总额(万元)", "年度资金总额(万元)"),
-}
-
-
-def _key(value: Any) -> str:
-    return re.sub(r"[\s:：*（）()]", "", cell_text(value)).replace("万元", "") if isinstance(value, str) else ""
-
-
-_LOOKUP = {re.sub(r"[()（）]", "", w).replace("万元", ""): name for name, words in _KEYS.items() for w in words}
-
-
-def _value_right(row: list[Any], c: int):
-    for cc in range(c + 1, len(row)):
-        v = row[cc]
-        if not is_blank_text(v) and cell_text(v) and cell_text(v) != cell_text(row[c]):
-            return v, cc
-    return None
+_FIELDS = ("project_name", "project_code", "department", "department_code", "unit", "budget")
 
 
 def is_declaration(grid: list[list[Any]]) -> bool:
-    head = " ".join(cell_text(v) for r in grid[:8] for v in r if isinstance(v, str))
-    return bool(_TITLE.search(head)) and not _NOT_THIS.search(head)
+    # the title cell decides: another text (政策依据, 测算依据) may well mention 监控 or 评价
+    titles = [cell_text(v) for r in grid[:8] for v in r if isinstance(v, str) and len(v) <= KV.TITLE_CHARS]
+    return any(_TITLE.search(t) and not _NOT_THIS.search(t) for t in titles)
 
 
 def find_declarations(grid: list[list[Any]]) -> list[dict]:
@@ -63,7 +42,7 @@ def find_declarations(grid: list[list[Any]]) -> list[dict]:
     starts = []
     for r, row in enumerate(grid):
         for c, v in enumerate(row[:4]):
-            if _key(v) == "项目名称" and _value_right(row, c) is not None:
+            if KV.label_field(v) == "project_name" and KV.value_near(grid, r, c) is not None:
                 starts.append(r)
                 break
     forms = []
@@ -73,23 +52,19 @@ def find_declarations(grid: list[list[Any]]) -> list[dict]:
         above = [" ".join(dict.fromkeys(cell_text(v) for v in grid[r] if cell_text(v))) for r in range(lo, r0)]
         above = [a for a in above if a]
         form: dict[str, Any] = {"start": r0, "title": pick_title(above), "year": year_from_notes(above)}
+        form.update(KV.read_labels(grid, r0 if i else 0, end, _FIELDS))
         blocks = []
         for r in range(r0, end):
             row = grid[r]
-            for c, v in enumerate(row):
-                name = _LOOKUP.get(_key(v))
-                if name is None or name in form:
-                    continue
-                hit = _value_right(row, c)
-                if hit is not None and (name == "budget" or not H.candidates(hit[0]) or name == "project_name"):
-                    form[name] = (hit[0], r, hit[1])
             cols = I.indicator_header(row)
             if cols is not None:
                 label = " ".join(cell_text(v) for v in row[: min(cols.values())] if cell_text(v))
                 label += " " + " ".join(cell_text(v) for v in grid[r - 1] if cell_text(v)) if r > r0 else ""
-                blocks.append((label, I.indicator_rows(grid, r, end, cols)))
+                skipped: dict[str, int] = {}
+                blocks.append((label, I.indicator_rows(grid, r, end, cols, skipped), skipped))
         annual = [b for b in blocks if "年度" in b[0] and "长期" not in b[0]]
-        form["indicators"] = (annual or blocks[-1:] or [("", [])])[0][1]
+        chosen = (annual or blocks[-1:] or [("", [], {})])[0]
+        form["indicators"], form["skipped"] = chosen[1], chosen[2]
         forms.append(form)
     return forms
 
@@ -124,6 +99,7 @@ def read_declarations(forms: list[dict], file: str, sheet: str | None, year: int
                 problems.append(Problem(file, sheet, r + 1, f"资金总额（{_letter(c)}列）", error))
             rec["initial_budget"] = amount
         records.append(rec)
+        I.skipped_warning(form.get("skipped"), file, sheet, row, problems)
         if rec["year"] is not None:
             items.append(({k: rec.get(k) for k in ("year", "department", "department_code", "unit", "unit_code",
                                                     "project_code", "project_name")}, form["indicators"]))

@@ -28,8 +28,10 @@ from dashboard.core.settings import Rules
 from dashboard.core.vocab import SELF_KIND, STAGE_SELF
 from data_loaders import cells as C
 from data_loaders import declaration as D
+from data_loaders import department_form as DW
 from data_loaders import headers as H
 from data_loaders import indicators as I
+from data_loaders import keyvalue as KV
 from data_loaders import schema, validate
 from data_loaders.layout import cell_text, is_blank_text, pick_title, year_from_notes
 from data_loaders.problems import Problem, column_label
@@ -38,12 +40,7 @@ from data_loaders.tables import ParsedTable
 _FORM_TITLE = re.compile(r"自评表|自评报告表")
 _FORM_NAME_KEYS = {"项目名称": "项目支出", "部门(单位)名称": "部门整体支出", "部门名称": "部门整体支出",
                    "单位名称": "部门整体支出"}
-_FORM_KEYS = {
-    "department": ("主管部门", "主管部门及代码", "主管部门(盖章)"),
-    "unit": ("实施单位", "实施单位(盖章)", "项目实施单位", "预算单位"),
-    "grade": ("自评等级", "评价等级", "等级", "自评结果"),
-    "main_problems": ("存在问题", "存在的问题", "主要问题"),
-}
+_FORM_KEYS = ("department", "unit", "grade", "main_problems")  # labels: data_loaders.keyvalue.LABELS
 _FORM_TOTAL_ROW = ("年度资金总额", "总额", "资金总额", "年度资金总额:")
 _FORM_SCORE_ROW = ("总分", "合计", "总计", "自评总分")
 
@@ -84,7 +81,7 @@ def find_forms(grid: list[list[Any]]) -> list[Form]:
     line; it ends where the next one starts. Indicator rows are not read: the list of
     evaluations needs the name, department, unit, money (年度资金总额) and the total score.
     """
-    head = " ".join(cell_text(v) for r in grid[:12] for v in r if isinstance(v, str))
+    head = " ".join(cell_text(v) for r in grid[:12] for v in r if isinstance(v, str) and len(v) <= KV.TITLE_CHARS)
     if not _FORM_TITLE.search(head):
         return []
     starts: list[tuple[int, int, str]] = []
@@ -95,6 +92,9 @@ def find_forms(grid: list[list[Any]]) -> list[Form]:
                 if not H.candidates(_value_right(row, c)[0]):  # a value, not another header
                     starts.append((r, c, _FORM_NAME_KEYS[k]))
                 break
+    if any(t == "项目支出" for _r, _c, t in starts):
+        # a project form may name its 主管部门 "部门名称": only 项目名称 lines start project forms
+        starts = [s for s in starts if s[2] == "项目支出"]
     forms = []
     for i, (r0, c0, object_type) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(grid)
@@ -110,20 +110,23 @@ def find_forms(grid: list[list[Any]]) -> list[Form]:
 
 def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> None:
     money_cols: dict[str, int] = {}
+    money_row = -1
     for r in range(r0, end):
         row = grid[r]
         keys = [_key(v) for v in row]
         if "indicators" not in form.fields:
             ind_cols = I.indicator_header(row)
             if ind_cols is not None:
-                form.fields["indicators"] = FormField(I.indicator_rows(grid, r, end, ind_cols), r, 0)
+                skipped: dict[str, int] = {}
+                form.fields["indicators"] = FormField(I.indicator_rows(grid, r, end, ind_cols, skipped), r, 0)
+                form.fields["skipped"] = FormField(skipped, r, 0)
                 continue
-        for c, k in enumerate(keys):
-            for name, words in _FORM_KEYS.items():
-                if k in words and name not in form.fields:
-                    hit = _value_right(row, c)
-                    if hit is not None and not H.candidates(hit[0]):
-                        form.fields[name] = FormField(hit[0], r, hit[1])
+        for c, v in enumerate(row):
+            name = KV.label_field(v, _FORM_KEYS)
+            if name is not None and name not in form.fields:
+                hit = KV.value_near(grid, r, c)
+                if hit is not None:
+                    form.fields[name] = FormField(*hit)
         if not money_cols:
             found: dict[str, int] = {}
             for c, v in enumerate(row):
@@ -133,9 +136,10 @@ def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> No
                     # 年度预算数(万元) and the real 调整后预算数 column comes after it
                     found[cands[0]] = c
             if len(found) >= 2:
-                money_cols = found
+                money_cols, money_row = found, r
                 continue
-        elif "fund_total" not in form.fields and any(k in _FORM_TOTAL_ROW for k in keys):
+        elif "fund_total" not in form.fields and (any(k in _FORM_TOTAL_ROW for k in keys)
+                                                  or (r == money_row + 1 and _amounts_below(row, money_cols, grid[r - 1]))):
             c = money_cols.get("adjusted_budget", money_cols.get("initial_budget"))
             if c is not None and c < len(row):
                 form.fields["fund_total"] = FormField(row[c], r, c)
@@ -150,6 +154,16 @@ def _read_form_block(grid: list[list[Any]], r0: int, end: int, form: Form) -> No
             if len(numbers) >= 2 or (len(numbers) == 1 and cell_text(numbers[0][1]) not in ("100", "100.0")):
                 c, v = numbers[-1]
                 form.fields["score"] = FormField(v, r, c)
+
+
+def _amounts_below(row: list[Any], money_cols: dict[str, int], above: list[Any]) -> bool:
+    """Whether a row right under the money header holds its amounts (全年预算数 | 全年执行数 with the values on
+    the next line, no 年度资金总额 label): a number in a money column and no label left of them."""
+    first = min(money_cols.values())
+    if any(cell_text(v) and cell_text(v) != cell_text(above[c] if c < len(above) else None)
+           for c, v in enumerate(row[:first]) if isinstance(v, str)):
+        return False
+    return any(c < len(row) and C.parse_money(row[c])[0] is not None for c in money_cols.values())
 
 
 def _parts(grid: list[list[Any]], r: int, end: int, c: int) -> list[FormField]:
@@ -173,6 +187,9 @@ def read_forms(forms: list[Form], file: str, sheet: str | None, year: int | None
     columns: dict[str, str] = {}
     grade_parse = C.enum_parser("grade", schema.EVALUATIONS.field("grade").enum)
     records = [_form_record(form, file, sheet, year, rules, grade_parse, problems, columns) for form in forms]
+    for form in forms:
+        if "skipped" in form.fields:
+            I.skipped_warning(form.fields["skipped"].value, file, sheet, form.fields["skipped"].row + 1, problems)
     order = [f.name for f in schema.EVALUATIONS.fields] + ["department_code", "unit_code", "initial_budget",
                                                           "adjusted_budget", "_row"]
     present = [k for k in order if any(k in r for r in records)]
@@ -321,6 +338,8 @@ def _read_declaration(grid, file, sheet, year, rules):
     return D.read_declarations(declarations, file, sheet, year) if declarations else None
 
 
+# 部门整体 目标表 / 自评表 before the project self-evaluation (a 自评表 keeps its evaluation row: the fallback)
+register(FormType("部门整体绩效目标表/自评表", DW.TITLE, DW.reader(_read_self_evaluation)))
 register(FormType("项目支出绩效自评表", _FORM_TITLE, _read_self_evaluation))
 # the department-wide declaration before the project one, whose title pattern it also matches
 register(FormType("部门整体支出绩效目标申报表", re.compile(r"部门整体支出绩效目标(?:申报|批复)?表")))
@@ -336,7 +355,8 @@ _OTHER_KEYS = frozenset({"主管部门", "主管部门及代码", "实施单位"
 
 def _head(grid: list[list[Any]]) -> list[str]:
     """The text lines of the first rows (each row's distinct texts joined)."""
-    lines = [" ".join(dict.fromkeys(cell_text(v) for v in row if isinstance(v, str) and cell_text(v)))
+    lines = [" ".join(dict.fromkeys(cell_text(v) for v in row if isinstance(v, str) and cell_text(v)
+                                    and len(v) <= KV.TITLE_CHARS))
              for row in grid[:_HEAD_ROWS]]
     return [line for line in lines if line]
 

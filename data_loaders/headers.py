@@ -20,16 +20,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "year": ("年度", "预算年度", "年份", "评价年度", "项目年度", "财政年度"),
     "as_of": ("监控截止日期", "截止日期", "监控日期", "截至日期", "数据截止日期", "监控时点"),
     "department_code": ("主管部门编码", "部门编码", "主管部门代码", "部门代码", "部门编号"),
-    "department": ("主管部门", "部门", "部门名称", "预算部门", "主管部门名称", "一级预算单位", "主管单位"),
+    "department": ("主管部门", "部门", "部门名称", "预算部门", "主管部门名称", "一级预算单位", "主管单位", "项目主管部门"),
     "unit_code": ("单位编码", "单位代码", "预算单位编码", "预算单位代码", "单位编号"),
-    "unit": ("预算单位", "单位", "单位名称", "实施单位", "预算单位名称", "项目实施单位", "项目单位", "二级预算单位"),
+    "unit": ("预算单位", "单位", "单位名称", "实施单位", "预算单位名称", "项目实施单位", "项目单位", "二级预算单位",
+             "申请单位", "项目执行单位"),
     "unit_kind": ("单位类型", "单位类别", "单位性质"),
     "sector": ("所属领域", "领域", "行业", "所属行业", "职能领域"),
     "project_code": ("项目编码", "项目代码", "项目编号", "项目id"),
     "project_name": ("项目名称", "项目", "评价项目", "项目(政策)名称", "评价对象名称", "项目名"),
     "category": ("项目类别", "项目类型", "项目分类"),
     "fund_source": ("资金来源", "资金性质", "预算类型", "经费来源"),
-    "initial_budget": ("年初预算", "年初预算数", "年初预算金额", "年初批复预算", "年初预算额"),
+    "initial_budget": ("年初预算", "年初预算数", "年初预算金额", "年初批复预算", "年初预算额", "本年金额",
+                       "本年度项目金额"),
     "adjusted_budget": (
         "调整后预算", "全年预算数", "调整后预算数", "预算数", "全年预算", "调整后的预算", "调整预算数",
         "预算金额", "年度预算数", "调整后预算金额", "年度预算",
@@ -71,13 +73,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # 绩效指标 columns (issue 12): the template's 绩效指标 sheet, the national monitoring export's indicator columns
 SYNONYMS.update({
     "stage": ("阶段", "指标阶段", "填报阶段"),
-    "level1": ("一级指标", "一级指标名称", "lv1_perf_ind_name"),
+    "level1": ("一级指标", "一级指标名称", "指标类型", "lv1_perf_ind_name"),
     "level2": ("二级指标", "二级指标名称", "lv2_perf_ind_name"),
     "name": ("三级指标", "三级指标名称", "指标名称", "绩效指标名称", "指标内容", "lv3_perf_ind_name"),
     "comparator": ("指标性质", "性质", "指标方向", "比较符"),
     "target": ("指标值", "年度指标值", "目标值", "指标目标值", "年度目标值", "kpi_val"),
     "measure_unit": ("度量单位", "计量单位", "指标单位", "指标值单位"),
-    "actual": ("实际完成值", "完成值", "年度实际完成值", "实际完成"),
+    "actual": ("实际完成值", "完成值", "年度实际完成值", "实际完成", "全年完成值", "全年实际完成值"),
     "current": ("截至目前完成值", "截至目前完成", "指标完成情况", "截至目前完成情况", "截至节点完成值", "当前完成值",
                 "perf_comp"),
     "expected": ("全年预计完成值", "全年预计完成", "全年预计完成情况", "预计全年完成值", "est_perf_annual"),
@@ -130,7 +132,12 @@ def header_unit(text: object) -> str | None:
 def _variants(h: str) -> list[str]:
     """The header, then without bracketed parts ("(万元)", "(%)"), then with brackets dropped."""
     out = [h]
-    stripped = _BRACKETS.sub("", h)
+    stripped = h
+    for _ in range(3):  # nested brackets: 全年预算数(A)(上年结转+年初预算+本年追加追减预算(不含年底收回))
+        inner = _BRACKETS.sub("", stripped)
+        if inner == stripped:
+            break
+        stripped = inner
     stripped = re.sub(r"%$", "", stripped)
     if stripped and stripped not in out:
         out.append(stripped)
@@ -189,8 +196,10 @@ EXTRA_FIELDS: dict[str, set[str]] = {
     "units": set(),
     "indicators": {"department_code", "unit_code"},
 }
-# a monitoring export with indicator columns (one row per indicator) reads them too; data_loaders.indicators splits
+# a monitoring export or a projects list with indicator columns (one row per indicator, the project's columns
+# repeated) reads them too; data_loaders.indicators splits them off
 EXTRA_FIELDS["monitoring"] |= INDICATOR_FIELDS
+EXTRA_FIELDS["projects"] |= INDICATOR_FIELDS
 
 # Fields whose presence says which table it is, strongest table first (docs/data-formats.md order of
 # specificity: an evaluation list may carry 执行数, a monitoring export carries 整改要求).
@@ -230,6 +239,8 @@ def kind_from_fields(found: set[str]) -> str | None:
             if hits and "unit" in found:
                 return kind
             continue
+        if kind == "projects" and hits == {"project_code"} and not found & {"department", "unit", "year"}:
+            continue  # a 项目编码 column alone (an 审核信息 sheet: codes and empty review columns) is no list
         if hits:
             return kind
     return None

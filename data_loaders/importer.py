@@ -17,21 +17,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from dashboard.core import accounts, audit, db
+from dashboard.core import models as m
 from dashboard.core import writes as w
 from dashboard.core.accounts import Actor, Forbidden
 from dashboard.core.settings import Limits, Rules
 from dashboard.core.vocab import SOURCE_IMPORT, SOURCE_SYNC, TABLE_LABELS
-from data_loaders import validate
+from data_loaders import sheet, validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
 from data_loaders.problems import ERROR, Problem, ProblemList
 from data_loaders.reader import read_file
 from data_loaders.write import KIND_ORDER, Writer
 
-__all__ = ["KIND_ORDER", "ImportResult", "UndoRefused", "import_files", "import_results", "list_batches",
-           "undo_batch"]
+__all__ = ["KIND_ORDER", "ImportResult", "UndoRefused", "import_files", "import_results", "judge_units",
+           "list_batches", "undo_batch"]
 
 Progress = Callable[[float, str], None]
 log = logging.getLogger(__name__)
@@ -88,11 +91,14 @@ def import_files(
     evaluation_kind: str | None = None,
     actor: Actor | None = None,
     limits: Limits | None = None,
+    unit: str | None = None,
+    department: str | None = None,
 ) -> ImportResult:
     """Read, link, validate and write a set of files as one batch; nothing is written on any error.
 
     `sources` are (name, bytes or path) pairs, or paths. `year` / `as_of` / `evaluation_kind` (评价类型,
-    --kind) fill in where neither a column nor a title says them. `rules` gives the grade bands (the
+    --kind) fill in where neither a column nor a title says them; `unit` (--unit) is the money unit of every file,
+    set explicitly (read_file); `department` (--department) the 主管部门 of rows that name none. `rules` gives the grade bands (the
     configured ones, passed down by the entry point; default: the documented defaults, `Rules()`). `limits` what one file may hold (default: `Limits()`). `actor` is who imports (see import_results).
     """
     rules = rules if rules is not None else Rules()
@@ -102,7 +108,7 @@ def import_files(
         name, data = _load_source(item)
         progress(0.5 * i / max(len(sources), 1), f"读取 {name}")
         result = read_file(data, name, year=year, as_of=as_of, rules=rules, limits=limits,
-                           evaluation_kind=evaluation_kind)
+                           evaluation_kind=evaluation_kind, unit=unit, department=department)
         results.append((name, hashlib.sha256(data).hexdigest(), result))
     return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules,
                           actor=actor)
@@ -144,6 +150,7 @@ def import_results(
     problems: list[Problem] = []
     tables = []
     files = []
+    judge_units(url, results, rules)
     for name, sha, fr in results:
         problems.extend(fr.problems)
         untouched = validate.template_only(fr)  # the upload preview may have added it already
@@ -206,3 +213,79 @@ def _table_info(t) -> dict:
     return {"sheet": t.sheet, "kind": t.kind, "year": t.meta.get("year"),
             "as_of": as_of.isoformat() if isinstance(as_of, (dt.date, dt.datetime)) else as_of,
             "unit": t.meta.get("unit"), "mapping": dict(t.mapping), "rows": len(t.frame)}
+
+
+# --- 金额单位 against the database's history -------------------------------------------------------------------
+
+_HISTORY_KINDS = ("projects", "monitoring", "evaluations")  # tables whose rows are projects with their amounts
+
+
+def judge_units(url: str, results: list, rules: Rules | None = None) -> None:
+    """The 金额单位 rule on every table the reader left undecided (meta["unit_pending"]: no text amount spoke),
+    now with the history in the database: the same project codes' budgets and, for the rest, the median project
+    budget of the same 主管部门 (docs/rules.md 金额单位). Its error or warning is added to that file's problems,
+    so the upload preview shows it and the import is refused; a table is judged once (the preview's verdict
+    stands at the import)."""
+    rules = rules if rules is not None else Rules()
+    pending = [(fr, t) for _name, _sha, fr in results for t in fr.tables if "unit_pending" in t.meta]
+    if not pending:
+        return
+    known = _known_budgets(url, [t for _fr, t in pending]) if db.is_initialised(url) else ({}, {})
+    for fr, t in pending:
+        fr.problems.extend(sheet.judge_unit(t, t.meta.get("unit_pending") or [], rules, history=_pairs(t, *known)))
+
+
+def _amounts(t) -> np.ndarray:
+    """Each row's amount read as 万元: the first money column (in schema order) that has one."""
+    names = sheet.wan_columns(t)
+    out = np.full(len(t.frame), np.nan)
+    for name in reversed(names):
+        col = t.frame[name].to_numpy(dtype=float)
+        out = np.where(np.isnan(col), out, col)
+    return out
+
+
+def _texts(t, field: str) -> list:
+    return t.frame[field].tolist() if field in t.frame else [None] * len(t.frame)
+
+
+def _known_budgets(url: str, tables: list) -> tuple[dict, dict]:
+    """({project code: its latest budget}, {主管部门 name: its projects' budgets}) in 万元, for the codes and
+    departments the tables name."""
+    codes = {c for t in tables if t.kind in _HISTORY_KINDS for c in _texts(t, "project_code") if c}
+    names = {d for t in tables if t.kind in _HISTORY_KINDS for d in _texts(t, "department") if d}
+    by_code: dict[str, float] = {}
+    by_dept: dict[str, list[float]] = {}
+    budget = lambda row: row.adjusted_budget if row.adjusted_budget else row.initial_budget
+    p, d = m.Project, m.Department
+    with db.get_engine(url).connect() as conn:
+        listed = sorted(codes)
+        for i in range(0, len(listed), 500):
+            rows = conn.execute(select(p.code, p.year, p.initial_budget, p.adjusted_budget)
+                                .where(p.code.in_(listed[i:i + 500])).order_by(p.year)).all()
+            by_code.update({r.code: budget(r) for r in rows if budget(r)})
+        listed = sorted(names)
+        for i in range(0, len(listed), 500):
+            rows = conn.execute(select(d.name, p.initial_budget, p.adjusted_budget).join(d, d.id == p.department_id)
+                                .where(d.name.in_(listed[i:i + 500]))).all()
+            for r in rows:
+                if budget(r):
+                    by_dept.setdefault(r.name, []).append(float(budget(r)))
+    return by_code, by_dept
+
+
+def _pairs(t, by_code: dict, by_dept: dict) -> list[tuple[float, float]]:
+    """(amount read, amount known) of one table: a row whose project code is known against that project's budget;
+    the other rows of each known department, their median against the department's median project budget."""
+    if t.kind not in _HISTORY_KINDS:
+        return []
+    pairs, rest = [], {}
+    for amount, code, dept in zip(_amounts(t).tolist(), _texts(t, "project_code"), _texts(t, "department")):
+        if not amount > 0:
+            continue
+        if code and code in by_code:
+            pairs.append((amount, by_code[code]))
+        elif dept in by_dept:
+            rest.setdefault(dept, []).append(amount)
+    pairs += [(float(np.median(a)), float(np.median(by_dept[dept]))) for dept, a in rest.items()]
+    return pairs

@@ -304,7 +304,7 @@ def is_column_number_row(row: list[Any]) -> bool:
         return True
     try:
         numbers = [int(float(v)) for v in values]
-    except ValueError:
+    except (ValueError, OverflowError):  # "inf", "nan" are not column numbers
         return False
     return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 

@@ -1,7 +1,8 @@
 """Reading one spreadsheet or CSV file: bytes → sheets (grids) → one table per recognised sheet, plus every problem found.
 
 Contract (the importer codes against it; fields may be added, never renamed):
-    read_file(source, filename=None, *, year=None, as_of=None, rules=None, evaluation_kind=None) -> FileResult
+    read_file(source, filename=None, *, year=None, as_of=None, rules=None, evaluation_kind=None, unit=None,
+              department=None) -> FileResult
     FileResult(file, tables: list[ParsedTable], problems: list[Problem], skipped_sheets, skip_reasons)
         .errors .warnings .ok
     ParsedTable(file, sheet, kind, frame, mapping, columns, meta) .records() .label(field)
@@ -30,14 +31,16 @@ from typing import Any, BinaryIO
 import python_calamine
 
 from dashboard.core.settings import Limits, Rules
+from data_loaders import error_cells as E
 from data_loaders import forms as F
 from data_loaders import headers as H
 from data_loaders import indicators as I
 from data_loaders import layout as L
+from data_loaders import validate
 from data_loaders.limits import TooLarge, size_message
 from data_loaders.limits import check as check_limits
 from data_loaders.problems import ERROR, TAG_SKIPPED_SHEET, WARNING, Problem
-from data_loaders.sheet import SheetReader
+from data_loaders.sheet import SheetReader, file_units, form_department, form_units
 from data_loaders.tables import FileResult, ParsedTable
 
 __all__ = ["FileResult", "ParsedTable", "read_file", "read_grid"]
@@ -60,11 +63,15 @@ def read_file(
     rules: Rules | None = None,
     limits: Limits | None = None,
     evaluation_kind: str | None = None,
+    unit: str | None = None,
+    department: str | None = None,
 ) -> FileResult:
     """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
     `year` / `as_of` / `evaluation_kind` (评价类型) are fallbacks (command line, upload page) used only
-    where neither a column nor the title says it. `rules` gives the grade bands of the score/grade check and `limits` what
+    where neither a column nor the title says it; `unit` (元 / 万元 / 亿元, --unit) is the money unit of the whole
+    file, set explicitly: it wins over notes and headers, and the 金额单位 rule is not applied; `department`
+    (--department) is the 主管部门 of rows that name none. `rules` gives the grade bands of the score/grade check and `limits` what
     the file may hold, checked before any cell is parsed: both passed down from the entry point's settings
     (default: the documented defaults, `Rules()` and `Limits()`). Never raises for bad input: everything wrong is a Problem.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
@@ -78,13 +85,15 @@ def read_file(
     gc.disable()
     try:
         return _read_file(source, filename, year=year, as_of=as_of, rules=rules if rules is not None else Rules(),
-                          limits=limits if limits is not None else Limits(), evaluation_kind=evaluation_kind)
+                          limits=limits if limits is not None else Limits(), evaluation_kind=evaluation_kind,
+                          unit=unit, department=department)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, evaluation_kind=None) -> FileResult:
+def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, evaluation_kind=None,
+               unit=None, department=None) -> FileResult:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), filename or "上传文件"
     elif hasattr(source, "getvalue") or hasattr(source, "read"):
@@ -123,7 +132,8 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             continue
         try:
             table, sheet_problems, seen = read_grid(grid, merged, name, sheet_name, year=year, as_of=as_of, rules=rules,
-                                                    evaluation_kind=evaluation_kind)
+                                                    evaluation_kind=evaluation_kind, unit=unit,
+                                                    department=department)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("reading sheet %r of %r failed [ref %s]", sheet_name, name, ref)
@@ -140,6 +150,7 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             continue
         tables.extend(_tables_of(table))
         problems.extend(sheet_problems)
+    problems.extend(file_units(tables))  # sheets without evidence follow the file's other sheets (金额单位)
     if tables:
         problems.extend(notices)
         problems.extend(forms)
@@ -217,6 +228,7 @@ def _open_workbook(data: bytes, name: str) -> list[Sheet]:
         raise _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏或加密：{exc}）") from exc
     worksheets = [meta for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]  # chart sheets hold no cells
     lists = _list_sheets(data, [m.name for m in worksheets], book) if len(worksheets) > 1 else {}
+    errors = E.xlsx_errors(data)
     out = []
     for meta in worksheets:
         visible = str(meta.visible)
@@ -237,6 +249,7 @@ def _open_workbook(data: bytes, name: str) -> list[Sheet]:
             merged = sheet.merged_cell_ranges
         except Exception as exc:
             raise _Unreadable(f"无法读取工作表“{meta.name}”：{exc}") from exc
+        E.mark(grid, errors.get(meta.name))  # Excel error values, which calamine reads as ""
         out.append((meta.name, grid, merged, None))
     return out
 
@@ -386,6 +399,8 @@ def read_grid(
     as_of: dt.date | None = None,
     rules: Rules,
     evaluation_kind: str | None = None,
+    unit: str | None = None,
+    department: str | None = None,
 ) -> tuple[ParsedTable | None, list[Problem], list[str]]:
     """One sheet (or CSV) → (table or None when unrecognised, problems, header texts seen).
 
@@ -399,7 +414,8 @@ def read_grid(
         got = form_type.read(grid, file, sheet, year, rules)
         if got is not None:
             table, problems = got
-            return table, problems, []
+            form_department(table, department)
+            return table, problems + form_units(table, grid, rules, unit), []
     layout = L.find_layout(grid, merged)
     kind = H.kind_from_fields({f for fs in layout.fields for f in fs}) if layout is not None else None
     if kind is None or kind == "indicators":  # a form's indicator block alone does not make an indicator list
@@ -408,8 +424,10 @@ def read_grid(
             return None, [_unsupported(file, sheet, title, None)], []
     if kind is None:
         return None, [], _headers_seen(grid) if layout is None else [t for t in layout.labels if t]
+    if (blank := validate.empty_template(grid, layout.data_start, layout.labels)) is not None:
+        return None, [Problem(file, sheet, None, None, blank, WARNING, TAG_SKIPPED_SHEET)], []
     table, problems = SheetReader(grid, layout, kind, file, sheet, year, as_of, rules, merged,
-                                  evaluation_kind=evaluation_kind).read()
+                                  evaluation_kind=evaluation_kind, unit=unit, department=department).read()
     return table, problems, []
 
 

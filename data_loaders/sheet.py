@@ -8,12 +8,16 @@ checks validate.py's.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dashboard.core import rules as R
 from dashboard.core.settings import Rules
 from dashboard.core.vocab import CODE, MONEY, MONEY_SCALES, SIGNED_MONEY
 from data_loaders import headers as H
@@ -22,6 +26,8 @@ from data_loaders import schema, validate
 from data_loaders.cells import FORMAT_CHARS, month_end, split_code_name
 from data_loaders.columns import parse_column
 from data_loaders.problems import ERROR, TAG_COMBINED, TAG_UNUSED_HEADER, WARNING, Problem, column_label
+
+TAG_AMOUNT_UNIT = "amount_unit"  # Problem.tag of the 金额单位 sentence (error or warning)
 from data_loaders.tables import ParsedTable, objects
 
 # Fields that may come as several columns by month or period (1月执行数 … 8月执行数, 1-6月累计 + 7月 + 8月):
@@ -80,7 +86,8 @@ class SheetReader:
     """One recognised sheet: its columns mapped to fields, parsed, year/as-of filled in, checked."""
 
     def __init__(self, grid, layout: L.Layout, kind, file, sheet, year, as_of, rules: Rules,
-                 merged: L.Merged | None = None, evaluation_kind: str | None = None):
+                 merged: L.Merged | None = None, evaluation_kind: str | None = None, unit: str | None = None,
+                 department: str | None = None):
         self.grid, self.layout, self.kind = grid, layout, kind
         self.file, self.sheet = file, sheet
         self.spec = schema.TABLES[kind]
@@ -90,6 +97,8 @@ class SheetReader:
         self.merged = merged
         self.rules = rules
         self.arg_kind = evaluation_kind  # 评价类型 where neither a column nor the title says it (--kind)
+        self.arg_unit = unit  # 金额单位 of the whole file, set explicitly (--unit): wins over notes and headers
+        self.arg_department = department  # 主管部门 of rows that name none (--department)
         self.multi: dict[str, list[int]] = {}  # field → every column naming it, when several do (month columns)
         self.period_month: int | None = None  # the latest month the executed figure covers, by its headers
         self.bad_label: dict[str, str] = {}  # column label of unreadable cells of a combined field
@@ -133,6 +142,8 @@ class SheetReader:
         return self.columns.get(name) or self.field_label(name)
 
     def money_scale(self, c: int) -> tuple[float, str]:
+        if self.arg_unit:
+            return MONEY_SCALES[self.arg_unit], self.arg_unit
         unit = (H.header_unit(self.layout.labels[c]) or H.header_unit(self.layout.parents[c])
                 or self.layout.unit)
         return MONEY_SCALES[unit], unit
@@ -188,7 +199,7 @@ class SheetReader:
                 self.problem(self.excel_rows[i], label, message)
         bad = {k: e for k, e in bad.items() if k not in self.bad_label}
         meta = {
-            "year": None, "as_of": None, "unit": layout.unit, "title": layout.title,
+            "year": None, "as_of": None, "unit": self.arg_unit or layout.unit, "title": layout.title,
             "header_rows": [r + 1 for r in layout.header_rows], "notes": layout.notes,
             "column_units": units_used, "example_rows": examples, "ignored_headers": [
                 t for c, t in enumerate(layout.labels) if t and c not in self._used(by_field) and not H.is_ignored(t)
@@ -197,6 +208,7 @@ class SheetReader:
                                  for name, cols in self.multi.items()},
         }
         self.split_codes(values, {name: columns[c].joined for name, c in by_field.items()})
+        self.fill_department(values, meta, n)
         self.fill_year_and_date(values, meta, n)
         if self.kind == "evaluations":
             self.fill_evaluation_kind(values, meta, n)
@@ -207,6 +219,11 @@ class SheetReader:
         self.problems.sort(key=lambda p: (p.row or 0, p.level != ERROR))
         frame = self.frame(values)
         table = ParsedTable(self.file, self.sheet, self.kind, frame, dict(self.mapping), dict(self.columns), meta)
+        if self.arg_unit:
+            meta["unit_from"] = "explicit"
+        # the amounts written as text in this sheet: the notes above the header and every text column
+        texts = [*layout.notes, *(c.joined for c in columns if "元" in c.joined)]
+        self.problems.extend(judge_unit(table, text_amounts(texts), self.rules))
         return table, self.problems
 
     def _header_text(self, c: int) -> str:
@@ -350,6 +367,19 @@ class SheetReader:
             else:
                 values[code_field] = objects([c if c else d for c, d in zip(codes.tolist(), derived)])
 
+    def fill_department(self, values, meta, n) -> None:
+        """主管部门 of rows without one: the caller's (--department), for files that name none."""
+        allowed = {f.name for f in self.spec.fields} | H.EXTRA_FIELDS[self.kind]
+        if not self.arg_department or "department" not in allowed:
+            return
+        meta["department"] = self.arg_department
+        col = values.get("department")
+        if col is None:
+            values["department"] = objects([self.arg_department] * n)
+            self.columns.setdefault("department", "主管部门（--department）")
+        else:
+            values["department"] = objects([v if v else self.arg_department for v in col.tolist()])
+
     def fill_year_and_date(self, values, meta, n) -> None:
         """Year and monitoring date of every row, resolved here once: the row's own cell, else the title,
         else the caller's fallback (upload page, --year / --as-of); meta keeps the table's value."""
@@ -452,3 +482,141 @@ class SheetReader:
                 data[name] = pd.Series(v, dtype=float if v.dtype.kind == "f" else object, copy=False)
         data["_row"] = pd.Series(self.excel_rows, dtype=np.int64)
         return pd.DataFrame(data, copy=False)
+
+
+# --- 金额单位: are the amounts in the unit the header says? -------------------------------------------------
+
+_TEXT_AMOUNT = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(亿元|万元|元)")
+
+
+def text_amounts(texts: Iterable[str]) -> list[float]:
+    """The amounts written as text (清扫保洁经费11940.368万元, 119,403,680元, 1.2亿元), in 万元."""
+    out = []
+    for text in texts:
+        if not text or "元" not in text:
+            continue
+        for whole, frac, unit in _TEXT_AMOUNT.findall(unicodedata.normalize("NFKC", text)):
+            out.append(float(whole.replace(",", "") + frac) * MONEY_SCALES[unit])
+    return out
+
+
+def wan_columns(table: ParsedTable) -> list[str]:
+    """The table's money fields that were read as 万元 (by a note, a header or the default), in schema order."""
+    spec = schema.TABLES.get(table.kind)
+    if spec is None or table.meta.get("unit_from") == "explicit":
+        return []
+    units = table.meta.get("column_units") or {}
+    return [f.name for f in spec.fields if f.type in (MONEY, SIGNED_MONEY) and f.name in table.frame
+            and units.get(f.name, table.meta.get("unit") or "万元") == "万元"]
+
+
+def _total(values: np.ndarray) -> str:
+    return f"{float(np.nansum(values)):,.2f}"
+
+
+def unit_sentence(table: ParsedTable, names: list[str], reason: str, converted: bool) -> Problem:
+    """The one sentence about a 万元 header whose amounts look like 元, with the totals both ways: an ERROR asking
+    for the unit, or (converted) a WARNING saying the amounts were converted."""
+    first = next((n for n in names if table.frame[n].notna().any()), names[0])  # the first column with amounts
+    spec = schema.TABLES[table.kind]
+    label = table.columns.get(first) or next((f.label for f in spec.fields if f.name == first), first)
+    read = table.frame[first].to_numpy(dtype=float)
+    as_read, as_yuan = (read * R.UNIT_RATIO, read) if converted else (read, read / R.UNIT_RATIO)
+    both = f"按表头“万元”合计 {_total(as_read)} 万元；如为“元”则合计 {_total(as_yuan)} 万元"
+    where = f"工作表“{table.sheet}”的" if table.sheet else "这张表的"
+    what = f"“{label}”等金额列" if len(names) > 1 else f"“{label}”"
+    if converted:
+        message = (f"已按“元”换算为万元：{where}{what}的表头写的是“万元”，但{reason}。{both}，已按“元”导入；"
+                   "如不对，请在上传页选择“金额单位”（命令行用 --unit）后重新导入")
+        return Problem(table.file, table.sheet, None, label, message, WARNING, TAG_AMOUNT_UNIT)
+    message = (f"金额单位待确认：{where}{what}的表头写的是“万元”，但{reason}，像是按“元”填写的。{both}。"
+               "请确认金额单位后再导入：上传页选择“金额单位”，命令行用 --unit 元 或 --unit 万元")
+    return Problem(table.file, table.sheet, None, label, message, ERROR, TAG_AMOUNT_UNIT)
+
+
+def convert_to_yuan(table: ParsedTable, names: list[str]) -> None:
+    """Read the 万元 columns `names` again as 元 (÷ 10,000), and say so in the table's meta."""
+    for name in names:
+        table.frame[name] = table.frame[name] / R.UNIT_RATIO
+        table.meta.setdefault("column_units", {})[name] = "元"
+    table.meta["unit"] = "元"
+
+
+def judge_unit(table: ParsedTable, amounts_wan: list[float], rules: Rules, history=None) -> list[Problem]:
+    """The 金额单位 rule (rules.amount_unit_verdict) on one table's amounts read as 万元: [] when they look right,
+    the columns converted plus a warning on clear text evidence, an error otherwise. `amounts_wan` are the
+    amounts written as text in its sheet (text_amounts).
+
+    The reader calls it without `history` (it has no database): only the text evidence decides there; where it
+    says nothing, meta["unit_pending"] keeps the text amounts and the importer (importer.judge_units, for the
+    preview and the import) calls it again with `history`, the (amount read, amount known) pairs of the same
+    projects and departments in the database, and the single-project bound."""
+    names = wan_columns(table)
+    if not names or table.frame.empty:
+        return []
+    values = np.concatenate([table.frame[n].to_numpy(dtype=float) for n in names])
+    verdict = R.amount_unit_verdict(values, amounts_wan, history or (), rules)
+    # without history only the text amounts speak: a conversion, or amounts agreeing with them
+    spoke = verdict.verdict == R.UNIT_CONVERT or (verdict.verdict == R.UNIT_OK and bool(verdict.reason))
+    if history is None and not spoke:
+        table.meta["unit_pending"] = list(amounts_wan)[:10_000]
+        return []
+    table.meta.pop("unit_pending", None)
+    table.meta["unit_judged"] = verdict.verdict
+    if verdict.verdict == R.UNIT_OK:
+        return []
+    if verdict.verdict == R.UNIT_CONVERT:
+        convert_to_yuan(table, names)
+        return [unit_sentence(table, names, verdict.reason, converted=True)]
+    return [unit_sentence(table, names, verdict.reason, converted=False)]
+
+
+def form_units(table: ParsedTable, grid: list[list[Any]], rules: Rules, unit: str | None) -> list[Problem]:
+    """The 金额单位 of a form's tables (the form and its companions, read in 万元 by the form readers): the explicit
+    unit (--unit) rescales them; otherwise the rule judges them with every text amount on the sheet."""
+    tables = [table, *table.meta.get("companions", [])]
+    if unit:
+        for t in tables:
+            names = wan_columns(t)
+            for name in names:
+                t.frame[name] = t.frame[name] * MONEY_SCALES[unit]
+                t.meta.setdefault("column_units", {})[name] = unit
+            t.meta["unit"], t.meta["unit_from"] = unit, "explicit"
+        return []
+    amounts = text_amounts(v for row in grid for v in row if v.__class__ is str)
+    return [p for t in tables for p in judge_unit(t, amounts, rules)]
+
+
+def file_units(tables: list[ParsedTable]) -> list[Problem]:
+    """The sheets of one file where no evidence spoke (meta["unit_pending"]) follow the others: when text amounts
+    showed 元 on other sheets of the file and 万元 on none, they are converted too, with the warning saying why."""
+    verdicts = [t.meta.get("unit_judged") for t in tables]
+    converted = verdicts.count(R.UNIT_CONVERT)
+    if not converted or R.UNIT_OK in verdicts:
+        return []
+    out = []
+    for t in tables:
+        names = wan_columns(t) if "unit_pending" in t.meta else []
+        if not names or t.frame.empty:
+            continue
+        t.meta.pop("unit_pending")
+        t.meta["unit_judged"] = R.UNIT_CONVERT
+        convert_to_yuan(t, names)
+        out.append(unit_sentence(t, names, f"这张表没有可核对的文字金额，而同一文件另有 {converted} 张工作表的文字金额"
+                                           "表明金额是按“元”填写的", converted=True))
+    return out
+
+
+def form_department(table: ParsedTable, department: str | None) -> None:
+    """The 主管部门 of a form's tables (the form and its companions) where the form names none (--department)."""
+    if not department:
+        return
+    for t in [table, *table.meta.get("companions", [])]:
+        spec = schema.TABLES.get(t.kind)
+        allowed = ({f.name for f in spec.fields} | H.EXTRA_FIELDS.get(t.kind, set())) if spec else set()
+        if "department" not in allowed or t.frame.empty:
+            continue
+        col = t.frame["department"].tolist() if "department" in t.frame else [None] * len(t.frame)
+        t.frame["department"] = pd.Series(objects([v if v else department for v in col]), dtype=object,
+                                          index=t.frame.index)
+        t.meta["department"] = department

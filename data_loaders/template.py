@@ -90,7 +90,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
 }
 
 EXAMPLE_COUNTS = {"departments": 1, "units": 1, "projects": 1, "monitoring": 1, "evaluations": 1, "findings": 1,
-                  "indicators": 1}
+                  "indicators": 1, "department_wide": 0, "department_tasks": 0, "department_indicators": 0}
 
 SHEET_NOTES = {
     "units": "主管部门（一级预算单位）及其下属预算单位。一行一个单位；主管部门本级也是一个单位（如“区教育局本级”）。",

@@ -18,6 +18,9 @@ import pandas as pd
 
 from dashboard.core.rules import grade_for_score
 from dashboard.core.settings import Rules
+from dashboard.core.vocab import STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF
+from data_loaders import headers as H
+from data_loaders import indicators as I
 from data_loaders import schema
 from data_loaders.problems import ERROR, WARNING, Problem
 from data_loaders.tables import objects, show_number
@@ -150,6 +153,8 @@ def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]]
     if not n:
         return
     rows = sheet.excel_rows
+    if "name" in values and sheet.kind in ("indicators", "projects", "monitoring"):
+        indicator_rows(values, n, sheet)
 
     def empty(name: str) -> np.ndarray:
         mask = pd.isna(values[name])
@@ -165,6 +170,8 @@ def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]]
         if f.name not in values:
             table_errors.append(f"缺少必填列“{f.label}”{hint}")
             continue
+        if sheet.kind == "indicators" and f.name == "name":
+            continue  # rows without an indicator are counted and skipped (indicator_rows)
         for i in np.flatnonzero(empty(f.name)).tolist():
             sheet.problem(rows[i], sheet.col_label(f.name), f"必填项“{f.label}”为空{hint}")
     for name in ("year", "as_of"):
@@ -172,6 +179,9 @@ def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]]
             for i in np.flatnonzero(empty(name)).tolist():
                 sheet.problem(rows[i], sheet.col_label(name), f"“{sheet.field_label(name)}”为空，标题和上传参数里也没有")
     for group in schema.ONE_OF.get(sheet.kind, ()):
+        if sheet.kind == "indicators" and group == ("department", "unit") and "project_code" in values \
+                and not any(g in values for g in group):
+            continue  # indicators of projects named by code (a 指标 sheet beside a 项目 sheet)
         present = [g for g in group if g in values]
         words = "”或“".join(sheet.field_label(g) for g in group)
         if not present:
@@ -187,6 +197,77 @@ def required_cells(values: dict[str, np.ndarray], bad: dict[str, dict[int, str]]
     for message in table_errors:
         found = "、".join(t for t in sheet.layout.labels if t)
         sheet.problem(sheet.header_row, None, f"{sheet.spec.label}表{message}（找到的列：{found}）")
+
+
+EMPTY_TEMPLATE = "这是空白模板，没有数据行"
+# a report tool's field placeholder: &=$Field, &=Table.Field, ${field}, {{field}}, #{field}
+_FIELD_PLACEHOLDER = re.compile(r"^\s*(?:&=|\$\{|\{\{|#\{|\[\[)")
+
+
+def _placeholder_number(v) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str) and re.fullmatch(r"\s*\d+(?:\.0+)?\s*", v):
+        return float(v)
+    return None
+
+
+def empty_template(grid: list[list], data_start: int, labels: list[str]) -> str | None:
+    """The sentence for an empty template (EMPTY_TEMPLATE), or None when the sheet has data rows.
+
+    Empty: under the header there is nothing but blank rows, rows filled only in 序号-like columns, placeholder
+    rows that repeat one small number in every column (a report designer's 1.0 row), or cells that are a
+    report tool's field placeholders (`&=$Field`)."""
+    cols = [c for c, t in enumerate(labels) if t and not _ignored(t)]
+    if len(cols) < 2:
+        return None
+    for row in grid[data_start:]:
+        cells = [row[c] for c in cols if c < len(row) and _filled(row[c])]
+        if not cells:
+            continue
+        if all(isinstance(v, str) and _FIELD_PLACEHOLDER.match(v) for v in cells):
+            continue
+        numbers = {_placeholder_number(v) for v in cells}
+        if len(numbers) == 1 and None not in numbers and next(iter(numbers)) in (0.0, 1.0) \
+                and len(cells) >= max(2, len(cols) // 2):
+            continue
+        return None
+    return EMPTY_TEMPLATE
+
+
+def _filled(v) -> bool:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return False
+    return not (isinstance(v, str) and not v.strip())
+
+
+def _ignored(label: str) -> bool:
+    return H.is_ignored(label)
+
+
+def indicator_rows(values: dict[str, np.ndarray], n: int, sheet) -> None:
+    """A list with indicator columns (one row per indicator): the stage when the sheet has no 阶段 column (the
+    values it reports say which: 实际完成值 → 自评, 截至目前 / 全年预计 → 监控, a target alone → 申报), and one
+    warning counting the rows whose 三级指标 is 不适用 or empty, which are not indicators (skipped)."""
+    if sheet.kind == "indicators" and "stage" not in values:
+        stage = STAGE_SELF if "actual" in values else STAGE_MONITORING if values.keys() & {"current", "expected"} \
+            else STAGE_DECLARED
+        values["stage"] = objects([stage] * n)
+        sheet.problem(sheet.header_row, None, f"没有“阶段”列：按表中的列读作“{stage}”阶段的指标", WARNING)
+    names = values["name"]
+    skipped = {"不适用": 0, "empty": 0}
+    for v in names.tolist():
+        if I.is_not_applicable(v):
+            skipped["不适用"] += 1
+        elif not _filled(v):
+            skipped["empty"] += 1  # a placeholder name (指标1, ……) is skipped without a word
+    if sheet.kind != "indicators" and skipped["不适用"] + skipped["empty"] == n:
+        return  # a list without a single indicator: its indicator columns are empty, nothing to say
+    message = I.skipped_message(skipped)
+    if message:
+        sheet.problem(sheet.header_row, sheet.col_label("name"), message, WARNING)
 
 
 def bands(rules: Rules) -> str:

@@ -21,6 +21,7 @@ from dashboard.core.settings import Rules
 from dashboard.core.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, YEAR
 from data_loaders import schema
 from data_loaders import validate as v
+from data_loaders.department_form import write_department_wide
 from data_loaders.indicators import write_indicators
 from data_loaders.link import Linker, T, as_object, code_series
 from data_loaders.problems import ERROR, Problem
@@ -172,6 +173,7 @@ class Writer(Linker):
             if df is not None and len(df):
                 self.progress(0.5 + 0.5 * i / len(steps), f"写入{schema.TABLES[kind].label}")
                 fn(df)
+        write_department_wide(self)  # 部门整体 forms: their own tables (data_loaders.department_form)
 
     def upsert(self, tname: str, inc: pd.DataFrame, cols: list[str], existing: pd.DataFrame,
                defaults: dict | None = None, returning: bool = False, extra_insert: dict | None = None) -> list[int]:

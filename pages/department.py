@@ -1,4 +1,5 @@
-"""部门画像: one 主管部门 (?dept=id, code or name) — three-year trend, projects, warnings, evaluations, findings."""
+"""部门画像: one 主管部门 (?dept=id, code or name) — 部门整体绩效 (when imported), three-year trend, projects,
+warnings, evaluations, findings."""
 
 import dataclasses
 
@@ -52,6 +53,33 @@ with common.guard("本年概况"):
             {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
                  "help": f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。"},
         ])
+
+with common.guard("部门整体绩效"):
+    wide = data.department_wide_detail(dctx, dept_id)
+    if wide is not None:
+        w = wide["form"]
+        st.subheader(f"部门整体绩效{w['stage']}", help="来自导入的《部门整体绩效目标表》/《部门整体支出绩效自评表》；"
+                     "同一年既有目标表又有自评表时显示自评表。金额为万元。")
+        cards = [{"label": "部门预算（万元）", "value": fmt.money(w["total_budget"]),
+                  "help": f"基本支出 {fmt.money(w['basic_budget'])}，项目支出 {fmt.money(w['project_budget'])}。"},
+                 {"label": "基本支出（万元）", "value": fmt.money(w["basic_budget"])},
+                 {"label": "项目支出（万元）", "value": fmt.money(w["project_budget"])},
+                 {"label": "重点工作任务", "value": fmt.count(len(wide["tasks"])),
+                  "help": f"拟投入 {fmt.money(wide['tasks']['amount'].sum(min_count=1))} 万元。"},
+                 {"label": "绩效指标", "value": fmt.count(len(wide["indicators"]))}]
+        if w["staff_count"] is not None or w["sub_unit_count"] is not None:
+            cards.append({"label": "财政供养人员/下属单位",
+                          "value": f"{fmt.count(w['staff_count'])}/{fmt.count(w['sub_unit_count'])}"})
+        kpi.row(cards)
+        if w["overall_target"]:
+            with st.expander("总体绩效目标"):
+                st.text(w["overall_target"])
+        tasks = wide["tasks"].rename(columns={"name": "任务名称", "content": "主要实施内容", "amount": "拟投入资金（万元）",
+                                              "executed": "执行数（万元）", "target": "期望达到的目标",
+                                              "actual": "完成情况"}).dropna(axis=1, how="all")
+        tables.table(tasks, f"{name}_重点工作任务_{ctx.scope.year}", "dept_wide_tasks", empty="表中没有重点工作任务。")
+        tables.table(wide["indicators"].dropna(axis=1, how="all"), f"{name}_部门整体绩效指标_{ctx.scope.year}",
+                     "dept_wide_indicators", empty="表中没有绩效指标。")
 
 with common.guard("历年趋势"):
     st.subheader("历年趋势", help="每年按当年数据计算；综合得分口径同「部门排名」页（当前规则设置）。")

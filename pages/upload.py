@@ -28,7 +28,7 @@ def _propose_year() -> None:
         st.session_state.pop("up_year_from", None)
 
 
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 year = c1.number_input("年度（表格里没有写明时使用）", min_value=2000, max_value=2100, value=None, step=1,
                        key="up_year", placeholder="由表格标题或年度列识别")
 year = int(year) if year else None
@@ -37,6 +37,9 @@ kind = c3.selectbox("评价类型（评价表没有写明时使用）", upload.K
                     placeholder="由评价类型列或标题识别",
                     help="评价清单既没有“评价类型”列、标题里也没有写明（如“财政重点绩效评价结果”）时，按这里选的类型导入"
                          "（命令行用 --kind）。")
+unit = c4.selectbox("金额单位（整份文件）", upload.UNIT_OPTIONS, index=None, key="up_unit", placeholder="按表头识别",
+                    help="选定后，文件里所有金额都按这个单位读取，不看表头写的单位（命令行用 --unit）。"
+                         "预览提示“金额单位待确认”时，核对原表后在这里选择。")
 if year and st.session_state.get("up_year_from"):
     c1.caption(f"已按文件名“{text.md(st.session_state['up_year_from'])}”填写年度 {year}，请核对。")
 files = st.file_uploader("上传数据文件", type=["xlsx", "xls", "csv"], accept_multiple_files=True,
@@ -101,7 +104,9 @@ if payload:
     st.subheader("② 预览与检查")
     reads = []
     with common.guard("文件预览"):
-        reads = upload.read_uploads(payload, year, as_of, kind)
+        reads = upload.read_uploads(payload, year, as_of, kind, unit, ctx.url)
+        for line, is_error in upload.unit_sentences(reads):
+            (st.error if is_error else st.warning)(text.md(line), icon=":material/currency_yuan:")
         notices, skipped = upload.top_notices(reads)
         if notices:
             st.warning("请先核对以下几点（不影响导入）：\n\n" + "\n".join(f"- {text.md(line)}" for line in notices),
@@ -119,7 +124,7 @@ if payload:
         st.caption("预览中有错误，导入按钮已停用；改正文件后重新上传。")
     if dry or go:
         with common.guard("导入"):
-            _import(reads or upload.read_uploads(payload, year, as_of, kind), go)
+            _import(reads or upload.read_uploads(payload, year, as_of, kind, unit, ctx.url), go)
 
 if st.session_state.get("imported"):
     batch_id, counts = st.session_state.pop("imported")

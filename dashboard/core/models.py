@@ -334,6 +334,94 @@ def indicator_key(level1: str | None, level2: str | None, name: str) -> str:
 
 
 DATA_TABLES = (*DATA_TABLES, Indicator)
+
+
+# -- department-wide performance (部门整体绩效目标表 / 自评表; revision 0006_department_wide) ----------------------
+
+DEPARTMENT_WIDE_STAGES = ("目标", "自评")  # the 部门整体 target form, and the department's self-evaluation
+
+
+class DepartmentWide(Tracked, Base):
+    """One department's 部门整体 form of a year and stage (目标 / 自评): its size, budget split (万元) and the
+    总体绩效目标 text. Its 重点工作任务 and indicators are department_tasks / department_indicators rows of the
+    same department, year and stage."""
+
+    __tablename__ = "department_wide"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(_enum(DEPARTMENT_WIDE_STAGES, "department_wide_stage"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    staff_count: Mapped[int | None] = mapped_column(Integer)  # 财政供养人员数
+    sub_unit_count: Mapped[int | None] = mapped_column(Integer)  # 下属二级单位数
+    basic_budget: Mapped[float | None] = mapped_column(Double)  # 基本支出
+    project_budget: Mapped[float | None] = mapped_column(Double)  # 项目支出
+    total_budget: Mapped[float | None] = mapped_column(Double)  # 合计 as stated, else 基本支出 + 项目支出
+    fiscal_funds: Mapped[float | None] = mapped_column(Double)  # 收入来源: 财政拨款
+    other_funds: Mapped[float | None] = mapped_column(Double)  # 收入来源: 其他资金
+    executed: Mapped[float | None] = mapped_column(Double)  # 全年执行数 (自评)
+    overall_target: Mapped[str | None] = mapped_column(Text)  # 总体绩效目标 (自评: 年度总体目标完成情况 too)
+    __table_args__ = (
+        UniqueConstraint("department_id", "year", "stage", name="uq_department_wide_key"),
+        Index("ix_department_wide_year_dept", "year", "department_id"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="ck_department_wide_year"),
+        CheckConstraint("basic_budget IS NULL OR basic_budget >= 0", name="ck_department_wide_basic_nonneg"),
+        CheckConstraint("project_budget IS NULL OR project_budget >= 0", name="ck_department_wide_project_nonneg"),
+        CheckConstraint("total_budget IS NULL OR total_budget >= 0", name="ck_department_wide_total_nonneg"),
+    )
+
+
+class DepartmentTask(Tracked, Base):
+    """One 年度重点工作任务 of a department's 部门整体 form: name, content, money (万元) and the target."""
+
+    __tablename__ = "department_tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(_enum(DEPARTMENT_WIDE_STAGES, "department_task_stage"))
+    task_key: Mapped[str] = mapped_column(String(40))  # sha1 of the whitespace-normalised name
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[float | None] = mapped_column(Double)  # 拟投入资金 (目标) / 预算数 (自评), 万元
+    executed: Mapped[float | None] = mapped_column(Double)  # 执行数 (自评), 万元
+    target: Mapped[str | None] = mapped_column(Text)  # 期望达到的目标
+    actual: Mapped[str | None] = mapped_column(Text)  # 完成情况 (自评)
+    __table_args__ = (
+        UniqueConstraint("department_id", "year", "stage", "task_key", name="uq_department_tasks_key"),
+        Index("ix_department_tasks_year_dept", "year", "department_id"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="ck_department_tasks_amount_nonneg"),
+    )
+
+
+class DepartmentIndicator(Tracked, Base):
+    """One indicator of a department's 部门整体 form (一级 | 二级 | 三级 | 指标值, 实际完成值 at 自评), parsed
+    like project indicators (dashboard.core.rules.indicator_columns)."""
+
+    __tablename__ = "department_indicators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(_enum(DEPARTMENT_WIDE_STAGES, "department_indicator_stage"))
+    indicator_key: Mapped[str] = mapped_column(String(40))  # indicator_key(level1, level2, name)
+    level1: Mapped[str | None] = mapped_column(String(60))
+    level2: Mapped[str | None] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    comparator: Mapped[str | None] = mapped_column(_enum(COMPARATORS, "department_indicator_comparator"))
+    target_text: Mapped[str | None] = mapped_column(Text)
+    target_value: Mapped[float | None] = mapped_column(Double)
+    target_unit: Mapped[str | None] = mapped_column(String(20))
+    actual_text: Mapped[str | None] = mapped_column(Text)
+    actual_value: Mapped[float | None] = mapped_column(Double)
+    actual_unit: Mapped[str | None] = mapped_column(String(20))
+    weight: Mapped[float | None] = mapped_column(Double)
+    score: Mapped[float | None] = mapped_column(Double)
+    __table_args__ = (
+        UniqueConstraint("department_id", "year", "stage", "indicator_key", name="uq_department_indicators_key"),
+        Index("ix_department_indicators_year_dept", "year", "department_id"),
+    )
+
+
+DATA_TABLES = (*DATA_TABLES, DepartmentWide, DepartmentTask, DepartmentIndicator)
 # -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.core.accounts, dashboard.core.audit) ----
 
 class User(Base):

@@ -424,3 +424,78 @@ def indicator_status_of(stage: str, columns: dict) -> str:
     return indicator_status(columns.get("comparator"), columns.get("target_value"), columns.get("target_unit"),
                             columns.get("target_text"), columns.get(used + "_value"), columns.get(used + "_unit"),
                             columns.get(used + "_text"))
+
+
+# -- 金额单位 (amount unit) ----------------------------------------------------------------------------------
+
+UNIT_OK, UNIT_CONVERT, UNIT_REFUSE = "ok", "convert", "refuse"
+UNIT_RATIO = 10_000.0  # 元 read as 万元 is this many times too large
+
+
+@dataclass(frozen=True)
+class UnitVerdict:
+    """What the evidence says about amounts read under a 万元 header: `verdict` UNIT_OK (keep), UNIT_CONVERT
+    (clearly 元: convert) or UNIT_REFUSE (looks like 元: ask), and `reason`, the evidence as a Chinese clause
+    ("" when there is none)."""
+
+    verdict: str
+    reason: str = ""
+
+
+def _matches(texts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """For each target amount (万元), the text amount equal to it as written — within 0.006 万元 (rounding to
+    2 decimals) or 0.01% — else NaN. `texts` sorted."""
+    out = np.full(len(targets), np.nan)
+    if not len(texts) or not len(targets):
+        return out
+    i = np.searchsorted(texts, targets)
+    for j in (i - 1, i):
+        ok = (j >= 0) & (j < len(texts))
+        cand = np.where(ok, texts[np.clip(j, 0, len(texts) - 1)], np.nan)
+        near = ok & (np.abs(cand - targets) <= np.maximum(0.006, 1e-4 * np.abs(targets))) & np.isnan(out)
+        out[near] = cand[near]
+    return out
+
+
+def _wan(v: float) -> str:
+    """An amount as written: thousands separated, up to 6 decimals, no trailing zeros."""
+    return f"{v:,.6f}".rstrip("0").rstrip(".") if v < 1e15 else f"{v:.4g}"
+
+
+def amount_unit_verdict(values_wan, text_amounts_wan=(), history_wan=(), rules: Rules = DEFAULT_RULES) -> UnitVerdict:
+    """Whether a table's amounts are plausibly in the 万元 its header says, from the evidence there is.
+
+    docs/rules.md: "A table's amounts are judged in this order, the first evidence that speaks decides". `values_wan`
+    are the amounts as read (万元); `text_amounts_wan` the amounts written as text in the same sheet
+    (清扫保洁经费11940.368万元, in 万元); `history_wan` pairs (amount read, the same project's or department's
+    amount already known), both in 万元.
+    """
+    values = np.asarray(values_wan, dtype=float).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return UnitVerdict(UNIT_OK)
+    texts = np.asarray(text_amounts_wan, dtype=float).ravel()
+    texts = np.unique(texts[np.isfinite(texts) & (texts > 0)])
+    if len(texts):
+        as_yuan = _matches(texts, values / UNIT_RATIO)
+        as_yuan[values < 100] = np.nan  # under 100 元 is no amount of a budget table
+        as_wan = _matches(texts, values)
+        yuan_hits, wan_hits = np.flatnonzero(~np.isnan(as_yuan)), np.flatnonzero(~np.isnan(as_wan))
+        if len(yuan_hits) > len(wan_hits):
+            k = yuan_hits[0]
+            return UnitVerdict(UNIT_CONVERT, f"表中写的文字金额“{_wan(as_yuan[k])}万元”正是数额 {_wan(values[k])} 的万分之一")
+        if len(wan_hits):
+            return UnitVerdict(UNIT_OK, f"表中写的文字金额“{_wan(as_wan[wan_hits[0]])}万元”与数额一致")
+    ratios = sorted(float(v) / float(h) for v, h in history_wan
+                    if v is not None and h is not None and float(v) > 0 and float(h) > 0)
+    if ratios:
+        ratio = ratios[len(ratios) // 2]
+        if ratio >= rules.unit_history_factor:
+            return UnitVerdict(UNIT_REFUSE, f"数额是同一项目或部门已有金额的约 {ratio:,.0f} 倍")
+        if ratio > 1 / rules.unit_history_factor:
+            return UnitVerdict(UNIT_OK, "数额与同一项目或部门已有的金额相当")
+    biggest = float(values.max())
+    if biggest > rules.unit_project_max_wan:
+        return UnitVerdict(UNIT_REFUSE, f"单个项目的数额 {_wan(biggest)} 万元超过 {_wan(rules.unit_project_max_wan)} 万元"
+                                        f"（{rules.unit_project_max_wan / UNIT_RATIO:g} 亿元），不像一个项目的金额")
+    return UnitVerdict(UNIT_OK)

@@ -62,6 +62,10 @@ class Rules:
     min_projects: int = 5
     # 判断日期「年末加宽限期」: overdue and ageing judged on 12-31 of the year + this many days
     grace_days: int = 90
+    # 金额单位 (docs/rules.md 金额单位): the largest plausible amount of one project, in 万元 (500000 = 50 亿元),
+    # and the factor of a jump against the same project's or department's own history that counts as 元 under 万元
+    unit_project_max_wan: float = 500_000.0
+    unit_history_factor: float = 300.0
 
     def weights(self) -> dict[str, float]:
         return {
@@ -367,7 +371,8 @@ def check_rules(rules: Rules, source: str = "") -> Rules:
     one of WARNING_PRESETS; checkpoints months 1–12 in order, rates 0–100 never lower than an earlier month's;
     inflation_gap ≥ 0; age_buckets ascending positive whole numbers; every weight a number ≥ 0 and their sum
     > 0 (docs/rules.md: 综合得分 = Σ weight × sub-score ÷ Σ weight, so the sum need not be 100); execution_penalty
-    ≥ 0; min_projects a whole number ≥ 1; grace_days a whole number ≥ 0. Returns `rules`; SettingsError
+    ≥ 0; min_projects a whole number ≥ 1; grace_days a whole number ≥ 0; unit_project_max_wan > 0;
+    unit_history_factor > 1. Returns `rules`; SettingsError
     otherwise, `source` (e.g. "设置文件 PATH 的 ") before the table and key it names."""
     c = _Check(source, "rules", rules)
     c.types(skip=("checkpoints", "age_buckets"))
@@ -397,6 +402,8 @@ def check_rules(rules: Rules, source: str = "") -> Rules:
     c.at_least("execution_penalty", 0)
     c.at_least("min_projects", 1)
     c.at_least("grace_days", 0)
+    c.above("unit_project_max_wan", 0)
+    c.above("unit_history_factor", 1)
     return rules
 
 

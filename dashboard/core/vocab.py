@@ -40,6 +40,7 @@ LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}  # which of two lights is worse
 TABLE_LABELS = {
     "departments": "主管部门", "units": "预算单位", "projects": "项目", "monitoring": "绩效监控",
     "evaluations": "绩效评价", "findings": "问题整改", "indicators": "绩效指标",
+    "department_wide": "部门整体绩效", "department_tasks": "部门重点工作任务", "department_indicators": "部门整体绩效指标",
 }
 
 # -- money -------------------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ from dashboard.core import accounts, db, writes
 from dashboard.core.models import (
     ChangeLog,
     Department,
+    DepartmentIndicator,
+    DepartmentTask,
+    DepartmentWide,
     Evaluation,
     Finding,
     ImportBatch,
@@ -35,7 +38,8 @@ _DATA_TABLES = ("import_batches", "change_log", "departments", "units", "project
 
 def _clear(conn, is_pg: bool) -> None:
     """Remove every data row, the change log and the import history (children first)."""
-    tables = [t.__table__ for t in (Indicator, Finding, Evaluation, MonitoringRecord, Project, Unit, Department)]
+    tables = [t.__table__ for t in (DepartmentIndicator, DepartmentTask, DepartmentWide, Indicator, Finding, Evaluation,
+                                    MonitoringRecord, Project, Unit, Department)]
     tables += [ChangeLog.__table__, ImportBatch.__table__]
     if is_pg:
         # TRUNCATE is far faster than DELETE at province scale and is transactional in PostgreSQL;

@@ -523,6 +523,32 @@ def indicators_section(b: Brief, w: Writer) -> None:
     w.cut_note(b.unmet_indicators_count, len(df), "个未完成的指标")
 
 
+def department_wide_section(b: Brief, w: Writer) -> None:
+    """The department's 部门整体 form of the year (目标表, or 自评表 when there is one): budget split, 重点工作任务
+    with their amounts, how many indicators."""
+    d = metrics.department_wide_detail(b.q, b.department_id)
+    if d is None:
+        w.para("本年没有导入本部门的部门整体绩效目标表或自评表。")
+        return
+    f, tasks, inds = d["form"], d["tasks"], d["indicators"]
+    size = "".join(part for part in (
+        f"财政供养人员 {F.count(f['staff_count'])} 人，" if f["staff_count"] is not None else "",
+        f"下属二级单位 {F.count(f['sub_unit_count'])} 个，" if f["sub_unit_count"] is not None else ""))
+    levels = inds["level1"].fillna("其他").value_counts(sort=False) if len(inds) else pd.Series(dtype=int)
+    by_level = "、".join(f"{k} {int(n)}" for k, n in levels.items())
+    w.para(f"部门整体绩效{f['stage']}表：{size}部门预算 {F.wan(f['total_budget'])}（基本支出 {F.wan(f['basic_budget'])}，"
+           f"项目支出 {F.wan(f['project_budget'])}）；年度重点工作任务 {len(tasks)} 项，拟投入 "
+           f"{F.wan(tasks['amount'].sum(min_count=1) if len(tasks) else None)}；绩效指标 {len(inds)} 个"
+           f"{'（' + by_level + '）' if by_level else ''}。")
+    if tasks.empty:
+        return
+    shown = tasks.head(b.docs.list_rows)
+    rows = [(r["name"], F.money(r["amount"]), r["target"] if not F.missing(r["target"]) else "—")
+            for _, r in shown.iterrows()]
+    w.table(["重点工作任务", "拟投入资金（万元）", "期望达到的目标"], rows, widths_mm=(50, 30, 86))
+    w.cut_note(len(tasks), len(shown), "项重点工作任务")
+
+
 def peer_section(b: Brief, w: Writer) -> None:
     p = b.peers
     if not p["basis"] or not p["peers"]:
@@ -557,6 +583,7 @@ SECTIONS: list[Section] = [
     ("未销号问题", findings_section),
     ("结果应用（下年预算调整）", result_section),
     ("绩效指标完成情况", indicators_section),
+    ("部门整体绩效", department_wide_section),
     ("同类部门参照（背景信息，非评判）", peer_section),
     ("建议关注的问题", question_section),
 ]

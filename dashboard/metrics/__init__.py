@@ -16,6 +16,7 @@ from dashboard.metrics.coverage import (
     projects_without_targets_count,
     projects_without_targets_total,
 )
+from dashboard.metrics.department_wide import department_wide, department_wide_detail, department_wide_totals
 from dashboard.metrics.departments import department_ranking, department_trend
 from dashboard.metrics.evaluation import (
     evaluation_count,
@@ -84,6 +85,9 @@ __all__ = [
     "department_ranking",
     "department_sectors",
     "department_trend",
+    "department_wide",
+    "department_wide_detail",
+    "department_wide_totals",
     "evaluation_count",
     "evaluation_coverage_by_kind",
     "evaluation_list",

@@ -68,6 +68,8 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         },
         # each project's indicators once, at its most advanced stage (评价 over 自评 over 监控 over 申报)
         "indicators": metrics.indicator_totals(q),
+        # 部门整体 forms (目标表 / 自评表): each department once, at its most advanced stage; budget in 万元
+        "department_wide": metrics.department_wide_totals(q),
     }
 
 
@@ -89,5 +91,7 @@ def format_text(s: dict) -> str:
          f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}"),
         (f"绩效指标 {s['indicators']['count']} 个：已完成 {s['indicators']['met']}，未完成 {s['indicators']['not_met']}，"
          f"无法判断 {s['indicators']['unknown']}"),
+        (f"部门整体绩效 {s['department_wide']['departments']} 个部门，预算 {s['department_wide']['budget_total']:,.2f} 万元，"
+         f"指标 {s['department_wide']['indicators']} 个"),
     ]
     return "\n".join(lines)

@@ -235,6 +235,11 @@ def project_card(ctx, project_id: int):
     return _metric(metrics.project_card, ctx, int(project_id))
 
 
+def department_wide_detail(ctx, department_id: int) -> dict | None:
+    """One department's 部门整体 form of the year (metrics.department_wide_detail): form, tasks, indicators."""
+    return _metric(metrics.department_wide_detail, ctx, int(department_id))
+
+
 # ---- performance indicators (issue 12) -----------------------------------------------------------------
 
 def indicator_totals(ctx, scope=None) -> dict:

@@ -23,6 +23,7 @@ from dashboard.core.vocab import (
     BATCH_SOURCE_LABELS,
     BATCH_STATUS_LABELS,
     EVALUATION_KINDS,
+    MONEY_SCALES,
     SOURCE_DEMO,
     TABLE_LABELS,
 )
@@ -30,6 +31,7 @@ from dashboard.present import fmt
 from dashboard.ui import auth
 from data_loaders import importer, isolated, layout, reader, schema, template, validate
 from data_loaders.problems import TOP_TAGS, WARNING
+from data_loaders.sheet import TAG_AMOUNT_UNIT
 
 log = logging.getLogger(__name__)
 TEMPLATE_FILE = "预算绩效数据模板.xlsx"
@@ -41,35 +43,40 @@ Read = tuple[str, str, reader.FileResult]  # (file name, sha256 of its bytes, wh
 
 
 KIND_OPTIONS = EVALUATION_KINDS  # the upload page's 评价类型 selector (import --kind)
+UNIT_OPTIONS = tuple(MONEY_SCALES)  # the upload page's 金额单位 selector (import --unit): 万元, 元, 亿元
 
 
 @st.cache_data(max_entries=READ_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在读取文件……")
 def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes,
-          kind: str | None, rules: Rules, limits: Limits) -> reader.FileResult:
+          kind: str | None, rules: Rules, limits: Limits, unit: str | None = None) -> reader.FileResult:
     """reader.read_file of one upload in a child process (a parser crash is one error for this file, never the
     server's end), keyed on its content hash (the bytes themselves are not hashed again).
 
     st.cache_data hands every caller its own copy, so the importer may change the tables it is given.
     """
     return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of, evaluation_kind=kind, rules=rules,
-                                       limits=limits)
+                                       limits=limits, unit=unit)
 
 
 def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None,
-                 kind: str | None = None) -> list[Read]:
+                 kind: str | None = None, unit: str | None = None, url: str | None = None) -> list[Read]:
     """Each uploaded (name, bytes) read once; the same list goes to `run_import`. A file of nothing but the
     template's example rows carries its error here already, so the preview shows it before any import.
-    The configured grade bands and [limits] (auth.settings) judge every file."""
+    The configured grade bands and [limits] (auth.settings) judge every file. `unit` is the 金额单位 picked
+    (import --unit); with the database `url`, the 金额单位 rule judges the amounts against its history here
+    (importer.judge_units), so the preview shows its sentence before 导入 is enabled."""
     settings = auth.settings()
     reads = []
     for name, raw in payload:
         sha = hashlib.sha256(raw).hexdigest()
         # the cache's own copy: adding to it is safe
-        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits)
+        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits, unit)
         untouched = validate.template_only(result)
         if untouched is not None and untouched not in result.problems:
             result.problems.insert(0, untouched)
         reads.append((name, sha, result))
+    if url:
+        importer.judge_units(url, reads, settings.rules)
     return reads
 
 
@@ -99,6 +106,13 @@ def top_notices(reads: list[Read]) -> tuple[list[str], list[str]]:
             if sheet not in told:
                 skipped.append(f"{name} / {sheet}：已跳过，{why}")
     return warnings, skipped
+
+
+def unit_sentences(reads: list[Read]) -> list[tuple[str, bool]]:
+    """The 金额单位 sentences of the files as read ("文件 / 工作表：说明", and whether it is an error that blocks the
+    import until the unit is picked), for the top of the preview."""
+    return [(f"{' / '.join(x for x in (name, p.sheet) if x)}：{p.message}", p.level != WARNING)
+            for name, _sha, result in reads for p in result.problems if p.tag == TAG_AMOUNT_UNIT]
 
 
 def has_errors(reads: list[Read]) -> bool:

@@ -50,6 +50,9 @@ EXPECTED_COUNTS = {
     "evaluations": {"inserted": 4, "updated": 0, "unchanged": 0},
     "findings": {"inserted": 3, "updated": 0, "unchanged": 0},
     "indicators": {"inserted": 0, "updated": 0, "unchanged": 0},
+    "department_wide": {"inserted": 0, "updated": 0, "unchanged": 0},
+    "department_tasks": {"inserted": 0, "updated": 0, "unchanged": 0},
+    "department_indicators": {"inserted": 0, "updated": 0, "unchanged": 0},
 }
 
 

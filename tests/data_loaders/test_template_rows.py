@@ -72,7 +72,7 @@ def test_filled_template_skips_the_example_rows_by_name(db_url):
     assert len(result.warnings) == 7
     inserted = {t: c["inserted"] for t, c in result.counts.items()}
     assert inserted == {"departments": 1, "units": 2, "projects": 3, "monitoring": 0, "evaluations": 0, "findings": 0,
-                        "indicators": 0}
+                        "indicators": 0, "department_wide": 0, "department_tasks": 0, "department_indicators": 0}
     data = dump(db_url)
     department_names = [r[m.Department.__table__.c.keys().index("name")] for r in data["departments"]]
     assert department_names == ["区卫健委"]  # no made-up 区教育局

@@ -19,6 +19,8 @@ EXPECTED_2022 = {
     "findings": {"total": 7, "rectified": 2, "in_progress": 2, "not_started": 3, "overdue": 3, "rate": 0.2857},
     # the hand fixture has no indicators; tests/data_loaders/test_indicators.py checks the figures per layout
     "indicators": {"count": 0, "met": 0, "not_met": 0, "unknown": 0},
+    # nor 部门整体 forms; tests/metrics/test_department_wide.py checks them
+    "department_wide": {"departments": 0, "budget_total": 0.0, "indicators": 0},
 }
 
 
