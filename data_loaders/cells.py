@@ -535,3 +535,31 @@ def safe_parse(parse: Callable[[Any], Parsed], value: Any) -> Parsed:
         return parse(value)
     except Exception:  # noqa: BLE001 - a parser bug must become a cell error, never a crash
         return None, f"“{_show(value)}” 无法识别"
+
+
+# --- tick marks across option columns (完成目标可能性: 确定能 | 有可能 | 完全不可能, one ticked) -----------------
+
+TICKS = frozenset({"✔", "√", "✓", "☑", "✅", "是"})
+UNTICKED = frozenset({"", "否", "×", "✗", "☐", "□", "/", "-", "—", "－"})
+
+
+def tick(value: Any) -> bool | None:
+    """A cell of an option column: True for a tick mark (✔ √ ✓ ☑ 是), False for nothing (blank, 否, ×, ☐),
+    None for anything else (not a mark)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value).replace("\ufe0f", "").strip()
+    if text in TICKS:
+        return True
+    return False if text in UNTICKED else None
+
+
+def option_header(header: Any, options: tuple[str, ...]) -> str | None:
+    """The option an option column's header names (确定能, 确定能完成 → 确定能), or None."""
+    if not isinstance(header, str):
+        return None
+    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", header))
+    text = re.sub(r"完成$", "", text)
+    return text if text in options else None

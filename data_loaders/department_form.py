@@ -2,8 +2,9 @@
 one department per sheet → one department_wide row, its 年度重点工作任务 (department_tasks) and its indicators
 (department_indicators), and the writing of them through the import writer.
 
-The form is read by its labels, not by positions: a value stands right of its label (the next cell that is not
-the label again, merged or not) or, where nothing stands there, below it. What is read: 部门名称 (or 主管部门),
+The form is read by its labels, not by positions, with data_loaders.keyvalue's one label table (`LABELS`) and
+its one reader (`value_near`): a value stands right of its label (the next cell that is not the label again,
+merged or not) or, where nothing stands there, below it. What is read: 部门名称 (or 主管部门),
 财政供养人员数, 下属二级单位数, the budget block (基本支出, 项目支出, 合计; 收入来源 财政拨款 / 其他资金; at 自评 the
 全年预算数 and 全年执行数 columns when the block has them), 总体绩效目标, the 年度重点工作任务 table (名称, 内容,
 资金, 目标, at 自评 完成情况) and the indicator block (一级 | 二级 | 三级 | 指标值, at 自评 实际完成值, 分值, 得分; read by
@@ -30,8 +31,8 @@ from dashboard.core import models as m
 from dashboard.core import rules as R
 from dashboard.core import writes as w
 from data_loaders import cells as C
-from data_loaders import headers as H
 from data_loaders import indicators as I
+from data_loaders import keyvalue as KV
 from data_loaders.layout import cell_text, pick_title, year_from_filename, year_from_notes
 from data_loaders.link import T, as_object
 from data_loaders.problems import ERROR, WARNING, Problem
@@ -42,28 +43,14 @@ KIND, TASKS, INDICATORS = "department_wide", "department_tasks", "department_ind
 KINDS = (KIND, TASKS, INDICATORS)
 STAGE_TARGET, STAGE_SELF = m.DEPARTMENT_WIDE_STAGES
 
-_NAME_KEYS = ("部门名称", "部门(单位)名称", "单位名称", "主管部门", "主管部门名称", "部门")
-_STAFF_KEYS = ("财政供养人员数", "财政供养人数", "编制人数", "实有人数", "人员编制数")
-_SUBUNIT_KEYS = ("下属二级单位数", "下属单位数", "二级单位数", "所属单位数", "下属二级预算单位数")
-_TARGET_KEYS = ("总体绩效目标", "年度总体绩效目标", "总体目标", "年度总体目标", "部门总体绩效目标", "整体绩效目标")
-_MONEY_KEYS = {"basic_budget": ("基本支出",), "project_budget": ("项目支出",),
-               "total_budget": ("合计", "总计", "部门预算支出合计", "预算支出合计", "年度资金总额"),
-               "fiscal_funds": ("财政拨款", "一般公共预算财政拨款"), "other_funds": ("其他资金",)}
-_TASK_SECTION = ("年度重点工作任务", "重点工作任务", "年度主要任务", "主要任务")
-_LABELS = frozenset((*_NAME_KEYS, *_STAFF_KEYS, *_SUBUNIT_KEYS, *_TARGET_KEYS, *_TASK_SECTION,
-                     *(k for keys in _MONEY_KEYS.values() for k in keys),
-                     "基本信息", "预算整体情况", "部门预算支出", "收入来源", "绩效指标", "预算情况", "部门基本信息",
-                     "预期目标", "实际完成情况", "年初预算数", "全年预算数", "全年执行数"))
+# the form's labels are data_loaders.keyvalue.LABELS' (one table); these are the fields looked up there
+_NAME_FIELDS = ("department", "organisation")
+_MONEY_FIELDS = {"basic_budget": ("basic_budget",), "project_budget": ("project_budget",),
+                 "total_budget": ("total_budget", "budget"), "fiscal_funds": ("fiscal_funds",),
+                 "other_funds": ("other_funds",)}
 _RATE_NAME = re.compile(r"率|%|％|比例|覆盖面")
 _HEAD = 8
-
-
-def _key(value: Any) -> str:
-    """A label as compared: no whitespace, colons, stars, 其中 or a unit note such as （万元）."""
-    text = C.nfkc(value) if isinstance(value, str) else ""
-    text = re.sub(r"[\s:：*]", "", text)
-    text = re.sub(r"[(（](?:万元|元|人|个)[)）]$", "", text)
-    return re.sub(r"^其中[,，、]?", "", text)
+_key = KV.label_key
 
 
 def _blank(value: Any) -> bool:
@@ -80,49 +67,13 @@ def _is_number(value: Any) -> bool:
     return False
 
 
-def _is_label(value: Any) -> bool:
-    """Another label of the form (so not the value looked for)."""
-    k = _key(value)
-    return k in _LABELS or bool(H.candidates(value)) or bool(re.search(r"预算金额|[(（]万元[)）]", cell_text(value)))
-
-
-def _right(grid, r: int, c: int, want_number: bool = False) -> tuple[Any, int, int] | None:
-    """The first cell right of (r, c) that is not blank and not the label again (a merged label fills its range)."""
-    row = grid[r]
-    label = _key(row[c])
-    for cc in range(c + 1, len(row)):
-        v = row[cc]
-        if _blank(v) or _key(v) == label:
-            continue
-        if (want_number and not _is_number(v)) or _is_label(v):
-            return None  # another label: the value is elsewhere (below)
-        return v, r, cc
-    return None
-
-
-def _below(grid, r: int, c: int, want_number: bool = False) -> tuple[Any, int, int] | None:
-    label = _key(grid[r][c])
-    for rr in range(r + 1, min(r + 3, len(grid))):
-        v = grid[rr][c] if c < len(grid[rr]) else None
-        if _blank(v) or _key(v) == label:
-            continue
-        if (want_number and not _is_number(v)) or _is_label(v):
-            return None
-        return v, rr, c
-    return None
-
-
 def _value(grid, r: int, c: int, want_number: bool = False) -> tuple[Any, int, int] | None:
-    return _right(grid, r, c, want_number) or _below(grid, r, c, want_number)
+    """The label's value (data_loaders.keyvalue.value_near): right of it, else within two rows below."""
+    return KV.value_near(grid, r, c, accept=_is_number if want_number else None, below=2)
 
 
-def _find(grid, keys: tuple[str, ...], start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    out = []
-    for r in range(start, min(end or len(grid), len(grid))):
-        for c, v in enumerate(grid[r]):
-            if isinstance(v, str) and _key(v) in keys:
-                out.append((r, c))
-    return out
+def _label(field: str) -> str:
+    return KV.LABELS[field][0]
 
 
 # --- reading one sheet ---------------------------------------------------------------------------------------
@@ -161,7 +112,7 @@ def read_department_form(grid: list[list[Any]], file: str, sheet: str | None,
     stage = STAGE_SELF if title and "自评" in title else STAGE_TARGET
     year = year_from_notes([title] if title else []) or year_from_notes(lines) or year or year_from_filename(file)
     problems: list[Problem] = []
-    names = _find(grid, _NAME_KEYS, 0, 15)
+    names = KV.find_labels(grid, _NAME_FIELDS, 0, 15)
     hit = next((h for h in (_value(grid, r, c) for r, c in names) if h is not None), None)
     if hit is None:
         return None
@@ -174,22 +125,22 @@ def read_department_form(grid: list[list[Any]], file: str, sheet: str | None,
     ind_row = next((r for r, row in enumerate(grid) if I.indicator_header(row) is not None), None)
     task_row = _task_header(grid)
     money_end = min(x for x in (ind_row, task_row, len(grid)) if x is not None)
-    for field, keys in (("staff_count", _STAFF_KEYS), ("sub_unit_count", _SUBUNIT_KEYS)):
-        for r, c in _find(grid, keys, 0, money_end):
+    for field in ("staff_count", "sub_unit_count"):
+        for r, c in KV.find_labels(grid, (field,), 0, money_end):
             got = _value(grid, r, c, want_number=True)
             if got is not None:
                 value, _ = C.parse_number(got[0])
                 rec[field] = round(value) if value is not None else None
                 break
     _read_money(grid, money_end, rec, file, sheet, problems)
-    for r, c in _find(grid, _TARGET_KEYS):
+    for r, c in KV.find_labels(grid, ("overall_target",)):
         got = _value(grid, r, c)
         if got is not None:
             rec["overall_target"] = C.clean_long_text(got[0])
             break
     tasks = _read_tasks(grid, task_row, ind_row, rec, file, sheet, problems) if task_row is not None else []
     indicators = _read_indicators(grid, ind_row, rec) if ind_row is not None else []
-    if not any(rec.get(k) is not None for k in _MONEY_KEYS) and not indicators and not tasks:
+    if not any(rec.get(k) is not None for k in _MONEY_FIELDS) and not indicators and not tasks:
         return None
     meta = {"year": year, "as_of": None, "unit": "万元", "title": title, "header_rows": [], "layout": "form",
             "forms": 1, "stage": stage}
@@ -238,8 +189,8 @@ def _read_money(grid, end: int, rec: dict, file, sheet, problems) -> None:
                 executed_col = c
     if ranked:
         budget_col = min(ranked)[1]
-    for field, keys in _MONEY_KEYS.items():
-        for r, c in _find(grid, keys, 0, end):
+    for field, fields in _MONEY_FIELDS.items():
+        for r, c in KV.find_labels(grid, fields, 0, end):
             if field == "total_budget" and not (budget_col is not None or _near_money_label(grid, r, c)):
                 continue
             got = None
@@ -250,7 +201,7 @@ def _read_money(grid, end: int, rec: dict, file, sheet, problems) -> None:
                 continue
             amount, error = C.parse_money(got[0])
             if error:
-                problems.append(Problem(file, sheet, got[1] + 1, keys[0], f"{keys[0]}：{error}", WARNING))
+                problems.append(Problem(file, sheet, got[1] + 1, _label(field), f"{_label(field)}：{error}", WARNING))
                 continue
             rec[field] = amount
             if field == "total_budget" and executed_col is not None and executed_col > c:
@@ -264,7 +215,7 @@ def _read_money(grid, end: int, rec: dict, file, sheet, problems) -> None:
 def _near_money_label(grid, r: int, c: int) -> bool:
     """A 合计 / 总计 belongs to the budget block when 基本支出 or 项目支出 stands in its column within 4 rows."""
     for rr in range(max(0, r - 4), min(len(grid), r + 5)):
-        if c < len(grid[rr]) and _key(grid[rr][c]) in ("基本支出", "项目支出"):
+        if c < len(grid[rr]) and KV.label_field(grid[rr][c], ("basic_budget", "project_budget")):
             return True
     return False
 
@@ -308,7 +259,7 @@ def _read_tasks(grid, header: int, ind_row: int | None, rec: dict, file, sheet, 
         if first and first != section and cols["name"] > 0:
             break  # the next section's label (其他需完成的任务, 绩效指标, …)
         name = C.clean_text(row[cols["name"]] if cols["name"] < len(row) else None)
-        if not name or _key(name) in _TASK_SECTION or _key(name) == section:
+        if not name or KV.label_field(name, ("task_section",)) or _key(name) == section:
             continue
         task = {"name": name[:200], "_row": r + 1}
         for f in ("content", "target", "actual"):

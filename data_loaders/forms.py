@@ -341,8 +341,7 @@ def _read_declaration(grid, file, sheet, year, rules):
 # 部门整体 目标表 / 自评表 before the project self-evaluation (a 自评表 keeps its evaluation row: the fallback)
 register(FormType("部门整体绩效目标表/自评表", DW.TITLE, DW.reader(_read_self_evaluation)))
 register(FormType("项目支出绩效自评表", _FORM_TITLE, _read_self_evaluation))
-# the department-wide declaration before the project one, whose title pattern it also matches
-register(FormType("部门整体支出绩效目标申报表", re.compile(r"部门整体支出绩效目标(?:申报|批复)?表")))
+# (部门整体支出绩效目标申报表 / 批复表 are the 部门整体 reader's above: its title pattern matches them first)
 register(FormType("项目支出绩效目标申报表", re.compile(r"项目(?:支出)?绩效目标(?:申报|批复)?表|绩效目标申报表"),
                   _read_declaration))
 register(FormType("项目支出绩效目标执行监控表", re.compile(r"绩效目标执行(?:情况)?监控表|绩效运行监控表")))

@@ -134,7 +134,8 @@ _PROJECT_ROW_KEY = ("year", "department", "department_code", "unit", "unit_code"
 def _split_projects(table: ParsedTable, ind_cols: list[str]) -> list[ParsedTable]:
     """A projects list in long format (one row per indicator, the project's columns repeated: 项目编码, 项目名称,
     申请单位, 一级预算单位, 本年金额 … 一级指标, 二级指标, 三级指标, 指标值) → [one project row per project, its
-    indicators of stage 申报 (自评 when 实际完成值 is given)]. Rows whose 三级指标 is 不适用 or empty give
+    indicators of stage 申报 (自评 when 实际完成值 is given)]; a project with indicators gets 是否设定绩效目标 是
+when the file does not say. Rows whose 三级指标 is 不适用 or empty give
     the project only (the reader counted them)."""
     frame = table.frame
     key_cols = [c for c in _PROJECT_ROW_KEY if c in frame.columns]
@@ -147,6 +148,13 @@ def _split_projects(table: ParsedTable, ind_cols: list[str]) -> list[ParsedTable
     projects = frame.drop(columns=ind_cols).iloc[firsts].reset_index(drop=True)
     names = frame["name"].tolist()
     keep = np.array([clean_name(v) is not None for v in names], dtype=bool)
+    # a project with indicators in the file has performance targets (as a 申报表's project has): 是否设定绩效目标
+    # is 是 unless the file says otherwise
+    with_indicators = {k for k, kept in zip(keys, keep) if kept}
+    said = projects["has_target"].tolist() if "has_target" in projects.columns else [None] * len(projects)
+    projects["has_target"] = pd.Series(objects([
+        bool(v) if isinstance(v, (bool, np.bool_)) else (True if keys[i] in with_indicators else None)
+        for i, v in zip(firsts, said)]), dtype=object)
     ind = frame[[c for c in (*key_cols, *ind_cols, "_row") if c in frame.columns and c not in
                  ("initial_budget", "adjusted_budget")]].loc[keep].reset_index(drop=True)
     stage = STAGE_SELF if "actual" in ind.columns and ind["actual"].notna().any() else STAGE_DECLARED

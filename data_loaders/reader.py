@@ -21,6 +21,7 @@ import gc
 import html
 import io
 import logging
+import math
 import os
 import re
 import uuid
@@ -151,6 +152,7 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
         tables.extend(_tables_of(table))
         problems.extend(sheet_problems)
     problems.extend(file_units(tables))  # sheets without evidence follow the file's other sheets (金额单位)
+    problems.extend(year_conflict(name, tables))
     if tables:
         problems.extend(notices)
         problems.extend(forms)
@@ -170,6 +172,48 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             problems.append(Problem(name, None, None, None, message))
     skipped_names = [s for s in skipped if s is not None] if tables else []
     return FileResult(name, tables, problems, skipped_names, skipped if tables else {})
+
+
+def _year_source(table: ParsedTable, year: int) -> str:
+    if "year" in table.mapping.values():
+        return "“年度”列"
+    notes = [*(table.meta.get("notes") or []), table.meta.get("title") or ""]
+    return "标题" if L.year_from_notes([x for x in notes if x]) == year else "上传时填写的年度"
+
+
+def year_conflict(name: str, tables: list[ParsedTable]) -> list[Problem]:
+    """Sheets of one workbook giving different years (each sheet one year, from its title or its 年度 column):
+    one warning naming the sheets, their years and where each came from, and under which year each sheet's rows
+    are stored (their own); rows of other sheets that match projects by year are said not to meet them."""
+    years: dict[str | None, tuple[int, str, set[str]]] = {}
+    for t in tables:
+        if "year" not in t.frame.columns:
+            continue
+        got = {int(y) for y in t.frame["year"].tolist() if y is not None and not (isinstance(y, float) and math.isnan(y))}
+        if len(got) != 1:
+            continue
+        (year,) = got
+        if t.sheet in years:
+            known = years[t.sheet]
+            if known[0] == year:
+                known[2].add(t.kind)
+            continue
+        years[t.sheet] = (year, _year_source(t, year), {t.kind})
+    if len({y for y, _s, _k in years.values()}) < 2:
+        return []
+    said = "，".join(f"工作表“{s}”为 {y} 年（{src}）" for s, (y, src, _k) in years.items())
+    stored = "，".join(f"“{s}”的行记在 {y} 年" for s, (y, _src, _k) in years.items())
+    message = f"同一工作簿里各工作表的年度不同：{said}。各表的行按自己的年度导入：{stored}"
+    projects = [(s, y) for s, (y, _src, kinds) in years.items() if "projects" in kinds]
+    others = [(s, y) for s, (y, _src, kinds) in years.items()
+              if kinds & {"indicators", "monitoring", "evaluations"} and not kinds & {"projects"}]
+    clash = [(s, y, ps, py) for s, y in others for ps, py in projects if y != py]
+    if clash:
+        s, y, ps, py = clash[0]
+        message += (f"；这样会混在一起对不上：“{s}”的行只对应 {y} 年的项目，而“{ps}”的项目记在 {py} 年，"
+                    f"同一个项目会成为两年的两个项目")
+    message += "。请核对年度是否填错（可在上传页填写年度，命令行用 --year，或改正标题和“年度”列）"
+    return [Problem(name, None, None, None, message, WARNING)]
 
 
 def _tables_of(table: ParsedTable) -> list[ParsedTable]:

@@ -19,11 +19,11 @@ import pandas as pd
 
 from dashboard.core import rules as R
 from dashboard.core.settings import Rules
-from dashboard.core.vocab import CODE, MONEY, MONEY_SCALES, SIGNED_MONEY
+from dashboard.core.vocab import CODE, LIKELIHOODS, MONEY, MONEY_SCALES, SIGNED_MONEY
 from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders import schema, validate
-from data_loaders.cells import FORMAT_CHARS, month_end, split_code_name
+from data_loaders.cells import FORMAT_CHARS, month_end, option_header, split_code_name, tick
 from data_loaders.columns import parse_column
 from data_loaders.problems import ERROR, TAG_COMBINED, TAG_UNUSED_HEADER, WARNING, Problem, column_label
 
@@ -112,8 +112,11 @@ class SheetReader:
         by_field: dict[str, int] = {}
         self.mapping: dict[str, str] = {}
         self.columns: dict[str, str] = {}
+        self.ticks = self.tick_columns(names)
         for c, cands in enumerate(self.layout.fields):
             name = next((f for f in cands if f in names), None)
+            if c in self.ticks.values():
+                continue
             if name is None:
                 continue
             label = self.layout.labels[c]
@@ -130,7 +133,51 @@ class SheetReader:
             by_field[name] = c
             self.mapping[label] = name
             self.columns[name] = column_label(label, c)
+        if self.ticks and "likelihood" in by_field:
+            self.ticks = {}  # a 完成目标可能性 column of its own: the option columns are not read
+        for option, c in self.ticks.items():
+            self.mapping[option if self.layout.labels[c] == self.field_label("likelihood") else self.layout.labels[c]] \
+                = "likelihood"
+        if self.ticks:
+            first = min(self.ticks.values())
+            self.columns["likelihood"] = column_label(self.field_label("likelihood"), first)
         return by_field
+
+    def tick_columns(self, names: set[str]) -> dict[str, int]:
+        """完成目标可能性 as tick marks across its option columns (确定能 | 有可能 | 完全不可能): {option: column},
+        when at least two of them head columns; else {}."""
+        if "likelihood" not in names:
+            return {}
+        found: dict[str, int] = {}
+        for c, label in enumerate(self.layout.labels):
+            # the header rows and the row below them (a sub-header under a merged 完成目标可能性 that the layout
+            # took for a repeated header row)
+            rows = [*self.layout.header_rows, self.layout.header_rows[-1] + 1]
+            heads = [label, *(self.grid[r][c] for r in rows if r < len(self.grid) and c < len(self.grid[r]))]
+            option = next((o for o in (option_header(h, LIKELIHOODS) for h in heads) if o is not None), None)
+            if option is not None and option not in found:
+                found[option] = c
+        return found if len(found) >= 2 else {}
+
+    def read_ticks(self, columns, n: int, bad: dict[str, dict[int, str]]) -> np.ndarray:
+        """Each row's ticked option; a row with two ticks, or a cell that is not a mark, is an error."""
+        out = np.full(n, None, dtype=object)
+        errors: dict[int, str] = {}
+        marks = {option: [tick(v) for v in columns[c].values] for option, c in self.ticks.items()}
+        for i in range(n):
+            ticked = [o for o in LIKELIHOODS if o in marks and marks[o][i]]
+            odd = [o for o in LIKELIHOODS if o in marks and marks[o][i] is None]
+            if odd:
+                cell = L.cell_text(columns[self.ticks[odd[0]]].values[i])
+                errors[i] = f"“{odd[0]}”一栏的“{cell}”不是勾选标记（可填 ✔、√、✓、☑ 或“是”，不选的留空）"
+            elif len(ticked) > 1:
+                errors[i] = (f"完成目标可能性勾选了{len(ticked)}项（{'、'.join(ticked)}），只能勾选一项；"
+                             "这一行的完成目标可能性没有读取")
+            elif ticked:
+                out[i] = ticked[0]
+        if errors:
+            bad["likelihood"] = errors
+        return out
 
     def field_label(self, name: str) -> str:
         try:
@@ -178,6 +225,8 @@ class SheetReader:
                     bad[name] = parts[0][2]
             else:
                 self.combine_periods(name, parts, values, bad)
+        if self.ticks:
+            values["likelihood"] = self.read_ticks(columns, n, bad)
         if "executed" in by_field and "executed" not in self.multi:
             period = H.header_period(self._header_text(by_field["executed"]))
             if period and period[2]:
@@ -232,7 +281,7 @@ class SheetReader:
         return label if H.header_period(label) or not parent else f"{parent}{label}"
 
     def _used(self, by_field: dict[str, int]) -> set[int]:
-        return set(by_field.values()) | {c for cols in self.multi.values() for c in cols}
+        return set(by_field.values()) | {c for cols in self.multi.values() for c in cols} | set(self.ticks.values())
 
     def combine_periods(self, name: str, parts, values: dict, bad: dict) -> None:
         """Several columns of one field by month: one figure to the latest month (period_plan), said in a

@@ -47,18 +47,23 @@ files = st.file_uploader("上传数据文件", type=["xlsx", "xls", "csv"], acce
 payload = [(f.name, f.getvalue()) for f in files or []]
 
 
-def _preview(reads) -> None:
-    """One expander per file: its problems first (errors, then warnings), then each table recognised with
-    its column mapping and first rows."""
+def _preview(reads, check) -> None:
+    """One expander per file: the dry run's problems of it first (errors, then warnings: exactly what 试导入 and
+    导入 find), then each table recognised with its column mapping and first rows."""
+    others = upload.other_problems(check, reads)
+    if others:
+        st.error(f"检查发现 {upload.error_count(others)} 个错误：", icon=":material/error:")
+        tables.shown(upload.problems_frame(others), "problems_all")
     for name, _sha, result in reads:
-        errors = result.errors
+        problems = upload.file_problems(check, name)
+        errors = upload.error_count(problems)
         icon = ":material/error:" if errors else ":material/check_circle:"
-        with st.expander(f"{text.md(name)}：识别出 {len(result.tables)} 张表，{len(errors)} 个错误", icon=icon,
+        with st.expander(f"{text.md(name)}：识别出 {len(result.tables)} 张表，{errors} 个错误", icon=icon,
                          expanded=bool(errors) or len(reads) == 1):
             if errors:
-                st.error(f"这个文件有 {len(errors)} 个错误，改正后才能导入：", icon=":material/error:")
-            if result.problems:
-                tables.shown(upload.problems_frame(result.problems), f"problems_{name}")
+                st.error(f"这个文件有 {errors} 个错误，改正后才能导入：", icon=":material/error:")
+            if problems:
+                tables.shown(upload.problems_frame(problems), f"problems_{name}")
             for t in result.tables:
                 st.markdown(f"**{text.md(upload.table_title(t))}**")
                 st.caption(upload.table_caption(t))
@@ -93,6 +98,7 @@ def _import(reads, go: bool) -> None:
     if go:
         # a fresh uploader (new key) so the next file can be dropped in; the outcome survives the rerun
         st.session_state["imported"] = (result.batch_id, counts)
+        st.session_state["undo_pick"] = result.batch_id  # the undo selector points at the batch just written
         st.session_state["up_gen"] = st.session_state.get("up_gen", 0) + 1
         st.rerun()
     st.success("检查通过：没有错误，数据未写入。", icon=":material/check:")
@@ -100,11 +106,18 @@ def _import(reads, go: bool) -> None:
         tables.shown(counts, "import_counts")
 
 
+department = st.session_state.get("up_dept") or None
 if payload:
     st.subheader("② 预览与检查")
-    reads = []
+    reads, check = [], None
     with common.guard("文件预览"):
-        reads = upload.read_uploads(payload, year, as_of, kind, unit, ctx.url)
+        reads = upload.read_uploads(payload, year, as_of, kind, unit, ctx.url, department)
+        if department or upload.needs_department(reads):
+            known = upload.department_names(ctx.url)
+            st.selectbox("主管部门（表格里没有写明时使用）", known, index=None, key="up_dept",
+                         accept_new_options=True, placeholder="选择或输入主管部门名称",
+                         help="表格没有“主管部门”列或有的行没有填写时，这些行按这里的主管部门导入（命令行用 --department）；"
+                              "不在部门单位表中的预算单位将新建在该主管部门下。")
         for line, is_error in upload.unit_sentences(reads):
             (st.error if is_error else st.warning)(text.md(line), icon=":material/currency_yuan:")
         notices, skipped = upload.top_notices(reads)
@@ -113,9 +126,12 @@ if payload:
                        icon=":material/warning:")
         for line in skipped:
             st.caption(text.md(line))
-        _preview(reads)
+        check = upload.check_uploads(ctx.url, reads, (year, as_of, kind, unit, department), auth.current())
+        if department:
+            st.info(text.md(upload.department_sentence(check, department)), icon=":material/domain:")
+        _preview(reads, check)
     st.subheader("③ 导入")
-    blocked = upload.has_errors(reads)
+    blocked = check is None or not check.ok
     b1, b2 = st.columns(2)
     dry = b1.button("试导入（只检查，不写入）", key="dry_run", icon=":material/fact_check:")
     go = b2.button("导入", type="primary", key="do_import", icon=":material/upload:", disabled=blocked,
@@ -124,7 +140,7 @@ if payload:
         st.caption("预览中有错误，导入按钮已停用；改正文件后重新上传。")
     if dry or go:
         with common.guard("导入"):
-            _import(reads or upload.read_uploads(payload, year, as_of, kind, unit, ctx.url), go)
+            _import(reads or upload.read_uploads(payload, year, as_of, kind, unit, ctx.url, department), go)
 
 if st.session_state.get("imported"):
     batch_id, counts = st.session_state.pop("imported")

@@ -7,6 +7,7 @@ read twice and what was checked is what gets written. Frames here carry Chinese 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import logging
@@ -15,7 +16,10 @@ from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import select
 
+from dashboard.core import db
+from dashboard.core import models as m
 from dashboard.core.accounts import Actor, Forbidden
 from dashboard.core.settings import Limits, Rules
 from dashboard.core.vocab import (
@@ -30,7 +34,7 @@ from dashboard.core.vocab import (
 from dashboard.present import fmt
 from dashboard.ui import auth
 from data_loaders import importer, isolated, layout, reader, schema, template, validate
-from data_loaders.problems import TOP_TAGS, WARNING
+from data_loaders.problems import ERROR, TOP_TAGS, WARNING
 from data_loaders.sheet import TAG_AMOUNT_UNIT
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ TEMPLATE_FILE = "预算绩效数据模板.xlsx"
 build_template = template.build_template  # called by the download button only when clicked
 READ_CACHE_ENTRIES = 16  # parsed files kept (several MB each for large sheets)
 READ_CACHE_TTL = 900  # seconds: long enough to look at a preview and press 导入
+CHECK_CACHE_ENTRIES = 8  # dry runs kept (one per set of files and choices)
 
 Read = tuple[str, str, reader.FileResult]  # (file name, sha256 of its bytes, what the reader made of it)
 
@@ -48,29 +53,32 @@ UNIT_OPTIONS = tuple(MONEY_SCALES)  # the upload page's 金额单位 selector (i
 
 @st.cache_data(max_entries=READ_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在读取文件……")
 def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes,
-          kind: str | None, rules: Rules, limits: Limits, unit: str | None = None) -> reader.FileResult:
+          kind: str | None, rules: Rules, limits: Limits, unit: str | None = None,
+          department: str | None = None) -> reader.FileResult:
     """reader.read_file of one upload in a child process (a parser crash is one error for this file, never the
     server's end), keyed on its content hash (the bytes themselves are not hashed again).
 
     st.cache_data hands every caller its own copy, so the importer may change the tables it is given.
     """
     return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of, evaluation_kind=kind, rules=rules,
-                                       limits=limits, unit=unit)
+                                       limits=limits, unit=unit, department=department)
 
 
 def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None,
-                 kind: str | None = None, unit: str | None = None, url: str | None = None) -> list[Read]:
+                 kind: str | None = None, unit: str | None = None, url: str | None = None,
+                 department: str | None = None) -> list[Read]:
     """Each uploaded (name, bytes) read once; the same list goes to `run_import`. A file of nothing but the
     template's example rows carries its error here already, so the preview shows it before any import.
     The configured grade bands and [limits] (auth.settings) judge every file. `unit` is the 金额单位 picked
     (import --unit); with the database `url`, the 金额单位 rule judges the amounts against its history here
-    (importer.judge_units), so the preview shows its sentence before 导入 is enabled."""
+    (importer.judge_units), so the preview shows its sentence before 导入 is enabled. `department` is the 主管部门
+    picked for rows that name none (import --department)."""
     settings = auth.settings()
     reads = []
     for name, raw in payload:
         sha = hashlib.sha256(raw).hexdigest()
         # the cache's own copy: adding to it is safe
-        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits, unit)
+        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits, unit, department)
         untouched = validate.template_only(result)
         if untouched is not None and untouched not in result.problems:
             result.problems.insert(0, untouched)
@@ -118,6 +126,77 @@ def unit_sentences(reads: list[Read]) -> list[tuple[str, bool]]:
 def has_errors(reads: list[Read]) -> bool:
     """Whether any file as read has an error: then 导入 stays disabled (试导入 still runs the checks)."""
     return any(result.errors for _name, _sha, result in reads)
+
+
+@st.cache_data(max_entries=CHECK_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在检查……")
+def _check(url: str, files: tuple, choices: tuple, version: int, who: tuple, rules: Rules,
+           _reads: list[Read]) -> importer.ImportResult:
+    """The importer's own dry run of the files as read, keyed on their hashes (`files`), the page's choices
+    (year, date, kind, unit, department: what the reads were made with), the data version and who checks; it runs
+    on a copy, so the reads the import writes stay as read."""
+    actor = Actor(who[0], who[1], tuple(who[2]))
+    return importer.import_results(url, copy.deepcopy(_reads), dry_run=True, user=actor.name, actor=actor,
+                                   rules=rules)
+
+
+def check_uploads(url: str, reads: list[Read], choices: tuple, actor) -> importer.ImportResult:
+    """What 试导入 would say about the files as read: the importer's dry run (read problems, links, checks, all
+    rolled back), once per set of files, `choices` (the page's year, date, kind, unit, department) and data
+    version. The preview lists exactly its problems, so the preview and the import can never disagree."""
+    if actor is None:
+        actor = Actor("未登录", "anonymous")
+    version = db.data_version(url) if db.is_initialised(url) else 0
+    files = tuple((name, sha) for name, sha, _result in reads)
+    return _check(url, files, choices, version, (actor.name, actor.role, tuple(actor.departments)),
+                  auth.settings().rules, reads)
+
+
+def file_problems(check: importer.ImportResult, name: str) -> list:
+    """The dry run's problems of one file, errors first (each in file order)."""
+    return [p for p in check.problems if p.file == name]
+
+
+def other_problems(check: importer.ImportResult, reads: list[Read]) -> list:
+    """The dry run's problems not of one file (a refusal, a database or program error naming several files)."""
+    names = {name for name, _sha, _result in reads}
+    return [p for p in check.problems if p.file not in names]
+
+
+def error_count(problems) -> int:
+    return sum(p.level == ERROR for p in problems)
+
+
+def needs_department(reads: list[Read]) -> bool:
+    """Whether a table read has rows that name no 主管部门 (no such column, or empty cells): the page then asks
+    for the 主管部门 of the whole file (import --department)."""
+    for _name, _sha, result in reads:
+        for t in result.tables:
+            spec = schema.TABLES.get(t.kind)
+            if not spec or "department" not in {f.name for f in spec.fields} or t.frame.empty:
+                continue
+            if "department" not in t.frame or t.frame["department"].isna().any():
+                return True
+    return False
+
+
+def department_names(url: str) -> list[str]:
+    """The 主管部门 the database knows, by name (the page's 主管部门 selector; a new name may be typed)."""
+    if not db.is_initialised(url):
+        return []
+    with db.get_engine(url).connect() as conn:
+        return [r for r in conn.execute(select(m.Department.name).order_by(m.Department.name)).scalars() if r]
+
+
+def department_sentence(check: importer.ImportResult, department: str) -> str:
+    """What the picked 主管部门 does, from the dry run's counts: the new 主管部门 and 预算单位 created under it."""
+    new_depts = (check.counts.get("departments") or {}).get("inserted", 0)
+    new_units = (check.counts.get("units") or {}).get("inserted", 0)
+    parts = [f"没有填写主管部门的行按主管部门“{department}”导入"]
+    if new_depts:
+        parts.append(f"将新建主管部门“{department}”")
+    if new_units:
+        parts.append(f"将在其下新建 {new_units} 个预算单位")
+    return "；".join(parts) + "。"
 
 
 def run_import(url: str, reads: list[Read], *, dry_run: bool, actor,
