@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import case, distinct, func, literal, or_, select
+from sqlalchemy import String, case, cast, distinct, func, literal, or_, select
 
 from dashboard.core import rules_sql as RS
 from dashboard.core.models import Department as D
@@ -40,7 +40,8 @@ def coverage_by_department(q: Query) -> pd.DataFrame:
 def coverage_by_fund_source(q: Query) -> pd.DataFrame:
     """Target coverage per fund source (projects without one under 未填资金来源), largest budget first."""
     has_target = P.has_target.is_(True)
-    source = func.coalesce(P.fund_source, literal("未填资金来源"))
+    # a plain string: the column's Enum type would refuse 未填资金来源 when the rows are read back
+    source = func.coalesce(cast(P.fund_source, String), literal("未填资金来源", String), type_=String)
     stmt = (
         select(
             source.label("fund_source"),
