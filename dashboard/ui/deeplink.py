@@ -34,11 +34,12 @@ class UrlChoice:
         unknown = None
         if param != st.session_state.get(self._seen) or self.key not in st.session_state:
             st.session_state[self._seen] = param
-            picked = resolve(param) if param else None
+            # no name or code is longer than MAX_PARAM: a longer value names nothing and is not looked up
+            picked = resolve(param) if param and len(param) <= MAX_PARAM else None
             if picked is not None:
                 st.session_state[self.key] = picked
             elif param:
-                unknown = param
+                unknown = shown(param)
         if st.session_state.get(self.key) not in options:
             st.session_state[self.key] = default
         return unknown
@@ -48,6 +49,16 @@ class UrlChoice:
         if st.query_params.get(self.param) != str(value):
             st.query_params[self.param] = str(value)
             st.session_state[self._seen] = str(value)
+
+
+MAX_PARAM = 200  # characters of a name or code a link may carry
+SHOWN_PARAM = 40  # characters of an unknown link value repeated back on the page
+
+
+def shown(value: str) -> str:
+    """A value from the URL as the page may repeat it: at most SHOWN_PARAM characters, then "…" (a link is
+    anyone's text; the page never echoes more of it than a name needs)."""
+    return value if len(value) <= SHOWN_PARAM else value[:SHOWN_PARAM] + "…"
 
 
 def department_from_text(ctx, text: str) -> int | None:

@@ -370,3 +370,13 @@ def test_a_settings_file_with_one_checkpoint_keeps_one(app, tmp_path, monkeypatc
     m = metrics(at)
     assert (m["红灯"][0], m["黄灯"][0]) == ("4", "0")
     assert "8月末 60%" in texts(at) and "4月末" not in texts(at)
+
+
+def test_an_unknown_department_link_is_repeated_back_only_in_part(app):
+    """?dept= of 10,000 attacker-chosen characters: not looked up, and the warning repeats 40 of them."""
+    at = app("department", query={"dept": "假" * 10_000})
+    warning = [w.value for w in at.warning if "不存在" in w.value]
+    assert len(warning) == 1 and "假" * 40 + "…" in warning[0] and "假" * 41 not in warning[0]
+    assert len(warning[0]) < 80
+    at = app("department", query={"dept": "不存在的局"})
+    assert any("链接中的部门「不存在的局」不存在" in w.value for w in at.warning)
