@@ -52,7 +52,7 @@ class UrlChoice:
 
 
 MAX_PARAM = 200  # characters of a name or code a link may carry
-SHOWN_PARAM = 40  # characters of an unknown link value repeated back on the page
+SHOWN_PARAM = 100  # characters of an unknown link value repeated back on the page
 
 
 def shown(value: str) -> str:

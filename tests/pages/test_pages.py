@@ -373,10 +373,10 @@ def test_a_settings_file_with_one_checkpoint_keeps_one(app, tmp_path, monkeypatc
 
 
 def test_an_unknown_department_link_is_repeated_back_only_in_part(app):
-    """?dept= of 10,000 attacker-chosen characters: not looked up, and the warning repeats 40 of them."""
+    """?dept= of 10,000 attacker-chosen characters: not looked up, and the warning repeats 100 of them."""
     at = app("department", query={"dept": "假" * 10_000})
     warning = [w.value for w in at.warning if "不存在" in w.value]
-    assert len(warning) == 1 and "假" * 40 + "…" in warning[0] and "假" * 41 not in warning[0]
-    assert len(warning[0]) < 80
+    assert len(warning) == 1 and "假" * 100 + "…" in warning[0] and "假" * 101 not in warning[0]
+    assert len(warning[0]) < 140
     at = app("department", query={"dept": "不存在的局"})
     assert any("链接中的部门「不存在的局」不存在" in w.value for w in at.warning)
