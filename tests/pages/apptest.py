@@ -69,3 +69,13 @@ def table(at: AppTest, *headers: str, nth: int = 0):
     if len(found) <= nth:
         raise AssertionError(f"no table with {headers}: {[list(df.value.columns) for df in at.dataframe]}")
     return found[nth]
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Put one file into the page's file uploader and rerun (the uploader's API differs between versions)."""
+    uploader = at.get("file_uploader")[0]
+    if hasattr(uploader, "upload"):
+        uploader.upload(name, data).run()
+    else:
+        uploader.set_value((name, data, "application/octet-stream")).run()
+    return at

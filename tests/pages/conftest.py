@@ -48,5 +48,18 @@ def password_mode(app_env, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def fresh_db(tmp_path, monkeypatch):
+    """Uploads write: give each test its own copy of the fixture database."""
+    url = f"sqlite:///{tmp_path / 'upload.db'}"
+    fixture_db.build(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DASHBOARD_TODAY", fixture_db.TODAY)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+
+
+@pytest.fixture
 def app(app_env):
     return make_app

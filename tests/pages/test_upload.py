@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import pytest
 import streamlit as st
 
 from dashboard.core import db
-from tests.pages import fixture_db
-from tests.pages.apptest import make_app, metrics, table
+from tests.pages.apptest import make_app, metrics, table, upload
 
 HEADERS = ["年度", "主管部门", "预算单位", "项目编码", "项目名称", "资金来源", "年初预算", "调整后预算", "是否设定绩效目标"]
 
@@ -31,28 +29,13 @@ GOOD = workbook([[2024, "区教育局", "区教育局本级", "JY-09", "智慧�
 BAD = workbook([[2024, "区教育局", "区教育局本级", "JY-10", "图书购置", "一般公共预算", -5, "abc", "是"]])
 
 
-@pytest.fixture
-def fresh_db(tmp_path, monkeypatch):
-    """Uploads write: give each test its own copy of the fixture database."""
-    url = f"sqlite:///{tmp_path / 'upload.db'}"
-    fixture_db.build(url)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DASHBOARD_TODAY", fixture_db.TODAY)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
-    st.cache_data.clear()
 
 
-def _upload(at, name: str, data: bytes):
-    at.get("file_uploader")[0].upload(name, data).run() if hasattr(at.get("file_uploader")[0], "upload") else \
-        at.get("file_uploader")[0].set_value((name, data, "application/octet-stream")).run()
-    return at
 
 
 def test_good_file_preview_import_and_figures_change(fresh_db):
     at = make_app("upload")
-    _upload(at, "好.xlsx", GOOD)
+    upload(at, "好.xlsx", GOOD)
     assert not at.exception
     # preview: table kind and column mapping
     mapping = table(at, "表格中的列", "对应字段")
@@ -77,7 +60,7 @@ def test_good_file_preview_import_and_figures_change(fresh_db):
 
 def test_bad_file_lists_every_error_and_writes_nothing(fresh_db):
     at = make_app("upload")
-    _upload(at, "坏.xlsx", BAD)
+    upload(at, "坏.xlsx", BAD)
     version = db.data_version(fresh_db)
     assert at.button(key="do_import").disabled  # issue 9: no import while the preview shows errors
     at.button(key="dry_run").click().run()  # the check still runs and lists every error
@@ -94,7 +77,7 @@ def test_bad_file_lists_every_error_and_writes_nothing(fresh_db):
 
 def test_undo_behind_a_confirmation(fresh_db):
     at = make_app("upload")
-    _upload(at, "好.xlsx", GOOD)
+    upload(at, "好.xlsx", GOOD)
     at.button(key="do_import").click().run()
     at = make_app("upload")
     at.selectbox(key="undo_pick").set_value(2)
@@ -110,7 +93,7 @@ def test_undo_behind_a_confirmation(fresh_db):
     assert metrics(at)["预算（亿元）"][0] == "1.98"
 
 
-def test_empty_database_offers_demo_and_upload(tmp_path, monkeypatch):
+def test_empty_database_offers_demo_andupload(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     st.cache_data.clear()
@@ -135,7 +118,7 @@ def test_each_file_is_read_once_and_the_preview_is_what_is_imported(fresh_db, mo
 
     monkeypatch.setattr(isolated, "read_file_isolated", counting)
     at = make_app("upload")
-    _upload(at, "好.xlsx", GOOD)
+    upload(at, "好.xlsx", GOOD)
     at.button(key="dry_run").click().run()
     assert any("检查通过" in s.value for s in at.success)
     at.button(key="do_import").click().run()

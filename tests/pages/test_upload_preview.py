@@ -7,7 +7,8 @@ from data_loaders.template import build_template
 from data_loaders.validate import TEMPLATE_ONLY
 from tests.data_loaders.test_template_rows import filled_template
 from tests.pages.apptest import make_app, table
-from tests.pages.test_upload import BAD, GOOD, _upload, fresh_db  # noqa: F401 - fixture
+from tests.pages.apptest import upload as _upload
+from tests.pages.test_upload import BAD, GOOD
 
 
 def _order(block) -> list[str]:
@@ -23,7 +24,7 @@ def _order(block) -> list[str]:
     return out
 
 
-def test_errors_first_and_import_disabled(fresh_db):  # noqa: F811
+def test_errors_first_and_import_disabled(fresh_db):
     at = make_app("upload")
     _upload(at, "坏.xlsx", BAD)
     order = _order(at.expander[0])
@@ -33,7 +34,7 @@ def test_errors_first_and_import_disabled(fresh_db):  # noqa: F811
     assert at.button(key="do_import").disabled and not at.button(key="dry_run").disabled
 
 
-def test_one_bad_file_among_good_ones_disables_import(fresh_db):  # noqa: F811
+def test_one_bad_file_among_good_ones_disables_import(fresh_db):
     at = make_app("upload")
     mime = "application/octet-stream"
     at.get("file_uploader")[0].set_value([("好.xlsx", GOOD, mime), ("坏.xlsx", BAD, mime)]).run()
@@ -43,14 +44,14 @@ def test_one_bad_file_among_good_ones_disables_import(fresh_db):  # noqa: F811
     assert at.button(key="do_import").disabled and not at.button(key="dry_run").disabled
 
 
-def test_good_file_import_enabled(fresh_db):  # noqa: F811
+def test_good_file_import_enabled(fresh_db):
     at = make_app("upload")
     _upload(at, "好.xlsx", GOOD)
     assert not at.button(key="do_import").disabled
     assert "problems" not in _order(at.expander[0])
 
 
-def test_untouched_template_preview_says_nothing_to_import(fresh_db):  # noqa: F811
+def test_untouched_template_preview_says_nothing_to_import(fresh_db):
     at = make_app("upload")
     _upload(at, "模板.xlsx", build_template())
     assert _order(at.expander[0])[:2] == ["error", "problems"]
@@ -63,7 +64,7 @@ def test_untouched_template_preview_says_nothing_to_import(fresh_db):  # noqa: F
     assert at.button(key="do_import").disabled
 
 
-def test_filled_template_preview_names_the_example_rows_and_imports_the_rest(fresh_db):  # noqa: F811
+def test_filled_template_preview_names_the_example_rows_and_imports_the_rest(fresh_db):
     at = make_app("upload")
     _upload(at, "填好的模板.xlsx", filled_template())
     problems = table(at, "级别", "工作表", "行", "说明")

@@ -17,7 +17,6 @@ from tests.data_loaders.corpus_seams import (
     workbook_with_list_sheets,
 )
 from tests.pages.apptest import make_app, table
-from tests.pages.test_upload import fresh_db  # noqa: F401 - fixture
 from tests.sessions import session_scope
 
 
@@ -32,7 +31,7 @@ def _evaluations(url: str) -> list:
         return [(e.object_name, e.kind) for e in s.scalars(select(m.Evaluation).where(m.Evaluation.year == 2023))]
 
 
-def test_year_is_prefilled_from_the_file_name(fresh_db, tmp_path):  # noqa: F811
+def test_year_is_prefilled_from_the_file_name(fresh_db, tmp_path):
     path, _expected = projects_year_in_file_name(tmp_path)
     at = _upload(make_app("upload"), path)
     assert at.number_input(key="up_year").value == 2023
@@ -40,7 +39,7 @@ def test_year_is_prefilled_from_the_file_name(fresh_db, tmp_path):  # noqa: F811
     assert not at.error and not at.button(key="do_import").disabled  # read with the proposed year
 
 
-def test_kind_selector_gives_the_kind_the_list_does_not_say(fresh_db, tmp_path):  # noqa: F811
+def test_kind_selector_gives_the_kind_the_list_does_not_say(fresh_db, tmp_path):
     path, _expected = evaluations_titled(tmp_path, None, "2023年评价结果.xlsx")
     at = _upload(make_app("upload"), path)
     problems = table(at, "级别", "说明")
@@ -53,7 +52,7 @@ def test_kind_selector_gives_the_kind_the_list_does_not_say(fresh_db, tmp_path):
     assert set(_evaluations(fresh_db)) - before == {("校舍维修", "财政重点评价"), ("设备购置", "财政重点评价")}
 
 
-def test_notices_above_the_preview(fresh_db, tmp_path):  # noqa: F811
+def test_notices_above_the_preview(fresh_db, tmp_path):
     path, _expected = projects_merged_target_header(tmp_path)
     at = _upload(make_app("upload"), path)
     [notice] = [w.value for w in at.warning if "请先核对" in w.value]
@@ -62,7 +61,7 @@ def test_notices_above_the_preview(fresh_db, tmp_path):  # noqa: F811
     assert at.warning[0].value == notice
 
 
-def test_notices_name_skipped_sheets_and_month_columns(fresh_db, tmp_path):  # noqa: F811
+def test_notices_name_skipped_sheets_and_month_columns(fresh_db, tmp_path):
     lists, expected = workbook_with_list_sheets(tmp_path)
     months, _e = monitoring_month_columns(tmp_path)
     at = make_app("upload")

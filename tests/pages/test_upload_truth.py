@@ -7,7 +7,8 @@ from __future__ import annotations
 from data_loaders.importer import import_results, list_batches
 from data_loaders.reader import read_file
 from tests.pages.apptest import make_app, table
-from tests.pages.test_upload import GOOD, _upload, fresh_db, workbook  # noqa: F401 - fixture
+from tests.pages.apptest import upload as _upload
+from tests.pages.test_upload import GOOD, workbook
 
 # what the reader alone accepts and only linking refuses: a 预算单位 the database does not know with no 主管部门
 # (第2行), and a project code nobody knows on a row without a project name (第3行: no project can be created)
@@ -25,7 +26,7 @@ def _rows(problems) -> list[tuple]:
                   if p["级别"] == "错误")
 
 
-def test_preview_lists_exactly_the_dry_runs_errors(fresh_db):  # noqa: F811
+def test_preview_lists_exactly_the_dry_runs_errors(fresh_db):
     name = "隐藏错误.xlsx"
     # today's reader alone sees none of them: the preview used to say 0 errors where 试导入 found 2
     assert not read_file(HIDDEN, name).errors
@@ -42,7 +43,7 @@ def test_preview_lists_exactly_the_dry_runs_errors(fresh_db):  # noqa: F811
     assert _rows(table(at, "级别", "说明", nth=1)) == expected  # 试导入's list below: the same errors
 
 
-def test_after_an_import_the_undo_selector_points_at_the_new_batch(fresh_db):  # noqa: F811
+def test_after_an_import_the_undo_selector_points_at_the_new_batch(fresh_db):
     at = make_app("upload")
     assert at.selectbox(key="undo_pick").value == 1
     at.selectbox(key="undo_pick").set_value(1).run()  # the base batch chosen before the upload
@@ -56,7 +57,7 @@ def test_after_an_import_the_undo_selector_points_at_the_new_batch(fresh_db):  #
     assert any(f"撤销批次 #{new} 会" in md.value for md in at.markdown)  # the dialog offers the batch just written
 
 
-def test_a_file_without_department_asks_for_it_once(fresh_db):  # noqa: F811
+def test_a_file_without_department_asks_for_it_once(fresh_db):
     at = make_app("upload")
     assert not [s for s in at.selectbox if s.key == "up_dept"]
     _upload(at, "无主管部门.xlsx", NO_DEPT)

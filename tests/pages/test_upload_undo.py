@@ -9,13 +9,14 @@ import streamlit as st
 from dashboard.core.settings import load_settings
 from data_loaders.importer import list_batches
 from tests.pages.apptest import make_app, table
-from tests.pages.test_upload import GOOD, _upload, fresh_db  # noqa: F401 - fixture
+from tests.pages.apptest import upload as _upload
+from tests.pages.test_upload import GOOD
 
 # fixture_db.build's one batch: 2025-03-01 10:00, user tester, 测试数据.xlsx, no counts recorded
 BASE_LABEL = "#1 · 2025-03-01 10:00 · 测试数据.xlsx · tester · 新增 0 / 更新 0"
 
 
-def test_newest_batch_preselected_and_options_named(fresh_db):  # noqa: F811
+def test_newest_batch_preselected_and_options_named(fresh_db):
     at = make_app("upload")
     assert at.selectbox(key="undo_pick").value == 1 and at.selectbox(key="undo_pick").options == [BASE_LABEL]
     _upload(at, "好.xlsx", GOOD)
@@ -62,7 +63,7 @@ def test_undoing_the_base_batch_needs_the_second_confirmation(empty_db):
     assert list_batches(empty_db)[0]["status"] == "undone"
 
 
-def test_a_later_batch_needs_no_second_confirmation(fresh_db):  # noqa: F811
+def test_a_later_batch_needs_no_second_confirmation(fresh_db):
     at = make_app("upload")
     _upload(at, "好.xlsx", GOOD)
     at.button(key="do_import").click().run()

@@ -6,12 +6,9 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import pytest
-import streamlit as st
 
 from dashboard.core import db
-from tests.pages import fixture_db
-from tests.pages.apptest import make_app, metrics
+from tests.pages.apptest import make_app, metrics, upload
 
 HEADERS = ["年度", "主管部门", "预算单位", "项目编码", "项目名称", "资金来源", "年初预算（万元）", "调整后预算（万元）"]
 
@@ -33,30 +30,13 @@ YUAN = workbook([[2024, "区教育局", "区教育局本级", "JY-21", "课后�
                  [2024, "区教育局", "区第一中学", "JY-22", "实验室改造", "一般公共预算", 2_300_000, 2_300_000]])
 
 
-@pytest.fixture
-def fresh_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'upload.db'}"
-    fixture_db.build(url)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DASHBOARD_TODAY", fixture_db.TODAY)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
-    st.cache_data.clear()
 
 
-def _upload(at, name: str, data: bytes):
-    uploader = at.get("file_uploader")[0]
-    if hasattr(uploader, "upload"):
-        uploader.upload(name, data).run()
-    else:
-        uploader.set_value((name, data, "application/octet-stream")).run()
-    return at
 
 
 def test_yuan_under_wan_headers_is_named_before_import_and_the_selector_confirms_it(fresh_db):
     at = make_app("upload")
-    _upload(at, "教育局.xlsx", YUAN)
+    upload(at, "教育局.xlsx", YUAN)
     assert not at.exception
     sentences = [e.value.replace("\\", "") for e in at.error if "金额单位待确认" in e.value]  # Markdown-escaped
     assert len(sentences) == 1, [e.value for e in at.error]
