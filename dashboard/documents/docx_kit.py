@@ -38,6 +38,8 @@ STYLE_FONTS = {TITLE: "title_font", SUBTITLE: "body_font", BODY: "body_font", TA
                NOTE: "body_font", "Heading 1": "heading_font", "Heading 2": "body_font", "Normal": "body_font"}
 SANS_STYLES = {"Heading 1"}  # styles whose fallback is the sans face (黑体-like)
 EDIT_MARK = "【待编辑】"
+AUTHOR = "预算绩效监督驾驶舱"  # the documents' author (the PDF's too), never the library's name
+TITLE_CHARS_PER_LINE = 20  # 二号 (22 pt) characters on the 156 mm GB/T 9704 text line
 
 
 class DocumentError(RuntimeError):
@@ -97,6 +99,8 @@ def open_template(docs: Documents) -> Document:
         if getattr(docs, key) and style_name in names:
             set_font(doc.styles[style_name], getattr(docs, key))
     _chinese_language(doc)
+    props = doc.core_properties
+    props.author, props.last_modified_by, props.title, props.comments = AUTHOR, AUTHOR, "", ""
     return doc
 
 
@@ -118,7 +122,9 @@ def _chinese_language(doc: Document) -> None:
     if lang is None:
         lang = rpr.makeelement(qn("w:lang"), {})
         rpr.append(lang)
-    lang.set(qn("w:val"), "zh-CN")
+    # Western text (digits, %, Latin) tagged en-US: tagged zh-CN, LibreOffice breaks a line inside a number
+    # (上年第 1|9 名, 97.0|%); East Asian text zh-CN for the simplified forms
+    lang.set(qn("w:val"), "en-US")
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
@@ -171,6 +177,7 @@ class Writer:
     def __init__(self, doc: Document):
         self.doc = doc
         self.notes: list[str] = []
+        self.figures = 0  # figures captioned so far
         # style ids by name, looked up once: python-docx's own lookup scans every style per paragraph
         self._ids = {s.name: s.style_id for s in doc.styles}
 
@@ -187,9 +194,26 @@ class Writer:
         return paragraph
 
     def title(self, text: str, subtitle: str | None = None) -> None:
-        self._p(TITLE, text)
+        """The document's title, broken into lines of balanced length (never a lone 报 on the last line); the first
+        title is the file's title too."""
+        p = self._p(TITLE)
+        for i, line in enumerate(title_lines(clean(text))):
+            if i:
+                p.add_run().add_break()
+            p.add_run(line)
+        if not self.doc.core_properties.title:
+            self.doc.core_properties.title = clean(text)[:200]
         if subtitle:
             self._p(SUBTITLE, subtitle)
+
+    def caption(self, text: str):
+        """A figure's caption, numbered in order (图 1, 图 2 … of this document): centred, without a closing full
+        stop (GB/T 9704 practice)."""
+        self.figures += 1
+        p = self._p(NOTE, f"图 {self.figures}　" + clean(text).rstrip("。．. "))
+        p.alignment = 1  # centre
+        p.paragraph_format.keep_together = True
+        return p
 
     def heading(self, text: str, level: int = 1) -> None:
         self._p(HEADINGS[level], text)
@@ -227,6 +251,12 @@ class Writer:
             self.para(f"共 {total:,} {what}，已全部列出。", style=NOTE)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence], widths_mm: Sequence[float] | None = None):
+        """A table whose header row repeats on every page and stays with the first row, whose rows never split
+        across pages; a table right after another gets a paragraph between (else Word joins them)."""
+        body = self.doc.element.body
+        last = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else (body[-1] if len(body) else None)
+        if last is not None and last.tag == qn("w:tbl"):
+            self._p(NOTE)
         t = self.doc.add_table(rows=1, cols=len(headers))
         if "Table Grid" in self._ids:
             t._tbl.tblPr.style = self._ids["Table Grid"]
@@ -235,9 +265,13 @@ class Writer:
             run = self._styled(cell.paragraphs[0], TABLE_TEXT).add_run(clean(h))
             run.bold = True
         _repeat_header(t.rows[0])
+        for cell in t.rows[0].cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True  # never a header alone at a page foot
+        _cant_split(t.rows[0])
         for row in rows:
-            cells = t.add_row().cells
-            for cell, value in zip(cells, row):
+            added = t.add_row()
+            _cant_split(added)
+            for cell, value in zip(added.cells, row):
                 self._styled(cell.paragraphs[0], TABLE_TEXT).add_run(clean(value))
         if widths_mm:
             _widths(t, widths_mm)
@@ -276,6 +310,58 @@ def _widths(t, widths_mm: Sequence[float]) -> None:
     for row in t.rows:
         for cell, w in zip(row.cells, widths_mm):
             cell.width = Mm(w)
+
+
+def title_lines(text: str, per_line: float = TITLE_CHARS_PER_LINE) -> list[str]:
+    """A title in as few lines as fit, of balanced width (a line never ends in a lone 报, a number is never cut:
+    34 characters → 17 + 17, not 20 + 14). Digits and Latin letters count half a character; a line breaks only
+    between two characters that are not both digits or letters, never before closing or after opening marks."""
+    widths = [0.5 if ord(ch) < 128 else 1.0 for ch in text]
+    total = sum(widths)
+    if total <= per_line:
+        return [text]
+    lines = -int(-total // per_line)
+    lines_out, start, done = [], 0, 0.0
+    for k in range(1, lines):
+        target = total * k / lines
+        # (preferred, gap): a break at a word seam (before the year, after 年度 or 的) unless it is badly unbalanced
+        best, best_key = None, None
+        acc = done
+        for i in range(start + 1, len(text)):
+            acc += widths[i - 1]
+            if acc - done > per_line:
+                break
+            if not _may_break(text, i):
+                continue
+            gap = abs(acc - target)
+            key = (not (_seam(text, i) and gap <= per_line / 3), gap)
+            if best_key is None or key < best_key:
+                best, best_key = i, key
+        if best is None:
+            break
+        lines_out.append(text[start:best])
+        done += sum(widths[start:best])
+        start = best
+    lines_out.append(text[start:])
+    return lines_out
+
+
+def _seam(text: str, i: int) -> bool:
+    """A natural place to break a title: before a year (2024年度…), after 年度, after 的 or 关于…的."""
+    return (text[i].isdigit() and not text[i - 1].isdigit()) or text[i - 2:i] == "年度" or text[i - 1] == "的"
+
+
+def _may_break(text: str, i: int) -> bool:
+    before, after = text[i - 1], text[i]
+    if before.isascii() and before.isalnum() and (after.isascii() and after.isalnum() or after in "年月日号%"):
+        return False  # 2022 and 2022年 stay whole
+    return after not in "）)，。、；：！？》”’" and before not in "（(《“‘"
+
+
+def _cant_split(row) -> None:
+    """A table row kept on one page."""
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(trpr.makeelement(qn("w:cantSplit"), {qn("w:val"): "true"}))
 
 
 def _repeat_header(row) -> None:

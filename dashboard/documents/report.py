@@ -149,6 +149,7 @@ def part_monitoring(r: Report, w: Writer) -> None:
                + ("等" if len(reds) > TOP else "") + "。")
         w.picture(charts.department_bars(top["department"].tolist(), top["red"].astype(int).tolist(),
                                          "红灯项目最多的部门（个）", chart_font(r.docs)), width_mm=TEXT_WIDTH_MM)
+        w.caption(f"红灯项目最多的 {len(top)} 个部门")
     elif r.name and m["red"]:
         n = metrics.warning_count(r.q, (RED,))
         w.para(f"本部门红灯项目 {n} 个，清单见本部门简报或「监控预警」页。")
@@ -176,6 +177,7 @@ def part_evaluation(r: Report, w: Writer) -> None:
                + "、".join(f"「{n}」（{F.score(sc)}，{g or '—'}）" for n, sc, g in
                           zip(key["object_name"].head(3), key["score"].head(3), key["grade"].head(3))) + "。")
     w.picture(charts.grades(e["grades"], chart_font(r.docs)), width_mm=TEXT_WIDTH_MM / 2)
+    w.caption(f"{r.year} 年绩效评价等级分布")
 
 
 def part_findings(r: Report, w: Writer) -> None:

@@ -3,8 +3,8 @@
 
 GB/T 9704-2012 page: A4, margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm; 标题 二号 小标宋-style
 (方正小标宋简体), 一级标题 三号 黑体, 二级标题 三号 楷体, 正文 三号 仿宋 (仿宋_GB2312) at a fixed 28 pt line;
-tables and notes 五号/小四. A letterhead line at the top (the bureau replaces its text in Word) and the page
-number 「— n —」 at the foot. Staff restyle the generated file in Word; the documents only use its style names.
+tables and notes 五号/小四. A letterhead line at the top of page 1 (the bureau replaces its text in Word) and the
+page number 「— n —」 at the foot (4号宋体, right on odd pages, left on even ones). Staff restyle the generated file in Word; the documents only use its style names.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dashboard.documents.docx_kit import BODY, NOTE, SUBTITLE, TABLE_TEXT, TEMPL
 
 TITLE_FONT, HEADING_FONT, KAI_FONT, BODY_FONT = "方正小标宋简体", "黑体", "楷体_GB2312", "仿宋_GB2312"
 LETTERHEAD = "预算绩效管理　部门简报与工作报告"  # replaced by the bureau's own name in Word
+PAGE_NUMBER_FONT, PAGE_NUMBER_PT = "宋体", 14  # 4号半角宋体
 
 
 def _paragraph_style(doc, name: str, font: str, size: float, *, bold=False, align=None, before=0, after=0,
@@ -46,8 +47,12 @@ def _paragraph_style(doc, name: str, font: str, size: float, *, bold=False, alig
     return style
 
 
-def _page_number(paragraph) -> None:
-    """「— PAGE —」 as a field Word and LibreOffice fill in."""
+def _page_number(paragraph, odd: bool) -> None:
+    """「— PAGE —」 as a field Word and LibreOffice fill in, GB/T 9704-2012 7.5: 4号 (14 pt) 半角宋体 digits between
+    一字线, right on odd pages and left on even ones, one character in from the text edge."""
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
+    pf = paragraph.paragraph_format
+    pf.right_indent, pf.left_indent = (Pt(PAGE_NUMBER_PT), None) if odd else (None, Pt(PAGE_NUMBER_PT))
     paragraph.add_run("— ")
     run = paragraph.add_run()
     for tag, attrs in (("w:fldChar", {qn("w:fldCharType"): "begin"}),
@@ -59,6 +64,9 @@ def _page_number(paragraph) -> None:
             el.text = " PAGE "
         run._r.append(el)
     paragraph.add_run(" —")
+    for r in paragraph.runs:
+        set_font(r, PAGE_NUMBER_FONT)
+        r.font.size = Pt(PAGE_NUMBER_PT)
 
 
 def build_template() -> Document:
@@ -81,7 +89,10 @@ def build_template() -> Document:
     for h in (h1, h2):
         h.paragraph_format.keep_with_next = True
 
-    header = section.header.paragraphs[0]
+    # the letterhead on page 1 only; page numbers on every page, odd and even placed apart (GB/T 9704)
+    section.different_first_page_header_footer = True
+    doc.settings.odd_and_even_pages_header_footer = True
+    header = section.first_page_header.paragraphs[0]
     header.text = LETTERHEAD
     header.style = doc.styles[NOTE]
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -92,10 +103,12 @@ def build_template() -> Document:
                                                   qn("w:color"): "C00000"})
     border.append(bottom)
     header._p.get_or_add_pPr().append(border)
-    footer = section.footer.paragraphs[0]
-    footer.style = doc.styles[NOTE]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _page_number(footer)
+    for part, odd in ((section.first_page_footer, True), (section.footer, True), (section.even_page_footer, False)):
+        footer = part.paragraphs[0]
+        footer.style = doc.styles[NOTE]
+        _page_number(footer, odd)
+    for part in (section.header, section.even_page_header):
+        part.paragraphs[0].style = doc.styles[NOTE]
     return doc
 
 

@@ -197,7 +197,7 @@ def test_batch_has_contents_and_one_brief_each(db_url, capsys, monkeypatch, tmp_
                             "-o", str(out))
         assert code == 0, err
         d = docx.Document(str(out))
-        titles = [p.text for p in d.paragraphs if p.style.name == "标题"]
+        titles = [p.text.replace("\n", "") for p in d.paragraphs if p.style.name == "标题"]  # balanced lines
         assert titles == ["2022年度部门预算绩效情况简报汇编"] + [f"{n}2022年度预算绩效情况简报" for n in names]
         contents = [p.text for p in d.paragraphs if re.match(r"^\d+\. ", p.text) and p.style.name == "注释"]
         assert [c.split(". ", 1)[1].split("　")[0] for c in contents] == names
@@ -306,7 +306,7 @@ def test_report_for_one_department(db_url, capsys, monkeypatch, tmp_path):
     assert code == 0, err
     text = _text(docx.Document(str(out)))
     s = _summary(capsys, monkeypatch, db_url, 2022, "102")
-    assert "关于青山区卫生健康委员会2022年度预算绩效管理工作情况的报告" in text
+    assert "关于青山区卫生健康委员会2022年度\n预算绩效管理工作情况的报告" in text  # the title in balanced lines
     assert f"项目 {s['projects']} 个" in text and f"{s['budget_total']:,.2f} 万元" in text
 
 
