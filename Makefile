@@ -7,7 +7,7 @@ SCALE ?= province
 PORT ?= 8501
 HOST ?= 127.0.0.1
 
-.PHONY: install run test test-fast test-stress screenshots bench lint clean
+.PHONY: install run test test-fast test-stress screenshots bench lint clean wheelhouse
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ bench: install
 
 lint: install
 	$(PY) -m ruff check dashboard data_loaders pages tests bench
+
+# every Python package the app needs, pinned to .venv's versions and hashed, in wheelhouse/ for an offline
+# install (docs/install-offline.md); EXTRAS=dm (or dm,opengauss once installed in .venv) adds a database's extra
+EXTRAS ?=
+wheelhouse: install
+	$(PY) scripts/wheelhouse.py --out wheelhouse $(if $(EXTRAS),--extra $(EXTRAS),)
 
 clean:
 	rm -rf $(VENV) data/*.db

@@ -68,7 +68,6 @@ def main() -> None:
         nav.run()  # the sign-in page or 无权限访问: no sidebar, no figures
         return
     auth.account_box(settings, actor)
-    auth.notice(settings)
     try:
         version = db.data_version(url)
         has_data = db.has_projects(url)

@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from dashboard import demo
 from dashboard.core import accounts, audit, db
 from dashboard.core.accounts import AccountError, Forbidden
@@ -33,6 +35,7 @@ from dashboard.core.vocab import (
 )
 from dashboard.metrics import summary
 from dashboard.metrics.options import resolve_department
+from data_loaders import db_errors, mapping
 from data_loaders.cells import enum_parser
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
@@ -82,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                         + " (wins over the headers; use it when the import asks to confirm the unit)")
     p.add_argument("--department", metavar="NAME",
                    help="主管部门 of rows that name none (a unit's file without a 主管部门 column or cell)")
+    p.add_argument("--layout", action="append", default=[], metavar="FILE",
+                   help="导入版式 file (exported on the upload page): read sheets with its header as it maps them; "
+                        "may be repeated; the 版式 saved in the database apply too")
     p.add_argument("--as", dest="as_user", metavar="NAME", help="who imports (default: the OS user); see users")
     p.set_defaults(handler=_import)
 
@@ -118,7 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
-    return args.handler(args, args.db or settings.db_url, settings)
+    try:
+        return args.handler(args, args.db or settings.db_url, settings)
+    except DBAPIError as exc:  # a full disk, a lock, a lost connection …: one sentence naming the cause (issue 23)
+        outcome = "数据没有改动" if args.command in ("undo", "import", "sync", "demo") else "操作未完成"
+        print(db_errors.explain(exc, outcome=outcome, what=args.command), file=sys.stderr)
+        return EXIT_INVALID
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -145,10 +156,10 @@ def _summary(args, url: str, settings: Settings) -> int:
     today = args.today or settings.effective_today()
     try:
         result = summary.summary(url, args.year, args.department, today, settings.rules)
-    except summary.UnknownDepartment as exc:
+    except (summary.UnknownDepartment, summary.FiguresOutOfRange) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
-    print(json.dumps(result, ensure_ascii=False) if args.json else summary.format_text(result))
+    print(json.dumps(result, ensure_ascii=False, allow_nan=False) if args.json else summary.format_text(result))
     return EXIT_OK
 
 
@@ -168,6 +179,16 @@ def _import(args, url: str, settings: Settings) -> int:
         for f in missing:
             print(f"{f} / - / - / -: 文件不存在或无法读取", file=sys.stderr)
         return EXIT_INVALID
+    layouts = []
+    for f in args.layout:
+        try:
+            layouts.append(mapping.from_json(Path(f).read_bytes(), f"版式文件 {f}"))
+        except OSError as exc:
+            print(f"{f} / - / - / -: 版式文件无法读取：{exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
+        except mapping.LayoutError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_INVALID
     db.init_db(url)
     actor = _actor(url, args, settings)
     if actor is None:
@@ -175,7 +196,7 @@ def _import(args, url: str, settings: Settings) -> int:
     result = import_files(url, [Path(f) for f in args.files], year=args.year, as_of=args.as_of,
                           dry_run=args.dry_run, user=actor.name, actor=actor, evaluation_kind=args.kind,
                           rules=settings.rules, limits=settings.limits, unit=args.unit,
-                          department=args.department)
+                          department=args.department, layouts=layouts + mapping.saved(url))
     return _report(result)
 
 
@@ -235,7 +256,8 @@ def _sync(args, url: str, settings: Settings) -> int:
 
 
 def _document_commands(sub) -> None:
-    """brief (部门简报, one department or --all) and report (年度工作情况报告); judged on DASHBOARD_TODAY or the clock."""
+    """brief (部门简报, one department or --all) and report (年度工作情况报告); judged on --today, else
+    DASHBOARD_TODAY or the clock."""
     p = sub.add_parser("brief", help="部门简报 / hearing brief of one department, or all in one file")
     p.add_argument("--year", type=int, required=True)
     who = p.add_mutually_exclusive_group(required=True)
@@ -244,13 +266,16 @@ def _document_commands(sub) -> None:
     p.add_argument("--only-attention", action="store_true",
                    help="with --all: only departments with red lights or 差 grades")
     p.add_argument("--format", choices=("docx", "pdf"), help="default: from the -o suffix, else docx")
+    p.add_argument("--today", type=_date, default=None, help="判断日期 YYYY-MM-DD (default: DASHBOARD_TODAY or the clock)")
     p.add_argument("-o", dest="output", required=True, metavar="FILE")
     p.set_defaults(handler=_brief)
 
-    p = sub.add_parser("report", help="年度工作情况报告初稿 / annual work report draft (.docx)")
+    p = sub.add_parser("report", help="年度工作情况报告初稿 / annual work report draft (.docx or .pdf)")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--department", help="主管部门 code or name (default: all)")
-    p.add_argument("-o", dest="output", required=True, metavar="FILE.docx")
+    p.add_argument("--format", choices=("docx", "pdf"), help="default: from the -o suffix, else docx")
+    p.add_argument("--today", type=_date, default=None, help="判断日期 YYYY-MM-DD (default: DASHBOARD_TODAY or the clock)")
+    p.add_argument("-o", dest="output", required=True, metavar="FILE")
     p.set_defaults(handler=_report_document)
 
 
@@ -263,7 +288,7 @@ def _brief(args, url: str, settings: Settings) -> int:
     out = Path(args.output)
     fmt = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "docx")
     db.init_db(url)
-    today = settings.effective_today()
+    today = args.today or settings.effective_today()
     try:
         if args.all:
             data = documents.brief_batch(url, args.year, today, settings.rules, settings.documents,
@@ -285,17 +310,18 @@ def _report_document(args, url: str, settings: Settings) -> int:
     from dashboard import documents  # lazy: python-docx and matplotlib load only for brief and report
 
     out = Path(args.output)
+    fmt = args.format or ("pdf" if out.suffix.lower() == ".pdf" else "docx")
     db.init_db(url)
-    today = settings.effective_today()
+    today = args.today or settings.effective_today()
     try:
         data = documents.report_document(url, args.year, today, settings.rules, settings.documents,
-                                         department=args.department)
+                                         department=args.department, fmt=fmt)
     except (summary.UnknownDepartment, documents.DocumentError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     out.write_bytes(data)
     _audit_export(url, settings, "年度工作情况报告", out, args.department or "全部主管部门", args.year)
-    print(f"年度工作情况报告初稿已写入：{out}（判断日期 {today.isoformat()}）")
+    print(f"年度工作情况报告初稿已写入：{out}（{fmt}，判断日期 {today.isoformat()}）")
     return EXIT_OK
 
 

@@ -75,13 +75,21 @@ def clean_text(value: Any) -> str | None:
         return value.isoformat()[:10] if not isinstance(value, dt.datetime) or not value.time() else value.isoformat(" ")
     if not isinstance(value, str):
         value = str(value)
-    text = _WS.sub(" ", nfkc(value))
+    text = _WS.sub(" ", nfkc(drop_nul(value)))
     return None if text in BLANK_TOKENS else text
+
+
+def drop_nul(value: str) -> str:
+    """Text without NUL (U+0000): SQLite would store it and PostgreSQL refuses it, so it is dropped from every
+    text cell, on both engines alike (the sheet reader warns naming the cell). Not part of FORMAT_CHARS, whose
+    scans run over NUL-joined columns; a number, date or choice holding a NUL is refused by its parser instead."""
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def clean_long_text(value: Any) -> str | None:
     """Long text (问题描述, 偏差原因): NFKC and trimmed per line, line breaks kept."""
     if isinstance(value, str):
+        value = drop_nul(value)
         lines = [_WS.sub(" ", line).strip() for line in nfkc(value).splitlines()]
         text = "\n".join(line for line in lines if line)
         return None if text in BLANK_TOKENS else text
@@ -98,13 +106,15 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
     else:
-        text = str(value).strip()
+        text = str(value).strip().replace("\x00", "␀")  # a NUL shown, never passed on to a message or the database
     return text if len(text) <= 30 else text[:28] + "…"
 
 
 # --- numbers ---------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# an exponent is accepted (1.2E+11: Excel's text of a large number, a source database's float in `sync`); one too
+# large for a number (1e400) is refused by parse_number, and amounts are bounded by the import (validate.value_ranges)
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _STRIP_IN_NUMBER = str.maketrans("", "", ", _'¥$")
 
 
@@ -145,7 +155,11 @@ def parse_number(value: Any) -> Parsed:
         return None, f"“{_show(value)}” 不是数字"
     if isinstance(value, (int, float)):
         number = float(value)
-        return (None, None) if math.isnan(number) else (number, None)
+        if math.isnan(number):
+            return None, None
+        if math.isinf(number):  # a float cell of inf (an XML value of 1e400, a source database's Infinity)
+            return None, f"“{_show(value)}” 不是有限的数字"
+        return number, None
     if isinstance(value, (dt.date, dt.datetime)):
         return None, f"“{_show(value)}” 是日期，不是数字"
     text = nfkc(str(value))
@@ -154,8 +168,10 @@ def parse_number(value: Any) -> Parsed:
     if text in BLANK_TOKENS:
         return None, None
     number = _to_float(text)
-    if number is None or math.isinf(number):
+    if number is None:
         return None, f"“{_show(value)}” 不是数字"
+    if math.isinf(number):
+        return None, f"“{_show(value)}” 太大，不是有限的数字"
     return number, None
 
 
@@ -283,9 +299,12 @@ def parse_date(value: Any) -> Parsed:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             return None, None
-        # serials 1..73050 cover 1900-01-01..2099-12-31; anything else is not a date
+        # serials 1..73050 cover 1900-01-01..2099-12-31; anything else is not a date. Excel counts a
+        # 1900-02-29 that never was (serial 60): refused, and the serials before it are one day later
+        if value == 60:
+            return None, f"“60” 不是日期（Excel 的日期序号 60 是不存在的 1900年2月29日）{_DATE_HINT}"
         if 1 <= value < 73051 and float(value).is_integer():
-            return _EXCEL_EPOCH + dt.timedelta(days=int(value)), None
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value) + (1 if value < 60 else 0)), None
         return None, f"“{_show(value)}” 不是日期{_DATE_HINT}"
     text = nfkc(str(value))
     if text in BLANK_TOKENS:

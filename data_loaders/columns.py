@@ -133,6 +133,7 @@ def _bulk_numbers(distinct: set, strings: list[str] | None, t: str, scale: float
     odd = (numbers < 0) if t != SIGNED_MONEY else np.zeros(len(numbers), dtype=bool)
     if t == SCORE:
         odd |= numbers > 100
+    odd |= np.isinf(numbers)  # 400 digits convert to inf: the careful parser refuses them
     results: dict = {v: (x, None) for v, x in zip(simple, numbers.tolist())}
     for i in np.flatnonzero(odd).tolist():
         results[simple[i]] = safe_parse(parse, simple[i])
@@ -191,6 +192,7 @@ def _bulk_column_numbers(
         odd = numbers < 0 if t != SIGNED_MONEY else np.zeros(len(numbers), dtype=bool)
         if t == SCORE:
             odd |= numbers > 100
+        odd |= np.isinf(numbers)  # 400 digits convert to inf: the careful parser refuses them
     errors: dict[int, str] = {}
     for i in np.flatnonzero(odd).tolist():
         value, message = safe_parse(parse, column[i])
@@ -260,6 +262,8 @@ def _numeric_fast_path(column: list, t: str, scale: float, distinct: set | None,
         out = np.full(len(column), np.nan)
     else:
         out = np.array(column, dtype=float)
+    if np.isinf(out).any():
+        return None  # inf is no amount: the per-value parser says so for each cell
     if len(out) and not np.isnan(out).all():
         low, high = np.nanmin(out), np.nanmax(out)
         if t == MONEY and low < 0:

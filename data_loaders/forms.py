@@ -32,6 +32,7 @@ from data_loaders import department_form as DW
 from data_loaders import headers as H
 from data_loaders import indicators as I
 from data_loaders import keyvalue as KV
+from data_loaders import monitoring_form as MF
 from data_loaders import schema, validate
 from data_loaders.layout import cell_text, is_blank_text, pick_title, year_from_notes
 from data_loaders.problems import Problem, column_label
@@ -313,6 +314,7 @@ class FormType:
     name: str  # as messages name it, without the book-title marks: 项目支出绩效目标申报表
     title: re.Pattern
     read: FormReader | None = None
+    takes_as_of: bool = False  # `read` takes the caller's 监控截止日期 as a sixth argument (monitoring forms)
 
 
 FORM_TYPES: list[FormType] = []
@@ -333,6 +335,11 @@ def _read_self_evaluation(grid, file, sheet, year, rules):
     return read_forms(forms, file, sheet, year, rules) if forms else None
 
 
+def _read_monitoring(grid, file, sheet, year, rules, as_of=None):
+    forms = MF.find_forms(grid)  # 《项目支出绩效目标执行监控表》: a monitoring row and its indicators
+    return MF.read_monitoring_forms(forms, file, sheet, year, as_of) if forms else None
+
+
 def _read_declaration(grid, file, sheet, year, rules):
     declarations = D.find_declarations(grid)  # 《项目支出绩效目标申报表》: a project and its indicators
     return D.read_declarations(declarations, file, sheet, year) if declarations else None
@@ -344,7 +351,7 @@ register(FormType("项目支出绩效自评表", _FORM_TITLE, _read_self_evaluat
 # (部门整体支出绩效目标申报表 / 批复表 are the 部门整体 reader's above: its title pattern matches them first)
 register(FormType("项目支出绩效目标申报表", re.compile(r"项目(?:支出)?绩效目标(?:申报|批复)?表|绩效目标申报表"),
                   _read_declaration))
-register(FormType("项目支出绩效目标执行监控表", re.compile(r"绩效目标执行(?:情况)?监控表|绩效运行监控表")))
+register(FormType("项目支出绩效目标执行监控表", MF.TITLE, _read_monitoring, takes_as_of=True))
 register(FormType("事前绩效评估表", re.compile(r"事前绩效评估(?:报告|意见)?表")))
 
 _HEAD_ROWS = 12

@@ -27,10 +27,13 @@ from dashboard.core import writes as w
 from dashboard.core.accounts import Actor, Forbidden
 from dashboard.core.settings import Limits, Rules
 from dashboard.core.vocab import SOURCE_IMPORT, SOURCE_SYNC, TABLE_LABELS
-from data_loaders import sheet, validate
+from data_loaders import db_errors, mapping, sheet, validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
+from data_loaders.isolated import read_file_isolated
+from data_loaders.limits import size_message
 from data_loaders.problems import ERROR, Problem, ProblemList
-from data_loaders.reader import read_file
+from data_loaders.reader import read_file  # noqa: F401 - re-exported for callers that read in-process
+from data_loaders.tables import FileResult
 from data_loaders.write import KIND_ORDER, Writer
 
 __all__ = ["KIND_ORDER", "ImportResult", "UndoRefused", "import_files", "import_results", "judge_units",
@@ -93,6 +96,7 @@ def import_files(
     limits: Limits | None = None,
     unit: str | None = None,
     department: str | None = None,
+    layouts: list | None = None,
 ) -> ImportResult:
     """Read, link, validate and write a set of files as one batch; nothing is written on any error.
 
@@ -100,15 +104,35 @@ def import_files(
     --kind) fill in where neither a column nor a title says them; `unit` (--unit) is the money unit of every file,
     set explicitly (read_file); `department` (--department) the 主管部门 of rows that name none. `rules` gives the grade bands (the
     configured ones, passed down by the entry point; default: the documented defaults, `Rules()`). `limits` what one file may hold (default: `Limits()`). `actor` is who imports (see import_results).
+    `layouts` are the 版式 (mapping.SavedLayout) tried on every sheet; None: those saved in the database.
     """
     rules = rules if rules is not None else Rules()
+    limits = limits if limits is not None else Limits()
+    layouts = mapping.saved(url) if layouts is None else layouts
     progress = progress or (lambda _f, _m: None)
     results = []
     for i, item in enumerate(sources):
+        path = item if isinstance(item, (str, os.PathLike)) else item[1] if not isinstance(item[1], (bytes, bytearray)) \
+            else None
+        if path is not None:  # a file on disk is measured before a byte of it is read
+            try:
+                size = Path(path).stat().st_size
+            except OSError as exc:
+                name = Path(item).name if item is path else str(item[0])
+                results.append((name, "", FileResult(name, [], [Problem(name, None, None, None,
+                                                                        f"无法读取文件：{exc.strerror or exc}")])))
+                continue
+            if size > limits.file_bytes():
+                name = Path(item).name if item is path else str(item[0])
+                results.append((name, "", FileResult(name, [], [Problem(name, None, None, None,
+                                                                        size_message(name, size, limits))])))
+                continue
         name, data = _load_source(item)
         progress(0.5 * i / max(len(sources), 1), f"读取 {name}")
-        result = read_file(data, name, year=year, as_of=as_of, rules=rules, limits=limits,
-                           evaluation_kind=evaluation_kind, unit=unit, department=department)
+        # in a child process with a memory and a time limit, like the upload page (data_loaders.isolated)
+        result = read_file_isolated(data, name, year=year, as_of=as_of, rules=rules, limits=limits,
+                                    evaluation_kind=evaluation_kind, unit=unit, department=department,
+                                    layouts=layouts)
         results.append((name, hashlib.sha256(data).hexdigest(), result))
     return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules,
                           actor=actor)
@@ -176,14 +200,12 @@ def import_results(
                             {"batch": batch_id, "source": source, "files": names, "counts": _changed(counts)})
     except _Refused:
         batch_id = None
-    except DBAPIError:
-        # a constraint the checks above did not foresee: still refuse cleanly; the database's words go to the log
+    except (DBAPIError, OSError) as exc:
+        # the database refused or could not write: the real cause (a full disk, a lock, a lost connection,
+        # permissions, a constraint, a NUL byte …) and the cell where it can be found; its words go to the log
         batch_id = None
-        ref = uuid.uuid4().hex[:8]
-        log.exception("import refused by the database [ref %s]", ref)
-        problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
-                                f"数据库拒绝了这批数据，未写入任何数据。请核对重复或互相矛盾的行后重试；"
-                                f"如仍不行，请把文件和参考编号 {ref} 交给管理员", ERROR))
+        problems.append(db_errors.problem(exc, [f["name"] for f in files], tables,
+                                          what="sync" if source == SOURCE_SYNC else "import"))
     except Exception:
         batch_id = None
         ref = uuid.uuid4().hex[:8]
@@ -196,8 +218,11 @@ def import_results(
     ok = not any(p.level == ERROR for p in problems)
     if not ok and not dry_run:
         errors = [str(p) for p in problems if p.level == ERROR]
-        audit.record(url, actor.name, actor.role, "import_refused",
-                     {"source": source, "files": names, "error_count": len(errors), "errors": errors[:10]})
+        try:
+            audit.record(url, actor.name, actor.role, "import_refused",
+                         {"source": source, "files": names, "error_count": len(errors), "errors": errors[:10]})
+        except DBAPIError:  # the database that refused the import may refuse its audit entry too (a full disk)
+            log.exception("the audit entry of a refused import could not be written")
     return ImportResult(ok=ok, batch_id=batch_id if ok and not dry_run else None, problems=problems,
                         counts=counts, files=files, dry_run=dry_run)
 
@@ -236,8 +261,9 @@ def judge_units(url: str, results: list, rules: Rules | None = None) -> None:
 
 
 def _amounts(t) -> np.ndarray:
-    """Each row's amount read as 万元: the first money column (in schema order) that has one."""
-    names = sheet.wan_columns(t)
+    """Each row's amount as read (万元): the first money column (in schema order) the 金额单位 rule judges that has one
+    (the 万元 columns, or the 元 ones: sheet.judged_columns)."""
+    names, _reverse = sheet.judged_columns(t)
     out = np.full(len(t.frame), np.nan)
     for name in reversed(names):
         col = t.frame[name].to_numpy(dtype=float)

@@ -408,6 +408,9 @@ def _percent_cell(cell: dict, f: str):
     return v
 
 
+_LIKELIHOOD = C.enum_parser("likelihood", LIKELIHOODS)
+
+
 def form_indicator_table(file: str, sheet: str | None, stage: str, items: list[tuple[dict, list[tuple[int, dict]]]],
                          meta: dict, problems: list) -> ParsedTable | None:
     """Indicator rows of forms → one indicators table. `items` pairs each form's project columns (year,
@@ -422,6 +425,12 @@ def form_indicator_table(file: str, sheet: str | None, stage: str, items: list[t
                     rec[f] = C.clean_text(_percent_cell(cell, f))
             if "deviation_reason" in cell:
                 rec["deviation_reason"] = C.clean_long_text(cell["deviation_reason"])
+            if C.clean_text(cell.get("likelihood")):
+                value, error = _LIKELIHOOD(cell["likelihood"])
+                if error:
+                    problems.append(Problem(file, sheet, r + 1, "完成目标可能性",
+                                            f"指标“{rec.get('name')}”的完成目标可能性：{error}，这一格未导入", WARNING))
+                rec["likelihood"] = None if error else value
             for f, parse, label in (("weight", C.parse_number, "分值"), ("score", C.parse_score, "得分")):
                 if f in cell:
                     value, error = parse(cell[f])

@@ -1,19 +1,30 @@
-"""Parsing an uploaded file in a child process with a memory and a time limit, so that a parser that aborts,
-runs out of memory or loops becomes one clear error for that file while the server and its sessions go on.
+"""Parsing a file in a child process with a memory and a time limit, so that a parser that aborts, runs out of
+memory or loops becomes one clear error for that file while the caller (the web server and its sessions, the
+command line, sync) goes on. Every path that reads a file uses `read_file_isolated`: the upload page, `import`
+(importer.import_files) and `sync`.
 
-The child is a fresh interpreter (`python -m data_loaders.isolated`), never a fork of the threaded web
-server: it limits its own address space with RLIMIT_AS once its imports are done, reads the file with
-`reader.read_file` and writes the pickled FileResult to its standard output. Only our own code runs in
-the child, and its output is read back only when it exits normally.
+The child limits its own address space with RLIMIT_AS (`memory_mb` beyond its size at the start) and is killed
+after `timeout_s`. In a process with more than one Python thread (the threaded web server) the child is a fresh
+interpreter (`python -m data_loaders.isolated`), never a fork; a single-threaded caller (the command line, a
+script, a test) forks, which costs milliseconds instead of a second of imports. Either way the child reads the
+file with `reader.read_file` and hands back the pickled FileResult, read only when it exits normally; only our
+own code runs in the child.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import os
 import pickle
 import resource
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 import uuid
 
 from data_loaders.problems import ERROR, Problem
@@ -21,6 +32,8 @@ from data_loaders.reader import FileResult, read_file
 
 log = logging.getLogger(__name__)
 _MEMORY_EXIT = 75  # the child's exit code when the file needs more memory than it may use
+MEMORY_MB = 1500  # what a child may allocate beyond its start
+TIMEOUT_S = 120.0  # wall time of one file
 
 
 def _vm_size() -> int:
@@ -35,25 +48,18 @@ def _failed(name: str, message: str) -> FileResult:
     return FileResult(name, [], [Problem(name, None, None, None, message, ERROR)])
 
 
-def read_file_isolated(data: bytes, name: str, *, memory_mb: int = 1500, timeout_s: float = 120.0,
+def read_file_isolated(data: bytes, name: str, *, memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S,
                        **kwargs) -> FileResult:
     """`reader.read_file(data, name, **kwargs)` in a child process; any failure of the child is a Problem.
 
     `memory_mb` is what the child may allocate beyond its start; `timeout_s` bounds the wall time.
     """
-    payload = pickle.dumps((data, name, kwargs, memory_mb * 1024 * 1024), protocol=pickle.HIGHEST_PROTOCOL)
-    status = "died"
-    try:
-        done = subprocess.run([sys.executable, "-m", "data_loaders.isolated"], input=payload, capture_output=True,
-                              timeout=timeout_s, check=False)
-        if done.returncode == 0:
-            return pickle.loads(done.stdout)
-        detail = done.stderr.decode("utf-8", "replace")[-2000:]
-        # the Rust parser aborts on a failed allocation ("memory allocation of N bytes failed")
-        out_of_memory = done.returncode == _MEMORY_EXIT or "memory allocation of" in detail
-        status = "memory" if out_of_memory else f"died (exit code {done.returncode})"
-    except subprocess.TimeoutExpired:
-        status, detail = "timeout", ""
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        status, detail, result = _forked(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s)
+    else:
+        status, detail, result = _spawned(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s)
+    if result is not None:
+        return result
     ref = uuid.uuid4().hex[:8]
     log.error("parsing %r failed in the child process: %s [ref %s]\n%s", name, status, ref, detail)
     if status == "timeout":
@@ -64,6 +70,95 @@ def read_file_isolated(data: bytes, name: str, *, memory_mb: int = 1500, timeout
                              f"（参考编号 {ref}）。")
     return _failed(name, f"读取文件“{name}”时解析程序异常退出，文件可能已损坏或结构异常；其他数据与会话不受影响。"
                          f"请用 Excel 打开后另存为 .xlsx 再试（参考编号 {ref}）。")
+
+
+def _status(code: int, detail: str) -> str:
+    # the Rust parser aborts on a failed allocation ("memory allocation of N bytes failed")
+    if code == _MEMORY_EXIT or "memory allocation of" in detail:
+        return "memory"
+    return f"died (exit code {code})"
+
+
+def _spawned(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, FileResult | None]:
+    payload = pickle.dumps((data, name, kwargs, memory_bytes), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        done = subprocess.run([sys.executable, "-m", "data_loaders.isolated"], input=payload, capture_output=True,
+                              timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return "timeout", "", None
+    if done.returncode == 0:
+        return "ok", "", pickle.loads(done.stdout)
+    detail = done.stderr.decode("utf-8", "replace")[-2000:]
+    return _status(done.returncode, detail), detail, None
+
+
+def _forked(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, FileResult | None]:
+    read_end, write_end = os.pipe()
+    with tempfile.TemporaryFile() as errors:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read_end)
+                faulthandler.disable()  # an abort's own message goes to the errors file, not the caller's terminal
+                os.dup2(errors.fileno(), 2)
+                code = _child(data, name, kwargs, memory_bytes, write_end)
+            except BaseException:  # noqa: BLE001 - the child reports by its exit code only
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        chunks: list[bytes] = []
+        deadline = time.monotonic() + timeout_s
+        timed_out = False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                ready, _w, _x = select.select([read_end], [], [], min(left, 1.0))
+                if ready:
+                    chunk = os.read(read_end, 1 << 20)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+        finally:
+            os.close(read_end)
+            if timed_out:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            _pid, wait_status = os.waitpid(pid, 0)
+        if timed_out:
+            return "timeout", "", None
+        code = os.waitstatus_to_exitcode(wait_status)
+        errors.seek(0, 2)
+        size = errors.tell()
+        errors.seek(max(0, size - 20_000))
+        detail = errors.read().decode("utf-8", "replace")
+        if code == 0:
+            if detail:  # what the child logged (a parser's warning, a reader's traceback with its reference)
+                sys.stderr.write(detail)
+            try:
+                return "ok", "", pickle.loads(b"".join(chunks))
+            except Exception as exc:  # noqa: BLE001 - a truncated answer is a failed child
+                return f"unreadable answer ({exc.__class__.__name__})", "", None
+        return _status(code, detail), detail[-2000:], None
+
+
+def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
+    limit = _vm_size() + memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        result = read_file(data, name, **kwargs)
+        out = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return _MEMORY_EXIT
+    with os.fdopen(out_fd, "wb") as pipe:
+        pipe.write(out)
+    return 0
 
 
 def _main() -> int:

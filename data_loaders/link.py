@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from dashboard.core import models as m
 from dashboard.core import writes as w
-from data_loaders.problems import Problem
+from data_loaders.cells import strip_format
+from data_loaders.problems import WARNING, Problem
 
 T = {t.__tablename__: t.__table__ for t in m.DATA_TABLES}
 PROJECT_LINK_COLUMNS = ("id", "year", "code")  # enough to link by code; the rest is loaded when needed
@@ -60,6 +61,22 @@ def code_series(series: pd.Series) -> pd.Series:
     if rest.any():
         out[rest] = [_code(x) for x in obj.to_numpy()[rest]]
     return pd.Series(out, index=series.index, dtype=object)
+
+
+# Code look-alikes folded when codes are matched (docs/data-formats.md 编码的比较): the hyphens and dashes people
+# and systems type for "-" (U+2010 hyphen, U+2011 non-breaking hyphen, U+2012 figure dash, U+2013 en dash, U+2014
+# em dash, U+2015 horizontal bar, U+2212 minus, U+FE58/U+FE63/U+FF0D small and full-width hyphens), every space
+# (NBSP, ideographic space, thin spaces …: removed) and letter case.
+_CODE_DASHES = str.maketrans({ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"})
+
+
+def fold_code(code: str) -> str:
+    """The form two codes are compared in: NFKC, dashes as "-", no whitespace or invisible marks, upper case.
+    `dup-001`, `DUP-001`, `DUP‑001` (non-breaking hyphen), `DUP–001` (en dash) and `DUP 001` all fold to `DUP-001`."""
+    if code.isascii():
+        return "".join(code.split()).upper()
+    text = strip_format(unicodedata.normalize("NFKC", code)).translate(_CODE_DASHES)
+    return "".join(text.split()).upper()
 
 
 def as_object(series: pd.Series) -> pd.Series:
@@ -128,6 +145,75 @@ class Linker:
                 self.project_cols.add(n)
         return self.projects
 
+    def canonical_codes(self, df: pd.DataFrame, codes: pd.Series, stored: dict, what: str, fieldname: str) -> pd.Series:
+        """`codes` (code_series of the rows of `df`) with every code that folds (fold_code) to the same form as a
+        stored code, or as an earlier row's, written as that one: the stored spelling first (`stored`: {folded code:
+        stored spelling}, stored_folds), else the first row's spelling in plain ASCII, else the first row's.
+        Each other spelling gets one WARNING naming both, at the first row of each file and sheet that writes it.
+        Linking then compares codes as they stand."""
+        if not len(codes) or not codes.notna().any():
+            return codes
+        ids, uniques = pd.factorize(codes.astype(object), use_na_sentinel=True)
+        folded = [fold_code(u) for u in uniques]
+        if len(set(folded)) == len(folded) and all(stored.get(f, u) == u for f, u in zip(folded, uniques)):
+            return codes  # one spelling per code among the rows, and the stored one where there is one
+        canonical = dict(stored)
+        # factorize keeps the order of first appearance: the earliest row's spelling wins, a plain ASCII one first
+        for k in sorted(range(len(uniques)), key=lambda k: not uniques[k].isascii()):
+            canonical.setdefault(folded[k], uniques[k])
+        spelled = np.array([canonical[f] for f in folded] + [None], dtype=object)
+        out = pd.Series(spelled[ids], index=codes.index, dtype=object)
+        differs = [k for k in range(len(uniques)) if spelled[k] != uniques[k]]
+        if differs:
+            said: set = set()
+            for idx in df.index[np.isin(ids, differs)].tolist():
+                raw, used = codes.at[idx], out.at[idx]
+                key = (df.at[idx, "_file"], df.at[idx, "_sheet"], raw)
+                if key in said:
+                    continue
+                said.add(key)
+                self.problems.append(Problem(
+                    df.at[idx, "_file"], df.at[idx, "_sheet"], int(df.at[idx, "_row"]), self.label(df.at[idx, "_t"], fieldname),
+                    f"{what}「{raw}」与「{used}」只是大小写或连字符、空格的写法不同，按同一{what}处理（使用「{used}」）；"
+                    "如果它们确是不同的编码，请改用不同的字母或数字", WARNING))
+        return out
+
+    @staticmethod
+    def stored_folds(stored) -> dict:
+        """{folded code: stored spelling} of stored codes (the first spelling of each folded code)."""
+        out: dict = {}
+        for c in stored:
+            if isinstance(c, str) and c:
+                out.setdefault(fold_code(c), c)
+        return out
+
+    def project_folds(self) -> dict:
+        """{folded code: stored spelling} of the projects of the set's years (this transaction's new ones included),
+        over those of every other year (one query, once per transaction): a code is spelled as it was before, the
+        same year's spelling first."""
+        if getattr(self, "_other_year_folds", None) is None:
+            p = T["projects"]
+            rows = self.conn.execute(select(p.c.code).where(p.c.code.is_not(None), p.c.year.not_in(self.years or [-1]))
+                                     .distinct()).scalars().all()
+            self._other_year_folds = self.stored_folds(sorted(rows))
+        return {**self._other_year_folds, **self.stored_folds(self.projects["_code_n"].dropna().tolist())}
+
+    def project_codes(self, df: pd.DataFrame) -> pd.Series:
+        """The rows' project codes as linking compares them (code_series, then canonical_codes)."""
+        codes = code_series(df["project_code"])
+        if not codes.notna().any():
+            return codes
+        return self.canonical_codes(df, codes, self.project_folds(), "项目编码", "project_code")
+
+    def org_codes(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The rows' 主管部门编码 and 单位编码 as linking compares them (canonical_codes against the stored ones)."""
+        df = df.copy()
+        for col, frame, what in (("department_code", self.depts, "主管部门编码"), ("unit_code", self.units, "单位编码")):
+            if col in df.columns and df[col].notna().any():
+                stored = self.stored_folds(frame["code"].tolist() if len(frame) else [])
+                df[col] = self.canonical_codes(df, code_series(df[col]), stored, what, col)
+        return df
+
     def _project_names(self) -> pd.DataFrame:
         p = self.need_project_columns("name", "department_id", "unit_id")
         todo = ~p["_named"].astype(bool)
@@ -137,7 +223,7 @@ class Linker:
         return p
 
     def do_units(self, df: pd.DataFrame) -> None:
-        df = df.copy()
+        df = self.org_codes(df)
         df["_dn"] = norm_series(df["department"])
         df["_un"] = norm_series(df["unit"])
         df["_dc"] = code_series(df["department_code"])
@@ -223,7 +309,7 @@ class Linker:
 
     def resolve_orgs(self, df: pd.DataFrame) -> pd.DataFrame:
         """Add _dept_id / _unit_id to rows of any kind, creating unknown departments and units."""
-        df = df.copy()
+        df = self.org_codes(df)
         df["_dn"] = norm_series(df["department"])
         df["_un"] = norm_series(df["unit"])
         # every row names one or both (schema.ONE_OF): the reader refused the rows naming neither
@@ -345,7 +431,7 @@ class Linker:
 
     def prepare_project_rows(self, df: pd.DataFrame) -> pd.DataFrame:
         df = self.resolve_orgs(df)
-        df["_code"] = code_series(df["project_code"])
+        df["_code"] = self.project_codes(df)
         df["_name"] = None  # filled by link_projects for the rows that need it
         return df
 

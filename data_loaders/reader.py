@@ -18,14 +18,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
-import html
 import io
 import logging
 import math
 import os
 import re
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,9 +35,10 @@ from data_loaders import forms as F
 from data_loaders import headers as H
 from data_loaders import indicators as I
 from data_loaders import layout as L
+from data_loaders import mapping as M
 from data_loaders import validate
-from data_loaders.limits import TooLarge, size_message
-from data_loaders.limits import check as check_limits
+from data_loaders.limits import MAX_CELL_CHARS, MAX_LINE_CHARS, Inspection, Refused, TooLarge, size_message
+from data_loaders.limits import inspect as inspect_file
 from data_loaders.problems import ERROR, TAG_SKIPPED_SHEET, WARNING, Problem
 from data_loaders.sheet import SheetReader, file_units, form_department, form_units
 from data_loaders.tables import FileResult, ParsedTable
@@ -66,13 +65,15 @@ def read_file(
     evaluation_kind: str | None = None,
     unit: str | None = None,
     department: str | None = None,
+    layouts: tuple = (),
 ) -> FileResult:
     """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
     `year` / `as_of` / `evaluation_kind` (评价类型) are fallbacks (command line, upload page) used only
     where neither a column nor the title says it; `unit` (元 / 万元 / 亿元, --unit) is the money unit of the whole
     file, set explicitly: it wins over notes and headers, and the 金额单位 rule is not applied; `department`
-    (--department) is the 主管部门 of rows that name none. `rules` gives the grade bands of the score/grade check and `limits` what
+    (--department) is the 主管部门 of rows that name none. `layouts` are the saved 版式 (mapping.SavedLayout)
+    tried on every sheet first: a sheet whose header row is exactly a 版式's is read as the 版式 says. `rules` gives the grade bands of the score/grade check and `limits` what
     the file may hold, checked before any cell is parsed: both passed down from the entry point's settings
     (default: the documented defaults, `Rules()` and `Limits()`). Never raises for bad input: everything wrong is a Problem.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
@@ -87,14 +88,47 @@ def read_file(
     try:
         return _read_file(source, filename, year=year, as_of=as_of, rules=rules if rules is not None else Rules(),
                           limits=limits if limits is not None else Limits(), evaluation_kind=evaluation_kind,
-                          unit=unit, department=department)
+                          unit=unit, department=department, layouts=tuple(layouts or ()))
+    except MemoryError:
+        name = _display_name(source, filename)
+        return FileResult(name, [], [Problem(name, None, None, None, f"读取文件“{name}”需要的内存超过可用内存，已停止。"
+                                                                    "请把文件拆成几个较小的文件后重试。")])
+    except Exception as exc:  # noqa: BLE001 - a reader bug on odd input is one sentence, the traceback in the log
+        return _crashed(source, filename, exc)
+    except BaseException as exc:
+        if not is_parser_panic(exc):
+            raise
+        return _crashed(source, filename, exc)
     finally:
         if was_enabled:
             gc.enable()
 
 
+def is_parser_panic(exc: BaseException) -> bool:
+    """The Rust parser's panic (pyo3's PanicException): a BaseException, so `except Exception` misses it; caught by
+    name, never by a bare `except BaseException` that would swallow KeyboardInterrupt and SystemExit."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _display_name(source, filename) -> str:
+    if filename:
+        return str(filename)
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return Path(str(getattr(source, "name", "") or "上传文件")).name
+
+
+def _crashed(source, filename, exc: BaseException) -> FileResult:
+    name = _display_name(source, filename)
+    ref = uuid.uuid4().hex[:8]
+    log.error("reading %r failed [ref %s]", name, ref, exc_info=exc)
+    return FileResult(name, [], [Problem(name, None, None, None,
+                                         f"读取文件“{name}”时解析程序出错，文件可能已损坏或结构异常。请用 Excel 打开后另存为 .xlsx "
+                                         f"再试；仍不行请把文件和参考编号 {ref} 发给管理员。")])
+
+
 def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, evaluation_kind=None,
-               unit=None, department=None) -> FileResult:
+               unit=None, department=None, layouts=()) -> FileResult:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), filename or "上传文件"
     elif hasattr(source, "getvalue") or hasattr(source, "read"):
@@ -112,18 +146,19 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
         except OSError as exc:
             return FileResult(name, [], [Problem(name, None, None, None, f"无法读取文件：{exc.strerror or exc}")])
     try:
-        check_limits(data, name, limits)
-    except TooLarge as exc:
+        inspection = inspect_file(data, name, limits)
+    except Refused as exc:
         return FileResult(name, [], [Problem(name, None, None, None, str(exc))])
     problems: list[Problem] = []
     try:
-        sheets = _open(data, name, problems)
-    except _Unreadable as exc:
+        sheets = _open(data, name, problems, limits, inspection)
+    except (_Unreadable, Refused) as exc:
         return FileResult(name, [], problems + [Problem(name, None, None, None, str(exc))])
     tables: list[ParsedTable] = []
     unrecognised: list[tuple[str | None, list[str]]] = []
     skipped: dict[str, str] = {}  # sheet → why it was not read (hidden, a drop-down list, a form not supported)
     notices: list[Problem] = []  # one warning per such sheet
+    samples: dict[str, list[list[str]]] = {}  # sheet → its first rows, where no header was found (the 版式 step)
     forms: list[Problem] = []  # the sentences naming forms not supported yet
     for sheet_name, grid, merged, why in sheets:
         if why:
@@ -134,7 +169,7 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
         try:
             table, sheet_problems, seen = read_grid(grid, merged, name, sheet_name, year=year, as_of=as_of, rules=rules,
                                                     evaluation_kind=evaluation_kind, unit=unit,
-                                                    department=department)
+                                                    department=department, layouts=layouts)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("reading sheet %r of %r failed [ref %s]", sheet_name, name, ref)
@@ -148,6 +183,8 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
                     skipped[sheet_name] = sheet_problems[0].message
             else:
                 unrecognised.append((sheet_name, seen))
+                if seen:
+                    samples[sheet_name or name] = M.sample(grid)
             continue
         tables.extend(_tables_of(table))
         problems.extend(sheet_problems)
@@ -171,7 +208,7 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
                 message += "（另有已跳过的工作表：" + "；".join(f"“{s}”{why}" for s, why in skipped.items()) + "）"
             problems.append(Problem(name, None, None, None, message))
     skipped_names = [s for s in skipped if s is not None] if tables else []
-    return FileResult(name, tables, problems, skipped_names, skipped if tables else {})
+    return FileResult(name, tables, problems, skipped_names, skipped if tables else {}, samples)
 
 
 def _year_source(table: ParsedTable, year: int) -> str:
@@ -246,33 +283,55 @@ Grid = list[list[Any]]
 Sheet = tuple[str | None, Grid, L.Merged | None, str | None]  # name, cells, merged ranges, why it is skipped
 
 
-def _open(data: bytes, name: str, problems: list[Problem]) -> list[Sheet]:
+def _open(data: bytes, name: str, problems: list[Problem], limits: Limits | None = None,
+          inspection: Inspection | None = None) -> list[Sheet]:
     suffix = Path(name).suffix.lower()
+    limits = limits if limits is not None else Limits()
     if not data.strip():
         raise _Unreadable("未识别出任何数据表：文件是空的。")
     if data.startswith((XLSX_MAGIC, XLS_MAGIC)):
-        return _open_workbook(data, name)
+        try:
+            return _open_workbook(data, name, inspection or Inspection())
+        except _Unreadable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the parser raises is one sentence naming the file
+            raise _unreadable_workbook(name, exc) from None
+        except BaseException as exc:
+            if not is_parser_panic(exc):
+                raise
+            raise _unreadable_workbook(name, exc) from None
     if suffix in (".xlsx", ".xlsm", ".xls", ".et"):
         text = _decode(data)
         if text is None or "\x00" in text[:2000]:
             raise _Unreadable(f"未识别出任何数据表：“{name}”不是有效的 Excel 文件（可能已损坏，或扩展名不对）。")
         problems.append(Problem(name, None, None, None,
                                 f"文件扩展名是 {suffix}，但内容是文本（按 CSV 读取）", WARNING))
-        return [(None, _csv_grid(text), None, None)]
+        return [(None, _csv_grid(text, name, limits), None, None)]
     text = _decode(data)
     if text is None:
-        raise _Unreadable(f"未识别出任何数据表：“{name}”既不是 Excel 文件，也不是 UTF-8 或 GBK 编码的 CSV 文本。")
-    return [(None, _csv_grid(text), None, None)]
+        raise _Unreadable(f"未识别出任何数据表：“{name}”既不是 Excel 文件，也不是 UTF-8 或 GBK 编码的 CSV 文本"
+                          "（UTF-16 文本请带 BOM，或在 Excel 中另存为“CSV UTF-8”）。")
+    if "\x00" in text:
+        raise _Unreadable(f"未识别出任何数据表：“{name}”含有空字符（NUL），不是正常的 CSV 文本；"
+                          "请在 Excel 中另存为“CSV UTF-8”后再试。")
+    return [(None, _csv_grid(text, name, limits), None, None)]
 
 
-def _open_workbook(data: bytes, name: str) -> list[Sheet]:
+def _unreadable_workbook(name: str, exc: BaseException) -> _Unreadable:
+    ref = uuid.uuid4().hex[:8]
+    log.warning("the parser refused %r [ref %s]: %s: %s", name, ref, exc.__class__.__name__, str(exc)[:500])
+    detail = " ".join(str(exc).split())[:120]
+    return _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏、加密或结构异常：{detail}；参考编号 {ref}）。")
+
+
+def _open_workbook(data: bytes, name: str, inspection: Inspection) -> list[Sheet]:
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
         raise _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏或加密：{exc}）") from exc
     worksheets = [meta for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]  # chart sheets hold no cells
-    lists = _list_sheets(data, [m.name for m in worksheets], book) if len(worksheets) > 1 else {}
-    errors = E.xlsx_errors(data)
+    lists = _list_sheets(inspection, [m.name for m in worksheets], book) if len(worksheets) > 1 else {}
+    errors = inspection.errors  # Excel error values, found by the inspection's parse of each sheet
     out = []
     for meta in worksheets:
         visible = str(meta.visible)
@@ -291,6 +350,8 @@ def _open_workbook(data: bytes, name: str) -> list[Sheet]:
             sheet = book.get_sheet_by_name(meta.name)
             grid = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges
+            if merged:
+                merged = list(dict.fromkeys(merged))  # identical ranges repeated are filled once
         except Exception as exc:
             raise _Unreadable(f"无法读取工作表“{meta.name}”：{exc}") from exc
         E.mark(grid, errors.get(meta.name))  # Excel error values, which calamine reads as ""
@@ -300,18 +361,8 @@ def _open_workbook(data: bytes, name: str) -> list[Sheet]:
 
 # --- the lists that feed drop-downs ------------------------------------------------------------------------
 
-_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"|<sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
-_REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"|<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
-_DEFINED = re.compile(rb'<definedName\b[^>]*?\bname="([^"]*)"[^>]*>([^<]*)</definedName>')
-_VALIDATION = re.compile(rb"<(?:x14:)?dataValidation\b([^>]*)>(.*?)</(?:x14:)?dataValidation>", re.DOTALL)
-_FORMULA = re.compile(rb"<(?:formula1|xm:f)>([^<]*)</(?:formula1|xm:f)>")
 _REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^!'\s]+))!\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
-_CHUNK = 1 << 20
-
-
-def _unxml(raw: bytes) -> str:
-    """XML text to str: entities and character references (&#19979;) resolved."""
-    return html.unescape(raw.decode("utf-8", "replace"))
+_MAX_FORMULA = 500  # a list source is a short reference; longer text is not one (and is never matched)
 
 
 def _letters(col: str) -> int:
@@ -321,76 +372,31 @@ def _letters(col: str) -> int:
     return n - 1
 
 
-def _validation_part(zf: zipfile.ZipFile, member: str) -> bytes:
-    """The part of a worksheet's XML after its cells (where the data validations are), read in chunks so that a
-    large sheet is never held whole."""
-    tail = b""
-    found = False
-    keep = b""
-    with zf.open(member) as fh:
-        while chunk := fh.read(_CHUNK):
-            if found:
-                tail += chunk
-                continue
-            window = keep + chunk
-            i = window.find(b"</sheetData>")
-            if i < 0:
-                i = window.find(b"<sheetData/>")  # a sheet without cells may still have drop-downs
-            if i >= 0:
-                found, tail = True, window[i:]
-            else:
-                keep = window[-16:]
-    return tail if found else keep
-
-
-def _list_sheets(data: bytes, names: list[str], book) -> dict[str, str]:
+def _list_sheets(inspection: Inspection, names: list[str], book) -> dict[str, str]:
     """Sheets whose every filled column is the source of a drop-down list (a data validation of type list) on
     another sheet: {list sheet: the sheet whose drop-downs it feeds}. A sheet of which only some columns
     feed drop-downs (a 部门单位 list whose names are offered in the 项目 sheet) is data and is not listed.
-    Only .xlsx parts are read (nothing for .xls); anything unreadable gives {}."""
-    if not data.startswith(b"PK"):
-        return {}
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = set(zf.namelist())
-            workbook = zf.read("xl/workbook.xml")
-            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in members else b""
-            targets = {}
-            for m in _REL.finditer(rels):
-                rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-                target = _unxml(target).lstrip("/")
-                targets[_unxml(rid)] = target if target.startswith("xl/") else "xl/" + target
-            parts = {}
-            for m in _SHEET_ENTRY.finditer(workbook):
-                sheet, rid = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(4), m.group(3))
-                parts[_unxml(sheet)] = targets.get(_unxml(rid))
-            defined = {_unxml(m.group(1)): _unxml(m.group(2)) for m in _DEFINED.finditer(workbook)}
-            fed: dict[str, set[int]] = {}
-            feeds: dict[str, str] = {}
-            for sheet, member in parts.items():
-                if not member or member not in members:
-                    continue
-                xml = _validation_part(zf, member)
-                if b"dataValidation" not in xml:
-                    continue
-                for attrs, body in _VALIDATION.findall(xml):
-                    if b'type="list"' not in attrs:
-                        continue
-                    for formula in _FORMULA.findall(body):
-                        ref = _unxml(formula).strip()
-                        ref = defined.get(ref.lstrip("="), ref)
-                        m = _REF.match(ref.strip())
-                        if not m:
-                            continue
-                        source = (m.group(1) or "").replace("''", "'") or m.group(2)
-                        if source == sheet or source not in parts:
-                            continue
-                        first = _letters(m.group(3))
-                        last = _letters(m.group(4)) if m.group(4) else first
-                        fed.setdefault(source, set()).update(range(first, last + 1))
-                        feeds.setdefault(source, sheet)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return {}
+    The validations and defined names come from the inspection's XML parse (limits.inspect): nothing for .xls."""
+    parts = set(inspection.parts) | set(names)
+    defined = inspection.defined
+    fed: dict[str, set[int]] = {}
+    feeds: dict[str, str] = {}
+    for sheet, formulas in inspection.validations.items():
+        for formula in formulas[:1000]:
+            ref = formula.strip()
+            ref = defined.get(ref.lstrip("="), ref)
+            if len(ref) > _MAX_FORMULA:
+                continue
+            m = _REF.match(ref.strip())
+            if not m:
+                continue
+            source = (m.group(1) or "").replace("''", "'") or m.group(2)
+            if source == sheet or source not in parts:
+                continue
+            first = _letters(m.group(3))
+            last = _letters(m.group(4)) if m.group(4) else first
+            fed.setdefault(source, set()).update(range(first, min(last, first + 16_384) + 1))
+            feeds.setdefault(source, sheet)
     return {s: feeds[s] for s in fed if s in names and _all_filled_columns_fed(book, s, fed[s])}
 
 
@@ -400,6 +406,10 @@ def _all_filled_columns_fed(book, sheet: str, columns: set[int]) -> bool:
         grid = book.get_sheet_by_name(sheet).to_python()
     except Exception:  # noqa: BLE001 - an unreadable list sheet is then read (and reported) as any sheet
         return False
+    except BaseException as exc:
+        if not is_parser_panic(exc):
+            raise
+        return False
     filled = {c for row in grid for c, v in enumerate(row) if v not in (None, "")}
     return bool(filled) and filled <= columns
 
@@ -407,13 +417,27 @@ def _all_filled_columns_fed(book, sheet: str, columns: set[int]) -> bool:
 def _decode(data: bytes) -> str | None:
     """UTF-8 (with or without BOM), then GB18030 (a superset of GBK/GB2312); None if neither.
 
-    Excel's "Unicode 文本" export is UTF-16 with a BOM, recognised by the BOM.
+    Excel's "Unicode 文本" export is UTF-16 with a BOM, recognised by the BOM; UTF-16 without a BOM is recognised
+    by its zero bytes (every other byte of the ASCII characters: commas, digits, line ends).
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             return None
+    head = data[:4096]
+    if b"\x00" in head and len(data) % 2 == 0:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        enough = max(4, len(head) // 20)  # commas, digits and line ends: a zero byte each, on one side only
+        encoding = ("utf-16-le" if odd >= enough and even * 8 <= odd else
+                    "utf-16-be" if even >= enough and odd * 8 <= even else None)
+        if encoding is not None:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and "\x00" not in text:
+                return text
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -422,12 +446,72 @@ def _decode(data: bytes) -> str | None:
     return None
 
 
-def _csv_grid(text: str) -> Grid:
+def _lines(text: str):
+    """The lines of `text` with their endings (CRLF, LF or CR alone), one at a time: what io.StringIO(text,
+    newline="") gives the csv module, without its copy of the whole text at four bytes a character."""
+    pos, n = 0, len(text)
+    lf, cr = text.find("\n"), text.find("\r")
+    while pos < n:
+        if 0 <= lf < pos:
+            lf = text.find("\n", pos)
+        if 0 <= cr < pos:
+            cr = text.find("\r", pos)
+        if lf < 0 and cr < 0:
+            yield text[pos:]
+            return
+        end = lf if cr < 0 or 0 <= lf < cr else cr
+        end += 2 if text.startswith("\r\n", end) else 1
+        yield text[pos:end]
+        pos = end
+
+
+def _csv_grid(text: str, name: str = "上传文件", limits: Limits | None = None) -> Grid:
+    """Split CSV text into rows, bounded while splitting: the rows, the width, the cells (rows × width), the
+    length of one cell and of one line are checked row by row, so a hostile text is refused (TooLarge, naming
+    the line) before its grid is built. Any line ending (CRLF, LF, CR alone) ends a row."""
+    limits = limits if limits is not None else Limits()
     sample = text[:4096]
     first = sample.splitlines()[0] if sample else ""
     delimiter = max((",", "\t", ";", "，"), key=first.count) if first else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    width = max((len(r) for r in rows), default=0)
+    rows: list[list[str]] = []
+    width = 0
+    if csv.field_size_limit() <= MAX_LINE_CHARS:  # the cell and line limits below are the bound, with a sentence
+        csv.field_size_limit(MAX_LINE_CHARS + 1)
+    lines = csv.reader(_lines(text), delimiter=delimiter)
+    split = "请把文件拆成几个较小的文件，或改正这一行后重试。"
+    try:
+        for row in lines:
+            if len(row) > width:
+                width = len(row)
+                if width > limits.max_columns:
+                    raise TooLarge(f"文件“{name}”第 {lines.line_num:,} 行有 {width:,} 列，超过 {limits.max_columns:,} 列的上限。"
+                                   + split)
+            lengths = list(map(len, row))
+            longest = max(lengths, default=0)
+            if longest > MAX_CELL_CHARS:
+                column = lengths.index(longest)
+                header = rows[0][column].strip() if rows and column < len(rows[0]) else ""
+                label = f"第 {column + 1} 列" + (f"（{header[:40]}）" if header else "")
+                raise TooLarge(f"文件“{name}”第 {lines.line_num:,} 行{label}的单元格有 {longest:,} 个字符，超过一个单元格 "
+                               f"{MAX_CELL_CHARS:,} 个字符的上限（Excel 也不允许更长）；请改短后重试。")
+            if sum(lengths) > MAX_LINE_CHARS:
+                raise TooLarge(f"文件“{name}”第 {lines.line_num:,} 行有 {sum(lengths):,} 个字符，超过一行 "
+                               f"{MAX_LINE_CHARS:,} 个字符的上限。" + split)
+            rows.append(row)
+            if len(rows) > limits.max_rows:
+                raise TooLarge(f"文件“{name}”超过单张表 {limits.max_rows:,} 行的上限。" + split)
+            if len(rows) * width > limits.max_cells:
+                raise TooLarge(f"文件“{name}”到第 {lines.line_num:,} 行已有 {len(rows):,} 行 × {width:,} 列，超过 "
+                               f"{limits.max_cells:,} 个单元格的上限。" + split)
+    except csv.Error as exc:
+        reason = str(exc)
+        if "field larger than field limit" in reason:
+            what = f"有一个单元格超过 {csv.field_size_limit():,} 个字符（一个单元格最多 {MAX_CELL_CHARS:,} 个字符）"
+        elif "NUL" in reason:
+            what = "含有空字符（NUL）"
+        else:
+            what = f"格式错误（{reason}）"
+        raise _Unreadable(f"未识别出任何数据表：文件“{name}”第 {max(lines.line_num, 1):,} 行附近{what}，请改正后重试。") from None
     return [r + [""] * (width - len(r)) for r in rows]
 
 
@@ -445,17 +529,26 @@ def read_grid(
     evaluation_kind: str | None = None,
     unit: str | None = None,
     department: str | None = None,
+    layouts: tuple = (),
 ) -> tuple[ParsedTable | None, list[Problem], list[str]]:
     """One sheet (or CSV) → (table or None when unrecognised, problems, header texts seen).
 
-    A form not supported yet gives (None, [the warning naming it by its title], [])."""
+    A form not supported yet gives (None, [the warning naming it by its title], []). A saved 版式 whose header
+    row the sheet carries (mapping.match) decides before the reader's own recognition."""
     L.fill_merged(grid, merged)
+    if (saved := M.match(grid, layouts)) is not None:
+        layout, chosen = saved
+        table, problems = SheetReader(grid, layout, chosen.kind, file, sheet, year, as_of, rules, merged,
+                                      evaluation_kind=evaluation_kind, unit=unit, department=department).read()
+        table.meta["saved_layout"] = chosen.name
+        return table, problems, []
     known = F.identify(grid)
     if known is not None:
         form_type, title = known
         if form_type.read is None:
             return None, [_unsupported(file, sheet, title, form_type.name)], []
-        got = form_type.read(grid, file, sheet, year, rules)
+        got = (form_type.read(grid, file, sheet, year, rules, as_of) if form_type.takes_as_of
+               else form_type.read(grid, file, sheet, year, rules))
         if got is not None:
             table, problems = got
             form_department(table, department)

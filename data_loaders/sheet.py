@@ -19,7 +19,7 @@ import pandas as pd
 
 from dashboard.core import rules as R
 from dashboard.core.settings import Rules
-from dashboard.core.vocab import CODE, LIKELIHOODS, MONEY, MONEY_SCALES, SIGNED_MONEY
+from dashboard.core.vocab import CODE, LIKELIHOODS, MONEY, MONEY_SCALES, SIGNED_MONEY, TEXT_TYPES
 from data_loaders import headers as H
 from data_loaders import layout as L
 from data_loaders import schema, validate
@@ -216,6 +216,8 @@ class SheetReader:
                 col = columns[cc]
                 if col.joined and FORMAT_CHARS.search(col.joined):
                     self.warn_format_characters(col, name, excel_rows)
+                if col.texts and col.joined.count("\x00") >= len(col.texts) and spec_field.type in TEXT_TYPES:
+                    self.warn_nul(col, name, excel_rows)  # NUL beyond the separators of the joined texts
                 parsed, errors = parse_column(col.values, spec_field, scale, col.distinct, col.kinds,
                                                 texts=col.texts, joined=col.joined)
                 parts.append((cc, parsed, errors))
@@ -363,6 +365,14 @@ class SheetReader:
                 codes = "、".join(sorted({f"U+{ord(ch):04X}" for ch in FORMAT_CHARS.findall(value)}))
                 self.problem(int(excel_rows[i]), label, f"已删除这一格中看不见的格式或控制字符（{codes}），"
                              "以免名称显示得与实际内容不同；请核对原表", WARNING)
+
+    def warn_nul(self, col, name: str, excel_rows) -> None:
+        """NUL (U+0000) is dropped from text cells by the cleaners (cells.drop_nul); say so for each cell."""
+        label = self.col_label(name)
+        for i, value in enumerate(col.values):
+            if value.__class__ is str and "\x00" in value:
+                self.problem(int(excel_rows[i]), label, f"已删除这一格中的 {value.count(chr(0))} 个空字符（U+0000，常见于"
+                             "系统导出的损坏文本），数据库不能保存它；请核对原表", WARNING)
 
     def _field(self, name: str) -> schema.Field:
         try:
@@ -559,8 +569,58 @@ def wan_columns(table: ParsedTable) -> list[str]:
             and units.get(f.name, table.meta.get("unit") or "万元") == "万元"]
 
 
+def yuan_columns(table: ParsedTable) -> list[str]:
+    """The table's money fields read as 元 by a note or a header (not converted by the 金额单位 rule, not set
+    explicitly), in schema order: where the rule looks for 万元 filled in under a 元 header."""
+    spec = schema.TABLES.get(table.kind)
+    if spec is None or table.meta.get("unit_from") == "explicit" or "unit_judged" in table.meta:
+        return []
+    units = table.meta.get("column_units") or {}
+    return [f.name for f in spec.fields if f.type in (MONEY, SIGNED_MONEY) and f.name in table.frame
+            and units.get(f.name, table.meta.get("unit") or "万元") == "元"]
+
+
+def judged_columns(table: ParsedTable) -> tuple[list[str], bool]:
+    """The money columns the 金额单位 rule judges and whether their header says 元 (the rule the other way round):
+    the 万元 columns, else the 元 ones."""
+    names = wan_columns(table)
+    return (names, False) if names else (yuan_columns(table), True)
+
+
 def _total(values: np.ndarray) -> str:
-    return f"{float(np.nansum(values)):,.2f}"
+    with np.errstate(over="ignore"):
+        total = float(np.nansum(values))
+    if not np.isfinite(total) or abs(total) >= 1e15:  # beyond any budget (the import refuses such amounts anyway)
+        return f"{total:.6g}" if np.isfinite(total) else "超出数字范围"
+    return f"{total:,.2f}"
+
+
+def reverse_unit_sentence(table: ParsedTable, names: list[str], reason: str, converted: bool) -> Problem:
+    """The one sentence about a 元 header whose amounts look like 万元 (10,000× too small as read), with the
+    totals both ways: an ERROR asking for the unit, or (converted) a WARNING saying they were read as 万元."""
+    first = next((n for n in names if table.frame[n].notna().any()), names[0])
+    spec = schema.TABLES[table.kind]
+    label = table.columns.get(first) or next((f.label for f in spec.fields if f.name == first), first)
+    read = table.frame[first].to_numpy(dtype=float)
+    as_yuan, as_wan = (read / R.UNIT_RATIO, read) if converted else (read, read * R.UNIT_RATIO)
+    both = f"按表头“元”合计 {_total(as_yuan)} 万元；如为“万元”则合计 {_total(as_wan)} 万元"
+    where = f"工作表“{table.sheet}”的" if table.sheet else "这张表的"
+    what = f"“{label}”等金额列" if len(names) > 1 else f"“{label}”"
+    if converted:
+        message = (f"已按“万元”读取：{where}{what}的表头写的是“元”，但{reason}。{both}，已按“万元”导入；"
+                   "如不对，请在上传页选择“金额单位”（命令行用 --unit）后重新导入")
+        return Problem(table.file, table.sheet, None, label, message, WARNING, TAG_AMOUNT_UNIT)
+    message = (f"金额单位待确认：{where}{what}的表头写的是“元”，但{reason}，像是按“万元”填写的。{both}。"
+               "请确认金额单位后再导入：上传页选择“金额单位”，命令行用 --unit 万元 或 --unit 元")
+    return Problem(table.file, table.sheet, None, label, message, ERROR, TAG_AMOUNT_UNIT)
+
+
+def convert_to_wan(table: ParsedTable, names: list[str]) -> None:
+    """Read the 元 columns `names` again as 万元 (× 10,000), and say so in the table's meta."""
+    for name in names:
+        table.frame[name] = table.frame[name] * R.UNIT_RATIO
+        table.meta.setdefault("column_units", {})[name] = "万元"
+    table.meta["unit"] = "万元"
 
 
 def unit_sentence(table: ParsedTable, names: list[str], reason: str, converted: bool) -> Problem:
@@ -600,11 +660,12 @@ def judge_unit(table: ParsedTable, amounts_wan: list[float], rules: Rules, histo
     says nothing, meta["unit_pending"] keeps the text amounts and the importer (importer.judge_units, for the
     preview and the import) calls it again with `history`, the (amount read, amount known) pairs of the same
     projects and departments in the database, and the single-project bound."""
-    names = wan_columns(table)
+    names, reverse = judged_columns(table)
     if not names or table.frame.empty:
         return []
     values = np.concatenate([table.frame[n].to_numpy(dtype=float) for n in names])
-    verdict = R.amount_unit_verdict(values, amounts_wan, history or (), rules)
+    judge = R.yuan_header_verdict if reverse else R.amount_unit_verdict
+    verdict = judge(values, amounts_wan, history or (), rules)
     # without history only the text amounts speak: a conversion, or amounts agreeing with them
     spoke = verdict.verdict == R.UNIT_CONVERT or (verdict.verdict == R.UNIT_OK and bool(verdict.reason))
     if history is None and not spoke:
@@ -614,6 +675,10 @@ def judge_unit(table: ParsedTable, amounts_wan: list[float], rules: Rules, histo
     table.meta["unit_judged"] = verdict.verdict
     if verdict.verdict == R.UNIT_OK:
         return []
+    if reverse:
+        if verdict.verdict == R.UNIT_CONVERT:
+            convert_to_wan(table, names)
+        return [reverse_unit_sentence(table, names, verdict.reason, converted=verdict.verdict == R.UNIT_CONVERT)]
     if verdict.verdict == R.UNIT_CONVERT:
         convert_to_yuan(table, names)
         return [unit_sentence(table, names, verdict.reason, converted=True)]

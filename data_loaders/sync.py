@@ -25,8 +25,8 @@ from dashboard.core.settings import Limits, Rules
 from dashboard.core.vocab import SOURCE_SYNC
 from data_loaders import schema
 from data_loaders.importer import KIND_ORDER, ImportResult, import_results
+from data_loaders.isolated import read_file_isolated
 from data_loaders.problems import ERROR, Problem
-from data_loaders.reader import read_file
 
 ALIASES = {t.label: k for k, t in schema.TABLES.items()}  # [项目] works as well as [projects]
 
@@ -89,14 +89,22 @@ def _cell(value) -> str:
         return repr(value)
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    return str(value)
+    # a NUL means nothing in text (the reader refuses it in a CSV file); dropped as the sheet reader drops it
+    return str(value).replace("\x00", "")
 
 
-def fetch(source_url: str, kind: str, section: dict) -> bytes:
+def fetch(source_url: str, kind: str, section: dict, limits: Limits | None = None) -> bytes:
     """Run one section's query and return it as UTF-8 CSV bytes with canonical headers.
 
     The source is opened like every database, by dashboard.core.db (one pooled engine per URL), and only read.
+    The rows are fetched in batches and written as they come, bounded like a file (`limits`: the rows of one
+    sheet and the size of one file), so a huge source table is refused with a sentence, not read whole.
     """
+    limits = limits if limits is not None else Limits()
+    label = schema.TABLES[kind].label
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    count = 0
     with db.get_engine(source_url).connect() as conn:
         if section.get("query"):
             result = conn.execute(text(section["query"]), section.get("params") or {})
@@ -107,26 +115,31 @@ def fetch(source_url: str, kind: str, section: dict) -> bytes:
             table = Table(table_name, MetaData(), schema=schema_name or None, autoload_with=conn)
             result = conn.execute(select(table))
         columns = list(result.keys())
-        rows = result.all()
-    colmap = section.get("columns") or {}
-    if colmap:
-        missing = [c for c in colmap if c not in columns]
-        if missing:
-            raise SyncError(f"[{kind}] 源数据中没有这些列：{'、'.join(missing)}（实际列：{'、'.join(columns)}）")
-        keep = [columns.index(c) for c in colmap]
-        headers = [_header(kind, colmap[c]) for c in colmap]
-    else:
-        keep = list(range(len(columns)))
-        headers = [_header(kind, c) for c in columns]
-    # MariaDB/MySQL booleans arrive as 0/1: written as 是/否 so the reader sees yes/no words
-    bools = {f.label for f in schema.TABLES[kind].fields if f.type == schema.BOOL}
-    as_bool = [h in bools for h in headers]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_cell(bool(row[i]) if b and isinstance(row[i], int) and row[i] in (0, 1) else row[i])
-                         for i, b in zip(keep, as_bool)])
+        colmap = section.get("columns") or {}
+        if colmap:
+            missing = [c for c in colmap if c not in columns]
+            if missing:
+                raise SyncError(f"[{kind}] 源数据中没有这些列：{'、'.join(missing)}（实际列：{'、'.join(columns)}）")
+            keep = [columns.index(c) for c in colmap]
+            headers = [_header(kind, colmap[c]) for c in colmap]
+        else:
+            keep = list(range(len(columns)))
+            headers = [_header(kind, c) for c in columns]
+        # MariaDB/MySQL booleans arrive as 0/1: written as 是/否 so the reader sees yes/no words
+        bools = {f.label for f in schema.TABLES[kind].fields if f.type == schema.BOOL}
+        as_bool = [h in bools for h in headers]
+        writer.writerow(headers)
+        while batch := result.fetchmany(1000):
+            for row in batch:
+                writer.writerow([_cell(bool(row[i]) if b and isinstance(row[i], int) and row[i] in (0, 1) else row[i])
+                                 for i, b in zip(keep, as_bool)])
+            count += len(batch)
+            if count > limits.max_rows:
+                raise SyncError(f"[{label}] 源数据超过 {limits.max_rows:,} 行的上限（与一张工作表相同），未导入任何数据；"
+                                "请在映射的 query 中按年度或部门分批同步（或请管理员调整 [limits] 设置）。")
+            if out.tell() > limits.file_bytes():
+                raise SyncError(f"[{label}] 源数据超过 {limits.max_file_mb:g} MB 的上限（与一个文件相同），未导入任何数据；"
+                                "请在映射的 query 中按年度或部门分批同步（或请管理员调整 [limits] 设置）。")
     return out.getvalue().encode("utf-8")
 
 
@@ -163,7 +176,7 @@ def sync(
         section = sections[kind]
         name = f"{shown}#{schema.TABLES[kind].label}"
         try:
-            data = fetch(source_url, kind, section)
+            data = fetch(source_url, kind, section, limits)
         except SyncError:
             raise
         except Exception as exc:  # noqa: BLE001 - a source that cannot be read is reported, not a crash
@@ -172,7 +185,8 @@ def sync(
         s_as_of = section.get("as_of", as_of)
         if isinstance(s_as_of, str):
             s_as_of = dt.date.fromisoformat(s_as_of)
-        fr = read_file(data, name + ".csv", year=s_year, as_of=s_as_of, rules=rules, limits=limits)
+        # read like an uploaded file: in a child process with a memory and a time limit (data_loaders.isolated)
+        fr = read_file_isolated(data, name + ".csv", year=s_year, as_of=s_as_of, rules=rules, limits=limits)
         for t in fr.tables:
             t.file = name
             if t.kind != kind:

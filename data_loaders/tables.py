@@ -47,6 +47,9 @@ class FileResult(ProblemList):
     skipped_sheets: list[str] = field(default_factory=list)  # sheets not recognised (e.g. 说明), skipped
     # sheet → why it was not read: hidden, a drop-down list's source, a form not supported yet, no header found
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    # sheet → its first rows as short texts (mapping.sample), for each sheet no header was found on: what the
+    # upload page's 版式 step shows (a CSV file's one sheet is named by the file)
+    unrecognised: dict[str, list[list[str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

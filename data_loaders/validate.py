@@ -10,6 +10,7 @@ columns, because a monitoring set can have 100,000 rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -18,7 +19,15 @@ import pandas as pd
 
 from dashboard.core.rules import grade_for_score
 from dashboard.core.settings import Rules
-from dashboard.core.vocab import STAGE_DECLARED, STAGE_MONITORING, STAGE_SELF
+from dashboard.core.vocab import (
+    DATE,
+    MONEY,
+    NUMBER,
+    SIGNED_MONEY,
+    STAGE_DECLARED,
+    STAGE_MONITORING,
+    STAGE_SELF,
+)
 from data_loaders import headers as H
 from data_loaders import indicators as I
 from data_loaders import schema
@@ -377,4 +386,72 @@ def stated_budget_warnings(df: pd.DataFrame, pid: pd.Series, known: set, stored:
             out.append(Problem(row["_file"], row["_sheet"], _int(row["_row"]), label,
                                f"自评表写的{label} {show(x)} 万元与已有项目的 {show(float(y))} 万元不同，"
                                "保留已有的数值；请核对", WARNING))
+    return out
+
+
+# --- 合理取值范围 (docs/rules.md): amounts, scores, rates and dates a budget table can plausibly hold -----------------
+
+# money fields of the 部门整体 forms (data_loaders.department_form, not in schema.TABLES) and how a message names them
+_FORM_MONEY = {"basic_budget": "基本支出", "project_budget": "项目支出", "total_budget": "预算合计",
+               "fiscal_funds": "财政拨款", "other_funds": "其他资金", "executed": "执行数", "amount": "金额"}
+_FORM_NUMBERS = {"staff_count": "财政供养人员数", "sub_unit_count": "下属二级单位数", "weight": "分值", "score": "得分"}
+
+
+def _number_text(x: float) -> str:
+    """An out-of-range number as a message quotes it: 1.2e+308, 123,456,789,012, inf."""
+    if not math.isfinite(x):
+        return "无穷大" if x > 0 else ("负无穷大" if x < 0 else "非数字")
+    return f"{x:.6g}" if abs(x) >= 1e15 else show_number(x)
+
+
+def _yi(wan: float) -> str:
+    """万元 in the larger units: 100000000 → 1 万亿元, 500000 → 50 亿元."""
+    return f"{wan / 1e8:g} 万亿元" if wan >= 1e8 else f"{wan / 1e4:g} 亿元"
+
+
+def value_ranges(table, rules: Rules) -> list[Problem]:
+    """Every cell of a parsed table outside its plausible range, as an ERROR naming the file, sheet, row and column:
+    an amount (万元, after the 金额单位 rule) that is not a finite number or above `amount_max_wan` in absolute value,
+    a score or rate that is not finite, a date whose year is outside `date_min_year`–`date_max_year`. Run by the
+    importer's writer on every table of every reader (sheets, forms, sync), once the amounts are in their final unit."""
+    frame = table.frame
+    if frame is None or not len(frame):
+        return []
+    spec = schema.TABLES.get(table.kind)
+    if spec is not None:
+        fields = [(f.name, f.type, table.columns.get(f.name) or f.label) for f in spec.fields]
+    else:
+        fields = [(n, MONEY, label) for n, label in _FORM_MONEY.items()]
+        fields += [(n, NUMBER, label) for n, label in _FORM_NUMBERS.items()]
+    rows = frame["_row"].tolist() if "_row" in frame.columns else list(range(2, len(frame) + 2))
+    out: list[Problem] = []
+    top = rules.amount_max_wan
+    lo, hi = rules.date_min_year, rules.date_max_year
+    for name, kind, label in fields:
+        if name not in frame.columns:
+            continue
+        col = frame[name]
+        if kind == DATE:
+            for i, d in enumerate(col.tolist()):
+                if isinstance(d, (dt.date, dt.datetime)) and not lo <= d.year <= hi:
+                    out.append(Problem(table.file, table.sheet, _int(rows[i]), label,
+                                       f"日期 {d.isoformat()[:10]} 不在合理范围内（应在 {lo}-01-01 至 {hi}-12-31 之间，"
+                                       f"设置 [rules] date_min_year / date_max_year），请核对这一格"))
+            continue
+        if col.dtype.kind not in "fiu":
+            continue
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            if kind in (MONEY, SIGNED_MONEY):
+                bad = np.isinf(values) | (np.abs(values) > top)
+            else:
+                bad = np.isinf(values)
+        for i in np.flatnonzero(bad).tolist():
+            x = float(values[i])
+            if kind in (MONEY, SIGNED_MONEY):
+                message = (f"金额 {_number_text(x)} 万元超出合理范围：单个金额不应超过 {show_number(top)} 万元"
+                           f"（{_yi(top)}，设置 [rules] amount_max_wan）。请核对这一格（是否多写了位数或写错了金额单位）")
+            else:
+                message = f"“{_number_text(x)}”不是有限的数字，请核对这一格"
+            out.append(Problem(table.file, table.sheet, _int(rows[i]), label, message))
     return out

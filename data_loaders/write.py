@@ -23,7 +23,7 @@ from data_loaders import schema
 from data_loaders import validate as v
 from data_loaders.department_form import write_department_wide
 from data_loaders.indicators import write_indicators
-from data_loaders.link import Linker, T, as_object, code_series
+from data_loaders.link import Linker, T, as_object
 from data_loaders.problems import ERROR, Problem
 
 KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings", "indicators")
@@ -70,6 +70,10 @@ class Writer(Linker):
         self.rules = rules
         self.progress = progress
         self.batch_id: int | None = None
+        # amounts, rates and dates outside their plausible range (docs/rules.md 合理取值范围): checked here, where
+        # every reader's tables meet with their amounts in the final unit (after the importer's 金额单位 verdict)
+        for t in tables:
+            problems.extend(v.value_ranges(t, rules))
         # rows the reader already refused: (file, sheet, row) → skipped here so errors do not cascade
         self.bad_rows = {(p.file, p.sheet, p.row) for p in problems if p.level == ERROR and p.row is not None}
         self.bad_tables = {(p.file, p.sheet) for p in problems if p.level == ERROR and p.row is None}
@@ -340,7 +344,7 @@ class Writer(Linker):
     def do_evaluations(self, df: pd.DataFrame) -> None:
         df = self.resolve_orgs(df)
         df["object_type"] = df["object_type"].where(df["object_type"].notna(), "项目支出")
-        df["_code"] = code_series(df["project_code"])
+        df["_code"] = self.project_codes(df)
         df["_name"] = None
         is_proj = ~df["object_type"].isin(NON_PROJECT_OBJECTS)
         neither = is_proj & df["_code"].isna() & df["project_name"].isna()
@@ -399,7 +403,7 @@ class Writer(Linker):
 
     def do_findings(self, df: pd.DataFrame) -> None:
         df = self.resolve_orgs(df)
-        df["_code"] = code_series(df["project_code"])
+        df["_code"] = self.project_codes(df)
         df["_name"] = None
         has_proj = df["_code"].notna() | df["project_name"].notna()
         parts = [df.loc[~has_proj].assign(project_id=None)]

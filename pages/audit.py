@@ -6,16 +6,19 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import audit, auth, common, export, tables, vocab
+from dashboard.ui import audit, auth, common, export, filters, tables, vocab
 
 FAILED_REASONS = {"unknown_user": "无此账号", "wrong_password": "密码错误", "locked": "账号锁定中",
-                  "disabled": "账号已停用"}
+                  "disabled": "账号已停用", "busy": "同时尝试过多"}
+HIDDEN = "涉及限定范围以外的部门，详情不显示"
 VIA = {"oidc": "统一身份认证", "proxy": "认证代理"}
 USER_OPS = {"add": "新建账号", "passwd": "重设密码", "disable": "停用账号", "enable": "启用账号", "role": "修改角色"}
 
 
 def describe(action: str, d: dict) -> str:
     """One entry's detail as a short Chinese sentence (the raw detail goes into the download as well)."""
+    if d.get("hidden"):
+        return HIDDEN
     files = "、".join(str(f) for f in d.get("files", [])[:3])
     if action in ("import", "sync"):
         changed = sum(int(c.get("inserted", 0)) + int(c.get("updated", 0)) for c in (d.get("counts") or {}).values())
@@ -56,6 +59,8 @@ since = c1.date_input("起始日期", value=today - dt.timedelta(days=30), key="
 until = c2.date_input("截止日期", value=today, key="audit_until", format="YYYY-MM-DD")
 with common.guard("操作日志"):
     rows = audit.entries(settings.db_url, since=since, until=until)
+    if actor.limited:  # file names, batches and downloads of other departments stay hidden (core.audit)
+        rows = audit.within_departments(settings.db_url, rows, filters.current().scope.limit or (-1,), actor.name)
     users = sorted({r["user"] for r in rows if r["user"]})
     who = c3.selectbox("账号", ["全部账号", *users], key="audit_user")
     picked = c4.multiselect("操作", list(vocab.AUDIT_ACTIONS), format_func=vocab.AUDIT_ACTION_LABELS.get, key="audit_actions",

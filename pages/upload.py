@@ -6,6 +6,7 @@ from dashboard.ui import auth, common, export, filters, tables, text, upload
 
 ctx = filters.current()
 st.title("数据上传")
+auth.notice(auth.settings())
 st.caption("支持 .xlsx / .xls / .csv，可一次选择多个文件；同一次上传的文件作为一个批次导入，"
            "有任何错误则整批不写入。导入后各页面立即显示新数据，可在下方历史记录中撤销。")
 
@@ -43,7 +44,7 @@ unit = c4.selectbox("金额单位（整份文件）", upload.UNIT_OPTIONS, index
 if year and st.session_state.get("up_year_from"):
     c1.caption(f"已按文件名“{text.md(st.session_state['up_year_from'])}”填写年度 {year}，请核对。")
 files = st.file_uploader("上传数据文件", type=["xlsx", "xls", "csv"], accept_multiple_files=True,
-                         key=uploader_key, max_upload_size=100, on_change=_propose_year)
+                         key=uploader_key, max_upload_size=upload.max_upload_mb(), on_change=_propose_year)
 payload = [(f.name, f.getvalue()) for f in files or []]
 
 
@@ -70,6 +71,53 @@ def _preview(reads, check) -> None:
                 tables.shown(upload.mapping_frame(t), f"map_{name}_{t.sheet}")
                 st.caption("前 5 行（已换算为万元、已识别的值）：")
                 tables.shown(upload.head_frame(t), f"head_{name}_{t.sheet}")
+
+
+def _mapping_step(reads) -> None:
+    """Sheets without a recognised header: each column's field chosen (suggested first), saved as a 版式 that reads
+    this file and every later file with the same header."""
+    sheets = upload.unmapped_sheets(reads)
+    if not sheets:
+        return
+    actor = auth.current()
+    may = actor is not None and actor.may("layouts")
+    st.markdown("**没有识别出的工作表：逐列对应字段，保存为版式**")
+    st.caption("下面的工作表没有认出表头。请核对表头所在的行和这张表的种类，为每一列选择对应的字段（用不到的列选“不导入”），"
+               "保存为版式：这个文件会按版式重新读取，以后表头相同的文件也会自动按这个版式读取。")
+    for i, (name, sheet, rows) in enumerate(sheets):
+        with st.container(border=True):
+            st.markdown(f"**{text.md(name)} / {text.md(sheet)}**")
+            guess = upload.suggestion(rows, None, None)
+            c1, c2 = st.columns(2)
+            row = c1.number_input("表头所在的行（Excel 行号）", min_value=1, max_value=len(rows),
+                                  value=guess.header_row + 1, step=1, key=f"map_row_{i}")
+            kinds = list(upload.LAYOUT_KIND_OPTIONS)
+            kind = c2.selectbox("这是哪一种表", kinds, index=kinds.index(guess.kind or "projects"),
+                                format_func=upload.kind_label, key=f"map_kind_{i}")
+            proposal = upload.suggestion(rows, int(row) - 1, kind)
+            options = upload.field_options(kind)
+            with st.form(f"map_form_{i}_{kind}_{int(row)}", border=False):
+                choices, headers = [], []
+                cols = st.columns(3)
+                for c, (header, field, samples) in enumerate(proposal.columns):
+                    default = upload.choice_label(kind, field)
+                    choice = cols[c % 3].selectbox(upload.column_label(header, samples, c), options,
+                                                   index=options.index(default), key=f"map_col_{i}_{kind}_{int(row)}_{c}")
+                    choices.append(choice)
+                    headers.append(header)
+                layout_name = st.text_input("版式名称", value=f"{sheet}"[:40], key=f"map_name_{i}", max_chars=60)
+                saved = st.form_submit_button("保存版式并按版式读取", type="primary", icon=":material/save:",
+                                              disabled=not may)
+            if not may:
+                st.caption("保存版式需要绩效科或管理员账号。")
+            if saved:
+                try:
+                    st.session_state["layout_msg"] = upload.save_layout(ctx.url, actor, layout_name, kind, headers,
+                                                                        choices)
+                except (upload.LayoutError, upload.Forbidden) as exc:
+                    st.error(text.md(str(exc)), icon=":material/error:")
+                else:
+                    st.rerun()
 
 
 def _import(reads, go: bool) -> None:
@@ -126,10 +174,14 @@ if payload:
                        icon=":material/warning:")
         for line in skipped:
             st.caption(text.md(line))
-        check = upload.check_uploads(ctx.url, reads, (year, as_of, kind, unit, department), auth.current())
+        check = upload.check_uploads(ctx.url, reads, (year, as_of, kind, unit, department,
+                                                      upload.current_layouts_key(ctx.url)), auth.current())
         if department:
             st.info(text.md(upload.department_sentence(check, department)), icon=":material/domain:")
+        if st.session_state.get("layout_msg"):
+            st.success(text.md(st.session_state.pop("layout_msg")), icon=":material/check:")
         _preview(reads, check)
+        _mapping_step(reads)
     st.subheader("③ 导入")
     blocked = check is None or not check.ok
     b1, b2 = st.columns(2)
@@ -198,3 +250,30 @@ with common.guard("导入历史"):
             picked = st.session_state.get("undo_target")
             if picked in choices:
                 _confirm_undo(picked, choices[picked]["base"])
+
+st.subheader("导入版式")
+with common.guard("导入版式"):
+    if st.session_state.get("layout_gone"):
+        st.success(text.md(st.session_state.pop("layout_gone")))
+    saved_layouts = upload.layouts_frame(ctx.url)
+    if saved_layouts.empty:
+        st.caption("还没有保存的版式。上传的工作表没有识别出表头时，可在预览中逐列对应字段并保存为版式。")
+    else:
+        st.caption("表头与版式相同的工作表会自动按版式读取。下载的版式文件可用于命令行：python -m dashboard import --layout 版式文件 数据文件")
+        tables.shown(saved_layouts, "layouts", "导入版式")
+        names = upload.layout_names(ctx.url)
+        c1, c2, c3 = st.columns([2, 1, 1])
+        picked_layout = c1.selectbox("版式", names, key="layout_pick")
+        with c2:
+            export.download("下载版式文件", lambda: upload.layout_file(ctx.url, picked_layout),
+                            upload.layout_file_name(picked_layout), "layout_download", what=f"导入版式 {picked_layout}",
+                            mime="application/json")
+        actor = auth.current()
+        if c3.button("删除版式", key="layout_delete", icon=":material/delete:",
+                     disabled=actor is None or not actor.may("layouts")):
+            try:
+                st.session_state["layout_gone"] = upload.delete_layout(ctx.url, actor, picked_layout)
+            except upload.Forbidden as exc:
+                st.error(text.md(str(exc)))
+            else:
+                st.rerun()

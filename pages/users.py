@@ -15,6 +15,7 @@ url = settings.db_url
 ctx = filters.current()
 
 st.title("账号管理")
+auth.notice(settings)
 st.caption(f"登录方式：[auth] mode = \"{settings.auth.mode}\"。停用账号或重设密码会立即结束该账号的所有会话；"
            "每次变更都记入操作日志。")
 if st.session_state.get("users_msg"):

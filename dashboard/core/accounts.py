@@ -17,11 +17,14 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from dashboard.core import audit, db
 from dashboard.core.models import AuthSession, User
@@ -37,13 +40,13 @@ MIN_PASSWORD_CHARS = 8
 WRITE = frozenset({ADMIN, STAFF, OPERATOR})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES) | {OPERATOR},
-    "import": WRITE, "undo": WRITE, "sync": WRITE, "settings": WRITE,
+    "import": WRITE, "undo": WRITE, "sync": WRITE, "settings": WRITE, "layouts": WRITE,
     "users": frozenset({ADMIN, OPERATOR}), "audit": frozenset({ADMIN, OPERATOR}),
 }
-WHAT = {"read": "查看数据", "import": "导入数据", "undo": "撤销导入", "sync": "同步数据库", "settings": "保存规则设置",
+WHAT = {"read": "查看数据", "import": "导入数据", "undo": "撤销导入", "sync": "同步数据库", "settings": "保存规则设置", "layouts": "保存或删除导入版式",
         "users": "管理账号", "audit": "查看操作日志"}
 # a department-limited account reads its departments only: every write touches all of them
-WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users"})
+WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users", "layouts"})
 
 
 class Forbidden(Exception):
@@ -214,7 +217,8 @@ class LoginResult:
     token: str | None = None
 
 
-FAILED = "用户名或密码不正确"
+# the one answer to every failed sign-in (wrong password, unknown name, locked, busy): it tells nobody which
+FAILED = "用户名或密码不正确，或账号已锁定。连续输错多次会暂时锁定账号，请稍后再试或联系管理员"
 
 
 def _sign(secret: str, payload: str) -> str:
@@ -226,12 +230,24 @@ def _sid_hash(sid: str) -> str:
 
 
 _DUMMY: list[str] = []
+_DUMMY_GUARD = threading.Lock()
+
+# Password checks are bounded: argon2id costs 64 MiB and ~0.1–0.3 s each, so a burst of sign-in attempts
+# must not run them all at once. At most MAX_PASSWORD_CHECKS run in the process, and one at a time per
+# account name (known or not, so waiting says nothing about whether the name exists); an attempt that cannot
+# get its turn within LOGIN_WAIT_SECONDS is refused with the same message as a wrong password.
+MAX_PASSWORD_CHECKS = 4
+LOGIN_WAIT_SECONDS = 20.0
+_CHECKS = threading.BoundedSemaphore(MAX_PASSWORD_CHECKS)
+_NAMES_GUARD = threading.Lock()
+_NAMES: dict[str, list] = {}  # name → [its lock, how many attempts hold or wait for it]; emptied as they end
 
 
 def _dummy_hash() -> str:
-    if not _DUMMY:
-        _DUMMY.append(_HASHER.hash(secrets.token_urlsafe(16)))
-    return _DUMMY[0]
+    with _DUMMY_GUARD:
+        if not _DUMMY:
+            _DUMMY.append(_HASHER.hash(secrets.token_urlsafe(16)))
+        return _DUMMY[0]
 
 
 def _verify(hashed: str, password: str | None) -> bool:
@@ -241,54 +257,120 @@ def _verify(hashed: str, password: str | None) -> bool:
         return False
 
 
+def _matches(hashed: str | None, password: str | None) -> bool:
+    """The one argon2 check of an attempt: against the account's hash, or — unknown name, an account without
+    a password, a locked account — against a dummy hash of the same cost, so every answer takes as long."""
+    ok = _verify(hashed or _dummy_hash(), password)
+    return ok and hashed is not None
+
+
+@contextmanager
+def _turn(name: str):
+    """True once this attempt holds its name's turn and a password-check slot; False when it waited too long."""
+    with _NAMES_GUARD:
+        entry = _NAMES.setdefault(name, [threading.Lock(), 0])
+        entry[1] += 1
+    mine = slot = False
+    try:
+        deadline = time.monotonic() + LOGIN_WAIT_SECONDS
+        mine = entry[0].acquire(timeout=LOGIN_WAIT_SECONDS)
+        slot = mine and _CHECKS.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        yield slot
+    finally:
+        if slot:
+            _CHECKS.release()
+        if mine:
+            entry[0].release()
+        with _NAMES_GUARD:
+            entry[1] -= 1
+            if entry[1] == 0 and _NAMES.get(name) is entry:
+                del _NAMES[name]
+
+
 def login(url: str, auth: Auth, name: str, password: str, now: dt.datetime | None = None) -> LoginResult:
     """Check a name and password; on success open a session and return its token.
 
     `auth.max_failures` wrong passwords in a row lock the account for `auth.lockout_minutes` (a correct
-    password during the lock is refused too). Every attempt goes to the audit trail (login / login_failed,
-    with the reason but never the password).
+    password during the lock is refused too). Every failure — unknown name, wrong password, locked, an
+    account without a password, too many attempts at once — gets the one message FAILED and costs one argon2
+    check; only whoever gives the right password of a disabled account is told it is disabled. Every attempt
+    goes to the audit trail (login / login_failed, with the reason but never the password).
+
+    Parallel attempts cannot pass the lockout: before the slow check, one atomic statement counts the attempt
+    as a failure and succeeds only while the account is not locked and fewer than max_failures attempts are
+    counted (compare-and-set on the row, the same on SQLite and PostgreSQL, and across server processes). A
+    wrong password leaves the count; the max_failures-th locks the account. A right password resets the
+    count only if no lock came into force meanwhile — otherwise it is refused — so a burst of wrong guesses
+    with the right password among them ends locked after exactly max_failures wrong checks.
     """
     now = now or _now()
-    name = (name or "").strip()
-    with db.get_engine(url).begin() as conn:
-        r = _row(conn, name) if name else None
-        if r is None:
-            _verify(_dummy_hash(), password)  # the same work as for a real account: no timing difference
-            audit.record_in(conn, name[:100] or None, None, "login_failed", {"reason": "unknown_user"})
+    name = (name or "").strip()[:200]
+    with _turn(name) as turn:
+        if not turn:
+            audit.record(url, name[:100] or None, None, "login_failed", {"reason": "busy"})
             return LoginResult(False, FAILED)
-        role = r["role"]
-        if r["locked_until"] is not None and r["locked_until"] > now:
-            audit.record_in(conn, name, role, "login_failed", {"reason": "locked"})
-            return LoginResult(False, f"密码错误次数过多，账号已锁定至 {r['locked_until']:%H:%M}，请稍后再试")
-        good = r["password_hash"] is not None and _verify(r["password_hash"], password)
-        users = User.__table__
+        return _attempt(url, auth, name, password, now)
+
+
+def _attempt(url: str, auth: Auth, name: str, password: str, now: dt.datetime) -> LoginResult:
+    users = User.__table__
+    engine = db.get_engine(url)
+    free = or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+    count = func.coalesce(users.c.failed_logins, 0)
+    row, role, exists = None, None, False
+    if name:
+        with engine.begin() as conn:  # the reservation: counted as a failure before the password is checked
+            row = conn.execute(
+                update(users).where(users.c.name == name, free, count < auth.max_failures)
+                .values(failed_logins=count + 1)
+                .returning(users.c.id, users.c.name, users.c.role, users.c.departments, users.c.disabled,
+                           users.c.password_hash, users.c.failed_logins)).mappings().first()
+            if row is None:
+                other = conn.execute(select(users.c.id, users.c.role, users.c.locked_until)
+                                     .where(users.c.name == name)).mappings().first()
+                if other is not None:
+                    exists, role = True, other["role"]
+                    if other["locked_until"] is None or other["locked_until"] <= now:
+                        # max_failures attempts counted and none finished (another server process, or one
+                        # that died mid-check): lock now rather than refuse for ever
+                        conn.execute(update(users).where(users.c.id == other["id"], free).values(
+                            failed_logins=0, locked_until=now + dt.timedelta(minutes=auth.lockout_minutes)))
+    if row is None:
+        _matches(None, password)  # the same work as a real check: no timing difference
+        reason = "locked" if exists else "unknown_user"
+        audit.record(url, name[:100] or None, role, "login_failed", {"reason": reason})
+        return LoginResult(False, FAILED)
+    role = row["role"]
+    good = _matches(row["password_hash"], password)
+    with engine.begin() as conn:
         if not good:
-            # one statement: two attempts at once both count
-            conn.execute(update(users).where(users.c.id == r["id"]).values(failed_logins=users.c.failed_logins + 1))
-            failures = int(conn.execute(select(users.c.failed_logins).where(users.c.id == r["id"])).scalar_one())
+            failures = int(row["failed_logins"])
             locked = failures >= auth.max_failures
             if locked:
-                conn.execute(update(users).where(users.c.id == r["id"]).values(
+                conn.execute(update(users).where(users.c.id == row["id"]).values(
                     failed_logins=0, locked_until=now + dt.timedelta(minutes=auth.lockout_minutes)))
             audit.record_in(conn, name, role, "login_failed",
                             {"reason": "wrong_password", "failures": failures, "locked": locked})
-            if locked:
-                return LoginResult(False, f"密码连续错误 {failures} 次，账号已锁定 {auth.lockout_minutes:g} 分钟")
             return LoginResult(False, FAILED)
-        if r["disabled"]:  # said only to whoever knows the password
+        # right password: clear the count only while no lock is in force (compare-and-set)
+        cleared = conn.execute(update(users).where(users.c.id == row["id"], free)
+                               .values(failed_logins=0, locked_until=None)).rowcount
+        if not cleared:
+            audit.record_in(conn, name, role, "login_failed", {"reason": "locked"})
+            return LoginResult(False, FAILED)
+        if row["disabled"]:  # said only to whoever knows the password
             audit.record_in(conn, name, role, "login_failed", {"reason": "disabled"})
             return LoginResult(False, "该账号已停用，请联系管理员")
-        if _HASHER.check_needs_rehash(r["password_hash"]):
-            conn.execute(update(users).where(users.c.id == r["id"]).values(password_hash=_HASHER.hash(password)))
-        conn.execute(update(users).where(users.c.id == r["id"]).values(failed_logins=0, locked_until=None))
+        if _HASHER.check_needs_rehash(row["password_hash"]):
+            conn.execute(update(users).where(users.c.id == row["id"]).values(password_hash=_HASHER.hash(password)))
         sid = secrets.token_urlsafe(32)
         expires = now + dt.timedelta(hours=auth.session_hours)
-        conn.execute(insert(AuthSession.__table__).values(id=_sid_hash(sid), user_id=r["id"], created_at=now,
+        conn.execute(insert(AuthSession.__table__).values(id=_sid_hash(sid), user_id=row["id"], created_at=now,
                                                           expires_at=expires))
         audit.record_in(conn, name, role, "login", {"expires_at": expires.isoformat()})
     payload = f"{sid}.{int(expires.timestamp())}"
     token = f"{payload}.{_sign(auth.secret, payload)}"
-    return LoginResult(True, "已登录", Actor(r["name"], role, tuple(r["departments"] or ())), token)
+    return LoginResult(True, "已登录", Actor(row["name"], role, tuple(row["departments"] or ())), token)
 
 
 def _parse(auth: Auth, token: str | None, now: dt.datetime) -> str | None:

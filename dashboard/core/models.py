@@ -424,6 +424,20 @@ class DepartmentIndicator(Tracked, Base):
 DATA_TABLES = (*DATA_TABLES, DepartmentWide, DepartmentTask, DepartmentIndicator)
 # -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.core.accounts, dashboard.core.audit) ----
 
+class ImportLayout(Base):
+    """A saved 导入版式 (revision 0007_import_layouts): how the columns of a sheet the reader does not recognise map
+    to the fields of one table, applied to every later sheet whose header row is the same. `columns` is a list
+    of [header, field or null]; data_loaders.mapping builds and checks it."""
+
+    __tablename__ = "import_layouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    columns: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class User(Base):
     """An account: its role, the 主管部门 it is limited to (codes or names; empty = every department), its
     argon2id password hash (NULL for accounts that sign in through OIDC or a proxy) and its lockout state."""

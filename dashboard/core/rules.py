@@ -499,3 +499,34 @@ def amount_unit_verdict(values_wan, text_amounts_wan=(), history_wan=(), rules: 
         return UnitVerdict(UNIT_REFUSE, f"单个项目的数额 {_wan(biggest)} 万元超过 {_wan(rules.unit_project_max_wan)} 万元"
                                         f"（{rules.unit_project_max_wan / UNIT_RATIO:g} 亿元），不像一个项目的金额")
     return UnitVerdict(UNIT_OK)
+
+
+def yuan_header_verdict(values_wan, text_amounts_wan=(), history_wan=(), rules: Rules = DEFAULT_RULES) -> UnitVerdict:
+    """Whether amounts read under a 元 header (÷ 10,000 into 万元) are plausibly 元, or were filled in 万元 — the
+    mistake the other way round, 10,000× too small. docs/rules.md 金额单位: a text amount in the sheet equal to a
+    number as written (120 under 金额（元） beside 项目资金120万元) converts; the same projects' or departments'
+    amounts in the database about 10,000× larger refuse; without evidence the header stands."""
+    values = np.asarray(values_wan, dtype=float).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return UnitVerdict(UNIT_OK)
+    texts = np.asarray(text_amounts_wan, dtype=float).ravel()
+    texts = np.unique(texts[np.isfinite(texts) & (texts > 0)])
+    if len(texts):
+        as_wan = _matches(texts, values * UNIT_RATIO)  # the numbers as written, read as 万元
+        as_yuan = _matches(texts, values)
+        as_yuan[values * UNIT_RATIO < 100] = np.nan  # under 100 元 is no amount of a budget table
+        wan_hits, yuan_hits = np.flatnonzero(~np.isnan(as_wan)), np.flatnonzero(~np.isnan(as_yuan))
+        if len(wan_hits) > len(yuan_hits):
+            k = wan_hits[0]
+            return UnitVerdict(UNIT_CONVERT, f"表中写的文字金额“{_wan(as_wan[k])}万元”正是表中数额 {_wan(values[k] * UNIT_RATIO)}"
+                                             "按“万元”读的值")
+        if len(yuan_hits):
+            return UnitVerdict(UNIT_OK, "表中写的文字金额与按“元”读的数额一致")
+    ratios = sorted(float(v) / float(h) for v, h in history_wan
+                    if v is not None and h is not None and float(v) > 0 and float(h) > 0)
+    if ratios:
+        ratio = ratios[len(ratios) // 2]
+        if ratio <= 1 / rules.unit_history_factor:
+            return UnitVerdict(UNIT_REFUSE, f"按“元”读，数额只有同一项目或部门已有金额的约 1/{1 / ratio:,.0f}")
+    return UnitVerdict(UNIT_OK)

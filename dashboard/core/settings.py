@@ -66,6 +66,11 @@ class Rules:
     # and the factor of a jump against the same project's or department's own history that counts as 元 under 万元
     unit_project_max_wan: float = 500_000.0
     unit_history_factor: float = 300.0
+    # 合理取值范围 (docs/rules.md): an amount above amount_max_wan 万元 (in absolute value; 1e8 万元 = 1 万亿元) and a
+    # date outside the years date_min_year–date_max_year are refused at the import, naming the cell
+    amount_max_wan: float = 100_000_000.0
+    date_min_year: int = 1990
+    date_max_year: int = 2100
 
     def weights(self) -> dict[str, float]:
         return {
@@ -228,6 +233,7 @@ TABLES = ("rules", "limits", "documents", "auth", "performance", "database")  # 
 WARNING_PRESETS = ("lag", "checkpoints")
 WEIGHT_FIELDS = ("weight_coverage", "weight_execution", "weight_evaluation", "weight_rectification", "weight_not_red")
 MIN_SECRET_CHARS = 32
+MAX_AMOUNT_WAN = 1e12  # amount_max_wan at most this (1 亿亿元): any total of such amounts stays a finite number
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
@@ -372,7 +378,8 @@ def check_rules(rules: Rules, source: str = "") -> Rules:
     inflation_gap ≥ 0; age_buckets ascending positive whole numbers; every weight a number ≥ 0 and their sum
     > 0 (docs/rules.md: 综合得分 = Σ weight × sub-score ÷ Σ weight, so the sum need not be 100); execution_penalty
     ≥ 0; min_projects a whole number ≥ 1; grace_days a whole number ≥ 0; unit_project_max_wan > 0;
-    unit_history_factor > 1. Returns `rules`; SettingsError
+    unit_history_factor > 1; amount_max_wan ≥ unit_project_max_wan and at most 1e12; date_min_year < date_max_year,
+    both within 1900–9999. Returns `rules`; SettingsError
     otherwise, `source` (e.g. "设置文件 PATH 的 ") before the table and key it names."""
     c = _Check(source, "rules", rules)
     c.types(skip=("checkpoints", "age_buckets"))
@@ -404,6 +411,12 @@ def check_rules(rules: Rules, source: str = "") -> Rules:
     c.at_least("grace_days", 0)
     c.above("unit_project_max_wan", 0)
     c.above("unit_history_factor", 1)
+    if not rules.amount_max_wan >= rules.unit_project_max_wan:
+        c.fail(f"{c.value('amount_max_wan')}应不小于 {c.value('unit_project_max_wan')}")
+    c.within("amount_max_wan", 0, MAX_AMOUNT_WAN)
+    c.within("date_min_year", 1900, 9999)
+    c.within("date_max_year", 1900, 9999)
+    c.below("date_min_year", "date_max_year")
     return rules
 
 

@@ -149,9 +149,12 @@ class Brief:
 
     @functools.cached_property
     def budget_changes(self) -> pd.DataFrame:
+        """Evaluations with a 下年预算调整, largest change first (by size, cuts and increases alike): when the list
+        is cut, the changes that matter stay."""
         e = self.evaluations
-        return e[e["next_year_budget_change"].notna()].sort_values(
-            ["next_year_budget_change", "evaluation_id"]).reset_index(drop=True)
+        e = e[e["next_year_budget_change"].notna()]
+        order = e.assign(_size=-e["next_year_budget_change"].abs()).sort_values(["_size", "evaluation_id"]).index
+        return e.loc[order].reset_index(drop=True)
 
     @functools.cached_property
     def unmet_indicators(self) -> pd.DataFrame:
@@ -412,12 +415,15 @@ def chart_section(b: Brief, w: Writer) -> None:
     font = chart_font(b.docs)
     s = b.summary
     if len(b.trend):
-        w.picture(charts.trend(b.trend.to_dict("records"), font), width_mm=TEXT_WIDTH_MM)
-        w.para(f"图 1　近 {len(b.trend)} 年趋势（{b.trend['year'].min()}–{b.trend['year'].max()} 年，每年按当年数据计算）。",
-               style=NOTE)
+        # a figure that is no finite number (amounts of 1e308 stored before the import's range check) is left out
+        # of the chart, as a missing one is, rather than giving matplotlib an infinite axis
+        records = [{k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in r.items()}
+                   for r in b.trend.to_dict("records")]
+        w.picture(charts.trend(records, font), width_mm=TEXT_WIDTH_MM)
+        w.caption(f"近 {len(b.trend)} 年趋势（{b.trend['year'].min()}–{b.trend['year'].max()} 年，每年按当年数据计算）")
     w.pictures([charts.lights(s["monitoring"], font), charts.grades(s["evaluations"]["grades"], font)],
                width_mm=TEXT_WIDTH_MM / 2 - 2)
-    w.para(f"图 2　预警灯（截至 {F.date(s['monitoring']['as_of'])}）与评价等级分布。", style=NOTE)
+    w.caption(f"预警灯（截至 {F.date(s['monitoring']['as_of'])}）与评价等级分布")
 
 
 def _lag_text(r) -> str:
@@ -483,7 +489,7 @@ def findings_section(b: Brief, w: Writer) -> None:
     rows = [(r["project"] if not F.missing(r["project"]) else "（部门层面）", r["description"], F.date(r["deadline"]),
              r["status"], (f"逾期 {int(r['days_overdue'])} 天" if r["days_overdue"] else "未逾期"),
              r["measures"] if not F.missing(r["measures"]) else "—") for _, r in _cut(df, b).iterrows()]
-    w.table(["项目", "问题", "整改时限", "状态", "账龄", "整改措施"], rows, widths_mm=(32, 40, 20, 14, 18, 32))
+    w.table(["项目", "问题", "整改时限", "状态", "账龄", "整改措施"], rows, widths_mm=(32, 38, 24, 14, 18, 30))
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "个未销号问题")
 
 

@@ -122,12 +122,15 @@ def indicators_by_department(q: Query) -> pd.DataFrame:
 
 
 def project_indicators(q: Query, project_id: int) -> pd.DataFrame:
-    """One project's indicators stage by stage (申报, 监控, 自评, 评价), in the order they were written."""
+    """One project's indicators stage by stage (申报, 监控, 自评, 评价), in the order they were written; none for a
+    project outside the viewer's department limit (q.scope.limit), as for its card."""
     stage_order = case(*[(I.stage == s, literal(i)) for i, s in enumerate(STAGES)], else_=literal(9))
+    limit = ((I.project_id.in_(select(P.id).where(P.department_id.in_(q.scope.limit))),)
+             if q.scope.limit else ())
     stmt = (select(I.stage, I.as_of, I.level1, I.level2, I.name.label("indicator"), I.target_text, I.current_text,
                    ACTUAL.label("actual_text"), STATUS.label("indicator_status"), I.weight, I.score,
                    I.deviation_reason, I.likelihood)
-            .where(I.project_id == int(project_id)).order_by(stage_order, I.id))
+            .where(I.project_id == int(project_id), *limit).order_by(stage_order, I.id))
     return frame(q.url, stmt)
 
 

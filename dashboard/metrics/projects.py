@@ -117,11 +117,14 @@ def _monitoring(q: Query, project_id: int, budget: float | None) -> pd.DataFrame
 
 
 def _next_year(q: Query, project: dict, budget: float | None) -> dict | None:
-    """The same project code in the following year, with its budget and the change (万元)."""
+    """The same project code in the following year, with its budget and the change (万元). Only a project the
+    viewer may see: under a department limit (q.scope.limit) next year's project of another department with
+    the same code is not this card's next year (issue 23: a limited account saw its 下年预算)."""
     if not project["code"]:
         return None
+    limit = (P.department_id.in_(q.scope.limit),) if q.scope.limit else ()
     nxt = rows(q.url, select(P.id, P.year, RS.budget_base(P.adjusted_budget, P.initial_budget))
-               .where(P.year == project["year"] + 1, P.code == project["code"]))
+               .where(P.year == project["year"] + 1, P.code == project["code"], *limit).order_by(P.id))
     if not nxt:
         return None
     nid, nyear, nbudget = nxt[0]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+
+from sqlalchemy.exc import DataError
 
 from dashboard import metrics
 from dashboard.core.settings import Rules
@@ -12,12 +15,32 @@ class UnknownDepartment(LookupError):
     """The --department given names no 主管部门 (by code or name)."""
 
 
+class FiguresOutOfRange(ValueError):
+    """The database refused to add up the stored amounts (PostgreSQL: a sum past the largest double), which only
+    amounts the importer now refuses (docs/rules.md 合理取值范围) can cause; SQLite gives Infinity, shown as null."""
+
+
 def _money(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 2)
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), 2)
 
 
 def _ratio(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 4)
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), 4)
+
+
+def finite(value):
+    """`value` with every float that is not a finite number (NaN, ±Infinity) replaced by None, in nested dicts and
+    lists: JSON has no such numbers (json.dumps(..., allow_nan=False) accepts the result), so a figure the data
+    cannot give is null, as an empty one is. The importer refuses such amounts; this guards older or hand-made data."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # a numpy scalar
+        return finite(value.item())
+    return value
 
 
 def summary(url: str, year: int, department: str | None, today: dt.date, rules: Rules) -> dict:
@@ -32,16 +55,25 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         options = metrics.department_options(url)
         department_name = options.loc[options["id"] == dept_id, "name"].iloc[0]
     q = metrics.Query(url, metrics.prepare(url), metrics.Scope(year=year, departments=departments), rules, today)
-    k = metrics.kpis(q)
+    try:
+        k = metrics.kpis(q)
+    except DataError as exc:
+        if "out of range" not in str(exc):
+            raise
+        raise FiguresOutOfRange(f"{year}年的金额合计超出了数字的范围：数据库中有大得不合理的金额（如 1e308 万元）。"
+                                "请用 python -m dashboard batches 找到导入它们的批次并撤销（undo），"
+                                "改正文件后重新导入。") from None
     p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
-    return {
+    return finite({
         "year": year,
         "department": department_name,
         "departments": p["departments"],
         "units": p["units"],
         "projects": p["projects"],
         "budget_total": _money(p["budget_total"]),
-        "target_coverage": {"by_count": _ratio(p["coverage_count"]), "by_funds": _ratio(p["coverage_funds"])},
+        # a share of a total that is no finite number is none either (finite ÷ inf would read as 0%)
+        "target_coverage": {"by_count": _ratio(p["coverage_count"]),
+                            "by_funds": _ratio(p["coverage_funds"]) if _money(p["budget_total"]) is not None else None},
         "monitoring": {
             "as_of": m["as_of"].isoformat() if m["as_of"] else None,
             "reported": m["reported"],
@@ -53,7 +85,7 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         },
         "evaluations": {
             "count": e["count"],
-            "avg_score": None if e["avg_score"] is None else round(e["avg_score"], 2),
+            "avg_score": _money(e["avg_score"]),
             "grades": e["grades"],
             "by_kind": e["by_kind"],
             "inflation_flags": e["inflation_flags"],
@@ -70,7 +102,7 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         "indicators": metrics.indicator_totals(q),
         # 部门整体 forms (目标表 / 自评表): each department once, at its most advanced stage; budget in 万元
         "department_wide": metrics.department_wide_totals(q),
-    }
+    })
 
 
 def format_text(s: dict) -> str:
@@ -78,10 +110,13 @@ def format_text(s: dict) -> str:
     def pct(x):
         return "—" if x is None else f"{x:.1%}"
 
+    def wan(x):
+        return "—" if x is None else f"{x:,.2f}"
+
     m, e, f = s["monitoring"], s["evaluations"], s["findings"]
     lines = [
         f"{s['year']}年 {s['department'] or '全部主管部门'}",
-        f"主管部门 {s['departments']} 个，预算单位 {s['units']} 个，项目 {s['projects']} 个，预算 {s['budget_total']:,.2f} 万元",
+        f"主管部门 {s['departments']} 个，预算单位 {s['units']} 个，项目 {s['projects']} 个，预算 {wan(s['budget_total'])} 万元",
         f"绩效目标覆盖率：按个数 {pct(s['target_coverage']['by_count'])}，按金额 {pct(s['target_coverage']['by_funds'])}",
         (f"监控（截至 {m['as_of'] or '—'}）：已报送 {m['reported']}，绿 {m['green']} 黄 {m['yellow']} 红 {m['red']}，"
          f"未报送 {m['grey']}，执行率 {pct(m['execution_rate'])}"),
@@ -91,7 +126,7 @@ def format_text(s: dict) -> str:
          f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}"),
         (f"绩效指标 {s['indicators']['count']} 个：已完成 {s['indicators']['met']}，未完成 {s['indicators']['not_met']}，"
          f"无法判断 {s['indicators']['unknown']}"),
-        (f"部门整体绩效 {s['department_wide']['departments']} 个部门，预算 {s['department_wide']['budget_total']:,.2f} 万元，"
+        (f"部门整体绩效 {s['department_wide']['departments']} 个部门，预算 {wan(s['department_wide']['budget_total'])} 万元，"
          f"指标 {s['department_wide']['indicators']} 个"),
     ]
     return "\n".join(lines)

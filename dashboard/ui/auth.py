@@ -6,7 +6,8 @@ request of a fresh server: the entry point is not next to pages/, so every URL p
 the Actor (dashboard.core.accounts) or None; with None the app registers every page URL as the sign-in page.
 
 Modes (`[auth] mode`, docs/deployment.md §7):
-- none: the local user acts as admin; `notice()` says on every page that sign-in is off.
+- none: the local user acts as admin; `notice()` says that sign-in is off where it matters: on 账号管理 and 数据上传
+  (the pages that write), never on a reader's page.
 - password: the sign-in form checks accounts.login; the token goes into session state and into a cookie set
   by a small inline st.components.v2 component (no download, no build step); later sessions (reload, deep
   link, a new tab) read it from st.context.cookies. Every run validates it against the auth_sessions table.
@@ -18,8 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.core import accounts, audit
 from dashboard.core.accounts import Actor
@@ -92,7 +96,86 @@ def gate(settings: Settings, url: str) -> Actor | None:
         st.session_state.pop(ACTOR_KEY, None)
     else:
         st.session_state[ACTOR_KEY] = actor
+    guard_uploads(actor)
     return actor
+
+
+# ------------------------------------------------------------------------------------------------ uploads
+
+# Streamlit's upload route (PUT /_stcore/upload_file/<session>/<file id>, streamlit/web/server/starlette/
+# starlette_routes.py) asks the runtime only whether the session is live (`runtime.is_active_session`) and
+# whether the XSRF cookie matches; then it reads the whole body into memory and keeps it under any file id the
+# client makes up until the session ends — it does not check that a file_uploader asked for that id. So a
+# signed-out visitor, who has a live session (the sign-in page) and can read its id off the WebSocket, could
+# PUT 95 MB per request and the server kept every byte (issue 23: ten requests, 1,090 MB).
+#
+# The nearest real thing without a fork: a process-wide set of the sessions whose account may open the upload
+# page (permission UPLOAD_PERMISSION), kept by gate() on every run, and two checks on the live runtime,
+# installed once: `is_active_session` — which only the upload route calls — answers False for other
+# sessions, so their PUT is refused with 400 *before the body is read*; and the upload manager's `add_file`
+# drops a file for such a session (should a later Streamlit read the body first). A session that signs out
+# (or never could upload) has its uploaded files dropped on its next run. Without a script-run context
+# (bare mode) nothing is installed; AppTest's runtime gets the same guard as a server's.
+UPLOAD_PERMISSION = "import"
+_UPLOADERS: set[str] = set()
+_UPLOADERS_LOCK = threading.Lock()
+_GUARDED: list = []  # the runtime the checks are installed on
+
+
+def may_upload(session_id: str) -> bool:
+    with _UPLOADERS_LOCK:
+        return session_id in _UPLOADERS
+
+
+def _install_upload_guard(runtime) -> None:
+    if _GUARDED and _GUARDED[0] is runtime:
+        return
+    # the unguarded originals are kept on the objects: a second install (this module imported afresh) wraps
+    # them, not an earlier wrapper
+    live = runtime.__dict__.get("_dashboard_unguarded") or runtime.is_active_session
+    runtime._dashboard_unguarded = live
+    manager = runtime.uploaded_file_mgr
+
+    def is_active_session(session_id: str) -> bool:  # called by the upload route only
+        return live(session_id) and may_upload(session_id)
+
+    runtime.is_active_session = is_active_session
+    if manager is not None and hasattr(manager, "add_file"):
+        add_file = manager.__dict__.get("_dashboard_unguarded") or manager.add_file
+        manager._dashboard_unguarded = add_file
+
+        def guarded_add_file(session_id, file, *args, **kwargs):
+            if may_upload(session_id):
+                return add_file(session_id, file, *args, **kwargs)
+            log.warning("upload dropped: session not signed in with permission %s", UPLOAD_PERMISSION)
+            return None
+
+        manager.add_file = guarded_add_file
+    _GUARDED[:] = [runtime, live]  # `live`: the runtime's own answer, to forget sessions that ended
+
+
+def guard_uploads(actor: Actor | None) -> None:
+    """Mark this run's session as allowed to upload (its account may import) or not; a session that may not
+    loses any file it uploaded. No-op without a Streamlit runtime and script run (bare mode)."""
+    try:
+        ctx = get_script_run_ctx()
+        if ctx is None or not Runtime.exists():
+            return
+        runtime = Runtime.instance()
+        _install_upload_guard(runtime)
+        session_id = ctx.session_id
+        allowed = actor is not None and actor.may(UPLOAD_PERMISSION)
+        with _UPLOADERS_LOCK:
+            if allowed:
+                if session_id not in _UPLOADERS:
+                    live = _GUARDED[1]
+                    _UPLOADERS.difference_update([s for s in _UPLOADERS if not live(s)])
+                    _UPLOADERS.add(session_id)
+                return
+            _UPLOADERS.discard(session_id)
+        runtime.uploaded_file_mgr.remove_session_files(session_id)  # a dict lookup when there is nothing
+    except Exception:  # the guard must never stop the page (a session it could not mark may not upload)
+        log.exception("upload guard failed")
 
 
 def _password_actor(settings: Settings, url: str) -> Actor | None:
@@ -110,15 +193,23 @@ def _password_actor(settings: Settings, url: str) -> Actor | None:
     return actor
 
 
+def proxy_identity(headers, user_header: str, email_header: str | None) -> str:
+    """The one account name a proxied request claims. The user header, when the request has it, is the
+    identity and nothing else is read: a proxy that overwrites only that header passes the client's own
+    e-mail header through, and falling back to it (an unknown or unregistered name, then the e-mail) let
+    any client sign in as the account its forged e-mail names. The e-mail header is read only when the
+    request has no user header at all, and only when `[auth] proxy_email_header` is not empty
+    (docs/deployment.md §7: the proxy must overwrite both, or set the one it does not use to "")."""
+    name = (headers.get(user_header) or "").strip() if user_header else ""
+    if name:
+        return name
+    return (headers.get(email_header) or "").strip() if email_header else ""
+
+
 def _proxy_actor(settings: Settings, url: str) -> Actor | None:
-    headers = st.context.headers
-    name = (headers.get(settings.auth.proxy_user_header) or "").strip()
-    email = (headers.get(settings.auth.proxy_email_header) or "").strip()
-    actor = None
-    for candidate in (name, email):
-        if candidate and actor is None:
-            actor = accounts.actor_for(url, candidate)
-    st.session_state["_auth_claimed"] = name or email or None
+    claimed = proxy_identity(st.context.headers, settings.auth.proxy_user_header, settings.auth.proxy_email_header)
+    actor = accounts.actor_for(url, claimed) if claimed else None
+    st.session_state["_auth_claimed"] = claimed or None
     if actor is not None:
         _audit_once(url, actor, "proxy")
     return actor
@@ -239,7 +330,7 @@ def _logout(settings: Settings) -> None:
 
 
 def notice(settings: Settings) -> None:
-    """Mode none: a small line on every page that sign-in is off."""
+    """Mode none: one line that sign-in is off (账号管理 and 数据上传 show it; readers' pages do not)."""
     if settings.auth.mode == "none":
         st.caption(":material/lock_open: 未启用登录（`[auth] mode = \"none\"`）：能打开本页的人都可以上传和撤销数据，"
                    "仅适合在本机使用。部署方式见 docs/deployment.md。")

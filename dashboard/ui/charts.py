@@ -67,7 +67,9 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
     With percent=True each bar shows shares of its row total (the hover still gives counts).
     """
     df = df.copy()
-    total = df[[c for c, _, _ in series]].sum(axis=1).replace(0, pd.NA)
+    # a row whose series are all empty (e.g. evaluations without 等级 or 得分) has no shares: NaN, drawn as 0
+    total = df[[c for c, _, _ in series]].fillna(0).astype(float).sum(axis=1)
+    total = total.where(total > 0)
     fig = go.Figure()
     notes = list(extra) if extra is not None else [""] * len(df)
     for col, label, color in series:

@@ -8,12 +8,14 @@ from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
 from dashboard import demo
 from dashboard.core.accounts import Forbidden
 from dashboard.core.vocab import BATCH_SOURCE_LABELS
 from dashboard.present import fmt
 from dashboard.ui import auth, data, text
+from data_loaders import db_errors
 
 log = logging.getLogger("dashboard.ui")
 PAGES_KEY = "_dashboard_pages"
@@ -28,11 +30,21 @@ def guard(what: str):
     """
     try:
         yield
-    except Exception:
+    except Exception as exc:
         ref = error_reference()
         log.exception("section %s failed [ref %s]", what, ref)
-        st.warning(f"「{what}」暂时无法显示。请刷新页面重试；如果一直出现，请把参考编号 {ref} 告诉管理员。",
+        why = _database_cause(exc)
+        st.warning(f"「{what}」暂时无法显示{why}。请刷新页面重试；如果一直出现，请把参考编号 {ref} 告诉管理员。",
                    icon=":material/error:")
+
+
+def _database_cause(exc: Exception) -> str:
+    """"：<cause>" when a section failed because the database could not answer (issue 23: name the real cause)."""
+    if not isinstance(exc, DBAPIError):
+        return ""
+    kind = db_errors.classify(exc).kind
+    return {db_errors.CONNECTION: "：与数据库的连接中断或无法建立",
+            db_errors.BUSY: "：数据库正忙（另一项操作正在写入），等待超时"}.get(kind, "：数据库未能完成查询")
 
 
 def error_reference() -> str:
@@ -81,6 +93,9 @@ def load_demo_button(url: str, key: str = "load_demo") -> None:
                                actor=auth.current() or auth.accounts.Actor("未登录", "anonymous"))
         except Forbidden as exc:
             st.error(str(exc))
+            return
+        except DBAPIError as exc:  # a full disk, a lock, a lost connection …: the real cause (issue 23)
+            st.error("演示数据加载失败：" + db_errors.explain(exc, outcome="数据库未改变", what="demo"))
             return
         except Exception:
             ref = error_reference()

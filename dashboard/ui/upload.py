@@ -17,10 +17,11 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from dashboard.core import db
 from dashboard.core import models as m
-from dashboard.core.accounts import Actor, Forbidden
+from dashboard.core.accounts import Actor, Forbidden, require
 from dashboard.core.settings import Limits, Rules
 from dashboard.core.vocab import (
     BATCH_COMMITTED,
@@ -33,7 +34,7 @@ from dashboard.core.vocab import (
 )
 from dashboard.present import fmt
 from dashboard.ui import auth
-from data_loaders import importer, isolated, layout, reader, schema, template, validate
+from data_loaders import db_errors, importer, isolated, layout, mapping, reader, schema, template, validate
 from data_loaders.problems import ERROR, TOP_TAGS, WARNING
 from data_loaders.sheet import TAG_AMOUNT_UNIT
 
@@ -54,14 +55,15 @@ UNIT_OPTIONS = tuple(MONEY_SCALES)  # the upload page's 金额单位 selector (i
 @st.cache_data(max_entries=READ_CACHE_ENTRIES, ttl=READ_CACHE_TTL, show_spinner="正在读取文件……")
 def _read(name: str, sha256: str, year: int | None, as_of: dt.date | None, _raw: bytes,
           kind: str | None, rules: Rules, limits: Limits, unit: str | None = None,
-          department: str | None = None) -> reader.FileResult:
+          department: str | None = None, layouts_key: str = "", _layouts: tuple = ()) -> reader.FileResult:
     """reader.read_file of one upload in a child process (a parser crash is one error for this file, never the
     server's end), keyed on its content hash (the bytes themselves are not hashed again).
 
     st.cache_data hands every caller its own copy, so the importer may change the tables it is given.
+    `layouts_key` names the saved 版式 `_layouts` (their JSON): a 版式 saved or deleted reads the file again.
     """
     return isolated.read_file_isolated(_raw, name, year=year, as_of=as_of, evaluation_kind=kind, rules=rules,
-                                       limits=limits, unit=unit, department=department)
+                                       limits=limits, unit=unit, department=department, layouts=_layouts)
 
 
 def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.date | None,
@@ -75,10 +77,13 @@ def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.d
     picked for rows that name none (import --department)."""
     settings = auth.settings()
     reads = []
+    saved = tuple(mapping.saved(url)) if url else ()
+    key = layouts_key(saved)
     for name, raw in payload:
         sha = hashlib.sha256(raw).hexdigest()
         # the cache's own copy: adding to it is safe
-        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits, unit, department)
+        result = _read(name, sha, year, as_of, raw, kind, settings.rules, settings.limits, unit, department,
+                       key, saved)
         untouched = validate.template_only(result)
         if untouched is not None and untouched not in result.problems:
             result.problems.insert(0, untouched)
@@ -86,6 +91,117 @@ def read_uploads(payload: list[tuple[str, bytes]], year: int | None, as_of: dt.d
     if url:
         importer.judge_units(url, reads, settings.rules)
     return reads
+
+
+def max_upload_mb() -> int:
+    """What the uploader says and enforces per file: our [limits] max_file_mb (rounded up to whole MB, as the
+    uploader takes it), not Streamlit's 200 MB default."""
+    return max(1, -int(-auth.settings().limits.file_bytes() // (1024 * 1024)))
+
+
+def layouts_key(layouts) -> str:
+    """The saved 版式 as one string, for cache keys: what a preview was read with."""
+    return hashlib.sha256("\n".join(mapping.to_json(x) for x in layouts).encode("utf-8")).hexdigest()[:16]
+
+
+def current_layouts_key(url: str) -> str:
+    return layouts_key(mapping.saved(url))
+
+
+# -- the 版式 step: sheets no header was found on ---------------------------------------------------------
+
+LAYOUT_KIND_OPTIONS = mapping.KINDS  # the tables a 版式 may be, in the selector's order
+SKIP_LABEL = "不导入"
+
+
+def kind_label(kind: str) -> str:
+    return schema.TABLES[kind].label
+
+
+def unmapped_sheets(reads: list[Read]) -> list[tuple[str, str, list[list[str]]]]:
+    """(file, sheet, its first rows) of every sheet the reader found no header on, in file order: what the 版式
+    step offers to map."""
+    return [(name, sheet, rows) for name, _sha, result in reads
+            for sheet, rows in (getattr(result, "unrecognised", None) or {}).items() if rows]
+
+
+LayoutError = mapping.LayoutError
+
+
+def choice_label(kind: str, field: str | None) -> str:
+    """A column selector's choice for `field` (None: 不导入)."""
+    return mapping.field_label(kind, field) if field else SKIP_LABEL
+
+
+def field_options(kind: str) -> list[str]:
+    """The choices of one column's selector: 不导入, then the table's fields by their Chinese labels."""
+    return [SKIP_LABEL, *mapping.field_choices(kind).values()]
+
+
+def suggestion(rows: list[list[str]], header_row: int | None, kind: str | None) -> mapping.Suggestion:
+    return mapping.suggest(rows, header_row, kind)
+
+
+def column_label(header: str, samples: tuple[str, ...], c: int) -> str:
+    """One column's selector label: its letter, its header and up to three sample values (plain text)."""
+    shown = "、".join(samples) if samples else "（下面没有值）"
+    return f"{_letter(c)}列“{header or '（无表头）'}”，例如：{shown}"
+
+
+def _letter(c: int) -> str:
+    out = ""
+    c += 1
+    while c:
+        c, r = divmod(c - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def save_layout(url: str, actor, name: str, kind: str, headers: list[str], labels: list[str]) -> str:
+    """Save the user's choices (one field label or 不导入 per header) as a 版式; the sentence to show. Raises
+    mapping.LayoutError (a sentence) when the choices cannot make a 版式, Forbidden when the actor may not."""
+    require(actor or Actor("未登录", "anonymous"), "layouts")
+    by_label = {v: k for k, v in mapping.field_choices(kind).items()}
+    chosen = [(h, by_label.get(lab)) for h, lab in zip(headers, labels)]
+    built = mapping.build(name, kind, chosen)
+    replaced = mapping.save(url, actor, built)
+    read = sum(1 for _h, f in built.columns if f)
+    return (f"已{'更新' if replaced else '保存'}版式“{built.name}”（{kind_label(built.kind)}表，读取 {read} 列）。"
+            "表头相同的文件以后会自动按这个版式读取。")
+
+
+def layouts_frame(url: str) -> pd.DataFrame:
+    """The saved 版式: 版式, 表, 读取的列, 保存人, 保存时间."""
+    rows = []
+    for r in mapping.stored.list_layouts(url):
+        read = [h for h, f in r["columns"] if f]
+        rows.append({"版式": r["name"], "表": schema.TABLES[r["kind"]].label if r["kind"] in schema.TABLES else r["kind"],
+                     "读取的列": "、".join(read), "保存人": r["created_by"] or "",
+                     "保存时间": fmt.timestamp(r["created_at"])})
+    return pd.DataFrame(rows)
+
+
+def layout_names(url: str) -> list[str]:
+    return [r["name"] for r in mapping.stored.list_layouts(url)]
+
+
+def layout_file(url: str, name: str) -> bytes:
+    """The 版式 `name` as the file `import --layout FILE` takes (UTF-8 JSON)."""
+    found = next((x for x in mapping.saved(url) if x.name == name), None)
+    if found is None:
+        raise LookupError(name)
+    return mapping.to_json(found).encode("utf-8")
+
+
+def layout_file_name(name: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40] or "layout"
+    return f"版式_{safe}.json"
+
+
+def delete_layout(url: str, actor, name: str) -> str:
+    require(actor or Actor("未登录", "anonymous"), "layouts")
+    gone = mapping.delete(url, actor, name)
+    return f"已删除版式“{name}”。" if gone else f"没有名为“{name}”的版式（可能已被删除）。"
 
 
 def year_from_names(names: list[str]) -> tuple[int, str] | None:
@@ -224,8 +340,11 @@ def table_title(t: reader.ParsedTable) -> str:
 
 def table_caption(t: reader.ParsedTable) -> str:
     meta = t.meta or {}
-    return (f"年度：{meta.get('year') or '按列/未识别'} · 截止日期：{fmt.date(meta.get('as_of'))} · "
-            f"金额单位：{meta.get('unit') or '万元'} · 共 {len(t.frame)} 行")
+    caption = (f"年度：{meta.get('year') or '按列/未识别'} · 截止日期：{fmt.date(meta.get('as_of'))} · "
+               f"金额单位：{meta.get('unit') or '万元'} · 共 {len(t.frame)} 行")
+    if meta.get("saved_layout"):
+        caption += f" · 按版式“{meta['saved_layout']}”读取"
+    return caption
 
 
 def _field_labels(t: reader.ParsedTable) -> dict[str, str]:
@@ -303,6 +422,8 @@ def undo(url: str, batch_id: int, actor) -> str | None:
         importer.undo_batch(url, batch_id, actor=actor)
     except (importer.UndoRefused, Forbidden) as exc:
         return f"不能撤销：{exc}"
+    except DBAPIError as exc:  # a full disk, a lock, a lost connection …: the real cause (issue 23)
+        return "撤销失败：" + db_errors.explain(exc, outcome="数据没有改动", what="undo")
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("undo of batch %s failed [ref %s]", batch_id, ref)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from data_loaders import isolated
 from data_loaders.isolated import read_file_isolated
 from data_loaders.limits import Limits, TooLarge, check
 from data_loaders.reader import read_file
@@ -86,8 +87,20 @@ def test_child_process_abort_is_one_clear_error():
     assert "Error" not in problem.message
 
 
-def test_child_process_time_limit():
-    result = read_file_isolated(many_rows(50_000), "slow.csv", timeout_s=0.2)
+def test_child_process_time_limit(monkeypatch):
+    # a forked child (this process has one thread) runs this process's code: a parser that never finishes
+    monkeypatch.setattr(isolated, "read_file", lambda *a, **k: time.sleep(60))
+    started = time.perf_counter()
+    result = read_file_isolated(many_rows(50), "slow.csv", timeout_s=0.5)
+    [problem] = result.problems
+    assert "超过 0.5 秒仍未完成" in problem.message
+    assert time.perf_counter() - started < 30
+
+
+def test_child_process_time_limit_in_a_threaded_server(monkeypatch):
+    # with more than one thread (the web server) the child is a fresh interpreter, whose imports alone take longer
+    monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
+    result = read_file_isolated(many_rows(50_000), "slow.csv", timeout_s=0.2, year=2024)
     [problem] = result.problems
     assert "超过 0.2 秒仍未完成" in problem.message
 

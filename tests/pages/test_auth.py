@@ -163,9 +163,10 @@ def test_a_department_limited_deputy_sees_only_its_department(password_mode):
     assert "全部 3 个参与排名的主管部门" in texts(at)
 
 
-def test_mode_none_says_sign_in_is_off(app_env):
-    at = _run()
-    assert "未启用登录" in texts(at)
+def test_mode_none_says_sign_in_is_off_where_it_matters_only(app_env):
+    assert "未启用登录" not in texts(_run())  # a reader's page: no developer notice
+    assert "未启用登录" in texts(_run("users"))
+    assert "未启用登录" in texts(_run("upload"))
 
 
 @pytest.fixture

@@ -1,0 +1,251 @@
+"""Issue 23, round three: every path that reads a file is as safe as the upload page. The inspection parses the
+package (every sheet part however stored or named, references in any quotes and whitespace, .xls records, CSV
+width and length); every bad file is one Chinese sentence naming it, and on the command line exit 2 within
+10 s and 500 MB, never a traceback, an abort or a hang. Each input is built here (small on disk)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from dashboard.cli import main
+from dashboard.core.settings import Limits
+from data_loaders import isolated, reader
+from data_loaders.isolated import read_file_isolated
+from data_loaders.limits import Damaged, TooLarge, check, inspect
+from data_loaders.reader import read_file
+from tests import hostile_files as H
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (case, builder, a piece of the expected sentence); each file is a few KB (csv_wide and csv_square scaled down:
+# their width alone is what is refused)
+CASES = [
+    ("part_outside_worksheets", H.corner_outside_worksheets, "用到了第 1,048,576 行"),
+    ("part_named_upper_case", H.corner_upper_case_name, "用到了第 1,048,576 行"),
+    ("single_quoted_reference", H.corner_single_quotes, "用到了第 1,048,576 行"),
+    ("newline_after_tag_name", H.newline_in_row_tag, "用到了第 1,048,576 行"),
+    ("aliased_sheets", lambda: H.aliased_sheets(200, 20_000), "按每张表分别计算"),
+    ("overlapping_merges", H.overlapping_merges, "合并单元格共覆盖"),
+    ("xls_lying_dimensions", H.xls_lying_dimensions, "用到了第 16,777,215 行"),
+    ("xls_far_column", H.xls_far_column, "用到了第 65,536 列"),
+    ("xls_reversed_dimensions", H.xls_reversed_dimensions, "尺寸记录（DIMENSIONS）前后颠倒"),
+    ("xls_format_corner", H.xls_format_corner, "用到了第 256 列"),
+    ("csv_wide", lambda: H.csv_wide(200_000, 2_000), "第 1 行有 200,000 列"),
+    ("csv_square", lambda: H.csv_square(5_004, 20), "第 1 行有 5,004 列"),
+    ("csv_long_line", lambda: H.csv_long_line(2_000_000), "第 2 行有 1,000,001 列"),
+    ("csv_long_field", H.csv_long_field, "第 2 行第 1 列（项目名称）的单元格有 200,000 个字符"),
+]
+SUFFIX = {"xls": ".xls", "csv": ".csv"}
+
+
+def _file_name(case: str) -> str:
+    return case + SUFFIX.get(case.split("_")[0], ".xlsx")
+
+
+@pytest.mark.parametrize("case,build,expected", CASES, ids=[c[0] for c in CASES])
+def test_inspection_or_reader_refuses_with_one_sentence(case, build, expected):
+    data = build()
+    assert len(data) < 2_100_000
+    name = _file_name(case)
+    started = time.perf_counter()
+    result = read_file(data, name)
+    assert time.perf_counter() - started < 10
+    assert result.tables == []
+    [problem] = result.errors
+    assert expected in problem.message, problem.message
+    assert f"“{name}”" in problem.message
+
+
+def test_every_case_exits_2_on_the_command_line_within_10_s_and_500_mb(tmp_path):
+    """All cases in one interpreter running the command line (`import --dry-run`), each read in the command
+    line's child process: exit code 2, the sentence on stderr, no traceback; the time of each and the peak
+    memory of this interpreter and of every reading child."""
+    files = []
+    for case, build, expected in CASES:
+        path = tmp_path / _file_name(case)
+        path.write_bytes(build())
+        files.append((str(path), expected))
+    script = f"""
+import contextlib, io, json, re, resource, sys, time
+from dashboard.cli import main
+out = []
+for path, expected in {files!r}:
+    err = io.StringIO()
+    t = time.perf_counter()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["--db", "sqlite:///{tmp_path}/t.db", "import", "--dry-run", "--year", "2024", path])
+    out.append([path, code, time.perf_counter() - t, err.getvalue(), expected])
+own = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(json.dumps({{"runs": out, "own_mb": own, "children_mb": children}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    for path, code, seconds, err, expected in got["runs"]:
+        name = Path(path).name
+        assert code == 2, (name, err)
+        assert expected in err and name in err, (name, err)
+        assert "Traceback" not in err, (name, err)
+        assert seconds < 10, (name, seconds)
+    assert got["own_mb"] < 500 and got["children_mb"] < 500, got
+
+
+def test_the_threaded_server_path_gives_the_same_sentence(monkeypatch):
+    # the upload page runs in a threaded server: its child is a fresh interpreter (isolated._spawned)
+    monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
+    result = read_file_isolated(H.corner_single_quotes(), "q.xlsx")
+    [problem] = result.problems
+    assert "“q.xlsx”的工作表“项目”用到了第 1,048,576 行" in problem.message
+
+
+# --- the inspection itself ---------------------------------------------------------------------------------
+
+def test_sheets_pointing_at_one_part_count_once_per_sheet():
+    data = H.aliased_sheets(3, 1_000)
+    check(data, "alias.xlsx", Limits())  # 3 × 1,000 rows: fine
+    with pytest.raises(TooLarge, match="合计有 9,000 个单元格，超过整个文件 8,000 个的上限"):
+        check(data, "alias.xlsx", Limits(max_cells=4_000))
+    with pytest.raises(TooLarge, match="解压后超过上限"):  # its bytes count per sheet as well
+        check(H.aliased_sheets(50, 2_000), "alias.xlsx", Limits(max_uncompressed_mb=5))
+
+
+def test_a_quadratic_workbook_is_inspected_and_read_in_linear_time():
+    data = H.quadratic_workbook(1000)
+    assert len(data) < 5_000
+    started = time.perf_counter()
+    result = read_file(data, "q.xlsx")
+    assert time.perf_counter() - started < 5
+    assert result.tables == [] and result.errors  # nothing to read, said in a sentence
+
+
+def test_doctype_and_entities_are_refused():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData>'
+            b'</worksheet>')
+    data = H.package([("项目", "worksheets/sheet1.xml")], {"xl/worksheets/sheet1.xml": bomb})
+    with pytest.raises(Damaged, match="DOCTYPE"):
+        check(data, "dtd.xlsx", Limits())
+
+
+def test_error_cells_and_list_sources_come_from_the_parse():
+    sheet = H.worksheet(b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c><c r=\'C1\' t="e"><v>#REF!</v></c></row>',
+                        b'<dataValidations count="1"><dataValidation type="list" sqref="B2:B9">'
+                        b"<formula1>'\xe9\x80\x89\xe9\xa1\xb9'!$A$1:$A$5</formula1></dataValidation></dataValidations>")
+    data = H.package([("项目", "worksheets/sheet1.xml"), ("选项", "worksheets/sheet2.xml")],
+                     {"xl/worksheets/sheet1.xml": sheet, "xl/worksheets/sheet2.xml": H.worksheet(b"")})
+    got = inspect(data, "v.xlsx", Limits())
+    assert got.errors == {"项目": {(0, 2): "#REF!"}}
+    assert got.validations == {"项目": ["'选项'!$A$1:$A$5"]}
+
+
+def test_a_normal_xls_still_reads():
+    result = read_file(H.small_xls(), "ok.xls", year=2024)
+    assert not result.errors, result.errors
+    [table] = result.tables
+    assert table.frame["project_name"].tolist() == ["校舍维修"]
+
+
+# --- CSV -------------------------------------------------------------------------------------------------
+
+def test_cr_only_line_endings_read_every_row():
+    result = read_file(H.csv_cr_only(10), "mac.csv", year=2024)
+    assert not result.errors, result.errors
+    assert len(result.tables[0].frame) == 10
+
+
+def test_utf16_without_bom_is_read():
+    result = read_file(H.csv_utf16_no_bom(10), "u16.csv", year=2024)
+    assert not result.errors, result.errors
+    assert result.tables[0].frame["project_name"].tolist()[:2] == ["项目0", "项目1"]
+
+
+def test_nul_bytes_are_a_sentence_not_a_traceback():
+    data = "项目名称,主管部门\n".encode() + b"a\x00b,\xe9\x83\xa8\n"
+    [problem] = read_file(data, "nul.csv").errors
+    assert "“nul.csv”" in problem.message and "NUL" in problem.message
+
+
+# --- the parser's panics ---------------------------------------------------------------------------------------
+
+class PanicException(BaseException):  # pyo3's panic: a BaseException, named so
+    pass
+
+
+def _calamine_raising(exc: BaseException):
+    class Workbook:
+        @staticmethod
+        def from_filelike(_f):
+            raise exc
+    return types.SimpleNamespace(CalamineWorkbook=Workbook)
+
+
+def test_a_parser_panic_is_one_sentence(monkeypatch):
+    monkeypatch.setattr(reader, "python_calamine", _calamine_raising(PanicException("index out of bounds")))
+    [problem] = read_file(H.small_xls(), "panic.xls").errors
+    assert "无法打开 Excel 文件“panic.xls”" in problem.message and "参考编号" in problem.message
+
+
+def test_keyboard_interrupt_is_not_swallowed(monkeypatch):
+    monkeypatch.setattr(reader, "python_calamine", _calamine_raising(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        read_file(H.small_xls(), "ctrl-c.xls")
+
+
+# --- sync -------------------------------------------------------------------------------------------------------
+
+def test_sync_of_a_200000_character_text_is_exit_2_with_a_sentence(sqlite_url, tmp_path, capsys):
+    source = tmp_path / "src.db"
+    with sqlite3.connect(source) as c:
+        c.execute("CREATE TABLE xm (nd INTEGER, bmmc TEXT, xmmc TEXT, tzhys REAL)")
+        c.execute("INSERT INTO xm VALUES (2024, '区教育局', '校舍维修', 100)")
+        c.execute("INSERT INTO xm VALUES (2024, '区教育局', ?, 100)", ("长" * 200_000,))
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[projects]\ntable = "xm"\n[projects.columns]\nnd = "年度"\nbmmc = "主管部门"\n'
+                       'xmmc = "项目名称"\ntzhys = "调整后预算"\n', encoding="utf-8")
+    code = main(["--db", sqlite_url, "sync", "--source", f"sqlite:///{source}", "--mapping", str(mapping),
+                 "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "第 3 行第 3 列（项目名称）的单元格有 200,000 个字符" in err
+    assert "Traceback" not in err
+
+
+# --- mutation fuzzing (bounded here; bench/fuzz_reader.py is the long run) ----------------------------------------
+
+def test_mutants_of_an_xls_and_the_template_never_escape_as_a_traceback_an_abort_or_a_hang():
+    from bench.fuzz_reader import classify
+    started = time.perf_counter()
+    outcomes = {}
+    for name, data in H.mutants(seed=7, count=40):
+        outcomes[name] = classify(read_file_isolated(data, name, timeout_s=20, year=2024))
+    assert set(outcomes.values()) <= {"read", "sentence"}, {k: v for k, v in outcomes.items() if v not in ("read", "sentence")}
+    assert time.perf_counter() - started < 60
+
+
+def test_import_measures_a_file_on_disk_before_reading_it(sqlite_url, tmp_path):
+    from data_loaders.importer import import_files
+    path = tmp_path / "big.csv"
+    path.write_bytes(H.csv_cr_only(200))
+    result = import_files(sqlite_url, [path], year=2024, dry_run=True, limits=Limits(max_file_mb=0.001))
+    assert not result.ok
+    [problem] = result.errors
+    assert "文件“big.csv”有" in problem.message and "超过单个文件上限 0.001 MB" in problem.message
+
+
+def test_a_sheet_part_that_cannot_be_placed_or_is_percent_encoded_is_still_inspected():
+    lost = H.package([("项目", "worksheets/missing.xml")], {"xl/other/grid.xml": H.worksheet(H._CORNER)})
+    with pytest.raises(TooLarge, match="用到了第 1,048,576 行"):
+        check(lost, "lost.xlsx", Limits())
+    encoded = H.package([("项目", "worksheets/sheet%201.xml")], {"xl/worksheets/sheet 1.xml": H.worksheet(H._CORNER)})
+    with pytest.raises(TooLarge, match="“项目”用到了第 1,048,576 行"):
+        check(encoded, "encoded.xlsx", Limits())
