@@ -22,8 +22,11 @@ run: install
 	$(PY) -m dashboard demo --if-empty
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(HOST) --server.headless true
 
+# two phases: everything but the browser on two workers, then the browser tests on their own (each visit runs a
+# real server and Chromium; sharing the two cores with the other worker made the whole run twice as long)
 test: install
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"
+	$(PY) -m pytest -q -p no:xdist -m browser
 
 test-fast: install
 	$(PY) -m pytest -q -m "not browser"
