@@ -17,7 +17,7 @@ from dashboard import documents
 from dashboard.core.settings import Documents, Rules
 from dashboard.documents.docx_kit import DOCX_MIME, PDF_MIME
 from dashboard.documents.pdf import soffice_path
-from dashboard.ui import auth, export
+from dashboard.ui import auth, export, text
 
 TTL = 3600
 
@@ -62,8 +62,17 @@ def _safe(name: str) -> str:
     return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name).strip() or "部门"
 
 
+def coverage_note(ctx, what: str) -> None:
+    """What a document covers, beside its button, when the page shows less: the documents are written for every
+    资金来源 and judged on the page's 判断日期 (issue 24: the page said 2,803.65 万元, the Word file 16,636.10)."""
+    if ctx.scope.fund_source:
+        st.caption(f"{what}按全部资金来源编写，不受本页“资金来源：{text.md(ctx.scope.fund_source)}”筛选的影响，"
+                   f"数字会比本页大；判断日期与本页相同（{ctx.today.isoformat()}）。")
+
+
 def brief_buttons(ctx, department_id: int, name: str) -> None:
     """下载部门简报 — Word and PDF of one department's brief for the context's year."""
+    coverage_note(ctx, "部门简报")
     docs = _docs()
     k = _keys(ctx, docs)
     stem = f"{_safe(name)}_{ctx.scope.year}年度部门简报"
@@ -90,6 +99,7 @@ def batch_button(ctx) -> None:
     attention)."""
     if ctx.scope.limit:  # briefs of every department are not for a department-limited account
         return
+    coverage_note(ctx, "批量简报")
     docs = _docs()
     k = _keys(ctx, docs)
     year, url, version = ctx.scope.year, ctx.url, ctx.version
@@ -113,6 +123,7 @@ def report_button(ctx) -> None:
         return
     names = dict(ctx.departments)
     who = names.get(department_id, "") if department_id is not None else "全部部门"
+    coverage_note(ctx, "年度报告")
     document_download("下载年度报告（Word 初稿）", lambda: _report(url, version, year, department_id, k["today"],
                                                            k["rules_key"], k["docs_key"], _rules=ctx.rules,
                                                            _docs=docs),

@@ -380,3 +380,12 @@ def test_an_unknown_department_link_is_repeated_back_only_in_part(app):
     assert len(warning[0]) < 140
     at = app("department", query={"dept": "不存在的局"})
     assert any("链接中的部门「不存在的局」不存在" in w.value for w in at.warning)
+
+
+def test_the_document_buttons_say_they_cover_every_fund_source_when_the_page_shows_one(app, ids):
+    at = app("department", query={"dept": str(ids["103"]), "fund": "政府性基金预算"})
+    said = [c.value.replace("\\", "") for c in at.caption if "不受本页“资金来源" in c.value.replace("\\", "")]
+    tail = "按全部资金来源编写，不受本页“资金来源：政府性基金预算”筛选的影响，数字会比本页大；判断日期与本页相同（2025-03-31）。"
+    assert said == ["部门简报" + tail, "批量简报" + tail]
+    plain = app("department", query={"dept": str(ids["103"])})
+    assert not [c for c in plain.caption if "不受本页" in c.value]
