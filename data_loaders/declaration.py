@@ -20,7 +20,7 @@ from data_loaders import cells as C
 from data_loaders import indicators as I
 from data_loaders import keyvalue as KV
 from data_loaders.layout import cell_text, pick_title, year_from_notes
-from data_loaders.problems import Problem
+from data_loaders.problems import Problem, column_letter
 from data_loaders.tables import ParsedTable, objects
 
 _TITLE = re.compile(r"绩效目标(?:申报)?表")
@@ -81,22 +81,14 @@ def read_declarations(forms: list[dict], file: str, sheet: str | None, year: int
         if rec["year"] is None:
             problems.append(Problem(file, sheet, row, None, "绩效目标申报表的标题里没有年度（如“（2024年度）”）。"
                                     "请在上传页填写年度（命令行用 --year）"))
-        code, name = C.split_code_name(C.clean_text(form["project_name"][0]))
-        rec["project_name"] = name
-        rec["project_code"] = C.clean_text(form["project_code"][0]) if "project_code" in form else code
-        for key, code_key in (("department", "department_code"), ("unit", "unit_code")):
-            if key in form:
-                c, n = C.split_code_name(C.clean_text(form[key][0]))
-                rec[key], rec[code_key] = n, c
-        if "department_code" in form:
-            rec["department_code"] = C.clean_text(form["department_code"][0])
+        KV.project_identity(form, rec)
         if not rec.get("department") and not rec.get("unit"):
             problems.append(Problem(file, sheet, row, None, "绩效目标申报表没有填写“主管部门”或“项目实施单位”"))
         if "budget" in form:
             value, r, c = form["budget"]
             amount, error = C.parse_money(value)
             if error:
-                problems.append(Problem(file, sheet, r + 1, f"资金总额（{_letter(c)}列）", error))
+                problems.append(Problem(file, sheet, r + 1, f"资金总额（{column_letter(c)}列）", error))
             rec["initial_budget"] = amount
         records.append(rec)
         I.skipped_warning(form.get("skipped"), file, sheet, row, problems)
@@ -122,12 +114,3 @@ def read_declarations(forms: list[dict], file: str, sheet: str | None, year: int
     if indicators is not None:
         table.meta["companions"] = [indicators]
     return table, problems
-
-
-def _letter(c: int) -> str:
-    out = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        out = chr(65 + rem) + out
-    return out

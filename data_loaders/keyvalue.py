@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from data_loaders import cells as C
 from data_loaders import headers as H
 from data_loaders.layout import cell_text, is_blank_text
 
@@ -148,3 +149,17 @@ def read_labels(grid: list[list[Any]], start: int, end: int, fields: tuple[str, 
             if hit is not None:
                 found[name] = hit
     return found
+
+
+def project_identity(form: dict[str, tuple[Any, int, int]], rec: dict[str, Any]) -> None:
+    """A single-project form's 项目名称 / 项目编码, 主管部门 and 实施单位 (codes split off "101-区教育局") into `rec`,
+    from its labelled values ({field: (value, row, col)}, read_labels)."""
+    code, name = C.split_code_name(C.clean_text(form["project_name"][0]))
+    rec["project_name"] = name
+    rec["project_code"] = C.clean_text(form["project_code"][0]) if "project_code" in form else code
+    for key, code_key in (("department", "department_code"), ("unit", "unit_code")):
+        if key in form:
+            c, n = C.split_code_name(C.clean_text(form[key][0]))
+            rec[key], rec[code_key] = n, c
+    if "department_code" in form:
+        rec["department_code"] = C.clean_text(form["department_code"][0])

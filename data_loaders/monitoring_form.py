@@ -177,15 +177,7 @@ def read_monitoring_forms(forms: list[dict], file: str, sheet: str | None, year:
         if rec["year"] is not None and rec["as_of"] is None:
             problems.append(Problem(file, sheet, row, None, "监控表没有写明监控到哪个月（如“1-7月执行数”或标题里的"
                                     "“截至7月底”）。请在上传页填写监控截止日期（命令行用 --as-of）"))
-        code, name = C.split_code_name(C.clean_text(form["project_name"][0]))
-        rec["project_name"] = name
-        rec["project_code"] = C.clean_text(form["project_code"][0]) if "project_code" in form else code
-        for key, code_key in (("department", "department_code"), ("unit", "unit_code")):
-            if key in form:
-                c, n = C.split_code_name(C.clean_text(form[key][0]))
-                rec[key], rec[code_key] = n, c
-        if "department_code" in form:
-            rec["department_code"] = C.clean_text(form["department_code"][0])
+        KV.project_identity(form, rec)
         if not rec.get("department") and not rec.get("unit"):
             problems.append(Problem(file, sheet, row, None, "监控表没有填写“主管部门”或“实施单位”"))
         money = form.get("money") or {}

@@ -174,8 +174,7 @@ if payload:
                        icon=":material/warning:")
         for line in skipped:
             st.caption(text.md(line))
-        check = upload.check_uploads(ctx.url, reads, (year, as_of, kind, unit, department,
-                                                      upload.current_layouts_key(ctx.url)), auth.current())
+        check = upload.check_uploads(ctx.url, reads, (year, as_of, kind, unit, department), auth.current())
         if department:
             st.info(text.md(upload.department_sentence(check, department)), icon=":material/domain:")
         if st.session_state.get("layout_msg"):
@@ -261,7 +260,7 @@ with common.guard("导入版式"):
     else:
         st.caption("表头与版式相同的工作表会自动按版式读取。下载的版式文件可用于命令行：python -m dashboard import --layout 版式文件 数据文件")
         tables.shown(saved_layouts, "layouts", "导入版式")
-        names = upload.layout_names(ctx.url)
+        names = saved_layouts["版式"].tolist()
         c1, c2, c3 = st.columns([2, 1, 1])
         picked_layout = c1.selectbox("版式", names, key="layout_pick")
         with c2:

@@ -35,7 +35,7 @@ from dashboard.core.vocab import (
 from dashboard.present import fmt
 from dashboard.ui import auth
 from data_loaders import db_errors, importer, isolated, layout, mapping, reader, schema, template, validate
-from data_loaders.problems import ERROR, TOP_TAGS, WARNING
+from data_loaders.problems import ERROR, TOP_TAGS, WARNING, column_letter
 from data_loaders.sheet import TAG_AMOUNT_UNIT
 
 log = logging.getLogger(__name__)
@@ -104,10 +104,6 @@ def layouts_key(layouts) -> str:
     return hashlib.sha256("\n".join(mapping.to_json(x) for x in layouts).encode("utf-8")).hexdigest()[:16]
 
 
-def current_layouts_key(url: str) -> str:
-    return layouts_key(mapping.saved(url))
-
-
 # -- the 版式 step: sheets no header was found on ---------------------------------------------------------
 
 LAYOUT_KIND_OPTIONS = mapping.KINDS  # the tables a 版式 may be, in the selector's order
@@ -145,16 +141,7 @@ def suggestion(rows: list[list[str]], header_row: int | None, kind: str | None) 
 def column_label(header: str, samples: tuple[str, ...], c: int) -> str:
     """One column's selector label: its letter, its header and up to three sample values (plain text)."""
     shown = "、".join(samples) if samples else "（下面没有值）"
-    return f"{_letter(c)}列“{header or '（无表头）'}”，例如：{shown}"
-
-
-def _letter(c: int) -> str:
-    out = ""
-    c += 1
-    while c:
-        c, r = divmod(c - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    return f"{column_letter(c)}列“{header or '（无表头）'}”，例如：{shown}"
 
 
 def save_layout(url: str, actor, name: str, kind: str, headers: list[str], labels: list[str]) -> str:
@@ -179,10 +166,6 @@ def layouts_frame(url: str) -> pd.DataFrame:
                      "读取的列": "、".join(read), "保存人": r["created_by"] or "",
                      "保存时间": fmt.timestamp(r["created_at"])})
     return pd.DataFrame(rows)
-
-
-def layout_names(url: str) -> list[str]:
-    return [r["name"] for r in mapping.stored.list_layouts(url)]
 
 
 def layout_file(url: str, name: str) -> bytes:
@@ -262,7 +245,9 @@ def check_uploads(url: str, reads: list[Read], choices: tuple, actor) -> importe
     if actor is None:
         actor = Actor("未登录", "anonymous")
     version = db.data_version(url) if db.is_initialised(url) else 0
-    files = tuple((name, sha) for name, sha, _result in reads)
+    # what each file was read as (a 版式 saved since makes other tables of the same bytes)
+    files = tuple((name, sha, tuple((t.sheet, t.kind, t.meta.get("saved_layout")) for t in result.tables))
+                  for name, sha, result in reads)
     return _check(url, files, choices, version, (actor.name, actor.role, tuple(actor.departments)),
                   auth.settings().rules, reads)
 
