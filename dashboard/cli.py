@@ -13,6 +13,7 @@ settings) with every reason printed to stderr. README.md lists every command and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -28,6 +29,7 @@ from dashboard.core.vocab import (
     AUDIT_ACTION_LABELS,
     BATCH_STATUS_LABELS,
     EVALUATION_KINDS,
+    FUND_SOURCES,
     MONEY_SCALES,
     ROLE_LABELS,
     ROLE_LABELS_ALL,
@@ -42,6 +44,7 @@ from data_loaders.sync import SyncError, sync
 from data_loaders.template import write_template
 
 EXIT_OK, EXIT_INVALID = 0, 2
+EXIT_BROKEN = 1  # audit --verify: the chain is broken
 
 
 def _date(value: str) -> dt.date:
@@ -124,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
+    audit.configure(settings.auth.audit_hash)  # the hash new audit entries are chained with
     try:
         return args.handler(args, args.db or settings.db_url, settings)
     except DBAPIError as exc:  # a full disk, a lock, a lost connection …: one sentence naming the cause (issue 23)
@@ -264,9 +268,11 @@ def _document_commands(sub) -> None:
     who.add_argument("--department", help="主管部门 code or name")
     who.add_argument("--all", action="store_true", help="one file: a contents page, then one brief per department")
     p.add_argument("--only-attention", action="store_true",
-                   help="with --all: only departments with red lights or 差 grades")
+                   help="with --all: only departments on which enough question rules fire (docs/rules.md 简报问题)")
     p.add_argument("--format", choices=("docx", "pdf"), help="default: from the -o suffix, else docx")
     p.add_argument("--today", type=_date, default=None, help="判断日期 YYYY-MM-DD (default: DASHBOARD_TODAY or the clock)")
+    p.add_argument("--fund", default=None, metavar="资金来源",
+                   help="only projects of this fund source (e.g. 一般公共预算), as the pages' 资金来源 filter")
     p.add_argument("-o", dest="output", required=True, metavar="FILE")
     p.set_defaults(handler=_brief)
 
@@ -275,6 +281,8 @@ def _document_commands(sub) -> None:
     p.add_argument("--department", help="主管部门 code or name (default: all)")
     p.add_argument("--format", choices=("docx", "pdf"), help="default: from the -o suffix, else docx")
     p.add_argument("--today", type=_date, default=None, help="判断日期 YYYY-MM-DD (default: DASHBOARD_TODAY or the clock)")
+    p.add_argument("--fund", default=None, metavar="资金来源",
+                   help="only projects of this fund source (e.g. 一般公共预算), as the pages' 资金来源 filter")
     p.add_argument("-o", dest="output", required=True, metavar="FILE")
     p.set_defaults(handler=_report_document)
 
@@ -290,18 +298,20 @@ def _brief(args, url: str, settings: Settings) -> int:
     db.init_db(url)
     today = args.today or settings.effective_today()
     try:
+        _check_fund(args.fund)
         if args.all:
             data = documents.brief_batch(url, args.year, today, settings.rules, settings.documents,
-                                         only_attention=args.only_attention, fmt=fmt)
+                                         only_attention=args.only_attention, fmt=fmt, fund=args.fund)
         else:
             data = documents.brief_document(url, args.year, args.department, today, settings.rules,
-                                            settings.documents, fmt=fmt)
-    except (summary.UnknownDepartment, documents.DocumentError) as exc:
+                                            settings.documents, fmt=fmt, fund=args.fund)
+    except (summary.UnknownDepartment, documents.DocumentError, UnknownFund) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     out.write_bytes(data)
     _audit_export(url, settings, "部门简报汇编" if args.all else "部门简报", out,
-                  "全部主管部门" + ("（需关注）" if args.only_attention else "") if args.all else args.department, args.year)
+                  ("全部主管部门" + ("（需关注）" if args.only_attention else "") if args.all else args.department)
+                  + (f" · {args.fund}" if args.fund else ""), args.year)
     print(f"部门简报已写入：{out}（{fmt}，判断日期 {today.isoformat()}）")
     return EXIT_OK
 
@@ -314,15 +324,27 @@ def _report_document(args, url: str, settings: Settings) -> int:
     db.init_db(url)
     today = args.today or settings.effective_today()
     try:
+        _check_fund(args.fund)
         data = documents.report_document(url, args.year, today, settings.rules, settings.documents,
-                                         department=args.department, fmt=fmt)
-    except (summary.UnknownDepartment, documents.DocumentError) as exc:
+                                         department=args.department, fmt=fmt, fund=args.fund)
+    except (summary.UnknownDepartment, documents.DocumentError, UnknownFund) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     out.write_bytes(data)
-    _audit_export(url, settings, "年度工作情况报告", out, args.department or "全部主管部门", args.year)
+    _audit_export(url, settings, "年度工作情况报告", out,
+                  (args.department or "全部主管部门") + (f" · {args.fund}" if args.fund else ""), args.year)
     print(f"年度工作情况报告初稿已写入：{out}（{fmt}，判断日期 {today.isoformat()}）")
     return EXIT_OK
+
+
+class UnknownFund(ValueError):
+    """--fund names no fund source."""
+
+
+def _check_fund(fund: str | None) -> None:
+    """--fund must be one of the fund sources (vocab.FUND_SOURCES)."""
+    if fund is not None and fund not in FUND_SOURCES:
+        raise UnknownFund(f"--fund 只能是：{'、'.join(FUND_SOURCES)}（收到“{fund}”）。")
 
 
 def _audit_export(url: str, settings: Settings, what: str, out: Path, scope: str, year: int) -> None:
@@ -372,6 +394,9 @@ def _account_commands(sub) -> None:
     p = sub.add_parser("audit", help="操作日志 / the audit trail, newest first")
     p.add_argument("--since", type=_date, help="from this day on, YYYY-MM-DD")
     p.add_argument("--json", action="store_true", help="a list of {id, time, user, role, action, detail}")
+    p.add_argument("--verify", action="store_true",
+                   help="检查日志的哈希链是否完整：完整退出码 0，被改动则指出第一条断开的记录，退出码 1 / "
+                        "check the hash chain (exit 0 intact, 1 broken)")
     p.set_defaults(handler=_audit)
 
 
@@ -412,7 +437,7 @@ def _users_add(args, url: str, settings: Settings) -> int:
     password = _password() if args.password_stdin else None
     depts = [d.strip() for d in args.department if d.strip()]
     code = _users_call(lambda: accounts.add_user(url, accounts.operator(settings.user), args.name, args.role,
-                                                 password, depts))
+                                                 password, depts, policy=settings.auth))
     if code == EXIT_OK and db.has_projects(url):
         for d in depts:
             if resolve_department(url, d) is None:
@@ -438,7 +463,8 @@ def _users_list(args, url: str, settings: Settings) -> int:
 def _users_passwd(args, url: str, settings: Settings) -> int:
     db.init_db(url)
     password = _password()
-    return _users_call(lambda: accounts.set_password(url, accounts.operator(settings.user), args.name, password))
+    return _users_call(lambda: accounts.set_password(url, accounts.operator(settings.user), args.name, password,
+                                                             policy=settings.auth))
 
 
 def _users_disable(args, url: str, settings: Settings) -> int:
@@ -453,6 +479,20 @@ def _users_enable(args, url: str, settings: Settings) -> int:
 
 def _audit(args, url: str, settings: Settings) -> int:
     db.init_db(url)
+    if args.verify:
+        v = audit.verify(url)
+        if args.json:
+            print(json.dumps(dataclasses.asdict(v), ensure_ascii=False))
+        elif v.ok and not v.entries:
+            print("操作日志为空，没有需要核对的记录。")
+        elif v.ok:
+            print(f"操作日志完整：{v.entries} 条记录的哈希链全部相符。链尾 {v.head}"
+                  "（请另行记下链尾，下次核对时日志应以它或它之后的记录结尾）。")
+        else:
+            where = f"第 {v.broken_id} 号记录" + (f"（{v.broken_time}）" if v.broken_time else "")
+            print(f"操作日志被改动过：{where}处链条断开——{v.reason}。在它之前的 {v.entries} 条记录相符。",
+                  file=sys.stderr)
+        return EXIT_OK if v.ok else EXIT_BROKEN
     rows = audit.entries(url, since=args.since)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))

@@ -55,6 +55,8 @@ _REFERENCES = (
     ("indicators", "project_id", "projects"),
     ("department_wide", "department_id", "departments"), ("department_tasks", "department_id", "departments"),
     ("department_indicators", "department_id", "departments"),
+    ("finding_extensions", "finding_id", "findings"),
+    ("satisfaction_votes", "department_id", "departments"), ("satisfaction_votes", "unit_id", "units"),
 )
 
 

@@ -61,12 +61,13 @@ _MORE_COLUMNS = {
 }
 # the table's database name → the read tables' kind (schema.TABLES) whose rows went into it
 _KIND_OF_TABLE = {"projects": "projects", "monitoring": "monitoring", "evaluations": "evaluations",
-                  "findings": "findings", "indicators": "indicators", "departments": "units", "units": "units"}
+                  "findings": "findings", "indicators": "indicators", "departments": "units", "units": "units",
+                  "finding_extensions": "findings", "satisfaction_votes": "satisfaction"}
 # a database column → the read table's field holding its value, where the names differ
 _FIELD_OF_COLUMN = {("projects", "code"): "project_code", ("projects", "name"): "project_name",
                     ("departments", "name"): "department", ("departments", "code"): "department_code",
                     ("units", "name"): "unit", ("units", "code"): "unit_code",
-                    ("evaluations", "object_name"): "project_name"}
+                    ("evaluations", "object_name"): "project_name", ("findings", "category"): "problem_category"}
 
 _SQLITE_NAMES = {
     "SQLITE_FULL": DISK_FULL, "SQLITE_IOERR_WRITE": DISK_FULL,

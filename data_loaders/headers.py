@@ -68,6 +68,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "completed_on": ("完成日期", "完成时间", "销号日期", "整改完成日期", "实际完成时间", "销号时间"),
     "measures": ("整改措施", "整改举措", "采取措施", "整改落实情况"),
     "amount": ("涉及金额", "问题金额", "涉及资金金额", "金额", "涉及资金"),
+    "problem_category": ("问题类型", "问题分类", "问题性质"),
+    "original_deadline": ("原整改时限", "原定完成时限", "原整改期限", "原定时限", "原定整改期限"),
+    "extension_reason": ("延期理由", "延期说明", "延期原因说明"),
+    "extension_approver": ("延期审批人", "延期批准单位", "批准延期人"),
+    "verified_on": ("核验时间", "核查日期", "验收日期", "核实日期"),
+    "verified_by": ("核验人员", "核查人", "验收人", "核实人"),
+    "verification_method": ("核验方法", "核查方式", "验收方式", "核实方式"),
+    "exclusion": ("特殊情况", "特殊情形类型"),
+    "exclusion_reason": ("特殊情况说明", "特殊情形原因"),
+    "subject": ("测评内容", "测评项目", "测评对象事项"),
+    "satisfied": ("满意", "满意票", "满意数"),
+    "basically": ("基本满意", "基本满意票", "基本满意数"),
+    "unsatisfied": ("不满意", "不满意票", "不满意数"),
 }
 
 # 绩效指标 columns (issue 12): the template's 绩效指标 sheet, the national monitoring export's indicator columns
@@ -193,6 +206,7 @@ EXTRA_FIELDS: dict[str, set[str]] = {
     "monitoring": {"department_code", "unit_code"},
     "evaluations": {"department_code", "unit_code"},
     "findings": {"department_code", "unit_code"},
+    "satisfaction": {"department_code", "unit_code"},
     "units": set(),
     "indicators": {"department_code", "unit_code"},
 }
@@ -204,6 +218,7 @@ EXTRA_FIELDS["projects"] |= INDICATOR_FIELDS
 # Fields whose presence says which table it is, strongest table first (docs/data-formats.md order of
 # specificity: an evaluation list may carry 执行数, a monitoring export carries 整改要求).
 SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("satisfaction", frozenset({"satisfied", "basically", "unsatisfied"})),
     ("evaluations", frozenset({"score", "grade", "kind", "object_type", "evaluator", "deputies_participated",
                                 "result_application", "next_year_budget_change"})),
     ("findings", frozenset({"description", "status", "deadline", "completed_on", "measures", "amount"})),

@@ -8,7 +8,9 @@ after `timeout_s`. In a process with more than one Python thread (the threaded w
 interpreter (`python -m data_loaders.isolated`), never a fork; a single-threaded caller (the command line, a
 script, a test) forks, which costs milliseconds instead of a second of imports. Either way the child reads the
 file with `reader.read_file` and hands back the pickled FileResult, read only when it exits normally; only our
-own code runs in the child.
+own code runs in the child. What the child logs on stderr (a parser's panic message, a reader's traceback, each
+with the reference number its sentence gives) is passed on to the caller's stderr, the server's log; Rust's
+stack backtraces are off in the child (RUST_BACKTRACE=0).
 """
 
 from __future__ import annotations
@@ -80,13 +82,20 @@ def _status(code: int, detail: str) -> str:
 
 
 def _spawned(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, FileResult | None]:
-    payload = pickle.dumps((data, name, kwargs, memory_bytes), protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        done = subprocess.run([sys.executable, "-m", "data_loaders.isolated"], input=payload, capture_output=True,
-                              timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        return "timeout", "", None
+    # the request goes through a temporary file, not a pipe: the server holds no pickled copy of the file's
+    # bytes while the child reads (50 MB less at the largest file allowed)
+    with tempfile.TemporaryFile() as request:
+        pickle.dump((data, name, kwargs, memory_bytes), request, protocol=pickle.HIGHEST_PROTOCOL)
+        request.seek(0)
+        try:
+            done = subprocess.run([sys.executable, "-m", "data_loaders.isolated"], stdin=request,
+                                  capture_output=True, timeout=timeout_s, check=False,
+                                  env={**os.environ, "RUST_BACKTRACE": "0"})  # see _quiet_panics
+        except subprocess.TimeoutExpired:
+            return "timeout", "", None
     if done.returncode == 0:
+        if done.stderr:  # what the child logged (a parser's panic, a reader's traceback with its reference)
+            sys.stderr.write(done.stderr.decode("utf-8", "replace")[-20_000:])
         return "ok", "", pickle.loads(done.stdout)
     detail = done.stderr.decode("utf-8", "replace")[-2000:]
     return _status(done.returncode, detail), detail, None
@@ -102,11 +111,17 @@ def _forked(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, File
                 os.close(read_end)
                 faulthandler.disable()  # an abort's own message goes to the errors file, not the caller's terminal
                 os.dup2(errors.fileno(), 2)
+                # the child's log too, even when the caller had replaced sys.stderr (contextlib.redirect_stderr)
+                sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1,  # noqa: SIM115
+                                  closefd=False)  # open until os._exit
                 code = _child(data, name, kwargs, memory_bytes, write_end)
             except BaseException:  # noqa: BLE001 - the child reports by its exit code only
                 code = 1
             finally:
-                os._exit(code)
+                try:
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
         os.close(write_end)
         chunks: list[bytes] = []
         deadline = time.monotonic() + timeout_s
@@ -148,7 +163,15 @@ def _forked(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, File
         return _status(code, detail), detail[-2000:], None
 
 
+def _quiet_panics() -> None:
+    """A panic of the Rust parser is caught (reader.is_parser_panic) and becomes the file's sentence, with a
+    reference number the log repeats beside the panic's message; Rust's own stack backtrace (RUST_BACKTRACE=1,
+    set in many developer shells) would put dozens of frames before that sentence on the terminal."""
+    os.environ["RUST_BACKTRACE"] = "0"
+
+
 def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
+    _quiet_panics()
     limit = _vm_size() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
@@ -162,7 +185,8 @@ def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
 
 
 def _main() -> int:
-    data, name, kwargs, memory_bytes = pickle.loads(sys.stdin.buffer.read())
+    _quiet_panics()  # already so in the environment _spawned gives it; also when run by hand
+    data, name, kwargs, memory_bytes = pickle.load(sys.stdin.buffer)
     limit = _vm_size() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:

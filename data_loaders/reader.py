@@ -446,29 +446,60 @@ def _decode(data: bytes) -> str | None:
     return None
 
 
-def _lines(text: str):
-    """The lines of `text` with their endings (CRLF, LF or CR alone), one at a time: what io.StringIO(text,
-    newline="") gives the csv module, without its copy of the whole text at four bytes a character."""
-    pos, n = 0, len(text)
-    lf, cr = text.find("\n"), text.find("\r")
-    while pos < n:
-        if 0 <= lf < pos:
-            lf = text.find("\n", pos)
-        if 0 <= cr < pos:
-            cr = text.find("\r", pos)
+class _Lines:
+    """The lines of `text` with their endings (CRLF, LF or CR alone), one at a time, for the csv module: what
+    io.StringIO(text, newline="") gives it, without its copy of the whole text at four bytes a character.
+
+    It also bounds one row before the csv module splits it: `row_chars` counts the characters handed over since
+    the caller's last `row_done()`, however many lines the row's quoted fields span, and a row past one line's
+    limit (MAX_LINE_CHARS) is refused (TooLarge) before its line is copied out of the text or split into fields.
+    Checked only after the split, a 49 MB line of commas would first be a list of 49 million fields (600 MB and
+    more). `line` counts the lines handed over, as the csv reader's line_num does."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.text, self.name = text, name
+        self.pos = self.line = self.row_chars = 0
+        self.row_start = 1  # the first line of the row being read
+        self._lf, self._cr = text.find("\n"), text.find("\r")
+
+    def __iter__(self):
+        return self
+
+    def row_done(self) -> None:
+        """The csv module has handed back a row: the next one counts afresh."""
+        self.row_chars, self.row_start = 0, self.line + 1
+
+    def __next__(self) -> str:
+        text, pos = self.text, self.pos
+        if pos >= len(text):
+            raise StopIteration
+        if 0 <= self._lf < pos:
+            self._lf = text.find("\n", pos)
+        if 0 <= self._cr < pos:
+            self._cr = text.find("\r", pos)
+        lf, cr = self._lf, self._cr
         if lf < 0 and cr < 0:
-            yield text[pos:]
-            return
-        end = lf if cr < 0 or 0 <= lf < cr else cr
-        end += 2 if text.startswith("\r\n", end) else 1
-        yield text[pos:end]
-        pos = end
+            stop = end = len(text)
+        else:
+            stop = lf if cr < 0 or 0 <= lf < cr else cr
+            end = stop + (2 if text.startswith("\r\n", stop) else 1)
+        self.line += 1
+        # the line's own ending does not count; the endings inside a quoted field (earlier lines of the row) do
+        self.row_chars += end - pos
+        if self.row_chars - (end - stop) > MAX_LINE_CHARS:
+            where = (f"第 {self.line:,} 行" if self.row_start == self.line else
+                     f"第 {self.row_start:,}–{self.line:,} 行（引号内的换行把它们连成了一行）")
+            raise TooLarge(f"文件“{self.name}”{where}超过一行 {MAX_LINE_CHARS:,} 个字符的上限。"
+                           "请把文件拆成几个较小的文件，或改正这一行后重试。")
+        self.pos = end
+        return text[pos:end]
 
 
 def _csv_grid(text: str, name: str = "上传文件", limits: Limits | None = None) -> Grid:
-    """Split CSV text into rows, bounded while splitting: the rows, the width, the cells (rows × width), the
-    length of one cell and of one line are checked row by row, so a hostile text is refused (TooLarge, naming
-    the line) before its grid is built. Any line ending (CRLF, LF, CR alone) ends a row."""
+    """Split CSV text into rows, bounded while splitting: the characters of one row are bounded before the csv
+    module splits them (_Lines), then the rows, the width, the cells (rows × width) and the length of one cell
+    are checked row by row, so a hostile text is refused (TooLarge, naming the line) before its grid is built.
+    Any line ending (CRLF, LF, CR alone) ends a row."""
     limits = limits if limits is not None else Limits()
     sample = text[:4096]
     first = sample.splitlines()[0] if sample else ""
@@ -477,10 +508,12 @@ def _csv_grid(text: str, name: str = "上传文件", limits: Limits | None = Non
     width = 0
     if csv.field_size_limit() <= MAX_LINE_CHARS:  # the cell and line limits below are the bound, with a sentence
         csv.field_size_limit(MAX_LINE_CHARS + 1)
-    lines = csv.reader(_lines(text), delimiter=delimiter)
+    source = _Lines(text, name)  # bounds each row's characters before the csv module splits them
+    lines = csv.reader(source, delimiter=delimiter)
     split = "请把文件拆成几个较小的文件，或改正这一行后重试。"
     try:
         for row in lines:
+            source.row_done()
             if len(row) > width:
                 width = len(row)
                 if width > limits.max_columns:

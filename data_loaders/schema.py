@@ -71,6 +71,7 @@ PROJECTS = TableSpec("projects", "项目", (
     Field("target_grade", "目标审核等级", ENUM, vocab.GRADES),
     Field("ex_ante_result", "事前评估结论", ENUM, vocab.EX_ANTE_RESULTS),
     Field("is_key", "是否重点项目", BOOL),
+    Field("peer_group", "同类项目分组", TEXT),
 ))
 
 MONITORING = TableSpec("monitoring", "绩效监控", (
@@ -107,6 +108,8 @@ EVALUATIONS = TableSpec("evaluations", "绩效评价", (
     Field("main_problems", "主要问题", TEXT),
     Field("result_application", "结果应用", TEXT),
     Field("next_year_budget_change", "下年预算调整", SIGNED_MONEY),
+    Field("result_class", "结果应用类别", ENUM, vocab.RESULT_CLASSES),
+    Field("policy_since", "政策出台年度", YEAR),
 ))
 
 FINDINGS = TableSpec("findings", "问题整改", (
@@ -123,6 +126,15 @@ FINDINGS = TableSpec("findings", "问题整改", (
     Field("completed_on", "完成日期", DATE),
     Field("measures", "整改措施", TEXT),
     Field("amount", "涉及金额", MONEY),
+    Field("problem_category", "问题类别", TEXT),  # stored in findings.category
+    Field("original_deadline", "原定整改时限", DATE),
+    Field("extension_reason", "延期原因", TEXT),
+    Field("extension_approver", "延期批准人", TEXT),
+    Field("verified_on", "核验日期", DATE),
+    Field("verified_by", "核验人", TEXT),
+    Field("verification_method", "核验方式", TEXT),
+    Field("exclusion", "特殊情形", ENUM, vocab.FINDING_EXCLUSIONS),
+    Field("exclusion_reason", "特殊情形说明", TEXT),
 ))
 
 # Rows must name 主管部门 or 预算单位 (a known unit gives its department), and projects need 项目编码 or 项目名称.
@@ -158,4 +170,17 @@ INDICATORS = TableSpec("indicators", "绩效指标", (
     Field("likelihood", "完成目标可能性", ENUM, vocab.LIKELIHOODS),
 ))
 
-TABLES: dict[str, TableSpec] = {t.kind: t for t in (UNITS, PROJECTS, MONITORING, EVALUATIONS, FINDINGS, INDICATORS)}
+# 人大 满意度测评 of units' rectification reports: one row per year and unit (or 主管部门 without a unit)
+SATISFACTION = TableSpec("satisfaction", "整改满意度测评", (
+    Field("year", "年度", YEAR, required=True),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("subject", "测评事项", TEXT),
+    Field("satisfied", "满意票数", NUMBER, required=True),
+    Field("basically", "基本满意票数", NUMBER, required=True),
+    Field("unsatisfied", "不满意票数", NUMBER, required=True),
+))
+ONE_OF["satisfaction"] = (("department", "unit"),)
+
+TABLES: dict[str, TableSpec] = {t.kind: t for t in (UNITS, PROJECTS, MONITORING, EVALUATIONS, FINDINGS, INDICATORS,
+                                                    SATISFACTION)}

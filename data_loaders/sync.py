@@ -26,9 +26,13 @@ from dashboard.core.vocab import SOURCE_SYNC
 from data_loaders import schema
 from data_loaders.importer import KIND_ORDER, ImportResult, import_results
 from data_loaders.isolated import read_file_isolated
+from data_loaders.limits import MAX_CELL_CHARS
 from data_loaders.problems import ERROR, Problem
 
 ALIASES = {t.label: k for k, t in schema.TABLES.items()}  # [项目] works as well as [projects]
+# a server-side cursor (psycopg and pymysql otherwise load the whole result at execute), a hundred rows at most
+# held at a time: SQLAlchemy's buffer starts at one row and grows, so a huge first row is seen at once
+STREAM = {"stream_results": True, "max_row_buffer": 100}
 
 
 class SyncError(Exception):
@@ -97,23 +101,23 @@ def fetch(source_url: str, kind: str, section: dict, limits: Limits | None = Non
     """Run one section's query and return it as UTF-8 CSV bytes with canonical headers.
 
     The source is opened like every database, by dashboard.core.db (one pooled engine per URL), and only read.
-    The rows are fetched in batches and written as they come, bounded like a file (`limits`: the rows of one
-    sheet and the size of one file), so a huge source table is refused with a sentence, not read whole.
+    The rows come one at a time from a server-side cursor (STREAM) and are written as they come, bounded like a
+    file after each row (`limits`: the rows of one sheet and the size of one file; one cell at most
+    MAX_CELL_CHARS characters), so a huge source table or a huge value is refused with a sentence, not read whole.
     """
     limits = limits if limits is not None else Limits()
     label = schema.TABLES[kind].label
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    count = 0
     with db.get_engine(source_url).connect() as conn:
         if section.get("query"):
-            result = conn.execute(text(section["query"]), section.get("params") or {})
+            result = conn.execute(text(section["query"]), section.get("params") or {}, execution_options=STREAM)
         else:
             name = section["table"]
             schema_name, _, table_name = name.rpartition(".")
             # reflect the table so its name is quoted by SQLAlchemy, never formatted into SQL
             table = Table(table_name, MetaData(), schema=schema_name or None, autoload_with=conn)
-            result = conn.execute(select(table))
+            result = conn.execute(select(table), execution_options=STREAM)
         columns = list(result.keys())
         colmap = section.get("columns") or {}
         if colmap:
@@ -129,11 +133,15 @@ def fetch(source_url: str, kind: str, section: dict, limits: Limits | None = Non
         bools = {f.label for f in schema.TABLES[kind].fields if f.type == schema.BOOL}
         as_bool = [h in bools for h in headers]
         writer.writerow(headers)
-        while batch := result.fetchmany(1000):
-            for row in batch:
-                writer.writerow([_cell(bool(row[i]) if b and isinstance(row[i], int) and row[i] in (0, 1) else row[i])
-                                 for i, b in zip(keep, as_bool)])
-            count += len(batch)
+        for count, row in enumerate(result, 1):
+            cells = [_cell(bool(row[i]) if b and isinstance(row[i], int) and row[i] in (0, 1) else row[i])
+                     for i, b in zip(keep, as_bool)]
+            for j, cell in enumerate(cells):
+                if len(cell) > MAX_CELL_CHARS:  # numbered as the reader numbers the CSV's rows: the headers are row 1
+                    raise SyncError(f"[{label}] 源数据第 {count + 1:,} 行第 {j + 1} 列（{headers[j][:40]}）的单元格有 "
+                                    f"{len(cell):,} 个字符，超过一个单元格 {MAX_CELL_CHARS:,} 个字符的上限（与 Excel 相同），"
+                                    "未导入任何数据；请改短源数据中的这个值，或在映射的 query 中截短这一列后重试。")
+            writer.writerow(cells)
             if count > limits.max_rows:
                 raise SyncError(f"[{label}] 源数据超过 {limits.max_rows:,} 行的上限（与一张工作表相同），未导入任何数据；"
                                 "请在映射的 query 中按年度或部门分批同步（或请管理员调整 [limits] 设置）。")
@@ -193,7 +201,9 @@ def sync(
                 fr.problems.append(Problem(name, None, None, None,
                                            f"映射为“{schema.TABLES[kind].label}”，但按列名识别为“{schema.TABLES[t.kind].label}”：请检查 columns 映射",
                                            ERROR))
-        fr.problems[:] = [Problem(name, p.sheet, p.row, p.column, p.message, p.level) for p in fr.problems]
+        # the reader's sentences name what it read as a file (name + ".csv", a file that does not exist)
+        fr.problems[:] = [Problem(name, p.sheet, p.row, p.column, p.message.replace(f"文件“{name}.csv”", f"源数据“{name}”"),
+                                  p.level) for p in fr.problems]
         results.append((name, hashlib.sha256(data).hexdigest(), fr))
     return import_results(url, results, dry_run=dry_run, user=user,
                           source=SOURCE_SYNC, actor=actor, rules=rules)

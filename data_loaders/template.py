@@ -79,7 +79,14 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "year": EXAMPLE_YEAR, "source": KEY_EVALUATION, "department": "区教育局", "unit": "区教育局本级",
         "project_code": "P2025101001", "project_name": "校舍维修改造", "description": "绩效指标不够细化",
         "requirement": "细化量化产出和效益指标", "deadline": dt.date(EXAMPLE_YEAR + 1, 3, 31), "status": FINDING_STATUSES[1],
-        "completed_on": None, "measures": "已修订绩效目标表", "amount": 0.0,
+        "completed_on": None, "measures": "已修订绩效目标表", "amount": 0.0, "problem_category": "绩效目标不完整",
+        "original_deadline": dt.date(EXAMPLE_YEAR, 12, 31), "extension_reason": "需随下年预算一并调整",
+        "extension_approver": "区财政局", "verified_on": None, "verified_by": None, "verification_method": None,
+        "exclusion": None, "exclusion_reason": None,
+    },
+    "satisfaction": {
+        "year": EXAMPLE_YEAR, "department": "区教育局", "unit": "区教育局本级", "subject": "绩效评价发现问题整改情况",
+        "satisfied": 12, "basically": 3, "unsatisfied": 1,
     },
     "indicators": {
         "year": EXAMPLE_YEAR, "stage": STAGES[2], "department": "区教育局", "unit": "区教育局本级",
@@ -90,14 +97,19 @@ EXAMPLES: dict[str, dict[str, object]] = {
 }
 
 EXAMPLE_COUNTS = {"departments": 1, "units": 1, "projects": 1, "monitoring": 1, "evaluations": 1, "findings": 1,
-                  "indicators": 1, "department_wide": 0, "department_tasks": 0, "department_indicators": 0}
+                  "indicators": 1, "department_wide": 0, "department_tasks": 0, "department_indicators": 0,
+                  "finding_extensions": 1, "satisfaction_votes": 1}
 
 SHEET_NOTES = {
     "units": "主管部门（一级预算单位）及其下属预算单位。一行一个单位；主管部门本级也是一个单位（如“区教育局本级”）。",
     "projects": "当年的项目支出清单及预算、绩效目标情况。项目编码在同一年度内唯一；没有编码时按“主管部门/预算单位 + 项目名称”识别。",
     "monitoring": "绩效运行监控（“双监控”）：截至监控截止日期的执行数与目标完成进度。同一项目每个截止日期一行。",
     "evaluations": "绩效评价结果：单位自评、部门评价、财政重点评价、抽查复核。评价对象类型为“部门整体支出”或“政策”的行不关联项目。",
-    "findings": "评价、监控、审计等发现的问题及整改情况。整改状态：未整改 / 整改中 / 已整改。",
+    "findings": ("评价、监控、审计等发现的问题及整改情况。整改状态：未整改 / 整改中 / 已整改。整改时限写当前的时限；"
+                 "延期过的问题在“原定整改时限”写最初的时限，并写延期原因和延期批准人。财政或人大核验过“已整改”的问题填"
+                 "核验日期、核验人和核验方式。确属历史遗留或客观原因的，在“特殊情形”中选择并写明说明（不写说明的不予扣除）。"),
+    "satisfaction": ("人大对单位（或主管部门）整改情况报告的满意度测评：一个年度、一个单位一行，填满意、基本满意、"
+                     "不满意的票数。不填预算单位的行算作主管部门的测评。"),
     "indicators": ("项目的绩效指标，一个指标一行：阶段为 申报（绩效目标申报表）、监控（填截至目前完成值和全年预计完成值）、"
                    "自评或评价（填实际完成值）。指标值可写成“≥95%”“≥120万平方米”，也可把 ≥、=、≤ 写在“指标性质”、"
                    "单位写在“度量单位”。实际值满足指标值的算“已完成”（规则见 docs/rules.md）。"),

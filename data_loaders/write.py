@@ -18,15 +18,15 @@ from dashboard.core import models as m
 from dashboard.core import writes as w
 from dashboard.core.rules import grade_for_score
 from dashboard.core.settings import Rules
-from dashboard.core.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, YEAR
+from dashboard.core.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, RECTIFIED, YEAR
 from data_loaders import schema
 from data_loaders import validate as v
 from data_loaders.department_form import write_department_wide
 from data_loaders.indicators import write_indicators
 from data_loaders.link import Linker, T, as_object
-from data_loaders.problems import ERROR, Problem
+from data_loaders.problems import ERROR, WARNING, Problem
 
-KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings", "indicators")
+KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings", "indicators", "satisfaction")
 
 
 def same_values(a: pd.Series, b: pd.Series, numeric: bool) -> np.ndarray:
@@ -70,6 +70,7 @@ class Writer(Linker):
         self.rules = rules
         self.progress = progress
         self.batch_id: int | None = None
+        self.user: str | None = None  # the importing account, recorded on the finding_extensions rows
         # amounts, rates and dates outside their plausible range (docs/rules.md 合理取值范围): checked here, where
         # every reader's tables meet with their amounts in the final unit (after the importer's 金额单位 verdict)
         for t in tables:
@@ -107,6 +108,7 @@ class Writer(Linker):
             self.problems.extend(v.row_problems(df, mask, fieldname, message, self.label, level))
 
     def open_batch(self, source, user, files) -> int:
+        self.user = user
         self.batch_id = w.open_batch(self.conn, source=source, user=user, files=[
             {"name": f["name"], "sha256": f["sha256"],
              "tables": [{k: t[k] for k in ("sheet", "kind", "year", "as_of", "rows")} for t in f["tables"]]}
@@ -171,7 +173,7 @@ class Writer(Linker):
         self.load_state()
         steps = [("units", self.do_units), ("projects", self.do_projects), ("monitoring", self.do_monitoring),
                  ("evaluations", self.do_evaluations), ("findings", self.do_findings),
-                 ("indicators", self.do_indicators)]
+                 ("indicators", self.do_indicators), ("satisfaction", self.do_satisfaction)]
         for i, (kind, fn) in enumerate(steps):
             df = frames[kind]
             if df is not None and len(df):
@@ -268,11 +270,11 @@ class Writer(Linker):
         pid = pid.loc[df.index]
         df["_key"] = self.project_keys(df, pid)
         value_cols = ["_dept_id", "_unit_id", "_code", "project_name", "category", "fund_source", "initial_budget",
-                      "adjusted_budget", "has_target", "target_grade", "ex_ante_result", "is_key"]
+                      "adjusted_budget", "has_target", "target_grade", "ex_ante_result", "is_key", "peer_group"]
         df = self._conflicts(df, ["_key"], value_cols, "project_code", "项目")
         pid = pid.loc[df.index]
         attrs = {c: df[c] for c in ("category", "fund_source", "initial_budget", "adjusted_budget", "has_target",
-                                    "target_grade", "ex_ante_result", "is_key")}
+                                    "target_grade", "ex_ante_result", "is_key", "peer_group")}
         new_mask = pid.isna()
         pid = self.create_projects(df, pid, df["_key"], attrs)
         # update the projects that were stored before this set
@@ -390,7 +392,8 @@ class Writer(Linker):
         df = pd.concat(parts).sort_index()
         value_cols = ["object_name", "project_id", "_dept_id", "_unit_id", "fund_amount", "executed", "score", "grade",
                       "evaluator",
-                      "deputies_participated", "main_problems", "result_application", "next_year_budget_change"]
+                      "deputies_participated", "main_problems", "result_application", "next_year_budget_change",
+                      "result_class", "policy_since"]
         df = self._conflicts(df, ["year", "kind", "object_type", "object_key"], value_cols, "project_name", "评价记录")
         et = T["evaluations"]
         existing = w.read_frame(self.conn, select(et).where(et.c.year.in_(self.years)))
@@ -416,21 +419,103 @@ class Writer(Linker):
         df["finding_key"] = [m.finding_key(int(d), None if p is None or pd.isna(p) else int(p), str(desc))
                              for d, p, desc in zip(df["_dept_id"], df["project_id"], df["description"])]
         value_cols = ["source", "_dept_id", "_unit_id", "project_id", "description", "requirement", "deadline",
-                      "status", "completed_on", "measures", "amount"]
+                      "status", "completed_on", "measures", "amount", "problem_category", "verified_on", "verified_by",
+                      "verification_method", "exclusion", "exclusion_reason"]
         df = self._conflicts(df, ["year", "finding_key"], value_cols, "description", "问题")
         ft = T["findings"]
         existing = w.read_frame(self.conn, select(ft).where(ft.c.year.in_(self.years)))
         key = ["year", "finding_key"]
+        self._finding_warnings(df)
         inc = _incoming(df, existing, key, value_cols)
         cols = key + [_STORED_AS.get(c, c) for c in value_cols]
-        self.upsert("findings", inc, cols, existing)
+        # the original deadline (docs/rules.md 整改 R-Z1): on insert 原定整改时限, else 整改时限; a stored one is
+        # replaced only by a row that states 原定整改时限 (a stored finding without one keeps its deadline before)
+        stated = df["original_deadline"].where(df["original_deadline"].notna(), None).astype(object).to_numpy()
+        deadline = df["deadline"].where(df["deadline"].notna(), None).astype(object).to_numpy()
+        stored = existing.set_index("id") if len(existing) else None
+        old_deadline, original = [], []
+        for i, (row_id, given, due) in enumerate(zip(inc["id"], stated, deadline)):
+            if pd.isna(row_id):
+                old_deadline.append(None)
+                original.append(given if given is not None else due)
+                continue
+            rec = stored.loc[int(row_id)]
+            old_deadline.append(rec["deadline"])
+            kept = rec["original_deadline"] if rec["original_deadline"] is not None else rec["deadline"]
+            original.append(given if given is not None else kept)
+        inc["original_deadline"] = pd.Series(original, index=inc.index, dtype=object)
+        inc["_p_original_deadline"] = True
+        new_ids = iter(self.upsert("findings", inc, cols + ["original_deadline"], existing, returning=True))
+        ids = [next(new_ids) if pd.isna(r) else int(r) for r in inc["id"]]
+        self._extensions(df, ids, old_deadline, stated, deadline)
 
+    def _finding_warnings(self, df: pd.DataFrame) -> None:
+        """特殊情形 without a 特殊情形说明 is not excluded from 综合整改率; a 核验日期 of a finding not 已整改 is no 已核验."""
+        blank = df["exclusion_reason"].map(lambda x: x is None or (isinstance(x, float) and np.isnan(x))
+                                           or not str(x).strip())
+        self.error_rows(df, df["exclusion"].notna() & blank, "exclusion_reason",
+                        "标了特殊情形（历史遗留/客观原因）却没有写特殊情形说明：该问题不从综合整改率中扣除，请补写说明",
+                        level=WARNING)
+        self.error_rows(df, df["verified_on"].notna() & (df["status"] != RECTIFIED), "verified_on",
+                        "填了核验日期，但整改状态不是“已整改”：不算已核验", level=WARNING)
+
+    def _extensions(self, df: pd.DataFrame, ids: list[int], old_deadline: list, stated, deadline) -> None:
+        """finding_extensions rows (docs/rules.md 整改 R-Z1): a stored finding whose 整改时限 the row changes (old →
+        new), or a row whose 原定整改时限 differs from its 整改时限 when the finding has no change to that date yet."""
+        xt = T["finding_extensions"]
+        known = set()
+        if ids:
+            for fid, new in self.conn.execute(select(xt.c.finding_id, xt.c.new_deadline)
+                                              .where(xt.c.finding_id.in_(sorted(set(ids))))):
+                known.add((int(fid), new if isinstance(new, dt.date) else dt.date.fromisoformat(str(new))))
+        out = []
+        reasons = df["extension_reason"].astype(object).to_numpy()
+        approvers = df["extension_approver"].astype(object).to_numpy()
+        for fid, before, given, due, why, who in zip(ids, old_deadline, stated, deadline, reasons, approvers):
+            if due is None:
+                continue
+            if before is not None and before != due:
+                start = before
+            elif given is not None and given != due and (fid, due) not in known:
+                start = given
+            else:
+                continue
+            known.add((fid, due))
+            out.append({"finding_id": fid, "old_deadline": start, "new_deadline": due,
+                        "reason": None if pd.isna(why) else why, "approved_by": None if pd.isna(who) else who})
+        if not out:
+            return
+        rows_ = pd.DataFrame(out)
+        now = dt.datetime.now().replace(microsecond=0)
+        rows_["recorded_at"] = pd.Series([now] * len(rows_), index=rows_.index, dtype=object)
+        rows_["recorded_by"] = self.user
+        rows_["created_batch_id"] = self.batch_id
+        rows_["batch_id"] = self.batch_id
+        w.bulk_insert(self.conn, xt, rows_)
+        self.counts["finding_extensions"]["inserted"] += len(rows_)
+
+    def do_satisfaction(self, df: pd.DataFrame) -> None:
+        """整改满意度测评: one row per year and unit (or department without a unit), keyed "u:<unit>" / "d:<dept>"."""
+        df = self.resolve_orgs(df)
+        df["subject_key"] = [f"u:{int(u)}" if u is not None and not pd.isna(u) else f"d:{int(d)}"
+                             for u, d in zip(df["_unit_id"], df["_dept_id"])]
+        for c in ("satisfied", "basically", "unsatisfied"):
+            df[c] = df[c].fillna(0.0)
+            self.error_rows(df, (df[c] < 0) | (df[c] != np.floor(df[c])), c, "票数应为不小于 0 的整数")
+            df[c] = df[c].clip(lower=0).round().astype("int64")
+        value_cols = ["_dept_id", "_unit_id", "subject", "satisfied", "basically", "unsatisfied"]
+        df = self._conflicts(df, ["year", "subject_key"], value_cols, "unit", "测评对象")
+        st = T["satisfaction_votes"]
+        existing = w.read_frame(self.conn, select(st).where(st.c.year.in_(self.years)))
+        key = ["year", "subject_key"]
+        inc = _incoming(df, existing, key, value_cols)
+        self.upsert("satisfaction_votes", inc, key + [_STORED_AS.get(c, c) for c in value_cols], existing)
 
     def do_indicators(self, df: pd.DataFrame) -> None:
         write_indicators(self, df)
 
 
-_STORED_AS = {"_dept_id": "department_id", "_unit_id": "unit_id"}
+_STORED_AS = {"_dept_id": "department_id", "_unit_id": "unit_id", "problem_category": "category"}
 
 
 def _incoming(df: pd.DataFrame, existing: pd.DataFrame, key: list[str], value_cols: list[str]) -> pd.DataFrame:
@@ -444,6 +529,6 @@ def _incoming(df: pd.DataFrame, existing: pd.DataFrame, key: list[str], value_co
     for c in value_cols:
         inc[_STORED_AS.get(c, c)] = df[c].astype(object).to_numpy()
         if "_p_" + c in df.columns:
-            inc["_p_" + c] = df["_p_" + c].to_numpy(dtype=bool)
+            inc["_p_" + _STORED_AS.get(c, c)] = df["_p_" + c].to_numpy(dtype=bool)
     inc["_p_unit_id"] = df["_p_unit"].to_numpy(dtype=bool)
     return inc

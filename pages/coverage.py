@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, fmt, kpi, tables
+from dashboard.ui import charts, common, data, filters, fmt, kpi, quality, tables
 
 ctx = filters.current()
 common.header("资金覆盖", ctx)
@@ -74,11 +74,11 @@ with common.guard("目标质量"):
     st.subheader("绩效目标质量", help="绩效目标复审的完整性部分：有产出指标和效益指标、有满意度指标，"
                                   "每个指标值都量化（数字加单位；不写 ≥、≤ 的数字按“=”）。按项目最早填报的指标"
                                   "（通常是申报表）检查。")
-    quality = data.target_quality_by_department(ctx)
-    if quality.empty:
+    quality_df = data.target_quality_by_department(ctx)
+    if quality_df.empty:
         st.caption("本年度没有导入绩效指标，无法检查目标质量。")
     else:
-        tables.table(quality, f"各部门目标质量_{ctx.scope.year}", "coverage_quality_dept",
+        tables.table(quality_df, f"各部门目标质量_{ctx.scope.year}", "coverage_quality_dept",
                      ["department", "projects", "complete_projects", "complete_share", "no_output", "no_outcome",
                       "no_satisfaction", "unquantified_projects"])
         st.markdown("**目标不完整的项目**")
@@ -86,3 +86,18 @@ with common.guard("目标质量"):
                        ["department", "project", "budget", "indicators", "has_output", "has_outcome",
                         "has_satisfaction", "unquantified"], page_key="qp", note="按预算从大到小",
                        empty="有指标的项目目标都完整。")
+
+with common.guard("成本指标覆盖"):
+    st.subheader("成本指标覆盖", help="有绩效指标的项目中，任一阶段填报了成本指标（一级指标为“成本指标”）的项目所占比例。"
+                                 "成本指标的类别、单位成本比较见「目标质量」页。")
+    cost = quality.cost_share_by_department(ctx)
+    if cost.empty:
+        st.caption("本年度没有导入绩效指标，无法统计成本指标。")
+    else:
+        with_cost, with_ind = int(cost["cost_projects"].sum()), int(cost["indicator_projects"].sum())
+        st.caption(f"有绩效指标的 {with_ind:,} 个项目中，{with_cost:,} 个有成本指标（{fmt.pct(with_cost / with_ind)}）。")
+        chart_df = common.chart_rows(cost.sort_values("cost_share", na_position="first"), "coverage_cost_view",
+                                     "成本指标覆盖率最低的")
+        st.plotly_chart(quality.cost_share_chart(chart_df), key="coverage_cost", config=charts.CONFIG)
+        quality.table(cost, f"各部门成本指标覆盖_{ctx.scope.year}", "coverage_cost",
+                      ["department", "indicator_projects", "cost_projects", "cost_share"])

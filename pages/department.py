@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import common, data, deeplink, documents, filters, fmt, kpi, tables, text, trends, vocab
+from dashboard.ui import rectification as rect
 
 ctx = filters.current()
 names = dict(ctx.departments)
@@ -48,8 +49,20 @@ with common.guard("本年概况"):
                  "help": filters.rules_summary(ctx.rules)},
             {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""),
                  "help": f"{e['count']} 条评价记录。"},
-            {"label": "整改率", "value": fmt.pct(f["rate"]), "help": f"已整改 {f['rectified']}/{f['total']}。"},
-            {"label": "逾期未整改", "value": fmt.count(f["overdue"]), "help": f"按 {fmt.date(ctx.today)} 判断。"},
+            {"label": "整改率", "value": fmt.pct(f["rate"]),
+                 "help": (f"已核验 {f['verified']}/{f['total']}；单位报称已整改 {f['rectified']} 个。"
+                          if ctx.rules.rectification_basis != "reported"
+                          else f"单位报称已整改 {f['rectified']}/{f['total']}（其中已核验 {f['verified']}）。")},
+            {"label": "待核验", "value": fmt.count(f["reported_unverified"]), "help": "单位报称已整改、尚未核验的问题。"},
+            {"label": "直接落实率", "value": fmt.pct(f["direct_rate"]), "help": "已核验 ÷ 全部问题。"},
+            {"label": "综合整改率", "value": fmt.pct(f["overall_rate"]),
+                 "help": f"已核验 ÷（全部问题 − 标为历史遗留/客观原因并写明说明的 {f['excluded']} 个）。"},
+            {"label": "逾期未整改", "value": fmt.count(f["overdue"]),
+                 "help": f"按 {fmt.date(ctx.today)} 和当前整改时限判断；按原定时限逾期 {f['overdue_original']} 个。"},
+            {"label": "按原定时限逾期", "value": fmt.count(f["overdue_original"]),
+                 "help": f"延期过的问题 {f['extended']} 个。"},
+            {"label": "屡审屡犯", "value": fmt.count(rect.summary(dctx)["repeat"]),
+                 "help": "往年同一单位或项目有同类问题（清单见「整改进度」页）。"},
             {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
                  "help": f"自评高出独立评价 ≥{ctx.rules.inflation_gap:g} 分或等级更好。"},
         ])
@@ -121,8 +134,17 @@ with common.guard("评价"):
 with common.guard("未销号问题"):
     st.subheader("未销号问题", help=f"未整改和整改中的问题；逾期天数按 {fmt.date(ctx.today)} 计算。")
     tables.listing(data.open_findings(dctx), dctx, f"{name} 未销号问题", "dept_open",
-                   ["project", "description", "requirement", "deadline", "status", "days_overdue", "source"],
+                   ["project", "description", "requirement", "original_deadline", "deadline", "extensions", "status",
+                    "days_overdue", "source"],
                    page_key="fp", file_stem=f"{name}_未销号问题_{ctx.scope.year}", empty="没有未销号的问题。")
+
+with common.guard("人大满意度测评"):
+    votes = rect.votes(dctx)
+    if not votes.empty:
+        st.subheader("人大满意度测评", help="人大对本部门及所属单位整改情况报告的满意度测评票数。")
+        tables.table(votes, f"{name}_满意度测评_{ctx.scope.year}", "dept_votes",
+                     ["unit", "subject", "satisfied", "basically", "unsatisfied", "votes", "satisfied_share",
+                      "positive_share"])
 
 if not ctx.scope.limit:  # every department's brief: not for a department-limited account
     with common.guard("批量简报"), st.expander("审议会用：各部门简报汇编（一个文件）", icon=":material/library_books:"):

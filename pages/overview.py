@@ -36,7 +36,9 @@ with common.guard("关键指标"):
              "help": f"本年全部评价记录（含部门整体支出、政策）的平均得分，共 {e['count']} 条。"
                   + filters.grade_summary(ctx.rules)},
         {"label": "整改率", "value": fmt.pct(f["rate"]), "delta": d["rectification"],
-             "help": f"已整改（销号）÷ 全部问题：{f['rectified']}/{f['total']}。"},
+             "help": (f"已核验 ÷ 全部问题：{f['verified']}/{f['total']}（单位报称已整改 {f['rectified']}，"
+                      f"待核验 {f['reported_unverified']}）。" if ctx.rules.rectification_basis != "reported"
+                      else f"单位报称已整改 ÷ 全部问题：{f['rectified']}/{f['total']}。")},
 
         {"label": "红灯项目", "value": fmt.count(m["red"]), "delta": d["red"], "inverse": True,
              "help": filters.rules_summary(ctx.rules)},

@@ -10,8 +10,9 @@ ctx = filters.current()
 def _card(project_id: int) -> None:
     card = data.project_card(ctx, project_id) if project_id > 0 else None
     if not card:
-        shown = project_id if project_id > 0 else "（链接中的编号无效）"
-        st.warning(f"未找到该项目：找不到编号为 {shown} 的项目，可能已被撤销导入。请返回查询结果另选一个项目。")
+        shown = deeplink.shown(str(st.query_params.get("project") or ""))
+        st.warning(f"未找到该项目：找不到编号或项目编码为“{text.md(shown)}”的项目，可能已被撤销导入。"
+                   "请返回查询结果另选一个项目。")
         return
     p = card["project"]
     if st.button("← 返回查询结果", key="close_card"):
@@ -80,7 +81,7 @@ def _card(project_id: int) -> None:
         st.caption("下一年度没有同编码的项目（尚未导入，或项目已结束）。")
 
 
-selected = deeplink.int_param("project")
+selected = deeplink.project_param(ctx)
 if selected is not None:
     with common.guard("项目卡片"):
         _card(selected)

@@ -52,12 +52,15 @@ left, right = st.columns(2)
 with left.form("user_add", clear_on_submit=True):
     st.subheader("新建账号")
     name = st.text_input("账号名", max_chars=100, key="ua_name")
-    role = st.selectbox("角色", list(vocab.ROLES), format_func=vocab.ROLE_LABELS.get, key="ua_role")
+    # the safest role first: a read-only one (issue 27: the form defaulted to 管理员)
+    role = st.selectbox("角色", list(vocab.ROLES), index=list(vocab.ROLES).index(vocab.LEADER),
+                        format_func=vocab.ROLE_LABELS.get, key="ua_role")
     depts = st.multiselect("限定部门（不选即全部）", dept_names, key="ua_depts")
-    pw = st.text_input("初始密码（至少 8 个字符；统一认证登录的账号可留空）", type="password", key="ua_pw",
+    pw = st.text_input(f"初始密码（{accounts.password_rule(settings.auth)}；统一认证登录的账号可留空）",
+                       type="password", key="ua_pw",
                        autocomplete="new-password")
     if st.form_submit_button("新建", type="primary"):
-        _run(lambda: accounts.add_user(url, actor, name, role, pw or None, depts), f"已新建账号 {name}。")
+        _run(lambda: accounts.add_user(url, actor, name, role, pw or None, depts, policy=settings.auth), f"已新建账号 {name}。")
 
 names = [u["name"] for u in users]
 with right.container(border=True):
@@ -73,9 +76,9 @@ with right.container(border=True):
                                    default=info["departments"], key=f"uc_depts_{who}")
         if st.button("保存角色和部门", key="uc_save"):
             _run(lambda: accounts.set_role(url, actor, who, new_role, new_depts), f"已修改账号 {who}。")
-        new_pw = st.text_input("新密码", type="password", key=f"uc_pw_{who}", autocomplete="new-password")
+        new_pw = st.text_input("新密码", help=accounts.password_rule(settings.auth), type="password", key=f"uc_pw_{who}", autocomplete="new-password")
         if st.button("重设密码", key="uc_pw_go", disabled=not new_pw):
-            _run(lambda: accounts.set_password(url, actor, who, new_pw), f"已重设 {who} 的密码，其会话已结束。")
+            _run(lambda: accounts.set_password(url, actor, who, new_pw, policy=settings.auth), f"已重设 {who} 的密码，其会话已结束。")
         if info["disabled"]:
             if st.button("启用账号", key="uc_enable"):
                 _run(lambda: accounts.set_disabled(url, actor, who, False), f"已启用账号 {who}。")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import openpyxl
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def sparse_corner() -> bytes:
@@ -210,6 +216,18 @@ def xls_far_column() -> bytes:
     return _patched_xls(patch)
 
 
+def xls_panicking_sheet_position() -> bytes:
+    """The BOUNDSHEET record's position of the sheet in the stream (lbPlyPos) with its low two bytes set to
+    ff 7f, past the end of the stream: calamine 0.37 panics (xls.rs:606, "range start index 32767 out of range
+    for slice of length 4096") instead of returning an error. The same bytes as mutant 355 of seed 23 (bench
+    fuzz_reader, mutant(23, 355)), built here so that a change to the template does not lose it."""
+
+    def patch(data, body, rid, length):
+        if rid == 0x0085:
+            data[body:body + 2] = b"\xff\x7f"
+    return _patched_xls(patch)
+
+
 def xls_format_corner() -> bytes:
     """A cell at the format's corner (row 65,536, column IV): a 65,536 × 256 grid, 16.7 million cells."""
     import struct
@@ -241,6 +259,18 @@ def csv_square(n: int = 5_004, m: int = 5_001) -> bytes:
 def csv_long_line(chars: int = 10_000_000) -> bytes:
     """The header, then one line of `chars` characters of short fields (x,x,x…)."""
     return (HEADER + "\n").encode() + b"x," * (chars // 2) + b"\n"
+
+
+def csv_commas(chars: int = 49_000_000) -> bytes:
+    """The header, then one line of `chars` commas (49 MB: within the 50 MB file limit): split into fields
+    before any check, a list of 49 million empty fields (600 MB and more)."""
+    return (HEADER + "\n").encode() + b"," * chars + b"\n"
+
+
+def csv_joined(lines: int = 48, chars: int = 1_000_000) -> bytes:
+    """The header, then `lines` lines of `chars` commas, each below the 1 MiB line limit, joined into one row
+    of 48 million fields by quoted newlines ("\n" fields): a bound on physical lines alone does not see it."""
+    return (HEADER + "\n").encode() + b'"\n"'.join([b"," * chars] * lines) + b"\n"
 
 
 def csv_long_field(chars: int = 200_000) -> bytes:
@@ -331,3 +361,42 @@ def mutants(seed: int, count: int):
             yield f"mutant{k}.xlsx", _mutate_xlsx(xlsx, rng)
         else:
             yield f"mutant{k}.xlsx", _mutate_bytes(xlsx, rng)
+
+
+def mutant(seed: int, k: int) -> bytes:
+    """Mutant `k` of mutants(seed, …) (bench/fuzz_reader.py's run with that seed). Its bytes depend on the
+    template's as well: a mutant worth keeping gets a builder of its own (xls_panicking_sheet_position)."""
+    for i, (_name, data) in enumerate(mutants(seed, k + 1)):
+        if i == k:
+            return data
+    raise ValueError(k)
+
+
+# --- the command line in a fresh interpreter, measured ------------------------------------------------------------
+
+_CLI_SCRIPT = """
+import contextlib, io, json, re, resource, sys, time
+from dashboard.cli import main
+runs = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    t = time.perf_counter()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    runs.append([code, time.perf_counter() - t, err.getvalue()])
+own = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
+children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(json.dumps({"runs": runs, "own_mb": own, "children_mb": children}))
+"""
+
+
+def cli_runs(argvs: list[list[str]], *, env: dict[str, str] | None = None, timeout: float = 300) -> dict:
+    """Each argument list through dashboard.cli.main, one after another in one fresh interpreter: {"runs":
+    [[exit code, seconds, stderr], …], "own_mb": that interpreter's peak memory, "children_mb": the largest
+    peak of the children it forked to read files}. Its own peak is VmHWM: ru_maxrss survives exec on Linux
+    and would report the pytest worker's size at the fork. A child's ru_maxrss starts from the size of the
+    process it was forked from, which is this interpreter's, not pytest's."""
+    done = subprocess.run([sys.executable, "-c", _CLI_SCRIPT, json.dumps(argvs)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, check=False, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

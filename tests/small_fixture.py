@@ -101,9 +101,13 @@ def build(url: str) -> dict[str, int]:
 
         def fd(key, dept, project_key, desc, status, deadline, completed=None):
             pid = ids[project_key] if project_key else None
+            # every 已整改 finding was also verified (已核验, issue 25), so 整改率 counts it under the default basis
+            verified = completed + dt.timedelta(days=10) if status == "已整改" else None
             add(Finding(year=2022, source="财政重点评价", department_id=ids[dept], project_id=pid, description=desc,
                         finding_key=finding_key(ids[dept], pid, desc), status=status, deadline=deadline,
-                        completed_on=completed), key)
+                        original_deadline=deadline, completed_on=completed, verified_on=verified,
+                        verified_by="区财政局绩效科" if verified else None,
+                        verification_method="查阅整改报告及凭证" if verified else None), key)
 
         fd("F1", "D1", "P1", "绩效目标不够细化", "已整改", dt.date(2022, 12, 31), dt.date(2022, 11, 15))
         fd("F2", "D1", "P2", "资金支付进度滞后", "整改中", dt.date(2023, 3, 31))       # due today: not overdue

@@ -130,6 +130,9 @@ ALLOWED = {
               "(none elsewhere: xfail GAP_AUDIT_TRIGGER in tests/core/test_dialect_ddl.py)"),
     ("dashboard/core/migrations/versions/0004_accounts.py", "downgrade", "trigger/function DDL"): Allowed(
         True, "under `if dialect == 'postgresql'`"),
+    ("dashboard/core/migrations/versions/0009_audit_chain.py", "_chain_existing", "trigger/function DDL"): Allowed(
+        True, "lifts and restores 0004's append-only trigger to chain the existing entries, under `if dialect == "
+              "'sqlite'` / `elif dialect == 'postgresql'` (the only dialects that have it); skipped in offline mode"),
 }
 
 

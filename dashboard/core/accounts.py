@@ -33,7 +33,8 @@ from dashboard.core.vocab import ADMIN, OPERATOR, ROLE_LABELS, ROLE_LABELS_ALL, 
 
 # argon2-cffi's defaults are RFC 9106's second recommended profile, argon2id (t=3, m=64 MiB, p=4)
 _HASHER = PasswordHasher()
-MIN_PASSWORD_CHARS = 8
+DEFAULT_AUTH = Auth()
+SEEN_STEP = dt.timedelta(minutes=1)  # how often a session's last_seen_at is brought up to date
 
 # The one table of who may do what. The writing functions check their permission here (require), and the page
 # registry names one permission per page, so a page is shown exactly to the accounts that may use it.
@@ -105,9 +106,38 @@ def _row(conn: Connection, name: str):
     return conn.execute(select(User.__table__).where(User.name == name)).mappings().first()
 
 
-def _check_password(password: str) -> str:
-    if password is None or len(password) < MIN_PASSWORD_CHARS:
-        raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
+CHARACTER_CLASSES = ("大写字母", "小写字母", "数字", "其他符号")
+
+
+def password_classes(password: str) -> int:
+    """How many of the four kinds of character (大写字母, 小写字母, 数字, 其他符号: anything else, a space or a
+    Chinese character included) a password uses."""
+    kinds = set()
+    for ch in password:
+        if ch.isascii() and ch.isupper():
+            kinds.add(0)
+        elif ch.isascii() and ch.islower():
+            kinds.add(1)
+        elif ch.isascii() and ch.isdigit():
+            kinds.add(2)
+        else:
+            kinds.add(3)
+    return len(kinds)
+
+
+def password_rule(policy: Auth = DEFAULT_AUTH) -> str:
+    """The rule as a user reads it, e.g. 至少 8 个字符，包含大写字母、小写字母、数字、其他符号中的至少 3 种."""
+    return (f"至少 {policy.password_min_chars} 个字符，包含{'、'.join(CHARACTER_CLASSES)}中的"
+            f"至少 {policy.password_classes} 种")
+
+
+def _check_password(password: str, policy: Auth = DEFAULT_AUTH) -> str:
+    """The password rule of [auth] (等保: length and character classes), for every new password."""
+    if password is None or len(password) < policy.password_min_chars \
+            or password_classes(password) < policy.password_classes:
+        raise AccountError(f"密码不符合要求：{password_rule(policy)}")
+    if len(password) > 1024:
+        raise AccountError("密码不能超过 1024 个字符")
     return password
 
 
@@ -124,15 +154,16 @@ def _audit(conn: Connection, actor: Actor, detail: dict) -> None:
 
 
 def add_user(url: str, actor: Actor, name: str, role: str, password: str | None = None,
-             departments: tuple[str, ...] | list[str] = ()) -> dict:
-    """Create an account (password None: it signs in through OIDC or a proxy only)."""
+             departments: tuple[str, ...] | list[str] = (), policy: Auth = DEFAULT_AUTH) -> dict:
+    """Create an account (password None: it signs in through OIDC or a proxy only); `policy` is [auth] (its
+    password rule)."""
     require(actor, "users")
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise AccountError("账号名不能为空，且不超过 100 个字符")
     if role not in ROLES:
         raise AccountError(f"角色应为 {'、'.join(ROLES)} 之一：{role}")
-    hashed = _HASHER.hash(_check_password(password)) if password is not None else None
+    hashed = _HASHER.hash(_check_password(password, policy)) if password is not None else None
     depts = [d.strip() for d in departments if d and d.strip()]
     now = _now()
     with db.get_engine(url).begin() as conn:
@@ -176,9 +207,9 @@ def _change(url: str, actor: Actor, name: str, values: dict, detail: dict, end_s
         return _public(_row(conn, name))
 
 
-def set_password(url: str, actor: Actor, name: str, password: str) -> dict:
-    """A new password; ends every session of the account and clears its lockout."""
-    hashed = _HASHER.hash(_check_password(password))
+def set_password(url: str, actor: Actor, name: str, password: str, policy: Auth = DEFAULT_AUTH) -> dict:
+    """A new password (checked against `policy`'s rule); ends every session of the account and clears its lockout."""
+    hashed = _HASHER.hash(_check_password(password, policy))
     return _change(url, actor, name, {"password_hash": hashed, "failed_logins": 0, "locked_until": None},
                    {"op": "passwd"}, end_sessions=True)
 
@@ -196,6 +227,53 @@ def set_role(url: str, actor: Actor, name: str, role: str, departments: list[str
     depts = [d.strip() for d in departments if d and d.strip()]
     return _change(url, actor, name, {"role": role, "departments": depts},
                    {"op": "role", "role": role, "departments": depts}, end_sessions=True)
+
+
+# ------------------------------------------------------------------------------------------------ own view
+
+PREFERENCE_KEYS = ("focus_sectors", "focus_departments", "large_type")
+MAX_FOCUS = 200  # sectors or departments one account may keep
+
+
+def clean_preferences(prefs: dict | None) -> dict:
+    """The preferences an account may keep, checked: focus_sectors and focus_departments lists of short texts
+    (at most MAX_FOCUS, each at most 100 characters), large_type a bool; anything else is dropped."""
+    prefs = prefs if isinstance(prefs, dict) else {}
+    out = {}
+    for key in ("focus_sectors", "focus_departments"):
+        values = prefs.get(key) or []
+        if not isinstance(values, (list, tuple)):
+            raise AccountError("关注的领域或部门应为列表")
+        items = [str(v).strip()[:100] for v in values if str(v).strip()]
+        if len(items) > MAX_FOCUS:
+            raise AccountError(f"关注的领域或部门最多 {MAX_FOCUS} 个")
+        out[key] = list(dict.fromkeys(items))
+    out["large_type"] = bool(prefs.get("large_type", False))
+    return out
+
+
+def get_preferences(url: str, name: str) -> dict:
+    """An account's own view (clean_preferences' keys); the defaults for an account without any, or none at all."""
+    with db.get_engine(url).connect() as conn:
+        value = conn.execute(select(User.preferences).where(User.name == name)).scalar()
+    try:
+        return clean_preferences(value)
+    except AccountError:  # a value written by hand in the database: the defaults
+        return clean_preferences({})
+
+
+def set_preferences(url: str, actor: Actor, prefs: dict) -> dict:
+    """Keep the signed-in account's own view (its own row only: any role that may read); audited."""
+    require(actor, "read")
+    clean = clean_preferences(prefs)
+    now = _now()
+    with db.get_engine(url).begin() as conn:
+        r = _row(conn, actor.name)
+        if r is None:
+            raise AccountError("未启用登录或账号不在账号表中：关注的领域只在本次打开期间有效，不能保存")
+        conn.execute(update(User.__table__).where(User.id == r["id"]).values(preferences=clean, changed_at=now))
+        _audit(conn, actor, {"op": "preferences", "name": actor.name, **clean})
+    return clean
 
 
 def actor_for(url: str, name: str) -> Actor | None:
@@ -395,12 +473,23 @@ def session_actor(url: str, auth: Auth, token: str | None, now: dt.datetime | No
     if sid is None:
         return None
     s, u = AuthSession.__table__, User.__table__
+    key = _sid_hash(sid)
     with db.get_engine(url).connect() as conn:
-        r = conn.execute(select(u.c.name, u.c.role, u.c.departments, u.c.disabled)
+        r = conn.execute(select(u.c.name, u.c.role, u.c.departments, u.c.disabled, s.c.created_at, s.c.last_seen_at)
                          .join(s, s.c.user_id == u.c.id)
-                         .where(s.c.id == _sid_hash(sid), s.c.ended_at.is_(None), s.c.expires_at > now)).first()
+                         .where(s.c.id == key, s.c.ended_at.is_(None), s.c.expires_at > now)).first()
     if r is None or r.disabled:
         return None
+    seen = r.last_seen_at or r.created_at
+    if auth.idle_minutes and now - seen >= dt.timedelta(minutes=auth.idle_minutes):
+        # 等保: unused for idle_minutes, the session ends (logged once: of two tabs, one ends it)
+        with db.get_engine(url).begin() as conn:
+            if conn.execute(update(s).where(s.c.id == key, s.c.ended_at.is_(None)).values(ended_at=now)).rowcount:
+                audit.record_in(conn, r.name, r.role, "logout", {"reason": "idle", "idle_minutes": auth.idle_minutes})
+        return None
+    if now - seen >= SEEN_STEP:  # one small write a minute at most, not one per rerun
+        with db.get_engine(url).begin() as conn:
+            conn.execute(update(s).where(s.c.id == key).values(last_seen_at=now))
     return Actor(r.name, r.role, tuple(r.departments or ()))
 
 

@@ -36,12 +36,14 @@ from dashboard.core.vocab import (  # noqa: F401 - the enumerations, re-exported
     EVALUATION_KINDS,
     EVALUATION_OBJECTS,
     EX_ANTE_RESULTS,
+    FINDING_EXCLUSIONS,
     FINDING_SOURCES,
     FINDING_STATUSES,
     FUND_SOURCES,
     GRADES,
     LIKELIHOODS,
     PROJECT_CATEGORIES,
+    RESULT_CLASSES,
     ROLES,
     STAGES,
 )
@@ -135,6 +137,8 @@ class Project(Tracked, Base):
     target_grade: Mapped[str | None] = mapped_column(_enum(GRADES, "target_grade"))
     ex_ante_result: Mapped[str | None] = mapped_column(_enum(EX_ANTE_RESULTS, "ex_ante_result"))
     is_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 同类项目分组 (一类事): projects of the same kind of work, whose unit costs are compared (revision 0008)
+    peer_group: Mapped[str | None] = mapped_column(String(60))
     __table_args__ = (
         UniqueConstraint("year", "code", name="uq_projects_year_code"),
         Index("ix_projects_year_dept", "year", "department_id"),
@@ -199,6 +203,9 @@ class Evaluation(Tracked, Base):
     result_application: Mapped[str | None] = mapped_column(Text)
     # 下年预算调整 in 万元 (negative = cut)
     next_year_budget_change: Mapped[float | None] = mapped_column(Double)
+    # 结果应用类别 (整体退出 / 系统调整 / 局部优化 / 继续实施) and, for a policy, the year it was issued (revision 0008)
+    result_class: Mapped[str | None] = mapped_column(_enum(RESULT_CLASSES, "result_class"))
+    policy_since: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         UniqueConstraint("year", "kind", "object_type", "object_key", name="uq_evaluations_key"),
         # covering the per-department grade aggregate, so it reads the index only
@@ -227,6 +234,15 @@ class Finding(Tracked, Base):
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
     measures: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[float | None] = mapped_column(Double)
+    # revision 0008: 问题类别 (for 屡审屡犯), the deadline first set (deadline is the current one; every change is a
+    # finding_extensions row), 已核验 (who checked the unit's 已整改, when, how), and 历史遗留 / 客观原因 with a reason
+    category: Mapped[str | None] = mapped_column(String(40))
+    original_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    verified_on: Mapped[dt.date | None] = mapped_column(Date)
+    verified_by: Mapped[str | None] = mapped_column(String(100))
+    verification_method: Mapped[str | None] = mapped_column(Text)
+    exclusion: Mapped[str | None] = mapped_column(_enum(FINDING_EXCLUSIONS, "finding_exclusion"))
+    exclusion_reason: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         UniqueConstraint("year", "finding_key", name="uq_findings_key"),
         Index("ix_findings_year_dept_status", "year", "department_id", "status"),
@@ -422,6 +438,47 @@ class DepartmentIndicator(Tracked, Base):
 
 
 DATA_TABLES = (*DATA_TABLES, DepartmentWide, DepartmentTask, DepartmentIndicator)
+
+
+# -- rectification you can verify (revision 0008_oversight) ----------------------------------------------------
+
+class FindingExtension(Tracked, Base):
+    """One change of a finding's 整改时限: from which date to which, why, and who approved it. Imported from a
+    ledger's 原定整改时限 / 整改时限 / 延期原因 / 延期批准人 columns or entered by staff (recorded_by)."""
+
+    __tablename__ = "finding_extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    old_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    new_deadline: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class SatisfactionVote(Tracked, Base):
+    """The 人大 满意度测评 of one unit's (or department's) rectification report of a year: votes per answer."""
+
+    __tablename__ = "satisfaction_votes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # "u:<unit id>" or "d:<department id>": with year, the natural key
+    subject_key: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(200))  # 测评事项, e.g. 2025年度审计查出问题整改情况
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    basically: Mapped[int] = mapped_column(Integer, default=0)
+    unsatisfied: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        UniqueConstraint("year", "subject_key", name="uq_satisfaction_votes_key"),
+        Index("ix_satisfaction_votes_year_dept", "year", "department_id"),
+        CheckConstraint("satisfied >= 0 AND basically >= 0 AND unsatisfied >= 0", name="ck_satisfaction_votes_nonneg"),
+    )
+
+
+DATA_TABLES = (*DATA_TABLES, FindingExtension, SatisfactionVote)
 # -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.core.accounts, dashboard.core.audit) ----
 
 class ImportLayout(Base):
@@ -453,6 +510,9 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # the account's own view (revision 0009; dashboard.core.accounts.set_preferences): 我关注的领域 (sectors and
+    # departments applied as the default scope at sign-in) and 大字号
+    preferences: Mapped[dict | None] = mapped_column(JSON)
 
 
 class AuthSession(Base):
@@ -464,6 +524,8 @@ class AuthSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # when the session was last used (to the minute; revision 0009): unused for [auth] idle_minutes, it ends
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class AuditEntry(Base):
@@ -476,3 +538,5 @@ class AuditEntry(Base):
     role: Mapped[str | None] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(_enum(AUDIT_ACTIONS, "audit_action"))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # "<algorithm>:<hex>": hash of the previous entry's chain and this entry's content (revision 0009_audit_chain)
+    chain: Mapped[str | None] = mapped_column(String(80))

@@ -17,12 +17,14 @@ import numpy as np
 
 from dashboard.core.settings import Rules
 from dashboard.core.vocab import (
+    FINDING_EXCLUSIONS,
     GRADE_RANK,
     GREEN,
     GREY,
     LIGHT_ORDER,
     MET,
     NOT_MET,
+    RECTIFIED,
     RED,
     STAGE_MONITORING,
     UNKNOWN,
@@ -171,7 +173,7 @@ def self_evaluation_inflation(
 
 def is_overdue(status: str, deadline: dt.date | None, today: dt.date) -> bool:
     """docs/rules.md: "Overdue = not 已整改 and today past the deadline" (not overdue on the deadline day)."""
-    return status != "已整改" and deadline is not None and today > deadline
+    return status != RECTIFIED and deadline is not None and today > deadline
 
 
 def days_overdue(status: str, deadline: dt.date | None, today: dt.date) -> int:
@@ -193,9 +195,165 @@ def age_bucket_labels(rules: Rules = DEFAULT_RULES) -> list[str]:
     return [age_bucket(b, rules) for b in bounds] + [age_bucket(bounds[-1] + 1, rules)]
 
 
-def rectification_rate(rectified: int, total: int) -> float | None:
-    """docs/rules.md: "Rate = 已整改 ÷ all findings"."""
-    return rectified / total if total else None
+def is_verified(status: str | None, verified_on: dt.date | None) -> bool:
+    """docs/rules.md 整改 R-Z2: 已核验 = the unit reported it 已整改 and a 核验日期 is recorded."""
+    return status == RECTIFIED and verified_on is not None
+
+
+def counts_as_rectified(status: str | None, verified_on: dt.date | None, rules: Rules = DEFAULT_RULES) -> bool:
+    """docs/rules.md 整改 R-Z2: what 整改率 counts — 已核验 findings (rectification_basis "verified", the default)
+    or every finding the unit reports 已整改 ("reported")."""
+    if rules.rectification_basis == "reported":
+        return status == RECTIFIED
+    return is_verified(status, verified_on)
+
+
+def rectification_rate(reported: int, verified: int, total: int, rules: Rules = DEFAULT_RULES) -> float | None:
+    """docs/rules.md 整改 R-Z2: 整改率 = the findings counts_as_rectified ÷ all findings — `verified` (已核验) under
+    rectification_basis "verified", `reported` (every 已整改) under "reported"; None without findings."""
+    counted = reported if rules.rectification_basis == "reported" else verified
+    return counted / total if total else None
+
+
+def is_excluded(exclusion: str | None, reason: str | None) -> bool:
+    """docs/rules.md 整改 R-Z3: marked 历史遗留 / 客观原因 with a 特殊情形说明 that is not blank (spaces only is
+    blank). A mark without a reason is not excluded (the import warns)."""
+    return exclusion in FINDING_EXCLUSIONS and reason is not None and reason.strip(" ") != ""
+
+
+def direct_rate(verified: int, total: int) -> float | None:
+    """docs/rules.md 整改 R-Z3: 直接落实率 = 已核验 ÷ all findings."""
+    return verified / total if total else None
+
+
+def overall_rate(verified_kept: int, total: int, excluded: int) -> float | None:
+    """docs/rules.md 整改 R-Z3: 综合整改率 = 已核验 ÷ (all − excluded), the excluded findings (is_excluded) left out
+    of both sides (`verified_kept` = 已核验 and not excluded); None when nothing is left."""
+    base = total - excluded
+    return verified_kept / base if base > 0 else None
+
+
+def vote_share(votes: int, total: int) -> float | None:
+    """docs/rules.md 人大满意度测评: 满意率 = 满意 ÷ all votes, 满意及基本满意率 = (满意 + 基本满意) ÷ all votes; None
+    without votes."""
+    return votes / total if total else None
+
+
+def is_overdue_original(status: str, original: dt.date | None, deadline: dt.date | None, today: dt.date) -> bool:
+    """docs/rules.md 整改 R-Z1: 按原定时限逾期 = is_overdue judged on the original deadline (the current one where
+    no original is recorded)."""
+    return is_overdue(status, original if original is not None else deadline, today)
+
+
+_NOT_TEXT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalised_text(text: str | None) -> str:
+    """A finding's text as 屡审屡犯 compares it: NFKC, lower case, without spaces, punctuation or symbols."""
+    if not text:
+        return ""
+    return _NOT_TEXT.sub("", unicodedata.normalize("NFKC", str(text)).lower())
+
+
+def bigrams(text: str | None) -> frozenset[str]:
+    """The character bigrams of normalised_text (a one-character text is its own single 'bigram')."""
+    t = normalised_text(text)
+    if len(t) < 2:
+        return frozenset({t}) if t else frozenset()
+    return frozenset(t[i:i + 2] for i in range(len(t) - 1))
+
+
+def text_similarity(a: str | None, b: str | None) -> float:
+    """docs/rules.md 整改 R-Z4: character-bigram Jaccard of two normalised texts, |A∩B| ÷ |A∪B| (0 when either is
+    empty)."""
+    x, y = bigrams(a), bigrams(b)
+    if not x or not y:
+        return 0.0
+    return len(x & y) / len(x | y)
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    """What 屡审屡犯 needs of a finding: id, year, unit or department, project (by code), 问题类别 and text."""
+
+    id: int
+    year: int
+    department_id: int
+    unit_id: int | None
+    project_code: str | None
+    category: str | None
+    description: str | None
+
+
+def same_kind(earlier: FindingRef, later: FindingRef, rules: Rules = DEFAULT_RULES) -> bool:
+    """The same kind of problem: the same 问题类别 (normalised, both given) or texts at least repeat_similarity alike."""
+    a, b = normalised_text(earlier.category), normalised_text(later.category)
+    if a and a == b:
+        return True
+    return text_similarity(earlier.description, later.description) >= rules.repeat_similarity - EPS
+
+
+def same_subject(earlier: FindingRef, later: FindingRef) -> bool:
+    """The same 预算单位, or — a finding of a department as a whole (no unit) — a finding of the same 主管部门 as a
+    whole; or the same project (its 项目编码, which stays the same across years)."""
+    if later.unit_id is not None:
+        if earlier.unit_id == later.unit_id:
+            return True
+    elif earlier.unit_id is None and earlier.department_id == later.department_id:
+        return True
+    return bool(later.project_code) and earlier.project_code == later.project_code
+
+
+def is_repeat(earlier: FindingRef, later: FindingRef, rules: Rules = DEFAULT_RULES) -> bool:
+    """docs/rules.md 整改 R-Z4 屡审屡犯: `earlier` is of an earlier year, of the same subject (same_subject), and of the
+    same kind (same_kind)."""
+    return earlier.year < later.year and same_subject(earlier, later) and same_kind(earlier, later, rules)
+
+
+def repeat_links(current: list[FindingRef], earlier: list[FindingRef],
+                 rules: Rules = DEFAULT_RULES) -> dict[int, FindingRef]:
+    """For each finding of `current` that is_repeat of one of `earlier`: the earlier finding it repeats — the latest
+    year, then the most similar text, then the lowest id. Candidates are only the earlier findings of the same unit,
+    department or project, and each text's bigrams are computed once, so a province's year takes about a second;
+    the decision is is_repeat's (tests/core/test_rectification_rules.py checks the two agree)."""
+    by_unit: dict[int, list[FindingRef]] = {}
+    by_dept: dict[int, list[FindingRef]] = {}
+    by_code: dict[str, list[FindingRef]] = {}
+    for e in earlier:
+        if e.unit_id is not None:
+            by_unit.setdefault(e.unit_id, []).append(e)
+        else:
+            by_dept.setdefault(e.department_id, []).append(e)
+        if e.project_code:
+            by_code.setdefault(e.project_code, []).append(e)
+    grams: dict[int, frozenset[str]] = {}
+    kinds: dict[int, str] = {}
+    for r in (*earlier, *current):
+        grams[r.id] = bigrams(r.description)
+        kinds[r.id] = normalised_text(r.category)
+
+    def similarity(a: FindingRef, b: FindingRef) -> float:
+        x, y = grams[a.id], grams[b.id]
+        return len(x & y) / len(x | y) if x and y else 0.0
+
+    out: dict[int, FindingRef] = {}
+    for f in current:
+        pool = by_unit.get(f.unit_id, []) if f.unit_id is not None else by_dept.get(f.department_id, [])
+        if f.project_code:
+            pool = pool + by_code.get(f.project_code, [])
+        best = None
+        for e in pool:
+            if e.year >= f.year:
+                continue
+            sim = similarity(e, f)
+            if not ((kinds[e.id] and kinds[e.id] == kinds[f.id]) or sim >= rules.repeat_similarity - EPS):
+                continue
+            key = (e.year, sim, -e.id)
+            if best is None or key > best[0]:
+                best = (key, e)
+        if best is not None:
+            out[f.id] = best[1]
+    return out
 
 
 def coverage(part: float, whole: float) -> float | None:

@@ -17,6 +17,7 @@ from sqlalchemy import Float, and_, case, cast, func, literal, null, or_
 from dashboard.core import rules as R
 from dashboard.core.settings import Rules
 from dashboard.core.vocab import (
+    FINDING_EXCLUSIONS,
     GRADE_RANK,
     GRADES,
     GREEN,
@@ -137,6 +138,28 @@ def inflation_flagged(self_score, self_grade, independent_score, independent_gra
 def is_overdue(status, deadline, today: dt.date):
     """R.is_overdue: not 已整改 and today past the deadline (not on the deadline day; never without one)."""
     return and_(status != RECTIFIED, deadline < today)
+
+
+def is_overdue_original(status, original, deadline, today: dt.date):
+    """R.is_overdue_original: is_overdue on the original deadline, the current one where none is recorded."""
+    return is_overdue(status, func.coalesce(original, deadline), today)
+
+
+def is_verified(status, verified_on):
+    """R.is_verified: 已整改 with a 核验日期."""
+    return and_(status == RECTIFIED, verified_on.is_not(None))
+
+
+def counts_as_rectified(status, verified_on, rules: Rules):
+    """R.counts_as_rectified: what 整改率 counts under the rules' rectification_basis."""
+    if rules.rectification_basis == "reported":
+        return status == RECTIFIED
+    return is_verified(status, verified_on)
+
+
+def is_excluded(exclusion, reason):
+    """R.is_excluded: 历史遗留 / 客观原因 with a 特殊情形说明 that is not blank (TRIM drops spaces, as R's strip(" "))."""
+    return and_(exclusion.in_(FINDING_EXCLUSIONS), reason.is_not(None), func.length(func.trim(reason)) > 0)
 
 
 def age_bucket(deadline, today: dt.date, rules: Rules):

@@ -71,6 +71,23 @@ class Rules:
     amount_max_wan: float = 100_000_000.0
     date_min_year: int = 1990
     date_max_year: int = 2100
+    # 整改 (docs/rules.md): 整改率 counts findings 已核验 ("verified") or every 单位报称已整改 ("reported"); a finding is
+    # 屡审屡犯 when an earlier year's finding of the same unit or project has its 问题类别, or a text at least this
+    # similar (character-bigram Jaccard, 0–1)
+    rectification_basis: str = "verified"
+    repeat_similarity: float = 0.5
+    # 结果应用: a policy older than policy_age_years is due for evaluation every policy_interval_years
+    policy_age_years: int = 5
+    policy_interval_years: int = 3
+    # 目标质量 (docs/rules.md): actual ≥ overshoot_factor × target means the target was set too low; a budget up by
+    # more than budget_up_share (0.2 = 20%) with every output target flat; near-duplicate projects across departments
+    # (name similarity ≥ duplicate_similarity and amounts within duplicate_amount_share); projects of at least
+    # cost_indicator_min_wan 万元 must carry a 成本指标 (0 = every project)
+    overshoot_factor: float = 2.0
+    budget_up_share: float = 0.2
+    duplicate_similarity: float = 0.8
+    duplicate_amount_share: float = 0.1
+    cost_indicator_min_wan: float = 0.0
 
     def weights(self) -> dict[str, float]:
         return {
@@ -128,6 +145,13 @@ class Auth:
     cookie_name: str = "dashboard_session"
     max_failures: int = 5  # wrong passwords in a row before the account is locked
     lockout_minutes: float = 15.0
+    # 等保: a new password has at least password_min_chars characters of at least password_classes of the four kinds
+    # (大写字母, 小写字母, 数字, 其他符号); a password-mode session unused for idle_minutes ends (0 = never)
+    password_min_chars: int = 8
+    password_classes: int = 3
+    idle_minutes: float = 30.0
+    # the hash chaining the audit trail's entries: "sha256", or "sm3" (GB/T 32905) where a bureau requires it
+    audit_hash: str = "sha256"
     # proxy: the headers the authenticating proxy sets (the user's name, optionally e-mail)
     proxy_user_header: str = "X-Forwarded-User"
     proxy_email_header: str = "X-Forwarded-Email"
@@ -231,6 +255,8 @@ def settings_path() -> Path:
 
 TABLES = ("rules", "limits", "documents", "auth", "performance", "database")  # the tables dashboard.toml may hold
 WARNING_PRESETS = ("lag", "checkpoints")
+AUDIT_HASHES = ("sha256", "sm3")  # dashboard.core.audit.HASHES
+RECTIFICATION_BASES = ("verified", "reported")  # 整改率 counts 已核验 findings, or every 单位报称已整改 one
 WEIGHT_FIELDS = ("weight_coverage", "weight_execution", "weight_evaluation", "weight_rectification", "weight_not_red")
 MIN_SECRET_CHARS = 32
 MAX_AMOUNT_WAN = 1e12  # amount_max_wan at most this (1 亿亿元): any total of such amounts stays a finite number
@@ -379,7 +405,9 @@ def check_rules(rules: Rules, source: str = "") -> Rules:
     > 0 (docs/rules.md: 综合得分 = Σ weight × sub-score ÷ Σ weight, so the sum need not be 100); execution_penalty
     ≥ 0; min_projects a whole number ≥ 1; grace_days a whole number ≥ 0; unit_project_max_wan > 0;
     unit_history_factor > 1; amount_max_wan ≥ unit_project_max_wan and at most 1e12; date_min_year < date_max_year,
-    both within 1900–9999. Returns `rules`; SettingsError
+    both within 1900–9999; rectification_basis one of RECTIFICATION_BASES; repeat_similarity, duplicate_similarity
+    and duplicate_amount_share within 0–1; policy_age_years ≥ 0, policy_interval_years ≥ 1; overshoot_factor > 1;
+    budget_up_share and cost_indicator_min_wan ≥ 0. Returns `rules`; SettingsError
     otherwise, `source` (e.g. "设置文件 PATH 的 ") before the table and key it names."""
     c = _Check(source, "rules", rules)
     c.types(skip=("checkpoints", "age_buckets"))
@@ -417,6 +445,15 @@ def check_rules(rules: Rules, source: str = "") -> Rules:
     c.within("date_min_year", 1900, 9999)
     c.within("date_max_year", 1900, 9999)
     c.below("date_min_year", "date_max_year")
+    if rules.rectification_basis not in RECTIFICATION_BASES:
+        c.fail(f"{c.value('rectification_basis')}应为 {' 或 '.join(_show(p) for p in RECTIFICATION_BASES)}")
+    for key in ("repeat_similarity", "duplicate_similarity", "duplicate_amount_share"):
+        c.within(key, 0, 1)
+    c.at_least("policy_age_years", 0)
+    c.at_least("policy_interval_years", 1)
+    c.above("overshoot_factor", 1)
+    c.at_least("budget_up_share", 0)
+    c.at_least("cost_indicator_min_wan", 0)
     return rules
 
 
@@ -471,6 +508,11 @@ def check_settings(settings: Settings, source: str | None = None) -> Settings:
     c.at_least("lockout_minutes", 0)
     c.filled("cookie_name")
     c.filled("proxy_user_header")
+    c.within("password_min_chars", 6, 128)
+    c.within("password_classes", 1, 4)
+    c.at_least("idle_minutes", 0)
+    if auth.audit_hash not in AUDIT_HASHES:
+        c.fail(f"{c.value('audit_hash')}应为 {' 或 '.join(_show(h) for h in AUDIT_HASHES)}")
 
     c = _Check(source, "performance", settings.performance)
     c.types()

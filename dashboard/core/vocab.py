@@ -21,6 +21,12 @@ EVALUATION_OBJECTS = ("项目支出", "部门整体支出", "政策")
 NON_PROJECT_OBJECTS = ("部门整体支出", "政策")  # evaluations of these never create or link a project
 FINDING_STATUSES = ("未整改", "整改中", "已整改")
 RECTIFIED = "已整改"
+# 整改: findings marked as one of these (with a reason) are left out of 综合整改率 (docs/rules.md 整改)
+FINDING_EXCLUSIONS = ("历史遗留", "客观原因")
+# 人大 满意度测评 of a unit's rectification report
+VOTES = ("满意", "基本满意", "不满意")
+# 评价结果应用类别 (北京 2026 政策评价): what the evaluation led to
+RESULT_CLASSES = ("整体退出", "系统调整", "局部优化", "继续实施")
 FINDING_SOURCES = ("绩效监控", "单位自评", "部门评价", "财政重点评价", "抽查复核", "审计", "人大", "其他")
 
 # -- import batches --------------------------------------------------------------------------------
@@ -28,7 +34,8 @@ BATCH_COMMITTED, BATCH_UNDONE = "committed", "undone"
 BATCH_STATUSES = (BATCH_COMMITTED, BATCH_UNDONE)
 BATCH_STATUS_LABELS = {BATCH_COMMITTED: "已导入", BATCH_UNDONE: "已撤销"}
 SOURCE_IMPORT, SOURCE_SYNC, SOURCE_DEMO = "import", "sync", "demo"
-BATCH_SOURCE_LABELS = {SOURCE_IMPORT: "上传导入", SOURCE_SYNC: "数据库同步", SOURCE_DEMO: "演示数据"}
+SOURCE_ENTRY = "entry"  # a verification or deadline change entered on 整改进度 (dashboard.core.writes.record_rectification)
+BATCH_SOURCE_LABELS = {SOURCE_IMPORT: "上传导入", SOURCE_SYNC: "数据库同步", SOURCE_DEMO: "演示数据", SOURCE_ENTRY: "页面录入"}
 
 # -- warning lights ----------------------------------------------------------------------------------
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
@@ -40,6 +47,7 @@ LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}  # which of two lights is worse
 TABLE_LABELS = {
     "departments": "主管部门", "units": "预算单位", "projects": "项目", "monitoring": "绩效监控",
     "evaluations": "绩效评价", "findings": "问题整改", "indicators": "绩效指标",
+    "finding_extensions": "整改延期记录", "satisfaction_votes": "整改满意度测评", "satisfaction": "整改满意度测评",
     "department_wide": "部门整体绩效", "department_tasks": "部门重点工作任务", "department_indicators": "部门整体绩效指标",
 }
 

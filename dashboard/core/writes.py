@@ -33,9 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from dashboard.core import db
+from dashboard.core import accounts, audit, db
 from dashboard.core import models as m
-from dashboard.core.vocab import BATCH_COMMITTED
+from dashboard.core.vocab import BATCH_COMMITTED, SOURCE_ENTRY
 
 CHUNK = 5000  # rows per executemany / per COPY slice: bounds the memory of one statement's parameters
 # pg_advisory_xact_lock key shared by every writer of one database ("dashboard" as a number)
@@ -196,6 +196,8 @@ def column_values(series, column=None, sqlite: bool = False) -> list:
     if not isinstance(series, pd.Series):
         series = pd.Series(series)
     typ = column.type if column is not None else None
+    if series.dtype.kind == "M":  # pandas turned datetimes into Timestamps, which the drivers do not bind
+        series = pd.Series([None if pd.isna(x) else pd.Timestamp(x).to_pydatetime() for x in series], dtype=object)
     kind = series.dtype.kind
     if kind == "f":
         arr = series.to_numpy()
@@ -360,3 +362,80 @@ def records(df: pd.DataFrame, cols: list[str]) -> list[dict]:
         return []
     columns = [column_values(df[c]) for c in cols]
     return [dict(zip(cols, row)) for row in zip(*columns)]
+
+
+# -- rectification entered in the app (issue 25): a deadline extension or a verification of one finding ----------
+
+
+
+class EntryRefused(ValueError):
+    """A rectification entry that cannot be written as given; the message is for the user (Chinese)."""
+
+
+def _old_values(row: Mapping) -> dict:
+    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in row.items()}
+
+
+def _text(value) -> str | None:
+    text_ = None if value is None else str(value).strip()
+    return text_ or None
+
+
+def record_rectification(url: str, actor, finding_id: int, *, new_deadline: dt.date | None = None,
+                         reason: str | None = None, approved_by: str | None = None,
+                         verified_on: dt.date | None = None, verified_by: str | None = None,
+                         verification_method: str | None = None, today: dt.date | None = None) -> dict:
+    """Record, for one finding, a change of its 整改时限 (a finding_extensions row: old → new date, 延期原因, 延期批准人,
+    recorded by the actor) and/or its verification (核验日期, 核验人, 核验方式), as a batch of its own (source "entry").
+
+    Only an actor with the import permission may (accounts.Forbidden otherwise, nothing written). The finding's
+    prior values go to the ChangeLog, so the entry can be undone like an import (data_loaders.batches.undo_batch);
+    the entry and its audit entry ("import", detail {"batch", "entry", "finding"}) commit together. EntryRefused
+    when the values do not make an entry: no change given, a new deadline equal to the current one or without a
+    reason or approver, a verification of a finding not 已整改, without a verifier or method, or dated after `today`.
+    """
+    accounts.require(actor, "import")
+    today = today or dt.date.today()
+    reason, approved_by = _text(reason), _text(approved_by)
+    verified_by, verification_method = _text(verified_by), _text(verification_method)
+    if new_deadline is None and verified_on is None:
+        raise EntryRefused("请填写新的整改时限或核验日期")
+    if new_deadline is not None and (reason is None or approved_by is None):
+        raise EntryRefused("延期须写明延期原因和延期批准人")
+    if verified_on is not None:
+        if verified_by is None or verification_method is None:
+            raise EntryRefused("核验须写明核验人和核验方式")
+        if verified_on > today:
+            raise EntryRefused(f"核验日期 {verified_on.isoformat()} 晚于今天 {today.isoformat()}")
+    ft, xt = m.Finding.__table__, m.FindingExtension.__table__
+    with write_transaction(url) as conn:
+        row = conn.execute(select(ft).where(ft.c.id == int(finding_id))).mappings().first()
+        if row is None:
+            raise EntryRefused(f"没有编号为 {finding_id} 的问题")
+        if verified_on is not None and row["status"] != "已整改":
+            raise EntryRefused(f"该问题的整改状态是“{row['status']}”：单位报称已整改后才能核验")
+        current = row["deadline"]
+        if new_deadline is not None and new_deadline == current:
+            raise EntryRefused(f"新的整改时限与当前时限 {current.isoformat()} 相同")
+        what = "、".join(w for w, given in (("延期", new_deadline), ("核验", verified_on)) if given is not None)
+        counts = {"findings": {"inserted": 0, "updated": 1, "unchanged": 0},
+                  "finding_extensions": {"inserted": int(new_deadline is not None), "updated": 0, "unchanged": 0}}
+        batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[], counts=counts,
+                           note=f"整改{what}录入：问题 {int(finding_id)}")
+        conn.execute(insert(m.ChangeLog.__table__), {"batch_id": batch, "table_name": "findings",
+                                                     "row_id": int(finding_id), "old_values": _old_values(row)})
+        values: dict = {"batch_id": batch}
+        if new_deadline is not None:
+            values["deadline"] = new_deadline
+            values["original_deadline"] = row["original_deadline"] or current or new_deadline
+            conn.execute(insert(xt), {
+                "finding_id": int(finding_id), "old_deadline": current, "new_deadline": new_deadline,
+                "reason": reason, "approved_by": approved_by, "recorded_by": actor.name,
+                "recorded_at": dt.datetime.now().replace(microsecond=0),
+                "created_batch_id": batch, "batch_id": batch})
+        if verified_on is not None:
+            values.update(verified_on=verified_on, verified_by=verified_by, verification_method=verification_method)
+        conn.execute(update(ft).where(ft.c.id == int(finding_id)).values(**values))
+        audit.record_in(conn, actor.name, actor.role, "import",
+                        {"batch": batch, "entry": what, "finding": int(finding_id)})
+    return {"batch_id": batch, "finding_id": int(finding_id), "entry": what}

@@ -21,10 +21,12 @@ from dashboard.core.models import (
     DepartmentWide,
     Evaluation,
     Finding,
+    FindingExtension,
     ImportBatch,
     Indicator,
     MonitoringRecord,
     Project,
+    SatisfactionVote,
     Unit,
 )
 from dashboard.core.settings import Rules
@@ -33,13 +35,14 @@ from dashboard.demo.data import generate
 from dashboard.demo.org import SCALES
 
 _DATA_TABLES = ("import_batches", "change_log", "departments", "units", "projects", "monitoring", "evaluations",
-                "findings", "indicators")
+                "findings", "indicators", "finding_extensions", "satisfaction_votes")
 
 
 def _clear(conn, is_pg: bool) -> None:
     """Remove every data row, the change log and the import history (children first)."""
-    tables = [t.__table__ for t in (DepartmentIndicator, DepartmentTask, DepartmentWide, Indicator, Finding, Evaluation,
-                                    MonitoringRecord, Project, Unit, Department)]
+    tables = [t.__table__ for t in (FindingExtension, SatisfactionVote, DepartmentIndicator, DepartmentTask,
+                                    DepartmentWide, Indicator, Finding, Evaluation, MonitoringRecord, Project, Unit,
+                                    Department)]
     tables += [ChangeLog.__table__, ImportBatch.__table__]
     if is_pg:
         # TRUNCATE is far faster than DELETE at province scale and is transactional in PostgreSQL;

@@ -21,9 +21,11 @@ from dashboard.core.models import (
     Department,
     Evaluation,
     Finding,
+    FindingExtension,
     Indicator,
     MonitoringRecord,
     Project,
+    SatisfactionVote,
     Unit,
     evaluation_object_key,
     finding_key,
@@ -39,6 +41,7 @@ from dashboard.core.vocab import (
     RED,
     YELLOW,
 )
+from dashboard.demo.applications import add_result_applications
 from dashboard.demo.indicators import INDICATOR_COLUMNS, indicators_of_year
 from dashboard.demo.org import MINISTRY, SCALES, Org, Scale, build_org
 from dashboard.demo.projects import (
@@ -53,6 +56,9 @@ from dashboard.demo.projects import (
 from dashboard.demo.words import (
     DEPT_FINDINGS,
     DEVIATION_REASONS,
+    EXCLUSION_REASONS,
+    EXTENSION_APPROVERS,
+    EXTENSION_REASONS,
     FINDINGS_AUDIT,
     FINDINGS_CONGRESS,
     FINDINGS_EVALUATION,
@@ -63,6 +69,9 @@ from dashboard.demo.words import (
     POLICIES,
     POLICY_SECTOR,
     SELF_PROBLEMS,
+    VERIFICATION_METHODS,
+    VERIFIERS,
+    finding_category,
 )
 
 YEARS = (2022, 2023, 2024)
@@ -84,7 +93,12 @@ EVALUATION_COLUMNS = ("year", "kind", "object_type", "object_key", "object_name"
                       "unit_id", "fund_amount", "score", "grade", "evaluator", "deputies_participated", "main_problems",
                       "result_application", "next_year_budget_change")
 FINDING_COLUMNS = ("year", "source", "department_id", "unit_id", "project_id", "description", "requirement",
-                   "deadline", "status", "completed_on", "measures", "amount")
+                   "deadline", "status", "completed_on", "measures", "amount", "category", "original_deadline",
+                   "verified_on", "verified_by", "verification_method", "exclusion", "exclusion_reason")
+EXTENSION_COLUMNS = ("id", "finding_id", "old_deadline", "new_deadline", "reason", "approved_by", "recorded_at",
+                     "recorded_by")
+VOTE_COLUMNS = ("id", "year", "department_id", "unit_id", "subject_key", "subject", "satisfied", "basically",
+                "unsatisfied")
 
 
 @dataclass
@@ -138,7 +152,9 @@ def generate(scale_name: str = "county", seed: int = 1, rules: Rules = R.DEFAULT
         _project_evaluations(rng, org, yr, scores, ev, rules)
         objects = _object_evaluations(rng, org, scale, yr, factor, ev, rules)
         _findings(rng, yr, scores, light_aug, objects, factor, fd, rules)
-    return _finish(org, proj, mon, ev, fd, ind)
+    # 结果应用台账 (issue 25): result classes, policy years, earlier policy evaluations, the flagged cases; own draws
+    add_result_applications(np.random.default_rng([seed, 26]), org, scale, proj, ev, rules)
+    return _finish(org, proj, mon, ev, fd, ind, np.random.default_rng([seed, 25]), rules)
 
 
 def _monitoring(rng: np.random.Generator, scale: Scale, yr: Year, mon: dict, rules: Rules) -> np.ndarray:
@@ -391,16 +407,130 @@ def _findings(rng: np.random.Generator, yr: Year, s: _Scores, light_aug: np.ndar
             else:
                 desc, req, meas = pool[pi[j]]
                 p_id, u_id = int(yr.pids[proj[j]]), int(yr.units[proj[j]]) + 1
+                desc = f"{yr.names[proj[j]]}：{desc}"  # ledgers name the project: 校舍维修改造：资金支付进度滞后…
             _add(fd, year=year, source=source, department_id=int(d_of[j]) + 1, unit_id=u_id, project_id=p_id,
                  description=desc, requirement=req, deadline=deadline[j].item(),
                  status=(RECTIFIED, RECTIFYING, UNRECTIFIED)[st[j]],
                  completed_on=done[j].item() if st[j] == 0 else None,
                  measures=meas if st[j] == 0 else ("正在落实：" + meas if st[j] == 1 else None),
-                 amount=None if np.isnan(amounts[j]) else float(amounts[j]))
+                 amount=None if np.isnan(amounts[j]) else float(amounts[j]),
+                 category=finding_category(pool[pi[j]][0] if not dept_level[j] else desc),
+                 original_deadline=deadline[j].item(), verified_on=None, verified_by=None,
+                 verification_method=None, exclusion=None, exclusion_reason=None)
 
 
-def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict, ind: dict) -> DemoData:
-    """Ids for every row, finding keys, findings deduplicated on their natural key (year, key)."""
+def _verify(rng: np.random.Generator, fd: dict) -> tuple[dict, dict]:
+    """Issue 25 on the findings (their own draws, so the other tables do not change with them): most 已整改 ones
+    verified after their completion; a few percent extended once or twice (the stored deadline is the last one, the
+    first is original_deadline); a few percent of the open ones accepted as 历史遗留 / 客观原因 with a reason.
+    Returns the extension rows; the votes come from _votes."""
+    today = DEMO_TODAY
+    xt = {k: [] for k in EXTENSION_COLUMNS}
+    n = len(fd["id"])
+    draw = rng.random((n, 4))
+    for i in range(n):
+        status, deadline = fd["status"][i], fd["deadline"][i]
+        if status == RECTIFIED and draw[i, 0] < 0.86:
+            day = min(fd["completed_on"][i] + dt.timedelta(days=int(5 + 40 * draw[i, 1])), today)
+            fd["verified_on"][i] = day
+            fd["verified_by"][i] = VERIFIERS[int(draw[i, 2] * len(VERIFIERS))]
+            fd["verification_method"][i] = VERIFICATION_METHODS[int(draw[i, 3] * len(VERIFICATION_METHODS))]
+        elif status != RECTIFIED and draw[i, 1] < 0.035:
+            kind = ("历史遗留", "客观原因")[int(draw[i, 2] * 2)]
+            fd["exclusion"][i] = kind
+            fd["exclusion_reason"][i] = EXCLUSION_REASONS[kind][int(draw[i, 3] * len(EXCLUSION_REASONS[kind]))]
+        times = 2 if draw[i, 3] < 0.012 else 1 if draw[i, 3] < 0.05 else 0
+        if not times:
+            continue
+        moves = [int(d) for d in rng.integers(30, 120, times)]
+        first = deadline - dt.timedelta(days=sum(moves))
+        fd["original_deadline"][i] = first
+        old = first
+        for move in moves:
+            new = old + dt.timedelta(days=move)
+            asked = min(old - dt.timedelta(days=int(rng.integers(3, 20))), today)
+            _add(xt, id=len(xt["id"]) + 1, finding_id=fd["id"][i], old_deadline=old, new_deadline=new,
+                 reason=EXTENSION_REASONS[int(rng.integers(0, len(EXTENSION_REASONS)))],
+                 approved_by=EXTENSION_APPROVERS[int(rng.integers(0, len(EXTENSION_APPROVERS)))],
+                 recorded_at=dt.datetime.combine(asked, dt.time(10, 0)), recorded_by="区财政局绩效科")
+            old = new
+    return xt
+
+
+def _votes(rng: np.random.Generator, fd: dict) -> dict:
+    """The 人大 满意度测评 of most units with findings, per year: 15–30 deputies; units that rectified (verified)
+    more of their findings get more 满意."""
+    per: dict[tuple[int, int, int], list[int]] = {}
+    for year, dept, unit, status, verified in zip(fd["year"], fd["department_id"], fd["unit_id"], fd["status"],
+                                                  fd["verified_on"]):
+        if unit is None:
+            continue
+        got = per.setdefault((year, dept, unit), [0, 0])
+        got[0] += 1
+        got[1] += status == RECTIFIED and verified is not None
+    sv = {k: [] for k in VOTE_COLUMNS}
+    for (year, dept, unit), (total, done) in sorted(per.items()):
+        if rng.random() >= 0.85:
+            continue
+        voters = int(rng.integers(15, 31))
+        share = 0.35 + 0.55 * done / total
+        satisfied = int(rng.binomial(voters, min(share, 0.95)))
+        basically = int(rng.binomial(voters - satisfied, 0.7))
+        _add(sv, id=len(sv["id"]) + 1, year=year, department_id=dept, unit_id=unit, subject_key=f"u:{unit}",
+             subject=f"{year}年度绩效评价和审计发现问题整改情况", satisfied=satisfied, basically=basically,
+             unsatisfied=voters - satisfied - basically)
+    return sv
+
+
+def _fewer_repeats(rng: np.random.Generator, fd: dict, proj: dict, rules: Rules, keep: float = 0.1) -> None:
+    """Most problems found again in a unit (R.repeat_links: same 问题类别 or similar text in an earlier year) are
+    re-drawn from their pool as another kind of problem, so that 屡审屡犯 is a few percent of the findings, as in a
+    county whose units mostly fix what they were told; `keep` of them stay repeats."""
+    code = dict(zip(proj["id"], proj["code"]))
+    pools = dict(_FINDING_SOURCES)
+    # most ledgers leave 问题类别 blank: about 40% of the findings carry one
+    for i in np.flatnonzero(rng.random(len(fd["year"])) >= 0.4):
+        fd["category"][i] = None
+
+    def ref(i: int) -> R.FindingRef:
+        return R.FindingRef(i, fd["year"][i], fd["department_id"][i], fd["unit_id"][i], code.get(fd["project_id"][i]),
+                            fd["category"][i], fd["description"][i])
+
+    for year in YEARS[1:]:
+        earlier = [ref(i) for i, y in enumerate(fd["year"]) if y < year]
+        current = [i for i, y in enumerate(fd["year"]) if y == year]
+        links = R.repeat_links([ref(i) for i in current], earlier, rules)
+        by_subject: dict[tuple, list[R.FindingRef]] = {}
+        for e in earlier:
+            by_subject.setdefault(("u", e.unit_id) if e.unit_id is not None else ("d", e.department_id), []).append(e)
+            if e.project_code:
+                by_subject.setdefault(("p", e.project_code), []).append(e)
+
+        def repeats(f: R.FindingRef, by_subject=by_subject) -> bool:
+            keys = [("u", f.unit_id) if f.unit_id is not None else ("d", f.department_id), ("p", f.project_code)]
+            return any(R.is_repeat(e, f, rules) for k in keys for e in by_subject.get(k, ()))
+
+        for i in sorted(links):
+            if rng.random() < keep:
+                continue
+            pool = DEPT_FINDINGS if fd["unit_id"][i] is None else pools[fd["source"][i]]
+            old = next(t for t in pool if fd["description"][i].endswith(t[0]))
+            prefix = fd["description"][i][:len(fd["description"][i]) - len(old[0])]
+            for k in rng.permutation(len(pool)):
+                desc, req, meas = pool[int(k)]
+                fd["description"][i], fd["requirement"][i] = prefix + desc, req
+                fd["category"][i] = finding_category(desc) if fd["category"][i] is not None else None
+                if not repeats(ref(i)):
+                    break
+            status = fd["status"][i]
+            fd["measures"][i] = meas if status == RECTIFIED else ("正在落实：" + meas if status == RECTIFYING else None)
+
+
+def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict, ind: dict, rng: np.random.Generator,
+            rules: Rules) -> DemoData:
+    """Ids for every row, finding keys, findings deduplicated on their natural key (year, key); then the verified
+    rectification (_verify) and the votes (_votes) with their own draws."""
+    _fewer_repeats(rng, fd, proj, rules)
     mon["id"] = list(range(1, len(mon["project_id"]) + 1))
     ev["id"] = list(range(1, len(ev["year"]) + 1))
     keys = [finding_key(d, p, desc) for d, p, desc in zip(fd["department_id"], fd["project_id"], fd["description"])]
@@ -419,11 +549,13 @@ def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict, ind: dict) -> D
     units = {"id": list(range(1, n_unit + 1)), "department_id": (org.unit_dept + 1).tolist(),
              "code": org.unit_code, "name": org.unit_name, "kind": org.unit_kind, "sector": org.unit_sector}
     ind["id"] = list(range(1, len(ind["project_id"]) + 1))
+    xt = _verify(rng, fd)
+    sv = _votes(rng, fd)
     tables = [(Department, depts), (Unit, units), (Project, proj), (MonitoringRecord, mon), (Evaluation, ev),
-              (Finding, fd), (Indicator, ind)]
+              (Finding, fd), (Indicator, ind), (FindingExtension, xt), (SatisfactionVote, sv)]
     counts = {"departments": n_dept, "units": n_unit, "projects": len(proj["id"]),
               "monitoring": len(mon["id"]), "evaluations": len(ev["id"]), "findings": len(fd["id"]),
-              "indicators": len(ind["id"])}
+              "indicators": len(ind["id"]), "finding_extensions": len(xt["id"]), "satisfaction_votes": len(sv["id"])}
     return DemoData(tables, counts)
 
 

@@ -20,7 +20,54 @@ GENERAL, GOV_FUND, SOE, SOCIAL = FUND_SOURCES  # 一般公共预算, 政府性�
 _BUILDING_WORDS = ("工程", "建设", "改造", "治理", "加固", "厂房")
 
 PROJECT_COLUMNS = ("id", "year", "code", "name", "department_id", "unit_id", "category", "fund_source",
-                   "initial_budget", "adjusted_budget", "has_target", "target_grade", "ex_ante_result", "is_key")
+                   "initial_budget", "adjusted_budget", "has_target", "target_grade", "ex_ante_result", "is_key",
+                   "peer_group")
+
+# 同类项目分组 (一类事): projects whose name has one of the words belong to the group (first match wins); the
+# demo's 单位成本 indicators are compared within each group (dashboard.demo.indicators.UNIT_COSTS)
+PEER_GROUPS = (
+    ("环卫保洁", ("环卫保洁", "垃圾清运", "保洁")),
+    ("公路养护", ("公路养护", "道路硬化", "公路提质")),
+    ("校舍及办公用房维修", ("校舍维修", "办公用房维修", "食堂改造")),
+    ("业务培训", ("培训", "技能提升")),
+    ("信息系统运维", ("信息化", "运维", "政务云")),
+    ("绿化养护", ("绿地养护", "国土绿化", "森林资源管护")),
+    ("第三方评估服务", ("第三方", "评估经费", "课题研究")),
+)
+TWIN_EVERY = 150  # one pair of near-duplicate projects across departments per this many projects (目标质量 TQ7)
+
+
+def peer_group(name: str) -> str | None:
+    """The demo's peer group of a project name, None when it is in none."""
+    for group, words in PEER_GROUPS:
+        if any(w in name for w in words):
+            return group
+    return None
+
+
+def _plant_twins(names: list[str], depts: np.ndarray, initial: np.ndarray, adjusted: np.ndarray, cats: list[str],
+                 in_use: set, first_new: int) -> None:
+    """Make a few new projects (index ≥ first_new: their budget is not carried from last year) near-duplicates of
+    another department's project (the same work applied for twice): its name with 项目 added or dropped and a
+    budget 3% apart. Deterministic (no draws), so the random draws of every table stay as they were."""
+    n = len(names)
+    fresh = n - first_new
+    pairs = n // TWIN_EVERY
+    if not pairs or fresh < 2:
+        return
+    step = max(1, n // pairs)
+    for j in range(pairs):
+        i = (j * step + step // 3) % n
+        if cats[i] != PROJECT:
+            continue
+        twin = names[i][:-2] if names[i].endswith("项目") else names[i] + "项目"
+        for k in range(fresh):
+            t = first_new + (j * 7 + k) % fresh
+            if t != i and depts[t] != depts[i] and cats[t] == PROJECT and (int(depts[t]), twin) not in in_use:
+                names[t] = twin
+                initial[t] = round(initial[i] * 1.03, 4)
+                adjusted[t] = round(adjusted[i] * 1.03, 4)
+                break
 
 
 def unique_name(in_use: set, dept: int, unit_short: str, tpl: str, recurring: bool, suffix: str) -> str:
@@ -213,6 +260,8 @@ def projects_of_year(rng: np.random.Generator, scale: Scale, lines: ProjectLines
     units = np.array([lines.unit[i] for i in line_ids])
     depts = lines.org.unit_dept[units]
     names = [lines.name[i].replace("{y}", str(year)) for i in line_ids]
+    cats = [lines.category[i] for i in line_ids]
+    _plant_twins(names, depts, initial, adjusted, cats, lines.names_in_use, len(carry_lines))
 
     cols["id"] += pids.tolist()
     cols["year"] += [year] * n
@@ -228,4 +277,5 @@ def projects_of_year(rng: np.random.Generator, scale: Scale, lines: ProjectLines
     cols["target_grade"] += tg.tolist()
     cols["ex_ante_result"] += ex_ante.tolist()
     cols["is_key"] += is_key.tolist()
+    cols["peer_group"] += [peer_group(name) for name in names]
     return Year(y_i, year, line_ids, pids, units, depts, names, adjusted, has_target, is_key)

@@ -187,3 +187,28 @@ FUND_LEVELS = ("中央补助资金", "省级补助资金", "市级补助资金",
 FUND_SECTORS = ("自然资源", "住建", "城管", "交通", "园区", "乡镇", "民政", "体育", "水利", "农业农村")
 SOE_SECTORS = ("园区", "工信", "财政", "发改")
 SUBSIDY_WORDS = ("补贴", "补助", "救助", "津贴", "奖补", "资金", "保障")
+
+# 整改 you can verify (issue 25): who verified a reported 已整改 and how, why a deadline moved and who approved it,
+# why a problem is accepted as 历史遗留 / 客观原因, and what the 人大 voted on
+VERIFIERS = ("区财政局绩效科", "区财政局监督检查科", "区审计局", "区人大常委会预算工作委员会")
+VERIFICATION_METHODS = ("现场核查", "查阅整改凭证和台账", "听取整改汇报并抽查资料", "核对资金拨付记录", "回访服务对象")
+EXTENSION_REASONS = ("涉及跨年度预算调整，需随下年预算一并解决", "工程需待汛期结束后施工", "需上级部门审批，审批尚未完成",
+                     "涉及多个部门协调，需延长整改时间", "政府采购重新招标")
+EXTENSION_APPROVERS = ("区政府分管副区长", "区财政局", "区人大常委会预算工作委员会")
+EXCLUSION_REASONS = {
+    "历史遗留": ("2015年以前形成的挂账，原始凭证已无法取得", "原项目单位已撤并，责任主体已不存在",
+                 "早年建设项目未办理产权登记，补办需专项审批"),
+    "客观原因": ("受上级政策调整影响，项目已停止实施", "受自然灾害影响，项目无法按原计划实施",
+                 "上级补助资金未到位，配套无法落实"),
+}
+# 问题类别 of each finding description (FINDINGS_* and DEPT_FINDINGS): the kind of problem 屡审屡犯 compares
+CATEGORY_WORDS = (("采购", "政府采购"), ("自评", "绩效自评"), ("指标", "绩效目标"), ("目标", "绩效目标"),
+                  ("满意", "服务效果"), ("效益", "服务效果"), ("管护", "服务效果"), ("资产", "资产管理"),
+                  ("档案", "项目管理"), ("验收", "项目管理"), ("制度", "内部控制"), ("内部控制", "内部控制"),
+                  ("进度", "预算执行"), ("执行", "预算执行"), ("闲置", "资金管理"), ("资金", "资金管理"),
+                  ("预算", "预算编制"), ("挂账", "资金管理"), ("结算", "资金管理"))
+
+
+def finding_category(description: str) -> str:
+    """The 问题类别 of a demo finding: the first CATEGORY_WORDS word its description contains, else 项目管理."""
+    return next((category for word, category in CATEGORY_WORDS if word in description), "项目管理")

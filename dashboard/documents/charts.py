@@ -16,7 +16,14 @@ import matplotlib.pyplot as plt
 
 from dashboard.core.vocab import GRADES, GREEN, GREY, LIGHT_LABELS, RED, YELLOW
 from dashboard.present import fmt
-from dashboard.present.palette import GRADE_COLORS, LIGHT_COLORS, PRIMARY
+from dashboard.present.palette import (
+    GRADE_COLORS,
+    GRADE_PATTERNS,
+    LIGHT_COLORS,
+    LIGHT_PATTERNS,
+    PATTERN_INK,
+    PRIMARY,
+)
 
 DPI = 150
 
@@ -72,6 +79,16 @@ def trend(rows: list[dict], font: str) -> bytes:
         return _png(fig)
 
 
+def _hatch(bars, shapes: list[str]) -> None:
+    """The palette's pattern of each bar as a matplotlib hatch in the pattern ink ("x" → "xx", "/" → "//"): in
+    print and for colour-blind readers the bars differ by pattern as well as colour."""
+    for bar, shape in zip(bars, shapes):
+        if shape:
+            bar.set_hatch(shape * 2)
+            bar.set_edgecolor(PATTERN_INK)
+            bar.set_linewidth(0)
+
+
 def lights(counts: dict[str, int], font: str) -> bytes:
     """Projects by warning light (red, yellow, green, not reported)."""
     order = [RED, YELLOW, GREEN, GREY]
@@ -79,6 +96,7 @@ def lights(counts: dict[str, int], font: str) -> bytes:
         fig, ax = plt.subplots(figsize=(3.5, 2.3))
         values = [int(counts.get(k, 0)) for k in order]
         bars = ax.bar([LIGHT_LABELS[k] for k in order], values, color=[LIGHT_COLORS[k] for k in order])
+        _hatch(bars, [LIGHT_PATTERNS[k] for k in order])
         ax.bar_label(bars, fontsize=8)
         ax.set_title("预警灯（项目数）", fontsize=9)
         _values_only(ax)
@@ -93,6 +111,7 @@ def grades(counts: dict[str, int], font: str) -> bytes:
         fig, ax = plt.subplots(figsize=(3.5, 2.3))
         values = [int(counts.get(g, 0)) for g in GRADES]
         bars = ax.bar(list(GRADES), values, color=[GRADE_COLORS[g] for g in GRADES])
+        _hatch(bars, [GRADE_PATTERNS[g] for g in GRADES])
         ax.bar_label(bars, fontsize=8)
         ax.set_title("评价等级分布（条）", fontsize=9)
         _values_only(ax)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_BREAK, WD_COLOR_INDEX, WD_LINE_SPACING
+from docx.enum.text import WD_BREAK, WD_COLOR_INDEX, WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
@@ -193,7 +193,7 @@ class Writer:
         paragraph._p.style = self._ids[style]
         return paragraph
 
-    def title(self, text: str, subtitle: str | None = None) -> None:
+    def title(self, text: str, subtitle: str | None = None):
         """The document's title, broken into lines of balanced length (never a lone 报 on the last line); the first
         title is the file's title too."""
         p = self._p(TITLE)
@@ -205,6 +205,27 @@ class Writer:
             self.doc.core_properties.title = clean(text)[:200]
         if subtitle:
             self._p(SUBTITLE, subtitle)
+        return p
+
+    def bookmark(self, paragraph, name: str) -> None:
+        """Mark `paragraph` as the bookmark `name` (a PAGEREF field elsewhere prints its page)."""
+        self._bookmarks = getattr(self, "_bookmarks", 0) + 1
+        bid = str(1000 + self._bookmarks)
+        start = paragraph._p.makeelement(qn("w:bookmarkStart"), {qn("w:id"): bid, qn("w:name"): name})
+        end = paragraph._p.makeelement(qn("w:bookmarkEnd"), {qn("w:id"): bid})
+        ppr = paragraph._p.pPr
+        paragraph._p.insert(1 if ppr is not None else 0, start)
+        paragraph._p.append(end)
+
+    def page_line(self, text: str, bookmark: str, style: str = BODY, width_mm: float = 156):
+        """A contents or index line: the text, a dotted leader to the right margin, and the page of `bookmark`
+        (a PAGEREF field, computed by Word when the fields update and by LibreOffice when it renders the PDF)."""
+        p = self._p(style)
+        p.paragraph_format.first_line_indent = Mm(0)
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(width_mm), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+        p.add_run(clean(text) + "\t")
+        field_run(p, f" PAGEREF {bookmark} \\h ", "")
+        return p
 
     def caption(self, text: str):
         """A figure's caption, numbered in order (图 1, 图 2 … of this document): centred, without a closing full
@@ -296,6 +317,33 @@ class Writer:
         self._p(BODY).add_run().add_break(WD_BREAK.PAGE)
 
 
+def field_run(paragraph, instruction: str, placeholder: str) -> None:
+    """A complex field (fldChar begin / instrText / separate / result / end) at the end of `paragraph`."""
+    def char(kind):
+        r = paragraph.add_run()
+        fc = r._r.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): kind})
+        if kind == "begin":
+            fc.set(qn("w:dirty"), "true")
+        r._r.append(fc)
+    char("begin")
+    r = paragraph.add_run()
+    it = r._r.makeelement(qn("w:instrText"), {})
+    it.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    it.text = instruction
+    r._r.append(it)
+    char("separate")
+    paragraph.add_run(placeholder)
+    char("end")
+
+
+def update_fields_on_open(doc: Document) -> None:
+    """Ask Word to update the fields (contents page numbers) when the file is opened."""
+    settings = doc.settings.element
+    if settings.find(qn("w:updateFields")) is None:
+        el = settings.makeelement(qn("w:updateFields"), {qn("w:val"): "true"})
+        settings.append(el)
+
+
 def _single(p):
     """Single line spacing: a picture in a paragraph of exact spacing is cut to that one line's height."""
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
@@ -314,9 +362,10 @@ def _widths(t, widths_mm: Sequence[float]) -> None:
 
 def title_lines(text: str, per_line: float = TITLE_CHARS_PER_LINE) -> list[str]:
     """A title in as few lines as fit, of balanced width (a line never ends in a lone 报, a number is never cut:
-    34 characters → 17 + 17, not 20 + 14). Digits and Latin letters count half a character; a line breaks only
-    between two characters that are not both digits or letters, never before closing or after opening marks."""
-    widths = [0.5 if ord(ch) < 128 else 1.0 for ch in text]
+    34 characters → 17 + 17, not 20 + 14). Digits and Latin letters count 0.6 of a character; a line breaks only
+    between two characters that are not both digits or letters, never before closing or after opening marks.
+    Digits count 0.6: the bold serif face draws them wider than half a 汉字 (measured: 18 汉字 and 2024 wrap)."""
+    widths = [0.6 if ord(ch) < 128 else 1.0 for ch in text]
     total = sum(widths)
     if total <= per_line:
         return [text]

@@ -13,7 +13,6 @@ from sqlalchemy import and_, case, distinct, func, literal, select
 
 from dashboard.core import rules_sql as RS
 from dashboard.core.models import Evaluation as E
-from dashboard.core.models import Finding as F
 from dashboard.core.models import ProjectFacts as PF
 from dashboard.core.settings import Rules
 from dashboard.core.vocab import GREEN, GREY, RED, YELLOW
@@ -160,20 +159,3 @@ def dept_inflation(q: Query) -> pd.Series:
     """Per department: projects whose self-evaluation is flagged as inflated."""
     flags = _dept_inflation(q.url, q.version, whole(q.scope), q.rules)
     return flags[flags.index.isin(q.scope.departments)] if q.scope.departments else flags
-
-
-@cached()
-def _dept_findings(url: str, version: int, scope: Scope, today: dt.date) -> pd.DataFrame:
-    overdue = RS.is_overdue(F.status, F.deadline, today)
-    stmt = (
-        select(F.department_id, F.status, func.count().label("n"),
-               func.sum(case((overdue, 1), else_=0)).label("overdue"))
-        .where(*scope_where(F, scope))
-        .group_by(F.department_id, F.status)
-    )
-    return frame(url, stmt)
-
-
-def dept_findings(q: Query) -> pd.DataFrame:
-    """Per department and status: number of findings and how many are overdue on q.today (R.is_overdue)."""
-    return _in_scope(_dept_findings(q.url, q.version, whole(q.scope), q.today), q.scope)

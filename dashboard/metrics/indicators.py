@@ -1,6 +1,8 @@
 """Performance-indicator figures (绩效指标), in SQL: how many of a scope's indicators are 已完成 / 未完成 / 无法判断
 (each project counted once, at its most advanced stage), the unmet and at-risk lists, met shares and target
-quality by 主管部门, and one project's indicators stage by stage.
+quality by 主管部门, one project's indicators stage by stage, and how far indicators landed from their targets (偏离度,
+issue 25: dashboard.core.quality.distance_from_target in SQL as dashboard.core.quality_sql, binned per department
+and 一级指标 family).
 
 The 已完成 rule is dashboard.core.rules.indicator_status, run in SQL as dashboard.core.rules_sql.indicator_status_row.
 Which stage counts: vocab.STAGE_RANK (评价 over 自评 over 监控 over 申报). Target quality looks at the targets
@@ -12,6 +14,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, or_, select
 
+from dashboard.core import quality as Qy
+from dashboard.core import quality_sql as QS
 from dashboard.core import rules_sql as RS
 from dashboard.core.models import Department as D
 from dashboard.core.models import Indicator as I
@@ -197,3 +201,60 @@ def target_quality_by_department(q: Query) -> pd.DataFrame:
                              "no_satisfaction", "unquantified_projects"])
     df["complete_share"] = (df["complete_projects"] / df["projects"]).where(df["projects"] > 0)
     return with_names(q, df).sort_values("department").reset_index(drop=True)
+
+
+# --- distance from target (issue 25 item 5) -------------------------------------------------------------
+
+def _distance_parts():
+    """(family, exclusion, bin) of each indicator at its project's most advanced stage (quality_sql mirrors of
+    dashboard.core.quality.family / distance_from_target / distance_bin)."""
+    excl = QS.distance_exclusion(I.stage, I.comparator, I.target_value, I.target_unit, I.actual_value, I.actual_unit,
+                                 I.actual_text)
+    d = QS.distance(I.comparator, I.target_value, I.actual_value)
+    return QS.family(I.level1), excl, case((excl.is_(None), QS.distance_bin(d)), else_=None)
+
+
+def distance_counts(q: Query) -> pd.DataFrame:
+    """Indicators counted per 主管部门, 一级指标 family, reason left out (None: shown) and 10-point bin, in SQL."""
+    best, on = _counted(q)
+    fam, excl, bin_ = _distance_parts()
+    stmt = (select(P.department_id, fam.label("family"), excl.label("exclusion"), bin_.label("bin"),
+                   func.count().label("indicators"))
+            .select_from(IT).join(best, on).join(P, P.id == I.project_id)
+            .group_by(P.department_id, fam, excl, bin_))
+    return frame(q.url, stmt, ["department_id", "family", "exclusion", "bin", "indicators"])
+
+
+def distance_histogram(q: Query, department_id: int | None = None, family: str | None = None) -> dict:
+    """How far the scope's indicators (of one department and 一级指标 family, or all) landed from their targets:
+    {"bins": [(bin, label, indicators) × 20], "total": Y, "shown": X, "excluded": {reason: N}} (docs/rules.md
+    偏离度; each project's indicators at its most advanced stage)."""
+    df = distance_counts(q)
+    if department_id is not None:
+        df = df[df["department_id"] == int(department_id)]
+    if family:
+        df = df[df["family"] == family]
+    shown = df[df["exclusion"].isna()]
+    per_bin = shown.groupby("bin")["indicators"].sum() if len(shown) else pd.Series(dtype=int)
+    bins = [(k, Qy.bin_label(k), int(per_bin.get(k, 0))) for k in Qy.BINS]
+    excluded = {e: int(df.loc[df["exclusion"] == e, "indicators"].sum()) for e in Qy.EXCLUSIONS}
+    return {"bins": bins, "total": int(df["indicators"].sum()), "shown": int(shown["indicators"].sum()),
+            "excluded": {e: n for e, n in excluded.items() if n}}
+
+
+def distance_by_department(q: Query, family: str | None = None) -> pd.DataFrame:
+    """Per 主管部门: indicators, those in the histogram, how many landed below target (distance < 0) and how many at
+    or above it, and the share below."""
+    df = distance_counts(q)
+    if family:
+        df = df[df["family"] == family]
+    shown = df[df["exclusion"].isna()]
+    out = pd.DataFrame({
+        "indicator_count": df.groupby("department_id")["indicators"].sum(),
+        "shown": shown.groupby("department_id")["indicators"].sum(),
+        "below_target": shown[shown["bin"] < 0].groupby("department_id")["indicators"].sum(),
+        "reached_target": shown[shown["bin"] >= 0].groupby("department_id")["indicators"].sum(),
+    }).fillna(0).astype(int).reset_index().rename(columns={"index": "department_id"})
+    out["below_share"] = (out["below_target"] / out["shown"]).where(out["shown"] > 0)
+    return with_names(q, out).sort_values(["below_share", "department"], ascending=[False, True],
+                                          na_position="last").reset_index(drop=True)

@@ -45,6 +45,16 @@ def resolve_department(url: str, code_or_name: str) -> int | None:
     return row[0][0] if row else None
 
 
+def resolve_project(url: str, code: str, year: int) -> int | None:
+    """A project by its 项目编码 (exact, after trimming): the one of `year`, else the latest year that has the code
+    (the ?project= link staff copy from a table, where the code is what they see)."""
+    key = code.strip()
+    if not key:
+        return None
+    found = rows(url, select(P.id, P.year).where(P.code == key).order_by((P.year == year).desc(), P.year.desc()).limit(1))
+    return found[0][0] if found else None
+
+
 def provenance(q: Query) -> dict:
     """Where the figures come from: the latest committed batch, and the monitoring as-of date of q's year
     (over every department and fund source)."""

@@ -9,6 +9,8 @@ from sqlalchemy.exc import DataError
 
 from dashboard import metrics
 from dashboard.core.settings import Rules
+from dashboard.metrics.applications import result_application_summary
+from dashboard.metrics.target_flags import target_quality_summary
 
 
 class UnknownDepartment(LookupError):
@@ -43,8 +45,10 @@ def finite(value):
     return value
 
 
-def summary(url: str, year: int, department: str | None, today: dt.date, rules: Rules) -> dict:
-    """Figures depend only on the data (and `today` for overdue): money to 0.01 万元, ratios to 4 decimals."""
+def summary(url: str, year: int, department: str | None, today: dt.date, rules: Rules,
+            fund_source: str | None = None) -> dict:
+    """Figures depend only on the data (and `today` for overdue): money to 0.01 万元, ratios to 4 decimals.
+    `fund_source` scopes every figure to one 资金来源, as the page filter does (the documents' `--fund`)."""
     departments: tuple[int, ...] = ()
     department_name = None
     if department:
@@ -54,7 +58,8 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         departments = (dept_id,)
         options = metrics.department_options(url)
         department_name = options.loc[options["id"] == dept_id, "name"].iloc[0]
-    q = metrics.Query(url, metrics.prepare(url), metrics.Scope(year=year, departments=departments), rules, today)
+    q = metrics.Query(url, metrics.prepare(url),
+                      metrics.Scope(year=year, departments=departments, fund_source=fund_source), rules, today)
     try:
         k = metrics.kpis(q)
     except DataError as exc:
@@ -100,6 +105,13 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         },
         # each project's indicators once, at its most advanced stage (评价 over 自评 over 监控 over 申报)
         "indicators": metrics.indicator_totals(q),
+        # 整改 you can verify (docs/rules.md 整改): 已核验, 单位报称已整改 but not verified, 直接落实率 and 综合整改率,
+        # findings whose deadline was extended, 屡审屡犯
+        "rectification": metrics.rectification_summary(q),
+        # 结果应用台账 (docs/rules.md): projects flagged RA1 / RA2 / RA3, policies due for evaluation (RA4)
+        "result_application": result_application_summary(q),
+        # 目标质量 (docs/rules.md, TQ1–TQ8): flags, projects with at least one, flags per rule
+        "target_quality": target_quality_summary(q),
         # 部门整体 forms (目标表 / 自评表): each department once, at its most advanced stage; budget in 万元
         "department_wide": metrics.department_wide_totals(q),
     })
@@ -126,6 +138,14 @@ def format_text(s: dict) -> str:
          f"逾期 {f['overdue']}，整改率 {pct(f['rate'])}"),
         (f"绩效指标 {s['indicators']['count']} 个：已完成 {s['indicators']['met']}，未完成 {s['indicators']['not_met']}，"
          f"无法判断 {s['indicators']['unknown']}"),
+        (f"核验：已核验 {s['rectification']['verified']}，单位报称已整改未核验 {s['rectification']['reported_unverified']}，"
+         f"直接落实率 {pct(s['rectification']['direct_rate'])}，综合整改率 {pct(s['rectification']['overall_rate'])}，"
+         f"延期 {s['rectification']['extended']}，屡审屡犯 {s['rectification']['repeat']}"),
+        (f"结果应用：连续两年中或差 {s['result_application']['consecutive_poor']}，差但下年预算增加 "
+         f"{s['result_application']['poor_budget_up']}，未登记结果应用 {s['result_application']['no_application']}，"
+         f"政策到期应评价 {s['result_application']['policies_due']}"),
+        (f"目标质量：标记 {s['target_quality']['flags']} 处，涉及项目 {s['target_quality']['projects_flagged']} 个（"
+         + "，".join(f"{k} {v}" for k, v in s["target_quality"]["by_rule"].items()) + "）"),
         (f"部门整体绩效 {s['department_wide']['departments']} 个部门，预算 {wan(s['department_wide']['budget_total'])} 万元，"
          f"指标 {s['department_wide']['indicators']} 个"),
     ]

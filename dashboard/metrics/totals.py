@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dashboard.core import rules as R
 from dashboard.core.vocab import EVALUATION_KINDS, FINDING_STATUSES, GRADES, GREEN, GREY, RED, YELLOW
-from dashboard.metrics.aggregates import dept_evaluations, dept_findings, dept_inflation, dept_projects
+from dashboard.metrics.aggregates import dept_evaluations, dept_inflation, dept_projects
+from dashboard.metrics.findings import dept_rectification, rectification_counts
 from dashboard.metrics.query import Query, ratio
 
 
@@ -56,18 +57,25 @@ def evaluation_totals(q: Query) -> dict:
 
 
 def finding_totals(q: Query) -> dict:
-    """Findings by status; overdue = not 已整改 and today past the deadline (R.is_overdue); rate = 已整改 ÷ all."""
-    df = dept_findings(q)
-    by_status = {s: int(df.loc[df["status"] == s, "n"].sum()) for s in FINDING_STATUSES}
-    not_started, in_progress, rectified = (by_status[s] for s in FINDING_STATUSES)
-    total = sum(by_status.values())
+    """Findings by status; overdue = not 已整改 and today past the current deadline (R.is_overdue), overdue_original on
+    the original one (R.is_overdue_original); rate = 整改率 (R.rectification_rate: 已核验 ÷ all under the default
+    basis); verified, reported_unverified, extended, excluded, direct_rate (直接落实率), overall_rate (综合整改率)."""
+    c = rectification_counts(dept_rectification(q), q.rules)
+    not_started, in_progress, rectified = (c["by_status"][s] for s in FINDING_STATUSES)
     return {
-        "total": total,
+        "total": c["total"],
         "rectified": rectified,
         "in_progress": in_progress,
         "not_started": not_started,
-        "overdue": int(df["overdue"].sum()),
-        "rate": R.rectification_rate(rectified, total),
+        "overdue": c["overdue"],
+        "rate": c["rate"],
+        "verified": c["verified"],
+        "reported_unverified": c["reported_unverified"],
+        "overdue_original": c["overdue_original"],
+        "extended": c["extended"],
+        "excluded": c["excluded"],
+        "direct_rate": c["direct_rate"],
+        "overall_rate": c["overall_rate"],
     }
 
 

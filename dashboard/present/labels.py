@@ -122,19 +122,64 @@ LABELS: dict[str, str] = {
     "no_outcome": "缺效益指标",
     "no_satisfaction": "缺满意度指标",
     "unquantified_projects": "有未量化指标的项目",
+    # 整改 you can verify (issue 25)
+    "finding_id": "问题编号",
+    "original_deadline": "原定整改时限",
+    "extensions": "延期次数",
+    "verified_on": "核验日期",
+    "verified_by": "核验人",
+    "verification_method": "核验方式",
+    "verified": "已核验",
+    "reported_unverified": "待核验",
+    "overdue_original": "按原定时限逾期",
+    "extended": "延期问题数",
+    "excluded": "特殊情形扣除",
+    "direct_rate": "直接落实率",
+    "overall_rate": "综合整改率",
+    "old_deadline": "原时限",
+    "new_deadline": "新时限",
+    "reason": "延期原因",
+    "approved_by": "延期批准人",
+    "recorded_at": "记录时间",
+    "recorded_by": "记录人",
+    "problem_category": "问题类别",
+    "earlier_year": "此前年度",
+    "earlier_description": "此前同类问题",
+    "subject": "测评事项",
+    "satisfied": "满意",
+    "basically": "基本满意",
+    "unsatisfied": "不满意",
+    "votes": "总票数",
+    "satisfied_share": "满意率",
+    "positive_share": "满意及基本满意率",
+    "measures": "整改措施",
+    # 结果应用台账 (issue 25)
+    "grade_history": "历年等级",
+    "previous_grade": "上年等级",
+    "next_budget": "下年预算（万元）",
+    "budget_change": "预算增减（万元）",
+    "result_class": "结果应用类别",
+    "flags": "关注标记",
+    "flag_count": "标记数",
+    "policy_since": "政策出台年度",
+    "last_evaluated": "最近评价年度",
+    "times": "评价年次",
+    "due_year": "应评价年度",
+    "policy_status": "评价状态",
+    "objects": "评价对象数",
 }
 
 MONEY_COLUMNS = {"budget", "initial_budget", "adjusted_budget", "executed", "target_budget", "evaluated_budget",
-                 "fund_amount", "next_year_budget_change", "budget_change_total"}
+                 "fund_amount", "next_year_budget_change", "budget_change_total", "next_budget", "budget_change"}
 FRACTION_COLUMNS = {"execution_rate", "time_progress", "target_progress", "coverage_count", "coverage_funds",
                     "monitoring_coverage", "evaluation_coverage", "rate", "rectification_rate", "met_share",
-                    "complete_share"}
+                    "complete_share", "direct_rate", "overall_rate", "satisfied_share", "positive_share"}
 # shown with one decimal: scores, composite sub-scores and lags
 ONE_DECIMAL_COLUMNS = {"score", "avg_score", "self_score", "independent_score", "gap", "composite", "coverage",
                        "execution", "evaluation", "rectification", "not_red", "lag"}
 BOOL_COLUMNS = ("has_target", "flagged", "small_sample", "deputies_participated", "has_output", "has_outcome",
                 "has_satisfaction", "complete")
-DATE_COLUMNS = ("as_of", "deadline", "completed_on")
+DATE_COLUMNS = ("as_of", "deadline", "completed_on", "original_deadline", "verified_on", "old_deadline", "new_deadline")
 
 # the five parts of the composite score, named as on the 部门排名 page
 COMPONENT_LABELS = {"coverage": "目标覆盖", "execution": "执行", "evaluation": "评价", "rectification": "整改",

@@ -11,13 +11,21 @@ from dashboard.core.vocab import FINDING_STATUSES, GRADES, GREEN, GREY, RED, YEL
 
 _GREEN = "#2e7d32"
 _BLUE = "#1565c0"
-_AMBER = "#f9a825"
+_AMBER = "#c98200"  # ≥ 3:1 on white (WCAG 1.4.11 for graphics); the brighter #f9a825 was 1.97:1
 _RED = "#c62828"
-_GREY = "#9e9e9e"
+_GREY = "#8a8a8a"  # 3.45:1 on white (#9e9e9e was 2.68:1)
 
 GRADE_COLORS: dict[str, str] = dict(zip(GRADES, (_GREEN, _BLUE, _AMBER, _RED)))  # 优 良 中 差
 LIGHT_COLORS: dict[str, str] = {RED: _RED, YELLOW: _AMBER, GREEN: _GREEN, GREY: _GREY}
 STATUS_COLORS: dict[str, str] = dict(zip(FINDING_STATUSES, (_RED, _AMBER, _GREEN)))  # 未整改 整改中 已整改
+# meaning never by colour alone (GB/T 37668, 适老化): each light, grade and status also has its own pattern (Plotly
+# marker.pattern.shape / matplotlib hatch: "x" cross, "/" slant, "." dots, "" plain) and, for points, its own symbol —
+# in print and for colour-blind readers red and green bars differ by pattern as well as by the legend's words
+PATTERN_INK = "#ffffff"  # the pattern's lines, drawn over the bar's own colour
+LIGHT_PATTERNS: dict[str, str] = {RED: "x", YELLOW: "/", GREEN: "", GREY: "."}
+LIGHT_SYMBOLS: dict[str, str] = {RED: "x", YELLOW: "diamond", GREEN: "circle", GREY: "square"}
+GRADE_PATTERNS: dict[str, str] = dict(zip(GRADES, ("", ".", "/", "x")))  # 优 良 中 差
+STATUS_PATTERNS: dict[str, str] = dict(zip(FINDING_STATUSES, ("x", "/", "")))  # 未整改 整改中 已整改
 PRIMARY = "#1f4e79"  # a series of its own (budgets, trends, composite scores)
 MUTED = _GREY  # de-emphasised: a department with too few projects, a zero line
 GRID = "#eeeeee"

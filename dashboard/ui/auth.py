@@ -35,6 +35,7 @@ log = logging.getLogger("dashboard.ui")
 ACTOR_KEY = "_auth_actor"
 TOKEN_KEY = "_auth_token"
 CLEAR_KEY = "_auth_clear_cookie"
+ENDED_KEY = "_auth_ended"  # why the sign-in form is back (idle, expired, signed out elsewhere)
 SEEN_KEY = "_auth_seen"  # proxy / oidc: the sign-in of this browser session is audited once
 DENIED = "无权限访问"
 SETTINGS_KEY = "_auth_settings"  # the run's Settings, for the page functions (set by gate)
@@ -187,6 +188,9 @@ def _password_actor(settings: Settings, url: str) -> Actor | None:
     if actor is None:
         if st.session_state.pop(TOKEN_KEY, None) is not None or token:
             st.session_state[CLEAR_KEY] = True  # a stale or refused token: drop the cookie too
+            if auth.idle_minutes:
+                st.session_state[ENDED_KEY] = (f"登录已失效（超过 {auth.idle_minutes:g} 分钟未操作、已退出或已过期），"
+                                               "请重新登录。")
         return None
     if st.session_state.get(TOKEN_KEY) != token:
         st.session_state[TOKEN_KEY] = token
@@ -256,6 +260,9 @@ def sign_in_page() -> None:
         _cookie(settings.auth.cookie_name, "", 0)
     st.header("预算绩效监督驾驶舱")
     if mode == "password":
+        ended = st.session_state.pop(ENDED_KEY, None)
+        if ended:
+            st.info(ended, icon=":material/schedule:")
         _password_form(settings)
     elif mode == "proxy":
         claimed = st.session_state.get("_auth_claimed")
@@ -332,5 +339,5 @@ def _logout(settings: Settings) -> None:
 def notice(settings: Settings) -> None:
     """Mode none: one line that sign-in is off (账号管理 and 数据上传 show it; readers' pages do not)."""
     if settings.auth.mode == "none":
-        st.caption(":material/lock_open: 未启用登录（`[auth] mode = \"none\"`）：能打开本页的人都可以上传和撤销数据，"
+        st.caption(":material/lock_open: 未启用登录（设置 [auth] mode = \"none\"）：能打开本页的人都可以上传和撤销数据，"
                    "仅适合在本机使用。部署方式见 docs/deployment.md。")

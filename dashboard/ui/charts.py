@@ -17,11 +17,16 @@ from dashboard.present import fmt
 from dashboard.present.palette import (
     AGE_SHADES,
     GRADE_COLORS,
+    GRADE_PATTERNS,
     GRID,
     LIGHT_COLORS,
+    LIGHT_PATTERNS,
+    LIGHT_SYMBOLS,
     MUTED,
+    PATTERN_INK,
     PRIMARY,
     STATUS_COLORS,
+    STATUS_PATTERNS,
 )
 from dashboard.ui import text
 
@@ -54,15 +59,31 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
     return fig
 
 
+def count_axis(largest: float) -> dict:
+    """Axis settings for a count: whole numbers only, from 0 (never ticks 0, 0, 1, 1, 2 or 0.5 of a project); a step
+    of 1 up to 10, else Plotly's own (whole) steps."""
+    spec = {"tickformat": ",d", "rangemode": "tozero"}
+    if largest <= 10:
+        spec.update(tick0=0, dtick=1, range=[0, max(1.0, float(largest)) * 1.08])
+    return spec
+
+
 def _bar_height(n: int, per_row: int = 22, cap: int = 2400) -> int:
     """Tall enough that every category label shows (plotly skips labels that would overlap)."""
     return max(240, min(cap, per_row * n + 100))
 
 
+def _pattern(shape: str) -> dict:
+    """A white pattern over the bar's own colour (fillmode overlay): the series tell apart without colour."""
+    return {"shape": shape, "fillmode": "overlay", "fgcolor": PATTERN_INK, "fgopacity": 0.75, "size": 7,
+            "solidity": 0.25}
+
+
 def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str, str, str]],
                         x_title: str = "项目数", percent: bool = False,
-                        extra: list[str] | None = None) -> go.Figure:
-    """Horizontal stacked bars, one row per category (department or kind); series = (column, label, color).
+                        extra: list[str] | None = None, patterns: dict[str, str] | None = None) -> go.Figure:
+    """Horizontal stacked bars, one row per category (department or kind); series = (column, label, color);
+    `patterns` (column → Plotly pattern shape) marks each series by pattern as well as colour.
 
     With percent=True each bar shows shares of its row total (the hover still gives counts).
     """
@@ -75,17 +96,22 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
     for col, label, color in series:
         counts = df[col].fillna(0).astype(int)
         values = (counts / total * 100).astype(float).fillna(0).round(1) if percent else counts
+        shape = (patterns or {}).get(col, "")
         fig.add_bar(
             y=text.chart_all(df[category]), x=values, name=label, orientation="h", marker_color=color,
+            marker_pattern=_pattern(shape) if shape else None,
             customdata=list(zip(counts, notes)),
             hovertemplate="%{y}<br>" + label + "：%{customdata[0]:,} 个" + ("（%{x:.1f}%）" if percent else "")
                           + "%{customdata[1]}<extra></extra>",
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", type="category")
+    fig = _layout(fig, _bar_height(len(df)), x_title="占比（%）" if percent else x_title)
     if percent:
         fig.update_xaxes(range=[0, 100])
-    return _layout(fig, _bar_height(len(df)), x_title="占比（%）" if percent else x_title)
+    else:
+        fig.update_xaxes(**count_axis(float(total.max()) if total.notna().any() else 0.0))
+    return fig
 
 
 def lights_by_department(df: pd.DataFrame) -> go.Figure:
@@ -94,17 +120,17 @@ def lights_by_department(df: pd.DataFrame) -> go.Figure:
     if {"execution_rate", "budget"} <= set(df.columns):
         extra = [f"<br>执行率 {fmt.pct(r)}（执行 {fmt.wan(e)} / 预算 {fmt.wan(b)}）"
                  for r, e, b in zip(df["execution_rate"], df.get("executed", [None] * len(df)), df["budget"])]
-    return stacked_by_category(df, "department", series, extra=extra)
+    return stacked_by_category(df, "department", series, extra=extra, patterns=LIGHT_PATTERNS)
 
 
 def grade_mix(df: pd.DataFrame, category: str = "department", percent: bool = False) -> go.Figure:
     series = [(g, g, c) for g, c in GRADE_COLORS.items()]
-    return stacked_by_category(df, category, series, x_title="评价数", percent=percent)
+    return stacked_by_category(df, category, series, x_title="评价数", percent=percent, patterns=GRADE_PATTERNS)
 
 
 def findings_by_department(df: pd.DataFrame) -> go.Figure:
     series = [(status, status, STATUS_COLORS[status]) for status in FINDING_STATUSES]
-    return stacked_by_category(df, "department", series, x_title="问题数")
+    return stacked_by_category(df, "department", series, x_title="问题数", patterns=STATUS_PATTERNS)
 
 
 def grade_counts(grades: dict) -> go.Figure:
@@ -112,6 +138,7 @@ def grade_counts(grades: dict) -> go.Figure:
     labels = list(GRADE_COLORS)
     values = [int(grades.get(g) or 0) for g in labels]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[GRADE_COLORS[g] for g in labels],
+                           marker_pattern={**_pattern(""), "shape": [GRADE_PATTERNS[g] for g in labels]},
                            text=values, textposition="outside",
                            hovertemplate="%{x}：%{y:,} 个<extra></extra>"))
     fig.update_yaxes(visible=False)
@@ -130,7 +157,8 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
                           [fmt.pct(v) for v in part["time_progress"]]))
         fig.add_scatter(
             x=part["budget"].astype(float), y=(part["execution_rate"].astype(float) * 100).round(1),
-            mode="markers", name=label, marker={"color": LIGHT_COLORS[light], "size": 8, "opacity": 0.75},
+            mode="markers", name=label,
+            marker={"color": LIGHT_COLORS[light], "size": 8, "opacity": 0.75, "symbol": LIGHT_SYMBOLS[light]},
             customdata=custom,
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>预算：%{customdata[2]}"
                           "<br>执行率：%{y:.1f}%<br>序时进度：%{customdata[3]}<extra></extra>",
@@ -228,9 +256,10 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号数",
                               "tickformat": ",.0f", "rangemode": "tozero"})
-    fig.update_yaxes(rangemode="tozero", selector={"anchor": "x"})
     fig.update_xaxes(type="category")
-    return _layout(fig, 300, y_title="当月销号数")
+    fig = _layout(fig, 300, y_title="当月销号数")
+    largest = float(df["closed"].max()) if len(df) else 0.0
+    return fig.update_yaxes(**count_axis(largest), selector={"anchor": "x"})
 
 
 def age_buckets(df: pd.DataFrame) -> go.Figure:

@@ -100,12 +100,20 @@ def department_options(url: str, version: int):
     return _cached(metrics.department_options, version, url)
 
 
+def department_sectors(url: str, version: int) -> dict[int, str | None]:
+    return _cached(metrics.department_sectors, version, url)
+
+
 def fund_source_options(url: str, version: int) -> list[str]:
     return _cached(metrics.fund_source_options, _prepared(url, version), url)
 
 
 def resolve_department(ctx, text: str):
     return _cached(metrics.resolve_department, ctx.version, ctx.url, text)
+
+
+def resolve_project(ctx, code: str):
+    return _cached(metrics.resolve_project, ctx.version, ctx.url, code, ctx.scope.year)
 
 
 def resolve_department_at(url: str, version: int, text: str):
@@ -271,3 +279,30 @@ def target_quality_by_department(ctx):
 
 def project_indicators(ctx, project_id: int):
     return _metric(metrics.project_indicators, ctx, int(project_id))
+
+
+# ---- result application (结果应用台账, issue 25) ------------------------------------------------------------
+
+APPLICATION_FLAGS = metrics.APPLICATION_FLAGS  # rule id → what it flags (RA1 … RA5)
+
+
+def application_ledger(ctx, flag: str | None = None) -> Listing:
+    """Every evaluated project (or those with one flag "RA1"/"RA2"/"RA3", or "any"), most concern first."""
+    return _listing(ctx, metrics.application_ledger, metrics.application_ledger_count, flag=flag)
+
+
+def ledger_totals(ctx) -> dict:
+    return _metric(metrics.ledger_totals, ctx)
+
+
+def policy_list(ctx) -> Listing:
+    """Every policy evaluated in the year or before, with its due year; overdue and due first."""
+    return _listing(ctx, metrics.policy_list, metrics.policy_count)
+
+
+def policy_totals(ctx) -> dict:
+    return _metric(metrics.policy_totals, ctx)
+
+
+def result_classes(ctx):
+    return _metric(metrics.result_classes, ctx)

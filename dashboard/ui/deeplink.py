@@ -91,6 +91,23 @@ def int_param(param: str) -> int | None:
     return int(value)
 
 
+def project_param(ctx) -> int | None:
+    """?project= as a project: its id (?project=12, as the app writes it) or its 项目编码 (?project=JY-01, as staff
+    copy it from a table; the scope year's project with that code, else the latest year's). None when absent, -1
+    when it names no project (the page says 未找到)."""
+    raw = (st.query_params.get("project") or "").strip()
+    if not raw:
+        return None
+    number = int_param("project")
+    if number is not None and number > 0 and data.project_card(ctx, number):
+        return number
+    try:
+        found = data.resolve_project(ctx, raw[:60])
+    except Exception:  # noqa: BLE001 - an unreadable parameter is the same as an unknown one
+        found = None
+    return int(found) if found is not None else -1
+
+
 def open_id(param: str, value: int) -> None:
     """Name an id in the URL and rerun, so the page draws the item (and the address can be shared)."""
     st.query_params[param] = str(int(value))

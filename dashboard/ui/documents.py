@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import documents
 from dashboard.core.settings import Documents, Rules
+from dashboard.documents.brief import ATTENTION_MIN_RULES
 from dashboard.documents.docx_kit import DOCX_MIME, PDF_MIME
 from dashboard.documents.pdf import soffice_path
 from dashboard.ui import auth, export, text
@@ -28,23 +29,24 @@ def _docs() -> Documents:
 
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
 def _brief(url: str, version: int, year: int, department_id: int, today: str, fmt: str, rules_key: str,
-           docs_key: str, peer_names: bool = True, _rules: Rules = None, _docs: Documents = None) -> bytes:
+           docs_key: str, peer_names: bool = True, fund: str | None = None, _rules: Rules = None,
+           _docs: Documents = None) -> bytes:
     return documents.brief_document(url, year, int(department_id), dt.date.fromisoformat(today), _rules, _docs,
-                                    fmt=fmt, peer_names=peer_names)
+                                    fmt=fmt, peer_names=peer_names, fund=fund)
 
 
 @st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
 def _batch(url: str, version: int, year: int, only_attention: bool, today: str, rules_key: str, docs_key: str,
-           _rules: Rules = None, _docs: Documents = None) -> bytes:
+           fund: str | None = None, _rules: Rules = None, _docs: Documents = None) -> bytes:
     return documents.brief_batch(url, year, dt.date.fromisoformat(today), _rules, _docs,
-                                 only_attention=only_attention)
+                                 only_attention=only_attention, fund=fund)
 
 
 @st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
 def _report(url: str, version: int, year: int, department_id: int | None, today: str, rules_key: str,
-            docs_key: str, _rules: Rules = None, _docs: Documents = None) -> bytes:
+            docs_key: str, fund: str | None = None, _rules: Rules = None, _docs: Documents = None) -> bytes:
     return documents.report_document(url, year, dt.date.fromisoformat(today), _rules, _docs,
-                                     department=department_id)
+                                     department=department_id, fund=fund)
 
 
 def document_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, key: str,
@@ -63,11 +65,11 @@ def _safe(name: str) -> str:
 
 
 def coverage_note(ctx, what: str) -> None:
-    """What a document covers, beside its button, when the page shows less: the documents are written for every
-    资金来源 and judged on the page's 判断日期 (issue 24: the page said 2,803.65 万元, the Word file 16,636.10)."""
+    """What a document covers, beside its button, when the page shows one 资金来源: the documents follow the page's
+    fund source and 判断日期, and say so in their text (issue 24: the page said 2,803.65 万元, the Word file 16,636.10)."""
     if ctx.scope.fund_source:
-        st.caption(f"{what}按全部资金来源编写，不受本页“资金来源：{text.md(ctx.scope.fund_source)}”筛选的影响，"
-                   f"数字会比本页大；判断日期与本页相同（{ctx.today.isoformat()}）。")
+        st.caption(f"{what}与本页一致，只含资金来源为“{text.md(ctx.scope.fund_source)}”的项目（文中写明），"
+                   f"判断日期与本页相同（{ctx.today.isoformat()}）。")
 
 
 def brief_buttons(ctx, department_id: int, name: str) -> None:
@@ -79,16 +81,17 @@ def brief_buttons(ctx, department_id: int, name: str) -> None:
     year, url, version = ctx.scope.year, ctx.url, ctx.version
     pdf_missing = soffice_path(docs) is None
     peers = not ctx.scope.limit  # a department-limited reader's brief names no other department
+    fund = ctx.scope.fund_source or None
     with st.container(horizontal=True, gap="small"):
         document_download("下载部门简报（Word）", lambda: _brief(url, version, year, department_id, k["today"], "docx",
-                                                         k["rules_key"], k["docs_key"], peers, _rules=ctx.rules,
-                                                         _docs=docs),
+                                                         k["rules_key"], k["docs_key"], peers, fund,
+                                                         _rules=ctx.rules, _docs=docs),
                           f"{stem}.docx", DOCX_MIME, "brief_docx",
                           help="给代表的审议材料：主要指标及同比、排名、图表、红灯与未报送、中差项目、自评虚高、未销号问题、"
                                "结果应用、同类部门参照、建议关注的问题。点击时生成。")
         document_download("下载部门简报（PDF）", lambda: _brief(url, version, year, department_id, k["today"], "pdf",
-                                                        k["rules_key"], k["docs_key"], peers, _rules=ctx.rules,
-                                                        _docs=docs),
+                                                        k["rules_key"], k["docs_key"], peers, fund,
+                                                        _rules=ctx.rules, _docs=docs),
                           f"{stem}.pdf", PDF_MIME, "brief_pdf", disabled=pdf_missing, icon=":material/picture_as_pdf:",
                           help=("本机没有安装 LibreOffice（libreoffice-writer-nogui），无法生成 PDF，请下载 Word 版。"
                                 if pdf_missing else "与 Word 版内容相同，由 LibreOffice 转换。点击时生成，约需几秒。"))
@@ -103,13 +106,15 @@ def batch_button(ctx) -> None:
     docs = _docs()
     k = _keys(ctx, docs)
     year, url, version = ctx.scope.year, ctx.url, ctx.version
-    choice = st.radio("批量简报包含", ["有红灯或评价为差的部门", "全部主管部门"], horizontal=True, key="brief_batch_which")
-    only = choice == "有红灯或评价为差的部门"
+    attention = f"需关注的部门（触发 {ATTENTION_MIN_RULES} 项及以上问题规则）"
+    choice = st.radio("批量简报包含", [attention, "全部主管部门"], horizontal=True, key="brief_batch_which")
+    only = choice == attention
+    fund = ctx.scope.fund_source or None
     stem = f"{year}年度部门简报汇编" + ("_需关注部门" if only else "_全部部门")
     document_download("下载批量简报（Word）", lambda: _batch(url, version, year, only, k["today"], k["rules_key"],
-                                                     k["docs_key"], _rules=ctx.rules, _docs=docs),
+                                                     k["docs_key"], fund, _rules=ctx.rules, _docs=docs),
                       f"{stem}.docx", DOCX_MIME, "brief_batch",
-                      help="一个文件：目录页，然后每个部门一份简报（审议会用）。部门多时生成需要一两分钟。")
+                      help="一个文件：目录页（含页码），按关注度排序的各部门简报，部门索引（审议会用）。部门多时生成需要一两分钟。")
 
 
 def report_button(ctx) -> None:
@@ -125,8 +130,8 @@ def report_button(ctx) -> None:
     who = names.get(department_id, "") if department_id is not None else "全部部门"
     coverage_note(ctx, "年度报告")
     document_download("下载年度报告（Word 初稿）", lambda: _report(url, version, year, department_id, k["today"],
-                                                           k["rules_key"], k["docs_key"], _rules=ctx.rules,
-                                                           _docs=docs),
+                                                           k["rules_key"], k["docs_key"], ctx.scope.fund_source or None,
+                                                           _rules=ctx.rules, _docs=docs),
                       f"{_safe(who)}_{year}年度预算绩效管理工作情况报告_初稿.docx", DOCX_MIME, "report_docx",
-                      help=f"{year} 年{who}的年度工作情况报告初稿（一、绩效目标管理 … 六、存在的问题及下一步工作），"
-                           "数据实时生成并与上年比较；标【待编辑】的段落请经办人员修改。全部资金来源。点击时生成。")
+                      help=f"{year} 年{who}的年度工作情况报告初稿（一、主要工作及成效，二、存在的问题，三、下一年工作安排），"
+                           "数据实时生成并与上年比较；标【待编辑】的段落请经办人员按提示修改。资金来源与本页相同。点击时生成。")

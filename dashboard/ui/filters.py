@@ -19,7 +19,7 @@ from dashboard.core.accounts import Forbidden
 from dashboard.core.rules_file import save_rules
 from dashboard.core.settings import Rules, SettingsError, check_rules
 from dashboard.metrics import Scope
-from dashboard.ui import data
+from dashboard.ui import data, prefs
 
 log = logging.getLogger("dashboard.ui")
 ALL_FUNDS = "全部资金来源"
@@ -238,7 +238,7 @@ def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
 
 
 def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt.date,
-            page: str | None = None, actor=None, unfiltered: str | None = None) -> Context:
+            page: str | None = None, actor=None, unfiltered: str | None = None, focus: tuple[int, ...] = ()) -> Context:
     """Draw 年度 / 部门 / 资金来源 / 判断日期 and the rules panel; store and return the run's Context.
 
     `today` is the default judging day (Settings.effective_today: DASHBOARD_TODAY or the date); the sidebar's
@@ -249,6 +249,9 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
 
     A department-limited `actor` (dashboard.core.accounts.Actor) gets only its departments to choose from, and the
     Scope carries them as its `limit`, so every figure, list and export is clamped to them (metrics.query).
+
+    `focus` (the account's 我的关注, dashboard/ui/prefs.py) becomes the department filter when the session starts
+    (unless the URL names departments), with 显示全部部门 under the filter.
     """
     years: list[int] = []
     depts: list[tuple[int, str]] = []
@@ -277,12 +280,15 @@ def sidebar(url: str, version: int, base_rules: Rules, has_data: bool, today: dt
             st.selectbox("年度", ["暂无数据"], disabled=True, key="year_empty")
         names = dict(depts)
         own = page == "department"
+        prefs.apply_focus(focus, names)
         chosen = st.multiselect("部门（主管部门）", list(names), format_func=lambda i: names.get(i, str(i)),
                                 key="departments", bind="query-params",
                                 placeholder="本页在页面上选择部门" if own else "全部主管部门",
                                 help="可输入名称搜索；不选即全部。", select_all=False, disabled=own)
         if own:
             st.caption("部门画像只看一个部门：请在页面上的「主管部门」中选择。")
+        else:
+            prefs.focus_note(tuple(int(d) for d in chosen))
         if limit:
             st.caption("本账号只能查看以上部门的数据。")
         fund = st.selectbox("资金来源", [ALL_FUNDS, *funds], key="fund", bind="query-params")

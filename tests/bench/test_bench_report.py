@@ -116,9 +116,9 @@ def test_warm_fills_the_aggregate_caches(sqlite_url):
     mx.clear_caches()
     result = mw.warm(sqlite_url, Rules(), fx.TODAY)
     assert result["version"] == mx.prepare(sqlite_url) and result["years"] == [max(mx.available_years(sqlite_url))]
-    from dashboard.metrics import aggregates
+    from dashboard.metrics import aggregates, findings
 
-    for memo in (aggregates._dept_projects, aggregates._dept_evaluations, aggregates._dept_findings):
+    for memo in (aggregates._dept_projects, aggregates._dept_evaluations, findings._dept_rectification):
         assert memo.cache_info().currsize >= 1
     # the warmed figures are the ones a page then gets (the same cache entries)
     before = aggregates._dept_projects.cache_info().hits

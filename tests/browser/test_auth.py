@@ -82,7 +82,7 @@ def auth_server(auth_env):
 def _login_form_only(pg) -> None:
     srv.wait_ready(pg)
     expect(pg.get_by_label("用户名")).to_be_visible()
-    expect(pg.get_by_label("密码")).to_be_visible()
+    expect(pg.get_by_label("密码", exact=True)).to_be_visible()
     expect(pg.get_by_role("button", name="登录", exact=True)).to_be_visible()
     # the sidebar of the signed-in page (退出登录, the account line) has gone, not merely been overdrawn
     expect(pg.get_by_role("button", name="退出登录")).to_have_count(0)
@@ -97,7 +97,7 @@ def _login_form_only(pg) -> None:
 def _sign_in(pg, base: str, name: str, password: str = PW, path: str = "") -> None:
     pg.goto(f"{base}/{path}")
     pg.get_by_label("用户名").fill(name)
-    pg.get_by_label("密码").fill(password)
+    pg.get_by_label("密码", exact=True).fill(password)
     pg.get_by_role("button", name="登录", exact=True).click()
     srv.wait_ready(pg)
 

@@ -114,7 +114,7 @@ def test_a_signed_out_session_cannot_upload_and_holds_no_bytes(guarded, page):
 
 def _sign_in(page, name: str) -> None:
     page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(PW)
+    page.get_by_label("密码", exact=True).fill(PW)
     page.get_by_role("button", name="登录", exact=True).click()
     srv.wait_ready(page)
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()

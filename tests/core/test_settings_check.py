@@ -270,7 +270,7 @@ def test_commands_work_without_the_secret(argv, password_without_secret, tmp_pat
 
 def test_user_commands_work_without_the_secret(password_without_secret, capsys, monkeypatch):
     url, _ = password_without_secret
-    monkeypatch.setattr("sys.stdin", io.StringIO("a good password\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a good password 1\n"))
     assert _cli(capsys, "--db", url, "users", "add", "admin1", "--role", "admin", "--password-stdin")[0] == EXIT_OK
     assert _cli(capsys, "--db", url, "users", "disable", "admin1")[0] == EXIT_OK
     assert _cli(capsys, "--db", url, "users", "enable", "admin1")[0] == EXIT_OK

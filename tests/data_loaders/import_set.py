@@ -53,6 +53,9 @@ EXPECTED_COUNTS = {
     "department_wide": {"inserted": 0, "updated": 0, "unchanged": 0},
     "department_tasks": {"inserted": 0, "updated": 0, "unchanged": 0},
     "department_indicators": {"inserted": 0, "updated": 0, "unchanged": 0},
+    # the set's findings carry no 原定整改时限 and no votes sheet: nothing in the issue-25 tables
+    "finding_extensions": {"inserted": 0, "updated": 0, "unchanged": 0},
+    "satisfaction_votes": {"inserted": 0, "updated": 0, "unchanged": 0},
 }
 
 

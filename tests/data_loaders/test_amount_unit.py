@@ -158,7 +158,9 @@ def test_county_demo_budget_never_jumps_silently(tmp_path):
             return conn.execute(text("SELECT SUM(initial_budget) FROM projects WHERE year = 2024")).scalar()
 
     before = budget_2024()
-    assert round(before / 10_000, 2) == 37.32  # 亿元: the demo county's 年初预算 of 2024
+    # 亿元: the demo county's 年初预算 of 2024 (37.23 since the demo plants near-duplicate projects across departments
+    # for 目标质量 TQ7, dashboard/demo/projects.py); the figure only anchors that the whole demo loaded
+    assert round(before / 10_000, 2) == 37.23
     # a unit fills its projects in 元 under the template's 万元 headers, no text amounts to check against
     amounts = [150_000, 80_000, 260_000, 120_000, 95_000, 300_000, 175_000, 60_000, 210_000, 140_000]
     rows = [row(f"WX-{i:02d}", a, dept="青山区教育局", unit="青山区教育局本级", year=2024)

@@ -115,7 +115,7 @@ def files(tmp_path):
 
 def test_users_commands(url, capsys, monkeypatch):
     code, out, err = run(capsys, monkeypatch, "--db", url, "users", "add", "admin1", "--role", "admin",
-                         "--password-stdin", stdin="first admin pw\n")
+                         "--password-stdin", stdin="first admin pw 1\n")
     assert code == 0, err
     code, _, err = run(capsys, monkeypatch, "--db", url, "users", "add", "jy", "--role", "deputy",
                        "--department", "区教育局", "--department", "区卫健委", "--password-stdin", stdin="deputy pw 1\n")
@@ -129,12 +129,12 @@ def test_users_commands(url, capsys, monkeypatch):
     auth = dataclasses.replace(load_settings().auth, mode="password", secret="k" * 40)
     token = accounts.login(url, auth, "jy", "deputy pw 1").token
     assert run(capsys, monkeypatch, "--db", url, "users", "passwd", "jy", "--password-stdin",
-               stdin="new deputy pw\n")[0] == 0
-    assert accounts.session_actor(url, auth, token) is None and accounts.login(url, auth, "jy", "new deputy pw").ok
+               stdin="new deputy pw 2\n")[0] == 0
+    assert accounts.session_actor(url, auth, token) is None and accounts.login(url, auth, "jy", "new deputy pw 2").ok
     assert run(capsys, monkeypatch, "--db", url, "users", "disable", "jy")[0] == 0
-    assert not accounts.login(url, auth, "jy", "new deputy pw").ok
+    assert not accounts.login(url, auth, "jy", "new deputy pw 2").ok
     assert run(capsys, monkeypatch, "--db", url, "users", "enable", "jy")[0] == 0
-    assert accounts.login(url, auth, "jy", "new deputy pw").ok
+    assert accounts.login(url, auth, "jy", "new deputy pw 2").ok
     code, _, err = run(capsys, monkeypatch, "--db", url, "users", "disable", "nobody")
     assert code == 2 and "没有账号" in err
     code, out, _ = run(capsys, monkeypatch, "--db", url, "users", "list")

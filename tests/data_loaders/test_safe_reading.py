@@ -5,13 +5,11 @@ width and length); every bad file is one Chinese sentence naming it, and on the 
 
 from __future__ import annotations
 
-import json
+import os
+import re
 import sqlite3
-import subprocess
-import sys
 import time
 import types
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +20,6 @@ from data_loaders.isolated import read_file_isolated
 from data_loaders.limits import Damaged, TooLarge, check, inspect
 from data_loaders.reader import read_file
 from tests import hostile_files as H
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # (case, builder, a piece of the expected sentence); each file is a few KB (csv_wide and csv_square scaled down:
 # their width alone is what is refused)
@@ -40,7 +36,9 @@ CASES = [
     ("xls_format_corner", H.xls_format_corner, "用到了第 256 列"),
     ("csv_wide", lambda: H.csv_wide(200_000, 2_000), "第 1 行有 200,000 列"),
     ("csv_square", lambda: H.csv_square(5_004, 20), "第 1 行有 5,004 列"),
-    ("csv_long_line", lambda: H.csv_long_line(2_000_000), "第 2 行有 1,000,001 列"),
+    ("csv_long_line", lambda: H.csv_long_line(2_000_000), "第 2 行超过一行 1,048,576 个字符的上限"),
+    ("csv_commas", lambda: H.csv_commas(2_000_000), "第 2 行超过一行 1,048,576 个字符的上限"),
+    ("csv_joined", lambda: H.csv_joined(2, 600_000), "第 2–3 行（引号内的换行把它们连成了一行）超过一行 1,048,576 个字符"),
     ("csv_long_field", H.csv_long_field, "第 2 行第 1 列（项目名称）的单元格有 200,000 个字符"),
 ]
 SUFFIX = {"xls": ".xls", "csv": ".csv"}
@@ -68,36 +66,54 @@ def test_every_case_exits_2_on_the_command_line_within_10_s_and_500_mb(tmp_path)
     """All cases in one interpreter running the command line (`import --dry-run`), each read in the command
     line's child process: exit code 2, the sentence on stderr, no traceback; the time of each and the peak
     memory of this interpreter and of every reading child."""
+    _exit_2_within_10_s_and_500_mb(tmp_path, [(case, build(), expected) for case, build, expected in CASES])
+
+
+def _import_dry_run(tmp_path, path) -> list[str]:
+    return ["--db", f"sqlite:///{tmp_path}/t.db", "import", "--dry-run", "--year", "2024", str(path)]
+
+
+def _exit_2_within_10_s_and_500_mb(tmp_path, cases) -> dict:
     files = []
-    for case, build, expected in CASES:
+    for case, data, expected in cases:
         path = tmp_path / _file_name(case)
-        path.write_bytes(build())
-        files.append((str(path), expected))
-    script = f"""
-import contextlib, io, json, re, resource, sys, time
-from dashboard.cli import main
-out = []
-for path, expected in {files!r}:
-    err = io.StringIO()
-    t = time.perf_counter()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["--db", "sqlite:///{tmp_path}/t.db", "import", "--dry-run", "--year", "2024", path])
-    out.append([path, code, time.perf_counter() - t, err.getvalue(), expected])
-own = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-print(json.dumps({{"runs": out, "own_mb": own, "children_mb": children}}))
-"""
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    got = json.loads(done.stdout.strip().splitlines()[-1])
-    for path, code, seconds, err, expected in got["runs"]:
-        name = Path(path).name
+        path.write_bytes(data)
+        files.append((path, expected))
+    got = H.cli_runs([_import_dry_run(tmp_path, path) for path, _expected in files])
+    for (path, expected), (code, seconds, err) in zip(files, got["runs"], strict=True):
+        name = path.name
         assert code == 2, (name, err)
         assert expected in err and name in err, (name, err)
         assert "Traceback" not in err, (name, err)
         assert seconds < 10, (name, seconds)
     assert got["own_mb"] < 500 and got["children_mb"] < 500, got
+    return got
+
+
+def test_a_row_of_tens_of_millions_of_empty_fields_exits_2_within_10_s_and_500_mb(tmp_path):
+    """At full size (just below the 50 MB file limit): one 49 MB line of commas, and 48 lines of 1 M commas (each
+    line below the 1 MiB line limit) joined into one row by quoted newlines. Split before the row's length was
+    checked, each was a list of 48–49 million fields: exit 2, but 630–690 MB. The row is now refused before the
+    csv module splits it."""
+    _exit_2_within_10_s_and_500_mb(tmp_path, [
+        ("csv_commas", H.csv_commas(49_000_000), "“csv_commas.csv”第 2 行超过一行 1,048,576 个字符的上限"),
+        ("csv_joined", H.csv_joined(48, 1_000_000),
+         "“csv_joined.csv”第 2–3 行（引号内的换行把它们连成了一行）超过一行 1,048,576 个字符的上限")])
+
+
+def test_a_real_parser_panic_on_the_command_line_is_the_sentence_without_a_stack_backtrace(tmp_path):
+    """calamine panics on this .xls (the fuzzing's mutant 355 of seed 23). With RUST_BACKTRACE=1 in the
+    environment, as in many developer shells, Rust printed a stack backtrace of 37 frames before the sentence."""
+    path = tmp_path / "panic.xls"
+    path.write_bytes(H.xls_panicking_sheet_position())
+    got = H.cli_runs([_import_dry_run(tmp_path, path)], env={**os.environ, "RUST_BACKTRACE": "1"})
+    [(code, seconds, err)] = got["runs"]
+    assert code == 2, err
+    assert "panic.xls / - / - / -: 未识别出任何数据表：无法打开 Excel 文件“panic.xls”" in err, err
+    ref = re.search(r"参考编号 ([0-9a-f]{8})", err)
+    assert ref and f"[ref {ref.group(1)}]" in err, err  # the log line beside the panic's message
+    assert "stack backtrace" not in err and "Traceback" not in err, err
+    assert seconds < 10 and got["own_mb"] < 500 and got["children_mb"] < 500, got
 
 
 def test_the_threaded_server_path_gives_the_same_sentence(monkeypatch):
@@ -106,6 +122,19 @@ def test_the_threaded_server_path_gives_the_same_sentence(monkeypatch):
     result = read_file_isolated(H.corner_single_quotes(), "q.xlsx")
     [problem] = result.problems
     assert "“q.xlsx”的工作表“项目”用到了第 1,048,576 行" in problem.message
+
+
+def test_the_threaded_server_path_logs_a_parser_panic_beside_its_reference_number(monkeypatch, capfd):
+    """The server's log (its stderr) repeats the sentence's reference number beside the panic's message; the
+    spawned child's stderr was dropped when the child succeeded."""
+    monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    [problem] = read_file_isolated(H.xls_panicking_sheet_position(), "p.xls").problems
+    ref = re.search(r"参考编号 ([0-9a-f]{8})", problem.message)
+    assert "无法打开 Excel 文件“p.xls”" in problem.message and ref, problem.message
+    log = capfd.readouterr().err
+    assert f"the parser refused 'p.xls' [ref {ref.group(1)}]: PanicException" in log, log
+    assert "stack backtrace" not in log, log
 
 
 # --- the inspection itself ---------------------------------------------------------------------------------

@@ -132,10 +132,11 @@ def test_every_threshold_in_the_documents_is_the_configured_one(county):
     assert all("（超过 45 天）" in q.basis and q.figures["days_overdue"] > 45 for q in overdue)
 
     report = _text(docx.Document(io.BytesIO(report_document(county, year, TODAY, rules, docs, now=NOW))))
-    assert "红灯滞后 ≥22.5 个百分点，等级 85/75/55 分，自评虚高 ≥7.5 分" in report
+    assert ("滞后序时进度22.5个百分点以上；评价等级：85分以上为优、75分以上为良、55分以上为中、其余为差；"
+            "自评虚高：自评比独立评价高7.5分以上") in report
     if metrics.kpis(_query(county, year, rules))["evaluations"]["inflation_flags"]:
-        assert "高出 7.5 分以上或等级更好" in report
-    for default in ("≥20 个百分点", "90/80/60", "≥10 分", "10 分以上"):
+        assert "高出7.5分以上或等级更高" in report
+    for default in ("进度20个百分点", "90分以上", "80分以上", "60分以上", "高10分以上", "高出10分"):
         assert default not in report, default
 
 
@@ -231,9 +232,13 @@ def test_a_figure_reads_the_same_on_screen_and_paper(kind, value, bare, words):
 @pytest.mark.parametrize(("kind", "now", "before", "expected"), CHANGES)
 def test_a_change_reads_the_same_on_screen_and_paper(kind, now, before, expected):
     assert fmt.change(now, before, kind) == SCREEN_CHANGE[kind](now, before) == expected
-    # the report's sentence: the same size, in words
-    up = ("增加" if kind in ("money", "count") else "提高") if expected[0] == "+" else "下降"
-    assert report_module._yoy(now, before, kind) == f"，比上年{up} {expected[1:]}"
+    # the brief's 变化 column: the difference of the two figures as shown (the same here: no rounding seam)
+    assert B.shown_change(now, before, kind) == expected
+    # the report's sentence: the same size, in words, in the register of the work reports (no space, no sign)
+    up = ("增加" if kind in ("money", "count") else "提高") if expected[0] == "+" else (
+        "减少" if kind in ("money", "count") else "下降")
+    size = expected[1:].replace(" ", "")
+    assert report_module.change(now, before, kind, unit="") == f"，比上年{up}{size}"
 
 
 def test_the_brief_headline_is_what_the_cards_show(sqlite_url):

@@ -124,8 +124,10 @@ def test_grade_mix(fixture_db):
 def test_findings(fixture_db):
     url, _ = fixture_db
     f = mx.finding_totals(Q(url, mx.Scope(2022)))
+    # F1 and F5 are 已整改 and verified; no finding has an extension, an exclusion or an original deadline of its own
     assert f == {"total": 7, "rectified": 2, "in_progress": 2, "not_started": 3, "overdue": 3,
-                 "rate": pytest.approx(2 / 7)}
+                 "rate": pytest.approx(2 / 7), "verified": 2, "reported_unverified": 0, "overdue_original": 3,
+                 "extended": 0, "excluded": 0, "direct_rate": pytest.approx(2 / 7), "overall_rate": pytest.approx(2 / 7)}
     over = mx.overdue_findings(Q(url, mx.Scope(2022)))
     assert list(over["days_overdue"]) == [211, 120, 1]
     assert list(over["age_bucket"]) == [">180天", "91–180天", "≤30天"]

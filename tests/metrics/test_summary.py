@@ -19,6 +19,15 @@ EXPECTED_2022 = {
     "findings": {"total": 7, "rectified": 2, "in_progress": 2, "not_started": 3, "overdue": 3, "rate": 0.2857},
     # the hand fixture has no indicators; tests/data_loaders/test_indicators.py checks the figures per layout
     "indicators": {"count": 0, "met": 0, "not_met": 0, "unknown": 0},
+    # the two 已整改 findings are verified (small_fixture), none extended, excluded or repeated: 2/7 both ways
+    "rectification": {"verified": 2, "reported_unverified": 0, "direct_rate": 0.2857, "overall_rate": 0.2857,
+                      "extended": 0, "repeat": 0},
+    # 5 evaluated projects P1 P2 P3 P4 P6; none has a 结果应用 text, only P2 a 下年预算调整 (−20) → RA3 = 4; no
+    # 2021 evaluations → RA1 0; P2 差 with −20 and no 2023 project → RA2 0; no policy → 0
+    "result_application": {"consecutive_poor": 0, "poor_budget_up": 0, "no_application": 4, "policies_due": 0},
+    # no indicators (TQ1–TQ6 and TQ8 judge a project's indicators), and no two departments' names alike (TQ7)
+    "target_quality": {"flags": 0, "projects_flagged": 0,
+                       "by_rule": {"TQ1": 0, "TQ2": 0, "TQ3": 0, "TQ4": 0, "TQ5": 0, "TQ6": 0, "TQ7": 0, "TQ8": 0}},
     # nor 部门整体 forms; tests/metrics/test_department_wide.py checks them
     "department_wide": {"departments": 0, "budget_total": 0.0, "indicators": 0},
 }

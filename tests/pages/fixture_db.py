@@ -155,7 +155,12 @@ def build(url: str) -> dict[str, int]:
                           unit_id=p.unit_id if p else None,
                           finding_key=finding_key(dept_id, p.id if p else None, description),
                           description=description, requirement="限期整改并报送整改报告", deadline=deadline,
-                          status=status, completed_on=completed, created_batch_id=batch.id, batch_id=batch.id))
+                          status=status, completed_on=completed, created_batch_id=batch.id, batch_id=batch.id,
+                          # every 已整改 finding was also verified (已核验, issue 25): 整改率 counts it by default
+                          original_deadline=deadline,
+                          verified_on=completed + dt.timedelta(days=10) if status == "已整改" else None,
+                          verified_by="区财政局绩效科" if status == "已整改" else None,
+                          verification_method="查阅整改报告及凭证" if status == "已整改" else None))
 
         finding(2024, "101", "校舍维修进度滞后", "未整改", D(2024, 12, 31), P["JY-02"], source="绩效监控")
         finding(2024, "101", "营养餐资金拨付不及时", "已整改", D(2024, 10, 31), P["JY-01"], completed=D(2024, 10, 15))

@@ -18,7 +18,7 @@ from dashboard.core.settings import load_settings
 from dashboard.ui import auth, text
 from tests.pages.apptest import APP, metrics, texts
 
-PW = "a good password"
+PW = "a good password 1"
 OP = accounts.operator("tests")
 
 

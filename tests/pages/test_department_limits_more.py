@@ -27,7 +27,7 @@ from tests.pages.apptest import APP, texts
 from tests.pages.conftest import SECRET
 from tests.sessions import session_scope
 
-PW = "a good password"
+PW = "a good password 1"
 OP = accounts.operator("tests")
 
 

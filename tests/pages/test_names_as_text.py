@@ -29,7 +29,7 @@ from tests.pages.apptest import APP
 
 HOSTILE = "**x**[link](http://evil)<b>"
 DIRECTIVE = ":red[boom] _y_ `z` $1$ www.evil.example"
-PW = "a good password"
+PW = "a good password 1"
 OP = accounts.operator("tests")
 SECRET = "x" * 48
 
@@ -142,7 +142,7 @@ def test_password_accounts_names_on_the_sidebar_and_the_admin_pages(app_env, tmp
     at = _run("audit", state=state)
     log = at.dataframe[0].value
     assert hostile in set(log["账号"])
-    assert f"新建账号：{third}，角色 管理员" in set(log["详情"])
+    assert f"新建账号：{third}，角色 领导" in set(log["详情"])  # the form's default: the safest role (read-only)
     assert {hostile, "tests"} <= set(at.selectbox(key="audit_user").options)
 
 

@@ -15,7 +15,7 @@ draft. Cases (SQLite; all-empty and half-empty on PostgreSQL too):
 - `all-empty`: every column is there with its header, every optional cell empty.
 
 Hand figures (2024): budgets JY-01 1,000, JY-02 500, WJ-01 3,000 万元 (4,500 in all); evaluations 90, 80, 70
-(mean 80.0); findings 1 of 3 rectified (33.3%).
+(mean 80.0); findings 1 of 3 rectified and verified (33.3%).
 
 `test_each_optional_column_alone` drops one optional column at a time (every one of the four tables; the "one
 of" columns of a table with an -alt case are left to that case) and checks summary --json's figures without the
@@ -85,19 +85,25 @@ DATA = {
     ),
     "findings": (
         ["年度", "问题来源", "主管部门", "预算单位", "项目编码", "项目名称", "问题描述", "整改要求", "整改时限", "整改状态",
-         "完成日期", "整改措施", "涉及金额"],
+         "完成日期", "整改措施", "涉及金额", "核验日期", "核验人", "核验方式"],
         [
-            ["2024", "财政重点评价", "区教育局", "区教育局本级", "JY-01", "营养改善计划", "台账不全", "补齐台账", "2024-12-31", "已整改", "2024-11-30", "已补齐", "10"],
-            ["2024", "绩效监控", "区教育局", "区第一中学", "JY-02", "校舍维修改造", "进度滞后", "加快进度", "2024-12-31", "未整改", "", "", "50"],
-            ["2024", "部门评价", "区卫健委", "区卫健委本级", "WJ-01", "医疗设备购置", "设备闲置", "盘活设备", "2025-06-30", "整改中", "", "调剂使用", "300"],
-            ["2023", "审计", "区卫健委", "区卫健委本级", "WJ-01", "医疗设备购置", "采购流标", "重新采购", "2023-12-31", "已整改", "2023-12-01", "重新招标", ""],
+            ["2024", "财政重点评价", "区教育局", "区教育局本级", "JY-01", "营养改善计划", "台账不全", "补齐台账", "2024-12-31", "已整改", "2024-11-30", "已补齐", "10", "2024-12-10", "区财政局", "查阅台账"],
+            ["2024", "绩效监控", "区教育局", "区第一中学", "JY-02", "校舍维修改造", "进度滞后", "加快进度", "2024-12-31", "未整改", "", "", "50", "", "", ""],
+            ["2024", "部门评价", "区卫健委", "区卫健委本级", "WJ-01", "医疗设备购置", "设备闲置", "盘活设备", "2025-06-30", "整改中", "", "调剂使用", "300", "", "", ""],
+            ["2023", "审计", "区卫健委", "区卫健委本级", "WJ-01", "医疗设备购置", "采购流标", "重新采购", "2023-12-31", "已整改", "2023-12-01", "重新招标", "", "2023-12-20", "区财政局", "现场核查"],
         ],
     ),
 }
 
 BUDGET_2024 = 4500.0  # 1,000 + 500 + 3,000 万元
 SCORE_MEAN_2024 = 80.0  # (90 + 80 + 70) / 3
-RECTIFIED_2024 = "33.3%"  # 1 of 3 findings 已整改
+RECTIFIED_2024 = "33.3%"  # 1 of 3 findings 已整改 and verified (核验日期 given: 整改率 counts 已核验 findings)
+
+
+def rectified_2024(case: str) -> str:
+    """整改率 shown for 2024: the one 已整改 finding counts only where its 核验日期 was imported (row 0: kept blank
+    only by all-empty; dropped by findings-min)."""
+    return "0.0%" if case in ("findings-min", "all-empty") else RECTIFIED_2024
 
 
 def _fields(kind: str) -> dict[str, schema.Field]:
@@ -238,7 +244,7 @@ def _pages_and_brief(url: str, case: str) -> None:
         assert m["评价平均分"][0] == "—", m  # no 得分 at all: no mean, not 0
     else:
         assert m["评价平均分"][0] == f"{SCORE_MEAN_2024:.1f}", m  # half-empty: (90 + 70) / 2 is 80 too
-    assert m["整改率"][0] == RECTIFIED_2024, m  # 整改状态 is required: always there
+    assert m["整改率"][0] == rectified_2024(case), m  # 整改状态 is required; 核验日期 optional
     for page in DATA_PAGES:
         at.switch_page(f"../pages/{page}.py")
         at.run()
@@ -323,4 +329,5 @@ def test_each_optional_column_alone(tmp_path, template_db, kind, label):
         assert s["budget_total"] == 900 + 500 + 2800  # the initial budgets
     if kind != "evaluations" or label != "得分":
         assert s["evaluations"]["avg_score"] == SCORE_MEAN_2024
-    assert s["findings"]["rate"] == round(1 / 3, 4)
+    # without 核验日期 the one 已整改 finding is not verified: 整改率 (已核验 ÷ all) is 0
+    assert s["findings"]["rate"] == (0.0 if (kind, label) == ("findings", "核验日期") else round(1 / 3, 4))

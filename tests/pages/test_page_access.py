@@ -15,7 +15,7 @@ from dashboard.core.vocab import ROLES
 from dashboard.ui import auth, common
 from tests.pages.apptest import APP
 
-PW = "a good password"
+PW = "a good password 1"
 OP = accounts.operator("tests")
 
 

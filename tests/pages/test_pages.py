@@ -317,16 +317,20 @@ def test_project_row_click_opens_its_card(app):
     assert "project" in at.query_params
 
 
-@pytest.mark.parametrize("value", ["9" * 400, "0", "-5"])
+@pytest.mark.parametrize("value", ["9" * 400, "0", "-5", "NO-SUCH-CODE"])
 def test_out_of_range_project_links_say_not_found(app, value):
     at = app("projects", query={"project": value})
     assert not at.exception
     shown = [w.value for w in at.warning]
-    if value == "-5":  # not a number at all: the search list, no card
-        assert shown == [] and at.title[0].value == "项目查询"
-    else:
-        assert shown == ["未找到该项目：找不到编号为 （链接中的编号无效） 的项目，可能已被撤销导入。请返回查询结果另选一个项目。"]
+    assert len(shown) == 1 and shown[0].startswith("未找到该项目：找不到编号或项目编码为“")
+    assert "9" * 101 not in shown[0]  # a 400-digit value is echoed in part only (deeplink.SHOWN_PARAM)
     assert not [w for w in shown if "Error" in w]
+
+
+def test_a_project_link_by_its_code_opens_the_card(app):
+    """Issue 27: ?project= took only the internal id; staff copy the 项目编码 every table shows."""
+    at = app("projects", query={"project": "NY-01"})
+    assert at.title[0].value == "高标准农田建设" and not at.warning
 
 
 def test_markdown_in_names_is_shown_as_text():
@@ -382,10 +386,10 @@ def test_an_unknown_department_link_is_repeated_back_only_in_part(app):
     assert any("链接中的部门「不存在的局」不存在" in w.value for w in at.warning)
 
 
-def test_the_document_buttons_say_they_cover_every_fund_source_when_the_page_shows_one(app, ids):
+def test_the_document_buttons_say_they_follow_the_pages_fund_source(app, ids):
     at = app("department", query={"dept": str(ids["103"]), "fund": "政府性基金预算"})
-    said = [c.value.replace("\\", "") for c in at.caption if "不受本页“资金来源" in c.value.replace("\\", "")]
-    tail = "按全部资金来源编写，不受本页“资金来源：政府性基金预算”筛选的影响，数字会比本页大；判断日期与本页相同（2025-03-31）。"
+    said = [c.value.replace("\\", "") for c in at.caption if "只含资金来源为" in c.value.replace("\\", "")]
+    tail = "与本页一致，只含资金来源为“政府性基金预算”的项目（文中写明），判断日期与本页相同（2025-03-31）。"
     assert said == ["部门简报" + tail, "批量简报" + tail]
     plain = app("department", query={"dept": str(ids["103"])})
-    assert not [c for c in plain.caption if "不受本页" in c.value]
+    assert not [c for c in plain.caption if "只含资金来源为" in c.value]
