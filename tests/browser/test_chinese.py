@@ -53,6 +53,8 @@ _LEFT = r"""(english) => {
 
 
 def _left(pg) -> list[str]:
+    """The English left once the translator has installed itself (it mounts during the page's first run)."""
+    pg.wait_for_function("() => window.__dashboardZh === true", timeout=60_000)
     return pg.evaluate(_LEFT, list(zh.ENGLISH))
 
 
