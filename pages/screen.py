@@ -11,7 +11,7 @@ screen.style()
 st.title(f"{ctx.scope.year}年预算绩效管理大屏展示")
 st.caption(f"当前范围：{text.md(ctx.scope_label())}")
 with common.guard("关键指标"):
-    k = screen.headline(ctx)
+    k = screen.headline_row(ctx)
     if k is None:
         common.no_data(ctx, "项目、评价或整改数据")
         st.stop()

@@ -39,9 +39,7 @@ from dashboard.documents.docx_kit import (
 )
 from dashboard.documents.pdf import docx_to_pdf
 from dashboard.metrics import summary
-from dashboard.metrics.applications import application_flags_by_department
 from dashboard.metrics.query import cached
-from dashboard.metrics.target_flags import quality_projects, target_quality_summary
 from dashboard.present import fmt as F  # `fmt` is the docx/pdf argument of the entry points
 
 LOW_GRADES = ("中", "差")
@@ -121,13 +119,14 @@ class Brief:
     @functools.cached_property
     def application_flags(self) -> pd.DataFrame:
         """This department's 结果应用台账 flags (RA1–RA5): rule, label, count, the first NAMED names."""
-        df = application_flags_by_department(self.q, names=NAMED)
+        df = metrics.application_flags_by_department(self.q, names=NAMED)
         return df[df["department_id"] == self.department_id].reset_index(drop=True)
 
     @functools.cached_property
     def target_quality(self) -> dict:
         """目标质量 (TQ1–TQ8): the summary counts and the projects with most flags."""
-        return {"summary": target_quality_summary(self.q), "projects": quality_projects(self.q, limit=NAMED)}
+        return {"summary": metrics.target_quality_summary(self.q),
+                "projects": metrics.quality_projects(self.q, limit=NAMED)}
 
     @functools.cached_property
     def warnings(self) -> pd.DataFrame:

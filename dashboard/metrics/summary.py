@@ -9,8 +9,6 @@ from sqlalchemy.exc import DataError
 
 from dashboard import metrics
 from dashboard.core.settings import Rules
-from dashboard.metrics.applications import result_application_summary
-from dashboard.metrics.target_flags import target_quality_summary
 
 
 class UnknownDepartment(LookupError):
@@ -109,9 +107,9 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         # findings whose deadline was extended, 屡审屡犯
         "rectification": metrics.rectification_summary(q),
         # 结果应用台账 (docs/rules.md): projects flagged RA1 / RA2 / RA3, policies due for evaluation (RA4)
-        "result_application": result_application_summary(q),
+        "result_application": metrics.result_application_summary(q),
         # 目标质量 (docs/rules.md, TQ1–TQ8): flags, projects with at least one, flags per rule
-        "target_quality": target_quality_summary(q),
+        "target_quality": metrics.target_quality_summary(q),
         # 部门整体 forms (目标表 / 自评表): each department once, at its most advanced stage; budget in 万元
         "department_wide": metrics.department_wide_totals(q),
     })

@@ -8,6 +8,7 @@ Without sign-in ([auth] mode = "none") there is no account to keep them in: they
 
 from __future__ import annotations
 
+import functools
 import io
 import urllib.parse
 
@@ -131,6 +132,7 @@ def current_link(path: str | None = None) -> str | None:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path or parts.path, query, ""))
 
 
+@functools.lru_cache(maxsize=64)  # drawn on every rerun of every page: encode each address once
 def qr_png(link: str, scale: int = 5) -> bytes:
     """The QR code of `link` as PNG bytes (error correction M, as phones read from paper and screens)."""
     out = io.BytesIO()

@@ -13,7 +13,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, deltas, fmt, kpi, ranking, text
+from dashboard.ui import charts, common, data, fmt, headline, kpi, ranking, text
 
 MODE_PARAM, MODE_SCREEN, ROTATE_PARAM = "mode", "screen", "rotate"
 ROTATE_MIN = 10  # seconds: a view must stay long enough to be read
@@ -52,32 +52,22 @@ def style() -> None:
     st.html(CSS)
 
 
-def headline(ctx) -> dict | None:
-    """The KPI row (the 总览 cards a meeting reads, with the change against last year); the kpis, or None."""
-    k = data.kpis(ctx)
-    prev_year = ctx.scope.year - 1
-    prev = data.kpis(ctx, data.scope_for(ctx, year=prev_year)) if prev_year in ctx.years else None
-    p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
-    if not p["projects"] and not e["count"] and not f["total"]:
+CARDS = ("budget", "coverage", "execution", "red", "yellow", "avg_score", "rectification", "overdue")
+
+
+def headline_row(ctx) -> dict | None:
+    """Eight of 总览's cards (dashboard/ui/headline.py: the same figures) in one row; the kpis, or None."""
+    h = headline.figures(ctx)
+    if h is None:
         return None
-    d = deltas.year_on_year(k, prev)
-    budget_value, budget_unit = fmt.wan_unit(p["budget_total"])
     with st.container(horizontal=True, gap="small"):  # one row of eight on a 1366-px projector too
-        for spec in (
-            {"label": f"预算（{budget_unit}）", "value": budget_value, "delta": d["budget"]},
-            {"label": "绩效目标覆盖率", "value": fmt.pct(p["coverage_funds"]), "delta": d["coverage"]},
-            {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]), "delta": d["execution"]},
-            {"label": "红灯项目", "value": fmt.count(m["red"]), "delta": d["red"], "inverse": True},
-            {"label": "黄灯项目", "value": fmt.count(m["yellow"]), "delta": d["yellow"], "inverse": True},
-            {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""), "delta": d["avg_score"]},
-            {"label": "整改率", "value": fmt.pct(f["rate"]), "delta": d["rectification"]},
-            {"label": "逾期未整改", "value": fmt.count(f["overdue"]), "delta": d["overdue"], "inverse": True},
-        ):
-            kpi.card(width="stretch", **spec)
-    st.caption((f"箭头为与 {prev_year} 年同口径相比的变化。" if prev else "")
+        for key in CARDS:
+            kpi.card(width="stretch", **{**h.cards[key], "help": None})
+    m = h.kpis["monitoring"]
+    st.caption((f"箭头为与 {h.prev_year} 年同口径相比的变化。" if h.prev else "")
                + f"监控数据截至 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}；"
                f"逾期按 {fmt.date(ctx.today)} 判断。")
-    return k
+    return h.kpis
 
 
 def _big(fig, height: int):
