@@ -7,7 +7,7 @@ SCALE ?= province
 PORT ?= 8501
 HOST ?= 127.0.0.1
 
-.PHONY: install run test test-fast test-stress screenshots bench lint clean wheelhouse
+.PHONY: install run test test-fast test-stress screenshots bench bench-load lint clean wheelhouse
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,10 +47,16 @@ test-stress: install
 
 # the only target that writes docs/screenshots/ (ordinary test runs save their screenshots under a temp dir)
 screenshots: install
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/browser -k "test_page_renders_with_charts or test_screen_mode"
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/browser -k "test_page_renders_with_charts or test_screen_mode or test_lights_and_grades_keep_apart_without_colour"
 
 bench: install
 	$(PY) -m bench --scale $(SCALE) $(if $(DB),--db $(DB),)
+
+# the protocol load alone (bench/loadclient.py), with the sweep of session counts behind sessions_max_within_3x
+LOAD_SWEEP ?= 1,5,10,20,30,50
+bench-load: install
+	$(PY) -m bench --scale $(SCALE) $(if $(DB),--db $(DB),) --skip import --skip fresh --skip pages --skip browser \
+	  --skip naive --skip documents --load-sweep $(LOAD_SWEEP)
 
 lint: install
 	$(PY) -m ruff check dashboard data_loaders pages tests bench

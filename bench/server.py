@@ -203,7 +203,9 @@ _SETTLED = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector("[data-testid='stSkeleton']")) return false;
-  const frames = Array.from(document.querySelectorAll("[data-testid='stDataFrame']"));
+  // a table inside a closed expander (a chart's 图表数据) is not drawn until opened: only the shown ones count
+  const frames = Array.from(document.querySelectorAll("[data-testid='stDataFrame']"))
+    .filter(f => !f.closest('details:not([open])') && f.getBoundingClientRect().height > 0);
   if (!frames.every(f => f.querySelector('canvas'))) return false;
   const charts = Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"));
   if (!charts.every(c => c.querySelector('.main-svg'))) return false;

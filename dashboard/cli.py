@@ -37,7 +37,8 @@ from dashboard.core.vocab import (
 )
 from dashboard.metrics import summary
 from dashboard.metrics.options import resolve_department
-from data_loaders import db_errors, mapping
+from dashboard.present import fmt as present_fmt
+from data_loaders import changes, db_errors, mapping
 from data_loaders.cells import enum_parser
 from data_loaders.importer import UndoRefused, import_files, list_batches, undo_batch
 from data_loaders.sync import SyncError, sync
@@ -174,6 +175,11 @@ def _report(result) -> int:
     for problem in result.warnings:
         print(str(problem), file=sys.stderr if not result.ok else sys.stdout)
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    lines = changes.describe(result.changes, present_fmt.money)
+    if lines:  # the 变更 summary (data_loaders.changes): what the batch changed, or a dry run would change
+        print("变更（试导入，未写入）：" if result.dry_run else "变更：")
+        for line in lines:
+            print("  " + line)
     return EXIT_OK if result.ok else EXIT_INVALID
 
 
@@ -217,6 +223,12 @@ def _batches(args, url: str, settings: Settings) -> int:
         changed = sum(c.get("inserted", 0) + c.get("updated", 0) for c in (b["counts"] or {}).values())
         print(f"{b['id']:>5}  {b['created_at']}  {BATCH_STATUS_LABELS.get(b['status'], b['status'])}  "
               f"{b['source']}  {b['user'] or '-'}  新增/更新 {changed} 行  {names}")
+        summary_line = changes.one_line(b.get("changes"), present_fmt.money)
+        if summary_line:
+            print(f"       变更：{summary_line}")
+        undone = changes.one_line((b.get("changes") or {}).get("undo"), present_fmt.money)
+        if undone:
+            print(f"       撤销时：{undone}")
     return EXIT_OK
 
 
@@ -226,13 +238,15 @@ def _undo(args, url: str, settings: Settings) -> int:
     if actor is None:
         return EXIT_INVALID
     try:
-        info = undo_batch(url, args.batch, actor=actor)
+        info = undo_batch(url, args.batch, actor=actor, rules=settings.rules)
     except (UndoRefused, Forbidden) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
     deleted = sum(info["deleted"].values())
     restored = sum(info["restored"].values())
     print(f"已撤销批次 {args.batch}：删除 {deleted} 行，恢复 {restored} 行。")
+    for line in changes.describe(info.get("changes"), present_fmt.money):
+        print("  " + line)
     return EXIT_OK
 
 

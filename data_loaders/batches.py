@@ -1,7 +1,8 @@
 """Import batches after the fact: the history (list_batches) and undo (undo_batch, UndoRefused).
 
 Undo restores exactly the state before a batch from its ChangeLog, in one writer transaction, and
-refuses when a later batch changed or points at what the batch wrote.
+refuses when a later batch changed or points at what the batch wrote. The batch keeps its own 变更 summary and
+the undo adds what it changed in turn, measured around the restore, under `changes["undo"]` (data_loaders.changes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dashboard.core import accounts, audit, db
 from dashboard.core import models as m
 from dashboard.core import writes as w
 from dashboard.core.accounts import Actor
+from dashboard.core.settings import Rules
 from dashboard.core.vocab import BATCH_COMMITTED, BATCH_UNDONE
+from data_loaders import changes as batch_changes
 
 TABLE_NAMES = tuple(t.__tablename__ for t in m.DATA_TABLES)
 T = {t.__tablename__: t.__table__ for t in m.DATA_TABLES}
@@ -26,7 +29,8 @@ def _iso(value):
 
 
 def list_batches(url: str) -> list[dict]:
-    """Committed and undone batches, newest first."""
+    """Committed and undone batches, newest first. `changes` is the batch's 变更 summary (data_loaders.changes;
+    None for a batch made before revision 0010), with `changes["undo"]` once it was undone."""
     if not db.is_initialised(url):
         return []
     b = m.ImportBatch.__table__
@@ -35,7 +39,7 @@ def list_batches(url: str) -> list[dict]:
     return [{
         "id": r["id"], "created_at": _iso(r["created_at"]), "user": r["user"], "source": r["source"],
         "files": r["files"] or [], "counts": r["counts"] or {}, "status": r["status"],
-        "undone_at": _iso(r["undone_at"]),
+        "undone_at": _iso(r["undone_at"]), "changes": r["changes"],
     } for r in rows]
 
 
@@ -57,6 +61,8 @@ _REFERENCES = (
     ("department_indicators", "department_id", "departments"),
     ("finding_extensions", "finding_id", "findings"),
     ("satisfaction_votes", "department_id", "departments"), ("satisfaction_votes", "unit_id", "units"),
+    ("inquiries", "department_id", "departments"), ("inquiries", "unit_id", "units"),
+    ("inquiries", "project_id", "projects"),
 )
 
 
@@ -72,8 +78,13 @@ def _restore_value(column, value):
     return value
 
 
-def undo_batch(url: str, batch_id: int, actor: Actor | None = None) -> dict:
+def undo_batch(url: str, batch_id: int, actor: Actor | None = None, rules: Rules | None = None) -> dict:
     """Restore exactly the state before a batch, in one transaction; raises UndoRefused with the reason.
+
+    What the undo changed (projects removed and restored, the figures that moved, under `rules`: the configured
+    ones, as for the import; default `Rules()`) is kept beside the batch's own summary, under changes["undo"],
+    and returned as "changes": measured then, since later batches or other rules may make the figures differ from
+    the import's own before.
 
     `actor` must be allowed to undo (accounts.Forbidden otherwise); None means the command-line operator
     (accounts.operator; the command line passes its configured or login name). The undo and its audit entry commit together.
@@ -112,6 +123,11 @@ def undo_batch(url: str, batch_id: int, actor: Actor | None = None) -> dict:
             which = "、".join(str(x) for x in named) if named else "其他来源"
             raise UndoRefused(
                 f"无法撤销批次 {batch_id}：之后的批次 {which} 修改或引用了它写入的数据，请先撤销批次 {which}")
+        # the 变更 summary's before: the years and projects the batch wrote, before they are restored
+        years = batch_changes.touched_years(conn, batch_id)
+        projects = batch_changes.undo_projects(conn, batch_id)
+        rules = rules if rules is not None else Rules()
+        before = batch_changes.snapshot(conn, years, rules)
         # projects whose latest monitoring report may change
         mt = T["monitoring"]
         affected = set(conn.execute(select(mt.c.project_id).where(mt.c.created_batch_id == batch_id)).scalars())
@@ -139,9 +155,12 @@ def undo_batch(url: str, batch_id: int, actor: Actor | None = None) -> dict:
             t = T[name]
             deleted[name] = conn.execute(delete(t).where(t.c.created_batch_id == batch_id)).rowcount
         w.refresh_latest(conn, affected)
+        undone = {"projects": projects,
+                  "years": batch_changes.compare(before, batch_changes.snapshot(conn, years, rules), years)}
         conn.execute(update(b).where(b.c.id == batch_id).values(
-            status=BATCH_UNDONE, undone_at=dt.datetime.now().replace(microsecond=0)))
+            status=BATCH_UNDONE, undone_at=dt.datetime.now().replace(microsecond=0),
+            changes={**(batch["changes"] or {}), "undo": undone}))
         restored = {k: len(v_) for k, v_ in by_table.items()}
         audit.record_in(conn, actor.name, actor.role, "undo",
                         {"batch": batch_id, "deleted": {k: n for k, n in deleted.items() if n}, "restored": restored})
-    return {"batch_id": batch_id, "deleted": deleted, "restored": restored}
+    return {"batch_id": batch_id, "deleted": deleted, "restored": restored, "changes": undone}

@@ -518,7 +518,7 @@ def parse_long_text(value: Any) -> Parsed:
 
 LONG_TEXT_FIELDS = frozenset({
     "deviation_reason", "rectification_requirement", "main_problems", "result_application", "description",
-    "requirement", "measures",
+    "requirement", "measures", "question", "answer",
 })
 
 

@@ -62,7 +62,8 @@ _MORE_COLUMNS = {
 # the table's database name → the read tables' kind (schema.TABLES) whose rows went into it
 _KIND_OF_TABLE = {"projects": "projects", "monitoring": "monitoring", "evaluations": "evaluations",
                   "findings": "findings", "indicators": "indicators", "departments": "units", "units": "units",
-                  "finding_extensions": "findings", "satisfaction_votes": "satisfaction"}
+                  "finding_extensions": "findings", "satisfaction_votes": "satisfaction",
+                  "inquiries": "inquiries"}
 # a database column → the read table's field holding its value, where the names differ
 _FIELD_OF_COLUMN = {("projects", "code"): "project_code", ("projects", "name"): "project_name",
                     ("departments", "name"): "department", ("departments", "code"): "department_code",

@@ -83,6 +83,21 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unsatisfied": ("不满意", "不满意票", "不满意数"),
 }
 
+# 询问台账 (issue 26) and the units' contacts. 问题 also names findings.description: the table's kind decides (SIGNALS
+# puts 询问台账 first, and only with a second column of its own)
+SYNONYMS.update({
+    "asker": ("询问人", "提问人", "代表", "询问代表", "提问代表", "代表姓名", "询问主体", "提出人"),
+    "question": ("询问内容", "问题", "询问事项", "询问问题", "提问内容", "询问的问题", "提出的问题"),
+    "asked_on": ("询问日期", "询问时间", "提问日期", "提问时间", "提出日期"),
+    "due_on": ("答复期限", "办理期限", "答复时限", "办理时限", "应答复日期", "要求答复日期"),
+    "answer": ("答复内容", "回复", "答复", "答复情况", "回复内容", "办理情况", "答复意见"),
+    "answered_on": ("答复日期", "答复时间", "回复日期", "回复时间", "办结日期"),
+    "rating": ("满意度", "测评结果", "评价", "满意度测评", "满意程度", "代表评价", "询问人评价"),
+    "contact": ("联系人", "联系人员", "经办人"),
+    "phone": ("联系电话", "电话", "联系方式", "联系人电话"),
+})
+INQUIRY_SIGNALS = frozenset({"asker", "asked_on", "due_on", "answer", "answered_on", "rating"})
+
 # 绩效指标 columns (issue 12): the template's 绩效指标 sheet, the national monitoring export's indicator columns
 SYNONYMS.update({
     "stage": ("阶段", "指标阶段", "填报阶段"),
@@ -207,6 +222,7 @@ EXTRA_FIELDS: dict[str, set[str]] = {
     "evaluations": {"department_code", "unit_code"},
     "findings": {"department_code", "unit_code"},
     "satisfaction": {"department_code", "unit_code"},
+    "inquiries": {"department_code", "unit_code"},
     "units": set(),
     "indicators": {"department_code", "unit_code"},
 }
@@ -218,6 +234,7 @@ EXTRA_FIELDS["projects"] |= INDICATOR_FIELDS
 # Fields whose presence says which table it is, strongest table first (docs/data-formats.md order of
 # specificity: an evaluation list may carry 执行数, a monitoring export carries 整改要求).
 SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("inquiries", INQUIRY_SIGNALS),
     ("satisfaction", frozenset({"satisfied", "basically", "unsatisfied"})),
     ("evaluations", frozenset({"score", "grade", "kind", "object_type", "evaluator", "deputies_participated",
                                 "result_application", "next_year_budget_change"})),
@@ -226,15 +243,16 @@ SIGNALS: tuple[tuple[str, frozenset[str]], ...] = (
                                "likelihood", "needs_rectification"})),
     ("projects", frozenset({"initial_budget", "adjusted_budget", "has_target", "target_grade", "ex_ante_result",
                              "is_key", "category", "fund_source", "project_code", "project_name"})),
-    ("units", frozenset({"unit_kind", "sector", "unit_code", "department_code"})),
+    ("units", frozenset({"unit_kind", "sector", "unit_code", "department_code", "contact", "phone"})),
 )
 
 
 def kind_from_fields(found: set[str]) -> str | None:
     """The table that header fields (every candidate of every header) make.
 
-    One "signal" field is enough for evaluations/findings/monitoring/projects; a units list needs
-    a unit name plus 单位类型/所属领域/a code, and no project or money columns (checked first by
+    One "signal" field is enough for evaluations/findings/monitoring/projects; a 询问台账 needs a question column
+    plus one of its own (询问人, a date, 答复, 满意度); a units list needs
+    a unit name plus 单位类型/所属领域/a code (or 联系人/联系电话 with 主管部门), and no project or money columns (checked first by
     the order of SIGNALS: a table with amounts and no project column is an incomplete 项目 table).
     """
     # an indicator list: indicator columns (三级指标 with a 指标值 or a value reported against it) and no money
@@ -250,8 +268,14 @@ def kind_from_fields(found: set[str]) -> str | None:
             hits = hits & {"status", "deadline", "completed_on", "measures", "description"}
             if hits == {"description"} and "main_problems" in found and not (found & {"requirement", "source"}):
                 continue
+        if kind == "inquiries":
+            # a question column and one more of the 询问台账's own (询问人, dates, 答复, 满意度)
+            if hits and "question" in found:
+                return kind
+            continue
         if kind == "units":
-            if hits and "unit" in found:
+            # 联系人 / 联系电话 alone make a units list only with 主管部门 too (a sheet of contacts is not one)
+            if "unit" in found and (hits - {"contact", "phone"} or (hits and "department" in found)):
                 return kind
             continue
         if kind == "projects" and hits == {"project_code"} and not found & {"department", "unit", "year"}:

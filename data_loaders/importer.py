@@ -27,6 +27,7 @@ from dashboard.core import writes as w
 from dashboard.core.accounts import Actor, Forbidden
 from dashboard.core.settings import Limits, Rules
 from dashboard.core.vocab import SOURCE_IMPORT, SOURCE_SYNC, TABLE_LABELS
+from data_loaders import changes as batch_changes
 from data_loaders import db_errors, mapping, sheet, validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
 from data_loaders.isolated import read_file_isolated
@@ -52,6 +53,8 @@ class ImportResult(ProblemList):
     # per file: {"name", "sha256", "tables": [{"sheet", "kind", "year", "as_of", "unit", "mapping", "rows"}]}
     files: list[dict] = field(default_factory=list)
     dry_run: bool = False
+    # what the batch changed (data_loaders.changes; a dry run: what it would change); None when refused
+    changes: dict | None = None
 
     def summary(self) -> str:
         """A short Chinese summary for the command line and the upload page."""
@@ -187,20 +190,26 @@ def import_results(
     if not db.is_initialised(url):
         db.init_db(url)
     batch_id = None
+    changes = None
     progress(0.5, "校验与关联")
     try:
         with w.write_transaction(url) as conn:
             writer = Writer(conn, tables, problems, counts, rules=rules, progress=progress)
             batch_id = writer.open_batch(source, actor.name, files)
+            before = batch_changes.snapshot(conn, batch_changes.incoming_years(tables), rules)  # the 变更 summary's before
             writer.run()
+            if not any(p.level == ERROR for p in problems):
+                changes = batch_changes.measure(conn, batch_id, before, rules)
             if any(p.level == ERROR for p in problems) or dry_run:
                 raise _Refused
             w.set_batch_counts(conn, batch_id, counts)
+            batch_changes.store(conn, batch_id, changes)
             audit.record_in(conn, actor.name, actor.role, permission,
                             {"batch": batch_id, "source": source, "files": names, "counts": _changed(counts)})
     except _Refused:
         batch_id = None
     except (DBAPIError, OSError) as exc:
+        changes = None
         # the database refused or could not write: the real cause (a full disk, a lock, a lost connection,
         # permissions, a constraint, a NUL byte …) and the cell where it can be found; its words go to the log
         batch_id = None
@@ -208,6 +217,7 @@ def import_results(
                                           what="sync" if source == SOURCE_SYNC else "import"))
     except Exception:
         batch_id = None
+        changes = None
         ref = uuid.uuid4().hex[:8]
         log.exception("import failed [ref %s]", ref)
         problems.append(Problem(", ".join(f["name"] for f in files) or "-", None, None, None,
@@ -224,7 +234,7 @@ def import_results(
         except DBAPIError:  # the database that refused the import may refuse its audit entry too (a full disk)
             log.exception("the audit entry of a refused import could not be written")
     return ImportResult(ok=ok, batch_id=batch_id if ok and not dry_run else None, problems=problems,
-                        counts=counts, files=files, dry_run=dry_run)
+                        counts=counts, files=files, dry_run=dry_run, changes=changes if ok else None)
 
 
 def _changed(counts: dict) -> dict:

@@ -245,7 +245,7 @@ class Linker:
                                                  f"{what}「{df.at[idx, key]}」在本次导入中对应了不同的{'编码' if val in ('_dc', '_uc') else '名称'}（前面的行为「{first_val[idx]}」）"))
                 bad |= mask
         df = df.loc[~bad]
-        df = self._conflicts(df, ["_un"], ["_dn", "unit_kind", "sector"], "unit", "单位")
+        df = self._conflicts(df, ["_un"], ["_dn", "unit_kind", "sector", "contact", "phone"], "unit", "单位")
         # departments: by name, else by code (a renamed department keeps its code)
         depts = df.drop_duplicates("_dn")
         dept_id = depts["_dn"].map(self.dept_by_name)
@@ -280,11 +280,15 @@ class Linker:
             "department_id": units["_dn"].map(self.dept_by_name).to_numpy(),
             "code": units["_uc"].to_numpy(), "name": units["unit"].to_numpy(),
             "kind": units["unit_kind"].to_numpy(), "sector": units["sector"].to_numpy(),
+            "contact": units["contact"].to_numpy(), "phone": units["phone"].to_numpy(),
         })
         inc["_p_code"] = inc["code"].notna().to_numpy()
         inc["_p_kind"] = inc["kind"].notna().to_numpy()
         inc["_p_sector"] = units["_p_sector"].to_numpy(dtype=bool)
-        self.upsert("units", inc, ["department_id", "code", "name", "kind", "sector"], self.units,
+        # 联系人 / 联系电话 (issue 26): a file without the column keeps the stored contact, a blank cell clears it
+        inc["_p_contact"] = units["_p_contact"].to_numpy(dtype=bool)
+        inc["_p_phone"] = units["_p_phone"].to_numpy(dtype=bool)
+        self.upsert("units", inc, ["department_id", "code", "name", "kind", "sector", "contact", "phone"], self.units,
                     defaults={"kind": "部门"})
         self._refresh_orgs()
 

@@ -30,7 +30,8 @@ MAX_HEADER = 200
 SAMPLE_ROWS = L.HEADER_SEARCH_ROWS + 5  # the sample of an unrecognised sheet the preview carries
 SAMPLE_COLUMNS = 60
 SAMPLE_TEXT = 80
-KINDS = ("projects", "monitoring", "evaluations", "findings", "units", "indicators", "satisfaction")  # tables a 版式 may be
+KINDS = ("projects", "monitoring", "evaluations", "findings", "units", "indicators", "satisfaction",
+         "inquiries")  # tables a 版式 may be
 
 
 class LayoutError(ValueError):

@@ -55,6 +55,9 @@ UNITS = TableSpec("units", "部门单位", (
     Field("unit", "单位名称", TEXT, required=True),
     Field("unit_kind", "单位类型", ENUM, vocab.DEPARTMENT_KINDS),
     Field("sector", "所属领域", TEXT),
+    # who the 绩效科 calls when the unit has not reported a round (报送情况): units.contact / units.phone
+    Field("contact", "联系人", TEXT),
+    Field("phone", "联系电话", TEXT),
 ))
 
 PROJECTS = TableSpec("projects", "项目", (
@@ -182,5 +185,23 @@ SATISFACTION = TableSpec("satisfaction", "整改满意度测评", (
 ))
 ONE_OF["satisfaction"] = (("department", "unit"),)
 
+# 询问台账: a deputy's or a committee's question to a department (or unit, or project), its answer and the asker's
+# rating; one row per question, identified within a year by 询问人 + 询问日期 + 询问内容 (writes.inquiry_key)
+INQUIRIES = TableSpec("inquiries", "询问台账", (
+    Field("year", "年度", YEAR, required=True),
+    Field("department", "主管部门", TEXT),
+    Field("unit", "预算单位", TEXT),
+    Field("project_code", "项目编码", CODE),
+    Field("project_name", "项目名称", TEXT),
+    Field("asker", "询问人", TEXT),
+    Field("question", "询问内容", TEXT, required=True),
+    Field("asked_on", "询问日期", DATE),
+    Field("due_on", "答复期限", DATE),
+    Field("answer", "答复内容", TEXT),
+    Field("answered_on", "答复日期", DATE),
+    Field("rating", "满意度", ENUM, vocab.VOTES),
+))
+ONE_OF["inquiries"] = (("department", "unit"),)
+
 TABLES: dict[str, TableSpec] = {t.kind: t for t in (UNITS, PROJECTS, MONITORING, EVALUATIONS, FINDINGS, INDICATORS,
-                                                    SATISFACTION)}
+                                                    SATISFACTION, INQUIRIES)}

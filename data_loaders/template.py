@@ -37,6 +37,7 @@ from dashboard.core.vocab import (
     SIGNED_MONEY,
     STAGES,
     TEXT,
+    VOTES,
     YEAR,
 )
 from data_loaders import schema
@@ -56,7 +57,7 @@ EXAMPLE_FILL = "#EDEDED"
 EXAMPLES: dict[str, dict[str, object]] = {
     "units": {
         "department_code": "101", "department": "区教育局", "unit_code": "101001", "unit": "区教育局本级",
-        "unit_kind": DEPARTMENT_KINDS[0], "sector": "教育",
+        "unit_kind": DEPARTMENT_KINDS[0], "sector": "教育", "contact": "张敏", "phone": "0731-84561234",
     },
     "projects": {
         "year": EXAMPLE_YEAR, "department": "区教育局", "unit": "区教育局本级", "project_code": "P2025101001",
@@ -88,6 +89,13 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "year": EXAMPLE_YEAR, "department": "区教育局", "unit": "区教育局本级", "subject": "绩效评价发现问题整改情况",
         "satisfied": 12, "basically": 3, "unsatisfied": 1,
     },
+    "inquiries": {
+        "year": EXAMPLE_YEAR, "department": "区教育局", "unit": "区教育局本级", "project_code": "P2025101001",
+        "project_name": "校舍维修改造", "asker": "区人大教科文卫工委", "question": "校舍维修改造资金为什么执行偏慢，年底前能否完成？",
+        "asked_on": dt.date(EXAMPLE_YEAR, 9, 10), "due_on": dt.date(EXAMPLE_YEAR, 10, 10),
+        "answer": "工程已完工，待验收后支付尾款，预计11月底前支付完毕", "answered_on": dt.date(EXAMPLE_YEAR, 9, 28),
+        "rating": VOTES[0],
+    },
     "indicators": {
         "year": EXAMPLE_YEAR, "stage": STAGES[2], "department": "区教育局", "unit": "区教育局本级",
         "project_code": "P2025101001", "project_name": "校舍维修改造", "level1": "产出指标", "level2": "数量指标",
@@ -98,7 +106,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
 
 EXAMPLE_COUNTS = {"departments": 1, "units": 1, "projects": 1, "monitoring": 1, "evaluations": 1, "findings": 1,
                   "indicators": 1, "department_wide": 0, "department_tasks": 0, "department_indicators": 0,
-                  "finding_extensions": 1, "satisfaction_votes": 1}
+                  "finding_extensions": 1, "satisfaction_votes": 1, "inquiries": 1}
 
 SHEET_NOTES = {
     "units": "主管部门（一级预算单位）及其下属预算单位。一行一个单位；主管部门本级也是一个单位（如“区教育局本级”）。",
@@ -110,6 +118,9 @@ SHEET_NOTES = {
                  "核验日期、核验人和核验方式。确属历史遗留或客观原因的，在“特殊情形”中选择并写明说明（不写说明的不予扣除）。"),
     "satisfaction": ("人大对单位（或主管部门）整改情况报告的满意度测评：一个年度、一个单位一行，填满意、基本满意、"
                      "不满意的票数。不填预算单位的行算作主管部门的测评。"),
+    "inquiries": ("人大代表或专门委员会向部门（单位）提出的询问及答复，一个问题一行：询问人、询问日期、询问内容、答复期限；"
+                  "答复后补填答复内容、答复日期和询问人的满意度（满意 / 基本满意 / 不满意）。同一询问人同一天的同一问题只记一次，"
+                  "补填答复后再次导入会更新原记录。项目编码或名称可不填；填了的关联本年度已有的项目。"),
     "indicators": ("项目的绩效指标，一个指标一行：阶段为 申报（绩效目标申报表）、监控（填截至目前完成值和全年预计完成值）、"
                    "自评或评价（填实际完成值）。指标值可写成“≥95%”“≥120万平方米”，也可把 ≥、=、≤ 写在“指标性质”、"
                    "单位写在“度量单位”。实际值满足指标值的算“已完成”（规则见 docs/rules.md）。"),
@@ -120,8 +131,9 @@ TYPE_NOTES = {
     PERCENT: "百分比（如 66.5% 或 0.665）", SCORE: "0–100 分，可带小数", DATE: "日期（如 2025-08-31）",
     BOOL: " / ".join(BOOL_WORDS), YEAR: "四位年份（如 2025）", NUMBER: "数字",
 }
-# 绩效指标 value cells kept as text, so that a typed "≥95%" or "100%" is not turned into a number by Excel
-TEXT_CELLS = frozenset({"comparator", "target", "measure_unit", "actual", "current", "expected"})
+# 绩效指标 value cells kept as text, so that a typed "≥95%" or "100%" is not turned into a number by Excel; and the
+# units' 联系电话 (a number typed there would lose its leading 0)
+TEXT_CELLS = frozenset({"comparator", "target", "measure_unit", "actual", "current", "expected", "phone"})
 
 
 def _choices(f: schema.Field) -> tuple[str, ...] | None:
@@ -203,7 +215,8 @@ def build_template() -> bytes:
                 fmt = "text"
             elif f.type == TEXT and f.name in ("project_name", "department", "unit", "description",
                                                        "deviation_reason", "main_problems", "requirement",
-                                                       "rectification_requirement", "measures", "result_application"):
+                                                       "rectification_requirement", "measures", "result_application",
+                                                       "question", "answer"):
                 width = max(width, 22)
             ws.set_column(col, col, width, column_fmt.get(fmt))
             _write_example(ws, col, f.name, example.get(f.name), example_fmt[fmt])

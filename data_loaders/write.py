@@ -18,7 +18,7 @@ from dashboard.core import models as m
 from dashboard.core import writes as w
 from dashboard.core.rules import grade_for_score
 from dashboard.core.settings import Rules
-from dashboard.core.vocab import NON_PROJECT_OBJECTS, NUMERIC_TYPES, RECTIFIED, YEAR
+from dashboard.core.vocab import EVALUATION_KINDS, NON_PROJECT_OBJECTS, NUMERIC_TYPES, RECTIFIED, YEAR
 from data_loaders import schema
 from data_loaders import validate as v
 from data_loaders.department_form import write_department_wide
@@ -26,7 +26,7 @@ from data_loaders.indicators import write_indicators
 from data_loaders.link import Linker, T, as_object
 from data_loaders.problems import ERROR, WARNING, Problem
 
-KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings", "indicators", "satisfaction")
+KIND_ORDER = ("units", "projects", "monitoring", "evaluations", "findings", "indicators", "satisfaction", "inquiries")
 
 
 def same_values(a: pd.Series, b: pd.Series, numeric: bool) -> np.ndarray:
@@ -173,7 +173,8 @@ class Writer(Linker):
         self.load_state()
         steps = [("units", self.do_units), ("projects", self.do_projects), ("monitoring", self.do_monitoring),
                  ("evaluations", self.do_evaluations), ("findings", self.do_findings),
-                 ("indicators", self.do_indicators), ("satisfaction", self.do_satisfaction)]
+                 ("indicators", self.do_indicators), ("satisfaction", self.do_satisfaction),
+                 ("inquiries", self.do_inquiries)]
         for i, (kind, fn) in enumerate(steps):
             df = frames[kind]
             if df is not None and len(df):
@@ -342,6 +343,9 @@ class Writer(Linker):
             inc["is_latest"] = flags
         self.upsert("monitoring", inc, ["project_id", "as_of"] + value_cols, existing, defaults={"is_latest": False})
         w.refresh_latest(self.conn, pd.unique(df.loc[~fresh, "project_id"]).tolist())
+        # 报送轮次 (issue 26): each year and 截止日期 reported opens its monitoring round, once
+        for year, as_of in sorted({(int(y), pd.Timestamp(a).date()) for y, a in zip(df["year"], df["as_of"])}):
+            w.ensure_round(self.conn, w.ROUND_MONITORING, year, as_of, self.user)
 
     def do_evaluations(self, df: pd.DataFrame) -> None:
         df = self.resolve_orgs(df)
@@ -403,6 +407,9 @@ class Writer(Linker):
             inc["_p_grade"] |= df["_p_score"].to_numpy(dtype=bool)
         cols = key + [_STORED_AS.get(c, c) for c in value_cols]
         self.upsert("evaluations", inc, cols, existing)
+        # 报送轮次 (issue 26): a year's 单位自评 opens its self-evaluation round, once
+        for year in sorted({int(y) for y in df.loc[df["kind"] == EVALUATION_KINDS[0], "year"]}):
+            w.ensure_round(self.conn, w.ROUND_SELF_EVALUATION, year, None, self.user)
 
     def do_findings(self, df: pd.DataFrame) -> None:
         df = self.resolve_orgs(df)
@@ -513,6 +520,51 @@ class Writer(Linker):
 
     def do_indicators(self, df: pd.DataFrame) -> None:
         write_indicators(self, df)
+
+    def do_inquiries(self, df: pd.DataFrame) -> None:
+        """询问台账: one row per question, keyed (year, inquiry_key) — writes.inquiry_key of 询问人, 询问日期 and the
+        question — so re-importing the ledger with answers filled in updates the questions. A row naming a project
+        is linked to it when the year's projects have it; an unknown project is not created (a warning says so)."""
+        df = self.resolve_orgs(df)
+        if not len(df):
+            return
+        df["_code"] = self.project_codes(df)
+        df["_name"] = None
+        pid = pd.Series(pd.NA, index=df.index, dtype="Int64")
+        named = (df["_code"].notna() | df["project_name"].notna()).to_numpy()
+        if named.any():
+            pid.loc[named] = self.link_projects(df.loc[named])
+        self.error_rows(df, named & pid.isna().to_numpy(), "project_name",
+                        "本年度的项目中没有这个项目：询问按部门（单位）记录，不关联项目", level=WARNING)
+        df["project_id"] = pd.Series([int(x) if not pd.isna(x) and int(x) > 0 else None for x in pid], index=df.index,
+                                     dtype=object)
+        df["inquiry_key"] = [w.inquiry_key(a, d, q) for a, d, q in zip(df["asker"], df["asked_on"], df["question"])]
+        self._inquiry_warnings(df)
+        value_cols = ["_dept_id", "_unit_id", "project_id", "asker", "question", "asked_on", "due_on", "answer",
+                      "answered_on", "rating"]
+        df = self._conflicts(df, ["year", "inquiry_key"], value_cols, "question", "询问")
+        it = T["inquiries"]
+        existing = w.read_frame(self.conn, select(it).where(it.c.year.in_(self.years)))
+        key = ["year", "inquiry_key"]
+        inc = _incoming(df, existing, key, value_cols)
+        # a file without a project column keeps the stored link
+        inc["_p_project_id"] = (df["_p_project_code"].to_numpy(dtype=bool) | df["_p_project_name"].to_numpy(dtype=bool))
+        self.upsert("inquiries", inc, key + [_STORED_AS.get(c, c) for c in value_cols], existing)
+
+    def _inquiry_warnings(self, df: pd.DataFrame) -> None:
+        """Dates out of order: 答复日期 or 答复期限 before 询问日期; a 答复日期 or 满意度 without 答复内容."""
+        asked = df["asked_on"]
+        for col, what in (("answered_on", "答复日期"), ("due_on", "答复期限")):
+            later = df[col]
+            both = asked.notna() & later.notna()
+            early = both.copy()
+            early[both] = [b < a for a, b in zip(asked[both], later[both])]
+            self.error_rows(df, early.to_numpy(dtype=bool), col, f"{what}早于询问日期，请核对", level=WARNING)
+        no_answer = df["answer"].isna()
+        self.error_rows(df, (no_answer & df["answered_on"].notna()).to_numpy(dtype=bool), "answer",
+                        "填了答复日期却没有答复内容：按已答复计", level=WARNING)
+        self.error_rows(df, (no_answer & df["answered_on"].isna() & df["rating"].notna()).to_numpy(dtype=bool),
+                        "rating", "还没有答复（无答复内容和答复日期），却填了满意度，请核对", level=WARNING)
 
 
 _STORED_AS = {"_dept_id": "department_id", "_unit_id": "unit_id", "problem_category": "category"}

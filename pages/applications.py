@@ -46,7 +46,7 @@ with common.guard("结果应用台账"):
     tables.listing(data.application_ledger(ctx, flag=CHOICES[choice]), ctx, "结果应用台账", "ra_ledger",
                    ["flags", "name", "department", "grade_history", "budget", "next_budget", "budget_change",
                     "next_year_budget_change", "result_class", "result_application", "code", "unit"],
-                   page_key="rp", note="有标记的在前，再按预算增减从大到小",
+                   page_key="rp", project_links=True, note="有标记的在前，再按预算增减从大到小",
                    filters="" if choice == ALL else f"关注标记 {choice}",
                    empty="没有已评价的项目。" if choice == ALL else f"没有“{choice}”的项目。")
 

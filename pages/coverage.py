@@ -18,12 +18,12 @@ with common.guard("覆盖概况"):
     value, unit = fmt.wan_unit(p["budget_total"])
     target_value, target_unit = fmt.wan_unit(p["target_budget"])
     kpi.row([
-        {"label": f"预算（{unit}）", "value": value, "help": f"{p['projects']} 个项目。"},
+        {"label": f"预算（{unit}）", "value": value, "help": f"{fmt.count(p['projects'])} 个项目。"},
         {"label": f"有目标（{target_unit}）", "value": target_value,
-             "help": f"{p['target_projects']} 个项目设定了绩效目标。"},
+             "help": f"{fmt.count(p['target_projects'])} 个项目设定了绩效目标。"},
         {"label": "覆盖率·资金", "value": fmt.pct(p["coverage_funds"]), "help": "有目标项目的预算 ÷ 全部预算。"},
         {"label": "覆盖率·项目", "value": fmt.pct(p["coverage_count"]),
-             "help": f"有目标项目数 ÷ 项目数：{p['target_projects']}/{p['projects']}。"},
+             "help": f"有目标项目数 ÷ 项目数：{fmt.count(p['target_projects'])}/{fmt.count(p['projects'])}。"},
     ])
 
 with common.guard("按部门"):
@@ -31,12 +31,12 @@ with common.guard("按部门"):
     by_dept = data.coverage_by_department(ctx)
     chart_df = common.chart_rows(by_dept.sort_values("coverage_funds", na_position="first"), "coverage_dept_view",
                                  "目标覆盖率最低的")
-    st.plotly_chart(
+    charts.show(
         charts.coverage_bars(chart_df, "department", [
             ("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY),
             ("monitoring_coverage", "监控覆盖（按项目）", charts.GRADE_COLORS["良"]),
             ("evaluation_coverage", "评价覆盖（按资金）", charts.GRADE_COLORS["中"]),
-        ]), key="coverage_by_dept", config=charts.CONFIG)
+        ]), key="coverage_by_dept")
     tables.table(by_dept, f"各部门覆盖率_{ctx.scope.year}", "coverage_dept",
                  ["department", "projects", "budget", "target_projects", "target_budget", "coverage_count",
                   "coverage_funds", "monitored_projects", "monitoring_coverage", "evaluated_budget",
@@ -46,18 +46,17 @@ left, right = st.columns(2)
 with left, common.guard("按资金来源"):
     st.subheader("按资金来源", help="各资金来源中设定绩效目标项目的预算 ÷ 该来源全部预算。")
     by_fund = data.coverage_by_fund_source(ctx)
-    st.plotly_chart(charts.coverage_bars(by_fund, "fund_source",
-                                         [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),
-                    key="coverage_by_fund", config=charts.CONFIG)
+    charts.show(charts.coverage_bars(by_fund, "fund_source", [("coverage_funds", "目标覆盖（按资金）", charts.PRIMARY)]),
+                key="coverage_by_fund")
     tables.table(by_fund, f"资金来源覆盖率_{ctx.scope.year}", "coverage_fund",
                  ["fund_source", "projects", "budget", "target_budget", "coverage_funds", "coverage_count"])
 with right, common.guard("评价覆盖"):
     st.subheader("按评价类型的评价覆盖",
                  help="被该类评价覆盖的项目预算 ÷ 全部预算（只计项目支出评价，不含部门整体支出和政策）。")
     by_kind = data.evaluation_coverage_by_kind(ctx)
-    st.plotly_chart(charts.coverage_bars(by_kind, "kind",
-                                         [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
-                    key="coverage_by_kind", config=charts.CONFIG)
+    charts.show(charts.coverage_bars(by_kind, "kind",
+                                     [("coverage_funds", "评价覆盖（按资金）", charts.GRADE_COLORS["中"])]),
+                key="coverage_by_kind")
     tables.table(by_kind.rename(columns={"coverage_funds": "evaluation_coverage"}), f"评价覆盖_{ctx.scope.year}",
                  "coverage_kind", ["kind", "evaluated_projects", "evaluated_budget", "evaluation_coverage"])
 
@@ -67,7 +66,7 @@ with common.guard("未设定目标的资金"):
     if n_missing:
         st.caption(f"{n_missing:,} 个项目，合计 {fmt.wan(money_missing)}。")
     tables.listing(data.projects_without_targets(ctx), ctx, "未设定绩效目标的项目", "coverage_missing",
-                   ["code", "name", "department", "unit", "fund_source", "budget"], page_key="mp",
+                   ["code", "name", "department", "unit", "fund_source", "budget"], page_key="mp", project_links=True,
                    note="按预算从大到小", empty="所有项目都设定了绩效目标。")
 
 with common.guard("目标质量"):
@@ -84,7 +83,7 @@ with common.guard("目标质量"):
         st.markdown("**目标不完整的项目**")
         tables.listing(data.target_quality(ctx), ctx, "目标不完整的项目", "coverage_quality",
                        ["department", "project", "budget", "indicators", "has_output", "has_outcome",
-                        "has_satisfaction", "unquantified"], page_key="qp", note="按预算从大到小",
+                        "has_satisfaction", "unquantified"], page_key="qp", project_links=True, note="按预算从大到小",
                        empty="有指标的项目目标都完整。")
 
 with common.guard("成本指标覆盖"):
@@ -98,6 +97,6 @@ with common.guard("成本指标覆盖"):
         st.caption(f"有绩效指标的 {with_ind:,} 个项目中，{with_cost:,} 个有成本指标（{fmt.pct(with_cost / with_ind)}）。")
         chart_df = common.chart_rows(cost.sort_values("cost_share", na_position="first"), "coverage_cost_view",
                                      "成本指标覆盖率最低的")
-        st.plotly_chart(quality.cost_share_chart(chart_df), key="coverage_cost", config=charts.CONFIG)
+        charts.show(quality.cost_share_chart(chart_df), key="coverage_cost")
         quality.table(cost, f"各部门成本指标覆盖_{ctx.scope.year}", "coverage_cost",
                       ["department", "indicator_projects", "cost_projects", "cost_share"])

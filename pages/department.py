@@ -6,7 +6,20 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import common, data, deeplink, documents, filters, fmt, kpi, tables, text, trends, vocab
+from dashboard.ui import (
+    common,
+    data,
+    deeplink,
+    documents,
+    filters,
+    fmt,
+    inquiries,
+    kpi,
+    tables,
+    text,
+    trends,
+    vocab,
+)
 from dashboard.ui import rectification as rect
 
 ctx = filters.current()
@@ -35,32 +48,34 @@ with common.guard("本年概况"):
     k = data.kpis(dctx)
     p, m, e, f = k["projects"], k["monitoring"], k["evaluations"], k["findings"]
     if not p["projects"] and not e["count"] and not f["total"]:
-        st.info(f"{text.md(name)} 在 {ctx.scope.year} 年没有项目、评价或整改数据。可在侧栏换一个年度。",
-                icon=":material/filter_alt_off:")
+        st.info(common.empty_department(ctx, name), icon=":material/filter_alt_off:")
     else:
         value, unit = fmt.wan_unit(p["budget_total"])
         kpi.row([
-            {"label": f"预算（{unit}）", "value": value, "help": f"{p['projects']} 个项目、{p['units']} 个预算单位。"},
+            {"label": f"预算（{unit}）", "value": value,
+             "help": f"{fmt.count(p['projects'])} 个项目、{fmt.count(p['units'])} 个预算单位。"},
             {"label": "目标覆盖率", "value": fmt.pct(p["coverage_funds"]),
                  "help": f"按资金；按项目数 {fmt.pct(p['coverage_count'])}。"},
             {"label": "预算执行率", "value": fmt.pct(m["execution_rate"]),
                  "help": f"监控截止 {fmt.date(m['as_of'])}，序时进度 {fmt.pct(m['time_progress'])}。"},
-            {"label": "红/黄/未报送", "value": f"{m['red']}/{m['yellow']}/{m['grey']}",
+            {"label": "红/黄/未报送", "value": f"{fmt.count(m['red'])}/{fmt.count(m['yellow'])}/{fmt.count(m['grey'])}",
                  "help": filters.rules_summary(ctx.rules)},
             {"label": "评价平均分", "value": fmt.score(e["avg_score"]).replace(" 分", ""),
-                 "help": f"{e['count']} 条评价记录。"},
+                 "help": f"{fmt.count(e['count'])} 条评价记录。"},
             {"label": "整改率", "value": fmt.pct(f["rate"]),
-                 "help": (f"已核验 {f['verified']}/{f['total']}；单位报称已整改 {f['rectified']} 个。"
+                 "help": (f"已核验 {fmt.count(f['verified'])}/{fmt.count(f['total'])}；"
+                          f"单位报称已整改 {fmt.count(f['rectified'])} 个。"
                           if ctx.rules.rectification_basis != "reported"
-                          else f"单位报称已整改 {f['rectified']}/{f['total']}（其中已核验 {f['verified']}）。")},
+                          else f"单位报称已整改 {fmt.count(f['rectified'])}/{fmt.count(f['total'])}"
+                               f"（其中已核验 {fmt.count(f['verified'])}）。")},
             {"label": "待核验", "value": fmt.count(f["reported_unverified"]), "help": "单位报称已整改、尚未核验的问题。"},
             {"label": "直接落实率", "value": fmt.pct(f["direct_rate"]), "help": "已核验 ÷ 全部问题。"},
             {"label": "综合整改率", "value": fmt.pct(f["overall_rate"]),
-                 "help": f"已核验 ÷（全部问题 − 标为历史遗留/客观原因并写明说明的 {f['excluded']} 个）。"},
+                 "help": f"已核验 ÷（全部问题 − 标为历史遗留/客观原因并写明说明的 {fmt.count(f['excluded'])} 个）。"},
             {"label": "逾期未整改", "value": fmt.count(f["overdue"]),
-                 "help": f"按 {fmt.date(ctx.today)} 和当前整改时限判断；按原定时限逾期 {f['overdue_original']} 个。"},
+                 "help": f"按 {fmt.date(ctx.today)} 和当前整改时限判断；按原定时限逾期 {fmt.count(f['overdue_original'])} 个。"},
             {"label": "按原定时限逾期", "value": fmt.count(f["overdue_original"]),
-                 "help": f"延期过的问题 {f['extended']} 个。"},
+                 "help": f"延期过的问题 {fmt.count(f['extended'])} 个。"},
             {"label": "屡审屡犯", "value": fmt.count(rect.summary(dctx)["repeat"]),
                  "help": "往年同一单位或项目有同类问题（清单见「整改进度」页）。"},
             {"label": "自评虚高", "value": fmt.count(e["inflation_flags"]),
@@ -95,18 +110,23 @@ with common.guard("部门整体绩效"):
                      "dept_wide_indicators", empty="表中没有绩效指标。")
 
 with common.guard("历年趋势"):
-    st.subheader("历年趋势", help="每年按当年数据计算；综合得分口径同「部门排名」页（当前规则设置）。")
+    st.subheader("历年趋势", help="每年按当年数据计算，资金来源筛选同上方卡片；综合得分和名次口径同「部门排名」页"
+                 "（当前规则设置、所选资金来源）。")
     trend = data.department_trend(ctx, dept_id)
     trend = trend[trend["year"] <= ctx.scope.year].tail(3)
+    if ctx.scope.fund_source:
+        st.caption(f"只计资金来源为“{text.md(ctx.scope.fund_source)}”的项目及其评价、问题。")
     if trend.empty:
-        st.caption("没有历年数据。")
+        st.caption("没有历年数据" + (f"（资金来源“{text.md(ctx.scope.fund_source)}”）" if ctx.scope.fund_source else "")
+                   + "。")
     else:
         trends.small_multiples(trend)
         tables.table(trend, f"{name}_历年趋势", "dept_trend", trends.TABLE_COLUMNS)
         latest = trend.iloc[-1]
         if int(latest["year"]) == ctx.scope.year and pd.notna(latest.get("rank")):
-            st.caption(f"{ctx.scope.year} 年综合得分 {latest['composite']:.1f}，在全部主管部门中排第 {int(latest['rank'])} 名"
-                       "（口径见「部门排名」页）。")
+            among = f"资金来源为“{text.md(ctx.scope.fund_source)}”的" if ctx.scope.fund_source else ""
+            st.caption(f"{ctx.scope.year} 年综合得分 {latest['composite']:.1f}，在{among}全部主管部门中排第 "
+                       f"{fmt.count(latest['rank'])} 名（口径见「部门排名」页）。")
 
 with common.guard("项目"):
     st.subheader("项目", help="本部门本年全部项目；等级取最独立的评价，预警为最新一期监控的灯。")
@@ -114,7 +134,8 @@ with common.guard("项目"):
     st.caption(f"共 {projects.total():,} 个项目，按预算从大到小。")
     tables.listing(projects, dctx, f"{name} 项目", "dept_projects",
                    ["code", "name", "unit", "budget", "has_target", "light", "execution_rate", "grade", "score",
-                    "open_findings"], page_key="pp", file_stem=f"{name}_项目_{ctx.scope.year}",
+                    "open_findings"], page_key="pp",
+                   project_links=True, file_stem=f"{name}_项目_{ctx.scope.year}",
                    empty="本年没有项目。")
 
 with common.guard("预警"):
@@ -122,6 +143,7 @@ with common.guard("预警"):
     tables.listing(data.warning_list(dctx, lights=(vocab.RED, vocab.GREY)), dctx, f"{name} 红灯与未报送项目",
                    "dept_warnings", ["light", "code", "name", "unit", "budget", "executed", "execution_rate",
                                      "time_progress", "lag", "deviation_reason", "likelihood"], page_key="wp",
+                   project_links=True,
                    file_stem=f"{name}_预警_{ctx.scope.year}", empty="没有红灯或未报送项目。")
 
 with common.guard("评价"):
@@ -146,7 +168,11 @@ with common.guard("人大满意度测评"):
                      ["unit", "subject", "satisfied", "basically", "unsatisfied", "votes", "satisfied_share",
                       "positive_share"])
 
+with common.guard("人大询问与答复"):
+    inquiries.department_section(ctx, dept_id)
+
 if not ctx.scope.limit:  # every department's brief: not for a department-limited account
     with common.guard("批量简报"), st.expander("审议会用：各部门简报汇编（一个文件）", icon=":material/library_books:"):
-        st.caption(f"{ctx.scope.year} 年，目录页之后每个部门一份简报，数据与本页相同口径（全部资金来源）。")
+        st.caption(f"{ctx.scope.year} 年，目录页之后每个部门一份简报，数据与本页相同口径"
+                   + ("。" if ctx.scope.fund_source else "（全部资金来源）。"))
         documents.batch_button(ctx)

@@ -16,7 +16,7 @@ with common.guard("评价概况"):
         st.stop()
     kpi.row([
         {"label": "评价记录", "value": fmt.count(e["count"]),
-             "help": "、".join(f"{k} {v}" for k, v in e["by_kind"].items())},
+             "help": "、".join(f"{k} {fmt.count(v)}" for k, v in e["by_kind"].items())},
         {"label": "平均分", "value": fmt.score(e["avg_score"]).replace(" 分", "")},
         {"label": "优良率", "value": fmt.pct(data.good_share(e)),
              "help": "（优 + 良）÷ 评价记录数。"},
@@ -31,8 +31,7 @@ with common.guard("各部门等级分布"):
         order = by_dept.assign(weak=(by_dept["中"] + by_dept["差"]) / by_dept["count"].where(by_dept["count"] > 0))
         order = order.sort_values(["weak", "department"], ascending=[False, True])
         order = common.chart_rows(order, "eval_dept_view", "中差占比最高的")
-        st.plotly_chart(charts.grade_mix(order, "department", percent=True), key="eval_by_dept",
-                        config=charts.CONFIG)
+        charts.show(charts.grade_mix(order, "department", percent=True), key="eval_by_dept")
     tables.table(by_dept, f"各部门评价等级_{ctx.scope.year}", "eval_dept",
                  ["department", "优", "良", "中", "差", "count", "avg_score"])
 
@@ -41,7 +40,7 @@ with common.guard("各评价类型等级分布"):
     left, right = st.columns([3, 2])
     by_kind = data.grade_mix_by_kind(ctx)
     with left:
-        st.plotly_chart(charts.grade_mix(by_kind, "kind"), key="eval_by_kind", config=charts.CONFIG)
+        charts.show(charts.grade_mix(by_kind, "kind"), key="eval_by_kind")
     with right:
         tables.table(by_kind, f"各类型评价等级_{ctx.scope.year}", "eval_kind",
                      ["kind", "优", "良", "中", "差", "count", "avg_score"])
@@ -65,7 +64,7 @@ with common.guard("自评虚高"):
         st.caption(f"{pairs:,} 个项目同时有自评和独立评价，其中 {flagged:,} 个自评虚高。")
     tables.listing(data.inflation_list(ctx), ctx, "自评与独立评价对比", "eval_inflation",
                    ["flagged", "code", "name", "department", "self_score", "self_grade", "independent_kind",
-                    "independent_score", "independent_grade", "gap"], page_key="ip",
+                    "independent_score", "independent_grade", "gap"], page_key="ip", project_links=True,
                    file_stem=f"自评虚高_{ctx.scope.year}", note="自评虚高的在前，再按差值从大到小",
                    empty="没有同时有自评和独立评价的项目。")
 
@@ -99,6 +98,6 @@ with common.guard("结果应用"):
     if app_df.empty:
         st.caption("没有结果应用数据。")
     else:
-        st.plotly_chart(charts.result_application(app_df), key="eval_application", config=charts.CONFIG)
+        charts.show(charts.result_application(app_df), key="eval_application")
         tables.table(app_df, f"结果应用_{ctx.scope.year}", "eval_application",
                      ["grade", "evaluations", "budget_change_total", "cut", "increased"])

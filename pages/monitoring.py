@@ -37,18 +37,17 @@ with common.guard("执行率与序时进度"):
     if scatter.empty:
         st.caption("没有可画的执行数据。")
     else:
-        st.plotly_chart(charts.execution_scatter(scatter, ctx.rules, m["as_of"]), key="monitoring_scatter",
-                        config=charts.CONFIG)
+        charts.show(charts.execution_scatter(scatter, ctx.rules, m["as_of"]), key="monitoring_scatter")
         over = int((scatter["execution_rate"] > 1).sum())
         if over:
-            st.warning(f"{over} 个项目执行率超过 100%，请核对执行数和预算。", icon=":material/warning:")
+            st.warning(f"{fmt.count(over)} 个项目执行率超过 100%，请核对执行数和预算。", icon=":material/warning:")
 
 with common.guard("各部门预警灯"):
     st.subheader("各部门预警灯", help=filters.rules_summary(ctx.rules) + " 按红灯数排序。")
     lights = data.lights_by_department(ctx)
     if not lights.empty:
         shown = common.chart_rows(lights, "monitoring_lights_view", "红灯最多的")
-        st.plotly_chart(charts.lights_by_department(shown), key="monitoring_lights", config=charts.CONFIG)
+        charts.show(charts.lights_by_department(shown), key="monitoring_lights")
     tables.table(lights, f"各部门预警灯_{ctx.scope.year}", "monitoring_lights",
                  ["department", "red", "yellow", "green", "grey", "reported", "budget", "executed",
                   "execution_rate", "time_progress", "as_of"])
@@ -58,12 +57,14 @@ with common.guard("红灯项目"):
     tables.listing(data.warning_list(ctx, lights=(vocab.RED,)), ctx, "红灯项目", "monitoring_red",
                    ["code", "name", "department", "unit", "budget", "executed", "execution_rate", "time_progress",
                     "lag", "target_progress", "deviation_reason", "likelihood", "as_of"], page_key="rp",
+                   project_links=True,
                    note="按滞后从大到小", empty="没有红灯项目。")
 
 with common.guard("未报送项目"):
     st.subheader("未报送项目（灰灯）", help="设定了绩效目标、本年没有监控记录的项目。")
     tables.listing(data.warning_list(ctx, lights=(vocab.GREY,)), ctx, "未报送项目", "monitoring_grey",
-                   ["code", "name", "department", "unit"], page_key="gp", empty="没有未报送的项目。")
+                   ["code", "name", "department", "unit"], page_key="gp", project_links=True,
+                   empty="没有未报送的项目。")
 
 with common.guard("有风险的指标"):
     st.subheader("可能完不成的指标", help="监控报送中完成目标可能性为「完全不可能」或「有可能」的绩效指标，"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.ui import charts, common, data, filters, ranking, tables
+from dashboard.ui import charts, common, data, filters, fmt, ranking, tables
 
 ctx = filters.current()
 common.header("部门排名", ctx, "排名按年度和资金来源计算，不受部门筛选影响。")
@@ -34,10 +34,10 @@ with common.guard("部门排名"):
     small = int(ranks["small_sample"].fillna(False).astype(bool).sum())
     marked = "；侧栏选中的部门标为橙色" if ctx.scope.departments else ""
     if ctx.scope.limit:  # a department-limited account: its own position among all, no other department shown
-        st.caption(f"本账号只显示所限部门在全部 {ranks.attrs.get('ranked', len(ranks))} 个参与排名的主管部门中的名次，"
+        st.caption(f"本账号只显示所限部门在全部 {fmt.count(ranks.attrs.get('ranked', len(ranks)))} 个参与排名的主管部门中的名次，"
                    "不显示其他部门。")
     else:
-        st.caption(f"共 {len(ranks)} 个主管部门，其中 {small} 个样本少（表中「样本少」为是）{marked}。"
+        st.caption(f"共 {fmt.count(len(ranks))} 个主管部门，其中 {fmt.count(small)} 个样本少（表中「样本少」为是）{marked}。"
                    "点击柱条或表格行打开部门画像。")
     scored = ranks[ranks["composite"].notna()]
     show_small = ranking.small_toggle(scored, "ranking_small", w.min_projects)
@@ -46,10 +46,10 @@ with common.guard("部门排名"):
     if note:
         st.caption("图中" + note + ("表格列出全部部门。" if excluded else ""))
     chart_rows = ranking.chart_rows(in_chart)
-    bar_click = st.plotly_chart(charts.ranking_bars(chart_rows, ctx.scope.departments), key="ranking_chart",
-                                on_select="rerun", selection_mode="points", config=charts.CONFIG)
+    bar_click = charts.show(charts.ranking_bars(chart_rows, ctx.scope.departments), key="ranking_chart",
+                            on_select="rerun", selection_mode="points")
     row_click = tables.shown(ranking.table_frame(ranks), "ranking_table", f"部门排名_{ctx.scope.year}",
-                             xlsx_key="ranking_xlsx", on_select="rerun", selection_mode="single-row",
+                             xlsx_key="ranking_xlsx", titled=True, on_select="rerun", selection_mode="single-row",
                              column_config=tables.column_config(ranking.SCORE_COLUMNS))
     picked = ranking.clicked_department(bar_click, row_click, ranks)
     if picked is not None:

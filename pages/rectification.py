@@ -29,11 +29,11 @@ with common.guard("整改概况"):
         {"label": "已整改", "value": fmt.count(f["rectified"]), "help": "单位报称已整改（整改状态为“已整改”），含尚未核验的。"},
         {"label": "已核验", "value": fmt.count(f["verified"]), "help": "报称已整改、且有核验日期（核验人、核验方式）的问题。"},
         {"label": "待核验", "value": fmt.count(f["reported_unverified"]), "help": "单位报称已整改、尚未核验的问题；清单见下方。"},
-        {"label": "整改中/未整改", "value": f"{f['in_progress']}/{f['not_started']}"},
+        {"label": "整改中/未整改", "value": f"{fmt.count(f['in_progress'])}/{fmt.count(f['not_started'])}"},
         {"label": "整改率", "value": fmt.pct(f["rate"]), "help": RATE_TEXT + "。"},
         {"label": "直接落实率", "value": fmt.pct(f["direct_rate"]), "help": "已核验 ÷ 全部问题。"},
         {"label": "综合整改率", "value": fmt.pct(f["overall_rate"]),
-         "help": f"已核验 ÷（全部问题 − 标为历史遗留/客观原因且写明说明的 {f['excluded']} 个），这些问题分子分母都不计。"},
+         "help": f"已核验 ÷（全部问题 − 标为历史遗留/客观原因且写明说明的 {fmt.count(f['excluded'])} 个），这些问题分子分母都不计。"},
         {"label": "逾期未整改", "value": fmt.count(f["overdue"]), "help": "未销号且已过当前整改时限。"},
         {"label": "按原定时限逾期", "value": fmt.count(f["overdue_original"]),
          "help": "未销号且已过最初定的整改时限（延期后的时限不算）。"},
@@ -49,7 +49,7 @@ with common.guard("各部门整改情况"):
     worst_first = by_dept.assign(open_=by_dept["未整改"] + by_dept["整改中"]).sort_values(
         ["overdue", "open_", "department"], ascending=[False, False, True]).drop(columns="open_")
     shown = common.chart_rows(worst_first, "rect_dept_view", "逾期最多的")
-    st.plotly_chart(charts.findings_by_department(shown), key="rect_by_dept", config=charts.CONFIG)
+    charts.show(charts.findings_by_department(shown), key="rect_by_dept")
     st.caption("图和表都按逾期数、未销号数从多到少排列。")
     tables.table(worst_first, f"各部门整改_{ctx.scope.year}", "rect_dept",
                  ["department", "未整改", "整改中", "已整改", "verified", "reported_unverified", "total", "overdue",
@@ -59,14 +59,14 @@ left, right = st.columns(2)
 with left, common.guard("逾期账龄"):
     st.subheader("逾期账龄", help="未销号问题按逾期天数分段。分段上限可在 dashboard.toml 的 age_buckets 设置。")
     buckets = data.age_buckets(ctx)
-    st.plotly_chart(charts.age_buckets(buckets), key="rect_age", config=charts.CONFIG)
+    charts.show(charts.age_buckets(buckets), key="rect_age")
 with right, common.guard("销号趋势"):
     st.subheader("销号趋势", help="本年问题按完成日期所在月份统计的销号数与累计数。")
     trend = data.closure_trend(ctx)
     if trend.empty:
         st.caption("还没有销号的问题。")
     else:
-        st.plotly_chart(charts.closure_trend(trend), key="rect_trend", config=charts.CONFIG)
+        charts.show(charts.closure_trend(trend), key="rect_trend")
 
 with common.guard("问题清单"):
     st.subheader("问题清单", help="本年全部问题，按整改时限从早到晚；默认只列逾期未整改的，可按状态、部门、是否逾期和账龄筛选。")

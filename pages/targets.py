@@ -3,7 +3,7 @@ group; how far indicators landed from their targets."""
 
 import streamlit as st
 
-from dashboard.ui import common, filters, fmt, kpi, quality, tables
+from dashboard.ui import charts, common, filters, fmt, kpi, quality, tables
 
 ctx = filters.current()
 common.header("目标质量", ctx)
@@ -30,7 +30,7 @@ with common.guard("目标质量概况"):
 with common.guard("按规则"):
     st.subheader("按规则", help="每条规则标记的个数；TQ1、TQ2、TQ4、TQ5 标记到指标，其余标记到项目。")
     rules_df = quality.by_rule(ctx)
-    st.plotly_chart(quality.rule_bars(rules_df), key="targets_rules", config=quality.CONFIG)
+    charts.show(quality.rule_bars(rules_df), key="targets_rules")
     quality.table(rules_df, f"目标质量规则_{ctx.scope.year}", "targets_rules",
                   ["rule", "rule_title", "unit_of_flag", "flags", "projects_flagged", "explanation"])
 
@@ -54,7 +54,7 @@ with common.guard("标记清单"):
 with common.guard("按项目"):
     st.subheader("被标记的项目", help="每个项目一行：标记数和涉及的规则，标记多的在前。")
     tables.listing(quality.flagged_projects(ctx), ctx, "被标记的项目", "targets_projects", quality.PROJECT_COLUMNS,
-                   page_key="tpp", note="按标记数、再按预算从大到小", empty="没有被标记的项目。")
+                   page_key="tpp", project_links=True, note="按标记数、再按预算从大到小", empty="没有被标记的项目。")
 
 with common.guard("成本指标"):
     st.subheader("成本指标", help="一级指标为“成本指标”的指标。类别按二级指标：经济成本、社会成本、生态环境成本；"
@@ -72,14 +72,13 @@ with common.guard("成本指标"):
     if groups.empty:
         st.caption("范围内没有填了「同类项目分组」且有单位成本指标的项目。")
     else:
-        st.plotly_chart(quality.unit_cost_chart(quality.unit_costs(ctx)), key="targets_unit_costs",
-                        config=quality.CONFIG)
+        charts.show(quality.unit_cost_chart(quality.unit_costs(ctx)), key="targets_unit_costs")
         quality.table(groups, f"同类项目单位成本_{ctx.scope.year}", "targets_groups",
                       ["peer_group", "group_projects", "cost_unit", "group_median", "band_low", "band_high",
                        "scope_projects", "above", "below"])
         st.markdown("**单位成本偏离的项目**")
         tables.listing(quality.unit_cost_outliers(ctx), ctx, "单位成本偏离的项目", "targets_outliers",
-                       quality.OUTLIER_COLUMNS, page_key="top", note="离中位数最远的在前",
+                       quality.OUTLIER_COLUMNS, page_key="top", project_links=True, note="离中位数最远的在前",
                        empty="没有单位成本超出合理区间的项目。")
 
 with common.guard("偏离度"):
@@ -99,7 +98,7 @@ with common.guard("偏离度"):
     hist = quality.distance_histogram(ctx, department_id=dept, family=family)
     st.caption(quality.shown_caption(hist))
     if hist["shown"]:
-        st.plotly_chart(quality.distance_chart(hist), key="targets_distance", config=quality.CONFIG)
+        charts.show(quality.distance_chart(hist), key="targets_distance")
     quality.table(quality.distance_by_department(ctx, family=family), f"各部门指标偏离_{ctx.scope.year}",
                   "targets_distance_dept_table",
                   ["department", "indicator_count", "shown", "below_target", "reached_target", "below_share"],

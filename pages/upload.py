@@ -145,13 +145,22 @@ def _import(reads, go: bool) -> None:
     counts = upload.counts_frame(result.counts)
     if go:
         # a fresh uploader (new key) so the next file can be dropped in; the outcome survives the rerun
-        st.session_state["imported"] = (result.batch_id, counts)
+        st.session_state["imported"] = (result.batch_id, counts, upload.change_lines(result.changes))
         st.session_state["undo_pick"] = result.batch_id  # the undo selector points at the batch just written
         st.session_state["up_gen"] = st.session_state.get("up_gen", 0) + 1
         st.rerun()
     st.success("检查通过：没有错误，数据未写入。", icon=":material/check:")
     if not counts.empty:
         tables.shown(counts, "import_counts")
+    _changes("导入后将产生的变更（试导入，未写入）", upload.change_lines(result.changes))
+
+
+def _changes(title: str, lines: list[str]) -> None:
+    """A 变更 summary as plain text (project names come from the files: never Markdown)."""
+    if lines:
+        st.markdown(f"**{title}**")
+        for line in lines:
+            st.text(line)
 
 
 department = st.session_state.get("up_dept") or None
@@ -194,10 +203,11 @@ if payload:
             _import(reads or upload.read_uploads(payload, year, as_of, kind, unit, ctx.url, department), go)
 
 if st.session_state.get("imported"):
-    batch_id, counts = st.session_state.pop("imported")
+    batch_id, counts, change_lines = st.session_state.pop("imported")
     st.success(f"已导入，批次 #{batch_id}。各页面已显示新数据。", icon=":material/check:")
     if not counts.empty:
         tables.shown(counts, "import_counts")
+    _changes(f"批次 #{batch_id} 的变更", change_lines)
 
 st.subheader("导入历史")
 
@@ -222,7 +232,8 @@ def _confirm_undo(batch_id: int, base: bool) -> None:
             st.error(text.md(refused))
             return
         _clear_undo()
-        st.session_state["undone_msg"] = f"已撤销批次 #{batch_id}，数据已恢复到该批次导入之前。"
+        st.session_state["undone_msg"] = (f"已撤销批次 #{batch_id}，数据已恢复到该批次导入之前。",
+                                          upload.undo_lines(ctx.url, batch_id))
         st.rerun()
     if c2.button("取消", key="undo_no"):
         _clear_undo()
@@ -231,12 +242,22 @@ def _confirm_undo(batch_id: int, base: bool) -> None:
 
 with common.guard("导入历史"):
     if st.session_state.get("undone_msg"):
-        st.success(st.session_state.pop("undone_msg"))
+        undone_msg, undone_lines = st.session_state.pop("undone_msg")
+        st.success(undone_msg)
+        _changes("撤销带来的变更", undone_lines)
     history = upload.history_frame(ctx.url)
     if history.empty:
         st.caption("还没有导入记录。")
     else:
         tables.shown(history, "history", "导入历史")
+        for summary in upload.history_changes(ctx.url):
+            with st.expander(text.md(summary["title"])):
+                for line in summary["lines"]:
+                    st.text(line)
+                if summary["undo_lines"]:
+                    st.markdown("**撤销时的变更**")
+                    for line in summary["undo_lines"]:
+                        st.text(line)
         choices = {c["id"]: c for c in upload.undo_choices(ctx.url)}  # newest first
         if choices:
             c1, c2 = st.columns([2, 1])

@@ -42,12 +42,18 @@ WRITE = frozenset({ADMIN, STAFF, OPERATOR})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES) | {OPERATOR},
     "import": WRITE, "undo": WRITE, "sync": WRITE, "settings": WRITE, "layouts": WRITE,
+    # 报送情况 (who has reported this round, with contacts): the 绩效科's page, department-limited staff included
+    "rounds": WRITE,
+    # open or close a collection round; enter a question of the 询问台账 and its answer
+    "open_round": WRITE, "inquire": WRITE,
     "users": frozenset({ADMIN, OPERATOR}), "audit": frozenset({ADMIN, OPERATOR}),
 }
 WHAT = {"read": "查看数据", "import": "导入数据", "undo": "撤销导入", "sync": "同步数据库", "settings": "保存规则设置", "layouts": "保存或删除导入版式",
+        "rounds": "查看报送情况", "open_round": "开启或关闭报送轮次", "inquire": "录入询问及答复",
         "users": "管理账号", "audit": "查看操作日志"}
 # a department-limited account reads its departments only: every write touches all of them
-WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users", "layouts"})
+WRITE_PERMISSIONS = frozenset({"import", "undo", "sync", "settings", "users", "layouts", "open_round",
+                               "inquire"})
 
 
 class Forbidden(Exception):

@@ -46,6 +46,7 @@ from dashboard.core.vocab import (  # noqa: F401 - the enumerations, re-exported
     RESULT_CLASSES,
     ROLES,
     STAGES,
+    VOTES,
 )
 
 
@@ -76,6 +77,9 @@ class ImportBatch(Base):
     status: Mapped[str] = mapped_column(_enum(BATCH_STATUSES, "batch_status"), default="committed")
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     note: Mapped[str | None] = mapped_column(Text)
+    # what the batch changed against the state before it (revision 0010; data_loaders.changes): projects added,
+    # changed and removed, and the figures that moved (budget, execution, lights, grades, findings)
+    changes: Mapped[dict | None] = mapped_column(JSON)
 
 
 class ChangeLog(Base):
@@ -119,6 +123,9 @@ class Unit(Tracked, Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(_enum(DEPARTMENT_KINDS, "unit_kind"), default="部门")
     sector: Mapped[str | None] = mapped_column(String(40))
+    # who the 绩效科 calls when the unit has not reported a round (revision 0010)
+    contact: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class Project(Tracked, Base):
@@ -141,7 +148,6 @@ class Project(Tracked, Base):
     peer_group: Mapped[str | None] = mapped_column(String(60))
     __table_args__ = (
         UniqueConstraint("year", "code", name="uq_projects_year_code"),
-        Index("ix_projects_year_dept", "year", "department_id"),
         Index("ix_projects_year_dept_name", "year", "department_id", "name"),
         Index("ix_projects_name", "name"),
         CheckConstraint("initial_budget IS NULL OR initial_budget >= 0", name="ck_projects_initial_nonneg"),
@@ -479,6 +485,56 @@ class SatisfactionVote(Tracked, Base):
 
 
 DATA_TABLES = (*DATA_TABLES, FindingExtension, SatisfactionVote)
+
+
+# -- collection rounds and the 询问台账 (revision 0010_rounds_questions) -------------------------------------------
+
+class CollectionRound(Base):
+    """A 报送轮次: one table kind collected from every unit up to a cut-off. `kind` is "monitoring" (cut-off =
+    as_of, the 监控截止日期 of the round) or "self_evaluation" (单位自评 of `year`, as_of NULL). `due_on` is the
+    date by which units must have reported; a unit whose first upload for the round came later reported late.
+    Opened by staff on 报送情况 / 数据上传, or by the first import of that kind and cut-off."""
+
+    __tablename__ = "collection_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    # "<kind>:<year>:<as_of or ->": the natural key (NULLs are never equal in a unique constraint)
+    round_key: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    opened_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Inquiry(Tracked, Base):
+    """One question in the 询问台账: a deputy's or a committee's question to a department (or unit, or project),
+    asked on a date with a due date, the department's answer and its date, and the asker's rating."""
+
+    __tablename__ = "inquiries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    # sha1 of asker + asked_on + the whitespace-normalised question: with year, the natural key
+    inquiry_key: Mapped[str] = mapped_column(String(40))
+    asker: Mapped[str | None] = mapped_column(String(100))  # 询问人 (代表姓名 or 委员会)
+    question: Mapped[str] = mapped_column(Text)
+    asked_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    rating: Mapped[str | None] = mapped_column(_enum(VOTES, "inquiry_rating"))
+    __table_args__ = (
+        UniqueConstraint("year", "inquiry_key", name="uq_inquiries_key"),
+        Index("ix_inquiries_year_dept", "year", "department_id"),
+    )
+
+
+DATA_TABLES = (*DATA_TABLES, Inquiry)
 # -- accounts, sessions and the audit trail (revision 0004_accounts; dashboard.core.accounts, dashboard.core.audit) ----
 
 class ImportLayout(Base):

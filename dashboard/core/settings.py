@@ -131,6 +131,9 @@ class Documents:
     list_rows: int = 30  # rows of one list in a brief; a longer one says 共 N 项，此处列出前 M 项
     question_overdue_days: int = 90  # an overdue finding past this many days becomes a 建议关注的问题
     soffice: str = "soffice"  # LibreOffice for the PDF (Debian libreoffice-writer-nogui)
+    # the app's address as readers open it (https://…): each brief prints a QR code of its live 部门画像 page; ""
+    # = the address the browser used when the brief is downloaded from a page (the command line prints none)
+    public_url: str = ""
     pdf_timeout_s: float = 120.0
 
 

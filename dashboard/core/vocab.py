@@ -49,6 +49,7 @@ TABLE_LABELS = {
     "evaluations": "绩效评价", "findings": "问题整改", "indicators": "绩效指标",
     "finding_extensions": "整改延期记录", "satisfaction_votes": "整改满意度测评", "satisfaction": "整改满意度测评",
     "department_wide": "部门整体绩效", "department_tasks": "部门重点工作任务", "department_indicators": "部门整体绩效指标",
+    "inquiries": "询问台账",
 }
 
 # -- money -------------------------------------------------------------------------------------------

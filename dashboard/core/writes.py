@@ -9,6 +9,9 @@ SQL text are our own tables' and columns'.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
+import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -35,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dashboard.core import accounts, audit, db
 from dashboard.core import models as m
-from dashboard.core.vocab import BATCH_COMMITTED, SOURCE_ENTRY
+from dashboard.core.vocab import BATCH_COMMITTED, SOURCE_ENTRY, VOTES
 
 CHUNK = 5000  # rows per executemany / per COPY slice: bounds the memory of one statement's parameters
 # pg_advisory_xact_lock key shared by every writer of one database ("dashboard" as a number)
@@ -439,3 +442,209 @@ def record_rectification(url: str, actor, finding_id: int, *, new_deadline: dt.d
         audit.record_in(conn, actor.name, actor.role, "import",
                         {"batch": batch, "entry": what, "finding": int(finding_id)})
     return {"batch_id": batch, "finding_id": int(finding_id), "entry": what}
+
+
+# -- collection rounds (报送轮次, issue 26): opened by staff on 报送情况 or by the first import of a kind and cut-off -----
+
+ROUND_MONITORING, ROUND_SELF_EVALUATION = ROUND_KINDS = ("monitoring", "self_evaluation")
+ROUND_KIND_LABELS = {ROUND_MONITORING: "绩效监控", ROUND_SELF_EVALUATION: "单位自评"}
+
+
+def round_key(kind: str, year: int, as_of: dt.date | None) -> str:
+    """The round's natural key "<kind>:<year>:<as_of or ->" (self-evaluation rounds have no as_of)."""
+    return f"{kind}:{int(year)}:{as_of.isoformat() if as_of is not None else '-'}"
+
+
+def _round_values(kind: str, year: int, as_of: dt.date | None) -> tuple[int, dt.date | None]:
+    if kind not in ROUND_KINDS:
+        raise EntryRefused(f"未知的报送轮次类型“{kind}”：应为 {'、'.join(ROUND_KIND_LABELS.values())}")
+    year = int(year)
+    if not 2000 <= year <= 2100:
+        raise EntryRefused(f"年度 {year} 不在 2000–2100 之间")
+    if kind == ROUND_SELF_EVALUATION:
+        return year, None
+    if as_of is None:
+        raise EntryRefused("绩效监控轮次须写明监控截止日期")
+    return year, as_of
+
+
+def ensure_round(conn: Connection, kind: str, year: int, as_of: dt.date | None, user: str | None) -> int:
+    """The id of the round of `kind`, `year` and cut-off `as_of` (None for self-evaluation), opened (no due date)
+    when there is none yet. Idempotent; the importer calls it inside its transaction, so the round opens with the
+    first import of that kind and cut-off and disappears with nothing else (an undo leaves it, without reports)."""
+    year, as_of = _round_values(kind, year, as_of)
+    rt = m.CollectionRound.__table__
+    key = round_key(kind, year, as_of)
+    found = conn.execute(select(rt.c.id).where(rt.c.round_key == key)).scalar()
+    if found is not None:
+        return int(found)
+    return int(conn.execute(insert(rt).returning(rt.c.id), {
+        "kind": kind, "year": year, "as_of": as_of, "round_key": key, "due_on": None,
+        "opened_at": dt.datetime.now().replace(microsecond=0), "opened_by": user}).scalar_one())
+
+
+def open_round(url: str, actor, kind: str, year: int, as_of: dt.date | None = None, due_on: dt.date | None = None,
+               title: str | None = None) -> dict:
+    """Open a round (or, when it exists — opened by an import, or closed — set its due date and title and reopen it).
+
+    Only an actor with the "open_round" permission may (accounts.Forbidden otherwise, nothing written); the round
+    and its audit entry ("settings", detail {"round": "open", "key", "due_on"}) commit together. EntryRefused for
+    an unknown kind, a monitoring round without 监控截止日期, or a 报送截止日期 before the 监控截止日期."""
+    accounts.require(actor, "open_round")
+    year, as_of = _round_values(kind, year, as_of)
+    if due_on is not None and as_of is not None and due_on < as_of:
+        raise EntryRefused(f"报送截止日期 {due_on.isoformat()} 早于监控截止日期 {as_of.isoformat()}")
+    title = _text(title)
+    rt = m.CollectionRound.__table__
+    key = round_key(kind, year, as_of)
+    with write_transaction(url) as conn:
+        round_id = ensure_round(conn, kind, year, as_of, actor.name)
+        values: dict = {"due_on": due_on, "closed_at": None}
+        if title is not None:
+            values["title"] = title
+        conn.execute(update(rt).where(rt.c.id == round_id).values(**values))
+        audit.record_in(conn, actor.name, actor.role, "settings",
+                        {"round": "open", "key": key, "due_on": due_on.isoformat() if due_on else None})
+    return {"round_id": round_id, "key": key}
+
+
+def close_round(url: str, actor, round_id: int) -> dict:
+    """Close a round (closed_at = now): it stays on 报送情况 but is no longer the current one. Permission
+    "open_round"; audited ("settings", detail {"round": "close", "key"}). EntryRefused for an unknown round."""
+    accounts.require(actor, "open_round")
+    rt = m.CollectionRound.__table__
+    with write_transaction(url) as conn:
+        key = conn.execute(select(rt.c.round_key).where(rt.c.id == int(round_id))).scalar()
+        if key is None:
+            raise EntryRefused(f"没有编号为 {round_id} 的报送轮次")
+        conn.execute(update(rt).where(rt.c.id == int(round_id))
+                     .values(closed_at=dt.datetime.now().replace(microsecond=0)))
+        audit.record_in(conn, actor.name, actor.role, "settings", {"round": "close", "key": key})
+    return {"round_id": int(round_id), "key": key}
+
+
+# -- the 询问台账 entered in the app (issue 26): a question to a department, and its answer -------------------------
+
+def inquiry_key(asker, asked_on, question) -> str:
+    """Identity of a question within a year: sha1 of 询问人 + 询问日期 + the question (NFKC, whitespace normalised),
+    so re-importing the ledger (answers filled in) updates the questions rather than adding them again."""
+    def blank(x) -> bool:
+        return x is None or (isinstance(x, float) and math.isnan(x))
+
+    day = asked_on.isoformat()[:10] if isinstance(asked_on, (dt.date, dt.datetime)) else ("" if blank(asked_on)
+                                                                                          else str(asked_on))
+    def norm(x) -> str:  # NFKC as the importer reads cells: a question typed with ？ or ? is the same
+        return "" if blank(x) else " ".join(unicodedata.normalize("NFKC", str(x)).split())
+
+    text = f"{norm(asker)}|{day}|{norm(question)}"
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _rating(rating) -> str | None:
+    rating = _text(rating)
+    if rating is not None and rating not in VOTES:
+        raise EntryRefused(f"满意度“{rating}”不可用，可填：{'、'.join(VOTES)}")
+    return rating
+
+
+def _answer_checks(answer, answered_on, asked_on, today: dt.date, rating=None) -> None:
+    if answered_on is not None and answer is None:
+        raise EntryRefused("请填写答复内容")
+    if rating is not None and answer is None and answered_on is None:
+        raise EntryRefused("尚未答复：答复后才能登记询问人的满意度")
+    if answered_on is not None and answered_on > today:
+        raise EntryRefused(f"答复日期 {answered_on.isoformat()} 晚于今天 {today.isoformat()}")
+    if answered_on is not None and asked_on is not None and answered_on < asked_on:
+        raise EntryRefused(f"答复日期 {answered_on.isoformat()} 早于询问日期 {asked_on.isoformat()}")
+
+
+def record_inquiry(url: str, actor, *, year: int, department_id: int, question: str, asker: str | None = None,
+                   asked_on: dt.date | None = None, due_on: dt.date | None = None, unit_id: int | None = None,
+                   project_id: int | None = None, answer: str | None = None, answered_on: dt.date | None = None,
+                   rating: str | None = None, today: dt.date | None = None) -> dict:
+    """Record one question of the 询问台账 (and, when already known, its answer and rating) as a batch of its own
+    (source "entry"), so it can be undone like an import (data_loaders.batches.undo_batch) and shows in the import
+    history. Only an actor with the "inquire" permission may (accounts.Forbidden otherwise, nothing written); the
+    row and its audit entry ("import", detail {"batch", "entry": "询问", "inquiry"}) commit together. EntryRefused
+    when the values do not make a question: no question or asker, asked after `today`, a due date before the asking
+    day, an answer date without an answer, a rating not 满意/基本满意/不满意 or without an answer, a unit or project of
+    another department (or year), or the same asker, day and question already recorded that year."""
+    accounts.require(actor, "inquire")
+    today = today or dt.date.today()
+    question, asker, answer = _text(question), _text(asker), _text(answer)
+    rating = _rating(rating)
+    if question is None:
+        raise EntryRefused("请填写询问内容")
+    if asker is None:
+        raise EntryRefused("请填写询问人（代表姓名或委员会）")
+    if asked_on is not None and asked_on > today:
+        raise EntryRefused(f"询问日期 {asked_on.isoformat()} 晚于今天 {today.isoformat()}")
+    if due_on is not None and asked_on is not None and due_on < asked_on:
+        raise EntryRefused(f"答复期限 {due_on.isoformat()} 早于询问日期 {asked_on.isoformat()}")
+    _answer_checks(answer, answered_on, asked_on, today, rating)
+    it = m.Inquiry.__table__
+    key = inquiry_key(asker, asked_on, question)
+    with write_transaction(url) as conn:
+        dept = conn.execute(select(m.Department.name).where(m.Department.id == int(department_id))).scalar()
+        if dept is None:
+            raise EntryRefused(f"没有编号为 {department_id} 的主管部门")
+        if unit_id is not None:
+            owner = conn.execute(select(m.Unit.department_id).where(m.Unit.id == int(unit_id))).scalar()
+            if owner != int(department_id):
+                raise EntryRefused(f"所选预算单位不属于{dept}")
+        if project_id is not None:
+            p = conn.execute(select(m.Project.department_id, m.Project.year)
+                             .where(m.Project.id == int(project_id))).first()
+            if p is None or p[0] != int(department_id) or p[1] != int(year):
+                raise EntryRefused(f"所选项目不是{dept} {int(year)} 年度的项目")
+        same = conn.execute(select(it.c.id).where(it.c.year == int(year), it.c.inquiry_key == key)).scalar()
+        if same is not None:
+            raise EntryRefused(f"同一询问人、同一天的这个问题已经登记过（询问编号 {same}）")
+        batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[],
+                           counts={"inquiries": {"inserted": 1, "updated": 0, "unchanged": 0}},
+                           note=f"询问录入：{dept}")
+        new_id = conn.execute(insert(it).returning(it.c.id), {
+            "year": int(year), "department_id": int(department_id),
+            "unit_id": None if unit_id is None else int(unit_id),
+            "project_id": None if project_id is None else int(project_id), "inquiry_key": key, "asker": asker,
+            "question": question, "asked_on": asked_on, "due_on": due_on, "answer": answer,
+            "answered_on": answered_on, "rating": rating, "created_batch_id": batch, "batch_id": batch}).scalar_one()
+        audit.record_in(conn, actor.name, actor.role, "import", {"batch": batch, "entry": "询问", "inquiry": new_id})
+    return {"batch_id": batch, "inquiry_id": new_id, "entry": "询问"}
+
+
+def answer_inquiry(url: str, actor, inquiry_id: int, *, answer: str | None = None,
+                   answered_on: dt.date | None = None, rating: str | None = None,
+                   today: dt.date | None = None) -> dict:
+    """Record the answer (答复内容 and 答复日期) and/or the asker's rating of one question, as a batch of its own
+    (source "entry"): the question's prior values go to the ChangeLog, so the entry can be undone like an import;
+    it and its audit entry ("import", detail {"batch", "entry", "inquiry"}) commit together. Only an actor with
+    the "inquire" permission may. EntryRefused when nothing is given, an answer date without an answer (given now
+    or stored), an answer dated after `today` or before the question, a rating not 满意/基本满意/不满意, or a rating
+    of a question not answered."""
+    accounts.require(actor, "inquire")
+    today = today or dt.date.today()
+    answer, rating = _text(answer), _rating(rating)
+    if answer is None and answered_on is None and rating is None:
+        raise EntryRefused("请填写答复内容、答复日期或满意度")
+    it = m.Inquiry.__table__
+    with write_transaction(url) as conn:
+        row = conn.execute(select(it).where(it.c.id == int(inquiry_id))).mappings().first()
+        if row is None:
+            raise EntryRefused(f"没有编号为 {inquiry_id} 的询问")
+        _answer_checks(answer or row["answer"], answered_on or row["answered_on"], row["asked_on"], today, rating)
+        values = {k: v for k, v in (("answer", answer), ("answered_on", answered_on), ("rating", rating))
+                  if v is not None}
+        if all(row[k] == v for k, v in values.items()):
+            raise EntryRefused("与已登记的答复相同，没有需要保存的改动")
+        what = "、".join(w for w, k in (("答复", "answer"), ("答复日期", "answered_on"), ("满意度", "rating"))
+                        if k in values)
+        batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[],
+                           counts={"inquiries": {"inserted": 0, "updated": 1, "unchanged": 0}},
+                           note=f"询问答复录入：询问 {int(inquiry_id)}")
+        conn.execute(insert(m.ChangeLog.__table__), {"batch_id": batch, "table_name": "inquiries",
+                                                     "row_id": int(inquiry_id), "old_values": _old_values(row)})
+        conn.execute(update(it).where(it.c.id == int(inquiry_id)).values(batch_id=batch, **values))
+        audit.record_in(conn, actor.name, actor.role, "import", {"batch": batch, "entry": what,
+                                                                 "inquiry": int(inquiry_id)})
+    return {"batch_id": batch, "inquiry_id": int(inquiry_id), "entry": what}

@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, Double, Integer, delete, text
 from dashboard.core import accounts, db, writes
 from dashboard.core.models import (
     ChangeLog,
+    CollectionRound,
     Department,
     DepartmentIndicator,
     DepartmentTask,
@@ -24,6 +25,7 @@ from dashboard.core.models import (
     FindingExtension,
     ImportBatch,
     Indicator,
+    Inquiry,
     MonitoringRecord,
     Project,
     SatisfactionVote,
@@ -35,15 +37,16 @@ from dashboard.demo.data import generate
 from dashboard.demo.org import SCALES
 
 _DATA_TABLES = ("import_batches", "change_log", "departments", "units", "projects", "monitoring", "evaluations",
-                "findings", "indicators", "finding_extensions", "satisfaction_votes")
+                "findings", "indicators", "finding_extensions", "satisfaction_votes", "inquiries",
+                "collection_rounds")
 
 
 def _clear(conn, is_pg: bool) -> None:
     """Remove every data row, the change log and the import history (children first)."""
-    tables = [t.__table__ for t in (FindingExtension, SatisfactionVote, DepartmentIndicator, DepartmentTask,
+    tables = [t.__table__ for t in (Inquiry, FindingExtension, SatisfactionVote, DepartmentIndicator, DepartmentTask,
                                     DepartmentWide, Indicator, Finding, Evaluation, MonitoringRecord, Project, Unit,
                                     Department)]
-    tables += [ChangeLog.__table__, ImportBatch.__table__]
+    tables += [CollectionRound.__table__, ChangeLog.__table__, ImportBatch.__table__]
     if is_pg:
         # TRUNCATE is far faster than DELETE at province scale and is transactional in PostgreSQL;
         # if another table references these (a later migration), fall back to DELETE.
@@ -139,6 +142,8 @@ def load_demo(url: str, scale: str = "county", seed: int = 1, rules: Rules | Non
                                                                             "batch_id": batch_id})
         for statement in restore:
             conn.exec_driver_sql(statement)
+        for statement in data.after_load:  # 报送情况: the demo's monitoring round and its back-dated uploads
+            conn.execute(statement)
         if is_pg:
             # ids were given explicitly: move the sequences past them for later imports
             for t in _DATA_TABLES:

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from sqlalchemy import insert, select, update
 
 from dashboard.core import rules as R
 from dashboard.core.models import (
+    CollectionRound,
     Department,
     Evaluation,
     Finding,
     FindingExtension,
+    ImportBatch,
     Indicator,
+    Inquiry,
     MonitoringRecord,
     Project,
     SatisfactionVote,
@@ -32,6 +36,7 @@ from dashboard.core.models import (
 )
 from dashboard.core.settings import Rules
 from dashboard.core.vocab import (
+    BATCH_COMMITTED,
     EVALUATION_KINDS,
     FINDING_SOURCES,
     FINDING_STATUSES,
@@ -39,10 +44,13 @@ from dashboard.core.vocab import (
     GREEN,
     LIKELIHOODS,
     RED,
+    SOURCE_DEMO,
     YELLOW,
 )
+from dashboard.core.writes import ROUND_MONITORING, round_key
 from dashboard.demo.applications import add_result_applications
 from dashboard.demo.indicators import INDICATOR_COLUMNS, indicators_of_year
+from dashboard.demo.inquiries import generate_inquiries
 from dashboard.demo.org import MINISTRY, SCALES, Org, Scale, build_org
 from dashboard.demo.projects import (
     POLICY,
@@ -105,6 +113,8 @@ VOTE_COLUMNS = ("id", "year", "department_id", "unit_id", "subject_key", "subjec
 class DemoData:
     tables: list[tuple[object, dict]]  # (ORM class, {column: list}) in insert order (parents first)
     counts: dict[str, int]
+    # statements to run, in order, after the tables are in (and their constraints back): the 报送情况 round
+    after_load: list = field(default_factory=list)
 
 
 @dataclass
@@ -154,7 +164,58 @@ def generate(scale_name: str = "county", seed: int = 1, rules: Rules = R.DEFAULT
         _findings(rng, yr, scores, light_aug, objects, factor, fd, rules)
     # 结果应用台账 (issue 25): result classes, policy years, earlier policy evaluations, the flagged cases; own draws
     add_result_applications(np.random.default_rng([seed, 26]), org, scale, proj, ev, rules)
-    return _finish(org, proj, mon, ev, fd, ind, np.random.default_rng([seed, 25]), rules)
+    data = _finish(org, proj, mon, ev, fd, ind, np.random.default_rng([seed, 25]), rules)
+    data.after_load = round_writes(np.random.default_rng([seed, 27]), proj, mon)
+    return data
+
+
+# 报送情况 (issue 26): the latest monitoring checkpoint of the last year is a round, due ROUND_DUE_DAYS after its
+# cut-off. Its records come from two back-dated uploads (batches after the demo's own batch 1): most units on time,
+# LATE_SHARE of them after the due date; the few units without a record at that checkpoint have not reported.
+ROUND_DUE_DAYS = 10
+LATE_SHARE = 0.05
+ON_TIME_BATCH, LATE_BATCH = 2, 3
+
+
+def round_writes(rng: np.random.Generator, proj: dict, mon: dict) -> list:
+    """The statements that open the demo's monitoring round and date its uploads: the two back-dated batches, the
+    latest checkpoint's monitoring records moved to them (the late units' to the later one), the round. Own draws."""
+    year = max(proj["year"])
+    of_year = {pid for pid, y in zip(proj["id"], proj["year"]) if y == year}
+    as_of = max(a for pid, a in zip(mon["project_id"], mon["as_of"]) if pid in of_year)
+    unit_of = dict(zip(proj["id"], proj["unit_id"]))
+    reporting = sorted({unit_of[pid] for pid, a in zip(mon["project_id"], mon["as_of"])
+                        if a == as_of and pid in of_year and unit_of[pid] is not None})
+    late = sorted(int(u) for u in rng.choice(reporting, size=max(2, round(len(reporting) * LATE_SHARE)), replace=False))
+    late_set = set(late)
+    n_late = sum(1 for pid, a in zip(mon["project_id"], mon["as_of"])
+                 if a == as_of and pid in of_year and unit_of[pid] in late_set)
+    n_all = sum(1 for pid, a in zip(mon["project_id"], mon["as_of"]) if a == as_of and pid in of_year)
+    due_on = as_of + dt.timedelta(days=ROUND_DUE_DAYS)
+    period = f"{year}年1—{as_of.month}月绩效运行监控"
+
+    def batch(batch_id, when, n, note):
+        return {"id": batch_id, "created_at": when, "user": "演示数据", "source": SOURCE_DEMO, "status": BATCH_COMMITTED,
+                "files": [], "counts": {"monitoring": {"inserted": n, "updated": 0}}, "note": note}
+
+    mt, pt = MonitoringRecord.__table__, Project.__table__
+    in_round = (mt.c.as_of == as_of) & mt.c.project_id.in_(select(pt.c.id).where(pt.c.year == year))
+    late_rows = (mt.c.as_of == as_of) & mt.c.project_id.in_(
+        select(pt.c.id).where(pt.c.year == year, pt.c.unit_id.in_(late)))
+    return [
+        insert(ImportBatch.__table__).values([
+            batch(ON_TIME_BATCH, dt.datetime.combine(as_of + dt.timedelta(days=6), dt.time(10, 30)), n_all - n_late,
+                  f"演示数据：{period}，按时报送的单位"),
+            batch(LATE_BATCH, dt.datetime.combine(due_on + dt.timedelta(days=3), dt.time(15, 20)), n_late,
+                  f"演示数据：{period}，逾期报送的单位"),
+        ]),
+        update(mt).where(in_round).values(created_batch_id=ON_TIME_BATCH, batch_id=ON_TIME_BATCH),
+        update(mt).where(late_rows).values(created_batch_id=LATE_BATCH, batch_id=LATE_BATCH),
+        insert(CollectionRound.__table__).values(
+            kind=ROUND_MONITORING, year=year, as_of=as_of, round_key=round_key(ROUND_MONITORING, year, as_of),
+            title=period, due_on=due_on, opened_at=dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(9, 0)),
+            opened_by="绩效科"),
+    ]
 
 
 def _monitoring(rng: np.random.Generator, scale: Scale, yr: Year, mon: dict, rules: Rules) -> np.ndarray:
@@ -547,15 +608,18 @@ def _finish(org: Org, proj: dict, mon: dict, ev: dict, fd: dict, ind: dict, rng:
     depts = {"id": list(range(1, n_dept + 1)), "code": org.dept_code, "name": org.dept_name,
              "kind": org.dept_kind, "sector": org.dept_sector}
     units = {"id": list(range(1, n_unit + 1)), "department_id": (org.unit_dept + 1).tolist(),
-             "code": org.unit_code, "name": org.unit_name, "kind": org.unit_kind, "sector": org.unit_sector}
+             "code": org.unit_code, "name": org.unit_name, "kind": org.unit_kind, "sector": org.unit_sector,
+             "contact": org.unit_contact, "phone": org.unit_phone}
     ind["id"] = list(range(1, len(ind["project_id"]) + 1))
     xt = _verify(rng, fd)
     sv = _votes(rng, fd)
+    iq = generate_inquiries(rng, depts, units, proj)  # 询问台账 (issue 26): drawn last, the other tables do not change
     tables = [(Department, depts), (Unit, units), (Project, proj), (MonitoringRecord, mon), (Evaluation, ev),
-              (Finding, fd), (Indicator, ind), (FindingExtension, xt), (SatisfactionVote, sv)]
+              (Finding, fd), (Indicator, ind), (FindingExtension, xt), (SatisfactionVote, sv), (Inquiry, iq)]
     counts = {"departments": n_dept, "units": n_unit, "projects": len(proj["id"]),
               "monitoring": len(mon["id"]), "evaluations": len(ev["id"]), "findings": len(fd["id"]),
-              "indicators": len(ind["id"]), "finding_extensions": len(xt["id"]), "satisfaction_votes": len(sv["id"])}
+              "indicators": len(ind["id"]), "finding_extensions": len(xt["id"]), "satisfaction_votes": len(sv["id"]),
+              "inquiries": len(iq["id"])}
     return DemoData(tables, counts)
 
 

@@ -88,6 +88,8 @@ class Org:
     unit_name: list[str]
     unit_kind: list[str]
     unit_sector: list[str]
+    unit_contact: list[str | None]  # 联系人 (fictional), None for a few units that never gave one
+    unit_phone: list[str | None]  # 联系电话 (fictional office numbers)
 
 
 def _region_departments(scale: Scale, region: str) -> list[tuple]:
@@ -156,8 +158,25 @@ def build_org(scale: Scale) -> Org:
             u_name.append(name)
             u_kind.append(d_kind[d])
             u_sector.append(d_sector[d])
+    contacts = [contact(i) for i in range(len(u_name))]
     return Org(d_code, d_name, d_kind, d_sector, d_tpl, d_tkey, weights, d_region,
-               np.asarray(u_dept), u_code, u_name, u_kind, u_sector)
+               np.asarray(u_dept), u_code, u_name, u_kind, u_sector,
+               [c for c, _ in contacts], [p for _, p in contacts])
+
+
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+_GIVEN = ("敏", "伟", "芳", "娜", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰",
+          "霞", "平", "刚", "桂英", "建华", "文静", "海燕", "志强", "晓东", "红梅", "建国", "丽华", "春燕", "国庆")
+NO_CONTACT_EVERY = 23  # every 23rd unit has no contact on file: the 催报清单 shows a gap to fill
+
+
+def contact(i: int) -> tuple[str | None, str | None]:
+    """The fictional 联系人 and 联系电话 of the i-th unit (0-based): a name from common surnames and given names, an
+    office number 0931-8xxxxxx unique per unit; (None, None) for every NO_CONTACT_EVERY-th unit. No random draws."""
+    if i % NO_CONTACT_EVERY == NO_CONTACT_EVERY - 1:
+        return None, None
+    name = _SURNAMES[(i * 7) % len(_SURNAMES)] + _GIVEN[(i * 13 + i // len(_SURNAMES)) % len(_GIVEN)]
+    return name, f"0931-8{(i * 7919 + 104729) % 1_000_000:06d}"
 
 
 def _more_units(tkey: str, dept: str, region: str, n: int) -> list[str]:

@@ -39,8 +39,11 @@ from dashboard.documents.docx_kit import (
 )
 from dashboard.documents.pdf import docx_to_pdf
 from dashboard.metrics import summary
+from dashboard.metrics.inquiries import LATE as INQUIRY_LATE
+from dashboard.metrics.inquiries import OVERDUE as INQUIRY_OVERDUE
 from dashboard.metrics.query import cached
 from dashboard.present import fmt as F  # `fmt` is the docx/pdf argument of the entry points
+from dashboard.present.qr import department_link, qr_png
 
 LOW_GRADES = ("中", "差")
 QUESTIONS_PER_RULE = 3
@@ -61,8 +64,10 @@ class Brief:
     """The facts of one department's brief, each read once from the metrics (cached on the instance)."""
 
     def __init__(self, url: str, year: int, department_id: int, today: dt.date, rules: Rules, docs: Documents,
-                 now: dt.datetime | None = None, peer_names: bool = True, fund: str | None = None):
+                 now: dt.datetime | None = None, peer_names: bool = True, fund: str | None = None,
+                 link_base: str | None = None):
         self.url, self.year, self.department_id = url, year, int(department_id)
+        self.link_base = link_base or docs.public_url or None  # the app's address: a QR code of the live page
         self.fund = fund or None  # one 资金来源 (the page's filter), None = every fund source
         self.peer_names = peer_names  # False for a department-limited reader: other departments stay unnamed
         self.today, self.rules, self.docs = today, rules, docs
@@ -215,6 +220,13 @@ class Brief:
     @functools.cached_property
     def peers(self) -> dict:
         return peer_context(self.q.scoped(departments=()), self.department_id)
+
+    @functools.cached_property
+    def inquiries(self) -> dict:
+        """询问台账 (issue 26) of the year: the totals (metrics.inquiry_summary) and the overdue questions — 逾期未答复
+        then 逾期答复, newest asked first (they belong to the department, not to a fund source)."""
+        return {"summary": metrics.inquiry_summary(self.q),
+                "overdue": metrics.inquiry_list(self.q, states=(INQUIRY_OVERDUE, INQUIRY_LATE))}
 
     @property
     def fund_words(self) -> str:
@@ -634,11 +646,40 @@ def q_target_quality(b: Brief) -> list[Question]:
                       "projects": top["project"].tolist(), "by_rule": s["by_rule"]})]
 
 
+def _asked(text, limit: int = 30) -> str:
+    """A question's text as quoted in the brief: on one line, cut to `limit` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def q_unanswered_inquiry(b: Brief) -> list[Question]:
+    """unanswered_inquiry: questions of the 询问台账 not answered by their 答复期限 (逾期未答复, docs/rules.md 询问台账),
+    the longest overdue named first."""
+    s = b.inquiries["summary"]
+    late = b.inquiries["overdue"]
+    late = late[late["state"] == INQUIRY_OVERDUE].sort_values(["days_overdue", "inquiry_id"], ascending=[False, True])
+    if late.empty:
+        return []
+    top = late.head(NAMED)
+    named = "".join(f"“{_asked(t)}”" for t in top["question"])
+    more = f"等 {len(late)} 个询问" if len(late) > len(top) else ""
+    r = top.iloc[0]
+    asker = f"（{r['asker']}）" if not F.missing(r["asker"]) else ""
+    return [Question("unanswered_inquiry",
+                     f"人大代表和委员会提出的{named}{more}已过答复期限仍未答复，最长的{asker}已逾期 "
+                     f"{int(r['days_overdue'])} 天。为什么没有按期答复，何时答复？",
+                     f"询问 {s['asked']} 个，已答复 {s['answered']} 个（答复率 {F.pct(s['reply_rate'])}），"
+                     f"逾期未答复 {s['overdue_unanswered']} 个（按 {F.date(b.today)} 判断）",
+                     {"overdue_unanswered": int(s["overdue_unanswered"]), "days_overdue": int(r["days_overdue"]),
+                      "inquiry_ids": [int(i) for i in top["inquiry_id"]]})]
+
+
 QuestionRule = Callable[["Brief"], list[Question]]
 # the order questions appear in: headline deterioration first, then outcomes, money, projects, findings
 QUESTION_RULES: list[QuestionRule] = [
     q_execution_drop, q_rank_drop, q_rectification_drop, q_bad_grade, q_result_application, q_no_targets, q_red_lag,
     q_unreported, q_unmet_indicators, q_target_quality, q_overdue, q_unverified, q_repeated_finding, q_inflation,
+    q_unanswered_inquiry,
 ]
 
 
@@ -762,6 +803,17 @@ def header_block(b: Brief, w: Writer) -> None:
             ("判断日期", f"{F.date(b.today)}（逾期、账龄按此日判断）"), ("来源批次", batch),
             ("生成时间", F.timestamp(b.now))]
     w.table(["项目", "内容"], rows, widths_mm=(30, TEXT_WIDTH_MM - 30))
+    live_link(b, w)
+
+
+def live_link(b: Brief, w: Writer) -> None:
+    """A QR code of the department's live 部门画像 (same year and fund source), so the paper brief opens the page on
+    a phone; only when the app's address is known ([documents] public_url, or the page it was downloaded from)."""
+    link = department_link(b.link_base or "", b.code or str(b.department_id), b.year, b.fund)
+    if not link:
+        return
+    w.picture(qr_png(link, scale=4), width_mm=28)
+    w.para(f"手机扫码打开本部门的实时页面（需能访问本系统并登录）：{link}", style=NOTE)
 
 
 def headline(b: Brief, w: Writer) -> None:
@@ -969,6 +1021,28 @@ def findings_section(b: Brief, w: Writer) -> None:
     w.cut_note(len(df), min(len(df), b.docs.list_rows), "个未销号问题")
 
 
+def inquiry_section(b: Brief, w: Writer) -> None:
+    """询问答复: the year's questions to the department, the reply rate, the overdue ones named (docs/rules.md 询问台账)."""
+    s, df = b.inquiries["summary"], b.inquiries["overdue"]
+    if not s["asked"]:
+        w.para("本年询问台账中没有向本部门提出的询问。")
+        return
+    rated = (f"；询问人测评 {s['rated']} 个：满意 {s['satisfied']} 个、基本满意 {s['basically']} 个、不满意 "
+             f"{s['unsatisfied']} 个（满意率 {F.pct(s['satisfied_share'])}）" if s["rated"] else "")
+    w.para(f"本年人大代表和委员会向本部门提出询问 {s['asked']} 个，已答复 {s['answered']} 个，答复率 "
+           f"{F.pct(s['reply_rate'])}；逾期未答复 {s['overdue_unanswered']} 个，逾期答复 {s['late_answered']} 个，"
+           f"尚未到期 {s['pending']} 个（按 {F.date(b.today)} 判断，答复期限当天不算逾期）{rated}。")
+    if df.empty:
+        w.para("没有逾期的询问。")
+        return
+    rows = [(r["asker"] if not F.missing(r["asker"]) else "—", _asked(r["question"], 60), F.date(r["asked_on"]),
+             F.date(r["due_on"]), r["state"],
+             f"{int(r['days_overdue'])} 天" if not F.missing(r["days_overdue"]) else "—")
+            for _, r in _cut(df, b).iterrows()]
+    w.table(["询问人", "询问内容", "询问日期", "答复期限", "情况", "逾期"], rows, widths_mm=(24, 56, 24, 24, 22, 16))
+    w.cut_note(len(df), min(len(df), b.docs.list_rows), "个逾期的询问")
+
+
 def result_section(b: Brief, w: Writer) -> None:
     ra = b.result_application
     if ra.empty:
@@ -1065,6 +1139,7 @@ SECTIONS: list[Section] = [
     ("评价等级为中、差的项目", low_grade_section),
     ("自评虚高", inflation_section),
     ("未销号问题", findings_section),
+    ("人大询问与答复", inquiry_section),
     ("结果应用（下年预算调整）", result_section),
     ("绩效指标完成情况", indicators_section),
     ("部门整体绩效", department_wide_section),
@@ -1110,10 +1185,11 @@ def finish(doc, docs: Documents, fmt: str) -> bytes:
 
 def brief_document(url: str, year: int, department, today: dt.date, rules: Rules, docs: Documents,
                    fmt: str = "docx", now: dt.datetime | None = None, peer_names: bool = True,
-                   fund: str | None = None) -> bytes:
+                   fund: str | None = None, link_base: str | None = None) -> bytes:
     """The brief of one 主管部门 (id, code or name) and year, as .docx or .pdf bytes; `peer_names=False` (a
     department-limited reader) names no other department; `fund` restricts it to one 资金来源."""
-    b = Brief(url, year, resolve(url, department), today, rules, docs, now, peer_names=peer_names, fund=fund)
+    b = Brief(url, year, resolve(url, department), today, rules, docs, now, peer_names=peer_names, fund=fund,
+              link_base=link_base)
     doc = open_template(docs)
     write_brief(b, Writer(doc))
     return finish(doc, docs, fmt)
@@ -1130,10 +1206,11 @@ def _candidates(url: str, year: int, today: dt.date, rules: Rules, fund: str | N
 
 def ranked_briefs(url: str, year: int, today: dt.date, rules: Rules, docs: Documents, only_attention: bool,
                   now: dt.datetime | None = None, fund: str | None = None,
-                  min_rules: int | None = None) -> list[Brief]:
+                  min_rules: int | None = None, link_base: str | None = None) -> list[Brief]:
     """The briefs of a batch, most concern first (`concern`: question rules that fire, then red, 差, overdue; ties
     by 部门编码); with only_attention, those on which at least `min_rules` question rules fire."""
-    briefs = [Brief(url, year, i, today, rules, docs, now, fund=fund) for i in _candidates(url, year, today, rules, fund)]
+    briefs = [Brief(url, year, i, today, rules, docs, now, fund=fund, link_base=link_base)
+              for i in _candidates(url, year, today, rules, fund)]
     order = {b.department_id: i for i, b in enumerate(briefs)}
     if only_attention:
         least = ATTENTION_MIN_RULES if min_rules is None else min_rules
@@ -1161,10 +1238,11 @@ def batch_departments(url: str, year: int, today: dt.date, rules: Rules, only_at
 
 
 def brief_batch(url: str, year: int, today: dt.date, rules: Rules, docs: Documents, only_attention: bool = False,
-                fmt: str = "docx", now: dt.datetime | None = None, fund: str | None = None) -> bytes:
+                fmt: str = "docx", now: dt.datetime | None = None, fund: str | None = None,
+                link_base: str | None = None) -> bytes:
     """One file for a hearing: contents (most concern first, with page numbers), one brief per department, and an
     index of the departments by 部门编码 with their pages."""
-    briefs = ranked_briefs(url, year, today, rules, docs, only_attention, now, fund)
+    briefs = ranked_briefs(url, year, today, rules, docs, only_attention, now, fund, link_base=link_base)
     doc = open_template(docs)
     w = Writer(doc)
     which = (f"关注度达到 {ATTENTION_MIN_RULES} 项问题规则的" if only_attention else "全部")

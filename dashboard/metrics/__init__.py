@@ -83,6 +83,13 @@ from dashboard.metrics.indicators import (
     unmet_indicators,
     unmet_indicators_count,
 )
+from dashboard.metrics.inquiries import (
+    inquiries_by_department,
+    inquiry_choices,
+    inquiry_count,
+    inquiry_list,
+    inquiry_summary,
+)
 from dashboard.metrics.monitoring import execution_scatter, lights_by_department, warning_count, warning_list
 from dashboard.metrics.options import (
     available_years,
@@ -95,6 +102,15 @@ from dashboard.metrics.options import (
 )
 from dashboard.metrics.projects import count_projects, project_card, search_projects, shown_grade, shown_light
 from dashboard.metrics.query import Query, Scope, clear_caches, prepare
+from dashboard.metrics.rounds import (
+    current_round,
+    round_by_department,
+    round_counts,
+    round_list,
+    round_units,
+    round_units_count,
+    rounds_summary,
+)
 from dashboard.metrics.target_flags import (
     flag_rows,
     quality_by_department,
@@ -129,6 +145,7 @@ __all__ = [
     "count_projects",
     "coverage_by_department",
     "coverage_by_fund_source",
+    "current_round",
     "department_options",
     "department_ranking",
     "department_sectors",
@@ -160,6 +177,11 @@ __all__ = [
     "inflation_count",
     "inflation_list",
     "inflation_total",
+    "inquiries_by_department",
+    "inquiry_choices",
+    "inquiry_count",
+    "inquiry_list",
+    "inquiry_summary",
     "kpis",
     "ledger_totals",
     "lights_by_department",
@@ -196,6 +218,12 @@ __all__ = [
     "result_classes",
     "risky_indicators",
     "risky_indicators_count",
+    "round_by_department",
+    "round_counts",
+    "round_list",
+    "round_units",
+    "round_units_count",
+    "rounds_summary",
     "satisfaction_votes",
     "search_projects",
     "shown_grade",

@@ -89,22 +89,24 @@ def _scalar(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def rank_of(q: Query, department_id: int) -> int | None:
+    """A 主管部门's rank in q's year and fund source among every department: THE rank of the 部门排名 page
+    (department_ranking) and of its export, also each year's rank in the department's trend."""
+    ranked = _ranked(q)
+    rank = ranked.loc[ranked["department_id"] == department_id, "rank"]
+    return None if rank.empty or pd.isna(rank.iloc[0]) else int(rank.iloc[0])
+
+
 def department_trend(q: Query, department_id: int) -> pd.DataFrame:
-    """One 主管部门's figures for every year with data (oldest first), all fund sources (q's scope is not used):
-    composite every year, rank in the latest."""
+    """One 主管部门's figures for every year with data (oldest first) under q's fund source, like the page's
+    other figures (q's year and departments are not used): composite and rank (rank_of, as 部门排名) every year."""
     out = []
-    years = sorted(available_years(q.url))
-    for year in years:
-        mine = q.scoped(year=year, departments=(department_id,), fund_source=None)
+    for year in sorted(available_years(q.url)):
+        mine = q.scoped(year=year, departments=(department_id,))
         k = kpis(mine)
         if not k["projects"]["projects"] and not k["evaluations"]["count"] and not k["findings"]["total"]:
             continue
         sub = _subscores(mine)
-        rank = None
-        if year == years[-1]:  # the rank needs every department: only for the latest year
-            ranked = _ranked(mine)
-            rank = ranked.loc[ranked["department_id"] == department_id, "rank"]
-            rank = rank.iloc[0] if len(rank) else None
         out.append({
             "year": year,
             "projects": k["projects"]["projects"],
@@ -116,6 +118,6 @@ def department_trend(q: Query, department_id: int) -> pd.DataFrame:
             "avg_score": k["evaluations"]["avg_score"],
             "rectification_rate": k["findings"]["rate"],
             "composite": _scalar(sub["composite"].iloc[0] if len(sub) else None),
-            "rank": None if rank is None or pd.isna(rank) else int(rank),
+            "rank": rank_of(mine, department_id),
         })
     return pd.DataFrame(out, columns=TREND_COLUMNS)

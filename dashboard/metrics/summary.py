@@ -112,7 +112,18 @@ def summary(url: str, year: int, department: str | None, today: dt.date, rules: 
         "target_quality": metrics.target_quality_summary(q),
         # 部门整体 forms (目标表 / 自评表): each department once, at its most advanced stage; budget in 万元
         "department_wide": metrics.department_wide_totals(q),
+        # 报送情况 (docs/rules.md): the year's current collection round (the newest open one), its units (应报), those
+        # that reported (late ones included) and those that reported late; {"current": null} when the year has none
+        "rounds": metrics.rounds_summary(q),
     })
+
+
+def _round_line(r: dict | None) -> str:
+    if r is None:
+        return "报送轮次：本年没有"
+    what = "绩效监控（截至 " + r["as_of"] + "）" if r["as_of"] else "单位自评"
+    return (f"报送轮次 {what}：应报单位 {r['units']}，已报送 {r['reported']}（其中逾期 {r['late']}），"
+            f"未报送 {r['units'] - r['reported']}")
 
 
 def format_text(s: dict) -> str:
@@ -146,5 +157,6 @@ def format_text(s: dict) -> str:
          + "，".join(f"{k} {v}" for k, v in s["target_quality"]["by_rule"].items()) + "）"),
         (f"部门整体绩效 {s['department_wide']['departments']} 个部门，预算 {wan(s['department_wide']['budget_total'])} 万元，"
          f"指标 {s['department_wide']['indicators']} 个"),
+        _round_line(s["rounds"]["current"]),
     ]
     return "\n".join(lines)

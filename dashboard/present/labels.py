@@ -167,11 +167,16 @@ LABELS: dict[str, str] = {
     "due_year": "应评价年度",
     "policy_status": "评价状态",
     "objects": "评价对象数",
+    # 询问台账 (issue 26)
+    "inquiry_id": "询问编号", "asker": "询问人", "question": "询问内容", "asked_on": "询问日期", "due_on": "答复期限",
+    "state": "答复情况", "answer": "答复内容", "answered_on": "答复日期", "rating": "满意度", "asked": "询问数",
+    "answered": "已答复", "unanswered": "未答复", "reply_rate": "答复率", "overdue_unanswered": "逾期未答复",
+    "late_answered": "逾期答复", "pending": "待答复", "rated": "已测评",
 }
 
 MONEY_COLUMNS = {"budget", "initial_budget", "adjusted_budget", "executed", "target_budget", "evaluated_budget",
                  "fund_amount", "next_year_budget_change", "budget_change_total", "next_budget", "budget_change"}
-FRACTION_COLUMNS = {"execution_rate", "time_progress", "target_progress", "coverage_count", "coverage_funds",
+FRACTION_COLUMNS = {"reply_rate", "execution_rate", "time_progress", "target_progress", "coverage_count", "coverage_funds",
                     "monitoring_coverage", "evaluation_coverage", "rate", "rectification_rate", "met_share",
                     "complete_share", "direct_rate", "overall_rate", "satisfied_share", "positive_share"}
 # shown with one decimal: scores, composite sub-scores and lags
@@ -179,7 +184,8 @@ ONE_DECIMAL_COLUMNS = {"score", "avg_score", "self_score", "independent_score", 
                        "execution", "evaluation", "rectification", "not_red", "lag"}
 BOOL_COLUMNS = ("has_target", "flagged", "small_sample", "deputies_participated", "has_output", "has_outcome",
                 "has_satisfaction", "complete")
-DATE_COLUMNS = ("as_of", "deadline", "completed_on", "original_deadline", "verified_on", "old_deadline", "new_deadline")
+DATE_COLUMNS = ("as_of", "deadline", "completed_on", "original_deadline", "verified_on", "old_deadline", "new_deadline",
+                "asked_on", "due_on", "answered_on")
 
 # the five parts of the composite score, named as on the 部门排名 page
 COMPONENT_LABELS = {"coverage": "目标覆盖", "execution": "执行", "evaluation": "评价", "rectification": "整改",

@@ -1,13 +1,19 @@
 """Plotly figure builders with 万元/亿元 hovers, in the dashboard's one palette (dashboard.present.palette: grades,
 lights, statuses — the documents' charts use the same colours).
 
-Axis numbers are written out with thousands separators (10,000, never plotly's SI "10k").
+Axis numbers are written out with thousands separators (10,000, never plotly's SI "10k"). Every builder also
+describes its figure (`describe`): one sentence computed from the data and the data as a table; `show` draws the
+chart with that sentence under it and the table in an expander 「图表数据」 (a text alternative for readers who
+cannot see the chart), with the toolbar on hover only and none on a phone (legends sit below the plot).
 """
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from dashboard.core.rules import checkpoint_threshold
 from dashboard.core.vocab import FINDING_STATUSES, GREEN, LIGHT_LABELS, LIGHTS, RED, YELLOW
@@ -31,6 +37,9 @@ from dashboard.present.palette import (
 from dashboard.ui import text
 
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+DATA_LABEL = "图表数据"
+_PHONE_AGENTS = ("Mobi", "Android", "iPhone", "iPad", "HarmonyOS")
+_BIG_TABLE = 60  # rows: above this the chart's data is a scrolling st.dataframe, not a page-long st.table
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
           "locale": "zh-CN"}
 
@@ -43,10 +52,11 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
             legend: bool = True) -> go.Figure:
     fig.update_layout(
         height=height,
-        margin={"l": 8, "r": 8, "t": 36 if legend else 12, "b": 8},
+        # the top stays free for the toolbar (shown on hover only, never on a phone: config()); legends go below
+        margin={"l": 8, "r": 8, "t": 28, "b": 8},
         font={"family": FONT, "size": 13},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0, "title_text": "",
-                    "traceorder": "normal"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0,
+                "title_text": "", "traceorder": "normal"},
         showlegend=legend,
         hoverlabel={"font_family": FONT},
         plot_bgcolor="rgba(0,0,0,0)",
@@ -57,6 +67,106 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
     fig.update_layout(yaxis_title_text=y_title)  # the first y axis only: a second axis keeps its own title
     fig.update_yaxes(automargin=True, **NUMBERS)
     return fig
+
+
+# ---- text alternatives: one sentence and the data of every chart --------------------------------------------
+
+def describe(fig: go.Figure, summary: str, data: pd.DataFrame | None) -> go.Figure:
+    """Attach the chart's one-sentence summary and its data (labelled, as shown) to the figure for `show`."""
+    fig._a11y = (summary, data)
+    return fig
+
+
+def described(fig: go.Figure) -> tuple[str, pd.DataFrame]:
+    """(summary, data) of a figure: what its builder attached, else read from its traces (traces_table)."""
+    found = getattr(fig, "_a11y", None)
+    if found is not None:
+        return found
+    data = traces_table(fig)
+    return _largest_sentence(data, "项") if not data.empty else "图中没有数据。", data
+
+
+def traces_table(fig: go.Figure) -> pd.DataFrame:
+    """A figure's bars/points as a table: its categories, one column per trace (horizontal bars read y → x)."""
+    columns: dict[str, list] = {}
+    categories: list = []
+    for i, trace in enumerate(fig.data):
+        x, y = getattr(trace, "x", None), getattr(trace, "y", None)
+        if x is None or y is None:
+            continue
+        cats, vals = (y, x) if getattr(trace, "orientation", None) == "h" else (x, y)
+        if not categories:
+            categories = [str(c) for c in cats]
+        axis = fig.layout.xaxis if getattr(trace, "orientation", None) == "h" else fig.layout.yaxis
+        name = getattr(trace, "name", None) or (axis.title.text if i == 0 and axis.title.text else f"数值{i + 1}")
+        if len(vals) == len(categories):
+            columns[name] = [_number(v) for v in vals]
+    if not categories:
+        return pd.DataFrame()
+    return pd.DataFrame({"类别": categories, **columns})
+
+
+def _number(value) -> str:
+    if fmt.missing(value):
+        return fmt.DASH
+    value = float(value)
+    return fmt.count(value) if value.is_integer() else f"{value:,.1f}"
+
+
+def _largest_sentence(data: pd.DataFrame, noun: str) -> str:
+    """"<first series>最大的是 X（v），共 N 项。" over a traces_table; "…都为 0" when nothing is above 0."""
+    if len(data.columns) < 2:
+        return f"共 {len(data):,} {noun}。"
+    column = data.columns[1]
+    numbers = pd.to_numeric(data[column].astype(str).str.replace(",", ""), errors="coerce")
+    if numbers.notna().any() and numbers.max() > 0:
+        i = int(numbers.idxmax())
+        return f"{column}最大的是{data.iloc[i, 0]}（{data[column].iloc[i]}），共 {len(data):,} {noun}。"
+    return f"共 {len(data):,} {noun}，{column}都为 0。" if numbers.notna().any() else f"共 {len(data):,} {noun}。"
+
+
+def _most(names, counts, unit: str = "个") -> str:
+    """"X（12 个）", or with a tie "X、Y（各 12 个）" (at most three named, then 等)."""
+    counts = pd.Series(list(counts)).astype(float)
+    top = [str(n) for n, c in zip(names, counts) if c == counts.max()]
+    shown = "、".join(top[:3]) + ("等" if len(top) > 3 else "")
+    return f"{shown}（{'各 ' if len(top) > 1 else ''}{fmt.count(counts.max())} {unit}）"
+
+
+def config(base: dict | None = None) -> dict:
+    """Plotly config: the toolbar only while the pointer is over the chart, and none on a phone (a tap would put it
+    over the legend and the values); the phone is told by the browser's User-Agent."""
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except Exception:  # noqa: BLE001 - outside a running app (tests, bare mode) there are no headers
+        agent = ""
+    phone = any(word in agent for word in _PHONE_AGENTS)
+    base = base or CONFIG
+    return {**base, "displayModeBar": False if phone else base.get("displayModeBar", "hover")}
+
+
+def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataFrame | None = None,
+         table: bool = True, chart_config: dict | None = None, **plotly_kwargs):
+    """THE way a page draws a chart: st.plotly_chart (key=`key`, config()), its one-sentence summary as a caption,
+    and (`table`) its data in an expander 「图表数据」 (st.table, key-free; a long one as st.dataframe). `summary`
+    and `data` replace what the builder described. Returns st.plotly_chart's value (the selection with on_select)."""
+    said, shown = described(fig)
+    # the builders' labels are Plotly-escaped (text.chart): back to the plain name
+    sentence = html.unescape(summary or said)
+    # the sentence is also the chart's accessible name (Streamlit's `alt`: what a screen reader announces)
+    event = st.plotly_chart(fig, key=key, config=config(chart_config), alt=sentence, **plotly_kwargs)
+    st.caption(text.md(sentence))
+    shown = data if data is not None else shown
+    if table and shown is not None and not shown.empty:
+        with st.expander(DATA_LABEL, icon=":material/table_view:"):
+            if len(shown) > _BIG_TABLE:
+                st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_data")
+            else:
+                # st.table renders Markdown in its cells: names shown as text (tests/browser/test_injection.py)
+                plain = shown.map(lambda v: text.md(html.unescape(v)) if isinstance(v, str) else v)
+                plain.columns = [text.md(html.unescape(str(c))) for c in plain.columns]
+                st.table(plain.set_index(plain.columns[0]))
+    return event
 
 
 def count_axis(largest: float) -> dict:
@@ -81,11 +191,15 @@ def _pattern(shape: str) -> dict:
 
 def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str, str, str]],
                         x_title: str = "项目数", percent: bool = False,
-                        extra: list[str] | None = None, patterns: dict[str, str] | None = None) -> go.Figure:
+                        extra: list[str] | None = None, patterns: dict[str, str] | None = None,
+                        lead: str | None = None, noun: str = "部门", unit: str = "个",
+                        lead_words: str | None = None) -> go.Figure:
     """Horizontal stacked bars, one row per category (department or kind); series = (column, label, color);
     `patterns` (column → Plotly pattern shape) marks each series by pattern as well as colour.
 
-    With percent=True each bar shows shares of its row total (the hover still gives counts).
+    With percent=True each bar shows shares of its row total (the hover still gives counts). The summary names
+    the category with most of the `lead` series (default the first; `lead_words` names it in the sentence); the
+    data table has every series' count (and share, with percent).
     """
     df = df.copy()
     # a row whose series are all empty (e.g. evaluations without 等级 or 得分) has no shares: NaN, drawn as 0
@@ -111,7 +225,21 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
         fig.update_xaxes(range=[0, 100])
     else:
         fig.update_xaxes(**count_axis(float(total.max()) if total.notna().any() else 0.0))
-    return fig
+    table = pd.DataFrame({noun: [str(v) for v in df[category]]})
+    for col, label, _ in series:
+        counts = df[col].fillna(0).astype(int)
+        table[label] = [fmt.count(v) for v in counts]
+        if percent:
+            table[f"{label}占比（%）"] = [fmt.DASH if pd.isna(v) else f"{v:.1f}"
+                                        for v in (counts / total * 100).astype(float)]
+    lead_col, lead_label = next(((c, lb) for c, lb, _ in series if c == lead), (series[0][0], series[0][1]))
+    lead_label = lead_words or lead_label
+    counts = df[lead_col].fillna(0).astype(int).reset_index(drop=True)
+    if len(df) and counts.max() > 0:
+        summary = f"{lead_label}最多的是{_most(df[category], counts, unit)}，图中共 {len(df):,} 个{noun}。"
+    else:
+        summary = f"共 {len(df):,} 个{noun}，都没有{lead_label}。"
+    return describe(fig, summary, table)
 
 
 def lights_by_department(df: pd.DataFrame) -> go.Figure:
@@ -120,17 +248,19 @@ def lights_by_department(df: pd.DataFrame) -> go.Figure:
     if {"execution_rate", "budget"} <= set(df.columns):
         extra = [f"<br>执行率 {fmt.pct(r)}（执行 {fmt.wan(e)} / 预算 {fmt.wan(b)}）"
                  for r, e, b in zip(df["execution_rate"], df.get("executed", [None] * len(df)), df["budget"])]
-    return stacked_by_category(df, "department", series, extra=extra, patterns=LIGHT_PATTERNS)
+    return stacked_by_category(df, "department", series, extra=extra, patterns=LIGHT_PATTERNS, lead=RED)
 
 
 def grade_mix(df: pd.DataFrame, category: str = "department", percent: bool = False) -> go.Figure:
     series = [(g, g, c) for g, c in GRADE_COLORS.items()]
-    return stacked_by_category(df, category, series, x_title="评价数", percent=percent, patterns=GRADE_PATTERNS)
+    return stacked_by_category(df, category, series, x_title="评价数", percent=percent, patterns=GRADE_PATTERNS,
+                               lead="差", lead_words="评价为“差”的", noun="部门" if category == "department" else "评价类型")
 
 
 def findings_by_department(df: pd.DataFrame) -> go.Figure:
     series = [(status, status, STATUS_COLORS[status]) for status in FINDING_STATUSES]
-    return stacked_by_category(df, "department", series, x_title="问题数", patterns=STATUS_PATTERNS)
+    return stacked_by_category(df, "department", series, x_title="问题数", patterns=STATUS_PATTERNS,
+                               lead=FINDING_STATUSES[0], lead_words="未整改问题")
 
 
 def grade_counts(grades: dict) -> go.Figure:
@@ -142,7 +272,9 @@ def grade_counts(grades: dict) -> go.Figure:
                            text=values, textposition="outside",
                            hovertemplate="%{x}：%{y:,} 个<extra></extra>"))
     fig.update_yaxes(visible=False)
-    return _layout(fig, 220, legend=False)
+    parts = "、".join(f"{g} {fmt.count(v)} 个" for g, v in zip(labels, values))
+    return describe(_layout(fig, 220, legend=False), f"评价等级：{parts}，共 {fmt.count(sum(values))} 个。",
+                    pd.DataFrame({"等级": labels, "评价数": [fmt.count(v) for v in values]}))
 
 
 def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
@@ -180,8 +312,18 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
                               annotation_text=f"滞后 {lag:g} 个百分点", annotation_position="bottom left",
                               annotation_font_size=11)
     ticks = [1, 10, 100, 1000, 10000, 100000, 1000000]
-    fig.update_xaxes(type="log", tickvals=ticks, ticktext=["1", "10", "100", "1,000", "1 亿", "10 亿", "100 亿"])
-    return _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）")
+    # every tick in the axis' own unit (万元): 10,000, never "1 亿" on a 万元 axis
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{t:,}" for t in ticks])
+    drawn = df[df["light"].isin([RED, YELLOW, GREEN])]
+    counts = "、".join(f"{LIGHT_LABELS[x]} {fmt.count((drawn['light'] == x).sum())} 个" for x in (RED, YELLOW, GREEN))
+    line = f"；虚线为序时进度 {fmt.pct(tp.max())}" if not tp.empty else ""
+    table = pd.DataFrame({"项目": [str(v) for v in drawn["name"]], "部门": [str(v) for v in drawn["department"]],
+                          "预警": [LIGHT_LABELS[x] for x in drawn["light"]],
+                          "调整后预算（万元）": [fmt.money(v) for v in drawn["budget"]],
+                          "执行率（%）": [fmt.DASH if pd.isna(v) else f"{float(v) * 100:.1f}"
+                                        for v in drawn["execution_rate"]]})
+    fig = _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）")
+    return describe(fig, f"图中 {fmt.count(len(drawn))} 个已报送项目：{counts}{line}。", table)
 
 
 def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure:
@@ -200,7 +342,17 @@ def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 105])
     fig = _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
-    return fig.update_layout(margin={"r": 40})  # room for "97.3" beside the longest bar, also on a phone
+    fig.update_layout(margin={"r": 40})  # room for "97.3" beside the longest bar, also on a phone
+    table = pd.DataFrame({"部门": [str(v) for v in df["department"]], "排名": [fmt.count(v) for v in df["rank"]],
+                          "综合得分": [fmt.score(v, unit=False) for v in df["composite"]],
+                          "项目数": [fmt.count(v) for v in df["projects"]],
+                          "样本少": ["是" if bool(v) else "否" for v in df["small_sample"].fillna(False)]})
+    if df.empty:
+        return describe(fig, "图中没有部门。", table)
+    best, worst = df.iloc[0], df.iloc[-1]
+    summary = (f"综合得分最高的是{best['department']}（{fmt.score(best['composite'], unit=False)}），最低的是"
+               f"{worst['department']}（{fmt.score(worst['composite'], unit=False)}），图中共 {len(df):,} 个部门。")
+    return describe(fig, summary, table)
 
 
 def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str, str]]) -> go.Figure:
@@ -219,8 +371,21 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
     fig.update_yaxes(autorange="reversed", type="category", showgrid=len(columns) > 1, gridcolor=GRID)
     fig.update_xaxes(range=[0, 105] if df[[c for c, _, _ in columns]].max().max() <= 1.05 else None,
                      showgrid=True, gridcolor=GRID)
-    return _layout(fig, _bar_height(len(df), per_row=20 if len(columns) > 1 else 30), x_title="覆盖率（%）",
-                   legend=len(columns) > 1)
+    fig = _layout(fig, _bar_height(len(df), per_row=20 if len(columns) > 1 else 30), x_title="覆盖率（%）",
+                  legend=len(columns) > 1)
+    noun = {"department": "部门", "fund_source": "资金来源", "kind": "评价类型"}.get(category, "类")
+    table = pd.DataFrame({noun: [str(v) for v in df[category]]})
+    for col, label, _ in columns:
+        table[f"{label}（%）"] = [fmt.DASH if pd.isna(v) else f"{float(v) * 100:.1f}" for v in df[col]]
+    first, label = columns[0][0], columns[0][1]
+    values = pd.to_numeric(df[first], errors="coerce").reset_index(drop=True)
+    if values.notna().any():
+        hi, lo = int(values.idxmax()), int(values.idxmin())
+        summary = (f"{label}最高的是{df[category].iloc[hi]}（{fmt.pct(values[hi])}），最低的是"
+                   f"{df[category].iloc[lo]}（{fmt.pct(values[lo])}），图中共 {len(df):,} 个{noun}。")
+    else:
+        summary = f"共 {len(df):,} 个{noun}，没有{label}。"
+    return describe(fig, summary, table)
 
 
 def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color: str = PRIMARY) -> go.Figure:
@@ -245,7 +410,9 @@ def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color
     fig.update_xaxes(type="category")
     fig.update_yaxes(visible=False, rangemode="tozero")
     fig.update_layout(title={"text": label, "font_size": 14, "x": 0, "y": 0.97})
-    return _layout(fig, 190, legend=False).update_layout(margin={"t": 40, "l": 24, "r": 24, "b": 8})
+    fig = _layout(fig, 190, legend=False).update_layout(margin={"t": 40, "l": 24, "r": 24, "b": 8})
+    said = "，".join(f"{y} 年 {t}" for y, t in zip(years, text))
+    return describe(fig, f"{label}：{said}。", pd.DataFrame({"年度": list(years), label: text}))
 
 
 def closure_trend(df: pd.DataFrame) -> go.Figure:
@@ -259,7 +426,15 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(type="category")
     fig = _layout(fig, 300, y_title="当月销号数")
     largest = float(df["closed"].max()) if len(df) else 0.0
-    return fig.update_yaxes(**count_axis(largest), selector={"anchor": "x"})
+    fig.layout.yaxis.update(**count_axis(largest))  # both axes count: whole numbers only
+    fig.layout.yaxis2.update(**count_axis(float(df["cumulative_closed"].max()) if len(df) else 0.0))
+    table = pd.DataFrame({"月份": [str(m) for m in df["month"]], "当月销号": [fmt.count(v) for v in df["closed"]],
+                          "累计销号": [fmt.count(v) for v in df["cumulative_closed"]]})
+    if not len(df):
+        return describe(fig, "还没有销号的问题。", table)
+    summary = (f"{len(df):,} 个月共销号 {fmt.count(df['closed'].sum())} 个，最多的是 {_most(df['month'], df['closed'])}，"
+               f"累计 {fmt.count(df['cumulative_closed'].iloc[-1])} 个。")
+    return describe(fig, summary, table)
 
 
 def age_buckets(df: pd.DataFrame) -> go.Figure:
@@ -269,7 +444,14 @@ def age_buckets(df: pd.DataFrame) -> go.Figure:
     fig.update_traces(cliponaxis=False)
     fig.update_xaxes(type="category")
     fig.update_yaxes(visible=False, range=[0, max(1, float(df["count"].max())) * 1.2])
-    return _layout(fig, 260, x_title="逾期天数", legend=False)
+    fig = _layout(fig, 260, x_title="逾期天数", legend=False)
+    table = pd.DataFrame({"逾期天数": [str(b) for b in df["bucket"]], "问题数": [fmt.count(v) for v in df["count"]]})
+    total = int(df["count"].fillna(0).sum())
+    if not total:
+        return describe(fig, "没有逾期的问题。", table)
+    parts = "、".join(f"{b} {fmt.count(c)} 个" for b, c in zip(df["bucket"], df["count"].fillna(0)))
+    summary = f"共 {fmt.count(total)} 个逾期问题，逾期 {parts}。"
+    return describe(fig, summary, table)
 
 
 def result_application(df: pd.DataFrame) -> go.Figure:
@@ -282,7 +464,12 @@ def result_application(df: pd.DataFrame) -> go.Figure:
         hovertemplate="%{x}：%{customdata[1]} 个评价<br>下年预算调整合计 %{customdata[0]}<extra></extra>",
     ))
     fig.add_hline(y=0, line_color=MUTED, line_width=1)
-    return _layout(fig, 280, y_title="下年预算调整（万元）", legend=False)
+    fig = _layout(fig, 280, y_title="下年预算调整（万元）", legend=False)
+    changes = fmt_series_wan(df["budget_change_total"], signed=True)
+    table = pd.DataFrame({"等级": list(df["grade"]), "评价数": [fmt.count(v) for v in df["evaluations"]],
+                          "下年预算调整合计": changes})
+    said = "、".join(f"{g} {c}" for g, c in zip(df["grade"], changes))
+    return describe(fig, f"按评价等级的下年预算调整合计：{said}。" if said else "没有评价结果。", table)
 
 
 def fmt_series_wan(values, signed: bool = False) -> list[str]:

@@ -125,6 +125,14 @@ def no_data(ctx, what: str = "数据") -> None:
             icon=":material/filter_alt_off:")
 
 
+def empty_department(ctx, name: str) -> str:
+    """部门画像 with nothing in scope: names the 资金来源 filter when it is on (the likelier cause), else the year."""
+    if ctx.scope.fund_source:
+        return (f"{text.md(name)} 在 {ctx.scope.year} 年没有资金来源为“{text.md(ctx.scope.fund_source)}”的项目、评价或"
+                "整改数据。可在侧栏把资金来源改为“全部资金来源”，或换一个年度。")
+    return f"{text.md(name)} 在 {ctx.scope.year} 年没有项目、评价或整改数据。可在侧栏换一个年度。"
+
+
 def chart_rows(df: pd.DataFrame, key: str, what: str, n: int = 30) -> pd.DataFrame:
     """With many departments a chart shows the first `n` rows (already sorted worst first) unless asked for all."""
     if df is None or len(df) <= n + 10:
@@ -132,5 +140,5 @@ def chart_rows(df: pd.DataFrame, key: str, what: str, n: int = 30) -> pd.DataFra
     view = st.segmented_control("图中显示", [f"{what}前 {n} 个", "全部"], default=f"{what}前 {n} 个", key=key)
     if view == "全部":
         return df
-    st.caption(f"图中为{what}前 {n} 个部门，共 {len(df)} 个，全部见下表。")
+    st.caption(f"图中为{what}前 {n} 个部门，共 {fmt.count(len(df))} 个，全部见下表。")
     return df.head(n)

@@ -7,6 +7,7 @@ because they take a name or code as well as an id (?dept=区教育局) and must 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -106,6 +107,16 @@ def project_param(ctx) -> int | None:
     except Exception:  # noqa: BLE001 - an unreadable parameter is the same as an unknown one
         found = None
     return int(found) if found is not None else -1
+
+
+PROJECTS_PATH = "projects"  # the 项目查询 page's url_path (dashboard/registry.py; a test keeps the two equal)
+
+
+def project_href(code, project_id, year: int) -> str:
+    """A link to a project's card on 项目查询, relative to the app (so it works under any base path):
+    ?project=<项目编码> with the list's year (the code names one project a year), the id when it has no code."""
+    key = str(code).strip() if isinstance(code, str) and code.strip() else str(int(project_id))
+    return f"{PROJECTS_PATH}?{urlencode({'project': key, 'year': int(year)})}"
 
 
 def open_id(param: str, value: int) -> None:

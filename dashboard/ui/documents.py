@@ -9,6 +9,7 @@ issue's audit trail hooks into (an `export` entry per download).
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import Callable
 
 import streamlit as st
@@ -29,17 +30,35 @@ def _docs() -> Documents:
 
 @st.cache_data(max_entries=16, ttl=TTL, show_spinner=False)
 def _brief(url: str, version: int, year: int, department_id: int, today: str, fmt: str, rules_key: str,
-           docs_key: str, peer_names: bool = True, fund: str | None = None, _rules: Rules = None,
-           _docs: Documents = None) -> bytes:
+           docs_key: str, peer_names: bool = True, fund: str | None = None, link_base: str | None = None,
+           _rules: Rules = None, _docs: Documents = None) -> bytes:
     return documents.brief_document(url, year, int(department_id), dt.date.fromisoformat(today), _rules, _docs,
-                                    fmt=fmt, peer_names=peer_names, fund=fund)
+                                    fmt=fmt, peer_names=peer_names, fund=fund, link_base=link_base)
 
 
 @st.cache_data(max_entries=4, ttl=TTL, show_spinner=False)
 def _batch(url: str, version: int, year: int, only_attention: bool, today: str, rules_key: str, docs_key: str,
-           fund: str | None = None, _rules: Rules = None, _docs: Documents = None) -> bytes:
+           fund: str | None = None, link_base: str | None = None, _rules: Rules = None,
+           _docs: Documents = None) -> bytes:
     return documents.brief_batch(url, year, dt.date.fromisoformat(today), _rules, _docs,
-                                 only_attention=only_attention, fund=fund)
+                                 only_attention=only_attention, fund=fund, link_base=link_base)
+
+
+def link_base(docs: Documents) -> str | None:
+    """The app's address for the brief's QR code: [documents] public_url, else the address the browser used for
+    this page, without the page's own path segment (None when the run has no request behind it)."""
+    if docs.public_url:
+        return docs.public_url
+    try:
+        page = st.context.url
+    except (AttributeError, RuntimeError):  # no request behind this run (bare mode, tests)
+        return None
+    if not page:
+        return None
+    parts = urllib.parse.urlsplit(str(page))
+    # the default page is the app's own path ("/" or "/prefix/"); any other page adds one segment to it
+    path = parts.path[:-1] if parts.path.endswith("/") else parts.path.rpartition("/")[0]
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 @st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
@@ -82,15 +101,16 @@ def brief_buttons(ctx, department_id: int, name: str) -> None:
     pdf_missing = soffice_path(docs) is None
     peers = not ctx.scope.limit  # a department-limited reader's brief names no other department
     fund = ctx.scope.fund_source or None
+    base = link_base(docs)
     with st.container(horizontal=True, gap="small"):
         document_download("下载部门简报（Word）", lambda: _brief(url, version, year, department_id, k["today"], "docx",
-                                                         k["rules_key"], k["docs_key"], peers, fund,
+                                                         k["rules_key"], k["docs_key"], peers, fund, base,
                                                          _rules=ctx.rules, _docs=docs),
                           f"{stem}.docx", DOCX_MIME, "brief_docx",
                           help="给代表的审议材料：主要指标及同比、排名、图表、红灯与未报送、中差项目、自评虚高、未销号问题、"
                                "结果应用、同类部门参照、建议关注的问题。点击时生成。")
         document_download("下载部门简报（PDF）", lambda: _brief(url, version, year, department_id, k["today"], "pdf",
-                                                        k["rules_key"], k["docs_key"], peers, fund,
+                                                        k["rules_key"], k["docs_key"], peers, fund, base,
                                                         _rules=ctx.rules, _docs=docs),
                           f"{stem}.pdf", PDF_MIME, "brief_pdf", disabled=pdf_missing, icon=":material/picture_as_pdf:",
                           help=("本机没有安装 LibreOffice（libreoffice-writer-nogui），无法生成 PDF，请下载 Word 版。"
@@ -112,7 +132,8 @@ def batch_button(ctx) -> None:
     fund = ctx.scope.fund_source or None
     stem = f"{year}年度部门简报汇编" + ("_需关注部门" if only else "_全部部门")
     document_download("下载批量简报（Word）", lambda: _batch(url, version, year, only, k["today"], k["rules_key"],
-                                                     k["docs_key"], fund, _rules=ctx.rules, _docs=docs),
+                                                     k["docs_key"], fund, link_base(docs), _rules=ctx.rules,
+                                                     _docs=docs),
                       f"{stem}.docx", DOCX_MIME, "brief_batch",
                       help="一个文件：目录页（含页码），按关注度排序的各部门简报，部门索引（审议会用）。部门多时生成需要一两分钟。")
 

@@ -22,7 +22,7 @@ import streamlit as st
 import xlsxwriter
 
 from dashboard.core import audit
-from dashboard.present import fmt
+from dashboard.present import fmt, labels
 from dashboard.ui import auth
 
 log = logging.getLogger("dashboard.ui")
@@ -45,8 +45,33 @@ def could_be_formula(value) -> bool:
     return isinstance(value, str) and value.startswith(_FORMULA_PREFIXES)
 
 
+def header_formats(columns) -> dict[str, str]:
+    """Header → Excel number format for the Chinese headers the app writes (dashboard.present.labels): money
+    #,##0.00; scores, percent numbers (headers with （%）, 62.3) and lags 0.0; percentages kept as fractions
+    (download headers, 0.623) 0.0%. Every download is formatted like the lists with these."""
+    out = {}
+    for col in labels.MONEY_COLUMNS:
+        out[labels.label(col)] = MONEY_FORMAT
+    for col in labels.ONE_DECIMAL_COLUMNS:
+        out[labels.label(col)] = ONE_DECIMAL_FORMAT
+    for col in labels.FRACTION_COLUMNS:
+        out[labels.label(col)] = ONE_DECIMAL_FORMAT  # "执行率（%）" holds 62.3
+    return {k: v for k, v in out.items() if k in set(columns)}
+
+
+def rounded(df: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """`df` with the numbers of formatted columns rounded to what their format shows (64.25536540253998 → 64.3)."""
+    out = df.copy()
+    for name, f in formats.items():
+        if name in out and f in _DIGITS:
+            numbers = pd.to_numeric(out[name], errors="coerce")
+            out[name] = numbers.round(_DIGITS[f]).where(numbers.notna(), out[name])
+    return out
+
+
 def to_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "数据") -> bytes:
-    """One workbook, one sheet per frame; column widths fitted to the Chinese headers.
+    """One workbook, one sheet per frame; column widths fitted to the Chinese headers; numbers of the columns
+    header_formats knows rounded and formatted as on screen (like listing_xlsx).
 
     Every string is written as a string cell (never a formula or a link); one that could be read as a
     formula also gets Excel's quote-prefix style, the state Excel itself gives text typed as '=…, so it
@@ -64,11 +89,14 @@ def to_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], sheet: str = "数据
             safe_name = (name or "数据")[:31]
             for ch in "[]:*?/\\":
                 safe_name = safe_name.replace(ch, "_")
+            formats = header_formats(df.columns)
+            df = rounded(df, formats)
             df.to_excel(writer, sheet_name=safe_name, index=False)
             ws = writer.sheets[safe_name]
             _quote_formula_text(ws, df, as_text)
+            number_fmts = {f: writer.book.add_format({"num_format": f}) for f in set(formats.values())}
             for i, col in enumerate(df.columns):
-                ws.set_column(i, i, min(40, max(10, len(str(col)) * 2 + 2)))
+                ws.set_column(i, i, min(40, max(10, len(str(col)) * 2 + 2)), number_fmts.get(formats.get(str(col))))
             ws.freeze_panes(1, 0)
     return buf.getvalue()
 

@@ -1,8 +1,10 @@
 """The global filters (年度, 部门, 资金来源, 判断日期) and the rules panel (规则设置), drawn once in the sidebar by app.py.
 
 Filters are widgets bound to the URL (bind="query-params"), so a link opens exactly the same view and the
-values survive page switches. 判断日期 (?judge=) is the day overdue findings and their age are judged on: today,
-the year's end plus Rules.grace_days, or any date; it becomes Context.today. The rules panel changes
+values survive page switches. 判断日期 (?judge=) is the day overdue findings and their age are judged on: by default
+the earlier of the year's end plus Rules.grace_days and today (a past year is judged when its rectification was
+due, not years later; the current year on today), or today, the year's end plus grace, or any date; it becomes
+Context.today. The rules panel changes
 thresholds for this session only.
 """
 
@@ -25,7 +27,7 @@ log = logging.getLogger("dashboard.ui")
 ALL_FUNDS = "全部资金来源"
 PRESET_LABELS = {"lag": "序时进度差（滞后百分点）", "checkpoints": "固定节点（四川 2025）"}
 # 判断日期 choices: the label is also the URL value (?judge=年末加宽限期); a bound radio writes its label
-JUDGE_LABELS = {"today": "今天", "yearend": "年末加宽限期", "date": "指定日期"}
+JUDGE_LABELS = {"auto": "默认", "today": "今天", "yearend": "年末加宽限期", "date": "指定日期"}
 CTX_KEY = "_dashboard_ctx"
 PRESET_KEY = "_rules_preset"  # canonical value; the sidebar and the 监控预警 page both edit it
 
@@ -210,24 +212,37 @@ def year_end_day(year: int, grace_days: int) -> dt.date:
     return dt.date(int(year), 12, 31) + dt.timedelta(days=int(grace_days))
 
 
+def default_day(today: dt.date, year: int, grace_days: int) -> dt.date:
+    """「默认」: the year's end plus the grace period, but never after today — 2024's findings are judged on
+    2025-03-31 (not in 2026, when every open one would be >180 天), the year in progress on today."""
+    return min(today, year_end_day(year, grace_days))
+
+
 def judging_day(choice: str | None, today: dt.date, year: int, grace_days: int, picked=None) -> dt.date:
-    """The day overdue is judged on for a 判断日期 choice (today / yearend / date); unknown choices mean today."""
+    """The day overdue is judged on for a 判断日期 choice (auto / today / yearend / date); unknown choices mean
+    the default (default_day)."""
+    if choice == "today":
+        return today
     if choice == "yearend":
         return year_end_day(year, grace_days)
     if choice == "date" and isinstance(picked, dt.date):
         return picked
-    return today
+    return default_day(today, year, grace_days)
 
 
 def judge_control(today: dt.date, year: int, grace_days: int) -> dt.date:
     """Sidebar 判断日期: a choice bound to ?judge=, a date picker (?judge_date=) for 指定日期; the day chosen."""
     end = year_end_day(year, grace_days)
+    auto = default_day(today, year, grace_days)
     label = st.radio("判断日期（逾期、账龄）", list(JUDGE_LABELS.values()), key="judge", bind="query-params",
-                     captions=[today.isoformat(), f"{year}-12-31 + {grace_days} 天 = {end.isoformat()}", ""],
+                     captions=[f"{auto.isoformat()}（年末加宽限期，不晚于今天）", today.isoformat(),
+                               f"{year}-12-31 + {grace_days} 天 = {end.isoformat()}", ""],
                      help=f"逾期未整改、逾期天数和账龄按这一天判断，各页的说明文字会写出这一天。"
+                          f"「默认」= 所选年度 12 月 31 日 + {grace_days} 天与今天中较早的一天：往年的数据按整改"
+                          "应当完成的时候判断，不按几年后的今天；当年的数据按今天。"
                           f"「年末加宽限期」= 所选年度 12 月 31 日 + {grace_days} 天"
                           "（宽限天数见 dashboard.toml 的 grace_days）。序时进度按监控截止日期计算，不受影响。")
-    choice = {v: k for k, v in JUDGE_LABELS.items()}.get(label, "today")
+    choice = {v: k for k, v in JUDGE_LABELS.items()}.get(label, "auto")
     picked = None
     if choice == "date":
         picked = st.date_input("指定判断日期", value=today, key="judge_date", bind="query-params",

@@ -8,15 +8,13 @@ Without sign-in ([auth] mode = "none") there is no account to keep them in: they
 
 from __future__ import annotations
 
-import functools
-import io
 import urllib.parse
 
-import segno
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.core import accounts
+from dashboard.present import qr
 from dashboard.ui import data, text
 
 PREFS_KEY = "_prefs"  # (account name, preferences) of this session
@@ -132,20 +130,12 @@ def current_link(path: str | None = None) -> str | None:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path or parts.path, query, ""))
 
 
-@functools.lru_cache(maxsize=64)  # drawn on every rerun of every page: encode each address once
-def qr_png(link: str, scale: int = 5) -> bytes:
-    """The QR code of `link` as PNG bytes (error correction M, as phones read from paper and screens)."""
-    out = io.BytesIO()
-    segno.make(link, error="m", micro=False).save(out, kind="png", scale=scale, border=2)
-    return out.getvalue()
-
-
 def qr_popover() -> None:
     """Sidebar: 手机扫码打开本页 — a QR code of this page with its filters."""
     link = current_link()
-    if not link or len(link) > 1500:
+    if not link or len(link) > qr.MAX_LINK:
         return
     with st.sidebar.popover("手机扫码打开本页", icon=":material/qr_code_2:", width="stretch"):
-        st.image(qr_png(link), width=220)
+        st.image(qr.qr_png(link), width=220)
         st.caption("用手机扫码，打开与本页相同的页面和筛选（需能访问本系统的网络，并登录）。")
         st.text(link)

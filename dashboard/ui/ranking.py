@@ -35,7 +35,7 @@ def chart_rows(ranked: pd.DataFrame) -> pd.DataFrame:
                                 key="ranking_view")
     if view == "全部":
         return rows
-    st.caption(f"图中为前 {ENDS} 名和后 {ENDS} 名，中间 {len(rows) - 2 * ENDS} 个部门见下表。")
+    st.caption(f"图中为前 {ENDS} 名和后 {ENDS} 名，中间 {fmt.count(len(rows) - 2 * ENDS)} 个部门见下表。")
     return pd.concat([rows.head(ENDS), rows.tail(ENDS)])
 
 
@@ -72,11 +72,11 @@ def small_note(ranking: pd.DataFrame, excluded: int, min_projects: int, show_sma
     """The caption saying what happened to the 样本少 departments."""
     small = int(ranking["small_sample"].fillna(False).astype(bool).sum())
     if excluded:
-        return f"已排除 {excluded} 个样本少的部门（项目少于 {min_projects} 个）。"
+        return f"已排除 {fmt.count(excluded)} 个样本少的部门（项目少于 {min_projects} 个）。"
     if small and small == len(ranking) and not show_small:
         return f"所有部门的项目都少于 {min_projects} 个（样本少），仍全部列出，仅供参考。"
     if small:
-        return f"含 {small} 个样本少的部门（项目少于 {min_projects} 个），仅供参考。"
+        return f"含 {fmt.count(small)} 个样本少的部门（项目少于 {min_projects} 个），仅供参考。"
     return ""
 
 
@@ -109,6 +109,6 @@ def watch_card(row) -> None:
                         icon=":material/apartment:")
             note = f"最弱：{weakest[0]} {weakest[1]:.1f} 分" if weakest else ""
             small = " · 样本少，仅供参考" if bool(row.small_sample) else ""
-            st.caption(f"第 {row.rank} 名 · 项目 {row.projects} 个 · {note}{small}")
+            st.caption(f"第 {fmt.count(row.rank)} 名 · 项目 {fmt.count(row.projects)} 个 · {note}{small}")
         with c2:
             st.metric("综合得分", f"{row.composite:.1f}", label_visibility="collapsed")

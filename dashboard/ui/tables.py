@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard.core.vocab import INDICATOR_STATUS_LABELS, LIGHT_LABELS
 from dashboard.present import fmt, labels
-from dashboard.ui import data, export, filters
+from dashboard.ui import data, deeplink, export, filters
 
 PAGE_SIZE = 50
 
@@ -160,15 +160,28 @@ def listing_file(listing: data.Listing, columns: list[str], heading_lines: list[
                                columns=[labels.excel_label(c) for c in columns])
 
 
+PROJECT_LINK = "项目卡片"
+
+
+def project_links_of(rows: pd.DataFrame, year: int) -> list[str]:
+    """Each row's link to its project card (deeplink.project_href): by 项目编码 when the row has one."""
+    codes = rows["code"] if "code" in rows else [None] * len(rows)
+    return [deeplink.project_href(c, p, year) for c, p in zip(codes, rows["project_id"])]
+
+
 def range_caption(first: int, last: int, total: int) -> str:
     return f"第 {first:,}–{last:,} 条，共 {total:,} 条"
 
 
 def listing(listing: data.Listing, ctx, title: str, key: str, columns: list[str], *, file_stem: str | None = None,
             page_key: str | None = None, page_size: int = PAGE_SIZE, filters: str = "", note: str = "",
-            empty: str = "没有符合条件的记录。", on_select=None, height: int | None = None):
+            empty: str = "没有符合条件的记录。", on_select=None, height: int | None = None,
+            project_links: bool = False):
     """One page of a complete list, 「第 a–b 条，共 N 条」, paging (st.pagination bound to ?`page_key`=) when
-    it has more than a page, and a download of all N rows. Returns (rows shown, selection event or None)."""
+    it has more than a page, and a download of all N rows. Returns (rows shown, selection event or None).
+
+    With `project_links` (rows with project_id, and code) a first column 「项目卡片」 links each row to its card on
+    项目查询 (?project=<项目编码>&year=); the download leaves it out."""
     total = listing.total()
     if not total:
         st.caption(empty)
@@ -187,7 +200,12 @@ def listing(listing: data.Listing, ctx, title: str, key: str, columns: list[str]
         kwargs["height"] = height
     if on_select:
         kwargs.update(on_select=on_select, selection_mode="single-row")
-    event = st.dataframe(zh_frame(rows, cols), key=f"{key}_table", **kwargs)
+    shown_rows = zh_frame(rows, cols)
+    if project_links and "project_id" in rows:
+        shown_rows.insert(0, PROJECT_LINK, project_links_of(rows, ctx.scope.year))
+        kwargs["column_config"][PROJECT_LINK] = st.column_config.LinkColumn(
+            PROJECT_LINK, display_text="打开", help="在「项目查询」页打开该项目的全过程卡片（新标签页）。")
+    event = st.dataframe(shown_rows, key=f"{key}_table", **kwargs)
     head = heading(ctx, title, filters)
     stem = file_stem or f"{title}_{ctx.scope.year}"
     export.download(

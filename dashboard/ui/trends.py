@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import charts
@@ -18,13 +19,22 @@ TABLE_COLUMNS = ["year", "projects", "budget", "coverage_funds", "execution_rate
                  "rectification_rate", "composite", "rank"]
 
 
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def _figure(years: tuple, values: tuple, column: str, label: str, kind: str) -> go.Figure:
+    """One small trend line, built once per distinct series and shared by every session (issue 28: building the
+    eight Plotly figures was 42% of a 部门画像 run under load). Keyed on scalars; nothing mutates a shown figure."""
+    return charts.trend(pd.DataFrame({"year": list(years), column: list(values)}), column, label, kind)
+
+
 def small_multiples(trend: pd.DataFrame, specs=DEPARTMENT_TRENDS, per_row: int = 4) -> None:
     """A grid of trend lines (chart key 'trend_<column>'); a figure with no value in any year says so instead."""
     for start in range(0, len(specs), per_row):
         for col, (column, label, kind) in zip(st.columns(per_row), specs[start:start + per_row]):
             with col:
-                if trend[column].notna().any():
-                    st.plotly_chart(charts.trend(trend, column, label, kind), key=f"trend_{column}",
-                                    config={**charts.CONFIG, "displayModeBar": False})
+                if trend[column].notna().any():  # its sentence under it; the numbers are in the trend table
+                    series = (tuple(int(y) for y in trend["year"]),
+                              tuple(None if pd.isna(v) else float(v) for v in trend[column]))
+                    charts.show(_figure(*series, column, label, kind), key=f"trend_{column}", table=False,
+                                chart_config={**charts.CONFIG, "displayModeBar": False})
                 else:
                     st.caption(f"{label}：无数据")

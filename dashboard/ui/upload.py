@@ -34,6 +34,7 @@ from dashboard.core.vocab import (
 )
 from dashboard.present import fmt
 from dashboard.ui import auth
+from data_loaders import changes as batch_changes
 from data_loaders import db_errors, importer, isolated, layout, mapping, reader, schema, template, validate
 from data_loaders.problems import ERROR, TOP_TAGS, WARNING, column_letter
 from data_loaders.sheet import TAG_AMOUNT_UNIT
@@ -363,8 +364,53 @@ def history_frame(url: str) -> pd.DataFrame:
         "文件": "、".join(f.get("name", "") for f in b.get("files") or []),
         "用户": b.get("user") or "",
         "状态": BATCH_STATUS_LABELS.get(b.get("status"), b.get("status")),
+        "变更": _counts_word(b.get("changes")),
     } for b in importer.list_batches(url)]
     return pd.DataFrame(rows)
+
+
+def _counts_word(changes: dict | None) -> str:
+    """A batch's project counts for the history table ('新增 1 / 修改 3 / 删除 0'); '-' before the summary existed."""
+    if not changes or "projects" not in changes:
+        return "-"
+    p = changes["projects"]
+    return " / ".join(f"{word} {(p.get(key) or {}).get('count', 0)}"
+                      for key, word in (("added", "新增"), ("changed", "修改"), ("removed", "删除")))
+
+
+def change_lines(changes: dict | None) -> list[str]:
+    """The 变更 summary of a batch, its undo or a dry run, one plain-text line each (data_loaders.changes.describe,
+    money by fmt.money): '新增项目 3 个、修改 2 个、删除 0 个', then each year's moved figures, then the projects."""
+    return batch_changes.describe(changes, fmt.money)
+
+
+HISTORY_CHANGES = 10  # the newest batches whose 变更 summary the import history shows
+
+
+def history_changes(url: str, limit: int = HISTORY_CHANGES) -> list[dict]:
+    """The newest batches that have a 变更 summary, each {"id", "title", "lines", "undo_lines"}: what the batch
+    changed when it was imported and, once undone, what the undo changed (measured at the undo)."""
+    out = []
+    for b in importer.list_batches(url):
+        c = b.get("changes") or {}
+        lines, undo_lines = change_lines(c), change_lines(c.get("undo"))
+        if not lines and not undo_lines:
+            continue
+        status = BATCH_STATUS_LABELS.get(b.get("status"), b.get("status"))
+        head = batch_changes.project_line(c) if lines else "导入时的变更未记录"
+        out.append({"id": b["id"], "title": f"批次 #{b['id']} · {fmt.timestamp(b.get('created_at'))} · {status} · {head}",
+                    "lines": lines, "undo_lines": undo_lines})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def undo_lines(url: str, batch_id: int) -> list[str]:
+    """What undoing batch `batch_id` changed (its changes["undo"]), in lines; empty when not recorded."""
+    for b in importer.list_batches(url):
+        if b["id"] == batch_id:
+            return change_lines((b.get("changes") or {}).get("undo"))
+    return []
 
 
 def undo_choices(url: str) -> list[dict]:
@@ -404,7 +450,7 @@ def undo(url: str, batch_id: int, actor) -> str | None:
     if actor is None:
         actor = Actor("未登录", "anonymous")
     try:
-        importer.undo_batch(url, batch_id, actor=actor)
+        importer.undo_batch(url, batch_id, actor=actor, rules=auth.settings().rules)
     except (importer.UndoRefused, Forbidden) as exc:
         return f"不能撤销：{exc}"
     except DBAPIError as exc:  # a full disk, a lock, a lost connection …: the real cause (issue 23)

@@ -21,6 +21,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import server as srv
+from dashboard.core import accounts
+from tests.browser import hostile
 
 DEMO_TODAY = "2025-06-30"  # the demo's "today": overdue figures and screenshots do not move with the clock
 
@@ -82,6 +84,30 @@ def app_server(db_url, tmp_path_factory):
     server = srv.start_server(db_url, log, extra_env=_server_env())
     try:
         yield server.base_url
+    finally:
+        server.stop()
+
+
+OFFICE_SECRET = "browser-test-secret-" + "1" * 32
+OFFICE_PASSWORD = "browser pass 1"
+
+
+@pytest.fixture(scope="session")
+def office_server(db_url, tmp_path_factory):
+    """A server as an office runs it: password sign-in with an administrator (admin1) and a deputy (deputy1), on
+    a copy of the county demo that also holds a department and projects with hostile names
+    (tests/browser/hostile.py). Yields (base URL, hostile department id, hostile project id)."""
+    d = tmp_path_factory.mktemp("office")
+    url = copy_db(db_url, d / "office.db")
+    dept, project = hostile.add_hostile_rows(url, d)
+    for name, role in (("admin1", "admin"), ("deputy1", "deputy")):
+        accounts.add_user(url, accounts.operator("tests"), name, role, OFFICE_PASSWORD)
+    settings = d / "dashboard.toml"
+    settings.write_text(f'[auth]\nmode = "password"\nsecret = "{OFFICE_SECRET}"\n', encoding="utf-8")
+    server = srv.start_server(url, d / "server.log",
+                              extra_env={"DASHBOARD_TODAY": DEMO_TODAY, "DASHBOARD_SETTINGS": str(settings)})
+    try:
+        yield server.base_url, dept, project
     finally:
         server.stop()
 

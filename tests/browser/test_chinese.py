@@ -14,7 +14,8 @@ from bench import server as srv
 from dashboard.core.accounts import Actor
 from dashboard.registry import PAGES, may_open
 from dashboard.ui import zh
-from tests.browser.conftest import copy_db
+from tests.browser import hostile
+from tests.browser.conftest import OFFICE_PASSWORD
 from tests.browser.test_accessibility import run_axe
 
 _problem = srv.chromium_problem()
@@ -25,9 +26,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_zh")]
 
-SECRET = "browser-test-secret-" + "1" * 32
-PW = "browser pass 1"
-DEMO_TODAY = "2025-06-30"
+PW = OFFICE_PASSWORD
 
 _LEFT = r"""(english) => {
   const exact = new Set(english.filter(e => !e.endsWith(' ') && e !== 'per file' && e !== 'Selected Date'));
@@ -58,24 +57,6 @@ def _left(pg) -> list[str]:
     return pg.evaluate(_LEFT, list(zh.ENGLISH))
 
 
-@pytest.fixture(scope="module")
-def zh_server(db_url, tmp_path_factory):
-    d = tmp_path_factory.mktemp("zh")
-    url = copy_db(db_url, d / "zh.db")
-    from dashboard.core import accounts
-
-    for name, role in (("admin1", "admin"), ("deputy1", "deputy")):
-        accounts.add_user(url, accounts.operator("tests"), name, role, PW)
-    settings = d / "dashboard.toml"
-    settings.write_text(f'[auth]\nmode = "password"\nsecret = "{SECRET}"\n', encoding="utf-8")
-    server = srv.start_server(url, d / "server.log",
-                              extra_env={"DASHBOARD_TODAY": DEMO_TODAY, "DASHBOARD_SETTINGS": str(settings)})
-    try:
-        yield server.base_url
-    finally:
-        server.stop()
-
-
 def _sign_in(pg, base: str, name: str) -> None:
     """Sign in with the keyboard alone: Tab to 用户名, type, Tab to 密码, type, Enter (issue 27 item 2); the
     sign-in page has no English and no serious axe violation."""
@@ -97,28 +78,39 @@ def _sign_in(pg, base: str, name: str) -> None:
     srv.wait_ready(pg)
 
 
-def _walk(pg, base: str, actor: Actor, axe: bool = False, only: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def _walk(pg, base: str, actor: Actor, axe: bool = False, only: tuple[str, ...] = (), query: str = "",
+          seen: list[int] | None = None) -> dict[str, list[str]]:
     """English left on each page the actor may open (`only`: those pages), and with axe=True the serious or critical
-    axe violations too (tests/browser/test_accessibility.py: run_axe)."""
+    axe violations too (tests/browser/test_accessibility.py: run_axe). With `seen`, each page also shows the hostile
+    names as text (tests/browser/hostile.py), and `seen` collects how often they were on screen."""
     left = {}
     for page in PAGES:
         if not may_open(actor, page) or (only and page.key not in only):
             continue
-        pg.goto(srv.page_url(base, page))
+        pg.goto(srv.page_url(base, page, query))
         srv.wait_ready(pg)
         srv.wait_settled(pg)
         found = _left(pg) + (run_axe(pg) if axe else [])
+        if seen is not None:
+            seen.append(hostile.assert_as_text(pg, f"{page.key}?{query}"))
         if found:
             left[page.key] = found
     return left
 
 
-def test_admin_sees_no_english_on_any_page_menu_or_404(zh_server, browser):
+def test_admin_sees_no_english_on_any_page_menu_or_404(office_server, browser):
+    """Every page an administrator opens, scoped to the department with hostile names (so the same visit checks
+    that they show as text: tests/browser/test_injection.py), with axe; no request leaves the machine."""
+    zh_server, dept, _project = office_server
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    outside = hostile.outside_requests(ctx)
     pg = ctx.new_page()
+    seen: list[int] = []
     try:
         _sign_in(pg, zh_server, "admin1")
-        assert _walk(pg, zh_server, Actor("admin1", "admin", ()), axe=True) == {}
+        assert _walk(pg, zh_server, Actor("admin1", "admin", ()), axe=True, query=f"year=2024&departments={dept}",
+                     seen=seen) == {}
+        assert sum(seen) > 0, "the hostile names were never on screen: the walk would prove nothing"
         # the main menu (toolbarMode = viewer) opened
         menu = pg.locator("[data-testid='stMainMenu']")
         if menu.count():
@@ -135,9 +127,11 @@ def test_admin_sees_no_english_on_any_page_menu_or_404(zh_server, browser):
         assert _left(pg) == [], "English in the page-not-found pop-up"
     finally:
         ctx.close()
+    assert sorted(set(outside)) == []
 
 
-def test_deputy_reads_only_chinese_on_a_phone(zh_server, browser):
+def test_deputy_reads_only_chinese_on_a_phone(office_server, browser):
+    zh_server = office_server[0]
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     pg = ctx.new_page()
     try:

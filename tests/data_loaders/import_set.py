@@ -56,6 +56,7 @@ EXPECTED_COUNTS = {
     # the set's findings carry no 原定整改时限 and no votes sheet: nothing in the issue-25 tables
     "finding_extensions": {"inserted": 0, "updated": 0, "unchanged": 0},
     "satisfaction_votes": {"inserted": 0, "updated": 0, "unchanged": 0},
+    "inquiries": {"inserted": 0, "updated": 0, "unchanged": 0},
 }
 
 

@@ -98,7 +98,7 @@ def test_import_set_links_and_figures(db_url):
     for name, table_rows in dump(db_url).items():
         # the set has no indicator columns and no 部门整体 form
         assert table_rows or name in ("indicators", "department_wide", "department_tasks", "department_indicators",
-                                      "finding_extensions", "satisfaction_votes")
+                                      "finding_extensions", "satisfaction_votes", "inquiries")
     for model in m.DATA_TABLES:
         for r in rows(db_url, model):
             assert r.created_batch_id == 1 and r.batch_id == 1

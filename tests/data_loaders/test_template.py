@@ -17,7 +17,8 @@ from data_loaders.validate import EXAMPLE_MARK
 def test_sheets_headers_and_layout(tmp_path):
     path = write_template(tmp_path / "out" / "模板.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [INSTRUCTIONS, "部门单位", "项目", "绩效监控", "绩效评价", "问题整改", "绩效指标", "整改满意度测评"]
+    assert wb.sheetnames == [INSTRUCTIONS, "部门单位", "项目", "绩效监控", "绩效评价", "问题整改", "绩效指标", "整改满意度测评",
+                            "询问台账"]
     text = "\n".join(str(c.value) for row in wb[INSTRUCTIONS].iter_rows() for c in row if c.value)
     assert "万元" in text and "必填" in text and "已销号" in text
     for spec in schema.TABLES.values():

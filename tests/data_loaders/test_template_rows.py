@@ -69,11 +69,11 @@ def test_filled_template_skips_the_example_rows_by_name(db_url):
     # one warning per example row, naming file, sheet and Excel row 2; every one names 主管部门's cell
     assert sorted(_example_warnings(result)) == sorted([("填好的模板.xlsx", s, 2) for s in SHEETS]
                                                       + [("填好的模板.xlsx", "项目", 6)])
-    assert len(result.warnings) == 8  # the seven sheets' example rows and 项目's row 6
+    assert len(result.warnings) == 9  # the eight sheets' example rows and 项目's row 6
     inserted = {t: c["inserted"] for t, c in result.counts.items()}
     assert inserted == {"departments": 1, "units": 2, "projects": 3, "monitoring": 0, "evaluations": 0, "findings": 0,
                         "indicators": 0, "department_wide": 0, "department_tasks": 0, "department_indicators": 0,
-                        "finding_extensions": 0, "satisfaction_votes": 0}
+                        "finding_extensions": 0, "satisfaction_votes": 0, "inquiries": 0}
     data = dump(db_url)
     department_names = [r[m.Department.__table__.c.keys().index("name")] for r in data["departments"]]
     assert department_names == ["区卫健委"]  # no made-up 区教育局
@@ -89,7 +89,7 @@ def test_cli_import_prints_the_example_row_warnings(sqlite_url, tmp_path, capsys
     assert code == 0
     lines = [x for x in out.splitlines() if "示例行" in x]
     assert sorted(x.split(": ")[0] for x in lines) == sorted(
-        [f"填好的模板.xlsx / {s} / 第2行 / 主管部门（{c}列）" for s, c in zip(SHEETS, "BBCDCCB")]
+        [f"填好的模板.xlsx / {s} / 第2行 / 主管部门（{c}列）" for s, c in zip(SHEETS, "BBCDCCBB")]
         + ["填好的模板.xlsx / 项目 / 第6行 / 主管部门（B列）"])
     assert "项目 新增3" in out
 

@@ -37,6 +37,14 @@ def _summary(**kw) -> dict:
     return s
 
 
+INQUIRY_COLS = ["inquiry_id", "asker", "question", "asked_on", "due_on", "state", "days_overdue"]
+
+
+def _inquiry_summary(**kw) -> dict:
+    s = {"asked": 0, "answered": 0, "reply_rate": None, "overdue_unanswered": 0, "late_answered": 0}
+    return {**s, **kw}
+
+
 def ctx(today=dt.date(2024, 9, 30), **kw) -> SimpleNamespace:
     """A context with nothing to ask about; keyword arguments replace its facts."""
     base = dict(  # noqa: C408 — the facts read like keyword arguments
@@ -53,6 +61,7 @@ def ctx(today=dt.date(2024, 9, 30), **kw) -> SimpleNamespace:
         application_flags=pd.DataFrame(columns=APP_COLS),
         target_quality={"summary": {"flags": 0, "projects_flagged": 0, "by_rule": {}},
                         "projects": pd.DataFrame(columns=["project"])},
+        inquiries={"summary": _inquiry_summary(), "overdue": pd.DataFrame(columns=INQUIRY_COLS)},
     )
     base.update(kw)
     return SimpleNamespace(**base)
@@ -233,3 +242,25 @@ def test_target_quality_counts_by_rule_and_names_projects():
     assert "如“乡村道路养护”、“学校维修”、“疾病预防控制”等。" in q.text
     assert q.figures["flags"] == 5 and "标记 5 处" in q.basis
     assert B.q_target_quality(ctx()) == []
+
+
+def test_unanswered_inquiry_names_the_longest_overdue_questions():
+    late = pd.DataFrame([
+        {"inquiry_id": 4, "asker": "李代表", "question": "营养餐资金如何监管？", "asked_on": dt.date(2024, 9, 5),
+         "due_on": dt.date(2024, 10, 5), "state": "逾期答复", "days_overdue": 10},
+        {"inquiry_id": 3, "asker": "教科文卫工委", "question": "教师培训经费\n结余较多的原因？", "asked_on": dt.date(2024, 9, 10),
+         "due_on": dt.date(2024, 9, 10), "state": "逾期未答复", "days_overdue": 20},
+        {"inquiry_id": 5, "asker": None, "question": "校车运营补贴标准？", "asked_on": dt.date(2024, 9, 20),
+         "due_on": dt.date(2024, 9, 25), "state": "逾期未答复", "days_overdue": 5},
+    ], columns=INQUIRY_COLS)
+    s = _inquiry_summary(asked=6, answered=3, reply_rate=0.5, overdue_unanswered=2, late_answered=1)
+    [q] = B.q_unanswered_inquiry(ctx(inquiries={"summary": s, "overdue": late}))
+    # 逾期答复 (answered late) asks nothing; the longest overdue first, its text on one line
+    assert q.rule == "unanswered_inquiry" and q.figures["inquiry_ids"] == [3, 5]
+    assert q.text == ("人大代表和委员会提出的“教师培训经费 结余较多的原因？”“校车运营补贴标准？”已过答复期限仍未答复，"
+                      "最长的（教科文卫工委）已逾期 20 天。为什么没有按期答复，何时答复？")
+    assert q.basis == "询问 6 个，已答复 3 个（答复率 50.0%），逾期未答复 2 个（按 2024-09-30 判断）"
+    # only answered-late questions: silent
+    quiet = {"summary": _inquiry_summary(asked=1, answered=1, reply_rate=1.0, late_answered=1), "overdue": late.head(1)}
+    assert B.q_unanswered_inquiry(ctx(inquiries=quiet)) == []
+    assert B.q_unanswered_inquiry(ctx()) == []

@@ -30,6 +30,8 @@ EXPECTED_2022 = {
                        "by_rule": {"TQ1": 0, "TQ2": 0, "TQ3": 0, "TQ4": 0, "TQ5": 0, "TQ6": 0, "TQ7": 0, "TQ8": 0}},
     # nor 部门整体 forms; tests/metrics/test_department_wide.py checks them
     "department_wide": {"departments": 0, "budget_total": 0.0, "indicators": 0},
+    # nor collection rounds (报送轮次); tests/metrics/test_rounds.py checks them
+    "rounds": {"current": None},
 }
 
 
@@ -130,3 +132,7 @@ def test_summary_invariants_on_county_demo(db_url, capsys):
                 {"y": year}).one()
             n_eval = conn.execute(text("SELECT COUNT(*) FROM evaluations WHERE year = :y"), {"y": year}).scalar()
         assert s["projects"] == n and s["budget_total"] == round(budget, 2) and e["count"] == n_eval
+        r = s["rounds"]["current"]  # the demo's round: its latest monitoring checkpoint (dashboard.demo.data)
+        if r is not None:
+            assert year == 2024 and r["kind"] == "monitoring" and r["as_of"] == m["as_of"]
+            assert r["units"] == s["units"] and 0 < r["late"] < r["reported"] < r["units"]

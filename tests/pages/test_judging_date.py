@@ -23,14 +23,17 @@ def test_year_end_plus_grace():
     assert filters.judging_day("today", today, 2024, 90) == today
     assert filters.judging_day("yearend", today, 2024, 10) == dt.date(2025, 1, 10)
     assert filters.judging_day("date", today, 2024, 90, dt.date(2025, 7, 1)) == dt.date(2025, 7, 1)
-    assert filters.judging_day("nonsense", today, 2024, 90) == today
+    # the default: the year's end + grace, never after today (2024's findings are not judged in 2026)
+    assert filters.judging_day("auto", today, 2024, 90) == dt.date(2025, 3, 31)
+    assert filters.judging_day("nonsense", today, 2024, 90) == dt.date(2025, 3, 31)
+    assert filters.judging_day("auto", today, 2025, 90) == today  # the year in progress: today
     assert Rules().grace_days == 90
 
 
-def test_default_is_today_and_is_named_in_the_sidebar(app):
-    at = app()
+def test_default_is_the_year_end_no_later_than_today_and_is_named_in_the_sidebar(app):
+    at = app()  # 2024 + 90 days = 2025-03-31 = today of the tests
     assert metrics(at)["逾期未整改"][0] == "3"
-    assert at.radio(key="judge").value == "今天"
+    assert at.radio(key="judge").value == "默认"
     assert "逾期按 2025-03-31 判断" in "\n".join(c.value for c in at.sidebar.caption)
     assert "逾期按 2025-03-31 判断" in texts(at)  # beside the figures too
 
@@ -64,3 +67,16 @@ def test_switching_the_choice_in_the_sidebar(app):
     at.date_input(key="judge_date").set_value(dt.date(2024, 12, 31)).run()
     assert metrics(at)["逾期未整改"][0] == "1"
     assert at.radio(key="judge").value == "指定日期"
+
+
+def test_a_past_year_is_judged_at_its_year_end_not_years_later(app, monkeypatch):
+    """Opened on 2026-12-06, 2024's findings are judged on 2025-03-31 (year end + 90 days), not on the clock:
+    overdue 90, 274 and 30 days, not every one >180 天."""
+    monkeypatch.setenv("DASHBOARD_TODAY", "2026-12-06")
+    at = app("rectification")
+    assert at.radio(key="judge").value == "默认"
+    assert "逾期按 2025-03-31 判断" in "\n".join(c.value for c in at.sidebar.caption)
+    assert metrics(at)["逾期未整改"][0] == "3"
+    assert sorted(table(at, "逾期天数", "逾期账龄")["逾期天数"].tolist()) == [30, 90, 274]
+    at = app("rectification", query={"judge": "今天"})  # the clock, when asked for
+    assert sorted(table(at, "逾期天数", "逾期账龄")["逾期天数"].tolist()) == [524, 645, 705, 889]

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.core import accounts, audit
 from dashboard.core.settings import Auth
+from dashboard.present import qr
 from dashboard.ui import auth, prefs
 from tests.pages.apptest import APP, metrics, texts
 from tests.pages.conftest import SECRET
@@ -107,5 +108,16 @@ def test_focus_by_sector_names_its_departments(fresh_db):
 
 
 def test_qr_code_is_a_png_of_the_link():
-    png = prefs.qr_png("https://jxpj.example.gov.cn/overview?year=2024&departments=3")
+    png = qr.qr_png("https://jxpj.example.gov.cn/overview?year=2024&departments=3")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 200
+
+
+def test_the_brief_links_the_department_page_under_the_apps_address():
+    assert qr.department_link("https://jxpj.example.gov.cn", "JY01", 2024) == \
+        "https://jxpj.example.gov.cn/department?dept=JY01&year=2024"
+    # a path prefix (a proxy's location) is kept; the fund source and a Chinese code are encoded
+    assert qr.department_link("https://host/jx/", "教育局", 2023, "政府性基金预算") == (
+        "https://host/jx/department?dept=%E6%95%99%E8%82%B2%E5%B1%80&year=2023"
+        "&fund=%E6%94%BF%E5%BA%9C%E6%80%A7%E5%9F%BA%E9%87%91%E9%A2%84%E7%AE%97")
+    for base in ("", "javascript:alert(1)", "host-without-scheme", "ftp://host"):
+        assert qr.department_link(base, "JY01", 2024) is None

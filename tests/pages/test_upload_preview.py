@@ -56,11 +56,11 @@ def test_untouched_template_preview_says_nothing_to_import(fresh_db):
     _upload(at, "模板.xlsx", build_template())
     assert _order(at.expander[0])[:2] == ["error", "problems"]
     problems = table(at, "级别", "工作表", "行", "说明")
-    assert problems["级别"].tolist() == ["错误"] + ["警告"] * 7
+    assert problems["级别"].tolist() == ["错误"] + ["警告"] * 8
     assert problems["说明"].iloc[0].startswith(TEMPLATE_ONLY)
     assert sorted(problems["工作表"].iloc[1:]) == sorted(["部门单位", "项目", "绩效监控", "绩效评价", "问题整改",
-                                                          "绩效指标", "整改满意度测评"])
-    assert problems["行"].iloc[1:].tolist() == [2] * 7
+                                                          "绩效指标", "整改满意度测评", "询问台账"])
+    assert problems["行"].iloc[1:].tolist() == [2] * 8
     assert at.button(key="do_import").disabled
 
 
@@ -71,7 +71,7 @@ def test_filled_template_preview_names_the_example_rows_and_imports_the_rest(fre
     assert set(problems["级别"]) == {"警告"}
     assert sorted(zip(problems["工作表"], problems["行"])) == sorted(
         [("部门单位", 2), ("项目", 2), ("项目", 6), ("绩效监控", 2), ("绩效评价", 2), ("问题整改", 2), ("绩效指标", 2),
-         ("整改满意度测评", 2)])
+         ("整改满意度测评", 2), ("询问台账", 2)])
     at.button(key="do_import").click().run()
     counts = table(at, "表", "新增").set_index("表")
     # the three user projects; 区卫健委 is already in the fixture, and no example 区教育局 row was written
