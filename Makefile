@@ -47,7 +47,7 @@ test-stress: install
 
 # the only target that writes docs/screenshots/ (ordinary test runs save their screenshots under a temp dir)
 screenshots: install
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/browser -k "test_page_renders_with_charts or test_screen_mode or test_lights_and_grades_keep_apart_without_colour"
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q -p no:xdist tests/browser -k "test_page_renders_with_charts or test_screen_mode or test_lights_and_grades_keep_apart_without_colour or test_no_toolbar_on_a_phone"
 
 bench: install
 	$(PY) -m bench --scale $(SCALE) $(if $(DB),--db $(DB),)

@@ -33,7 +33,7 @@ def _monitoring(pg, base: str):
     return pg.locator("[data-testid='stPlotlyChart']").nth(1)  # 各部门预警灯: stacked bars with a legend
 
 
-def test_no_toolbar_on_a_phone(app_server, browser):
+def test_no_toolbar_on_a_phone(app_server, browser, shots_dir):
     context = browser.new_context(locale="zh-CN", viewport=srv.PHONE, has_touch=True, is_mobile=True,
                                   user_agent=IPHONE)
     context.set_default_timeout(60_000)
@@ -44,6 +44,7 @@ def test_no_toolbar_on_a_phone(app_server, browser):
         chart.tap()
         assert pg.locator("[data-testid='stPlotlyChart'] .modebar").count() == 0
         assert pg.get_by_text("图表数据").count() >= 2
+        srv.screenshot_full(pg, shots_dir / "monitoring-phone.png")  # docs/screenshots: the phone layout
     finally:
         context.close()
 

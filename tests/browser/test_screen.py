@@ -5,6 +5,7 @@ of departments, and `&rotate=10` turning the lower half to the next view. Screen
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -21,6 +22,8 @@ if _problem and os.environ.get("CI") != "true":
 
 from playwright.sync_api import expect
 
+from dashboard.core.settings import Rules
+from dashboard.ui.filters import default_day
 from tests.browser.conftest import DEMO_TODAY
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -28,7 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _summary(db_url: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "dashboard", "--db", db_url, "summary", "--year", "2024", "--json"],
+    """summary --json judged on the day the pages judge 2024 on by default (「默认」: 2024-12-31 + grace_days, not
+    after the server's today)."""
+    judged = default_day(dt.date.fromisoformat(DEMO_TODAY), 2024, Rules().grace_days)
+    done = subprocess.run([sys.executable, "-m", "dashboard", "--db", db_url, "summary", "--year", "2024", "--json",
+                           "--today", judged.isoformat()],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
                           env={**os.environ, "DASHBOARD_TODAY": DEMO_TODAY})
     return json.loads(done.stdout)
