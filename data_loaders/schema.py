@@ -186,7 +186,7 @@ SATISFACTION = TableSpec("satisfaction", "整改满意度测评", (
 ONE_OF["satisfaction"] = (("department", "unit"),)
 
 # 询问台账: a deputy's or a committee's question to a department (or unit, or project), its answer and the asker's
-# rating; one row per question, identified within a year by 询问人 + 询问日期 + 询问内容 (writes.inquiry_key)
+# rating; one row per question, identified within a year by 询问人 + 询问日期 + 询问内容 (models.inquiry_key)
 INQUIRIES = TableSpec("inquiries", "询问台账", (
     Field("year", "年度", YEAR, required=True),
     Field("department", "主管部门", TEXT),

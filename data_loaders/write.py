@@ -522,7 +522,7 @@ class Writer(Linker):
         write_indicators(self, df)
 
     def do_inquiries(self, df: pd.DataFrame) -> None:
-        """询问台账: one row per question, keyed (year, inquiry_key) — writes.inquiry_key of 询问人, 询问日期 and the
+        """询问台账: one row per question, keyed (year, inquiry_key) — models.inquiry_key of 询问人, 询问日期 and the
         question — so re-importing the ledger with answers filled in updates the questions. A row naming a project
         is linked to it when the year's projects have it; an unknown project is not created (a warning says so)."""
         df = self.resolve_orgs(df)
@@ -538,7 +538,7 @@ class Writer(Linker):
                         "本年度的项目中没有这个项目：询问按部门（单位）记录，不关联项目", level=WARNING)
         df["project_id"] = pd.Series([int(x) if not pd.isna(x) and int(x) > 0 else None for x in pid], index=df.index,
                                      dtype=object)
-        df["inquiry_key"] = [w.inquiry_key(a, d, q) for a, d, q in zip(df["asker"], df["asked_on"], df["question"])]
+        df["inquiry_key"] = [m.inquiry_key(a, d, q) for a, d, q in zip(df["asker"], df["asked_on"], df["question"])]
         self._inquiry_warnings(df)
         value_cols = ["_dept_id", "_unit_id", "project_id", "asker", "question", "asked_on", "due_on", "answer",
                       "answered_on", "rating"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import unicodedata
 
 from sqlalchemy import (
     JSON,
@@ -266,6 +268,21 @@ def evaluation_object_key(project_id: int | None, department_id: int, object_nam
 def finding_key(department_id: int, project_id: int | None, description: str) -> str:
     """Identity of a finding within a year, so re-importing a ledger updates rather than duplicates."""
     text = f"{department_id}|{project_id or ''}|{' '.join(description.split())}"
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def inquiry_key(asker, asked_on, question) -> str:
+    """Identity of a question within a year: sha1 of 询问人 + 询问日期 + the question (NFKC, whitespace normalised),
+    so re-importing the ledger (answers filled in) updates the questions rather than adding them again."""
+    def blank(x) -> bool:
+        return x is None or (isinstance(x, float) and math.isnan(x))
+
+    day = asked_on.isoformat()[:10] if isinstance(asked_on, (dt.date, dt.datetime)) else ("" if blank(asked_on)
+                                                                                          else str(asked_on))
+    def norm(x) -> str:  # NFKC as the importer reads cells: a question typed with ？ or ? is the same
+        return "" if blank(x) else " ".join(unicodedata.normalize("NFKC", str(x)).split())
+
+    text = f"{norm(asker)}|{day}|{norm(question)}"
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 

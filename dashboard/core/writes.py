@@ -9,9 +9,6 @@ SQL text are our own tables' and columns'.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import math
-import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -525,21 +522,6 @@ def close_round(url: str, actor, round_id: int) -> dict:
 
 # -- the 询问台账 entered in the app (issue 26): a question to a department, and its answer -------------------------
 
-def inquiry_key(asker, asked_on, question) -> str:
-    """Identity of a question within a year: sha1 of 询问人 + 询问日期 + the question (NFKC, whitespace normalised),
-    so re-importing the ledger (answers filled in) updates the questions rather than adding them again."""
-    def blank(x) -> bool:
-        return x is None or (isinstance(x, float) and math.isnan(x))
-
-    day = asked_on.isoformat()[:10] if isinstance(asked_on, (dt.date, dt.datetime)) else ("" if blank(asked_on)
-                                                                                          else str(asked_on))
-    def norm(x) -> str:  # NFKC as the importer reads cells: a question typed with ？ or ? is the same
-        return "" if blank(x) else " ".join(unicodedata.normalize("NFKC", str(x)).split())
-
-    text = f"{norm(asker)}|{day}|{norm(question)}"
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
 def _rating(rating) -> str | None:
     rating = _text(rating)
     if rating is not None and rating not in VOTES:
@@ -583,7 +565,7 @@ def record_inquiry(url: str, actor, *, year: int, department_id: int, question: 
         raise EntryRefused(f"答复期限 {due_on.isoformat()} 早于询问日期 {asked_on.isoformat()}")
     _answer_checks(answer, answered_on, asked_on, today, rating)
     it = m.Inquiry.__table__
-    key = inquiry_key(asker, asked_on, question)
+    key = m.inquiry_key(asker, asked_on, question)
     with write_transaction(url) as conn:
         dept = conn.execute(select(m.Department.name).where(m.Department.id == int(department_id))).scalar()
         if dept is None:

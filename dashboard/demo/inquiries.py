@@ -11,8 +11,8 @@ import datetime as dt
 
 import numpy as np
 
+from dashboard.core.models import inquiry_key
 from dashboard.core.vocab import DEPARTMENT_KINDS, VOTES
-from dashboard.core.writes import inquiry_key
 
 INQUIRY_COLUMNS = ("id", "year", "department_id", "unit_id", "project_id", "inquiry_key", "asker", "question",
                    "asked_on", "due_on", "answer", "answered_on", "rating")

@@ -13,7 +13,8 @@ import pytest
 from dashboard.core import audit
 from dashboard.core import models as m
 from dashboard.core.accounts import Actor, Forbidden
-from dashboard.core.writes import EntryRefused, answer_inquiry, inquiry_key, record_inquiry
+from dashboard.core.models import inquiry_key
+from dashboard.core.writes import EntryRefused, answer_inquiry, record_inquiry
 from data_loaders.batches import UndoRefused, undo_batch
 from data_loaders.headers import kind_from_fields
 from data_loaders.importer import import_files

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from dashboard import metrics as mx
-from dashboard.core import db, writes
+from dashboard.core import db, models, writes
 from dashboard.core.models import Department, ImportBatch, Inquiry, Project, Unit
 from tests.sessions import session_scope
 
@@ -57,7 +57,7 @@ def build(url: str) -> dict[str, int]:
         def q(key, year, dept, asker, question, asked, due, answer=None, answered=None, rating=None, unit=None,
               project=None):
             add(Inquiry(year=year, department_id=ids[dept], unit_id=ids.get(unit), project_id=ids.get(project),
-                        inquiry_key=writes.inquiry_key(asker, asked, question), asker=asker, question=question,
+                        inquiry_key=models.inquiry_key(asker, asked, question), asker=asker, question=question,
                         asked_on=asked, due_on=due, answer=answer, answered_on=answered, rating=rating), key)
 
         q("Q1", 2024, "D1", "张代表", "校舍维修为什么进度慢？", D(2024, 9, 1), D(2024, 9, 30), "已完工待验收",
