@@ -333,7 +333,7 @@ class Indicator(Tracked, Base):
 
     __tablename__ = "indicators"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))  # uq_indicators_key leads with it
     year: Mapped[int] = mapped_column(Integer)
     stage: Mapped[str] = mapped_column(_enum(STAGES, "indicator_stage"))
     as_of: Mapped[dt.date | None] = mapped_column(Date)
