@@ -6,6 +6,7 @@ not next to pages/, so a deep link always passes through this shell (see docs on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -91,6 +92,42 @@ def preload_cards():
 
 _PRELOADED = "_cards_preloaded"
 
+# what a cold start says while the page computes
+COLD_TEXT = "正在加载数据……服务刚启动，首次打开要多等几秒。"
+
+
+@st.cache_resource(show_spinner=False)
+def _pages_drawn() -> set:
+    """The database URLs this process has drawn a page of (one set per process)."""
+    return set()
+
+
+def cold(warmer, url: str) -> bool:
+    """Whether this run is a cold start: on a real server, the warming thread (dashboard/ui/warm.py) has not yet
+    finished its first warming of `url` (a URL it gave up on is not cold any more), or, without warming, no page
+    of `url` has been drawn in this process yet. Never under AppTest."""
+    if not warm.real_server():
+        return False
+    if warmer is not None:
+        return url in warmer.targets and url not in warmer.done
+    return url not in _pages_drawn()
+
+
+@contextlib.contextmanager
+def cold_notice(is_cold: bool):
+    """On a cold start the page says what it is doing: COLD_TEXT above the page from the start of the run until
+    the page is drawn. A note at once, not st.spinner (which shows only after half a second, so a browser test
+    could not rely on it); on a warm run nothing is added, so the page's elements keep their places."""
+    if not is_cold:
+        yield
+        return
+    note = st.empty()
+    note.info(COLD_TEXT, icon=":material/hourglass_top:")
+    try:
+        yield
+    finally:
+        note.empty()
+
 
 def main() -> None:
     keep_downloads()
@@ -115,7 +152,7 @@ def run() -> None:
     audit.configure(settings.auth.audit_hash)  # the hash new audit entries are chained with
     try:
         _init_database(url)
-        warm.start(settings)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
+        warmer = warm.start(settings)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
     except Exception:
         ref = common.error_reference()
         log.exception("database unavailable [ref %s]", ref)
@@ -145,6 +182,12 @@ def run() -> None:
     if actor is None or current is None or not registry.may_open(actor, current):
         nav.run()  # the sign-in page or 无权限访问: no sidebar, no figures
         return
+    with cold_notice(cold(warmer, url)):
+        shown(settings, url, actor, pages, nav, current, meeting)
+
+
+def shown(settings, url: str, actor, pages: dict, nav, current, meeting: bool) -> None:
+    """The signed-in part of a run: account box, sidebar filters, and the page."""
     auth.account_box(settings, actor)
     try:
         version = db.data_version(url)
@@ -174,6 +217,7 @@ def run() -> None:
         return
     try:
         nav.run()
+        _pages_drawn().add(url)
     except Exception:
         ref = common.error_reference()
         log.exception("page %s failed [ref %s]", nav.url_path, ref)

@@ -72,8 +72,13 @@ def touched_years(conn: Connection, batch_id: int) -> set[int]:
              select(F.c.year).where(F.c.batch_id == batch_id)]
     years: set[int] = set()
     for stmt in stmts:
-        # no DISTINCT: with it SQLite's planner walks the (year, …) index of the whole table instead
-        years.update(int(y) for y in conn.execute(stmt).scalars() if y is not None)
+        # no DISTINCT: with it SQLite's planner walks the (year, …) index of the whole table instead. The rows
+        # (one per row the batch wrote: 100,000 and more) are taken from the driver as they are, into a set first:
+        # SQLAlchemy's per-row processing cost ~0.3 s per 100,000
+        result = conn.execute(stmt)
+        found = {row[0] for row in result.cursor.fetchall()} if result.cursor is not None else set()
+        result.close()
+        years.update(int(y) for y in found if y is not None)
     return years
 
 

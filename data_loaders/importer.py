@@ -4,6 +4,14 @@ Flow: read every file (reader.read_file) → open the writer transaction and the
 combines the tables of each kind across files in a fixed order (so the result does not depend on the
 order of the files), links, checks and upserts them → commit, or roll everything back on any error or
 for a dry run. History and undo are batches.py's (re-exported here).
+
+Reading and writing overlap where they can without weakening the transaction: while the child process parses
+the first file, import_files reads what the write side will need (`_prepare`: the departments, the units, the
+link columns of the likely year's projects and the 变更 summary's before-figures of that year, with the data
+version they belong to) through an ordinary read, holding no write lock. Inside the writer's transaction they are
+used only when the data version shows that no writer committed since (every writer bumps it:
+writes.bump_data_version) and the years and columns are the ones the writer would have read; otherwise the
+writer reads them itself, as without the preparation.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from dashboard.core import accounts, audit, db
@@ -32,10 +40,11 @@ from data_loaders import db_errors, mapping, sheet, validate
 from data_loaders.batches import TABLE_NAMES, UndoRefused, list_batches, undo_batch
 from data_loaders.isolated import read_file_isolated
 from data_loaders.limits import size_message
+from data_loaders.link import PROJECT_LINK_COLUMNS, T
 from data_loaders.problems import ERROR, Problem, ProblemList
 from data_loaders.reader import read_file  # noqa: F401 - re-exported for callers that read in-process
 from data_loaders.tables import FileResult
-from data_loaders.write import KIND_ORDER, Writer
+from data_loaders.write import KIND_ORDER, Prepared, Writer
 
 __all__ = ["KIND_ORDER", "ImportResult", "UndoRefused", "import_files", "import_results", "judge_units",
            "list_batches", "undo_batch"]
@@ -114,6 +123,12 @@ def import_files(
     layouts = mapping.saved(url) if layouts is None else layouts
     progress = progress or (lambda _f, _m: None)
     results = []
+    prepared: list[Prepared] = []
+
+    def prepare() -> None:  # while the first file is parsed (data_loaders.isolated: `meanwhile`)
+        if not prepared and (got := _prepare(url, rules, year)) is not None:
+            prepared.append(got)
+
     for i, item in enumerate(sources):
         path = item if isinstance(item, (str, os.PathLike)) else item[1] if not isinstance(item[1], (bytes, bytearray)) \
             else None
@@ -135,10 +150,49 @@ def import_files(
         # in a child process with a memory and a time limit, like the upload page (data_loaders.isolated)
         result = read_file_isolated(data, name, year=year, as_of=as_of, rules=rules, limits=limits,
                                     evaluation_kind=evaluation_kind, unit=unit, department=department,
-                                    layouts=layouts)
+                                    layouts=layouts, meanwhile=prepare)
         results.append((name, hashlib.sha256(data).hexdigest(), result))
     return import_results(url, results, dry_run=dry_run, user=user, progress=progress, source=source, rules=rules,
-                          actor=actor)
+                          actor=actor, prepared=prepared[0] if prepared else None)
+
+
+def _data_version(conn) -> int:
+    meta = m.Meta.__table__
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "data_version")).scalar()
+    return int(value or 0)
+
+
+def _prepare(url: str, rules: Rules, year: int | None) -> Prepared | None:
+    """What the writer's transaction will read first, read now (no write lock): see the module's docstring. The
+    year is the one given (--year), else the latest year with projects. None when the database is not set up,
+    or when a writer committed while it was read (the data version moved)."""
+    if not db.is_initialised(url):
+        return None
+    p = T["projects"]
+    with db.get_engine(url).connect() as conn:
+        version = _data_version(conn)
+        if year is None:
+            year = conn.execute(select(func.max(p.c.year))).scalar()
+        years = [int(year)] if year is not None else []
+        depts = w.read_frame(conn, select(T["departments"]))
+        units = w.read_frame(conn, select(T["units"]))
+        # the very statement link.Linker._reload_projects runs for a set of these years without a 项目 table
+        projects = w.read_frame(conn, select(*[p.c[c] for c in PROJECT_LINK_COLUMNS])
+                                .where(p.c.year.in_(years or [-1])))
+        before = batch_changes.snapshot(conn, years, rules)
+        if _data_version(conn) != version:  # a writer committed in between: the reads may not agree
+            return None
+    return Prepared(version=version, depts=depts, units=units, project_years=years or [-1], projects=projects,
+                    before=before)
+
+
+def _before(conn, tables, rules: Rules, prepared: Prepared | None) -> dict:
+    """The 变更 summary's before-figures of the years the tables name: prepared ones where they were read, the
+    rest now (each year's figures are independent of the others')."""
+    years = batch_changes.incoming_years(tables)
+    have = {y: prepared.before[y] for y in years if y in prepared.before} if prepared is not None else {}
+    missing = years - set(have)
+    return {**have, **(batch_changes.snapshot(conn, missing, rules) if missing else {})}
 
 
 def import_results(
@@ -151,10 +205,12 @@ def import_results(
     source: str = SOURCE_IMPORT,
     rules: Rules | None = None,
     actor: Actor | None = None,
+    prepared: Prepared | None = None,
 ) -> ImportResult:
     """Write already-read files: `results` are (name, sha256, FileResult). Used by import_files, sync and
     the upload page. The reader already resolved year and as-of on every row (read_file's fallbacks).
-    `rules` as for import_files.
+    `rules` as for import_files. `prepared`: import_files' reads made while the file was parsed (_prepare),
+    used only if still current.
 
     `actor` must be allowed to import (sync: to sync), else nothing is read into the database and the
     result carries the refusal. None means a library or command-line caller: the command-line operator
@@ -194,9 +250,13 @@ def import_results(
     progress(0.5, "校验与关联")
     try:
         with w.write_transaction(url) as conn:
-            writer = Writer(conn, tables, problems, counts, rules=rules, progress=progress)
+            # the preparation holds only while no writer committed since it: the data version, bumped by this
+            # transaction (under the writer lock), is then exactly one more than the one read with it
+            if prepared is not None and _data_version(conn) != prepared.version + 1:
+                prepared = None
+            writer = Writer(conn, tables, problems, counts, rules=rules, progress=progress, prepared=prepared)
             batch_id = writer.open_batch(source, actor.name, files)
-            before = batch_changes.snapshot(conn, batch_changes.incoming_years(tables), rules)  # the 变更 summary's before
+            before = _before(conn, tables, rules, prepared)  # the 变更 summary's before
             writer.run()
             if not any(p.level == ERROR for p in problems):
                 changes = batch_changes.measure(conn, batch_id, before, rules)

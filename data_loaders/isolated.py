@@ -11,6 +11,10 @@ file with `reader.read_file` and hands back the pickled FileResult, read only wh
 own code runs in the child. What the child logs on stderr (a parser's panic message, a reader's traceback, each
 with the reference number its sentence gives) is passed on to the caller's stderr, the server's log; Rust's
 stack backtraces are off in the child (RUST_BACKTRACE=0).
+
+`meanwhile` (import_files: the write side's preparation, importer._prepare) runs in the caller once the child
+has started, so the caller's database reads overlap the child's parsing; the child's time limit still counts
+from its start (a child whose answer is already waiting is read even when `meanwhile` ran past the limit).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from data_loaders.problems import ERROR, Problem
 from data_loaders.reader import FileResult, read_file
@@ -51,15 +56,16 @@ def _failed(name: str, message: str) -> FileResult:
 
 
 def read_file_isolated(data: bytes, name: str, *, memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S,
-                       **kwargs) -> FileResult:
+                       meanwhile: Callable[[], object] | None = None, **kwargs) -> FileResult:
     """`reader.read_file(data, name, **kwargs)` in a child process; any failure of the child is a Problem.
 
-    `memory_mb` is what the child may allocate beyond its start; `timeout_s` bounds the wall time.
+    `memory_mb` is what the child may allocate beyond its start; `timeout_s` bounds the wall time. `meanwhile()`
+    runs in this process while the child parses (its errors are logged and dropped: it may only prepare).
     """
     if hasattr(os, "fork") and threading.active_count() == 1:
-        status, detail, result = _forked(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s)
+        status, detail, result = _forked(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s, meanwhile)
     else:
-        status, detail, result = _spawned(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s)
+        status, detail, result = _spawned(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s, meanwhile)
     if result is not None:
         return result
     ref = uuid.uuid4().hex[:8]
@@ -81,27 +87,42 @@ def _status(code: int, detail: str) -> str:
     return f"died (exit code {code})"
 
 
-def _spawned(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, FileResult | None]:
+def _meanwhile(fn: Callable[[], object] | None) -> None:
+    if fn is None:
+        return
+    try:
+        fn()
+    except Exception:  # a preparation that failed is simply not used
+        log.debug("the preparation beside the parsing child failed", exc_info=True)
+
+
+def _spawned(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tuple[str, str, FileResult | None]:
     # the request goes through a temporary file, not a pipe: the server holds no pickled copy of the file's
     # bytes while the child reads (50 MB less at the largest file allowed)
     with tempfile.TemporaryFile() as request:
         pickle.dump((data, name, kwargs, memory_bytes), request, protocol=pickle.HIGHEST_PROTOCOL)
         request.seek(0)
+        child = subprocess.Popen([sys.executable, "-m", "data_loaders.isolated"], stdin=request,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env={**os.environ, "RUST_BACKTRACE": "0"})  # see _quiet_panics
+        deadline = time.monotonic() + timeout_s
+        _meanwhile(meanwhile)
         try:
-            done = subprocess.run([sys.executable, "-m", "data_loaders.isolated"], stdin=request,
-                                  capture_output=True, timeout=timeout_s, check=False,
-                                  env={**os.environ, "RUST_BACKTRACE": "0"})  # see _quiet_panics
+            # a second of grace after a late `meanwhile` to collect an answer the child already wrote
+            out, err = child.communicate(timeout=max(deadline - time.monotonic(), 0 if meanwhile is None else 1.0))
         except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
             return "timeout", "", None
-    if done.returncode == 0:
-        if done.stderr:  # what the child logged (a parser's panic, a reader's traceback with its reference)
-            sys.stderr.write(done.stderr.decode("utf-8", "replace")[-20_000:])
-        return "ok", "", pickle.loads(done.stdout)
-    detail = done.stderr.decode("utf-8", "replace")[-2000:]
-    return _status(done.returncode, detail), detail, None
+    if child.returncode == 0:
+        if err:  # what the child logged (a parser's panic, a reader's traceback with its reference)
+            sys.stderr.write(err.decode("utf-8", "replace")[-20_000:])
+        return "ok", "", pickle.loads(out)
+    detail = err.decode("utf-8", "replace")[-2000:]
+    return _status(child.returncode, detail), detail, None
 
 
-def _forked(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, FileResult | None]:
+def _forked(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tuple[str, str, FileResult | None]:
     read_end, write_end = os.pipe()
     with tempfile.TemporaryFile() as errors:
         pid = os.fork()
@@ -127,17 +148,19 @@ def _forked(data, name, kwargs, memory_bytes, timeout_s) -> tuple[str, str, File
         deadline = time.monotonic() + timeout_s
         timed_out = False
         try:
+            _meanwhile(meanwhile)
             while True:
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    timed_out = True
-                    break
-                ready, _w, _x = select.select([read_end], [], [], min(left, 1.0))
+                # what the child has written is read before the deadline is judged (`meanwhile` may end late)
+                ready, _w, _x = select.select([read_end], [], [], min(max(left, 0.0), 1.0))
                 if ready:
                     chunk = os.read(read_end, 1 << 20)
                     if not chunk:
                         break
                     chunks.append(chunk)
+                elif left <= 0:
+                    timed_out = True
+                    break
         finally:
             os.close(read_end)
             if timed_out:

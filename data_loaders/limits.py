@@ -191,6 +191,12 @@ def _attr(attrs: dict, local: str) -> str | None:
     return None
 
 
+# tags inside a cell's inline string (<is><t>…</t><r><rPr>…</rPr><t>…</t></r></is>), unprefixed: none of them
+# says anything about the grid, the error cells or the drop-downs
+_INLINE_TEXT = frozenset({"is", "t", "r", "rPr", "rFont", "b", "i", "u", "sz", "color", "family", "charset",
+                          "scheme", "vertAlign", "strike", "outline", "shadow", "condense", "extend"})
+
+
 def _no_doctype(*_args) -> None:
     raise ExpatError("DOCTYPE")
 
@@ -390,6 +396,8 @@ class _Workbook:
                     p.CharacterDataHandler = text
                     p.EndElementHandler = end
                 return
+            if tag in _INLINE_TEXT:  # an inline string's parts (constant-memory writers): nothing to count
+                return
             if tag == "c":
                 ref = attrs.get("r")
                 if ref is not None and ref.endswith(row_text) and (c := columns.get(ref[:-len(row_text)])) is not None:
@@ -407,7 +415,8 @@ class _Workbook:
                     if row == 0:
                         row, row_text = 1, "1"
                         rows = max(rows, 1)
-                cols = max(cols, col)
+                if col > cols:  # noqa: PLR1730 - max() is a call per cell on the hottest path
+                    cols = col
                 if attrs.get("t") == "e" and len(errors) < _MAX_ERRORS:
                     error_at = (row - 1, col - 1)
                 else:

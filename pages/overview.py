@@ -26,7 +26,8 @@ with left, common.guard("评价等级分布"):
     st.subheader("评价等级分布", help=filters.grade_summary(ctx.rules))
     grades = k["evaluations"]["grades"]
     if sum(grades.values()):
-        charts.show(charts.grade_counts(grades), key="overview_grades")
+        charts.show(data.built("overview_grades", ctx, lambda: charts.grade_counts(grades), tuple(grades.items())),
+                    key="overview_grades")
         st.caption(filters.grade_summary(ctx.rules) + " 含部门整体支出和政策评价。")
     else:
         st.caption("本年还没有评价结果。")
@@ -36,7 +37,8 @@ with right, common.guard("各部门预警灯"):
     if lights.empty:
         st.caption("本年还没有监控数据。")
     else:
-        charts.show(charts.lights_by_department(lights.head(15)), key="overview_lights")
+        charts.show(data.built("overview_lights", ctx, lambda: charts.lights_by_department(lights.head(15))),
+                    key="overview_lights")
         more = f"（按红灯数排序，显示前 15 个部门，共 {fmt.count(len(lights))} 个）" if len(lights) > 15 else ""
         st.caption(filters.rules_summary(ctx.rules) + more)
         common.link("monitoring", "查看监控预警详情", icon=":material/arrow_forward:")

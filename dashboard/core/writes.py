@@ -381,6 +381,22 @@ def _text(value) -> str | None:
     return text_ or None
 
 
+def _entry_batch(conn: Connection, actor, counts: dict, note: str, changed: tuple | None = None) -> int:
+    """The batch of one in-app entry (source "entry"): `changed` = (table name, row id, the row before) puts the
+    row's prior values in the ChangeLog, so undo (data_loaders.batches.undo_batch) restores them."""
+    batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[], counts=counts, note=note)
+    if changed is not None:
+        table, row_id, row = changed
+        conn.execute(insert(m.ChangeLog.__table__), {"batch_id": batch, "table_name": table, "row_id": int(row_id),
+                                                     "old_values": _old_values(row)})
+    return batch
+
+
+def _entry_audit(conn: Connection, actor, batch: int, entry: str, **ids) -> None:
+    """The audit entry of an in-app entry, committed with it: action "import", detail {"batch", "entry", ids}."""
+    audit.record_in(conn, actor.name, actor.role, "import", {"batch": batch, "entry": entry, **ids})
+
+
 def record_rectification(url: str, actor, finding_id: int, *, new_deadline: dt.date | None = None,
                          reason: str | None = None, approved_by: str | None = None,
                          verified_on: dt.date | None = None, verified_by: str | None = None,
@@ -420,10 +436,8 @@ def record_rectification(url: str, actor, finding_id: int, *, new_deadline: dt.d
         what = "、".join(w for w, given in (("延期", new_deadline), ("核验", verified_on)) if given is not None)
         counts = {"findings": {"inserted": 0, "updated": 1, "unchanged": 0},
                   "finding_extensions": {"inserted": int(new_deadline is not None), "updated": 0, "unchanged": 0}}
-        batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[], counts=counts,
-                           note=f"整改{what}录入：问题 {int(finding_id)}")
-        conn.execute(insert(m.ChangeLog.__table__), {"batch_id": batch, "table_name": "findings",
-                                                     "row_id": int(finding_id), "old_values": _old_values(row)})
+        batch = _entry_batch(conn, actor, counts, f"整改{what}录入：问题 {int(finding_id)}",
+                             ("findings", finding_id, row))
         values: dict = {"batch_id": batch}
         if new_deadline is not None:
             values["deadline"] = new_deadline
@@ -436,8 +450,7 @@ def record_rectification(url: str, actor, finding_id: int, *, new_deadline: dt.d
         if verified_on is not None:
             values.update(verified_on=verified_on, verified_by=verified_by, verification_method=verification_method)
         conn.execute(update(ft).where(ft.c.id == int(finding_id)).values(**values))
-        audit.record_in(conn, actor.name, actor.role, "import",
-                        {"batch": batch, "entry": what, "finding": int(finding_id)})
+        _entry_audit(conn, actor, batch, what, finding=int(finding_id))
     return {"batch_id": batch, "finding_id": int(finding_id), "entry": what}
 
 
@@ -582,16 +595,15 @@ def record_inquiry(url: str, actor, *, year: int, department_id: int, question: 
         same = conn.execute(select(it.c.id).where(it.c.year == int(year), it.c.inquiry_key == key)).scalar()
         if same is not None:
             raise EntryRefused(f"同一询问人、同一天的这个问题已经登记过（询问编号 {same}）")
-        batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[],
-                           counts={"inquiries": {"inserted": 1, "updated": 0, "unchanged": 0}},
-                           note=f"询问录入：{dept}")
+        batch = _entry_batch(conn, actor, {"inquiries": {"inserted": 1, "updated": 0, "unchanged": 0}},
+                             f"询问录入：{dept}")
         new_id = conn.execute(insert(it).returning(it.c.id), {
             "year": int(year), "department_id": int(department_id),
             "unit_id": None if unit_id is None else int(unit_id),
             "project_id": None if project_id is None else int(project_id), "inquiry_key": key, "asker": asker,
             "question": question, "asked_on": asked_on, "due_on": due_on, "answer": answer,
             "answered_on": answered_on, "rating": rating, "created_batch_id": batch, "batch_id": batch}).scalar_one()
-        audit.record_in(conn, actor.name, actor.role, "import", {"batch": batch, "entry": "询问", "inquiry": new_id})
+        _entry_audit(conn, actor, batch, "询问", inquiry=new_id)
     return {"batch_id": batch, "inquiry_id": new_id, "entry": "询问"}
 
 
@@ -621,12 +633,8 @@ def answer_inquiry(url: str, actor, inquiry_id: int, *, answer: str | None = Non
             raise EntryRefused("与已登记的答复相同，没有需要保存的改动")
         what = "、".join(w for w, k in (("答复", "answer"), ("答复日期", "answered_on"), ("满意度", "rating"))
                         if k in values)
-        batch = open_batch(conn, source=SOURCE_ENTRY, user=actor.name, files=[],
-                           counts={"inquiries": {"inserted": 0, "updated": 1, "unchanged": 0}},
-                           note=f"询问答复录入：询问 {int(inquiry_id)}")
-        conn.execute(insert(m.ChangeLog.__table__), {"batch_id": batch, "table_name": "inquiries",
-                                                     "row_id": int(inquiry_id), "old_values": _old_values(row)})
+        batch = _entry_batch(conn, actor, {"inquiries": {"inserted": 0, "updated": 1, "unchanged": 0}},
+                             f"询问答复录入：询问 {int(inquiry_id)}", ("inquiries", inquiry_id, row))
         conn.execute(update(it).where(it.c.id == int(inquiry_id)).values(batch_id=batch, **values))
-        audit.record_in(conn, actor.name, actor.role, "import", {"batch": batch, "entry": what,
-                                                                 "inquiry": int(inquiry_id)})
+        _entry_audit(conn, actor, batch, what, inquiry=int(inquiry_id))
     return {"batch_id": batch, "inquiry_id": int(inquiry_id), "entry": what}

@@ -104,8 +104,16 @@ def _dept_projects(url: str, version: int, scope: Scope, rules: Rules) -> pd.Dat
 def dept_projects(q: Query) -> pd.DataFrame:
     """Per 主管部门 of the scope: projects, units, budget, targets, monitoring, evaluated money, lights, execution.
 
-    Filtered in SQL: one department is a short range of the clustered facts table.
-    """
+    A department filter selects rows of the aggregate over every department (one row per department either way,
+    the same figures): the aggregate of the whole year is computed once (the warming thread has it for the
+    latest year) and a department's first visit no longer queries its own (issue 28: each session of the
+    50-session load opens another department)."""
+    if q.scope.departments:
+        df = _dept_projects(q.url, q.version, whole(q.scope), q.rules)
+        df = df[df.index.isin(q.scope.departments)]
+        if not df.empty:
+            return df.copy()
+        return pd.DataFrame(columns=_DEPT_COLUMNS, index=pd.Index([], name="department_id"))
     return _dept_projects(q.url, q.version, q.scope, q.rules).copy()
 
 

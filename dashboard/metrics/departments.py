@@ -97,6 +97,21 @@ def rank_of(q: Query, department_id: int) -> int | None:
     return None if rank.empty or pd.isna(rank.iloc[0]) else int(rank.iloc[0])
 
 
+def _composite_rank(mine: Query, department_id: int) -> tuple[float | None, int | None]:
+    """(composite, rank) of one department in `mine`'s year and fund source: its row of the cached ranking of
+    every department (_ranked_whole), which holds the same sub-scores _subscores computes for the department alone
+    (one row per department either way), without computing them again for each department's trend (issue 28)."""
+    if tuple(mine.scope.departments) != (department_id,):  # a limit clamped the department away: as before
+        sub = _subscores(mine)
+        return _scalar(sub["composite"].iloc[0] if len(sub) else None), rank_of(mine, department_id)
+    ranked = _ranked_whole(dataclasses.replace(mine, scope=whole(mine.scope)))  # read only: not copied
+    row = ranked.loc[ranked["department_id"] == department_id]
+    if row.empty:
+        return None, None
+    rank = row["rank"].iloc[0]
+    return _scalar(row["composite"].iloc[0]), (None if pd.isna(rank) else int(rank))
+
+
 def department_trend(q: Query, department_id: int) -> pd.DataFrame:
     """One 主管部门's figures for every year with data (oldest first) under q's fund source, like the page's
     other figures (q's year and departments are not used): composite and rank (rank_of, as 部门排名) every year."""
@@ -106,7 +121,7 @@ def department_trend(q: Query, department_id: int) -> pd.DataFrame:
         k = kpis(mine)
         if not k["projects"]["projects"] and not k["evaluations"]["count"] and not k["findings"]["total"]:
             continue
-        sub = _subscores(mine)
+        composite, rank = _composite_rank(mine, department_id)
         out.append({
             "year": year,
             "projects": k["projects"]["projects"],
@@ -117,7 +132,7 @@ def department_trend(q: Query, department_id: int) -> pd.DataFrame:
             "grey": k["monitoring"]["grey"],
             "avg_score": k["evaluations"]["avg_score"],
             "rectification_rate": k["findings"]["rate"],
-            "composite": _scalar(sub["composite"].iloc[0] if len(sub) else None),
-            "rank": rank_of(mine, department_id),
+            "composite": composite,
+            "rank": rank,
         })
     return pd.DataFrame(out, columns=TREND_COLUMNS)

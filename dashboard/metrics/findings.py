@@ -28,6 +28,7 @@ from dashboard.metrics.query import (
     paged,
     rows,
     scope_where,
+    sums_by,
     whole,
     with_names,
 )
@@ -75,7 +76,7 @@ def dept_rectification(q: Query) -> pd.DataFrame:
 
 def rectification_counts(df: pd.DataFrame, rules: Rules) -> dict:
     """The figures of rows of dept_rectification summed: counts by status, the R.* rates."""
-    by_status = {s: int(df.loc[df["status"] == s, "n"].sum()) for s in FINDING_STATUSES}
+    by_status = sums_by(df, "status", "n", FINDING_STATUSES)
     total = sum(by_status.values())
     sums = {c: int(df[c].sum()) for c in SUM_COLUMNS[1:]}
     reported = by_status[RECTIFIED]

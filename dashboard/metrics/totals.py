@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 from dashboard.core import rules as R
 from dashboard.core.vocab import EVALUATION_KINDS, FINDING_STATUSES, GRADES, GREEN, GREY, RED, YELLOW
 from dashboard.metrics.aggregates import dept_evaluations, dept_inflation, dept_projects
 from dashboard.metrics.findings import dept_rectification, rectification_counts
-from dashboard.metrics.query import Query, ratio
+from dashboard.metrics.query import Query, cached, ratio, sums_by
 
 
 def project_totals(q: Query) -> dict:
@@ -50,8 +52,8 @@ def evaluation_totals(q: Query) -> dict:
     return {
         "count": int(df["n"].sum()),
         "avg_score": float(df["score_sum"].sum()) / scored if scored else None,
-        "grades": {g: int(df.loc[df["grade"] == g, "n"].sum()) for g in GRADES},
-        "by_kind": {k: int(df.loc[df["kind"] == k, "n"].sum()) for k in EVALUATION_KINDS},
+        "grades": sums_by(df, "grade", "n", GRADES),
+        "by_kind": sums_by(df, "kind", "n", EVALUATION_KINDS),
         "inflation_flags": int(dept_inflation(q).sum()),
     }
 
@@ -80,7 +82,15 @@ def finding_totals(q: Query) -> dict:
 
 
 def kpis(q: Query) -> dict:
-    """All headline figures of a scope: what the overview cards and `summary --json` show."""
+    """All headline figures of a scope: what the overview cards and `summary --json` show (a copy: callers may
+    change it)."""
+    return copy.deepcopy(_kpis(q))
+
+
+@cached(maxsize=512)
+def _kpis(q: Query) -> dict:
+    """kpis, once per query in this process (issue 28: a department's trend asks again for the years its overview
+    and its profile already asked for; 60 departments × a few years fit)."""
     return {
         "projects": project_totals(q),
         "monitoring": monitoring_totals(q),

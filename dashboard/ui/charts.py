@@ -10,6 +10,7 @@ cannot see the chart), with the toolbar on hover only and none on a phone (legen
 from __future__ import annotations
 
 import html
+import numbers
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -86,18 +87,32 @@ def described(fig: go.Figure) -> tuple[str, pd.DataFrame]:
     return _largest_sentence(data, "项") if not data.empty else "图中没有数据。", data
 
 
+def _numeric(values) -> bool:
+    return all(fmt.missing(v) or isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+
+
+def _horizontal(trace) -> bool:
+    """Categories on the y axis: horizontal bars, or points whose y are names and x numbers (a dot plot such as
+    目标质量's unit costs, whose scatter has no orientation)."""
+    if getattr(trace, "orientation", None) == "h":
+        return True
+    return not _numeric(trace.y) and _numeric(trace.x)
+
+
 def traces_table(fig: go.Figure) -> pd.DataFrame:
-    """A figure's bars/points as a table: its categories, one column per trace (horizontal bars read y → x)."""
+    """A figure's bars/points as a table: its categories, one column per trace (categories on the y axis read
+    y → x)."""
     columns: dict[str, list] = {}
     categories: list = []
     for i, trace in enumerate(fig.data):
         x, y = getattr(trace, "x", None), getattr(trace, "y", None)
         if x is None or y is None:
             continue
-        cats, vals = (y, x) if getattr(trace, "orientation", None) == "h" else (x, y)
+        horizontal = _horizontal(trace)
+        cats, vals = (y, x) if horizontal else (x, y)
         if not categories:
             categories = [str(c) for c in cats]
-        axis = fig.layout.xaxis if getattr(trace, "orientation", None) == "h" else fig.layout.yaxis
+        axis = fig.layout.xaxis if horizontal else fig.layout.yaxis
         name = getattr(trace, "name", None) or (axis.title.text if i == 0 and axis.title.text else f"数值{i + 1}")
         if len(vals) == len(categories):
             columns[name] = [_number(v) for v in vals]
@@ -109,6 +124,8 @@ def traces_table(fig: go.Figure) -> pd.DataFrame:
 def _number(value) -> str:
     if fmt.missing(value):
         return fmt.DASH
+    if isinstance(value, str):  # a label where a number was expected: shown as it is, never a failed section
+        return value
     value = float(value)
     return fmt.count(value) if value.is_integer() else f"{value:,.1f}"
 

@@ -2,10 +2,11 @@
 
 Each page function builds the metrics `Query` from the page context (url, data version, scope, rules,
 today) and calls the metric function through `_cached`, keyed on the function's qualified name, the data
-version and the scalar arguments. Lists come as a `Listing`: its count and any page through the cache,
+version and the scalar arguments (one string: their repr, see `_key`). Lists come as a `Listing`: its count and any page through the cache,
 all its rows in chunks for a download (uncached, so a province-wide export never sits in the cache). `data_version` changes with every import, undo or demo load, so a new
 version misses the cache (and prepares project_facts once) and every page shows the new data without a
-restart. Never pass a DataFrame into it.
+restart. Never pass a DataFrame into it. `built` keeps read-only objects made from a query's figures (the
+overview's charts) once per process, shared by every session (st.cache_resource, the same key).
 """
 
 from __future__ import annotations
@@ -22,15 +23,24 @@ TTL = 3600  # seconds; the data version already invalidates on writes, this only
 
 
 @st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
-def _run(name: str, version: int, args: tuple, kwargs: tuple, _fn=None):
-    """_fn(*args, **kwargs); `name` and `version` are only part of the key (`_fn` is not hashed)."""
-    return _fn(*args, **dict(kwargs))
+def _run(key: str, _fn=None, _args: tuple = (), _kwargs: tuple = ()):
+    """_fn(*_args, **_kwargs); `key` (see _cached) is the cache key, the underscored parameters are not hashed."""
+    return _fn(*_args, **dict(_kwargs))
+
+
+def _key(fn, version: int, args: tuple, kwargs: tuple) -> str:
+    """The cache key of fn(*args, **kwargs) at a data version: fn's qualified name, the version and the arguments'
+    repr. The arguments are scalars, tuples and frozen dataclasses of them (Query, Scope, Rules, dates), whose repr
+    names every field and value. Streamlit hashed each argument itself, walking each Query, its Scope and its Rules
+    field by field and looking up each parameter's name, on every call: a tenth of a 部门画像 run's CPU (issue 28,
+    bench/cpu_steps.py); one string is hashed at once."""
+    return f"{fn.__module__}.{fn.__qualname__}|{version}|{(args, kwargs)!r}"
 
 
 def _cached(fn, version: int, *args, **kwargs):
     """fn(*args, **kwargs) through the one cache, keyed on fn's qualified name, `version` and the arguments."""
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    return _run(name, version, args, tuple(sorted(kwargs.items())), _fn=fn)
+    kw = tuple(sorted(kwargs.items()))
+    return _run(_key(fn, version, args, kw), _fn=fn, _args=args, _kwargs=kw)
 
 
 def _prepared(url: str, version: int) -> int:
@@ -47,6 +57,22 @@ def _metric(fn, ctx, *args, scope=None, **kwargs):
     """A metric of the page's scope (or the given one): fn(Query, *args, **kwargs), cached."""
     q = _query(ctx, scope)
     return _cached(fn, q.version, q, *args, **kwargs)
+
+
+@st.cache_resource(max_entries=256, ttl=TTL, show_spinner=False)
+def _built(key: str, _build=None):
+    """_build(), once per process for each key (`_build` is not hashed)."""
+    return _build()
+
+
+def built(name: str, ctx, build: Callable, *key):
+    """build() once per process for the page context's query (data version, scope, rules, day) and `key`, shared by
+    every session: for read-only objects made from that query's figures (the overview's charts; nothing mutates
+    a shown figure). `build` must depend on nothing but the query and `key` (scalars, keyed by their repr).
+
+    The overview's two charts were built again on every rerun of every session (issue 28, bench/cpu_steps.py)."""
+    q = _query(ctx)
+    return _built(f"{name}|{q.version}|{(q, key)!r}", _build=build)
 
 
 def scope_for(ctx, **changes):
@@ -74,6 +100,10 @@ class Listing:
 
     def page(self, limit: int, offset: int):
         return _cached(self.rows, self.q.version, self.q, limit=int(limit), offset=int(offset), **dict(self.filters))
+
+    def key(self, *extra) -> str:
+        """A cache key naming this list (its functions, data version, query and filters) and `extra` (scalars)."""
+        return _key(self.rows, self.q.version, (self.q, self.filters, *extra), ())
 
     def chunks(self, size: int = CHUNK) -> Iterator:
         offset = 0

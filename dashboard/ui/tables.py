@@ -9,6 +9,7 @@ summaries) with its download; `shown` draws a frame that is already labelled (up
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from dashboard.core.vocab import INDICATOR_STATUS_LABELS, LIGHT_LABELS
@@ -173,6 +174,24 @@ def range_caption(first: int, last: int, total: int) -> str:
     return f"第 {first:,}–{last:,} 条，共 {total:,} 条"
 
 
+@st.cache_resource(max_entries=512, ttl=data.TTL, show_spinner=False)
+def _shown_page(key: str, _rows=None, _cols: tuple = (), _links: bool = False, _year: int | None = None):
+    """One page of a list as st.dataframe draws it (Chinese headers, 项目卡片 links first with `_links`), once per
+    process for each page (`key`: Listing.key of the page), shared by every session and never changed.
+
+    Already an Arrow table: st.dataframe serialises a pyarrow.Table as it is, and a pandas frame by first making
+    this very table (pyarrow.Table.from_pandas, Streamlit's own first try; a frame it cannot convert is kept as a
+    frame, Streamlit then fixes its columns itself). Labelling the page and converting it took about a third of a
+    部门画像 run's CPU on every run of every session (issue 28, bench/cpu_steps.py)."""
+    shown = zh_frame(_rows, list(_cols))
+    if _links:
+        shown.insert(0, PROJECT_LINK, project_links_of(_rows, _year))
+    try:
+        return pa.Table.from_pandas(shown)
+    except (pa.ArrowException, OverflowError):  # Streamlit's own fixes apply to the frame
+        return shown
+
+
 def listing(listing: data.Listing, ctx, title: str, key: str, columns: list[str], *, file_stem: str | None = None,
             page_key: str | None = None, page_size: int = PAGE_SIZE, filters: str = "", note: str = "",
             empty: str = "没有符合条件的记录。", on_select=None, height: int | None = None,
@@ -200,11 +219,12 @@ def listing(listing: data.Listing, ctx, title: str, key: str, columns: list[str]
         kwargs["height"] = height
     if on_select:
         kwargs.update(on_select=on_select, selection_mode="single-row")
-    shown_rows = zh_frame(rows, cols)
-    if project_links and "project_id" in rows:
-        shown_rows.insert(0, PROJECT_LINK, project_links_of(rows, ctx.scope.year))
+    links = bool(project_links and "project_id" in rows)
+    if links:
         kwargs["column_config"][PROJECT_LINK] = st.column_config.LinkColumn(
             PROJECT_LINK, display_text="打开", help="在「项目查询」页打开该项目的全过程卡片（新标签页）。")
+    shown_rows = _shown_page(listing.key("shown", page_size, offset, tuple(cols), links, ctx.scope.year),
+                             _rows=rows, _cols=tuple(cols), _links=links, _year=ctx.scope.year)
     event = st.dataframe(shown_rows, key=f"{key}_table", **kwargs)
     head = heading(ctx, title, filters)
     stem = file_stem or f"{title}_{ctx.scope.year}"

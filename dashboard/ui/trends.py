@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.present import fmt
 from dashboard.ui import charts
 
 # column of metrics.department_trend, title, kind of value (charts.trend)
@@ -19,11 +20,46 @@ TABLE_COLUMNS = ["year", "projects", "budget", "coverage_funds", "execution_rate
                  "rectification_rate", "composite", "rank"]
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _template(column: str, label: str, kind: str) -> tuple[dict, dict]:
+    """(trace properties but x, y and text; layout) of charts.trend's figure for this line, built once per process.
+
+    charts.trend's layout does not depend on the values (a title, fixed margins and axes; tests/ui/test_trends.py
+    checks every line of DEPARTMENT_TRENDS): only the trace's x, y and text change from one department to another."""
+    fig = charts.trend(pd.DataFrame({"year": [2000], column: [1.0]}), column, label, kind)
+    plain = fig.to_plotly_json()
+    trace = {k: v for k, v in plain["data"][0].items() if k not in ("x", "y", "text", "type")}
+    return trace, plain["layout"]
+
+
+def _series(years: tuple, values: tuple, column: str, kind: str) -> tuple[pd.Series, pd.Series, list[str]]:
+    """x, y and text of charts.trend's line for these values (its own arithmetic and formats)."""
+    df = pd.DataFrame({"year": list(years), column: list(values)})
+    x = df["year"].astype(int).astype(str)
+    v = df[column].astype(float)
+    if kind == "ratio":
+        return x, (v * 100).round(1), [fmt.pct(a) for a in v]
+    if kind == "money":
+        return x, v.round(2), charts.fmt_series_wan(v)
+    if kind == "score":
+        return x, v.round(1), [fmt.score(a) for a in v]
+    return x, v, [fmt.count(a) for a in v]
+
+
 @st.cache_resource(max_entries=1024, show_spinner=False)
 def _figure(years: tuple, values: tuple, column: str, label: str, kind: str) -> go.Figure:
     """One small trend line, built once per distinct series and shared by every session (issue 28: building the
-    eight Plotly figures was 42% of a 部门画像 run under load). Keyed on scalars; nothing mutates a shown figure."""
-    return charts.trend(pd.DataFrame({"year": list(years), column: list(values)}), column, label, kind)
+    eight Plotly figures was 42% of a 部门画像 run under load). Keyed on scalars; nothing mutates a shown figure.
+
+    The same figure as charts.trend (tests/ui/test_trends.py compares them), built without its layout updates:
+    the layout of the line comes once from `_template` and is taken as it is (`_validate=False`, it was validated
+    when charts.trend built it); only the trace, three points, is validated. A department's first visit drew
+    each line in about 21 ms, now in about 2 ms (bench/cpu_steps.py)."""
+    trace, layout = _template(column, label, kind)
+    x, y, text = _series(years, values, column, kind)
+    fig = go.Figure({"data": [go.Scatter(trace, x=x, y=y, text=text)], "layout": layout}, _validate=False)
+    said = "，".join(f"{a} 年 {t}" for a, t in zip(x, text))
+    return charts.describe(fig, f"{label}：{said}。", pd.DataFrame({"年度": list(x), label: text}))
 
 
 def small_multiples(trend: pd.DataFrame, specs=DEPARTMENT_TRENDS, per_row: int = 4) -> None:

@@ -116,15 +116,24 @@ def test_warm_fills_the_aggregate_caches(sqlite_url):
     mx.clear_caches()
     result = mw.warm(sqlite_url, Rules(), fx.TODAY)
     assert result["version"] == mx.prepare(sqlite_url) and result["years"] == [max(mx.available_years(sqlite_url))]
-    from dashboard.metrics import aggregates, findings
+    from dashboard.metrics import aggregates, findings, totals
 
     for memo in (aggregates._dept_projects, aggregates._dept_evaluations, findings._dept_rectification):
         assert memo.cache_info().currsize >= 1
-    # the warmed figures are the ones a page then gets (the same cache entries)
-    before = aggregates._dept_projects.cache_info().hits
+    # the warmed figures are the ones a page then gets (the same cache entries): the headline figures, and a
+    # department's rows, which come from the warmed all-department aggregate without a query of their own
+    before = totals._kpis.cache_info().hits
     q = mx.Query(sqlite_url, result["version"], mx.Scope(result["years"][0]), Rules(), fx.TODAY)
     assert mx.kpis(q)["projects"]["projects"] >= 1
+    assert totals._kpis.cache_info().hits > before
+    whole = aggregates.dept_projects(q)
+    dept = int(whole.index[0])
+    before, size = aggregates._dept_projects.cache_info().hits, aggregates._dept_projects.cache_info().currsize
+    one = aggregates.dept_projects(mx.Query(sqlite_url, result["version"], mx.Scope(result["years"][0], (dept,)),
+                                            Rules(), fx.TODAY))
+    assert list(one.index) == [dept] and one.loc[dept, "projects"] == whole.loc[dept, "projects"]
     assert aggregates._dept_projects.cache_info().hits > before
+    assert aggregates._dept_projects.cache_info().currsize == size
 
 
 def test_server_memory_parts_and_the_anonymous_peak(tmp_path):
