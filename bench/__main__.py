@@ -486,11 +486,11 @@ def _report(scale: str, kind: str, seed: int, results: dict, metrics: dict) -> d
         w = results["workbook"]
         print(f"  import workbook: {w['rows']:,} rows, {w['projects']:,} projects of {w['year']}, "
               f"{w['dates']} 监控截止日期 from {w['as_of']} on")
-    print(f"  {'metric':<24}{'value':>10}  {'target':>8}  verdict  detail")
+    print(f"  {'metric':<31}{'value':>10}  {'target':>8}  verdict  detail")
     details = _details(results, metrics)
     for name in ORDER:
         op, target = TARGETS[name]
-        print(f"  {name:<24}{_fmt(metrics[name]):>10}  {op}{target:>6g}  {_verdict(name, metrics[name], metrics):<7}  "
+        print(f"  {name:<31}{_fmt(metrics[name]):>10}  {op}{target:>6g}  {_verdict(name, metrics[name], metrics):<7}  "
               f"{details.get(name, '')[:400]}")
     for p in results.get("pages", []):
         if p["exceptions"] or p["section_errors"]:
