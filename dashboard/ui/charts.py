@@ -405,22 +405,28 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
     return describe(fig, summary, table)
 
 
-def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color: str = PRIMARY) -> go.Figure:
-    """A small year-on-year line for the department profile; kind = number | money | ratio | score."""
+def trend_series(df: pd.DataFrame, column: str, kind: str = "number") -> tuple[pd.Series, pd.Series, list[str]]:
+    """x (years as text), y and the shown labels of a trend line; kind = number | money | ratio | score."""
     years = df["year"].astype(int).astype(str)
     values = df[column].astype(float)
     if kind == "ratio":
-        y = (values * 100).round(1)
-        text = [fmt.pct(v) for v in values]
-    elif kind == "money":
-        y = values.round(2)
-        text = fmt_series_wan(values)
-    elif kind == "score":
-        y = values.round(1)
-        text = [fmt.score(v) for v in values]
-    else:
-        y = values
-        text = [fmt.count(v) for v in values]
+        return years, (values * 100).round(1), [fmt.pct(v) for v in values]
+    if kind == "money":
+        return years, values.round(2), fmt_series_wan(values)
+    if kind == "score":
+        return years, values.round(1), [fmt.score(v) for v in values]
+    return years, values, [fmt.count(v) for v in values]
+
+
+def describe_trend(fig: go.Figure, label: str, years, text) -> go.Figure:
+    """A trend line's sentence and data table (describe): each year with its shown label."""
+    said = "，".join(f"{y} 年 {t}" for y, t in zip(years, text))
+    return describe(fig, f"{label}：{said}。", pd.DataFrame({"年度": list(years), label: text}))
+
+
+def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color: str = PRIMARY) -> go.Figure:
+    """A small year-on-year line for the department profile; kind = number | money | ratio | score."""
+    years, y, text = trend_series(df, column, kind)
     fig = go.Figure(go.Scatter(x=years, y=y, mode="lines+markers+text", line_color=color, text=text,
                                textposition="top center", cliponaxis=False,
                                hovertemplate="%{x}年：%{text}<extra></extra>"))
@@ -428,8 +434,7 @@ def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color
     fig.update_yaxes(visible=False, rangemode="tozero")
     fig.update_layout(title={"text": label, "font_size": 14, "x": 0, "y": 0.97})
     fig = _layout(fig, 190, legend=False).update_layout(margin={"t": 40, "l": 24, "r": 24, "b": 8})
-    said = "，".join(f"{y} 年 {t}" for y, t in zip(years, text))
-    return describe(fig, f"{label}：{said}。", pd.DataFrame({"年度": list(years), label: text}))
+    return describe_trend(fig, label, years, text)
 
 
 def closure_trend(df: pd.DataFrame) -> go.Figure:

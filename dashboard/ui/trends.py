@@ -6,7 +6,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.present import fmt
 from dashboard.ui import charts
 
 # column of metrics.department_trend, title, kind of value (charts.trend)
@@ -32,20 +31,6 @@ def _template(column: str, label: str, kind: str) -> tuple[dict, dict]:
     return trace, plain["layout"]
 
 
-def _series(years: tuple, values: tuple, column: str, kind: str) -> tuple[pd.Series, pd.Series, list[str]]:
-    """x, y and text of charts.trend's line for these values (its own arithmetic and formats)."""
-    df = pd.DataFrame({"year": list(years), column: list(values)})
-    x = df["year"].astype(int).astype(str)
-    v = df[column].astype(float)
-    if kind == "ratio":
-        return x, (v * 100).round(1), [fmt.pct(a) for a in v]
-    if kind == "money":
-        return x, v.round(2), charts.fmt_series_wan(v)
-    if kind == "score":
-        return x, v.round(1), [fmt.score(a) for a in v]
-    return x, v, [fmt.count(a) for a in v]
-
-
 @st.cache_resource(max_entries=1024, show_spinner=False)
 def _figure(years: tuple, values: tuple, column: str, label: str, kind: str) -> go.Figure:
     """One small trend line, built once per distinct series and shared by every session (issue 28: building the
@@ -56,10 +41,9 @@ def _figure(years: tuple, values: tuple, column: str, label: str, kind: str) -> 
     when charts.trend built it); only the trace, three points, is validated. A department's first visit drew
     each line in about 21 ms, now in about 2 ms (bench/cpu_steps.py)."""
     trace, layout = _template(column, label, kind)
-    x, y, text = _series(years, values, column, kind)
+    x, y, text = charts.trend_series(pd.DataFrame({"year": list(years), column: list(values)}), column, kind)
     fig = go.Figure({"data": [go.Scatter(trace, x=x, y=y, text=text)], "layout": layout}, _validate=False)
-    said = "，".join(f"{a} 年 {t}" for a, t in zip(x, text))
-    return charts.describe(fig, f"{label}：{said}。", pd.DataFrame({"年度": list(x), label: text}))
+    return charts.describe_trend(fig, label, x, text)
 
 
 def small_multiples(trend: pd.DataFrame, specs=DEPARTMENT_TRENDS, per_row: int = 4) -> None:
