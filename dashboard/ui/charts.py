@@ -49,24 +49,43 @@ CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"
 NUMBERS = {"exponentformat": "none", "separatethousands": True}
 
 
+def _merged(base: dict, over: dict) -> dict:
+    """`base` with `over` laid on top, dict into dict (as Plotly's update_layout merges)."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_title: str | None = None,
-            legend: bool = True) -> go.Figure:
-    fig.update_layout(
-        height=height,
+            legend: bool = True, extra: dict | None = None) -> go.Figure:
+    """The dashboard's look on `fig`: size, margins, font, legend below, plain axis numbers; `extra` (nested
+    layout keys, e.g. {"xaxis": {"range": [0, 100]}}) goes on last. One Layout is built and set: Plotly's
+    update_layout/update_xaxes on a figure cost 15–30 ms each (every key runs through its relayout machinery),
+    which every chart page paid on every run."""
+    ours = {
+        "height": height,
         # the top stays free for the toolbar (shown on hover only, never on a phone: config()); legends go below
-        margin={"l": 8, "r": 8, "t": 28, "b": 8},
-        font={"family": FONT, "size": 13},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0,
-                "title_text": "", "traceorder": "normal"},
-        showlegend=legend,
-        hoverlabel={"font_family": FONT},
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-        separators=".,",
-    )
-    fig.update_xaxes(title_text=x_title, automargin=True, showgrid=False, **NUMBERS)
-    fig.update_layout(yaxis_title_text=y_title)  # the first y axis only: a second axis keeps its own title
-    fig.update_yaxes(automargin=True, **NUMBERS)
+        "margin": {"l": 8, "r": 8, "t": 28, "b": 8},
+        "font": {"family": FONT, "size": 13},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0,
+                   "title": {"text": ""}, "traceorder": "normal"},
+        "showlegend": legend,
+        "hoverlabel": {"font": {"family": FONT}},
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "separators": ".,",
+    }
+    extra = extra or {}
+    layout = _merged(fig.layout.to_plotly_json(), ours)
+    layout["xaxis"] = _merged(layout.get("xaxis", {}), {"automargin": True, "showgrid": False, **NUMBERS})
+    # the first y axis only takes the title: a second axis keeps its own
+    for axis in {"yaxis", *(k for k in (*layout, *extra) if k.startswith("yaxis"))}:
+        layout[axis] = _merged(layout.get(axis, {}), {"automargin": True, **NUMBERS})
+    for axis, title in (("xaxis", x_title), ("yaxis", y_title)):
+        if title is not None:
+            layout[axis] = _merged(layout.get(axis, {}), {"title": {"text": title}})
+    fig.layout = go.Layout(_merged(layout, extra or {}))
     return fig
 
 
@@ -235,13 +254,9 @@ def stacked_by_category(df: pd.DataFrame, category: str, series: list[tuple[str,
             hovertemplate="%{y}<br>" + label + "：%{customdata[0]:,} 个" + ("（%{x:.1f}%）" if percent else "")
                           + "%{customdata[1]}<extra></extra>",
         )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig = _layout(fig, _bar_height(len(df)), x_title="占比（%）" if percent else x_title)
-    if percent:
-        fig.update_xaxes(range=[0, 100])
-    else:
-        fig.update_xaxes(**count_axis(float(total.max()) if total.notna().any() else 0.0))
+    fig = _layout(fig, _bar_height(len(df)), x_title="占比（%）" if percent else x_title, extra={
+        "barmode": "stack", "yaxis": {"autorange": "reversed", "type": "category"},
+        "xaxis": {"range": [0, 100]} if percent else count_axis(float(total.max()) if total.notna().any() else 0.0)})
     table = pd.DataFrame({noun: [str(v) for v in df[category]]})
     for col, label, _ in series:
         counts = df[col].fillna(0).astype(int)
@@ -288,9 +303,8 @@ def grade_counts(grades: dict) -> go.Figure:
                            marker_pattern={**_pattern(""), "shape": [GRADE_PATTERNS[g] for g in labels]},
                            text=values, textposition="outside",
                            hovertemplate="%{x}：%{y:,} 个<extra></extra>"))
-    fig.update_yaxes(visible=False)
     parts = "、".join(f"{g} {fmt.count(v)} 个" for g, v in zip(labels, values))
-    return describe(_layout(fig, 220, legend=False), f"评价等级：{parts}，共 {fmt.count(sum(values))} 个。",
+    return describe(_layout(fig, 220, legend=False, extra={"yaxis": {"visible": False}}), f"评价等级：{parts}，共 {fmt.count(sum(values))} 个。",
                     pd.DataFrame({"等级": labels, "评价数": [fmt.count(v) for v in values]}))
 
 
@@ -330,7 +344,6 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
                               annotation_font_size=11)
     ticks = [1, 10, 100, 1000, 10000, 100000, 1000000]
     # every tick in the axis' own unit (万元): 10,000, never "1 亿" on a 万元 axis
-    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{t:,}" for t in ticks])
     drawn = df[df["light"].isin([RED, YELLOW, GREEN])]
     counts = "、".join(f"{LIGHT_LABELS[x]} {fmt.count((drawn['light'] == x).sum())} 个" for x in (RED, YELLOW, GREEN))
     line = f"；虚线为序时进度 {fmt.pct(tp.max())}" if not tp.empty else ""
@@ -339,7 +352,8 @@ def execution_scatter(df: pd.DataFrame, rules, as_of=None) -> go.Figure:
                           "调整后预算（万元）": [fmt.money(v) for v in drawn["budget"]],
                           "执行率（%）": [fmt.DASH if pd.isna(v) else f"{float(v) * 100:.1f}"
                                         for v in drawn["execution_rate"]]})
-    fig = _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）")
+    fig = _layout(fig, 380, x_title="调整后预算（万元，对数刻度）", y_title="执行率（%）",
+                  extra={"xaxis": {"type": "log", "tickvals": ticks, "ticktext": [f"{t:,}" for t in ticks]}})
     return describe(fig, f"图中 {fmt.count(len(drawn))} 个已报送项目：{counts}{line}。", table)
 
 
@@ -356,10 +370,9 @@ def ranking_bars(df: pd.DataFrame, highlight: tuple[int, ...] = ()) -> go.Figure
         hovertemplate="%{y}<br>综合得分：%{x:.1f}<br>第 %{customdata[2]} 名 · 项目 %{customdata[1]} 个"
                       "<extra></extra>",
     ))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(range=[0, 105])
-    fig = _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False)
-    fig.update_layout(margin={"r": 40})  # room for "97.3" beside the longest bar, also on a phone
+    fig = _layout(fig, _bar_height(len(df)), x_title="综合得分（0–100）", legend=False, extra={
+        "yaxis": {"autorange": "reversed", "type": "category"}, "xaxis": {"range": [0, 105]},
+        "margin": {"r": 40}})  # room for "97.3" beside the longest bar, also on a phone
     table = pd.DataFrame({"部门": [str(v) for v in df["department"]], "排名": [fmt.count(v) for v in df["rank"]],
                           "综合得分": [fmt.score(v, unit=False) for v in df["composite"]],
                           "项目数": [fmt.count(v) for v in df["projects"]],
@@ -385,11 +398,14 @@ def coverage_bars(df: pd.DataFrame, category: str, columns: list[tuple[str, str,
         else:
             fig.add_scatter(y=y, x=x, name=label, mode="markers", hovertemplate=hover,
                             marker={"color": color, "size": 9, "symbol": symbols[i % 3], "opacity": 0.85})
-    fig.update_yaxes(autorange="reversed", type="category", showgrid=len(columns) > 1, gridcolor=GRID)
-    fig.update_xaxes(range=[0, 105] if df[[c for c, _, _ in columns]].max().max() <= 1.05 else None,
-                     showgrid=True, gridcolor=GRID)
+    # the x axis has no grid (_layout); only its colour is set
+    xaxis = {"gridcolor": GRID}
+    if df[[c for c, _, _ in columns]].max().max() <= 1.05:
+        xaxis["range"] = [0, 105]
     fig = _layout(fig, _bar_height(len(df), per_row=20 if len(columns) > 1 else 30), x_title="覆盖率（%）",
-                  legend=len(columns) > 1)
+                  legend=len(columns) > 1, extra={
+                      "yaxis": {"autorange": "reversed", "type": "category", "showgrid": len(columns) > 1,
+                                "gridcolor": GRID}, "xaxis": xaxis})
     noun = {"department": "部门", "fund_source": "资金来源", "kind": "评价类型"}.get(category, "类")
     table = pd.DataFrame({noun: [str(v) for v in df[category]]})
     for col, label, _ in columns:
@@ -430,10 +446,10 @@ def trend(df: pd.DataFrame, column: str, label: str, kind: str = "number", color
     fig = go.Figure(go.Scatter(x=years, y=y, mode="lines+markers+text", line_color=color, text=text,
                                textposition="top center", cliponaxis=False,
                                hovertemplate="%{x}年：%{text}<extra></extra>"))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(visible=False, rangemode="tozero")
-    fig.update_layout(title={"text": label, "font_size": 14, "x": 0, "y": 0.97})
-    fig = _layout(fig, 190, legend=False).update_layout(margin={"t": 40, "l": 24, "r": 24, "b": 8})
+    fig = _layout(fig, 190, legend=False, extra={
+        "xaxis": {"type": "category"}, "yaxis": {"visible": False, "rangemode": "tozero"},
+        "title": {"text": label, "font": {"size": 14}, "x": 0, "y": 0.97},
+        "margin": {"t": 40, "l": 24, "r": 24, "b": 8}})
     return describe_trend(fig, label, years, text)
 
 
@@ -443,13 +459,13 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x}：当月销号 %{y:,} 个<extra></extra>")
     fig.add_scatter(x=df["month"], y=df["cumulative_closed"], name="累计销号", mode="lines+markers",
                     line_color=PRIMARY, yaxis="y2", hovertemplate="%{x}：累计 %{y:,} 个<extra></extra>")
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title_text": "累计销号数",
-                              "tickformat": ",.0f", "rangemode": "tozero"})
-    fig.update_xaxes(type="category")
-    fig = _layout(fig, 300, y_title="当月销号数")
     largest = float(df["closed"].max()) if len(df) else 0.0
-    fig.layout.yaxis.update(**count_axis(largest))  # both axes count: whole numbers only
-    fig.layout.yaxis2.update(**count_axis(float(df["cumulative_closed"].max()) if len(df) else 0.0))
+    fig = _layout(fig, 300, y_title="当月销号数", extra={
+        "xaxis": {"type": "category"},
+        "yaxis": count_axis(largest),  # both axes count: whole numbers only
+        "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "累计销号数"},
+                   "tickformat": ",.0f",
+                   **count_axis(float(df["cumulative_closed"].max()) if len(df) else 0.0)}})
     table = pd.DataFrame({"月份": [str(m) for m in df["month"]], "当月销号": [fmt.count(v) for v in df["closed"]],
                           "累计销号": [fmt.count(v) for v in df["cumulative_closed"]]})
     if not len(df):
@@ -461,12 +477,10 @@ def closure_trend(df: pd.DataFrame) -> go.Figure:
 
 def age_buckets(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=df["bucket"], y=df["count"], marker_color=list(AGE_SHADES[: len(df)]),
-                           text=df["count"], textposition="outside",
+                           text=df["count"], textposition="outside", cliponaxis=False,
                            hovertemplate="逾期 %{x}：%{y:,} 个<extra></extra>"))
-    fig.update_traces(cliponaxis=False)
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(visible=False, range=[0, max(1, float(df["count"].max())) * 1.2])
-    fig = _layout(fig, 260, x_title="逾期天数", legend=False)
+    fig = _layout(fig, 260, x_title="逾期天数", legend=False, extra={
+        "xaxis": {"type": "category"}, "yaxis": {"visible": False, "range": [0, max(1, float(df["count"].max())) * 1.2]}})
     table = pd.DataFrame({"逾期天数": [str(b) for b in df["bucket"]], "问题数": [fmt.count(v) for v in df["count"]]})
     total = int(df["count"].fillna(0).sum())
     if not total:

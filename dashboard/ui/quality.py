@@ -174,9 +174,8 @@ def rule_bars(df: pd.DataFrame) -> go.Figure:
                            textposition="outside", cliponaxis=False,
                            customdata=df["projects_flagged"],
                            hovertemplate="%{y}<br>标记 %{x:,} 个，涉及项目 %{customdata:,} 个<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", type="category")
-    return charts._layout(fig, charts._bar_height(len(df), per_row=30), x_title="标记数", legend=False) \
-        .update_layout(margin={"r": 40})
+    return charts._layout(fig, charts._bar_height(len(df), per_row=30), x_title="标记数", legend=False, extra={
+        "yaxis": {"autorange": "reversed", "type": "category"}, "margin": {"r": 40}})
 
 
 def distance_chart(hist: dict) -> go.Figure:
@@ -187,11 +186,10 @@ def distance_chart(hist: dict) -> go.Figure:
                            marker_color=colors, customdata=[label for _k, label, _n in bins],
                            hovertemplate="偏离 %{customdata}：%{y:,} 个指标<extra></extra>"))
     fig.add_vline(x=0, line_color=MUTED, line_width=1, line_dash="dot")
-    fig.update_xaxes(range=[-101, 101], tickvals=list(range(-100, 101, 20)),
-                     ticktext=[f"{v:+d}%" if v else "0" for v in range(-100, 101, 20)])
-    fig.update_yaxes(showgrid=True, gridcolor=GRID)
-    return charts._layout(fig, 300, x_title="偏离目标（±100% 以外计入两端）", y_title="指标数",
-                          legend=False)
+    return charts._layout(fig, 300, x_title="偏离目标（±100% 以外计入两端）", y_title="指标数", legend=False,
+                          extra={"xaxis": {"range": [-101, 101], "tickvals": list(range(-100, 101, 20)),
+                                           "ticktext": [f"{v:+d}%" if v else "0" for v in range(-100, 101, 20)]},
+                                 "yaxis": {"showgrid": True, "gridcolor": GRID}})
 
 
 def unit_cost_chart(df: pd.DataFrame) -> go.Figure:
@@ -213,10 +211,11 @@ def unit_cost_chart(df: pd.DataFrame) -> go.Figure:
                                       "%{customdata[3]}（中位数 %{customdata[4]}）<br>为中位数的 %{x:.2f} 倍"
                                       "<extra></extra>")
     fig.add_vline(x=1.0, line_color=MUTED, line_width=1, line_dash="dot")
-    fig.update_yaxes(type="category", autorange="reversed")
-    fig.update_xaxes(showgrid=True, gridcolor=GRID, rangemode="tozero")
     groups = df["peer_group"].nunique() if len(df) else 1
-    return charts._layout(fig, charts._bar_height(groups, per_row=44), x_title="为组内中位数的倍数（阴影为合理区间）")
+    # the x axis has no grid (_layout); only its colour is set
+    return charts._layout(fig, charts._bar_height(groups, per_row=44), x_title="为组内中位数的倍数（阴影为合理区间）",
+                          extra={"yaxis": {"type": "category", "autorange": "reversed"},
+                                 "xaxis": {"gridcolor": GRID, "rangemode": "tozero"}})
 
 
 def cost_share_chart(df: pd.DataFrame) -> go.Figure:
