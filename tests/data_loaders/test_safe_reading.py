@@ -253,12 +253,12 @@ def test_sync_of_a_200000_character_text_is_exit_2_with_a_sentence(sqlite_url, t
 
 def test_mutants_of_an_xls_and_the_template_never_escape_as_a_traceback_an_abort_or_a_hang():
     from bench.fuzz_reader import classify
-    started = time.perf_counter()
     outcomes = {}
+    # a hang is a child that outlives its own 20 s limit: classify calls that "timeout", which fails below. (No bound
+    # on the whole loop's wall time: 40 children took 73 s on a slow host under the suite's second worker.)
     for name, data in H.mutants(seed=7, count=40):
         outcomes[name] = classify(read_file_isolated(data, name, timeout_s=20, year=2024))
     assert set(outcomes.values()) <= {"read", "sentence"}, {k: v for k, v in outcomes.items() if v not in ("read", "sentence")}
-    assert time.perf_counter() - started < 60
 
 
 def test_import_measures_a_file_on_disk_before_reading_it(sqlite_url, tmp_path):
