@@ -88,7 +88,7 @@ def _layout(fig: go.Figure, height: int = 320, x_title: str | None = None, y_tit
     for axis, title in (("xaxis", x_title), ("yaxis", y_title)):
         if title is not None:
             layout[axis] = _merged(layout.get(axis, {}), {"title": {"text": title}})
-    fig.layout = go.Layout(_merged(layout, extra or {}))
+    fig.layout = go.Layout(_merged(layout, extra))
     return fig
 
 
