@@ -3,6 +3,7 @@
 `load_suite` starts the app (bench/server.py start_server, sign-in mode none, the readiness run warming it),
 then, every figure beside the single-session baseline of the same run:
 
+  (each process is measured once its warming thread has pre-visited every department's pages: `previsit`)
   baseline      one warm-up session (discarded), then BASELINE_SESSIONS single sessions one after another: the
                 p95 of their steps; the server's own memory (RssAnon) while one session is connected
   sessions      `sessions` sessions on the one process (arrivals spread over the ramp, readers pausing between
@@ -58,8 +59,14 @@ def load_suite(db_url: str, out_dir: Path, tag: str, sessions: int = 50, replica
                  "pace": {"think_s": list(pace.think_s), "ramp_s": pace.ramp_s, "seed": pace.seed}}
     with contextlib.ExitStack() as stack:
         def served(name: str) -> srv.Server:
-            s = srv.start_server(db_url, out_dir / f"load-{tag}-{name}.log", extra_env=extra_env, script_check=True)
+            # measured once the process has warmed and pre-visited each department's pages (dashboard/previsit.py),
+            # as a deputy meets the server at session time
+            s = srv.start_server(db_url, out_dir / f"load-{tag}-{name}.log", extra_env=extra_env, script_check=True,
+                                 previsits=True)
             stack.callback(s.stop)
+            out.setdefault("previsit", {})[name] = s.previsit
+            step(f"load: {name} pre-visited {s.previsit['visits']} pages of {s.previsit['departments']} departments "
+                 f"(years {s.previsit['years']}) in {s.previsit['seconds']:.1f} s")
             return s
 
         app = served("app")

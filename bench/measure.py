@@ -373,7 +373,7 @@ def browser_suite(url: str, out_dir: Path, tag: str, repeat: int = 2, n_sessions
 
     def served(name: str, app: Path, script_check: bool, env: dict | None = None):
         return srv.start_server(url, out_dir / f"server-{tag}-{name}.log", app=app, script_check=script_check,
-                                extra_env=env, timeout=180)
+                                extra_env=env, timeout=180, previsits=script_check and app == srv.APP)
 
     def first_visit(name: str, app: Path, script_check: bool, env: dict | None = None) -> float | None:
         server = served(name, app, script_check, env)

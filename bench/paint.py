@@ -57,7 +57,8 @@ def first_paint(db_url: str, log: Path, visits: int = 3, limit_s: float = 30.0, 
     of cards-drawn ÷ run-finished."""
     from playwright.sync_api import sync_playwright  # lazy: only the browser measurements need Playwright
 
-    server = srv.start_server(db_url, log, extra_env=extra_env, script_check=True, app=app)
+    server = srv.start_server(db_url, log, extra_env=extra_env, script_check=True, app=app,
+                              previsits=app == srv.APP)
     try:
         with sync_playwright() as p:
             browser = srv.launch_chromium(p)

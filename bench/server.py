@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,6 +65,7 @@ class Server:
     base_url: str
     log: Path
     script_check_s: float | None = None  # seconds the readiness run of the script took (script_check=True)
+    previsit: dict | None = None  # the warming thread's pre-visits, from its log line (wait_previsits)
 
     @property
     def pid(self) -> int:
@@ -119,6 +121,25 @@ class Server:
             stop.set()
             sampler.join()
 
+    def wait_previsits(self, timeout: float = 1800.0) -> dict:
+        """Wait for the warming thread's "pre-visited …" line in the server log (dashboard/ui/warm.py): the
+        departments' pages opened once before any session is measured. Returns what the line says (seconds,
+        visits, departments) and the wall-clock seconds waited here."""
+        started = time.monotonic()
+        pattern = re.compile(r"pre-visited \S+ version \S+: (\d+) departments, years \[([^\]]*)\], (\d+) visits "
+                             r"\((\d+) failed[^)]*\) in ([\d.]+) s")
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode} before its pre-visits")
+            found = pattern.search(self.log.read_text(errors="replace"))
+            if found:
+                self.previsit = {"departments": int(found[1]), "years": found[2], "visits": int(found[3]),
+                                 "failed": int(found[4]), "seconds": float(found[5]),
+                                 "waited_s": time.monotonic() - started}
+                return self.previsit
+            time.sleep(0.5)  # polling the log, not a wait for a result
+        raise RuntimeError(f"no pre-visits logged within {timeout:.0f} s")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -130,14 +151,16 @@ class Server:
 
 
 def start_server(db_url: str, log: Path, extra_env: dict | None = None, timeout: float = 90.0,
-                 app: Path = APP, script_check: bool = False) -> Server:
+                 app: Path = APP, script_check: bool = False, previsits: bool = False) -> Server:
     """`python -m streamlit run dashboard/app.py` (or another `app` script) on a free port from the repo root;
     returns once healthy.
 
     `script_check=True` is the deployment's readiness probe (docs/deployment.md): it enables
     `server.scriptHealthCheckEnabled` and, once healthy, waits for `/_stcore/script-health-check`, which runs
     the script once in a session of its own — the run that starts the app's warming thread (dashboard/ui/warm.py)
-    before any browser visits."""
+    before any browser visits. `previsits=True` (with script_check, the app's default settings) then waits until
+    that thread has pre-visited the departments' pages too (Server.wait_previsits), so that nothing runs in the
+    background while the server is measured."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, **(extra_env or {})}
     cmd = [sys.executable, "-m", "streamlit", "run", str(Path(app).relative_to(ROOT)),
@@ -159,6 +182,8 @@ def start_server(db_url: str, log: Path, extra_env: dict | None = None, timeout:
                     server = Server(proc, base, log)
                     if script_check:
                         server.script_check_s = script_health_check(base, max(5.0, deadline - time.monotonic()))
+                        if previsits:
+                            server.wait_previsits()
                     return server
         except OSError:
             pass

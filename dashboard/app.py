@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from dashboard import registry
+from dashboard import previsit, registry
 from dashboard.core import audit, db
 from dashboard.core.settings import SettingsError, load_settings, require_secret
 from dashboard.ui import auth, common, filters, prefs, screen, warm, zh
@@ -133,7 +133,8 @@ def main() -> None:
     keep_downloads()
     slot = preload_cards()
     try:
-        run()
+        with warm.session_run():  # the warming thread's pre-visits wait for the sessions' runs (ui/warm.py)
+            run()
     finally:
         if slot is not None:
             slot.empty()
@@ -152,7 +153,7 @@ def run() -> None:
     audit.configure(settings.auth.audit_hash)  # the hash new audit entries are chained with
     try:
         _init_database(url)
-        warmer = warm.start(settings)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
+        warmer = warm.start(settings, previsit.departments)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
     except Exception:
         ref = common.error_reference()
         log.exception("database unavailable [ref %s]", ref)

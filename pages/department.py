@@ -112,7 +112,7 @@ with common.guard("部门整体绩效"):
 with common.guard("历年趋势"):
     st.subheader("历年趋势", help="每年按当年数据计算，资金来源筛选同上方卡片；综合得分和名次口径同「部门排名」页"
                  "（当前规则设置、所选资金来源）。")
-    trend = data.department_trend(ctx, dept_id)
+    trend = data.department_trend(dctx, dept_id)  # the page's scope: the same whichever sidebar filter led here
     trend = trend[trend["year"] <= ctx.scope.year].tail(3)
     if ctx.scope.fund_source:
         st.caption(f"只计资金来源为“{text.md(ctx.scope.fund_source)}”的项目及其评价、问题。")

@@ -8,7 +8,8 @@
     documents (3)  dashboard/documents/   the brief and the annual report
     ui (4)         dashboard/ui/          Streamlit components; the one door the pages use
     pages (5)      pages/                 the pages: they only draw, through dashboard.ui
-    app (6)        dashboard/*.py         the app shell (app.py) and the page registry (registry.py)
+    app (6)        dashboard/*.py         the app shell (app.py), the page registry (registry.py), the pre-visits
+                                          (previsit.py: the page runs the server makes itself)
     cli (7)        dashboard/cli.py, dashboard/__main__.py, bench/
 
 Layers of the same level never import each other; core, loaders, demo, metrics, present and documents never
@@ -199,7 +200,7 @@ def test_every_project_module_has_a_layer_from_its_folder():
 
 def test_only_the_entry_points_live_directly_in_dashboard():
     direct = sorted(p.name for p in (ROOT / "dashboard").glob("*.py"))
-    assert direct == ["__init__.py", "__main__.py", "app.py", "cli.py", "registry.py"], direct
+    assert direct == ["__init__.py", "__main__.py", "app.py", "cli.py", "previsit.py", "registry.py"], direct
 
 
 def test_the_walk_finds_lazy_upward_and_streamlit_imports():

@@ -170,7 +170,9 @@ class Performance:
 
     warm: bool = True  # warm project_facts and the per-department aggregates when the server starts, after imports
     warm_poll_s: float = 5.0  # how often the warming thread checks the data version (one small query)
-    warm_years: int = 1  # how many of the latest years it warms (the default page shows the latest)
+    warm_years: int = 2  # how many of the latest years it warms: the year in progress and the one before it
+    # how many departments it then opens 总览 and 部门画像 of, in each of those years (dashboard/previsit.py); 0 = none
+    warm_departments: int = 100
 
 
 @dataclass(frozen=True)
@@ -521,6 +523,7 @@ def check_settings(settings: Settings, source: str | None = None) -> Settings:
     c.types()
     c.above("warm_poll_s")
     c.at_least("warm_years", 1)
+    c.within("warm_departments", 0, 1000)
 
     if not (isinstance(settings.db_url, str) and settings.db_url.strip()):
         raise SettingsError(f"{source}[database] url 应为数据库 URL 字符串")

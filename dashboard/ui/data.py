@@ -19,10 +19,16 @@ import streamlit as st
 from dashboard import metrics
 from dashboard.metrics.query import many
 
-TTL = 3600  # seconds; the data version already invalidates on writes, this only bounds memory
+# Entries per cache: the pre-visits (dashboard/previsit.py) fill about 18 of `_run` and 2 of `_built` for each
+# department and year they open (at most previsit.MAX_DEPARTMENT_YEARS = 400 of them), the readers' other pages
+# the rest. No time-to-live: an entry is keyed on the data version, which every write changes, so an old entry is
+# never read again and leaves as the least recently used; memory is bounded by the count (a time-to-live of an
+# hour made every pre-visited department cold again an hour after the server warmed it).
+RUN_ENTRIES = 8192
+BUILT_ENTRIES = 1024
 
 
-@st.cache_data(max_entries=512, ttl=TTL, show_spinner=False)
+@st.cache_data(max_entries=RUN_ENTRIES, show_spinner=False)
 def _run(key: str, _fn=None, _args: tuple = (), _kwargs: tuple = ()):
     """_fn(*_args, **_kwargs); `key` (see _cached) is the cache key, the underscored parameters are not hashed."""
     return _fn(*_args, **dict(_kwargs))
@@ -59,7 +65,7 @@ def _metric(fn, ctx, *args, scope=None, **kwargs):
     return _cached(fn, q.version, q, *args, **kwargs)
 
 
-@st.cache_resource(max_entries=256, ttl=TTL, show_spinner=False)
+@st.cache_resource(max_entries=BUILT_ENTRIES, show_spinner=False)
 def _built(key: str, _build=None):
     """_build(), once per process for each key (`_build` is not hashed)."""
     return _build()

@@ -174,7 +174,7 @@ def range_caption(first: int, last: int, total: int) -> str:
     return f"第 {first:,}–{last:,} 条，共 {total:,} 条"
 
 
-@st.cache_resource(max_entries=512, ttl=data.TTL, show_spinner=False)
+@st.cache_resource(max_entries=2048, show_spinner=False)  # about 4 pages per pre-visited department and year
 def _shown_page(key: str, _rows=None, _cols: tuple = (), _links: bool = False, _year: int | None = None):
     """One page of a list as st.dataframe draws it (Chinese headers, 项目卡片 links first with `_links`), once per
     process for each page (`key`: Listing.key of the page), shared by every session and never changed.

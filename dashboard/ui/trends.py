@@ -31,7 +31,7 @@ def _template(column: str, label: str, kind: str) -> tuple[dict, dict]:
     return trace, plain["layout"]
 
 
-@st.cache_resource(max_entries=1024, show_spinner=False)
+@st.cache_resource(max_entries=4096, show_spinner=False)  # about 7 lines per pre-visited department and year
 def _figure(years: tuple, values: tuple, column: str, label: str, kind: str) -> go.Figure:
     """One small trend line, built once per distinct series and shared by every session (issue 28: building the
     eight Plotly figures was 42% of a 部门画像 run under load). Keyed on scalars; nothing mutates a shown figure.

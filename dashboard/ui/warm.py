@@ -8,6 +8,10 @@ small query. Bounded: one thread, at most MAX_URLS databases (the oldest is forg
 MAX_FAILURES checks in a row is dropped. Only a real Streamlit server warms: under AppTest's mocked runtime
 (the tests, the benchmark's cold page runs) `start` does nothing. `[performance] warm = false` turns it off.
 
+After warming a URL it calls `visit(settings, years, limit)`, when start was given one (dashboard/app.py gives
+dashboard.previsit.departments: each department's 总览 and 部门画像 opened once, off the request path), and logs
+"pre-visited …" with what it did; `previsited` keeps the last result per URL.
+
 The server starts the thread on its first script run: the readiness probe `/_stcore/script-health-check`
 (`server.scriptHealthCheckEnabled`, see docs/deployment.md) makes that run happen when the server starts,
 before any user's visit.
@@ -15,7 +19,9 @@ before any user's visit.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import OrderedDict
 
 from streamlit.logger import get_logger
@@ -30,9 +36,41 @@ log = get_logger("dashboard.warm")
 
 MAX_URLS = 4
 MAX_FAILURES = 3
+QUIET_S = 0.5  # background work (the pre-visits) starts only when no session's run has ended for this long …
+MAX_WAIT_S = 30.0  # … or when it has waited this long (so it still advances, slowly, under constant load)
+
+_runs = {"running": 0, "ended": 0.0}  # the sessions' script runs in progress in this process, when the last ended
+_runs_lock = threading.Lock()
 
 _lock = threading.Lock()
 _warmer: Warmer | None = None
+
+
+@contextlib.contextmanager
+def session_run():
+    """Around each session's script run (dashboard/app.py main): what `wait_quiet` waits for."""
+    with _runs_lock:
+        _runs["running"] += 1
+    try:
+        yield
+    finally:
+        with _runs_lock:
+            _runs["running"] -= 1
+            _runs["ended"] = time.monotonic()
+
+
+def wait_quiet(quiet_s: float = QUIET_S, max_wait_s: float = MAX_WAIT_S, sleep=time.sleep) -> float:
+    """Wait until no session's run is in progress and none ended within `quiet_s` (at most `max_wait_s`);
+    the seconds waited. Background work calls it before each step, so that readers' runs go first."""
+    started = time.monotonic()
+    while True:
+        now = time.monotonic()
+        with _runs_lock:
+            busy = _runs["running"] > 0
+            idle_for = now - _runs["ended"]
+        if (not busy and idle_for >= quiet_s) or now - started >= max_wait_s:
+            return now - started
+        sleep(quiet_s if busy else quiet_s - idle_for)  # a wait for the sessions' runs to pass, bounded above
 
 
 def real_server() -> bool:
@@ -44,9 +82,11 @@ def real_server() -> bool:
 
 
 class Warmer(threading.Thread):
-    def __init__(self, poll_s: float):
+    def __init__(self, poll_s: float, visit=None):
         super().__init__(name="dashboard-warm", daemon=True)
         self.poll_s = float(poll_s)
+        self.visit = visit  # visit(settings, years, limit) → dict, after each warming (dashboard/previsit.py)
+        self.previsited: dict[str, dict] = {}
         self.targets: OrderedDict[str, Settings] = OrderedDict()
         self.done: dict[str, tuple] = {}  # url → (data version, judging day) last warmed
         self.results: dict[str, dict] = {}
@@ -77,6 +117,12 @@ class Warmer(threading.Thread):
         self.results[url] = result
         log.info("warmed %s version %s years %s in %.2f s", url.split("://")[0], result["version"],
                  result["years"], result["seconds"])
+        if self.visit is not None and perf.warm_departments > 0:
+            got = self.visit(settings, result["years"], perf.warm_departments)
+            self.previsited[url] = got
+            log.info("pre-visited %s version %s: %d departments, years %s, %d visits (%d failed%s) in %.2f s",
+                     url.split("://")[0], got["version"], got["departments"], got["years"], got["visits"],
+                     got["failed"], ", stopped: the data changed" if got["stopped"] else "", got["seconds"])
 
     def run(self) -> None:
         while True:
@@ -97,14 +143,15 @@ class Warmer(threading.Thread):
             self.wake.clear()
 
 
-def start(settings: Settings) -> Warmer | None:
-    """Start (once per process) or extend the warming thread with this database; None when warming is off."""
+def start(settings: Settings, visit=None) -> Warmer | None:
+    """Start (once per process) or extend the warming thread with this database; None when warming is off.
+    `visit`: what the thread does after each warming (see the module's docstring); the first call's counts."""
     global _warmer
     if not settings.performance.warm or not real_server():
         return None
     with _lock:
         if _warmer is None:
-            _warmer = Warmer(settings.performance.warm_poll_s)
+            _warmer = Warmer(settings.performance.warm_poll_s, visit)
             _warmer.start()
         warmer = _warmer
     warmer.add(settings)

@@ -70,9 +70,10 @@ def test_with_scale_names_one_database_per_scale():
 def test_performance_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("DASHBOARD_SETTINGS", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert load_settings().performance == Performance(warm=True, warm_poll_s=5.0, warm_years=1)
-    (tmp_path / "dashboard.toml").write_text("[performance]\nwarm = false\nwarm_years = 2\n", encoding="utf-8")
-    assert load_settings().performance == Performance(warm=False, warm_poll_s=5.0, warm_years=2)
+    assert load_settings().performance == Performance(warm=True, warm_poll_s=5.0, warm_years=2, warm_departments=100)
+    (tmp_path / "dashboard.toml").write_text("[performance]\nwarm = false\nwarm_years = 1\nwarm_departments = 0\n",
+                                             encoding="utf-8")
+    assert load_settings().performance == Performance(warm=False, warm_poll_s=5.0, warm_years=1, warm_departments=0)
     (tmp_path / "dashboard.toml").write_text("[performance]\nwarm_poll = 1\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="warm_poll"):
         load_settings()

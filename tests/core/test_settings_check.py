@@ -85,6 +85,8 @@ BAD = [
     ("warm-text", '[performance]\nwarm = "yes"\n', "performance", "warm", "应为 true 或 false"),
     ("warm-years-zero", "[performance]\nwarm_years = 0\n", "performance", "warm_years", "应不小于 1"),
     ("warm-poll-negative", "[performance]\nwarm_poll_s = -1\n", "performance", "warm_poll_s", "应大于 0"),
+    ("warm-departments-many", "[performance]\nwarm_departments = 5000\n", "performance", "warm_departments",
+     "应在 0 到 1000 之间"),
     ("database-url-number", "[database]\nurl = 5\n", "database", "url", "应为数据库 URL 字符串"),
     ("unknown-rules-key", "[rules]\ngrade_excelent = 85\n", "rules", "grade_excelent", "有未知的设置项"),
     ("unknown-checkpoints-subtable", "[rules.checkpoint]\n4 = 25\n", "rules", "checkpoint", "有未知的设置项"),
