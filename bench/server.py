@@ -127,14 +127,14 @@ class Server:
         visits, departments) and the wall-clock seconds waited here."""
         started = time.monotonic()
         pattern = re.compile(r"pre-visited \S+ version \S+: (\d+) departments, years \[([^\]]*)\], (\d+) visits "
-                             r"\((\d+) failed[^)]*\) in ([\d.]+) s")
+                             r"\((\d+) failed[^)]*\) in ([\d.]+) s; (\d+) objects frozen")
         while time.monotonic() - started < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited with {self.proc.returncode} before its pre-visits")
             found = pattern.search(self.log.read_text(errors="replace"))
             if found:
                 self.previsit = {"departments": int(found[1]), "years": found[2], "visits": int(found[3]),
-                                 "failed": int(found[4]), "seconds": float(found[5]),
+                                 "failed": int(found[4]), "seconds": float(found[5]), "frozen": int(found[6]),
                                  "waited_s": time.monotonic() - started}
                 return self.previsit
             time.sleep(0.5)  # polling the log, not a wait for a result

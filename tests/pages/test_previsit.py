@@ -107,3 +107,24 @@ def test_background_work_waits_for_the_sessions_runs():
     slept.clear()
     assert warm.wait_quiet(quiet_s=0.0, max_wait_s=5.0, sleep=slept.append) == pytest.approx(0.0, abs=0.05)
     assert not slept
+
+
+def test_after_warming_the_cached_objects_are_frozen_until_the_next_warming(app_env):
+    """Warmer.check: pre-visits, then one collection and gc.freeze (the collector no longer walks the caches);
+    the next warming unfreezes first, so what became garbage in between can be collected."""
+    import gc
+
+    seen = []
+    warmer = warm.Warmer(5.0, visit=lambda s, years, limit: seen.append(gc.get_freeze_count()) or {
+        "version": 1, "departments": 0, "years": years, "visits": 0, "failed": 0, "stopped": False, "seconds": 0.0})
+    settings = load_settings()
+    try:
+        warmer.check(settings.db_url, settings)
+        assert seen == [0] and gc.get_freeze_count() > 0
+        warmer.check(settings.db_url, settings)  # the same data version and day: nothing to do, still frozen
+        assert seen == [0] and gc.get_freeze_count() > 0
+        warmer.done.clear()  # as after an import: warmed again, unfrozen before it
+        warmer.check(settings.db_url, settings)
+        assert seen == [0, 0] and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
