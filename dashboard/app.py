@@ -153,7 +153,8 @@ def run() -> None:
     audit.configure(settings.auth.audit_hash)  # the hash new audit entries are chained with
     try:
         _init_database(url)
-        warmer = warm.start(settings, previsit.departments)  # once per process: facts and aggregates warmed in the background (ui/warm.py)
+        # once per process: facts and aggregates warmed in the background (ui/warm.py), then the departments pre-visited
+        warmer = warm.start(settings, previsit.departments)
     except Exception:
         ref = common.error_reference()
         log.exception("database unavailable [ref %s]", ref)

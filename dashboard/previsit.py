@@ -15,7 +15,7 @@ from the widget values a reader would have set, and the page file runs as Stream
 list page, chart and trend line it asks for goes through the very caches and keys a session's run uses. Nothing
 leaves the process: its messages go nowhere, no button is clicked, nothing is written; the download buttons it
 made are dropped when it ends. It runs under a ScriptRunContext of its own, built the way Streamlit's
-ScriptRunner builds one (session id PREVISIT_SESSION, an empty session state); tests/test_previsit.py checks
+ScriptRunner builds one (session id PREVISIT_SESSION, an empty session state); tests/pages/test_previsit.py checks
 that a reader's run after the pre-visits computes nothing new, so a Streamlit that changes this fails there.
 
 Bounded: at most `warm_departments` departments × `warm_years` years × 2 pages per data version. Readers go
