@@ -144,7 +144,6 @@ class Warmer(threading.Thread):
                      got["visits"], got["failed"], ", stopped: the data changed" if got["stopped"] else "",
                      got["seconds"], frozen)
 
-
     def run(self) -> None:
         while True:
             with _lock:
