@@ -10,7 +10,7 @@ MAX_FAILURES checks in a row is dropped. Only a real Streamlit server warms: und
 
 After warming a URL it calls `visit(settings, years, limit)`, when start was given one (dashboard/app.py gives
 dashboard.previsit.departments: each department's 总览 and 部门画像 opened once, off the request path), and logs
-"pre-visited …" with what it did; `previsited` keeps the last result per URL.
+"pre-visited …" with what it did.
 
 The server starts the thread on its first script run: the readiness probe `/_stcore/script-health-check`
 (`server.scriptHealthCheckEnabled`, see docs/deployment.md) makes that run happen when the server starts,
@@ -101,7 +101,6 @@ class Warmer(threading.Thread):
         super().__init__(name="dashboard-warm", daemon=True)
         self.poll_s = float(poll_s)
         self.visit = visit  # visit(settings, years, limit) → dict, after each warming (dashboard/previsit.py)
-        self.previsited: dict[str, dict] = {}
         self.targets: OrderedDict[str, Settings] = OrderedDict()
         self.done: dict[str, tuple] = {}  # url → (data version, judging day) last warmed
         self.results: dict[str, dict] = {}
@@ -136,7 +135,6 @@ class Warmer(threading.Thread):
         got = None
         if self.visit is not None and perf.warm_departments > 0:
             got = self.visit(settings, result["years"], perf.warm_departments)
-            self.previsited[url] = got
         frozen = _settle()
         if got is not None:
             log.info("pre-visited %s version %s: %d departments, years %s, %d visits (%d failed%s) in %.2f s; "
