@@ -24,6 +24,10 @@ Builds (or reuses) the demo database of each scale, then measures, each figure b
   cards_first_paint_ratio  Chromium, first visits (new contexts) of the overview on a warm server: the time
                         the KPI cards are drawn ÷ the time the run finished, median of 3 (bench/paint.py; 1.0:
                         the cards are in the first paint after the run, no grey skeletons)
+  charts_draw_max_ms    Chromium: every page's Plotly figures as the app sends them, drawn one at a time by
+                        plotly.js; the page whose charts together take longest (bench/chart_cost.py, per chart
+                        in the JSON); plotly_load_ms the load of plotly.js itself in a new tab, which every
+                        page with a chart pays before its first one (the trivial page too)
   sessions50_p95_ratio  50 sessions through Streamlit's own websocket protocol (bench/loadclient.py: overview,
                         year, department, 部门画像, a list download; arrivals over 30 s, 5–15 s reading between
                         steps) on one process: p95 of the steps ÷ one session's p95 (bench/load.py);
@@ -47,7 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import demo_db, documents, importing, load, loadclient, measure, paint, report
+from bench import chart_cost, demo_db, documents, importing, load, loadclient, measure, paint, report
 from bench import server as srv
 
 TARGETS = {  # metric: (comparison, target)
@@ -73,7 +77,8 @@ TARGETS = {  # metric: (comparison, target)
 ALTERNATIVES = {"page_cold_max_s": ("page_cold_ratio", 12.0), "page_warm_max_s": ("page_warm_ratio", 2.5)}
 ORDER = list(TARGETS)
 EXTRA = ["import_fresh_floor_ratio", "import_overhead_ratio_existing", "import_overhead_ratio_fresh", "rss_anon_max_mb", "page_cold_ratio", "page_warm_ratio", "apptest_baseline_s", "browser_baseline_s", "browser_first_ratio_nowarm",
-         "sessions5_p95_ratio_replicas", "sessions50_p95_ratio", "rss_per_session_mb", "sessions_max_within_3x"]
+         "sessions5_p95_ratio_replicas", "sessions50_p95_ratio", "rss_per_session_mb", "sessions_max_within_3x",
+         "charts_draw_max_ms", "plotly_load_ms"]
 SCALES = ("county", "city", "province")
 
 
@@ -152,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
                              "sessions_max_within_3x; `make bench-load`")
     parser.add_argument("--skip", action="append", default=[],
                         choices=("import", "fresh", "pages", "browser", "sessions", "naive", "documents", "load",
-                                 "paint"),
+                                 "paint", "charts"),
                         help="leave out a measurement (repeatable)")
     return parser
 
@@ -195,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
 # The measurements, in order: each fn(args, url, kind, results, metrics) fills `metrics` (keys of TARGETS /
 # EXTRA) and `results` (details for the JSON). A new measurement appends itself here and its keys to TARGETS.
 def _measurements():
-    return [_measure_import, _measure_queries_and_pages, _measure_browser, _measure_paint, _measure_documents,
+    return [_measure_import, _measure_queries_and_pages, _measure_browser, _measure_paint, _measure_charts,
+            _measure_documents,
             _measure_load]
 
 
@@ -215,6 +221,30 @@ def _measure_paint(args, url: str, kind: str, results: dict, metrics: dict) -> N
     metrics["cards_first_paint_ratio"] = r.get("ratio")
     _step(f"first paint: cards drawn ÷ run finished {_fmt(r.get('ratio'))}; cards after the run "
           f"{r.get('cards_after_run_s', r.get('error', ''))} s")
+
+
+def _measure_charts(args, url: str, kind: str, results: dict, metrics: dict) -> None:
+    """Which charts cost what in Chromium (bench/chart_cost.py)."""
+    if "browser" in args.skip or "charts" in args.skip:
+        return
+    problem = srv.chromium_problem()
+    if problem:
+        _step(f"charts: skipped ({problem})")
+        return
+    try:
+        r = chart_cost.run(url)
+    except Exception as exc:  # noqa: BLE001 - report and go on
+        r = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+    results["charts"] = r
+    if "max_page" not in r:
+        _step(f"charts: {r.get('error', 'no chart on any page')}")
+        return
+    metrics["charts_draw_max_ms"] = r["max_page"]["ms"]
+    metrics["plotly_load_ms"] = r["plotly_load_ms"]
+    worst = r["max_chart"]
+    _step(f"charts: plotly.js load {r['plotly_load_ms']:.0f} ms; slowest page {r['max_page']['page']} "
+          f"{r['max_page']['ms']:.0f} ms for {r['max_page']['charts']} charts; slowest chart {worst['page']} "
+          f"#{worst['index']} {worst['ms']:.0f} ms ({worst['points']:,} points, {worst['bytes']:,} bytes)")
 
 
 def _measure_load(args, url: str, kind: str, results: dict, metrics: dict) -> None:
