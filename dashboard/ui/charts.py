@@ -197,15 +197,26 @@ def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataF
     st.caption(text.md(sentence))
     shown = data if data is not None else shown
     if table and shown is not None and not shown.empty:
-        with st.expander(DATA_LABEL, icon=":material/table_view:"):
-            if len(shown) > _BIG_TABLE:
-                st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_data")
-            else:
-                # st.table renders Markdown in its cells: names shown as text (tests/browser/test_injection.py)
-                plain = shown.map(lambda v: text.md(html.unescape(v)) if isinstance(v, str) else v)
-                plain.columns = [text.md(html.unescape(str(c))) for c in plain.columns]
-                st.table(plain.set_index(plain.columns[0]))
+        # the table is drawn only while its expander is open (opening it runs the page again): a chart page's
+        # closed 图表数据 tables, up to 60 rows each with every cell rendered as Markdown, were a large part of
+        # what the browser drew on every visit (docs/deployment.md, "Where a chart page's time goes")
+        box = st.expander(DATA_LABEL, icon=":material/table_view:", key=data_key(key), on_change="rerun")
+        if box.open:
+            with box:
+                if len(shown) > _BIG_TABLE:
+                    st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_data")
+                else:
+                    # st.table renders Markdown in its cells: names shown as text (tests/browser/test_injection.py)
+                    plain = shown.map(lambda v: text.md(html.unescape(v)) if isinstance(v, str) else v)
+                    plain.columns = [text.md(html.unescape(str(c))) for c in plain.columns]
+                    st.table(plain.set_index(plain.columns[0]))
     return event
+
+
+def data_key(key: str) -> str:
+    """The key of the 图表数据 expander under the chart drawn with `key` (st.session_state[data_key(key)] is
+    whether it is open)."""
+    return f"{key}_data_open"
 
 
 def count_axis(largest: float) -> dict:

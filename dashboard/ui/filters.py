@@ -30,6 +30,8 @@ PRESET_LABELS = {"lag": "序时进度差（滞后百分点）", "checkpoints": "
 JUDGE_LABELS = {"auto": "默认", "today": "今天", "yearend": "年末加宽限期", "date": "指定日期"}
 CTX_KEY = "_dashboard_ctx"
 PRESET_KEY = "_rules_preset"  # canonical value; the sidebar and the 监控预警 page both edit it
+RULES_KEY = "_rules_values"  # the panel's values (widget key → value), kept while its inputs are not drawn
+PANEL_KEY = "rules_open"  # whether the 规则设置 expander is open (its inputs are drawn only then)
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,23 @@ def _base_value(base: Rules, field: str) -> float:
 
 
 def _reset_rules(base: Rules) -> None:
+    values = _rule_values(base)
     for key, _label, field, *_ in RULE_FIELDS:
-        st.session_state[key] = _base_value(base, field)
-    st.session_state["r_min"] = int(base.min_projects)
+        values[key] = st.session_state[key] = _base_value(base, field)
+    values["r_min"] = st.session_state["r_min"] = int(base.min_projects)
     st.session_state[PRESET_KEY] = base.warning_preset
+
+
+def _rule_values(base: Rules) -> dict:
+    """The session's panel values (widget key → value). A value its input holds is the newest (the input is
+    drawn, or was drawn in the run before, or a test or link set it); otherwise what was kept, else the base
+    rule. Kept in RULES_KEY because Streamlit forgets an input's value once a run does not draw it."""
+    values = st.session_state.setdefault(RULES_KEY, {})
+    for key, _label, field, *_ in RULE_FIELDS:
+        values[key] = st.session_state[key] if key in st.session_state else values.get(key, _base_value(base, field))
+    values["r_min"] = st.session_state["r_min"] if "r_min" in st.session_state else values.get(
+        "r_min", int(base.min_projects))
+    return values
 
 
 def limit_ids(url: str, version: int, departments) -> tuple[int, ...]:
@@ -140,27 +155,36 @@ def rules_panel(base: Rules, actor=None, url: str | None = None) -> Rules:
 
     Staff and admins may also save them as the defaults (core.rules_file.save_rules, which checks the role again);
     for every other role the panel is a what-if for this session only."""
-    for key, _label, field, *_ in RULE_FIELDS:
-        st.session_state.setdefault(key, _base_value(base, field))
-    st.session_state.setdefault("r_min", int(base.min_projects))
-    values: dict[str, float] = {}
-    with st.sidebar.expander("规则设置", icon=":material/tune:"):
-        st.caption("仅对本次会话生效；默认值来自 dashboard.toml，未配置时用系统默认规则（见 docs/rules.md）。")
-        preset = preset_radio(base, "r_preset_sidebar")
-        groups = {"预警": RULE_FIELDS[:6], "评价等级": RULE_FIELDS[6:10], "综合得分权重": RULE_FIELDS[10:]}
-        for title, fields in groups.items():
-            st.markdown(f"**{title}**")
-            for key, label, field, lo, hi, step in fields:
-                values[field] = st.number_input(label, min_value=lo, max_value=hi, step=step, key=key)
-        min_projects = st.number_input("样本少：项目数少于", min_value=1, max_value=1000, step=1, key="r_min")
-        st.button("恢复默认", on_click=_reset_rules, args=(base,), key="r_reset")
-        may_save = actor is not None and actor.may("settings") and url is not None
-        if may_save:
-            save = st.button("保存为默认规则", key="r_save", icon=":material/save:",
-                             help="写入 dashboard.toml 的 [rules]，此后所有人默认使用；记入操作日志。")
-        else:
-            save = False
-            st.caption("本账号的调整只对本次会话生效，不能保存为默认规则。")
+    kept = _rule_values(base)
+    values = {field: float(kept[key]) for key, _label, field, *_ in RULE_FIELDS}
+    min_projects, save = kept["r_min"], False
+    st.session_state.setdefault(PRESET_KEY, base.warning_preset)
+    preset = st.session_state[PRESET_KEY]
+    # the inputs are drawn only while the panel is open (on_change="rerun" runs the page again when it opens or
+    # closes): 16 number inputs on every run of every page cost the server and the browser more than anything
+    # else in the sidebar, for a panel few readers open; the values stay in RULES_KEY meanwhile
+    panel = st.sidebar.expander("规则设置", icon=":material/tune:", key=PANEL_KEY, on_change="rerun")
+    if panel.open:
+        with panel:
+            st.caption("仅对本次会话生效；默认值来自 dashboard.toml，未配置时用系统默认规则（见 docs/rules.md）。")
+            preset = preset_radio(base, "r_preset_sidebar")
+            groups = {"预警": RULE_FIELDS[:6], "评价等级": RULE_FIELDS[6:10], "综合得分权重": RULE_FIELDS[10:]}
+            for title, fields in groups.items():
+                st.markdown(f"**{title}**")
+                for key, label, field, lo, hi, step in fields:
+                    st.session_state.setdefault(key, kept[key])
+                    values[field] = kept[key] = st.number_input(label, min_value=lo, max_value=hi, step=step,
+                                                                key=key)
+            st.session_state.setdefault("r_min", kept["r_min"])
+            min_projects = kept["r_min"] = st.number_input("样本少：项目数少于", min_value=1, max_value=1000,
+                                                           step=1, key="r_min")
+            st.button("恢复默认", on_click=_reset_rules, args=(base,), key="r_reset")
+            may_save = actor is not None and actor.may("settings") and url is not None
+            if may_save:
+                save = st.button("保存为默认规则", key="r_save", icon=":material/save:",
+                                 help="写入 dashboard.toml 的 [rules]，此后所有人默认使用；记入操作日志。")
+            else:
+                st.caption("本账号的调整只对本次会话生效，不能保存为默认规则。")
     # the panel offers 4, 6, 8 and 10月末; a month the settings leave out stays out unless a value is set for it
     # (a settings file with only `6 = 45` keeps one checkpoint, not three more at 0 %)
     known = dict(base.checkpoints)

@@ -48,6 +48,18 @@ def test_hostile_names_render_as_text_everywhere(office_server, browser):
             pg.goto(srv.page_url(base, BY_KEY[key], query))
             waits.wait_ready(pg)
             seen_names += hostile.assert_as_text(pg, f"{key}?{query}")
+        # a chart's 图表数据 table is drawn once its expander is opened: the names in its cells are text too (the
+        # department chosen by its name, so that its row is in the tables)
+        query = "year=2024&departments=" + urllib.parse.quote(hostile.DEPARTMENT)
+        pg.goto(srv.page_url(base, BY_KEY["coverage"], query))
+        waits.wait_ready(pg)
+        boxes = pg.locator("[data-testid='stExpander'] summary", has_text="图表数据")
+        assert boxes.count() >= 1
+        for i in range(boxes.count()):
+            boxes.nth(i).click()
+            waits.wait_ready(pg)
+        expect(pg.locator("[data-testid='stTable']", has_text="粗体部门").first).to_be_visible()
+        seen_names += hostile.assert_as_text(pg, "coverage, 图表数据 opened")
         # the crafted link's text itself is shown literally in the warning
         pg.goto(srv.page_url(base, BY_KEY["department"], "dept=" + urllib.parse.quote(hostile.CRAFTED_DEPT)))
         waits.wait_ready(pg)

@@ -29,7 +29,7 @@ from dashboard.core.settings import (
     require_secret,
 )
 from tests.pages import fixture_db
-from tests.pages.apptest import APP, metrics
+from tests.pages.apptest import APP, metrics, open_rules
 
 SECRET = "z" * 40
 
@@ -347,7 +347,7 @@ def test_the_app_in_password_mode_without_the_secret_shows_no_sign_in(app_db, tm
 
 def test_the_rules_panel_refuses_inverted_bands_with_the_same_sentence(app_db, tmp_path):
     app_db.setenv("DASHBOARD_SETTINGS", str(tmp_path / "absent.toml"))
-    at = _run_app()
+    at = open_rules(_run_app())
     at.number_input(key="r_excellent").set_value(70.0).run()
     warnings = [w.value for w in at.sidebar.warning]
     assert any("规则设置有误" in w and "[rules] grade_excellent（70）应大于 grade_good（80）" in w for w in warnings), warnings

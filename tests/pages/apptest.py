@@ -28,6 +28,28 @@ def make_app(page: str | None = None, query: dict | None = None, state: dict | N
     return at
 
 
+def open_rules(at: AppTest) -> AppTest:
+    """Open the sidebar's 规则设置 (its inputs are drawn only while it is open) and run again."""
+    from dashboard.ui import filters  # lazy: the app's modules load with the first run
+
+    at.session_state[filters.PANEL_KEY] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_chart_data(at: AppTest) -> AppTest:
+    """Open every 图表数据 expander of the page (their tables are drawn only while open) and run again."""
+    from dashboard.ui import charts  # lazy: the app's modules load with the first run
+
+    for expander in at.expander:
+        if expander.label == charts.DATA_LABEL:
+            at.session_state[expander.proto.id.split("-", 2)[2]] = True  # "$$ID-<hash>-<key>"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def plotly_figures(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 

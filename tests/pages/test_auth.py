@@ -16,7 +16,7 @@ from dashboard import registry
 from dashboard.core import accounts, audit
 from dashboard.core.settings import load_settings
 from dashboard.ui import auth, text
-from tests.pages.apptest import APP, metrics, texts
+from tests.pages.apptest import APP, metrics, open_rules, texts
 
 PW = "a good password 1"
 OP = accounts.operator("tests")
@@ -118,10 +118,10 @@ def test_staff_may_upload_and_save_rules_leaders_only_try_them(password_mode):
     url = password_mode
     staff = _token(url, _user(url, "staff"))
     leader = _token(url, _user(url, "leader"))
-    at = _run("upload", state={auth.TOKEN_KEY: staff})
+    at = open_rules(_run("upload", state={auth.TOKEN_KEY: staff}))
     assert at.title[0].value == "数据上传" and not at.error
     assert at.sidebar.button(key="r_save").label == "保存为默认规则"
-    at = _run(state={auth.TOKEN_KEY: leader})
+    at = open_rules(_run(state={auth.TOKEN_KEY: leader}))
     assert "r_save" not in [b.key for b in at.sidebar.button]
     assert "不能保存为默认规则" in "\n".join(c.value for c in at.sidebar.caption)
     # the what-if still works for the leader's session: a lower red threshold turns more projects red

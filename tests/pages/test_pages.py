@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard import registry
-from tests.pages.apptest import figure, make_app, metrics, table, texts, values
+from tests.pages.apptest import figure, make_app, metrics, open_rules, table, texts, values
 
 PAGES = [page.key for page in registry.PAGES]
 
@@ -154,6 +154,7 @@ def test_monitoring_checkpoint_preset_chosen_on_the_page(app):
     assert (m["红灯"][0], m["黄灯"][0]) == ("4", "0")  # below 60% at end of August
     assert "固定节点" in texts(at)
     # the sidebar radio follows the page's choice
+    open_rules(at)
     assert at.radio(key="r_preset_sidebar").value == "checkpoints"
 
 
@@ -267,7 +268,7 @@ def test_filtered_views_of_the_topic_pages(app):
 
 
 def test_thresholds_from_the_rules_panel_drive_the_lights(app):
-    at = app("monitoring")
+    at = open_rules(app("monitoring"))
     at.number_input(key="r_red").set_value(30.0).run()
     m = metrics(at)
     assert (m["红灯"][0], m["黄灯"][0]) == ("1", "3")  # only NY-04 (lag 36.67) stays red
@@ -393,3 +394,25 @@ def test_the_document_buttons_say_they_follow_the_pages_fund_source(app, ids):
     assert said == ["部门简报" + tail, "批量简报" + tail]
     plain = app("department", query={"dept": str(ids["103"])})
     assert not [c for c in plain.caption if "只含资金来源为" in c.value]
+
+
+def test_the_rules_panel_draws_its_inputs_only_while_open_and_keeps_its_values(app):
+    at = app("monitoring")
+    # closed (as every session starts): none of its 16 inputs is drawn, the default rules apply (3 red, 1 yellow)
+    assert not at.sidebar.number_input and [e.label for e in at.sidebar.expander] == ["规则设置"]
+    assert (metrics(at)["红灯"][0], metrics(at)["黄灯"][0]) == ("3", "1")
+    open_rules(at)
+    assert len(at.sidebar.number_input) == 16
+    at.number_input(key="r_red").set_value(30.0).run()
+    assert (metrics(at)["红灯"][0], metrics(at)["黄灯"][0]) == ("1", "3")  # only NY-04 (lag 36.67) stays red
+    # closed again, and another run: the inputs are gone, the threshold the reader set still holds
+    at.session_state["rules_open"] = False
+    at.run()
+    at.run()
+    assert not at.sidebar.number_input
+    assert (metrics(at)["红灯"][0], metrics(at)["黄灯"][0]) == ("1", "3") and "≥ 30 红灯" in texts(at)
+    # opened again: the input shows 30 where the reader left it; 恢复默认 puts the default back
+    open_rules(at)
+    assert at.number_input(key="r_red").value == 30.0
+    at.sidebar.button(key="r_reset").click().run()
+    assert at.number_input(key="r_red").value == 20.0 and metrics(at)["红灯"][0] == "3"

@@ -20,7 +20,7 @@ from dashboard.metrics import Query, Scope, department_ranking, prepare
 from dashboard.metrics.departments import department_trend, rank_of
 from dashboard.ui import charts, deeplink, export, ranking
 from tests.pages import fixture_db
-from tests.pages.apptest import figure, metrics, table, texts, values
+from tests.pages.apptest import figure, metrics, open_chart_data, table, texts, values
 
 FUND = "政府性基金预算"
 
@@ -128,7 +128,8 @@ def test_ranking_download_has_title_rows_and_number_formats(app, download_callab
 # ---- every chart: a sentence and its data ---------------------------------------------------------------------
 
 def _chart_data(at, key_text: str) -> pd.DataFrame:
-    """The 图表数据 table drawn right after the chart whose sentence contains key_text."""
+    """The 图表数据 table drawn right after the chart whose sentence contains key_text (every one opened)."""
+    open_chart_data(at)
     for expander in at.expander:
         if expander.label == charts.DATA_LABEL and expander.table:
             df = expander.table[0].value
@@ -209,3 +210,17 @@ def test_trend_metric_on_sqlite_and_postgresql(db_url):
         r = department_ranking(q.scoped(year=year))
         assert r.set_index("department_id")["rank"].to_dict() == {
             d: rank_of(q.scoped(year=year), d) for d in (ids["101"], ids["102"], ids["103"])}
+
+
+def test_chart_data_is_drawn_only_once_its_expander_is_opened(app):
+    at = app("overview")
+    boxes = [e for e in at.expander if e.label == charts.DATA_LABEL]
+    # closed, as every visit starts: two expanders under the two charts, no table drawn in them
+    assert len(boxes) == 2 and not any(e.table or e.dataframe for e in boxes)
+    grades_box = next(e for e in boxes if e.proto.id.endswith(charts.data_key("overview_grades")))
+    at.session_state[charts.data_key("overview_grades")] = True
+    at.run()
+    opened = [e for e in at.expander if e.label == charts.DATA_LABEL and e.table]
+    assert len(opened) == 1 and opened[0].proto.id == grades_box.proto.id
+    # the same numbers as the chart: 优 3, 良 3, 中 1, 差 1 (test_every_chart_of_the_pages_has_its_sentence_and_data)
+    assert [_n(v) for v in opened[0].table[0].value["评价数"]] == [3, 3, 1, 1]
