@@ -128,9 +128,10 @@ def _reset_rules(base: Rules) -> None:
 
 
 def _rule_values(base: Rules) -> dict:
-    """The session's panel values (widget key → value). A value its input holds is the newest (the input is
-    drawn, or was drawn in the run before, or a test or link set it); otherwise what was kept, else the base
-    rule. Kept in RULES_KEY because Streamlit forgets an input's value once a run does not draw it."""
+    """The session's panel values (widget key → value). A value held under the input's key is the newest (the
+    input is drawn, or was drawn in the run before, or the session state was set before the run); otherwise the
+    kept one, else the base rule. Kept in RULES_KEY because Streamlit forgets an input's value once a run does not
+    draw it."""
     values = st.session_state.setdefault(RULES_KEY, {})
     for key, _label, field, *_ in RULE_FIELDS:
         values[key] = st.session_state[key] if key in st.session_state else values.get(key, _base_value(base, field))
