@@ -201,8 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 # EXTRA) and `results` (details for the JSON). A new measurement appends itself here and its keys to TARGETS.
 def _measurements():
     return [_measure_import, _measure_queries_and_pages, _measure_browser, _measure_paint, _measure_charts,
-            _measure_documents,
-            _measure_load]
+            _measure_documents, _measure_load]
 
 
 def _measure_paint(args, url: str, kind: str, results: dict, metrics: dict) -> None:
