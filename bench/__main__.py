@@ -204,18 +204,29 @@ def _measurements():
             _measure_documents, _measure_load]
 
 
-def _measure_paint(args, url: str, kind: str, results: dict, metrics: dict) -> None:
-    """The overview's cards in the first paint after the run (bench/paint.py)."""
-    if "browser" in args.skip or "paint" in args.skip:
-        return
+def _attempt(fn) -> dict:
+    """fn()'s result, or {"error": …} when it raised: one measurement failing does not stop the others."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - report and go on
+        return {"error": report.failure(exc)}
+
+
+def _browser_wanted(args, key: str, label: str) -> bool:
+    """A Chromium measurement runs unless --skip browser / --skip <key>, or Chromium cannot start (said why)."""
+    if "browser" in args.skip or key in args.skip:
+        return False
     problem = srv.chromium_problem()
     if problem:
-        _step(f"first paint: skipped ({problem})")
+        _step(f"{label}: skipped ({problem})")
+    return not problem
+
+
+def _measure_paint(args, url: str, kind: str, results: dict, metrics: dict) -> None:
+    """The overview's cards in the first paint after the run (bench/paint.py)."""
+    if not _browser_wanted(args, "paint", "first paint"):
         return
-    try:
-        r = paint.first_paint(url, demo_db.OUT / f"paint-{results['scale']}-{kind}.log")
-    except Exception as exc:  # noqa: BLE001 - report and go on
-        r = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+    r = _attempt(lambda: paint.first_paint(url, demo_db.OUT / f"paint-{results['scale']}-{kind}.log"))
     results["paint"] = r
     metrics["cards_first_paint_ratio"] = r.get("ratio")
     _step(f"first paint: cards drawn ÷ run finished {_fmt(r.get('ratio'))}; cards after the run "
@@ -224,16 +235,9 @@ def _measure_paint(args, url: str, kind: str, results: dict, metrics: dict) -> N
 
 def _measure_charts(args, url: str, kind: str, results: dict, metrics: dict) -> None:
     """Which charts cost what in Chromium (bench/chart_cost.py)."""
-    if "browser" in args.skip or "charts" in args.skip:
+    if not _browser_wanted(args, "charts", "charts"):
         return
-    problem = srv.chromium_problem()
-    if problem:
-        _step(f"charts: skipped ({problem})")
-        return
-    try:
-        r = chart_cost.run(url)
-    except Exception as exc:  # noqa: BLE001 - report and go on
-        r = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+    r = _attempt(lambda: chart_cost.run(url))
     results["charts"] = r
     if "max_page" not in r:
         _step(f"charts: {r.get('error', 'no chart on any page')}")
@@ -254,14 +258,11 @@ def _measure_load(args, url: str, kind: str, results: dict, metrics: dict) -> No
     pace = loadclient.Pace(think_s=(float(lo), float(hi or lo)), ramp_s=args.load_ramp, seed=args.seed)
     sweep = tuple(int(x) for x in args.load_sweep.split(",") if x.strip())
     _step(f"load: {args.load_sessions} protocol sessions on one process, then over {args.load_replicas} …")
-    try:
-        r = load.load_suite(url, demo_db.OUT, f"{results['scale']}-{kind}", sessions=args.load_sessions,
-                            replicas=args.load_replicas, pace=pace, sweep=sweep, step=_step)
-    except Exception as exc:  # noqa: BLE001 - report and go on
-        r = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
-        _step(f"load FAILED: {r['error'][:500]}")
+    r = _attempt(lambda: load.load_suite(url, demo_db.OUT, f"{results['scale']}-{kind}", sessions=args.load_sessions,
+                                         replicas=args.load_replicas, pace=pace, sweep=sweep, step=_step))
     results["load"] = r
     if "error" in r:
+        _step(f"load FAILED: {r['error'][:500]}")
         return
     one, rep = r["one_process"], r.get("replica_run")
     metrics["sessions50_p95_ratio"] = one["p95_ratio"]
@@ -319,7 +320,7 @@ def _measure_import(args, url: str, kind: str, results: dict, metrics: dict) -> 
                 metrics["import_peak_mb"] = importing.import_peak_mb(book, _fresh_target_factory(url, workdir))
                 _step(f"python -m dashboard import: peak {metrics['import_peak_mb']:.0f} MB")
             except Exception as exc:  # noqa: BLE001 - report and go on with the other figures
-                results["import"] = {"read_s": read_s, "read_cpu_s": read_cpu_s, "error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+                results["import"] = {"read_s": read_s, "read_cpu_s": read_cpu_s, "error": report.failure(exc)}
                 _step(f"import FAILED: {results['import']['error'][:500]}")
         if "fresh" not in args.skip:
             book = workdir / f"绩效监控_新年度_{args.rows}.xlsx"
@@ -339,7 +340,7 @@ def _measure_import(args, url: str, kind: str, results: dict, metrics: dict) -> 
                                            "cpu_ratio": info["import_cpu_s"] / read_cpu_s}
                 _step(f"import into an empty database: {import_s:.2f} s (best of 2) {info}")
             except Exception as exc:  # noqa: BLE001
-                results["import_fresh"] = {"read_s": read_s, "error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+                results["import_fresh"] = {"read_s": read_s, "error": report.failure(exc)}
                 _step(f"fresh import FAILED: {results['import_fresh']['error'][:500]}")
         overheads = [metrics[k] for k in ("import_overhead_ratio_existing", "import_overhead_ratio_fresh")
                      if metrics.get(k) is not None]
@@ -354,7 +355,7 @@ def _measure_queries_and_pages(args, url: str, kind: str, results: dict, metrics
             metrics["naive_ratio"] = results["naive"]["ratio"]
             _step(f"naive pandas {results['naive']['naive_s']:.3f} s vs metrics {results['naive']['sql_s']:.3f} s")
         except Exception as exc:  # noqa: BLE001
-            results["naive"] = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+            results["naive"] = {"error": report.failure(exc)}
             _step(f"naive FAILED: {results['naive']['error'][:500]}")
 
     if "pages" not in args.skip:
@@ -377,12 +378,10 @@ def _measure_browser(args, url: str, kind: str, results: dict, metrics: dict) ->
         return
     _step("real server + Chromium: first visits before/after warming, every page warm, "
           f"{args.sessions} sessions at once …")
-    try:
-        b = measure.browser_suite(url, demo_db.OUT, f"{results['scale']}-{kind}", repeat=args.browser_repeat,
-                                  n_sessions=0 if "sessions" in args.skip else args.sessions,
-                                  replicas=args.replicas)
-    except Exception as exc:  # noqa: BLE001
-        b = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+    b = _attempt(lambda: measure.browser_suite(url, demo_db.OUT, f"{results['scale']}-{kind}",
+                                               repeat=args.browser_repeat,
+                                               n_sessions=0 if "sessions" in args.skip else args.sessions,
+                                               replicas=args.replicas))
     results["browser"] = b
     if "error" in b:
         _step(f"browser FAILED: {b['error'][:500]}")

@@ -17,7 +17,7 @@ import resource
 import sys
 import time
 
-from bench import demo_db
+from bench import demo_db, report
 
 TARGETS = {"brief_s": ("<=", 5.0), "report_s": ("<=", 10.0)}
 TODAY = dt.date(2025, 6, 30)  # the demo's judging day (as the browser tests)
@@ -82,7 +82,7 @@ def run(args, url: str, results: dict, metrics: dict, step) -> None:
     try:
         r = time_documents(county_url(args.scale, url, args.seed))
     except Exception as exc:  # noqa: BLE001 - report and go on
-        results["documents"] = {"error": f"{exc.__class__.__name__}: {exc}"[:2000]}
+        results["documents"] = {"error": report.failure(exc)}
         step(f"documents FAILED: {results['documents']['error'][:500]}")
         return
     results["documents"] = r

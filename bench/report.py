@@ -9,6 +9,11 @@ import math
 from collections.abc import Iterable, Sequence
 
 
+def failure(exc: BaseException) -> str:
+    """How a measurement that raised is reported: its class and message, bounded, so the other figures go on."""
+    return f"{exc.__class__.__name__}: {exc}"[:2000]
+
+
 def p95(values: Iterable[float]) -> float | None:
     """The 95th percentile by nearest rank: the smallest value with at least 95 % of the values at or below it."""
     xs = sorted(float(v) for v in values if v is not None)

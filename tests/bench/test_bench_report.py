@@ -2,9 +2,11 @@
 single-flight aggregate cache and the warming function — figures by hand, no timed assertions."""
 
 import threading
+import types
 
 import pytest
 
+from bench import __main__ as bench_main
 from bench import report
 from bench.__main__ import ALTERNATIVES, ORDER, TARGETS, _verdict
 from bench.demo_db import with_scale
@@ -32,6 +34,27 @@ def test_ratio_best_and_passes():
     assert report.best([None, 4.0, 2.5]) == 2.5 and report.best([None]) is None
     assert report.passes(2.0, "<=", 2.0) is True and report.passes(9.9, ">=", 10) is False
     assert report.passes(None, "<=", 1) is None
+
+
+def test_a_failed_measurement_is_reported_and_a_skipped_one_says_why(monkeypatch, capsys):
+    def boom():
+        raise ValueError("x" * 3000)
+
+    r = bench_main._attempt(boom)
+    assert r == {"error": ("ValueError: " + "x" * 3000)[:2000]} and len(r["error"]) == 2000
+    assert bench_main._attempt(lambda: {"ms": 5}) == {"ms": 5}
+
+    args = types.SimpleNamespace(skip=["charts"])
+
+    monkeypatch.setattr(bench_main.srv, "chromium_problem", lambda: "no chromium on PATH")
+    assert bench_main._browser_wanted(args, "charts", "charts") is False
+    assert capsys.readouterr().out == ""  # skipped on request: nothing to explain
+    assert bench_main._browser_wanted(args, "paint", "first paint") is False
+    assert "first paint: skipped (no chromium on PATH)" in capsys.readouterr().out
+    monkeypatch.setattr(bench_main.srv, "chromium_problem", lambda: None)
+    assert bench_main._browser_wanted(args, "paint", "first paint") is True
+    args.skip = ["browser"]
+    assert bench_main._browser_wanted(args, "paint", "first paint") is False
 
 
 def test_growth_table_has_a_row_per_metric_and_a_column_per_run():
