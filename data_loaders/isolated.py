@@ -12,6 +12,11 @@ own code runs in the child. What the child logs on stderr (a parser's panic mess
 with the reference number its sentence gives) is passed on to the caller's stderr, the server's log; Rust's
 stack backtraces are off in the child (RUST_BACKTRACE=0).
 
+In the child, calamine parses an .xlsx on a second thread while the inspection runs (reader.read_file's
+`parse_ahead`): when the child then fails in any way (died, out of memory or time), the caller inspects the file
+itself (limits.inspect: bounded memory, no cell parsed), and a file that breaks a limit gets the limit's sentence,
+as it would have had the inspection finished first.
+
 `meanwhile` (import_files: the write side's preparation, importer._prepare) runs in the caller once the child
 has started, so the caller's database reads overlap the child's parsing; the child's time limit still counts
 from its start (a child whose answer is already waiting is read even when `meanwhile` ran past the limit).
@@ -34,6 +39,8 @@ import time
 import uuid
 from collections.abc import Callable
 
+from dashboard.core.settings import Limits
+from data_loaders.limits import Refused, inspect
 from data_loaders.problems import ERROR, Problem
 from data_loaders.reader import FileResult, read_file
 
@@ -70,6 +77,9 @@ def read_file_isolated(data: bytes, name: str, *, memory_mb: int = MEMORY_MB, ti
         return result
     ref = uuid.uuid4().hex[:8]
     log.error("parsing %r failed in the child process: %s [ref %s]\n%s", name, status, ref, detail)
+    refused = _refusal(data, name, kwargs.get("limits"))
+    if refused is not None:  # the parse that ran ahead of the child's inspection broke first: the limit says why
+        return _failed(name, refused)
     if status == "timeout":
         return _failed(name, f"读取文件“{name}”超过 {timeout_s:g} 秒仍未完成，已停止。文件可能过大或结构异常，"
                              f"请拆分后重试（参考编号 {ref}）。")
@@ -78,6 +88,19 @@ def read_file_isolated(data: bytes, name: str, *, memory_mb: int = MEMORY_MB, ti
                              f"（参考编号 {ref}）。")
     return _failed(name, f"读取文件“{name}”时解析程序异常退出，文件可能已损坏或结构异常；其他数据与会话不受影响。"
                          f"请用 Excel 打开后另存为 .xlsx 再试（参考编号 {ref}）。")
+
+
+def _refusal(data: bytes, name: str, limits: Limits | None) -> str | None:
+    """The inspection's sentence when the file breaks a limit (limits.inspect: bounded memory, linear time, no
+    cell parsed), else None. The child parses ahead of its own inspection, so a file the inspection refuses can
+    end the child before the refusal is written; asked again here, the file gets the same sentence."""
+    try:
+        inspect(data, name, limits if limits is not None else Limits())
+    except Refused as exc:
+        return str(exc)
+    except Exception:
+        log.exception("inspecting %r after its child failed", name)
+    return None
 
 
 def _status(code: int, detail: str) -> str:
@@ -193,14 +216,21 @@ def _quiet_panics() -> None:
     os.environ["RUST_BACKTRACE"] = "0"
 
 
-def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
+def _read_capped(data, name, kwargs, memory_bytes) -> bytes | None:
+    """The child's work: cap its address space, read the file (calamine parsing ahead of the inspection, see
+    reader.read_file) and pickle the result; None when it needed more memory than the cap."""
     _quiet_panics()
     limit = _vm_size() + memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        result = read_file(data, name, **kwargs)
-        out = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(read_file(data, name, parse_ahead=True, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
+        return None
+
+
+def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
+    out = _read_capped(data, name, kwargs, memory_bytes)
+    if out is None:
         return _MEMORY_EXIT
     with os.fdopen(out_fd, "wb") as pipe:
         pipe.write(out)
@@ -208,18 +238,16 @@ def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
 
 
 def _main() -> int:
-    _quiet_panics()  # already so in the environment _spawned gives it; also when run by hand
     data, name, kwargs, memory_bytes = pickle.load(sys.stdin.buffer)
-    limit = _vm_size() + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        result = read_file(data, name, **kwargs)
-        out = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    except MemoryError:
+    out = _read_capped(data, name, kwargs, memory_bytes)
+    if out is None:
         return _MEMORY_EXIT
     sys.stdout.buffer.write(out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_main())
+    code = _main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # not sys.exit: a parse still running on the reader's daemon thread is not waited for

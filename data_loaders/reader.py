@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import re
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -66,6 +67,7 @@ def read_file(
     unit: str | None = None,
     department: str | None = None,
     layouts: tuple = (),
+    parse_ahead: bool = False,
 ) -> FileResult:
     """Read a .xlsx/.xls/.csv file (bytes, a path or a file object) into canonical tables and problems.
 
@@ -76,6 +78,10 @@ def read_file(
     tried on every sheet first: a sheet whose header row is exactly a 版式's is read as the 版式 says. `rules` gives the grade bands of the score/grade check and `limits` what
     the file may hold, checked before any cell is parsed: both passed down from the entry point's settings
     (default: the documented defaults, `Rules()` and `Limits()`). Never raises for bad input: everything wrong is a Problem.
+    `parse_ahead` (only in the isolated child, data_loaders.isolated, whose memory is capped and whose parent
+    repeats the inspection when the child dies): calamine parses an .xlsx's sheets on a second thread while
+    the inspection runs (python-calamine releases the GIL); the inspection's verdict still decides, and a
+    MemoryError ends the read (raised) so that the parent can say which limit the file broke.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
     the others are object columns holding str / datetime.date / bool / int or None.
     `ParsedTable.records()` gives plain dicts with None for empty.
@@ -88,8 +94,10 @@ def read_file(
     try:
         return _read_file(source, filename, year=year, as_of=as_of, rules=rules if rules is not None else Rules(),
                           limits=limits if limits is not None else Limits(), evaluation_kind=evaluation_kind,
-                          unit=unit, department=department, layouts=tuple(layouts or ()))
+                          unit=unit, department=department, layouts=tuple(layouts or ()), parse_ahead=parse_ahead)
     except MemoryError:
+        if parse_ahead:
+            raise
         name = _display_name(source, filename)
         return FileResult(name, [], [Problem(name, None, None, None, f"读取文件“{name}”需要的内存超过可用内存，已停止。"
                                                                     "请把文件拆成几个较小的文件后重试。")])
@@ -128,7 +136,7 @@ def _crashed(source, filename, exc: BaseException) -> FileResult:
 
 
 def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, evaluation_kind=None,
-               unit=None, department=None, layouts=()) -> FileResult:
+               unit=None, department=None, layouts=(), parse_ahead=False) -> FileResult:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), filename or "上传文件"
     elif hasattr(source, "getvalue") or hasattr(source, "read"):
@@ -145,13 +153,14 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             data = path.read_bytes()
         except OSError as exc:
             return FileResult(name, [], [Problem(name, None, None, None, f"无法读取文件：{exc.strerror or exc}")])
+    ahead = _Ahead(data) if parse_ahead and data.startswith(XLSX_MAGIC) and len(data) <= limits.file_bytes() else None
     try:
         inspection = inspect_file(data, name, limits)
     except Refused as exc:
         return FileResult(name, [], [Problem(name, None, None, None, str(exc))])
     problems: list[Problem] = []
     try:
-        sheets = _open(data, name, problems, limits, inspection)
+        sheets = _open(data, name, problems, limits, inspection, ahead)
     except (_Unreadable, Refused) as exc:
         return FileResult(name, [], problems + [Problem(name, None, None, None, str(exc))])
     tables: list[ParsedTable] = []
@@ -284,15 +293,15 @@ Sheet = tuple[str | None, Grid, L.Merged | None, str | None]  # name, cells, mer
 
 
 def _open(data: bytes, name: str, problems: list[Problem], limits: Limits | None = None,
-          inspection: Inspection | None = None) -> list[Sheet]:
+          inspection: Inspection | None = None, ahead: _Ahead | None = None) -> list[Sheet]:
     suffix = Path(name).suffix.lower()
     limits = limits if limits is not None else Limits()
     if not data.strip():
         raise _Unreadable("未识别出任何数据表：文件是空的。")
     if data.startswith((XLSX_MAGIC, XLS_MAGIC)):
         try:
-            return _open_workbook(data, name, inspection or Inspection())
-        except _Unreadable:
+            return _open_workbook(data, name, inspection or Inspection(), ahead)
+        except (_Unreadable, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 - whatever the parser raises is one sentence naming the file
             raise _unreadable_workbook(name, exc) from None
@@ -324,9 +333,49 @@ def _unreadable_workbook(name: str, exc: BaseException) -> _Unreadable:
     return _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏、加密或结构异常：{detail}；参考编号 {ref}）。")
 
 
-def _open_workbook(data: bytes, name: str, inspection: Inspection) -> list[Sheet]:
+class _Ahead:
+    """calamine's parse of every visible worksheet of an .xlsx, started on a daemon thread (read_file's
+    `parse_ahead`); what it raised is kept and raised again where the sheet is used, as if parsed there."""
+
+    def __init__(self, data: bytes) -> None:
+        self.book = None
+        self.failed: BaseException | None = None  # opening the workbook
+        self.sheets: dict[str, tuple[list, list] | BaseException] = {}  # name → (grid, merged ranges) or raised
+        self._done = threading.Event()
+        threading.Thread(target=self._parse, args=(data,), name="calamine-ahead", daemon=True).start()
+
+    def _parse(self, data: bytes) -> None:
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            for meta in book.sheets_metadata:
+                if "WorkSheet" in str(meta.typ) and "Hidden" not in str(meta.visible):
+                    try:
+                        sheet = book.get_sheet_by_name(meta.name)
+                        self.sheets[meta.name] = (sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges)
+                    except BaseException as exc:  # noqa: BLE001 - raised again by sheet()
+                        self.sheets[meta.name] = exc
+            self.book = book
+        except BaseException as exc:  # noqa: BLE001 - raised again by open()
+            self.failed = exc
+        finally:
+            self._done.set()
+
+    def open(self):
+        self._done.wait()
+        if self.failed is not None:
+            raise self.failed
+        return self.book
+
+    def sheet(self, name: str) -> tuple[list, list]:
+        got = self.sheets[name]
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+
+def _open_workbook(data: bytes, name: str, inspection: Inspection, ahead: _Ahead | None = None) -> list[Sheet]:
     try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = ahead.open() if ahead is not None else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
         raise _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏或加密：{exc}）") from exc
     worksheets = [meta for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]  # chart sheets hold no cells
@@ -347,11 +396,16 @@ def _open_workbook(data: bytes, name: str, inspection: Inspection) -> list[Sheet
                                              "不是数据表，不导入")))
             continue
         try:
-            sheet = book.get_sheet_by_name(meta.name)
-            grid = sheet.to_python(skip_empty_area=False)
-            merged = sheet.merged_cell_ranges
+            if ahead is not None:
+                grid, merged = ahead.sheet(meta.name)
+            else:
+                sheet = book.get_sheet_by_name(meta.name)
+                grid = sheet.to_python(skip_empty_area=False)
+                merged = sheet.merged_cell_ranges
             if merged:
                 merged = list(dict.fromkeys(merged))  # identical ranges repeated are filled once
+        except MemoryError:
+            raise  # read_file's own sentence (or, in the isolated child, the limit the file broke)
         except Exception as exc:
             raise _Unreadable(f"无法读取工作表“{meta.name}”：{exc}") from exc
         E.mark(grid, errors.get(meta.name))  # Excel error values, which calamine reads as ""

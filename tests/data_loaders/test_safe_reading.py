@@ -20,6 +20,7 @@ from data_loaders.isolated import read_file_isolated
 from data_loaders.limits import Damaged, TooLarge, check, inspect
 from data_loaders.reader import read_file
 from tests import hostile_files as H
+from tests.data_loaders import corpus
 
 # (case, builder, a piece of the expected sentence); each file is a few KB (csv_wide and csv_square scaled down:
 # their width alone is what is refused)
@@ -278,3 +279,67 @@ def test_a_sheet_part_that_cannot_be_placed_or_is_percent_encoded_is_still_inspe
     encoded = H.package([("项目", "worksheets/sheet%201.xml")], {"xl/worksheets/sheet 1.xml": H.worksheet(H._CORNER)})
     with pytest.raises(TooLarge, match="“项目”用到了第 1,048,576 行"):
         check(encoded, "encoded.xlsx", Limits())
+
+
+# --- calamine parses ahead of the inspection in the child (reader.read_file(parse_ahead=True)) -------------------
+
+def _same_reading(a, b) -> None:
+    assert [p.message for p in a.problems] == [p.message for p in b.problems]
+    assert (a.skipped_sheets, a.skip_reasons, a.unrecognised) == (b.skipped_sheets, b.skip_reasons, b.unrecognised)
+    assert [(t.sheet, t.kind, t.frame.shape) for t in a.tables] == [(t.sheet, t.kind, t.frame.shape) for t in b.tables]
+    for x, y in zip(a.tables, b.tables, strict=True):
+        assert x.frame.equals(y.frame), x.sheet
+
+
+def test_parsing_ahead_reads_every_good_file_as_the_plain_order_does(tmp_path):
+    """The corpus of good files (every layout the importer accepts) plus a workbook with a hidden sheet, a
+    drop-down's list sheet and an Excel error cell: the same tables, frames, problems and skipped sheets."""
+    books = [path for path, _figures in corpus.build_corpus(tmp_path).values() if path.suffix == ".xlsx"]
+    sheet = H.worksheet(b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c><c r=\'C1\' t="e"><v>#REF!</v></c></row>',
+                        b'<dataValidations count="1"><dataValidation type="list" sqref="B2:B9">'
+                        b"<formula1>'\xe9\x80\x89\xe9\xa1\xb9'!$A$1:$A$5</formula1></dataValidation></dataValidations>")
+    odd = tmp_path / "odd.xlsx"
+    odd.write_bytes(H.package([("项目", "worksheets/sheet1.xml"), ("选项", "worksheets/sheet2.xml")],
+                              {"xl/worksheets/sheet1.xml": sheet, "xl/worksheets/sheet2.xml": H.worksheet(
+                                  b'<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>')}))
+    assert len(books) >= 8
+    for path in [*books, odd]:
+        data = path.read_bytes()
+        plain, ahead = read_file(data, path.name, year=2024), read_file(data, path.name, year=2024, parse_ahead=True)
+        _same_reading(plain, ahead)
+    assert any(t.frame.shape[0] for t in plain.tables) or plain.problems  # the last one was read, not skipped
+
+
+def test_the_workbook_is_opened_on_the_parsing_thread_while_the_inspection_runs(monkeypatch, tmp_path):
+    path, _figures = corpus.monitoring_title_yuan(tmp_path)
+    opened, inspected = [], []
+    real_open, real_inspect = reader.python_calamine.CalamineWorkbook.from_filelike, reader.inspect_file
+    monkeypatch.setattr(reader, "python_calamine", types.SimpleNamespace(CalamineWorkbook=types.SimpleNamespace(
+        from_filelike=lambda f: opened.append(reader.threading.current_thread().name) or real_open(f))))
+    monkeypatch.setattr(reader, "inspect_file",
+                        lambda *a: inspected.append(reader.threading.current_thread().name) or real_inspect(*a))
+    assert read_file(path.read_bytes(), path.name, parse_ahead=True).tables
+    assert opened == ["calamine-ahead"] and inspected == ["MainThread"]
+    opened.clear()
+    assert read_file(path.read_bytes(), path.name).tables  # the plain order: one thread, the inspection first
+    assert opened == ["MainThread"]
+
+
+@pytest.mark.parametrize("threaded", [False, True], ids=["forked", "spawned"])
+def test_a_file_the_inspection_refuses_gets_the_limit_even_when_the_parse_ahead_ends_the_child(monkeypatch, threaded):
+    """Cells at A1 and XFD1048576: calamine, parsing ahead, asks for 17 billion cells and the capped child dies
+    (or the inspection refuses first); either way the sentence is the limit's, never 'needs more memory'."""
+    if threaded:
+        monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
+    [problem] = read_file_isolated(H.sparse_corner(), "corner.xlsx").problems
+    assert "“corner.xlsx”的工作表“Sheet”用到了第 1,048,576 行" in problem.message, problem.message
+
+
+def test_when_the_child_dies_the_parent_asks_the_inspection(monkeypatch):
+    """The parent's side, made certain: a child that ran out of memory on a file the limits refuse gives the
+    limit's sentence; on a file within the limits, the memory sentence as before."""
+    monkeypatch.setattr(isolated, "_forked", lambda *a: ("memory", "memory allocation of 9 bytes failed", None))
+    [refused] = read_file_isolated(H.sparse_corner(), "corner.xlsx").problems
+    assert "用到了第 1,048,576 行，超过单张表" in refused.message
+    [memory] = read_file_isolated(H.aliased_sheets(1, 10), "fine.xlsx").problems
+    assert memory.message.startswith("读取文件“fine.xlsx”需要的内存超过 1,500 MB 的上限，已停止。")
