@@ -4,9 +4,11 @@ command line, sync) goes on. Every path that reads a file uses `read_file_isolat
 (importer.import_files) and `sync`.
 
 The child limits its own address space with RLIMIT_AS (`memory_mb` beyond its size at the start) and is killed
-after `timeout_s`. In a process with more than one Python thread (the threaded web server) the child is a fresh
-interpreter (`python -m data_loaders.isolated`), never a fork; a single-threaded caller (the command line, a
-script, a test) forks, which costs milliseconds instead of a second of imports. Either way the child reads the
+after `timeout_s`. A single-threaded caller (the command line, a script, a test) forks. A process with more than
+one Python thread (the threaded web server) never forks itself: its children come from a fork server
+(multiprocessing's "forkserver": one single-threaded process, started on the first file with this module and the
+reader imported, that forks a child for each file), which costs milliseconds where a fresh interpreter spent
+about a second importing pandas and the parser for every file. Either way the child reads the
 file with `reader.read_file` and hands back the pickled FileResult, read only when it exits normally; only our
 own code runs in the child. What the child logs on stderr (a parser's panic message, a reader's traceback, each
 with the reference number its sentence gives) is passed on to the caller's stderr, the server's log; Rust's
@@ -26,12 +28,12 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import multiprocessing
 import os
 import pickle
 import resource
 import select
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -72,7 +74,7 @@ def read_file_isolated(data: bytes, name: str, *, memory_mb: int = MEMORY_MB, ti
     if hasattr(os, "fork") and threading.active_count() == 1:
         status, detail, result = _forked(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s, meanwhile)
     else:
-        status, detail, result = _spawned(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s, meanwhile)
+        status, detail, result = _served(data, name, kwargs, memory_mb * 1024 * 1024, timeout_s, meanwhile)
     if result is not None:
         return result
     ref = uuid.uuid4().hex[:8]
@@ -119,30 +121,95 @@ def _meanwhile(fn: Callable[[], object] | None) -> None:
         log.debug("the preparation beside the parsing child failed", exc_info=True)
 
 
-def _spawned(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tuple[str, str, FileResult | None]:
+_SERVER_LOCK = threading.Lock()
+_server: list = []  # the fork server's multiprocessing context, once made
+
+
+def _fork_server():
+    """multiprocessing's fork server, with data_loaders.fork_preload (the reader, pandas and python-calamine; the
+    caller's `__main__` not run again in the children) imported before it forks: made on first use;
+    multiprocessing starts the server process again should it have died."""
+    with _SERVER_LOCK:
+        if not _server:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["data_loaders.fork_preload"])
+            _server.append(context)
+        return _server[0]
+
+
+def _served(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tuple[str, str, FileResult | None]:
     # the request goes through a temporary file, not a pipe: the server holds no pickled copy of the file's
-    # bytes while the child reads (50 MB less at the largest file allowed)
-    with tempfile.TemporaryFile() as request:
-        pickle.dump((data, name, kwargs, memory_bytes), request, protocol=pickle.HIGHEST_PROTOCOL)
-        request.seek(0)
-        child = subprocess.Popen([sys.executable, "-m", "data_loaders.isolated"], stdin=request,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 env={**os.environ, "RUST_BACKTRACE": "0"})  # see _quiet_panics
+    # bytes while the child reads (50 MB less at the largest file allowed); the answer and the child's stderr too
+    with tempfile.TemporaryDirectory(prefix="isolated-") as tmp:
+        request, answer, errors = (os.path.join(tmp, part) for part in ("request", "answer", "errors"))
+        with open(request, "wb") as out:
+            pickle.dump((data, name, kwargs, memory_bytes), out, protocol=pickle.HIGHEST_PROTOCOL)
+        child = _fork_server().Process(target=_serve_one, args=(request, answer, errors), daemon=True)
+        child.start()
         deadline = time.monotonic() + timeout_s
         _meanwhile(meanwhile)
-        try:
-            # a second of grace after a late `meanwhile` to collect an answer the child already wrote
-            out, err = child.communicate(timeout=max(deadline - time.monotonic(), 0 if meanwhile is None else 1.0))
-        except subprocess.TimeoutExpired:
+        # a second of grace after a late `meanwhile` to collect an answer the child already wrote
+        child.join(max(deadline - time.monotonic(), 0 if meanwhile is None else 1.0))
+        if child.exitcode is None:
             child.kill()
-            child.communicate()
+            child.join()
             return "timeout", "", None
-    if child.returncode == 0:
-        if err:  # what the child logged (a parser's panic, a reader's traceback with its reference)
-            sys.stderr.write(err.decode("utf-8", "replace")[-20_000:])
-        return "ok", "", pickle.loads(out)
-    detail = err.decode("utf-8", "replace")[-2000:]
-    return _status(child.returncode, detail), detail, None
+        detail = _tail(errors)
+        if child.exitcode == 0:
+            if detail:  # what the child logged (a parser's panic, a reader's traceback with its reference)
+                sys.stderr.write(detail)
+            try:
+                with open(answer, "rb") as got:
+                    return "ok", "", pickle.load(got)
+            except Exception as exc:  # noqa: BLE001 - a missing or truncated answer is a failed child
+                return f"unreadable answer ({exc.__class__.__name__})", "", None
+        return _status(child.exitcode, detail), detail[-2000:], None
+
+
+def _tail(path: str, size: int = 20_000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:  # the child died before it opened its stderr
+        return ""
+
+
+def _serve_one(request: str, answer: str, errors: str) -> None:
+    """A child forked by the fork server: stderr into `errors`, the request read, the answer written; never returns."""
+    def work() -> int:
+        with open(request, "rb") as f:
+            data, name, kwargs, memory_bytes = pickle.load(f)
+        out = _read_capped(data, name, kwargs, memory_bytes)
+        if out is None:
+            return _MEMORY_EXIT
+        with open(answer, "wb") as f:
+            f.write(out)
+        return 0
+
+    _run_child(os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), work)
+
+
+def _run_child(errors_fd: int, work: Callable[[], int]) -> None:
+    """The end of every child: its stderr (fd 2, and the log through sys.stderr) goes to `errors_fd`, `work()`
+    gives the exit code (1 when it raised), and the process ends with os._exit: no cleanup of the caller's state,
+    and a parse still running on the reader's daemon thread is not waited for."""
+    code = 1
+    try:
+        faulthandler.disable()  # an abort's own message goes to the errors file, not the caller's terminal
+        os.dup2(errors_fd, 2)
+        # the child's log too, even when the caller had replaced sys.stderr (contextlib.redirect_stderr)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1,  # noqa: SIM115
+                          closefd=False)  # open until os._exit
+        code = work()
+    except BaseException:  # noqa: BLE001 - the child reports by its exit code only
+        code = 1
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def _forked(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tuple[str, str, FileResult | None]:
@@ -150,22 +217,8 @@ def _forked(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tupl
     with tempfile.TemporaryFile() as errors:
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            code = 1
-            try:
-                os.close(read_end)
-                faulthandler.disable()  # an abort's own message goes to the errors file, not the caller's terminal
-                os.dup2(errors.fileno(), 2)
-                # the child's log too, even when the caller had replaced sys.stderr (contextlib.redirect_stderr)
-                sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1,  # noqa: SIM115
-                                  closefd=False)  # open until os._exit
-                code = _child(data, name, kwargs, memory_bytes, write_end)
-            except BaseException:  # noqa: BLE001 - the child reports by its exit code only
-                code = 1
-            finally:
-                try:
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
+            os.close(read_end)
+            _run_child(errors.fileno(), lambda: _child(data, name, kwargs, memory_bytes, write_end))
         os.close(write_end)
         chunks: list[bytes] = []
         deadline = time.monotonic() + timeout_s
@@ -235,19 +288,3 @@ def _child(data, name, kwargs, memory_bytes, out_fd: int) -> int:
     with os.fdopen(out_fd, "wb") as pipe:
         pipe.write(out)
     return 0
-
-
-def _main() -> int:
-    data, name, kwargs, memory_bytes = pickle.load(sys.stdin.buffer)
-    out = _read_capped(data, name, kwargs, memory_bytes)
-    if out is None:
-        return _MEMORY_EXIT
-    sys.stdout.buffer.write(out)
-    return 0
-
-
-if __name__ == "__main__":
-    code = _main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # not sys.exit: a parse still running on the reader's daemon thread is not waited for

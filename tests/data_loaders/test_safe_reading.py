@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 import time
 import types
 
@@ -118,7 +119,7 @@ def test_a_real_parser_panic_on_the_command_line_is_the_sentence_without_a_stack
 
 
 def test_the_threaded_server_path_gives_the_same_sentence(monkeypatch):
-    # the upload page runs in a threaded server: its child is a fresh interpreter (isolated._spawned)
+    # the upload page runs in a threaded server: its child is forked by the fork server (isolated._served)
     monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
     result = read_file_isolated(H.corner_single_quotes(), "q.xlsx")
     [problem] = result.problems
@@ -343,3 +344,37 @@ def test_when_the_child_dies_the_parent_asks_the_inspection(monkeypatch):
     assert "用到了第 1,048,576 行，超过单张表" in refused.message
     [memory] = read_file_isolated(H.aliased_sheets(1, 10), "fine.xlsx").problems
     assert memory.message.startswith("读取文件“fine.xlsx”需要的内存超过 1,500 MB 的上限，已停止。")
+
+
+def test_a_threaded_caller_never_forks_itself_and_its_children_keep_their_limits(monkeypatch, tmp_path):
+    """The web server (more than one thread) gets its children from the fork server: this process never calls
+    fork; the child reads as the in-process reader does, and its memory cap still ends a parse that needs more."""
+    monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
+    real_fork, forks = os.fork, []
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    path, _figures = corpus.monitoring_title_yuan(tmp_path)
+    data = path.read_bytes()
+    here = read_file(data, path.name)
+    assert here.tables and here.tables[0].frame.shape[0] > 0
+    for _ in range(2):
+        _same_reading(read_file_isolated(data, path.name), here)
+    unlimited = Limits(max_rows=10**9, max_columns=10**6, max_cells=10**18)
+    [problem] = read_file_isolated(H.sparse_corner(), "corner.xlsx", limits=unlimited).problems
+    assert "读取文件“corner.xlsx”" in problem.message and "参考编号" in problem.message, problem.message
+    assert forks == []
+
+
+def test_the_fork_servers_children_do_not_run_the_callers_main_script(monkeypatch, tmp_path):
+    """Streamlit installs the page script as `__main__` (with its `__file__`); multiprocessing would run it again
+    in every child. A script that leaves a mark when run: the children read the file and leave no mark."""
+    mark = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(mark)!r}, 'a').write('x')\n", encoding="utf-8")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
+    path, _figures = corpus.monitoring_title_yuan(tmp_path)
+    got = read_file_isolated(path.read_bytes(), path.name)
+    _same_reading(got, read_file(path.read_bytes(), path.name))
+    assert not mark.exists()
