@@ -78,7 +78,7 @@ ALTERNATIVES = {"page_cold_max_s": ("page_cold_ratio", 12.0), "page_warm_max_s":
 ORDER = list(TARGETS)
 EXTRA = ["import_fresh_floor_ratio", "import_overhead_ratio_existing", "import_overhead_ratio_fresh", "rss_anon_max_mb", "page_cold_ratio", "page_warm_ratio", "apptest_baseline_s", "browser_baseline_s", "browser_first_ratio_nowarm",
          "sessions5_p95_ratio_replicas", "sessions50_p95_ratio", "rss_per_session_mb", "sessions_max_within_3x",
-         "charts_draw_max_ms", "plotly_load_ms"]
+         "charts_draw_max_ms", "plotly_load_ms", "upload_read_s", "upload_read_ratio"]
 SCALES = ("county", "city", "province")
 
 
@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
                              "sessions_max_within_3x; `make bench-load`")
     parser.add_argument("--skip", action="append", default=[],
                         choices=("import", "fresh", "pages", "browser", "sessions", "naive", "documents", "load",
-                                 "paint", "charts"),
+                                 "paint", "charts", "upload"),
                         help="leave out a measurement (repeatable)")
     return parser
 
@@ -342,6 +342,18 @@ def _measure_import(args, url: str, kind: str, results: dict, metrics: dict) -> 
             except Exception as exc:  # noqa: BLE001
                 results["import_fresh"] = {"read_s": read_s, "error": report.failure(exc)}
                 _step(f"fresh import FAILED: {results['import_fresh']['error'][:500]}")
+        if "upload" not in args.skip:
+            small = workdir / "绩效监控_上传_200.xlsx"
+            importing.write_workbook(url, small, rows=200)
+            up = _attempt(lambda: importing.time_upload_reads(small))
+            results["upload_read"] = up
+            if "error" in up:
+                _step(f"upload read FAILED: {up['error'][:500]}")
+            else:
+                metrics["upload_read_s"], metrics["upload_read_ratio"] = up["median_s"], up["ratio"]
+                _step(f"upload read of a 200-row workbook from a threaded process: first {up['first_s']:.2f} s "
+                      f"(starts the fork server), then median {up['median_s']:.3f} s (max {up['max_s']:.3f} s) "
+                      f"against {up['in_process_s']:.3f} s in this process")
         overheads = [metrics[k] for k in ("import_overhead_ratio_existing", "import_overhead_ratio_fresh")
                      if metrics.get(k) is not None]
         metrics["import_overhead_ratio"] = max(overheads, default=None)

@@ -97,6 +97,43 @@ def write_workbook(url: str, path: Path, rows: int = 100_000, as_of: dt.date | N
             "bytes": path.stat().st_size}
 
 
+def time_upload_reads(path: Path, files: int = 10) -> dict:
+    """The upload page's reading of one small file: `read_file_isolated` called from a second thread, so this
+    process has two (as the web server does) and every child comes from the fork server. The first read starts
+    the fork server (first_s); then `files` reads (median_s), against the same file read in this process
+    (in_process_s, best of 3): upload_read_ratio = median_s ÷ in_process_s."""
+    import statistics
+    import threading
+
+    from data_loaders.isolated import read_file_isolated
+    from data_loaders.reader import read_file
+
+    data, times, failed = path.read_bytes(), [], []
+
+    def reads() -> None:
+        for _ in range(files + 1):
+            t = time.perf_counter()
+            result = read_file_isolated(data, path.name)
+            times.append(time.perf_counter() - t)
+            if not result.tables:
+                failed.append("; ".join(p.message for p in result.errors[:3]))
+                return
+
+    reader = threading.Thread(target=reads, name="upload-reads")
+    reader.start()
+    reader.join()
+    if failed:
+        raise RuntimeError(f"the upload read of {path.name} failed: {failed[0]}")
+    here = []
+    for _ in range(3):
+        t = time.perf_counter()
+        read_file(data, path.name)
+        here.append(time.perf_counter() - t)
+    median = statistics.median(times[1:])
+    return {"first_s": times[0], "median_s": median, "max_s": max(times[1:]), "files": files,
+            "in_process_s": min(here), "ratio": median / min(here), "bytes": len(data)}
+
+
 def time_calamine(path: Path, repeat: int = 3) -> tuple[float, float]:
     """Best wall time (and best CPU time of this process) for python-calamine alone to read every sheet."""
     from python_calamine import CalamineWorkbook
