@@ -24,6 +24,21 @@ def _xdist_groups(item) -> str | None:
     return "_".join(names) or None
 
 
+BROWSER_FIXTURES = {"browser", "page", "phone"}  # tests/browser/conftest.py: Chromium and its pages
+
+
+def drives_chromium_unmarked(item) -> bool:
+    """A test that uses Chromium without the `browser` mark: `make test` would run it among the parallel tests.
+    (tests/browser/test_cold_start.py was one: Playwright's driver watcher thread then stayed in that worker, and
+    later tests there that rely on a single-threaded process took the threaded reading path.)"""
+    return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))) and item.get_closest_marker("browser") is None
+
+
+def pytest_itemcollected(item):
+    if drives_chromium_unmarked(item):
+        raise pytest.UsageError(f"{item.nodeid} drives Chromium but is not marked `browser` (pytestmark)")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Make `--dist loadgroup` keep each xdist_group on one worker (the browser tests share one server).

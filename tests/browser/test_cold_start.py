@@ -12,6 +12,10 @@ from bench import server as srv
 from tests.browser import waits
 from tests.browser.conftest import _server_env
 
+# in the browser run (make test's second step), like every file here: unmarked, it ran among the parallel tests and
+# left Playwright's driver watcher thread in that worker, so that later tests there saw a threaded process
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
 COLD = "正在加载数据"
 # records whether the note was ever in the page (it is on screen only while the run lasts)
 SEEN = """() => { window.__cold = false;

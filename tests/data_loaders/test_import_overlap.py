@@ -144,6 +144,7 @@ def test_an_answer_waiting_after_a_late_meanwhile_is_read_not_timed_out(monkeypa
 
 
 def test_a_slow_child_still_times_out_with_meanwhile(monkeypatch):
+    monkeypatch.setattr(isolated.threading, "active_count", lambda: 1)  # the forked path, whatever threads run
     monkeypatch.setattr(isolated, "read_file", lambda *a, **k: time.sleep(60))  # the forked child inherits it
     name, data = _csv("2024-06-30", range(5))
     started = time.monotonic()

@@ -1,0 +1,19 @@
+"""The rule tests/conftest.py applies while collecting: a test that drives Chromium must be marked `browser`, so
+that `make test` runs it in its second, one-at-a-time step (checked here by hand; an unmarked one stops the run)."""
+
+from tests.conftest import drives_chromium_unmarked
+
+
+class _Item:
+    def __init__(self, fixtures: list[str], marked: bool):
+        self.fixturenames, self._marked = fixtures, marked
+
+    def get_closest_marker(self, name: str):
+        return object() if self._marked and name == "browser" else None
+
+
+def test_a_test_driving_chromium_must_be_marked_browser():
+    assert drives_chromium_unmarked(_Item(["page", "db_url"], marked=False))
+    assert drives_chromium_unmarked(_Item(["phone"], marked=False))
+    assert not drives_chromium_unmarked(_Item(["page"], marked=True))
+    assert not drives_chromium_unmarked(_Item(["db_url", "tmp_path"], marked=False))
