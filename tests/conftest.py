@@ -24,19 +24,20 @@ def _xdist_groups(item) -> str | None:
     return "_".join(names) or None
 
 
-BROWSER_FIXTURES = {"browser", "page", "phone"}  # tests/browser/conftest.py: Chromium and its pages
-
-
 def drives_chromium_unmarked(item) -> bool:
     """A test that uses Chromium without the `browser` mark: `make test` would run it among the parallel tests.
     (tests/browser/test_cold_start.py was one: Playwright's driver watcher thread then stayed in that worker, and
     later tests there that rely on a single-threaded process took the threaded reading path.)"""
-    return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))) and item.get_closest_marker("browser") is None
+    # `browser` (tests/browser/conftest.py: Chromium) is in the fixture closure of every test using `page` or
+    # `phone`; those two names are not asked for, since "page" is also a parameter's name (tests/pages)
+    return "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None
 
 
 def pytest_itemcollected(item):
+    """A test that drives Chromium is a browser test, marked or not: it joins `make test`'s browser step."""
     if drives_chromium_unmarked(item):
-        raise pytest.UsageError(f"{item.nodeid} drives Chromium but is not marked `browser` (pytestmark)")
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(trylast=True)

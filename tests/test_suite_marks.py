@@ -1,5 +1,5 @@
-"""The rule tests/conftest.py applies while collecting: a test that drives Chromium must be marked `browser`, so
-that `make test` runs it in its second, one-at-a-time step (checked here by hand; an unmarked one stops the run)."""
+"""The rule tests/conftest.py applies while collecting: a test that drives Chromium is a browser test, so that
+`make test` runs it in its second, one-at-a-time step; one left unmarked is marked there (checked here by hand)."""
 
 from tests.conftest import drives_chromium_unmarked
 
@@ -13,7 +13,9 @@ class _Item:
 
 
 def test_a_test_driving_chromium_must_be_marked_browser():
-    assert drives_chromium_unmarked(_Item(["page", "db_url"], marked=False))
-    assert drives_chromium_unmarked(_Item(["phone"], marked=False))
-    assert not drives_chromium_unmarked(_Item(["page"], marked=True))
+    # a test's fixture names are the whole closure: `page` brings `browser`
+    assert drives_chromium_unmarked(_Item(["page", "browser", "db_url"], marked=False))
+    assert drives_chromium_unmarked(_Item(["phone", "browser"], marked=False))
+    assert not drives_chromium_unmarked(_Item(["page", "browser"], marked=True))
     assert not drives_chromium_unmarked(_Item(["db_url", "tmp_path"], marked=False))
+    assert not drives_chromium_unmarked(_Item(["page", "sqlite_url"], marked=False))  # "page" as a parameter
