@@ -40,6 +40,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from dashboard.core.settings import Limits
 from data_loaders.limits import Refused, inspect
@@ -154,26 +155,32 @@ def _served(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tupl
             child.kill()
             child.join()
             return "timeout", "", None
-        detail = _tail(errors)
-        if child.exitcode == 0:
-            if detail:  # what the child logged (a parser's panic, a reader's traceback with its reference)
-                sys.stderr.write(detail)
-            try:
-                with open(answer, "rb") as got:
-                    return "ok", "", pickle.load(got)
-            except Exception as exc:  # noqa: BLE001 - a missing or truncated answer is a failed child
-                return f"unreadable answer ({exc.__class__.__name__})", "", None
-        return _status(child.exitcode, detail), detail[-2000:], None
+        try:
+            with open(errors, "rb") as logged:
+                detail = _tail(logged)
+        except FileNotFoundError:  # the child died before it opened its stderr
+            detail = ""
+        return _outcome(child.exitcode, detail, lambda: pickle.loads(Path(answer).read_bytes()))
 
 
-def _tail(path: str, size: int = 20_000) -> str:
+def _tail(f, size: int = 20_000) -> str:
+    """The last `size` bytes of what a child wrote on its stderr (an open binary file)."""
+    f.seek(0, 2)
+    f.seek(max(0, f.tell() - size))
+    return f.read().decode("utf-8", "replace")
+
+
+def _outcome(code: int, detail: str, answer: Callable[[], FileResult]) -> tuple[str, str, FileResult | None]:
+    """(status, detail, result) of a child that exited with `code`, for both kinds of child: on 0 its log goes to
+    this process's stderr and `answer()` is read (a missing or truncated answer is a failed child)."""
+    if code != 0:
+        return _status(code, detail), detail[-2000:], None
+    if detail:  # what the child logged (a parser's panic, a reader's traceback with its reference)
+        sys.stderr.write(detail)
     try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            f.seek(max(0, f.tell() - size))
-            return f.read().decode("utf-8", "replace")
-    except FileNotFoundError:  # the child died before it opened its stderr
-        return ""
+        return "ok", "", answer()
+    except Exception as exc:  # noqa: BLE001 - a missing or truncated answer is a failed child
+        return f"unreadable answer ({exc.__class__.__name__})", "", None
 
 
 def _serve_one(request: str, answer: str, errors: str) -> None:
@@ -247,19 +254,7 @@ def _forked(data, name, kwargs, memory_bytes, timeout_s, meanwhile=None) -> tupl
             _pid, wait_status = os.waitpid(pid, 0)
         if timed_out:
             return "timeout", "", None
-        code = os.waitstatus_to_exitcode(wait_status)
-        errors.seek(0, 2)
-        size = errors.tell()
-        errors.seek(max(0, size - 20_000))
-        detail = errors.read().decode("utf-8", "replace")
-        if code == 0:
-            if detail:  # what the child logged (a parser's warning, a reader's traceback with its reference)
-                sys.stderr.write(detail)
-            try:
-                return "ok", "", pickle.loads(b"".join(chunks))
-            except Exception as exc:  # noqa: BLE001 - a truncated answer is a failed child
-                return f"unreadable answer ({exc.__class__.__name__})", "", None
-        return _status(code, detail), detail[-2000:], None
+        return _outcome(os.waitstatus_to_exitcode(wait_status), _tail(errors), lambda: pickle.loads(b"".join(chunks)))
 
 
 def _quiet_panics() -> None:
