@@ -5,7 +5,8 @@ sends; Streamlit reads its second and third entries as the XSRF token and a sess
 here), sends `BackMsg.rerun_script` (ClientState: query_string, page_script_hash, widget_states) and reads
 `ForwardMsg`s until `script_finished`, timing each step:
 
-  overview      the default page, as a new visitor opens it
+  overview      the default page, as a new visitor opens it (with the runs of its charts' fragments that the
+                browser's timers ask for: a tab's first charts follow its cards, dashboard/ui/charts.py)
   year          the sidebar's 年度 changed to the year before (widget id from the first run's deltas)
   department    the sidebar's 部门 set to one department (a different one per session)
   dept_page     部门画像 (its page_script_hash from the first run's `navigation` message)
@@ -67,6 +68,8 @@ class Run:
     errors: list[str] = field(default_factory=list)  # exceptions and st.error texts
     pages: dict[str, str] = field(default_factory=dict)  # url_pathname → page_script_hash (navigation)
     messages: int = 0
+    charts: int = 0  # Plotly charts sent
+    auto_reruns: list[tuple[str, float]] = field(default_factory=list)  # (fragment id, interval s) of run_every
 
 
 class Counter:
@@ -131,6 +134,19 @@ class Session:
         await self.ws.send(msg.SerializeToString())
         run = Run(0.0)
         await asyncio.wait_for(self._read_run(run), self.timeout)
+        if run.auto_reruns:
+            # as the browser's timers do once the page is on screen: each of a tab's first charts is drawn by a
+            # run of its own fragment (dashboard/ui/charts.py), and the step ends when every one has been sent
+            await asyncio.sleep(max(interval for _id, interval in run.auto_reruns))
+            want = run.charts + len(run.auto_reruns)
+            for fragment_id, _interval in run.auto_reruns:
+                cs.fragment_id, cs.is_auto_rerun = fragment_id, True
+                self.counter.take()
+                await self.ws.send(msg.SerializeToString())
+            for _ in run.auto_reruns:  # the server may run several queued fragments in one run
+                if run.charts >= want:
+                    break
+                await asyncio.wait_for(self._read_run(run), self.timeout)
         run.seconds = time.perf_counter() - started
         self.pages.update(run.pages)
         return run
@@ -150,6 +166,8 @@ class Session:
             elif kind == "new_session":
                 self.page_hash = fwd.new_session.page_script_hash or self.page_hash
                 self.session_id = fwd.new_session.initialize.session_id or self.session_id
+            elif kind == "auto_rerun":
+                run.auto_reruns.append((fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval))
             elif kind == "page_not_found":
                 run.errors.append(f"page not found: {fwd.page_not_found.page_name}")
             elif kind == "script_finished":
@@ -206,6 +224,8 @@ def _collect(el, run: Run) -> None:
     kind = el.WhichOneof("type")
     if kind == "metric":
         run.metrics.append((el.metric.label, el.metric.body))
+    elif kind == "plotly_chart":
+        run.charts += 1
     elif kind in ("selectbox", "multiselect"):
         run.widgets[getattr(el, kind).label] = getattr(el, kind)
     elif kind == "download_button":

@@ -176,6 +176,7 @@ _PRESENT_DRAWN = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector("[data-testid='stMainBlockContainer'] [data-testid='stSkeleton']")) return false;
+  if (document.querySelector("[class*='st-key-held_']")) return false;  // charts still to come (ui/charts.py)
   return Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']")).every(c => c.querySelector('.main-svg'));
 }"""
 
@@ -243,7 +244,7 @@ def _visit_target(pg, t: _Target, errors: list, timeout: float = 180_000, ready:
     start = time.perf_counter()
     try:
         pg.goto(t.url)
-        srv.wait_ready(pg, t.title, timeout=timeout)
+        srv.wait_ready(pg, t.title, timeout=timeout, held=False)  # the first run finished (charts may follow)
         if ready is not None:
             ready.append(time.perf_counter() - start)
         pg.wait_for_function(t.drawn, timeout=timeout)

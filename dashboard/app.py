@@ -18,7 +18,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from dashboard import previsit, registry
 from dashboard.core import audit, db
 from dashboard.core.settings import SettingsError, load_settings, require_secret
-from dashboard.ui import auth, common, filters, prefs, screen, warm, zh
+from dashboard.ui import auth, charts, common, filters, prefs, screen, warm, zh
 
 log = logging.getLogger("dashboard.app")
 
@@ -132,12 +132,14 @@ def cold_notice(is_cold: bool):
 def main() -> None:
     keep_downloads()
     slot = preload_cards()
+    charts.hold_first_paint(warm.real_server())
     try:
         with warm.session_run():  # the warming thread's pre-visits wait for the sessions' runs (ui/warm.py)
             run()
     finally:
         if slot is not None:
             slot.empty()
+        charts.release_after_paint()  # also after st.stop(): the charts it kept are drawn when the browser asks
 
 
 def run() -> None:

@@ -15,6 +15,8 @@ import numbers
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.core.rules import checkpoint_threshold
 from dashboard.core.vocab import FINDING_STATUSES, GREEN, LIGHT_LABELS, LIGHTS, RED, YELLOW
@@ -193,7 +195,11 @@ def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataF
     # the builders' labels are Plotly-escaped (text.chart): back to the plain name
     sentence = html.unescape(summary or said)
     # the sentence is also the chart's accessible name (Streamlit's `alt`: what a screen reader announces)
-    event = st.plotly_chart(fig, key=key, config=config(chart_config), alt=sentence, **plotly_kwargs)
+    if _holding() and "on_select" not in plotly_kwargs:  # a tab's first charts: once the page is on screen (below)
+        _held_chart(fig, key, config(chart_config), sentence, plotly_kwargs)
+        event = None
+    else:
+        event = st.plotly_chart(fig, key=key, config=config(chart_config), alt=sentence, **plotly_kwargs)
     st.caption(text.md(sentence))
     shown = data if data is not None else shown
     if table and shown is not None and not shown.empty:
@@ -211,6 +217,58 @@ def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataF
                     plain.columns = [text.md(html.unescape(str(c))) for c in plain.columns]
                     st.table(plain.set_index(plain.columns[0]))
     return event
+
+
+# --- the first paint: a tab's first charts follow its cards ---------------------------------------------------
+# Streamlit's browser code loads each kind of element on first use, and a page's new elements are revealed in one
+# React commit: on a tab's first page with charts, the cards waited (grey) for Plotly's code, about 1 s of work in
+# the browser, and for the charts' drawing (docs/deployment.md, "First paint"). So in that run each chart is a
+# fragment that keeps the chart's place (HELD_PREFIX + key, 图表加载中) and whose timer runs in the browser: once the
+# page is on screen the browser asks for that fragment alone, which draws the chart and stops its timer. Nothing
+# else of the page runs again. Only on a real server (AppTest sessions draw at once), once a tab; a chart whose
+# selection the page reads (on_select) is drawn at once.
+_PAINT, _HELD_ANY = "_charts_first_paint", "_charts_held_any"
+_HOLDING, _HELD, _DONE = "holding", "held", "done"
+HELD_PREFIX = "held_"  # the key of a kept place: class st-key-held_<chart key> (tests and bench wait for none)
+HELD_TEXT = "图表加载中……"
+RELEASE_AFTER_S = 0.5  # the browser's timer: after the first paint has been committed
+
+
+def hold_first_paint(real_server: bool) -> None:
+    """At the start of every run. Until a run of this session has held charts, each run on a real server holds
+    them (the first pages may have none: the sign-in page, a list); every run after that draws them at once."""
+    state = st.session_state.get(_PAINT)
+    if state in (None, _HOLDING) and real_server:
+        st.session_state[_PAINT] = _HOLDING
+        st.session_state[_HELD_ANY] = False
+    elif state == _HELD:
+        st.session_state[_PAINT] = _DONE
+
+
+def _holding() -> bool:
+    return st.session_state.get(_PAINT) == _HOLDING
+
+
+@st.fragment(run_every=RELEASE_AFTER_S)
+def _held_chart(fig: go.Figure, key: str, chart_config: dict, alt: str, plotly_kwargs: dict) -> None:
+    if _holding():  # the page's run: the place kept
+        with st.container(height=int(fig.layout.height or 450), border=False, key=HELD_PREFIX + key):
+            st.caption(HELD_TEXT)
+        st.session_state[_HELD_ANY] = True
+        return
+    # the run of this fragment the browser's timer asked for: the chart, and no further run
+    st.plotly_chart(fig, key=key, config=chart_config, alt=alt, **plotly_kwargs)
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.fragment_ids_this_run:
+        stop = ForwardMsg()
+        stop.stop_auto_rerun.fragment_ids.extend(ctx.fragment_ids_this_run)
+        ctx.enqueue(stop)
+
+
+def release_after_paint() -> None:
+    """At the end of every run: a run that held charts is HELD (the next run of the page draws them at once)."""
+    if _holding():
+        st.session_state[_PAINT] = _HELD if st.session_state.get(_HELD_ANY) else None
 
 
 def data_key(key: str) -> str:
