@@ -5,8 +5,8 @@ sends; Streamlit reads its second and third entries as the XSRF token and a sess
 here), sends `BackMsg.rerun_script` (ClientState: query_string, page_script_hash, widget_states) and reads
 `ForwardMsg`s until `script_finished`, timing each step:
 
-  overview      the default page, as a new visitor opens it (with the runs of its charts' fragments that the
-                browser's timers ask for: a tab's first charts follow its cards, dashboard/ui/charts.py)
+  overview      the default page, as a new visitor opens it (with the run of its charts' fragment that the
+                browser's timer asks for: a tab's first charts follow its cards, dashboard/ui/charts.py)
   year          the sidebar's 年度 changed to the year before (widget id from the first run's deltas)
   department    the sidebar's 部门 set to one department (a different one per session)
   dept_page     部门画像 (its page_script_hash from the first run's `navigation` message)
@@ -68,7 +68,6 @@ class Run:
     errors: list[str] = field(default_factory=list)  # exceptions and st.error texts
     pages: dict[str, str] = field(default_factory=dict)  # url_pathname → page_script_hash (navigation)
     messages: int = 0
-    charts: int = 0  # Plotly charts sent
     auto_reruns: list[tuple[str, float]] = field(default_factory=list)  # (fragment id, interval s) of run_every
 
 
@@ -135,17 +134,13 @@ class Session:
         run = Run(0.0)
         await asyncio.wait_for(self._read_run(run), self.timeout)
         if run.auto_reruns:
-            # as the browser's timers do once the page is on screen: each of a tab's first charts is drawn by a
-            # run of its own fragment (dashboard/ui/charts.py), and the step ends when every one has been sent
-            await asyncio.sleep(max(interval for _id, interval in run.auto_reruns))
-            want = run.charts + len(run.auto_reruns)
-            for fragment_id, _interval in run.auto_reruns:
+            # as the browser's timer does once the page is on screen: a tab's first charts are drawn by a run of
+            # one fragment (dashboard/ui/charts.py), and the step ends when they have been sent
+            for fragment_id, interval in run.auto_reruns:
+                await asyncio.sleep(interval)
                 cs.fragment_id, cs.is_auto_rerun = fragment_id, True
                 self.counter.take()
                 await self.ws.send(msg.SerializeToString())
-            for _ in run.auto_reruns:  # the server may run several queued fragments in one run
-                if run.charts >= want:
-                    break
                 await asyncio.wait_for(self._read_run(run), self.timeout)
         run.seconds = time.perf_counter() - started
         self.pages.update(run.pages)
@@ -224,8 +219,6 @@ def _collect(el, run: Run) -> None:
     kind = el.WhichOneof("type")
     if kind == "metric":
         run.metrics.append((el.metric.label, el.metric.body))
-    elif kind == "plotly_chart":
-        run.charts += 1
     elif kind in ("selectbox", "multiselect"):
         run.widgets[getattr(el, kind).label] = getattr(el, kind)
     elif kind == "download_button":

@@ -196,7 +196,7 @@ def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataF
     sentence = html.unescape(summary or said)
     # the sentence is also the chart's accessible name (Streamlit's `alt`: what a screen reader announces)
     if _holding() and "on_select" not in plotly_kwargs:  # a tab's first charts: once the page is on screen (below)
-        _held_chart(fig, key, config(chart_config), sentence, plotly_kwargs)
+        _hold(fig, key, config(chart_config), sentence, plotly_kwargs)
         event = None
     else:
         event = st.plotly_chart(fig, key=key, config=config(chart_config), alt=sentence, **plotly_kwargs)
@@ -222,12 +222,12 @@ def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataF
 # --- the first paint: a tab's first charts follow its cards ---------------------------------------------------
 # Streamlit's browser code loads each kind of element on first use, and a page's new elements are revealed in one
 # React commit: on a tab's first page with charts, the cards waited (grey) for Plotly's code, about 1 s of work in
-# the browser, and for the charts' drawing (docs/deployment.md, "First paint"). So in that run each chart is a
-# fragment that keeps the chart's place (HELD_PREFIX + key, 图表加载中) and whose timer runs in the browser: once the
-# page is on screen the browser asks for that fragment alone, which draws the chart and stops its timer. Nothing
-# else of the page runs again. Only on a real server (AppTest sessions draw at once), once a tab; a chart whose
-# selection the page reads (on_select) is drawn at once.
-_PAINT, _HELD_ANY = "_charts_first_paint", "_charts_held_any"
+# the browser, and for the charts' drawing (docs/deployment.md, "First paint"). So that run keeps each chart's place
+# (an st.empty holding HELD_TEXT, key HELD_PREFIX + chart key) and ends with one fragment whose timer runs in the
+# browser: once the page is on screen the browser asks for that fragment alone, which draws every kept chart into
+# its place and stops its timer. Nothing else of the page runs again. Only on a real server (AppTest sessions draw
+# at once), once a tab; a chart whose selection the page reads (on_select) is drawn at once.
+_PAINT, _KEPT = "_charts_first_paint", "_charts_kept"
 _HOLDING, _HELD, _DONE = "holding", "held", "done"
 HELD_PREFIX = "held_"  # the key of a kept place: class st-key-held_<chart key> (tests and bench wait for none)
 HELD_TEXT = "图表加载中……"
@@ -235,29 +235,37 @@ RELEASE_AFTER_S = 0.5  # the browser's timer: after the first paint has been com
 
 
 def hold_first_paint(real_server: bool) -> None:
-    """At the start of every run. Until a run of this session has held charts, each run on a real server holds
+    """At the start of every run. Until a run of this session has kept charts, each run on a real server keeps
     them (the first pages may have none: the sign-in page, a list); every run after that draws them at once."""
     state = st.session_state.get(_PAINT)
     if state in (None, _HOLDING) and real_server:
         st.session_state[_PAINT] = _HOLDING
-        st.session_state[_HELD_ANY] = False
     elif state == _HELD:
         st.session_state[_PAINT] = _DONE
+    st.session_state[_KEPT] = []
 
 
 def _holding() -> bool:
     return st.session_state.get(_PAINT) == _HOLDING
 
 
+def _hold(fig: go.Figure, key: str, chart_config: dict, alt: str, plotly_kwargs: dict) -> None:
+    # the place only: what it shows is written by _release (a fragment may fill later only what it wrote at first)
+    st.session_state[_KEPT].append((st.empty(), fig, key, chart_config, alt, plotly_kwargs))
+
+
 @st.fragment(run_every=RELEASE_AFTER_S)
-def _held_chart(fig: go.Figure, key: str, chart_config: dict, alt: str, plotly_kwargs: dict) -> None:
-    if _holding():  # the page's run: the place kept
-        with st.container(height=int(fig.layout.height or 450), border=False, key=HELD_PREFIX + key):
-            st.caption(HELD_TEXT)
-        st.session_state[_HELD_ANY] = True
+def _release(kept: tuple) -> None:
+    if _holding():  # in the page's own run: every place kept, a note of the chart's height in each
+        for place, fig, key, *_rest in kept:
+            with place.container(height=int(fig.layout.height or 450), border=False, key=HELD_PREFIX + key):
+                st.caption(HELD_TEXT)
         return
-    # the run of this fragment the browser's timer asked for: the chart, and no further run
-    st.plotly_chart(fig, key=key, config=chart_config, alt=alt, **plotly_kwargs)
+    # a run of this fragment alone, asked for by the browser's timer: every kept chart into its place, and the
+    # timer stopped (should it have fired again before, the same charts are drawn again)
+    st.session_state[_PAINT] = _DONE
+    for place, fig, key, chart_config, alt, plotly_kwargs in kept:
+        place.plotly_chart(fig, key=key, config=chart_config, alt=alt, **plotly_kwargs)
     ctx = get_script_run_ctx()
     if ctx is not None and ctx.fragment_ids_this_run:
         stop = ForwardMsg()
@@ -266,9 +274,15 @@ def _held_chart(fig: go.Figure, key: str, chart_config: dict, alt: str, plotly_k
 
 
 def release_after_paint() -> None:
-    """At the end of every run: a run that held charts is HELD (the next run of the page draws them at once)."""
-    if _holding():
-        st.session_state[_PAINT] = _HELD if st.session_state.get(_HELD_ANY) else None
+    """At the end of every run: a run that kept charts registers the fragment that draws them (and is HELD)."""
+    if not _holding():
+        return
+    kept = tuple(st.session_state.pop(_KEPT, None) or ())
+    if kept:
+        _release(kept)
+        st.session_state[_PAINT] = _HELD
+    else:
+        st.session_state[_PAINT] = None  # nothing kept: the next page with charts keeps them
 
 
 def data_key(key: str) -> str:
