@@ -176,9 +176,9 @@ _PRESENT_DRAWN = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector("[data-testid='stMainBlockContainer'] [data-testid='stSkeleton']")) return false;
-  if (document.querySelector("[class*='st-key-held_']")) return false;  // charts still to come (ui/charts.py)
+  if (document.querySelector("__HELD__")) return false;  // charts still to come (ui/charts.py)
   return Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']")).every(c => c.querySelector('.main-svg'));
-}"""
+}""".replace("__HELD__", srv.HELD)
 
 
 def _visit(pg, base: str, page, charts: bool, errors: list | None = None) -> float | None:

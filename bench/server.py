@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard.registry import Page
+from dashboard.ui.charts import HELD_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
@@ -28,7 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 READY = "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
 # a chart's kept place on a tab's first page with charts (dashboard/ui/charts.py HELD_PREFIX): the run that draws
 # the charts is still to come, so the page is not ready while one is on screen
-HELD = "[class*='st-key-held_']"
+HELD = f"[class*='st-key-{HELD_PREFIX}']"
 _READY_DRAWN = f"""() => !!document.querySelector("{READY}") && !document.querySelector("{HELD}")"""
 PHONE = {"width": 390, "height": 844}  # the phone viewport of the browser tests and screenshots
 
@@ -235,7 +236,7 @@ def chart_count(pg) -> int:
 _SETTLED = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector("[data-testid='stSkeleton']") || document.querySelector("[class*='st-key-held_']")) return false;
+  if (document.querySelector("[data-testid='stSkeleton']") || document.querySelector("__HELD__")) return false;
   // a table inside a closed expander (a chart's 图表数据) is not drawn until opened: only the shown ones count
   const frames = Array.from(document.querySelectorAll("[data-testid='stDataFrame']"))
     .filter(f => !f.closest('details:not([open])') && f.getBoundingClientRect().height > 0);
@@ -247,7 +248,7 @@ _SETTLED = """() => {
   window.__stable = (window.__lastHeight === h) ? (window.__stable || 0) + 1 : 0;
   window.__lastHeight = h;
   return window.__stable >= 3;   // the same height on three polls in a row: lazy elements have rendered
-}"""
+}""".replace("__HELD__", HELD)
 
 
 def wait_settled(pg, timeout: float = 60_000) -> None:

@@ -1,8 +1,8 @@
 """What the browser tests wait on: Streamlit's own signals that a script run has finished, never a fixed sleep.
 
 `wait_ready` is bench/server.py's (the page's h1 on screen, stApp connected and `notRunning`, no chart's place
-kept for the run that draws a tab's first charts) plus the status widget gone: Streamlit mounts `[data-testid=stStatusWidget]` ("Running…", or stale) while a run is under way
-and unmounts it when the app is idle, so a check made after `wait_ready` reads the finished page, not the
+kept for the run that draws a tab's first charts) plus the status widget gone: Streamlit mounts
+`[data-testid=stStatusWidget]` ("Running…", or stale) while a run is under way and unmounts it when the app is idle, so a check made after `wait_ready` reads the finished page, not the
 previous run's elements. Outcomes of a click are awaited with Playwright's `expect` (it retries until the
 element under test shows the value); its timeout is raised for a busy machine in conftest.py.
 """
@@ -20,8 +20,8 @@ IDLE = """() => {
   return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector("[data-testid='stStatusWidget']")
-    && !document.querySelector("[class*='st-key-held_']");  // a tab's first charts still to come (ui/charts.py)
-}"""
+    && !document.querySelector("__HELD__");  // a tab's first charts still to come (ui/charts.py)
+}""".replace("__HELD__", srv.HELD)
 
 
 def wait_idle(pg, timeout: float = TIMEOUT) -> None:
