@@ -6,7 +6,8 @@ here), sends `BackMsg.rerun_script` (ClientState: query_string, page_script_hash
 `ForwardMsg`s until `script_finished`, timing each step:
 
   overview      the default page, as a new visitor opens it (with the run of its charts' fragment that the
-                browser's timer asks for: a tab's first charts follow its cards, dashboard/ui/charts.py)
+                page's script asks for once the browser has painted the page: a tab's first charts follow its
+                cards, dashboard/ui/charts.py)
   year          the sidebar's 年度 changed to the year before (widget id from the first run's deltas)
   department    the sidebar's 部门 set to one department (a different one per session)
   dept_page     部门画像 (its page_script_hash from the first run's `navigation` message)
@@ -38,6 +39,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
+from dashboard.ui.charts import PAINTED_COMPONENT
+
 MAX_SESSIONS = 200
 MAX_REQUESTS = 20_000
 MAX_BUDGET_S = 900.0
@@ -68,7 +71,7 @@ class Run:
     errors: list[str] = field(default_factory=list)  # exceptions and st.error texts
     pages: dict[str, str] = field(default_factory=dict)  # url_pathname → page_script_hash (navigation)
     messages: int = 0
-    auto_reruns: list[tuple[str, float]] = field(default_factory=list)  # (fragment id, interval s) of run_every
+    after_paint: list[str] = field(default_factory=list)  # fragment ids holding charts.PAINTED_COMPONENT
 
 
 class Counter:
@@ -133,19 +136,16 @@ class Session:
         await self.ws.send(msg.SerializeToString())
         run = Run(0.0)
         await asyncio.wait_for(self._read_run(run), self.timeout)
-        waited = 0.0
-        if run.auto_reruns:
-            # as the browser's timer does once the page is on screen: a tab's first charts are drawn by a run of
-            # one fragment (dashboard/ui/charts.py), and the step ends when they have been sent; the timer's own
-            # wait is the browser's, not the server's, and is left out of the step's time
-            for fragment_id, interval in run.auto_reruns:
-                await asyncio.sleep(interval)
-                waited += interval
-                cs.fragment_id, cs.is_auto_rerun = fragment_id, True
+        if run.after_paint:
+            # as the page's script does once the browser has painted the page: a tab's first charts are drawn by a
+            # run of one fragment (dashboard/ui/charts.py), and the step ends when they have been sent (the
+            # script's trigger value is not read by the app: the request's fragment is what it asks for)
+            for fragment_id in dict.fromkeys(run.after_paint):
+                cs.fragment_id = fragment_id
                 self.counter.take()
                 await self.ws.send(msg.SerializeToString())
                 await asyncio.wait_for(self._read_run(run), self.timeout)
-        run.seconds = time.perf_counter() - started - waited
+        run.seconds = time.perf_counter() - started
         self.pages.update(run.pages)
         return run
 
@@ -157,6 +157,9 @@ class Session:
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 _collect(fwd.delta.new_element, run)
+                if (fwd.delta.new_element.WhichOneof("type") == "bidi_component"
+                        and fwd.delta.new_element.bidi_component.component_name == PAINTED_COMPONENT):
+                    run.after_paint.append(fwd.delta.fragment_id)
             elif kind == "page_info_changed":
                 self.query_string = fwd.page_info_changed.query_string
             elif kind == "navigation":
@@ -164,8 +167,6 @@ class Session:
             elif kind == "new_session":
                 self.page_hash = fwd.new_session.page_script_hash or self.page_hash
                 self.session_id = fwd.new_session.initialize.session_id or self.session_id
-            elif kind == "auto_rerun":
-                run.auto_reruns.append((fwd.auto_rerun.fragment_id, fwd.auto_rerun.interval))
             elif kind == "page_not_found":
                 run.errors.append(f"page not found: {fwd.page_not_found.page_name}")
             elif kind == "script_finished":

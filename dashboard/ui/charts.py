@@ -15,8 +15,6 @@ import numbers
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.core.rules import checkpoint_threshold
 from dashboard.core.vocab import FINDING_STATUSES, GREEN, LIGHT_LABELS, LIGHTS, RED, YELLOW
@@ -223,15 +221,25 @@ def show(fig: go.Figure, key: str, *, summary: str | None = None, data: pd.DataF
 # Streamlit's browser code loads each kind of element on first use, and a page's new elements are revealed in one
 # React commit: on a tab's first page with charts, the cards waited (grey) for Plotly's code, about 1 s of work in
 # the browser, and for the charts' drawing (docs/deployment.md, "First paint"). So that run keeps each chart's place
-# (an st.empty holding HELD_TEXT, key HELD_PREFIX + chart key) and ends with one fragment whose timer runs in the
-# browser: once the page is on screen the browser asks for that fragment alone, which draws every kept chart into
-# its place and stops its timer. Nothing else of the page runs again. Only on a real server (AppTest sessions draw
-# at once), once a tab; a chart whose selection the page reads (on_select) is drawn at once.
+# (an st.empty holding HELD_TEXT, key HELD_PREFIX + chart key) and ends with one fragment holding a small script
+# (PAINTED_COMPONENT): once the browser has painted the page, the script asks for that fragment alone, which draws
+# every kept chart into its place. Nothing else of the page runs again. Only on a real server (AppTest sessions
+# draw at once), once a tab; a chart whose selection the page reads (on_select) is drawn at once.
 _PAINT, _KEPT = "_charts_first_paint", "_charts_kept"
 _HOLDING, _HELD, _DONE = "holding", "held", "done"
 HELD_PREFIX = "held_"  # the key of a kept place: class st-key-held_<chart key> (tests and bench wait for none)
 HELD_TEXT = "图表加载中……"
-RELEASE_AFTER_S = 0.5  # the browser's timer: after the first paint has been committed
+PAINTED_COMPONENT = "dashboard_painted"  # the script's name (bench/loadclient.py finds its fragment by it)
+PAINTED_EVENT = "painted"
+# mounted with the page's elements (one React commit): the next animation frame comes before the browser paints
+# that commit, a task queued from it after the paint; then the trigger reruns the fragment holding the script
+_PAINTED_JS = """
+export default function (component) {
+    const { setTriggerValue } = component;
+    requestAnimationFrame(() => setTimeout(() => setTriggerValue("painted", true), 0));
+}
+"""
+_painted = None
 
 
 def hold_first_paint(real_server: bool) -> None:
@@ -254,23 +262,32 @@ def _hold(fig: go.Figure, key: str, chart_config: dict, alt: str, plotly_kwargs:
     st.session_state[_KEPT].append((st.empty(), fig, key, chart_config, alt, plotly_kwargs))
 
 
-@st.fragment(run_every=RELEASE_AFTER_S)
+def _ask_after_paint() -> None:
+    """The script that asks for its fragment once the page is painted (in the fragment: its trigger reruns the
+    fragment alone). Zero height: nothing is seen."""
+    global _painted
+    if _painted is None:
+        _painted = st.components.v2.component(PAINTED_COMPONENT, js=_PAINTED_JS)
+    _painted(key="_charts_painted", height=0, width=1, on_painted_change=_noop)
+
+
+def _noop() -> None:
+    """The trigger's callback: the rerun of the fragment is all it asks for."""
+
+
+@st.fragment
 def _release(kept: tuple) -> None:
     if _holding():  # in the page's own run: every place kept, a note of the chart's height in each
         for place, fig, key, *_rest in kept:
             with place.container(height=int(fig.layout.height or 450), border=False, key=HELD_PREFIX + key):
                 st.caption(HELD_TEXT)
+        _ask_after_paint()
         return
-    # a run of this fragment alone, asked for by the browser's timer: every kept chart into its place, and the
-    # timer stopped (should it have fired again before, the same charts are drawn again)
+    # a run of this fragment alone, asked for by the script once the page was painted: every kept chart into its
+    # place (should it be asked for again, the same charts are drawn again)
     st.session_state[_PAINT] = _DONE
     for place, fig, key, chart_config, alt, plotly_kwargs in kept:
         place.plotly_chart(fig, key=key, config=chart_config, alt=alt, **plotly_kwargs)
-    ctx = get_script_run_ctx()
-    if ctx is not None and ctx.fragment_ids_this_run:
-        stop = ForwardMsg()
-        stop.stop_auto_rerun.fragment_ids.extend(ctx.fragment_ids_this_run)
-        ctx.enqueue(stop)
 
 
 def release_after_paint() -> None:

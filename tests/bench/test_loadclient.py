@@ -47,7 +47,7 @@ def test_three_sessions_take_every_step_and_see_the_headline(served):
     assert set(out["by_step"]) == set(loadclient.STEPS)
     # the requests: connect, four reruns, the download's request and its GET, per session, and on the overview (the
     # session's first page with charts) the run of the fragment that draws its charts (dashboard/ui/charts.py), as
-    # the browser's timer asks for it
+    # the page's script asks for it once the browser has painted the page
     assert out["requests"] == 3 * (7 + 1)
 
     # 2022 (the latest year, the overview's default): Σ budget 1000 万元 (small_fixture: P1 100 + P2 50 (initial)

@@ -1,13 +1,16 @@
 """A tab's first charts follow its cards (dashboard/ui/charts.py hold_first_paint / release_after_paint).
 
 On a real server the first run of a session that draws charts keeps each chart's place and ends with a fragment
-whose timer runs in the browser; the run that timer asks for draws the charts. AppTest is not a real server, so
+holding a small script (charts.PAINTED_COMPONENT) that asks for that fragment once the browser has painted the
+page; the fragment's run draws the charts. AppTest is not a real server, so
 these scripts pass real_server=True themselves; the browser's side is tests/browser/test_first_paint.py.
 """
 
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
+
+from dashboard.ui.charts import PAINTED_COMPONENT
 
 
 def _page(real_server: bool = True) -> None:
@@ -27,6 +30,10 @@ def _page(real_server: bool = True) -> None:
     ch.release_after_paint()
 
 
+def _painted(at) -> int:
+    return sum(1 for e in at.get("bidi_component") if e.proto.component_name == PAINTED_COMPONENT)
+
+
 def _state(at) -> str | None:
     return at.session_state.get("_charts_first_paint")
 
@@ -41,10 +48,12 @@ def test_first_run_keeps_places_then_next_run_draws():
     assert "grades 的说明" in captions and "lights 的说明" in captions
     assert len(at.get("plotly_chart")) == 0
     assert _state(at) == "held"
-    # the run the browser's timer asks for (any later run): both charts, no place kept
+    assert _painted(at) == 1  # the script that asks for the charts once the page is painted
+    # the run that script asks for (any later run): both charts, no place kept, no script any more
     at.run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
+    assert _painted(at) == 0
     assert "图表加载中……" not in [c.value for c in at.caption]
     assert _state(at) == "done"
     at.run()  # and every run after it
@@ -69,4 +78,4 @@ def test_not_a_real_server_draws_at_once():
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
     assert "图表加载中……" not in [c.value for c in at.caption]
-    assert _state(at) is None
+    assert _state(at) is None and _painted(at) == 0
