@@ -1,7 +1,8 @@
 """A tab's first charts follow its cards (issue 28, "the first page at once"): on a new tab's 总览 the page's run
-keeps each chart's place (图表加载中), the cards are never drawn after the charts, and the fragment runs the
-browser's timer asks for draw both charts; a later page of the same tab draws its charts in its own run, nothing
-kept; and what the page's run said once (a link's unknown department) is still there when the charts are drawn."""
+keeps each chart's place (图表加载中), the cards are never drawn after the charts, and the run of the fragment that
+the page asks for once painted draws both charts (on a phone-slow CPU too, asked for once only); a later page of
+the same tab draws its charts in its own run, nothing kept; and what the page's run said once (a link's unknown
+department) is still there when the charts are drawn."""
 
 from __future__ import annotations
 
