@@ -230,7 +230,6 @@ _HOLDING, _HELD, _DONE = "holding", "held", "done"
 HELD_PREFIX = "held_"  # the key of a kept place: class st-key-held_<chart key> (tests and bench wait for none)
 HELD_TEXT = "图表加载中……"
 PAINTED_COMPONENT = "dashboard_painted"  # the script's name (bench/loadclient.py finds its fragment by it)
-PAINTED_EVENT = "painted"
 # mounted with the page's elements (one React commit): the next animation frame comes before the browser paints
 # that commit, a task queued from it after the paint; then the trigger reruns the fragment holding the script
 _PAINTED_JS = """
