@@ -2,9 +2,10 @@
 
 `wait_ready` is bench/server.py's (the page's h1 on screen, stApp connected and `notRunning`, no chart's place
 kept for the run that draws a tab's first charts) plus the status widget gone: Streamlit mounts
-`[data-testid=stStatusWidget]` ("Running…", or stale) while a run is under way and unmounts it when the app is idle, so a check made after `wait_ready` reads the finished page, not the
-previous run's elements. Outcomes of a click are awaited with Playwright's `expect` (it retries until the
-element under test shows the value); its timeout is raised for a busy machine in conftest.py.
+`[data-testid=stStatusWidget]` ("Running…", or stale) while a run is under way and unmounts it when the app is
+idle, so a check made after `wait_ready` reads the finished page, not the previous run's elements. Outcomes of a
+click are awaited with Playwright's `expect` (it retries until the element under test shows the value); its
+timeout is raised for a busy machine in conftest.py.
 """
 
 from __future__ import annotations
