@@ -14,10 +14,11 @@ own code runs in the child. What the child logs on stderr (a parser's panic mess
 with the reference number its sentence gives) is passed on to the caller's stderr, the server's log; Rust's
 stack backtraces are off in the child (RUST_BACKTRACE=0).
 
-In the child, calamine parses an .xlsx on a second thread while the inspection runs (reader.read_file's
-`parse_ahead`): when the child then fails in any way (died, out of memory or time), the caller inspects the file
-itself (limits.inspect: bounded memory, no cell parsed), and a file that breaks a limit gets the limit's sentence,
-as it would have had the inspection finished first.
+In the child, calamine parses an .xlsx on a second thread while the inspection runs in a process forked for it
+(reader.read_file's `parse_ahead`, data_loaders.aside) and the tables are built meanwhile: when the child then
+fails in any way (died, out of memory or time), the caller inspects the file itself (limits.inspect: bounded
+memory, no cell parsed), and a file that breaks a limit gets the limit's sentence, as it would have had the
+inspection finished first.
 
 `meanwhile` (import_files: the write side's preparation, importer._prepare) runs in the caller once the child
 has started, so the caller's database reads overlap the child's parsing; the child's time limit still counts

@@ -38,6 +38,7 @@ from data_loaders import indicators as I
 from data_loaders import layout as L
 from data_loaders import mapping as M
 from data_loaders import validate
+from data_loaders.aside import InspectionAside
 from data_loaders.limits import MAX_CELL_CHARS, MAX_LINE_CHARS, Inspection, Refused, TooLarge, size_message
 from data_loaders.limits import inspect as inspect_file
 from data_loaders.problems import ERROR, TAG_SKIPPED_SHEET, WARNING, Problem
@@ -80,8 +81,10 @@ def read_file(
     (default: the documented defaults, `Rules()` and `Limits()`). Never raises for bad input: everything wrong is a Problem.
     `parse_ahead` (only in the isolated child, data_loaders.isolated, whose memory is capped and whose parent
     repeats the inspection when the child dies): calamine parses an .xlsx's sheets on a second thread while
-    the inspection runs (python-calamine releases the GIL); the inspection's verdict still decides, and a
-    MemoryError ends the read (raised) so that the parent can say which limit the file broke.
+    the inspection runs in a process of its own (data_loaders.aside) and the tables are built meanwhile; the
+    inspection's verdict still decides (a refusal is the result; tables built without error cells or list
+    sheets it found are built again with it), and a MemoryError ends the read (raised) so that the parent can
+    say which limit the file broke.
     Numeric columns (money in 万元, percent as fraction, score) are float64 with NaN for empty;
     the others are object columns holding str / datetime.date / bool / int or None.
     `ParsedTable.records()` gives plain dicts with None for empty.
@@ -153,11 +156,73 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             data = path.read_bytes()
         except OSError as exc:
             return FileResult(name, [], [Problem(name, None, None, None, f"无法读取文件：{exc.strerror or exc}")])
-    ahead = _Ahead(data) if parse_ahead and data.startswith(XLSX_MAGIC) and len(data) <= limits.file_bytes() else None
+    opts = {"year": year, "as_of": as_of, "rules": rules, "evaluation_kind": evaluation_kind, "unit": unit,
+            "department": department, "layouts": layouts}
+    if not (parse_ahead and data.startswith(XLSX_MAGIC) and len(data) <= limits.file_bytes()):
+        try:
+            inspection = inspect_file(data, name, limits)
+        except Refused as exc:
+            return _refused(name, exc)
+        return _read_sheets(data, name, limits, inspection, None, **opts)
+    aside = InspectionAside.start(data, name, limits)  # forked before the parse's thread starts
+    ahead = _Ahead(data)
+    if aside is None:
+        try:
+            inspection = inspect_file(data, name, limits)
+        except Refused as exc:
+            return _refused(name, exc)
+        return _read_sheets(data, name, limits, inspection, ahead, **opts)
     try:
-        inspection = inspect_file(data, name, limits)
-    except Refused as exc:
-        return FileResult(name, [], [Problem(name, None, None, None, str(exc))])
+        while not ahead.done() and not aside.ready(0.02):
+            pass
+        if not ahead.done():  # the verdict came first (a refusal comes at once): the sheets are read with it
+            verdict = _verdict(aside, data, name, limits)
+            if isinstance(verdict, Refused):
+                return _refused(name, verdict)
+            return _read_sheets(data, name, limits, verdict, ahead, **opts)
+        # the parse came first: the tables are built as if the inspection had found nothing for the reader
+        # while it finishes beside (data_loaders.aside), and kept when it did find nothing
+        guess = _read_sheets(data, name, limits, Inspection(), ahead, **opts)
+        verdict = _verdict(aside, data, name, limits)
+    except BaseException:
+        aside.cancel()
+        raise
+    if isinstance(verdict, Refused):
+        return _refused(name, verdict)
+    if _nothing_for_the_reader(verdict, ahead):
+        return guess
+    return _read_sheets(data, name, limits, verdict, None, **opts)  # calamine's grids again, unmarked
+
+
+def _refused(name: str, exc: Refused) -> FileResult:
+    return FileResult(name, [], [Problem(name, None, None, None, str(exc))])
+
+
+def _verdict(aside: InspectionAside, data: bytes, name: str, limits: Limits) -> Inspection | Refused:
+    verdict = aside.verdict()
+    if verdict is None:  # the inspecting process failed: inspected here
+        try:
+            verdict = inspect_file(data, name, limits)
+        except Refused as exc:
+            verdict = exc
+    return verdict
+
+
+def _nothing_for_the_reader(inspection: Inspection, ahead: _Ahead) -> bool:
+    """Whether the sheets read without the inspection are the sheets read with it: no Excel error cell to put
+    back, and no sheet that the drop-downs' lists would have skipped (reader._open_workbook)."""
+    if any(inspection.errors.values()):
+        return False
+    book = ahead.book
+    if not inspection.validations or book is None:  # no workbook: no sheet was read either way
+        return True
+    names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
+    return len(names) <= 1 or not _list_sheets(inspection, names, book)
+
+
+def _read_sheets(data: bytes, name: str, limits: Limits, inspection: Inspection, ahead: _Ahead | None, *,
+                 year, as_of, rules: Rules, evaluation_kind, unit, department, layouts) -> FileResult:
+    """The file's sheets, read into tables and problems once the inspection has passed it."""
     problems: list[Problem] = []
     try:
         sheets = _open(data, name, problems, limits, inspection, ahead)
@@ -359,6 +424,9 @@ class _Ahead:
             self.failed = exc
         finally:
             self._done.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
 
     def open(self):
         self._done.wait()

@@ -9,14 +9,16 @@ import os
 import re
 import sqlite3
 import sys
+import threading
 import time
 import types
+from pathlib import Path
 
 import pytest
 
 from dashboard.cli import main
 from dashboard.core.settings import Limits
-from data_loaders import isolated, reader
+from data_loaders import aside, isolated, reader
 from data_loaders.isolated import read_file_isolated
 from data_loaders.limits import Damaged, TooLarge, check, inspect
 from data_loaders.reader import read_file
@@ -311,19 +313,83 @@ def test_parsing_ahead_reads_every_good_file_as_the_plain_order_does(tmp_path):
     assert any(t.frame.shape[0] for t in plain.tables) or plain.problems  # the last one was read, not skipped
 
 
-def test_the_workbook_is_opened_on_the_parsing_thread_while_the_inspection_runs(monkeypatch, tmp_path):
+def _recording_inspection(monkeypatch, tmp_path):
+    """Where each inspection ran: "pid thread" lines in a file (the forked process shares no memory)."""
+    marks = tmp_path / "inspected"
+    real = aside.inspect
+
+    def recording(*args):
+        with open(marks, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {threading.current_thread().name}\n")
+        return real(*args)
+
+    monkeypatch.setattr(aside, "inspect", recording)
+    monkeypatch.setattr(reader, "inspect_file", recording)
+    return lambda: [line.split() for line in marks.read_text(encoding="utf-8").splitlines()] if marks.exists() else []
+
+
+def test_the_inspection_runs_in_a_process_of_its_own_while_the_workbook_is_parsed_on_a_thread(monkeypatch, tmp_path):
     path, _figures = corpus.monitoring_title_yuan(tmp_path)
-    opened, inspected = [], []
-    real_open, real_inspect = reader.python_calamine.CalamineWorkbook.from_filelike, reader.inspect_file
+    opened = []
+    real_open = reader.python_calamine.CalamineWorkbook.from_filelike
     monkeypatch.setattr(reader, "python_calamine", types.SimpleNamespace(CalamineWorkbook=types.SimpleNamespace(
         from_filelike=lambda f: opened.append(reader.threading.current_thread().name) or real_open(f))))
-    monkeypatch.setattr(reader, "inspect_file",
-                        lambda *a: inspected.append(reader.threading.current_thread().name) or real_inspect(*a))
-    assert read_file(path.read_bytes(), path.name, parse_ahead=True).tables
-    assert opened == ["calamine-ahead"] and inspected == ["MainThread"]
+    inspected = _recording_inspection(monkeypatch, tmp_path)
+    plain = read_file(path.read_bytes(), path.name)  # the plain order: one thread, the inspection first
+    assert opened == ["MainThread"] and inspected() == [[str(os.getpid()), "MainThread"]]
     opened.clear()
-    assert read_file(path.read_bytes(), path.name).tables  # the plain order: one thread, the inspection first
-    assert opened == ["MainThread"]
+    _same_reading(read_file(path.read_bytes(), path.name, parse_ahead=True), plain)
+    assert opened == ["calamine-ahead"]
+    [_plain, [pid, _thread]] = inspected()
+    assert int(pid) != os.getpid()
+    assert not Path(f"/proc/{pid}").exists()  # the inspecting process has ended and was waited for
+
+
+def test_without_a_process_of_its_own_the_inspection_runs_beside_the_parse_as_before(monkeypatch, tmp_path):
+    """No fork (a second thread in the process, or fork fails): the inspection on the main thread, the same tables."""
+    path, _figures = corpus.monitoring_title_yuan(tmp_path)
+    inspected = _recording_inspection(monkeypatch, tmp_path)
+    plain = read_file(path.read_bytes(), path.name)
+
+    def no_fork():
+        raise OSError("fork refused")
+
+    monkeypatch.setattr(aside.os, "fork", no_fork)
+    _same_reading(read_file(path.read_bytes(), path.name, parse_ahead=True), plain)
+    assert inspected() == [[str(os.getpid()), "MainThread"]] * 2
+
+
+def test_an_inspecting_process_that_dies_is_replaced_by_the_inspection_here(monkeypatch, tmp_path):
+    path, _figures = corpus.monitoring_title_yuan(tmp_path)
+    plain = read_file(path.read_bytes(), path.name)
+    monkeypatch.setattr(aside, "inspect", lambda *a: os._exit(3))
+    _same_reading(read_file(path.read_bytes(), path.name, parse_ahead=True), plain)
+    [refused] = read_file(path.read_bytes(), path.name, limits=Limits(max_rows=5), parse_ahead=True).problems
+    assert "超过单张表 5 行的上限" in refused.message, refused.message
+
+
+def test_the_tables_built_before_the_verdict_are_kept_only_when_it_changes_nothing(monkeypatch, tmp_path):
+    """A clean workbook is read once (its tables built while the inspection finishes); one with an Excel error
+    cell is read again with the verdict, and the error is reported where it is; one the limits refuse is refused."""
+    calls = []
+    real = reader._read_sheets
+    monkeypatch.setattr(reader, "_read_sheets", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    monkeypatch.setattr(reader._Ahead, "done", lambda self: self._done.wait() or True)  # the parse comes first
+    path, _figures = corpus.monitoring_title_yuan(tmp_path)
+    assert read_file(path.read_bytes(), path.name, parse_ahead=True).tables
+    assert len(calls) == 1 and not calls[0].errors
+    calls.clear()
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c><c r="B%d"%s><v>%s</v></c></row>'
+                    % (r, r, name, r, b' t="e"' if r == 3 else b"", b"#DIV/0!" if r == 3 else b"1")
+                    for r, name in ((1, "项目名称".encode()), (2, "甲".encode()), (3, "乙".encode())))
+    data = H.package([("项目", "worksheets/sheet1.xml")], {"xl/worksheets/sheet1.xml": H.worksheet(rows)})
+    ahead, plain = read_file(data, "err.xlsx", parse_ahead=True), read_file(data, "err.xlsx")
+    assert len(calls) == 3 and not calls[0].errors and calls[1].errors == {"项目": {(2, 1): "#DIV/0!"}}
+    _same_reading(ahead, plain)
+    calls.clear()
+    [refused] = read_file(data, "err.xlsx", limits=Limits(max_rows=2), parse_ahead=True).problems
+    assert "“err.xlsx”的工作表“项目”用到了第 3 行，超过单张表 2 行的上限" in refused.message, refused.message
+    assert len(calls) == 1  # built, then refused by the verdict
 
 
 @pytest.mark.parametrize("threaded", [False, True], ids=["forked", "spawned"])
