@@ -158,15 +158,11 @@ def _read_file(source, filename, *, year, as_of, rules: Rules, limits: Limits, e
             return FileResult(name, [], [Problem(name, None, None, None, f"无法读取文件：{exc.strerror or exc}")])
     opts = {"year": year, "as_of": as_of, "rules": rules, "evaluation_kind": evaluation_kind, "unit": unit,
             "department": department, "layouts": layouts}
-    if not (parse_ahead and data.startswith(XLSX_MAGIC) and len(data) <= limits.file_bytes()):
-        try:
-            inspection = inspect_file(data, name, limits)
-        except Refused as exc:
-            return _refused(name, exc)
-        return _read_sheets(data, name, limits, inspection, None, **opts)
-    aside = InspectionAside.start(data, name, limits)  # forked before the parse's thread starts
-    ahead = _Ahead(data)
-    if aside is None:
+    aside = ahead = None
+    if parse_ahead and data.startswith(XLSX_MAGIC) and len(data) <= limits.file_bytes():
+        aside = InspectionAside.start(data, name, limits)  # forked before the parse's thread starts
+        ahead = _Ahead(data)
+    if aside is None:  # the plain order, or the inspection beside the parse on this process's main thread
         try:
             inspection = inspect_file(data, name, limits)
         except Refused as exc:
