@@ -64,14 +64,21 @@ def _sign_in(pg, base: str, name: str) -> None:
     srv.wait_ready(pg)
     assert _left(pg) == [], "English on the sign-in page"
     assert run_axe(pg) == [], "axe on the sign-in page"
+    name_box = pg.get_by_label("用户名", exact=True)
+    expect(name_box).to_be_editable(timeout=60_000)  # the form drawn and taking input (a loaded machine draws late)
+    srv.wait_settled(pg)  # and nothing left to render that could move the focus (failed once in a stress run)
     pg.evaluate("() => { if (document.activeElement) document.activeElement.blur(); }")
-    for _ in range(10):
+    focused = []
+    for _ in range(30):
         pg.keyboard.press("Tab")
-        if pg.evaluate("() => document.activeElement && document.activeElement.getAttribute('aria-label')") == "用户名":
+        focused.append(pg.evaluate("() => document.activeElement && document.activeElement.getAttribute('aria-label')"))
+        if focused[-1] == "用户名":
             break
+    assert focused[-1] == "用户名", f"Tab never reached 用户名: {focused}"
     pg.keyboard.type(name)
+    expect(name_box).to_have_value(name)
     pg.keyboard.press("Tab")
-    assert pg.evaluate("() => document.activeElement.getAttribute('aria-label')") == "密码"
+    expect(pg.get_by_label("密码", exact=True)).to_be_focused()
     pg.keyboard.type(PW)
     pg.keyboard.press("Enter")
     expect(pg.get_by_role("button", name="退出登录")).to_be_visible()
