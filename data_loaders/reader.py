@@ -212,8 +212,7 @@ def _nothing_for_the_reader(inspection: Inspection, ahead: _Ahead) -> bool:
     book = ahead.book
     if not inspection.validations or book is None:  # no workbook: no sheet was read either way
         return True
-    names = [meta.name for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
-    return len(names) <= 1 or not _list_sheets(inspection, names, book)
+    return not _lists_of(inspection, _worksheets(book), book)
 
 
 def _read_sheets(data: bytes, name: str, limits: Limits, inspection: Inspection, ahead: _Ahead | None, *,
@@ -437,13 +436,23 @@ class _Ahead:
         return got
 
 
+def _worksheets(book) -> list:
+    """The workbook's worksheets (chart sheets hold no cells), in order."""
+    return [meta for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]
+
+
+def _lists_of(inspection: Inspection, worksheets: list, book) -> dict[str, str]:
+    """The sheets skipped as the lists feeding drop-downs (_list_sheets); a workbook of one sheet has none."""
+    return _list_sheets(inspection, [m.name for m in worksheets], book) if len(worksheets) > 1 else {}
+
+
 def _open_workbook(data: bytes, name: str, inspection: Inspection, ahead: _Ahead | None = None) -> list[Sheet]:
     try:
         book = ahead.open() if ahead is not None else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
         raise _Unreadable(f"未识别出任何数据表：无法打开 Excel 文件“{name}”（文件已损坏或加密：{exc}）") from exc
-    worksheets = [meta for meta in book.sheets_metadata if "WorkSheet" in str(meta.typ)]  # chart sheets hold no cells
-    lists = _list_sheets(inspection, [m.name for m in worksheets], book) if len(worksheets) > 1 else {}
+    worksheets = _worksheets(book)
+    lists = _lists_of(inspection, worksheets, book)
     errors = inspection.errors  # Excel error values, found by the inspection's parse of each sheet
     out = []
     for meta in worksheets:
