@@ -116,16 +116,25 @@ def test_meanwhile_runs_beside_the_child_and_its_failure_is_dropped(monkeypatch,
     assert calls and not result.problems and len(result.tables[0].frame) == 20
 
 
-def _child_exited() -> bool:
-    """Whether this process's one child has exited (a zombie until it is waited for)."""
+def _descendants() -> dict[int, str]:
+    """This process's descendants (children, and the fork server's children) and their states ("Z": exited, not
+    yet waited for)."""
+    parents, states = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
         except (OSError, IndexError, ValueError):
             continue
-        if int(ppid) == os.getpid():
-            return state == "Z"
-    return False
+        pid = int(stat.parent.name)
+        parents[pid], states[pid] = int(ppid), state
+    found, todo = {}, [os.getpid()]
+    while todo:
+        parent = todo.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = states[pid]
+                todo.append(pid)
+    return found
 
 
 @pytest.mark.parametrize("spawn", [False, True])
@@ -133,14 +142,23 @@ def test_an_answer_waiting_after_a_late_meanwhile_is_read_not_timed_out(monkeypa
     if spawn:
         monkeypatch.setattr(isolated.threading, "active_count", lambda: 2)
     name, data = _csv("2024-06-30", range(20))
+    isolated.read_file_isolated(data, name)  # the fork server (spawn) is up before the processes are counted
+    before = _descendants()
+    seen = set()
 
     def late():  # returns past the child's deadline, once the child has written its answer and exited
         started = time.monotonic()
-        while not _child_exited() and time.monotonic() - started < 120:
+        while time.monotonic() - started < 120:
+            now = {pid: state for pid, state in _descendants().items() if pid not in before}
+            seen.update(now)
+            if seen and all(now.get(pid, "Z") == "Z" for pid in seen):  # gone (reaped by the fork server) or a zombie
+                break
             time.sleep(0.05)
         time.sleep(2.5)
+    started = time.monotonic()
     result = isolated.read_file_isolated(data, name, timeout_s=2.0, meanwhile=late)
     assert not result.problems and len(result.tables[0].frame) == 20
+    assert seen and time.monotonic() - started < 60  # the child was seen to end, not waited out for two minutes
 
 
 def test_a_slow_child_still_times_out_with_meanwhile(monkeypatch):
