@@ -437,7 +437,9 @@ def _overhead_detail(imp: dict, fresh: dict) -> str:
         pairs = ", ".join(f"{i:.2f}/max({r:.2f}, {f:.2f})" for (r, i, _, _), f in zip(d["pairs"], d["floors_s"]))
         return (f"{label} {d['overhead_ratio']:.2f} (import/max(read, floor) s: {pairs}; parsing child CPU "
                 f"{d.get('child_cpu_s', 0):.2f}s, importer CPU {d['import_cpu_s']:.2f}s; in CPU seconds "
-                f"{d.get('overhead_cpu_ratio', 0):.2f})")
+                f"{d.get('overhead_cpu_ratio', 0):.2f}; with the database server's {d.get('server_cpu_s', 0):.2f}s, "
+                f"that CPU on all {d.get('cores', 0)} cores at once ÷ "
+                f"max(read, floor): {d.get('cores_bound', 0):.2f}, the least any overlap of this work could reach)")
     return f"{one('existing', imp)}; {one('fresh', fresh)}"
 
 

@@ -17,6 +17,7 @@ away), or on PostgreSQL the database itself once the import was undone, the tran
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from pathlib import Path
 
@@ -169,16 +170,18 @@ def time_import(url: str, path: Path, fresh_target, repeat: int = 2, after=None,
     pairs = []  # (calamine read right before, the import): the ratio of each pair sees the same machine load
     floors: list[dict] = []
     child_cpus: list[float] = []
+    server_cpus: list[float] = []  # the PostgreSQL server's CPU during each import (0 for SQLite: in-process)
     for _ in range(repeat):
         target, cleanup = fresh_target()
         captured = None
         try:
             read_s, read_cpu_s = time_calamine(path, repeat=1)
             t, c = time.perf_counter(), time.process_time()
-            children = _children_cpu()
+            children, server = _children_cpu(), _server_cpu(url)
             result = import_files(target, [(path.name, data)])
             elapsed, cpu = time.perf_counter() - t, time.process_time() - c
             child_cpu = _children_cpu() - children  # the parsing child's CPU (forked; 0 where it could not say)
+            server_cpus.append(_server_cpu(url) - server)
             if not result.ok:
                 shown = "; ".join(str(p) for p in result.errors[:5])
                 raise RuntimeError(f"benchmark import refused ({len(result.errors)} errors): {shown}")
@@ -204,8 +207,15 @@ def time_import(url: str, path: Path, fresh_target, repeat: int = 2, after=None,
         # the same in CPU seconds (the importer's and its parsing child's ÷ max(read, floor)): steadier on a
         # loaded machine; on PostgreSQL it leaves out the server's work on both sides
         cpu = [(ic + cc) / max(rc, f["cpu_s"]) for (_, _, rc, ic), cc, f in zip(pairs, child_cpus, floors)]
+        # the least wall time the same work could take on this machine, every core busy all the time (the CPU of
+        # the importer, its parsing child and a local PostgreSQL server ÷ the cores) ÷ max(read, floor): no
+        # overlap of this work goes below it
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        bound = [(ic + cc + sc) / cores / max(r, f["total_s"])
+                 for (r, _, _, ic), cc, sc, f in zip(pairs, child_cpus, server_cpus, floors)]
         info.update(overhead_ratio=ratios[k], floor=floors[k], floors_s=[f["total_s"] for f in floors],
-                    overhead_ratios=ratios, overhead_cpu_ratio=min(cpu))
+                    overhead_ratios=ratios, overhead_cpu_ratio=min(cpu), cores=cores, cores_bound=bound[k],
+                    server_cpu_s=server_cpus[k])
     return best, info
 
 
@@ -214,6 +224,27 @@ def _children_cpu() -> float:
 
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+def _server_cpu(url: str) -> float:
+    """CPU seconds a PostgreSQL server on this machine has used so far: every live `postgres` process's own, plus
+    what the postmaster's ended children (the connections closed since it started) used. The difference of two
+    readings is the server's CPU between them. 0 for another database or a server whose processes are not here."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    procs = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if comm == "postgres":  # rest[1] the parent, rest[11:15] utime, stime, cutime, cstime (clock ticks)
+            procs[int(stat.parent.name)] = (int(rest[1]), *(int(x) for x in rest[11:15]))
+    total = 0
+    for ppid, utime, stime, cutime, cstime in procs.values():
+        total += utime + stime + (cutime + cstime if ppid not in procs else 0)  # the postmaster: its ended children
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # VmHWM is the process's own peak (ru_maxrss survives exec on Linux: it would report the bench process's size

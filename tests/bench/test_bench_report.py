@@ -227,3 +227,27 @@ def test_insert_floor_writes_the_rows_the_fresh_import_wrote(tmp_path):
     expected = sum(10_000.0 * (5 + (i * 7919) % 995) for i in range(200)) / 10_000
     assert seen["budget"] == seen["imported_budget"] == expected
     assert floor["total_s"] >= floor["projects_s"] + floor["monitoring_s"] > 0
+
+
+@pytest.mark.postgres
+def test_server_cpu_counts_a_closed_connections_work(pg_url):
+    """bench.importing._server_cpu: the CPU a local PostgreSQL server used between two readings, the work of a
+    connection that closed in between included (the postmaster's ended children); nothing for SQLite."""
+    import re
+
+    import sqlalchemy as sa
+
+    from bench.importing import _server_cpu
+
+    assert _server_cpu("sqlite:///x.db") == 0.0
+    before = _server_cpu(pg_url)
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:  # a query that only burns the backend's CPU; EXPLAIN ANALYZE gives its time
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+            "EXPLAIN ANALYZE SELECT count(*) FROM generate_series(1, 5000000)"))
+    engine.dispose()
+    used = _server_cpu(pg_url) - before
+    executed_s = float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1)) / 1000
+    # the backend's CPU covers the query's execution (ticks of 10 ms; another backend can only add to it)
+    assert used >= executed_s * 0.3 - 0.02, (used, executed_s)  # wall time on a loaded machine exceeds CPU
+    assert used < executed_s + 60
