@@ -229,22 +229,34 @@ def _children_cpu() -> float:
 def _server_cpu(url: str) -> float:
     """CPU seconds a PostgreSQL server on this machine has used so far: every live `postgres` process's own, plus
     what the postmaster's ended children (the connections closed since it started) used. The difference of two
-    readings is the server's CPU between them. 0 for another database or a server whose processes are not here."""
+    readings is the server's CPU between them. 0 for another database or a server whose processes are not here.
+    A connection that ends while the processes are read moves its CPU into the postmaster's: the reading is taken
+    again until the postmaster's figure is the same after the others were read as before."""
     if not url.startswith("postgresql"):
         return 0.0
-    procs = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    total = 0
+    for _ in range(20):
+        procs = _postgres_procs()
+        masters = {pid: times for pid, times in procs.items() if times[0] not in procs}
+        total = sum(u + s + (cu + cs if pid in masters else 0) for pid, (_, u, s, cu, cs) in procs.items())
+        again = _postgres_procs(masters)
+        if all(again.get(pid, ())[3:] == times[3:] for pid, times in masters.items()):
+            break  # nothing was reaped while the others were read
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_procs(only=None) -> dict[int, tuple[int, ...]]:
+    """pid → (parent, utime, stime, cutime, cstime) in clock ticks of every `postgres` process (`only`: those pids)."""
+    found = {}
+    for stat in ([Path(f"/proc/{pid}/stat") for pid in only] if only is not None else Path("/proc").glob("[0-9]*/stat")):
         try:
             text = stat.read_text()
         except OSError:
             continue
         comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
-        if comm == "postgres":  # rest[1] the parent, rest[11:15] utime, stime, cutime, cstime (clock ticks)
-            procs[int(stat.parent.name)] = (int(rest[1]), *(int(x) for x in rest[11:15]))
-    total = 0
-    for ppid, utime, stime, cutime, cstime in procs.values():
-        total += utime + stime + (cutime + cstime if ppid not in procs else 0)  # the postmaster: its ended children
-    return total / os.sysconf("SC_CLK_TCK")
+        if comm == "postgres":  # rest[1] the parent, rest[11:15] utime, stime, cutime, cstime
+            found[int(stat.parent.name)] = (int(rest[1]), *(int(x) for x in rest[11:15]))
+    return found
 
 
 # VmHWM is the process's own peak (ru_maxrss survives exec on Linux: it would report the bench process's size
