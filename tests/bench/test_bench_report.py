@@ -238,11 +238,7 @@ def test_server_cpu_counts_a_closed_connections_work(pg_url):
     connection that closed in between included (the postmaster's ended children); nothing for SQLite."""
     import sqlalchemy as sa
 
-    from bench.importing import _server_cpu
-
-    def own_cpu(pid: int) -> float:  # the process's own CPU seconds, from /proc (utime + stime)
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    from bench.importing import _postgres_procs, _server_cpu
 
     assert _server_cpu("sqlite:///x.db") == 0.0
     before = _server_cpu(pg_url)
@@ -250,7 +246,8 @@ def test_server_cpu_counts_a_closed_connections_work(pg_url):
     with engine.connect() as conn:  # a query that only burns the connection's process's CPU
         backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         conn.exec_driver_sql("SELECT count(*) FROM generate_series(1, 5000000)").scalar()
-        spent = own_cpu(backend)
+        _parent, utime, stime, *_ended = _postgres_procs([backend])[backend]  # its own CPU so far, in ticks
+        spent = (utime + stime) / os.sysconf("SC_CLK_TCK")
     engine.dispose()
     gone = time.monotonic() + 30
     while Path(f"/proc/{backend}").exists() and time.monotonic() < gone:  # its CPU now the postmaster's
