@@ -232,12 +232,27 @@ HELD_TEXT = "图表加载中……"
 PAINTED_COMPONENT = "dashboard_painted"  # the script's name (bench/loadclient.py finds its fragment by it)
 # mounted with the page's elements (one React commit): the next animation frame comes before the browser paints
 # that commit, a task queued from it after the paint; then the trigger reruns the fragment holding the script
-_PAINTED_JS = """
+# Frame by frame until no element of the main block is still Streamlit's grey skeleton (its code not yet loaded: on
+# a slow CPU the first paint can show the cards so), for at most PAINT_WAIT_MS; then, after that frame's paint, the
+# trigger. The cleanup stops the wait should the component go before it asks.
+PAINT_WAIT_MS = 5000
+_PAINTED_JS = (
+    """
 export default function (component) {
     const { setTriggerValue } = component;
-    requestAnimationFrame(() => setTimeout(() => setTriggerValue("painted", true), 0));
+    const started = performance.now();
+    let frame = 0, timer = 0;
+    const check = () => {
+        const waiting = document.querySelector(
+            "[data-testid='stMainBlockContainer'] [data-testid='stSkeleton']");
+        if (waiting && performance.now() - started < WAIT_MS) { frame = requestAnimationFrame(check); return; }
+        timer = setTimeout(() => setTriggerValue("painted", true), 0);
+    };
+    frame = requestAnimationFrame(check);
+    return () => { cancelAnimationFrame(frame); clearTimeout(timer); };
 }
 """
+).replace("WAIT_MS", str(PAINT_WAIT_MS))
 _painted = None
 
 
