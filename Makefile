@@ -22,11 +22,16 @@ run: install
 	$(PY) -m dashboard demo --if-empty
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(HOST) --server.headless true
 
-# two phases: everything but the browser on two workers, then the browser tests on their own (each visit runs a
-# real server and Chromium; sharing the two cores with the other worker made the whole run twice as long)
+# two runs side by side: the browser tests in one process (each visit a real server and Chromium, mostly waiting),
+# and everything else on two workers under `nice`, so that it takes only the CPU the browser tests leave and their
+# visits keep their speed; the browser run's output goes to build/test-browser.log and is printed when both end
 test: install
-	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"
-	$(PY) -m pytest -q -p no:xdist -m browser
+	@mkdir -p build
+	@$(PY) -m pytest -q -p no:xdist -m browser > build/test-browser.log 2>&1 & browser=$$!; \
+	nice -n 10 $(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"; rest=$$?; \
+	echo "waiting for the browser tests (build/test-browser.log) …"; wait $$browser; shown=$$?; \
+	echo "── the browser tests, run beside the rest ──"; cat build/test-browser.log; \
+	test $$rest -eq 0 && test $$shown -eq 0
 
 test-fast: install
 	$(PY) -m pytest -q -m "not browser"

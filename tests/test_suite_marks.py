@@ -1,5 +1,5 @@
 """The rule tests/conftest.py applies while collecting: a test that drives Chromium is a browser test, so that
-`make test` runs it in its second, one-at-a-time step; one left unmarked is marked there (checked here by hand)."""
+`make test` runs it in its browser run, one test at a time; one left unmarked is marked there (checked here by hand)."""
 
 from tests.conftest import drives_chromium_unmarked
 
