@@ -28,10 +28,10 @@ run: install
 test: install
 	@mkdir -p build
 	@$(PY) -m pytest -q -p no:xdist -m browser > build/test-browser.log 2>&1 & browser=$$!; \
-	nice -n 10 $(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"; rest=$$?; \
-	echo "waiting for the browser tests (build/test-browser.log) …"; wait $$browser; shown=$$?; \
+	nice -n 10 $(PY) -m pytest -q -n 2 --dist loadgroup -m "not browser"; rest_rc=$$?; \
+	echo "waiting for the browser tests (build/test-browser.log) …"; wait $$browser; browser_rc=$$?; \
 	echo "── the browser tests, run beside the rest ──"; cat build/test-browser.log; \
-	test $$rest -eq 0 && test $$shown -eq 0
+	test $$rest_rc -eq 0 && test $$browser_rc -eq 0
 
 test-fast: install
 	$(PY) -m pytest -q -m "not browser"

@@ -13,6 +13,7 @@ import pandas as pd
 from bench import report
 from bench import server as srv
 from dashboard import registry
+from dashboard.ui.charts import GREY_IN_MAIN
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,10 +176,10 @@ _ALL_DRAWN = """() => {
 _PRESENT_DRAWN = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector("[data-testid='stMainBlockContainer'] [data-testid='stSkeleton']")) return false;
+  if (document.querySelector("__GREY__")) return false;
   if (document.querySelector("__HELD__")) return false;  // charts still to come (ui/charts.py)
   return Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']")).every(c => c.querySelector('.main-svg'));
-}""".replace("__HELD__", srv.HELD)
+}""".replace("__HELD__", srv.HELD).replace("__GREY__", GREY_IN_MAIN)
 
 
 def _visit(pg, base: str, page, charts: bool, errors: list | None = None) -> float | None:

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from bench import server as srv
 from dashboard.registry import BY_KEY
+from dashboard.ui.charts import GREY_IN_MAIN
 from tests.browser import waits
 
 _problem = srv.chromium_problem()
@@ -110,7 +111,7 @@ def test_while_the_cards_code_is_still_loading_the_charts_wait_for_it(app_server
     page.wait_for_function("() => window.__paint.held > 0", timeout=60_000)  # the page's run drawn, places kept
     page.wait_for_timeout(1000)  # time enough for the script to have asked, had it not waited for the cards
     assert held_back, "the cards' code was never asked for: the test no longer holds the cards back"
-    assert page.locator("[data-testid='stMainBlockContainer'] [data-testid='stSkeleton']").count() > 0
+    assert page.locator(GREY_IN_MAIN).count() > 0
     assert page.evaluate("() => window.__sends.length") == 1  # the page's run only: the charts not yet asked for
     for route in held_back:
         route.continue_()
